@@ -1,0 +1,387 @@
+//! Lag over time and rebalance detection for consumer groups (pure).
+//! Shared by the groups pane and `kafkaterm watch`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::model::{GroupSnapshot, TopicPartition};
+use crate::timeutil;
+
+/// Samples kept per group (about two hours at 2 s).
+pub const MAX_SAMPLES: usize = 3600;
+/// Samples kept per partition.
+pub const MAX_PARTITION_SAMPLES: usize = 600;
+/// Events kept per group.
+pub const MAX_EVENTS: usize = 5000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sample {
+    pub at_ms: i64,
+    pub total_lag: i64,
+    pub committed_sum: i64,
+    pub end_sum: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    /// First time the console saw the group.
+    Seen { state: String, members: usize },
+    StateChanged { from: String, to: String },
+    MemberJoined { member_id: String, client_id: String, host: String },
+    MemberLeft { member_id: String, client_id: String },
+    /// A partition changed owner between two stable assignments.
+    PartitionMoved { topic: String, partition: i32, from: Option<String>, to: Option<String> },
+    /// The group is Stable again after a rebalance.
+    StableAgain { after_ms: i64 },
+    LagChanged { from: i64, to: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupEvent {
+    pub at_ms: i64,
+    pub group: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+fn short(member: &str) -> String {
+    crate::sanitize::truncate_chars(&crate::sanitize::escape(member), 40).into_owned()
+}
+
+impl GroupEvent {
+    /// One line of plain text (escaped).
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            EventKind::Seen { state, members } => format!("watching: {state}, {members} member(s)"),
+            EventKind::StateChanged { from, to } => format!("state {from} → {to}"),
+            EventKind::MemberJoined { member_id, client_id, host } => {
+                let who = [client_id.as_str(), host.as_str()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| crate::sanitize::escape(s).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                if who.is_empty() {
+                    format!("member joined {}", short(member_id))
+                } else {
+                    format!("member joined {} ({who})", short(member_id))
+                }
+            }
+            EventKind::MemberLeft { member_id, .. } => format!("member left {}", short(member_id)),
+            EventKind::PartitionMoved { topic, partition, from, to } => format!(
+                "{}/{partition} moved {} → {}",
+                crate::sanitize::escape(topic),
+                from.as_deref().map_or("unassigned".into(), short),
+                to.as_deref().map_or("unassigned".into(), short)
+            ),
+            EventKind::StableAgain { after_ms } => {
+                #[allow(clippy::cast_precision_loss)]
+                let secs = *after_ms as f64 / 1000.0;
+                format!("Stable again after {} not stable", timeutil::human_duration(secs))
+            }
+            EventKind::LagChanged { from, to } => format!("lag {from} → {to} ({:+})", to - from),
+        }
+    }
+}
+
+/// Catch-up estimate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Eta {
+    CaughtUp,
+    Seconds(f64),
+    FallingBehind,
+    Unknown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates {
+    /// Messages per second appended to the group's partitions.
+    pub produce: f64,
+    /// Offsets per second committed by the group.
+    pub consume: f64,
+    /// Change of total lag per second.
+    pub lag_trend: f64,
+}
+
+/// Everything remembered about one group while the console runs.
+#[derive(Debug, Clone, Default)]
+pub struct GroupHistory {
+    pub samples: VecDeque<Sample>,
+    pub partition_lag: HashMap<TopicPartition, VecDeque<(i64, i64)>>,
+    pub events: VecDeque<GroupEvent>,
+    pub last: Option<GroupSnapshot>,
+    pub unstable_since: Option<i64>,
+    last_stable_owners: Option<BTreeMap<TopicPartition, String>>,
+}
+
+fn owners(s: &GroupSnapshot) -> Option<BTreeMap<TopicPartition, String>> {
+    let d = s.description.as_ref()?;
+    if d.members.iter().any(|m| m.assignment.is_none()) {
+        return None; // assignments not reported: nothing to compare
+    }
+    let mut out = BTreeMap::new();
+    for m in &d.members {
+        for tp in m.assignment.iter().flatten() {
+            out.insert(tp.clone(), m.member_id.clone());
+        }
+    }
+    Some(out)
+}
+
+impl GroupHistory {
+    /// Record a new snapshot; returns the events it reveals.
+    pub fn observe(&mut self, snap: GroupSnapshot) -> Vec<GroupEvent> {
+        let at = snap.at_ms;
+        let group = snap.group.clone();
+        let mut ev = Vec::new();
+        let mut push = |kind: EventKind| {
+            ev.push(GroupEvent {
+                at_ms: at,
+                group: group.clone(),
+                kind,
+            });
+        };
+        let state = snap.state().to_string();
+        match (&self.last, &snap.description) {
+            (None, _) => push(EventKind::Seen {
+                state: state.clone(),
+                members: snap.description.as_ref().map_or(0, |d| d.members.len()),
+            }),
+            (Some(prev), Some(now)) => {
+                let prev_state = prev.state().to_string();
+                if prev_state != state {
+                    push(EventKind::StateChanged {
+                        from: prev_state.clone(),
+                        to: state.clone(),
+                    });
+                }
+                let before: BTreeSet<&str> = prev
+                    .description
+                    .as_ref()
+                    .map(|d| d.members.iter().map(|m| m.member_id.as_str()).collect())
+                    .unwrap_or_default();
+                let after: BTreeSet<&str> = now.members.iter().map(|m| m.member_id.as_str()).collect();
+                for m in &now.members {
+                    if !before.contains(m.member_id.as_str()) {
+                        push(EventKind::MemberJoined {
+                            member_id: m.member_id.clone(),
+                            client_id: m.client_id.clone(),
+                            host: m.host.clone(),
+                        });
+                    }
+                }
+                if let Some(pd) = &prev.description {
+                    for m in &pd.members {
+                        if !after.contains(m.member_id.as_str()) {
+                            push(EventKind::MemberLeft {
+                                member_id: m.member_id.clone(),
+                                client_id: m.client_id.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+            (Some(_), None) => {}
+        }
+        // Not-stable time and partition moves between stable assignments.
+        let stable = state == "Stable";
+        let known = snap.description.is_some();
+        if known && !stable && self.unstable_since.is_none() && self.last.is_some() {
+            self.unstable_since = Some(at);
+        }
+        if stable {
+            if let Some(since) = self.unstable_since.take() {
+                push(EventKind::StableAgain { after_ms: at - since });
+            }
+            if let Some(now_owners) = owners(&snap) {
+                if let Some(prev_owners) = &self.last_stable_owners {
+                    let keys: BTreeSet<&TopicPartition> = prev_owners.keys().chain(now_owners.keys()).collect();
+                    for tp in keys {
+                        let from = prev_owners.get(tp);
+                        let to = now_owners.get(tp);
+                        if from != to {
+                            push(EventKind::PartitionMoved {
+                                topic: tp.topic.clone(),
+                                partition: tp.partition,
+                                from: from.cloned(),
+                                to: to.cloned(),
+                            });
+                        }
+                    }
+                }
+                self.last_stable_owners = Some(now_owners);
+            }
+        }
+        // Time series.
+        self.samples.push_back(Sample {
+            at_ms: at,
+            total_lag: snap.total_lag(),
+            committed_sum: snap.committed_sum(),
+            end_sum: snap.end_sum(),
+        });
+        while self.samples.len() > MAX_SAMPLES {
+            self.samples.pop_front();
+        }
+        for p in &snap.partitions {
+            if let Some(l) = p.lag {
+                let s = self
+                    .partition_lag
+                    .entry(TopicPartition::new(&p.topic, p.partition))
+                    .or_default();
+                s.push_back((at, l));
+                while s.len() > MAX_PARTITION_SAMPLES {
+                    s.pop_front();
+                }
+            }
+        }
+        self.last = Some(snap);
+        for e in &ev {
+            self.events.push_back(e.clone());
+        }
+        while self.events.len() > MAX_EVENTS {
+            self.events.pop_front();
+        }
+        ev
+    }
+
+    /// Rates over the last `window_ms` of samples.
+    #[must_use]
+    pub fn rates(&self, window_ms: i64) -> Option<Rates> {
+        let last = self.samples.back()?;
+        let first = self
+            .samples
+            .iter()
+            .find(|s| last.at_ms - s.at_ms <= window_ms)
+            .filter(|s| s.at_ms < last.at_ms)?;
+        #[allow(clippy::cast_precision_loss)]
+        let dt = (last.at_ms - first.at_ms) as f64 / 1000.0;
+        #[allow(clippy::cast_precision_loss)]
+        Some(Rates {
+            produce: (last.end_sum - first.end_sum).max(0) as f64 / dt,
+            consume: (last.committed_sum - first.committed_sum).max(0) as f64 / dt,
+            lag_trend: (last.total_lag - first.total_lag) as f64 / dt,
+        })
+    }
+
+    /// Time to catch up at the current rates.
+    #[must_use]
+    pub fn eta(&self, window_ms: i64) -> Eta {
+        let Some(last) = self.samples.back() else {
+            return Eta::Unknown;
+        };
+        if last.total_lag == 0 {
+            return Eta::CaughtUp;
+        }
+        let Some(r) = self.rates(window_ms) else {
+            return Eta::Unknown;
+        };
+        let net = r.consume - r.produce;
+        if r.lag_trend > 0.0 && net <= 0.0 {
+            Eta::FallingBehind
+        } else if net > 0.0 {
+            #[allow(clippy::cast_precision_loss)]
+            Eta::Seconds(last.total_lag as f64 / net)
+        } else if r.lag_trend > 0.0 {
+            Eta::FallingBehind
+        } else {
+            Eta::Unknown
+        }
+    }
+
+    /// Is lag growing over the window?
+    #[must_use]
+    pub fn growing(&self, window_ms: i64) -> bool {
+        self.rates(window_ms).is_some_and(|r| r.lag_trend > 0.0)
+            && self.samples.back().is_some_and(|s| s.total_lag > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{GroupDescription, GroupMember, PartitionLag};
+
+    fn member(id: &str, tps: &[(&str, i32)]) -> GroupMember {
+        GroupMember {
+            member_id: id.into(),
+            client_id: format!("client-{id}"),
+            host: "/10.0.0.1".into(),
+            assignment: Some(tps.iter().map(|(t, p)| TopicPartition::new(t, *p)).collect()),
+            assignment_note: None,
+            subscription: vec![],
+        }
+    }
+
+    fn snap(at: i64, state: &str, members: Vec<GroupMember>, lag: i64, committed: i64) -> GroupSnapshot {
+        GroupSnapshot {
+            group: "g".into(),
+            description: Some(GroupDescription {
+                group: "g".into(),
+                state: state.into(),
+                protocol_type: "consumer".into(),
+                protocol: "range".into(),
+                members,
+            }),
+            description_note: None,
+            partitions: vec![PartitionLag {
+                topic: "t".into(),
+                partition: 0,
+                committed: Some(committed),
+                end: Some(committed + lag),
+                lag: Some(lag),
+                member_id: None,
+            }],
+            offsets_note: None,
+            at_ms: at,
+        }
+    }
+
+    #[test]
+    fn detects_join_rebalance_and_moves() {
+        let mut h = GroupHistory::default();
+        let e = h.observe(snap(0, "Stable", vec![member("a", &[("t", 0), ("t", 1)])], 10, 100));
+        assert!(matches!(e[0].kind, EventKind::Seen { .. }));
+        let e = h.observe(snap(2000, "PreparingRebalance", vec![member("a", &[]), member("b", &[])], 10, 100));
+        assert!(e.iter().any(|e| matches!(&e.kind, EventKind::StateChanged { to, .. } if to == "PreparingRebalance")));
+        assert!(e.iter().any(|e| matches!(&e.kind, EventKind::MemberJoined { member_id, .. } if member_id == "b")));
+        let e = h.observe(snap(5000, "Stable", vec![member("a", &[("t", 0)]), member("b", &[("t", 1)])], 10, 100));
+        assert!(e.iter().any(|e| matches!(&e.kind, EventKind::StableAgain { after_ms } if *after_ms == 3000)), "{e:?}");
+        let moved: Vec<_> = e
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::PartitionMoved { partition, from, to, .. } => Some((*partition, from.clone(), to.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(moved, vec![(1, Some("a".into()), Some("b".into()))]);
+        let e = h.observe(snap(7000, "Stable", vec![member("b", &[("t", 0), ("t", 1)])], 10, 100));
+        assert!(e.iter().any(|e| matches!(&e.kind, EventKind::MemberLeft { member_id, .. } if member_id == "a")));
+    }
+
+    #[test]
+    fn rates_and_eta() {
+        let mut h = GroupHistory::default();
+        // Production 10/s, consumption 20/s: lag shrinks by 10/s.
+        h.observe(snap(0, "Stable", vec![], 100, 0));
+        h.observe(snap(10_000, "Stable", vec![], 0, 200));
+        let r = h.rates(60_000).unwrap();
+        assert!((r.consume - 20.0).abs() < 1e-9);
+        assert!((r.produce - 10.0).abs() < 1e-9, "{r:?}");
+        assert_eq!(h.eta(60_000), Eta::CaughtUp);
+        let mut h = GroupHistory::default();
+        h.observe(snap(0, "Stable", vec![], 100, 0));
+        h.observe(snap(10_000, "Stable", vec![], 200, 0));
+        assert_eq!(h.eta(60_000), Eta::FallingBehind);
+        assert!(h.growing(60_000));
+        let mut h = GroupHistory::default();
+        h.observe(snap(0, "Stable", vec![], 100, 0));
+        h.observe(snap(10_000, "Stable", vec![], 50, 100));
+        match h.eta(60_000) {
+            Eta::Seconds(s) => assert!((s - 10.0).abs() < 1e-9, "{s}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! kafkaterm: a terminal operations console for Apache Kafka.
+//!
+//! The library holds everything; `main.rs` only dispatches. See
+//! `ARCHITECTURE.md` for the shape: pure app state updated by key and worker
+//! events, pure drawing, one async Kafka worker behind typed channels.
+
+pub mod config;
+pub mod decode;
+pub mod filter;
+pub mod jsonl;
+pub mod kafka;
+pub mod model;
+pub mod sanitize;
+pub mod template;
+pub mod timeutil;
+pub mod worker;
+pub mod app;
+pub mod lag;
+pub mod panes;
+pub mod ui;
+pub mod cli;
+pub mod demo;
+pub mod headless;
+pub mod logging;
+pub mod term;
+pub mod tui;
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+/// An error as one line (config errors keep their second line, the
+/// offending text, indented).
+#[must_use]
+pub fn error_line(e: &anyhow::Error) -> String {
+    let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+    let mut s = chain.join(": ");
+    if !s.starts_with("config error") {
+        s = s.replace('\n', " ");
+    }
+    sanitize::escape_multiline(&s).into_owned()
+}
+
+/// Everything `main` does: configuration, then the console or a command.
+pub fn run(cli: cli::Cli) -> Result<ExitCode> {
+    let dirs = config::Dirs::discover();
+    let _log = logging::init(&dirs.state);
+    term::install_panic_hook();
+    let explicit = cli.global.config.is_some();
+    let config_path = cli
+        .global
+        .config
+        .clone()
+        .unwrap_or_else(|| dirs.config.join("config.toml"));
+    let (cfg, warnings) = config::ConfigFile::load(&config_path, explicit)?;
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    let overrides = config::Overrides {
+        brokers: cli.global.brokers.clone(),
+        cluster: cli.global.cluster.clone(),
+        properties: cli.global.property.clone(),
+        read_only: cli.global.read_only,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("kt-worker")
+        .build()
+        .context("cannot start the async runtime")?;
+    let profile = if cli.global.demo {
+        let mut p = demo::start()?;
+        p.apply(&config::Overrides {
+            brokers: None,
+            ..overrides
+        });
+        p
+    } else {
+        config::resolve_cluster(&cfg, &overrides, &config_path)?
+    };
+    tracing::info!(cluster = %profile.name, "starting");
+    let Some(command) = cli.command else {
+        let theme = config::theme::Theme::select(
+            cli.global.theme.as_deref(),
+            cfg.theme.as_deref(),
+            config::theme::no_color_env(),
+            Some(&dirs.config.join("themes")),
+        )?;
+        let mut env = app::Env::from_profile(&profile, dirs.data.clone());
+        if let Some(n) = cfg.buffer_max_messages {
+            env.buffer_max_messages = n.max(100);
+        }
+        if let Some(mb) = cfg.buffer_max_mb {
+            env.buffer_max_bytes = mb.max(1) * 1024 * 1024;
+        }
+        if let Some(h) = cfg.history_max {
+            env.history_max = h;
+        }
+        let (history, templates) = panes::composer::load_saved(&env.data_dir, env.history_max);
+        let message = runtime.block_on(async move {
+            let worker = worker::spawn(profile)?;
+            let (mut app, first) = app::App::new(env, timeutil::now_ms(), (80, 24));
+            app.composer.load_saved(history, templates);
+            for w in warnings {
+                app.toast(app::Level::Warn, w);
+            }
+            tui::run(app, first, theme, worker).await
+        })?;
+        if let Some(m) = message {
+            eprintln!("kafkaterm: {}", sanitize::escape(&m));
+        }
+        runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+        return Ok(ExitCode::SUCCESS);
+    };
+    for w in &warnings {
+        eprintln!("kafkaterm: warning: {w}");
+    }
+    let result: Result<ExitCode> = runtime.block_on(async move {
+        use cli::Cmd;
+        match command {
+            Cmd::Topics { json, internal } => headless::topics(profile, json, internal).await?,
+            Cmd::Describe { topic, json } => headless::describe(profile, &topic, json).await?,
+            Cmd::Groups { json } => headless::groups(profile, json).await?,
+            Cmd::Lag { group, json } => headless::lag(profile, &group, json).await?,
+            Cmd::Watch { group, interval, json } => headless::watch(profile, &group, interval, json).await?,
+            Cmd::Consume {
+                topic,
+                from,
+                partition,
+                count,
+                exit_at_end,
+                filter,
+                format,
+            } => {
+                headless::consume(
+                    profile,
+                    headless::ConsumeArgs {
+                        topic,
+                        from,
+                        partitions: partition,
+                        count,
+                        exit_at_end,
+                        filter,
+                        format,
+                    },
+                )
+                .await?;
+            }
+            Cmd::Produce {
+                topic,
+                file,
+                format,
+                key,
+                header,
+                acks,
+                compression,
+                partition,
+                idempotent,
+            } => {
+                let s = headless::produce(
+                    profile,
+                    headless::ProduceArgs {
+                        topic,
+                        file,
+                        format,
+                        key,
+                        headers: header,
+                        acks,
+                        compression,
+                        partition,
+                        idempotent,
+                    },
+                )
+                .await?;
+                #[allow(clippy::cast_precision_loss)]
+                let rate = if s.seconds > 0.0 { s.delivered as f64 / s.seconds } else { 0.0 };
+                eprintln!(
+                    "kafkaterm: produced {} message(s): {} delivered, {} failed, {rate:.0} msgs/s",
+                    s.delivered + s.failed,
+                    s.delivered,
+                    s.failed
+                );
+                if s.failed > 0 {
+                    anyhow::bail!(
+                        "{} message(s) failed: {}",
+                        s.failed,
+                        s.first_error.unwrap_or_else(|| "unknown error".into())
+                    );
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
+}

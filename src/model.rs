@@ -1,0 +1,333 @@
+//! Plain data types shared by the worker, the panes and the headless commands.
+//! None of them carries an rdkafka type, so the UI and tests never need a client.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// One broker of the cluster, from metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrokerInfo {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+}
+
+/// A row of the topic list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicSummary {
+    pub name: String,
+    pub partitions: usize,
+    pub replication_factor: usize,
+    /// Sum over partitions of high − low watermark; `None` when the
+    /// watermarks could not be fetched.
+    pub messages: Option<i64>,
+    pub internal: bool,
+    /// Partitions whose ISR is smaller than the replica set.
+    pub under_replicated: usize,
+    /// Partitions without a leader.
+    pub offline: usize,
+    /// A topic-level metadata error, in plain words.
+    pub error: Option<String>,
+}
+
+/// One partition of a topic, with its watermarks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionInfo {
+    pub partition: i32,
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    pub low: Option<i64>,
+    pub high: Option<i64>,
+    pub error: Option<String>,
+}
+
+impl PartitionInfo {
+    /// Messages currently retained: high − low watermark.
+    #[must_use]
+    pub fn messages(&self) -> Option<i64> {
+        match (self.low, self.high) {
+            (Some(l), Some(h)) => Some((h - l).max(0)),
+            _ => None,
+        }
+    }
+
+    /// Replicas that are not in the ISR.
+    #[must_use]
+    pub fn out_of_sync(&self) -> Vec<i32> {
+        self.replicas
+            .iter()
+            .copied()
+            .filter(|r| !self.isr.contains(r))
+            .collect()
+    }
+}
+
+/// One configuration entry of a topic (DescribeConfigs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigEntry {
+    pub name: String,
+    pub value: Option<String>,
+    pub is_default: bool,
+    pub is_sensitive: bool,
+    pub source: String,
+}
+
+/// What we know of a topic's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Configs {
+    Loaded(Vec<ConfigEntry>),
+    /// The broker does not implement DescribeConfigs (e.g. librdkafka's mock).
+    Unsupported(String),
+    Failed(String),
+}
+
+/// Everything the partitions pane shows about one topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicDetail {
+    pub name: String,
+    pub internal: bool,
+    pub partitions: Vec<PartitionInfo>,
+    pub configs: Configs,
+}
+
+/// The result of a topic-list refresh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterSnapshot {
+    pub brokers: Vec<BrokerInfo>,
+    pub topics: Vec<TopicSummary>,
+    /// Set when watermarks could not be fetched for some topics.
+    pub watermark_error: Option<String>,
+}
+
+/// Kafka timestamp type of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampType {
+    NotAvailable,
+    CreateTime,
+    LogAppendTime,
+}
+
+impl TimestampType {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimestampType::NotAvailable => "not_available",
+            TimestampType::CreateTime => "create_time",
+            TimestampType::LogAppendTime => "log_append_time",
+        }
+    }
+
+    #[must_use]
+    pub fn short(self) -> &'static str {
+        match self {
+            TimestampType::NotAvailable => "-",
+            TimestampType::CreateTime => "C",
+            TimestampType::LogAppendTime => "L",
+        }
+    }
+
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "not_available" => Some(Self::NotAvailable),
+            "create_time" => Some(Self::CreateTime),
+            "log_append_time" => Some(Self::LogAppendTime),
+            _ => None,
+        }
+    }
+}
+
+/// A record header; `value` is `None` for a null header value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub name: String,
+    pub value: Option<Vec<u8>>,
+}
+
+/// One consumed record, owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub topic: Arc<str>,
+    pub partition: i32,
+    pub offset: i64,
+    /// Milliseconds since the epoch.
+    pub timestamp: Option<i64>,
+    pub timestamp_type: TimestampType,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<Header>,
+}
+
+impl Record {
+    /// Bytes held by this record (key + value + headers), for memory caps.
+    #[must_use]
+    pub fn size(&self) -> usize {
+        self.key.as_ref().map_or(0, Vec::len)
+            + self.value.as_ref().map_or(0, Vec::len)
+            + self
+                .headers
+                .iter()
+                .map(|h| h.name.len() + h.value.as_ref().map_or(0, Vec::len))
+                .sum::<usize>()
+    }
+
+    /// The approximate memory cost of this record in the browser's buffer.
+    #[must_use]
+    pub fn footprint(&self) -> usize {
+        self.size() + std::mem::size_of::<Self>() + self.headers.len() * std::mem::size_of::<Header>()
+    }
+}
+
+/// Delivery report of one produced message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: Option<i64>,
+    pub latency_ms: f64,
+}
+
+/// A member of a consumer group as reported by DescribeGroups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupMember {
+    pub member_id: String,
+    pub client_id: String,
+    pub host: String,
+    /// Decoded assignment; `None` when the broker returned no assignment bytes.
+    pub assignment: Option<Vec<TopicPartition>>,
+    /// Why the assignment could not be decoded, in plain words.
+    pub assignment_note: Option<String>,
+    /// Topics from the member's subscription metadata, when decodable.
+    pub subscription: Vec<String>,
+}
+
+/// A topic/partition pair.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    #[must_use]
+    pub fn new(topic: &str, partition: i32) -> Self {
+        Self {
+            topic: topic.to_string(),
+            partition,
+        }
+    }
+}
+
+/// A consumer group's description (ListGroups + DescribeGroups).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupDescription {
+    pub group: String,
+    pub state: String,
+    pub protocol_type: String,
+    /// The assignor (e.g. `range`, `cooperative-sticky`).
+    pub protocol: String,
+    pub members: Vec<GroupMember>,
+}
+
+/// Per-partition lag of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    pub committed: Option<i64>,
+    pub end: Option<i64>,
+    pub lag: Option<i64>,
+    pub member_id: Option<String>,
+}
+
+/// Lag = log end offset − committed offset; no commit means no lag figure.
+#[must_use]
+pub fn lag(committed: Option<i64>, end: Option<i64>) -> Option<i64> {
+    match (committed, end) {
+        (Some(c), Some(e)) if c >= 0 && e >= 0 => Some((e - c).max(0)),
+        _ => None,
+    }
+}
+
+/// A full refresh of one group: description (when the broker gave one),
+/// committed offsets and end offsets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSnapshot {
+    pub group: String,
+    /// `None` when DescribeGroups was refused or not supported.
+    pub description: Option<GroupDescription>,
+    /// Why the description is missing, in plain words.
+    pub description_note: Option<String>,
+    pub partitions: Vec<PartitionLag>,
+    /// Why committed or end offsets are missing, in plain words.
+    pub offsets_note: Option<String>,
+    /// When this snapshot was taken, ms since the epoch.
+    pub at_ms: i64,
+}
+
+impl GroupSnapshot {
+    #[must_use]
+    pub fn total_lag(&self) -> i64 {
+        self.partitions.iter().filter_map(|p| p.lag).sum()
+    }
+
+    /// Sum of committed offsets (for the consumption rate).
+    #[must_use]
+    pub fn committed_sum(&self) -> i64 {
+        self.partitions.iter().filter_map(|p| p.committed).sum()
+    }
+
+    /// Sum of end offsets over partitions the group has committed on (for the production rate).
+    #[must_use]
+    pub fn end_sum(&self) -> i64 {
+        self.partitions
+            .iter()
+            .filter(|p| p.committed.is_some())
+            .filter_map(|p| p.end)
+            .sum()
+    }
+
+    #[must_use]
+    pub fn state(&self) -> &str {
+        self.description.as_ref().map_or("Unknown", |d| d.state.as_str())
+    }
+
+    #[must_use]
+    pub fn topics(&self) -> Vec<String> {
+        let mut t: Vec<String> = self.partitions.iter().map(|p| p.topic.clone()).collect();
+        t.sort();
+        t.dedup();
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lag_is_end_minus_committed() {
+        assert_eq!(lag(Some(10), Some(25)), Some(15));
+        assert_eq!(lag(None, Some(25)), None);
+        assert_eq!(lag(Some(30), Some(25)), Some(0));
+        assert_eq!(lag(Some(-1001), Some(25)), None);
+    }
+
+    #[test]
+    fn out_of_sync_replicas() {
+        let p = PartitionInfo {
+            partition: 0,
+            leader: 1,
+            replicas: vec![1, 2, 3],
+            isr: vec![1, 3],
+            low: Some(5),
+            high: Some(9),
+            error: None,
+        };
+        assert_eq!(p.out_of_sync(), vec![2]);
+        assert_eq!(p.messages(), Some(4));
+    }
+}

@@ -1,0 +1,377 @@
+//! The message detail view's content: every field decoded, pretty JSON
+//! coloured by meaning, escapes marked. Built once when the detail opens (or
+//! a decoder changes), then only the visible lines are drawn.
+
+use std::collections::HashMap;
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use serde_json::Value;
+
+use crate::config::theme::Theme;
+use crate::decode::{self, Content, DecodeMode, SchemaSource};
+use crate::model::Record;
+use crate::sanitize;
+use crate::timeutil;
+
+/// A style by meaning; the theme turns it into colours when drawing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Text,
+    Muted,
+    Label,
+    Accent,
+    Escape,
+    Error,
+    Warn,
+    Null,
+    JsonKey,
+    JsonString,
+    JsonNumber,
+    JsonBool,
+    JsonNull,
+}
+
+impl Slot {
+    #[must_use]
+    pub fn style(self, t: &Theme) -> Style {
+        match self {
+            Slot::Text => t.text,
+            Slot::Muted => t.muted,
+            Slot::Label => t.header,
+            Slot::Accent => t.accent,
+            Slot::Escape => t.escape,
+            Slot::Error => t.error,
+            Slot::Warn => t.warn,
+            Slot::Null => t.null,
+            Slot::JsonKey => t.json_key,
+            Slot::JsonString => t.json_string,
+            Slot::JsonNumber => t.json_number,
+            Slot::JsonBool => t.json_bool,
+            Slot::JsonNull => t.json_null,
+        }
+    }
+}
+
+pub type DLine = Vec<(String, Slot)>;
+
+/// Most lines one field may produce in the detail view.
+pub const MAX_FIELD_LINES: usize = 20_000;
+/// Long lines are cut into pieces of this many characters before wrapping.
+const CHUNK: usize = 1024;
+
+/// Which field has the decoder focus in the detail view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Field {
+    Key,
+    #[default]
+    Value,
+    Header(usize),
+}
+
+/// Decoder choice per field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Modes {
+    pub key: DecodeMode,
+    pub value: DecodeMode,
+    pub headers: HashMap<String, DecodeMode>,
+}
+
+impl Modes {
+    #[must_use]
+    pub fn header(&self, name: &str) -> DecodeMode {
+        self.headers.get(name).copied().unwrap_or_default()
+    }
+}
+
+struct Builder {
+    lines: Vec<DLine>,
+    cur: DLine,
+    budget: usize,
+    truncated: bool,
+}
+
+impl Builder {
+    fn push(&mut self, s: impl Into<String>, slot: Slot) {
+        let s = s.into();
+        if !s.is_empty() {
+            self.cur.push((s, slot));
+        }
+    }
+    /// Escaped text, escapes marked; newlines end lines when `multiline`.
+    fn text(&mut self, s: &str, slot: Slot, multiline: bool) {
+        for (seg, bad) in sanitize::escape_segments(s, multiline) {
+            if bad {
+                self.push(seg, Slot::Escape);
+                continue;
+            }
+            let mut first = true;
+            for part in seg.split('\n') {
+                if !first {
+                    self.newline();
+                }
+                first = false;
+                let chars: Vec<char> = part.chars().collect();
+                for (i, chunk) in chars.chunks(CHUNK).enumerate() {
+                    if i > 0 {
+                        self.newline();
+                    }
+                    self.push(chunk.iter().collect::<String>(), slot);
+                }
+            }
+        }
+    }
+    fn newline(&mut self) {
+        if self.budget == 0 {
+            self.truncated = true;
+            self.cur.clear();
+            return;
+        }
+        self.budget -= 1;
+        self.lines.push(std::mem::take(&mut self.cur));
+    }
+    fn done_field(&mut self) {
+        if !self.cur.is_empty() {
+            self.newline();
+        }
+        if self.truncated {
+            self.lines.push(vec![(
+                format!("… cut at {MAX_FIELD_LINES} lines: save the message (w) to see all of it"),
+                Slot::Warn,
+            )]);
+        }
+        self.budget = MAX_FIELD_LINES;
+        self.truncated = false;
+    }
+
+    fn json(&mut self, v: &Value, indent: usize) {
+        let pad = |n: usize| "  ".repeat(n);
+        match v {
+            Value::Null => self.push("null", Slot::JsonNull),
+            Value::Bool(b) => self.push(b.to_string(), Slot::JsonBool),
+            Value::Number(n) => self.push(n.to_string(), Slot::JsonNumber),
+            Value::String(s) => {
+                self.push("\"", Slot::JsonString);
+                self.text(s, Slot::JsonString, false);
+                self.push("\"", Slot::JsonString);
+            }
+            Value::Array(a) if a.is_empty() => self.push("[]", Slot::Text),
+            Value::Object(o) if o.is_empty() => self.push("{}", Slot::Text),
+            Value::Array(a) => {
+                self.push("[", Slot::Text);
+                self.newline();
+                for (i, item) in a.iter().enumerate() {
+                    if self.truncated {
+                        return;
+                    }
+                    self.push(pad(indent + 1), Slot::Text);
+                    self.json(item, indent + 1);
+                    if i + 1 < a.len() {
+                        self.push(",", Slot::Text);
+                    }
+                    self.newline();
+                }
+                self.push(pad(indent), Slot::Text);
+                self.push("]", Slot::Text);
+            }
+            Value::Object(o) => {
+                self.push("{", Slot::Text);
+                self.newline();
+                for (i, (k, item)) in o.iter().enumerate() {
+                    if self.truncated {
+                        return;
+                    }
+                    self.push(pad(indent + 1), Slot::Text);
+                    self.push("\"", Slot::JsonKey);
+                    self.text(k, Slot::JsonKey, false);
+                    self.push("\": ", Slot::JsonKey);
+                    self.json(item, indent + 1);
+                    if i + 1 < o.len() {
+                        self.push(",", Slot::Text);
+                    }
+                    self.newline();
+                }
+                self.push(pad(indent), Slot::Text);
+                self.push("}", Slot::Text);
+            }
+        }
+    }
+
+    fn decoded(&mut self, d: &decode::Decoded) {
+        if let Some(note) = &d.note {
+            self.push("! ", Slot::Warn);
+            self.text(note, Slot::Warn, false);
+            self.newline();
+        }
+        match &d.content {
+            Content::Null => self.push("∅ null", Slot::Null),
+            Content::Text(s) if s.is_empty() => self.push("\"\" (empty)", Slot::Null),
+            Content::Text(s) => self.text(s, Slot::Text, true),
+            Content::Json(v) => self.json(v, 0),
+            Content::Hex(b) => {
+                for l in decode::hex_dump(b, MAX_FIELD_LINES) {
+                    self.push(l, Slot::Text);
+                    self.newline();
+                }
+            }
+            Content::Base64(s) => self.text(s, Slot::Text, false),
+        }
+        self.done_field();
+    }
+
+    fn section(&mut self, title: &str, label: &str, focused: bool) {
+        self.push(if focused { "▶ " } else { "  " }, Slot::Accent);
+        self.push(format!("── {title} "), Slot::Label);
+        self.push(format!("[{label}]"), Slot::Accent);
+        self.push(" ──", Slot::Label);
+        self.newline();
+    }
+}
+
+/// Build the detail lines for a record.
+#[must_use]
+pub fn build(r: &Record, modes: &Modes, schemas: &dyn SchemaSource, utc: bool, focus: Field) -> Vec<DLine> {
+    let mut b = Builder {
+        lines: Vec::new(),
+        cur: Vec::new(),
+        budget: MAX_FIELD_LINES,
+        truncated: false,
+    };
+    let kv = |b: &mut Builder, k: &str, v: String| {
+        b.push(format!("{k:<10} "), Slot::Label);
+        b.text(&v, Slot::Text, false);
+        b.newline();
+    };
+    kv(&mut b, "Topic", r.topic.to_string());
+    kv(&mut b, "Partition", r.partition.to_string());
+    kv(&mut b, "Offset", r.offset.to_string());
+    kv(
+        &mut b,
+        "Timestamp",
+        match r.timestamp {
+            Some(t) => format!("{} ({}, {t} ms)", timeutil::format_ts(t, utc), r.timestamp_type.as_str()),
+            None => "not available".into(),
+        },
+    );
+    kv(
+        &mut b,
+        "Size",
+        format!(
+            "key {}, value {}, {} header(s)",
+            r.key.as_ref().map_or("null".into(), |k| format!("{} B", k.len())),
+            r.value.as_ref().map_or("null (tombstone)".into(), |v| format!("{} B", v.len())),
+            r.headers.len()
+        ),
+    );
+    b.newline();
+    // Headers.
+    b.push(format!("── Headers ({}) ──", r.headers.len()), Slot::Label);
+    b.newline();
+    if r.headers.is_empty() {
+        b.push("  none", Slot::Muted);
+        b.newline();
+    }
+    for (i, h) in r.headers.iter().enumerate() {
+        let mode = modes.header(&h.name);
+        let d = decode::decode(h.value.as_deref(), mode, schemas);
+        b.push(if focus == Field::Header(i) { "▶ " } else { "  " }, Slot::Accent);
+        b.text(&h.name, Slot::JsonKey, false);
+        b.push(format!(" [{}]: ", d.label), Slot::Muted);
+        match &d.content {
+            Content::Null => b.push("∅ null", Slot::Null),
+            Content::Text(s) if s.is_empty() => b.push("\"\" (empty)", Slot::Null),
+            Content::Text(s) => b.text(s, Slot::Text, false),
+            Content::Json(v) => b.text(&crate::jsonl::to_safe_string(v, false), Slot::JsonString, false),
+            Content::Hex(bytes) => b.push(decode::hex_string(bytes), Slot::Text),
+            Content::Base64(s) => b.push(s.clone(), Slot::Text),
+        }
+        if let Some(n) = &d.note {
+            b.push("  ! ", Slot::Warn);
+            b.text(n, Slot::Warn, false);
+        }
+        b.newline();
+        if b.truncated {
+            break;
+        }
+    }
+    b.done_field();
+    b.newline();
+    let kd = decode::decode(r.key.as_deref(), modes.key, schemas);
+    b.section("Key", &kd.label, focus == Field::Key);
+    b.decoded(&kd);
+    b.newline();
+    let vd = decode::decode(r.value.as_deref(), modes.value, schemas);
+    b.section("Value", &vd.label, focus == Field::Value);
+    b.decoded(&vd);
+    b.lines
+}
+
+/// Turn stored lines into ratatui lines for the visible window.
+#[must_use]
+pub fn render<'a>(lines: &'a [DLine], t: &Theme) -> Vec<Line<'a>> {
+    lines
+        .iter()
+        .map(|l| Line::from(l.iter().map(|(s, slot)| Span::styled(s.as_str(), slot.style(t))).collect::<Vec<_>>()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::registry::NoSchemas;
+    use crate::model::{Header, TimestampType};
+
+    fn rec(value: Option<&[u8]>) -> Record {
+        Record {
+            topic: "orders".into(),
+            partition: 1,
+            offset: 9,
+            timestamp: Some(0),
+            timestamp_type: TimestampType::CreateTime,
+            key: Some(b"k\x1b[2J".to_vec()),
+            value: value.map(<[u8]>::to_vec),
+            headers: vec![Header {
+                name: "trace".into(),
+                value: Some(b"abc".to_vec()),
+            }],
+        }
+    }
+
+    fn flat(lines: &[DLine]) -> String {
+        lines
+            .iter()
+            .map(|l| l.iter().map(|(s, _)| s.as_str()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn pretty_json_and_escaped_key() {
+        let r = rec(Some(br#"{"user":{"id":"u42"},"n":[1,2]}"#));
+        let lines = build(&r, &Modes::default(), &NoSchemas, true, Field::Value);
+        let s = flat(&lines);
+        assert!(s.contains("  \"user\": {"), "{s}");
+        assert!(s.contains("    \"id\": \"u42\""), "{s}");
+        assert!(s.contains("k\\x1b[2J"), "{s}");
+        assert!(!s.contains('\x1b'));
+        assert!(s.contains("trace [text]: abc"), "{s}");
+        assert!(lines.iter().flatten().any(|(t, slot)| t == "\\x1b" && *slot == Slot::Escape));
+    }
+
+    #[test]
+    fn tombstone_is_not_an_empty_string() {
+        let s = flat(&build(&rec(None), &Modes::default(), &NoSchemas, true, Field::Value));
+        assert!(s.contains("∅ null"));
+        assert!(s.contains("null (tombstone)"));
+        let s = flat(&build(&rec(Some(b"")), &Modes::default(), &NoSchemas, true, Field::Value));
+        assert!(s.contains("\"\" (empty)"));
+    }
+
+    #[test]
+    fn huge_values_are_cut() {
+        let big: Vec<u8> = (0..200_000u32).map(|i| b"0123456789\n"[(i % 11) as usize]).collect();
+        let lines = build(&rec(Some(&big)), &Modes::default(), &NoSchemas, true, Field::Value);
+        assert!(lines.len() <= MAX_FIELD_LINES + 40);
+        assert!(flat(&lines).contains("cut at"));
+    }
+}

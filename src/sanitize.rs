@@ -1,0 +1,228 @@
+//! Terminal safety: everything that came from Kafka (topic names, keys, values,
+//! headers, group and member names, broker error strings) passes through here
+//! before it becomes a span or a line of headless text output.
+//!
+//! Control characters (C0, DEL, C1), bidirectional overrides, zero-width and
+//! other invisible format characters are rendered as visible escapes such as
+//! `\x1b`, `\u{202e}`; invalid UTF-8 bytes become `\xNN`. Nothing from a message
+//! is ever written to the terminal raw.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Is this character unsafe or invisible on a terminal?
+#[must_use]
+pub fn needs_escape(c: char) -> bool {
+    let u = c as u32;
+    u < 0x20
+        || (0x7f..=0x9f).contains(&u)
+        || is_format_char(c)
+        || c == '\u{2028}'
+        || c == '\u{2029}'
+}
+
+/// Bidi controls, zero-width characters and other invisible format characters
+/// (Unicode category Cf, the ones terminals and text shaping act on).
+fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{034f}'
+            | '\u{061c}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{17b4}'
+            | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff0}'..='\u{fffb}'
+            | '\u{e0000}'..='\u{e007f}'
+    )
+}
+
+fn push_escape(out: &mut String, c: char, keep_newlines: bool) {
+    match c {
+        '\n' if keep_newlines => out.push('\n'),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if (c as u32) < 0x100 => {
+            let _ = write!(out, "\\x{:02x}", c as u32);
+        }
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        }
+    }
+}
+
+fn escape_str_impl(s: &str, keep_newlines: bool) -> Cow<'_, str> {
+    // Fast path: printable ASCII or harmless non-ASCII needs no copy.
+    let first_bad = s
+        .char_indices()
+        .find(|&(_, c)| needs_escape(c) && !(keep_newlines && c == '\n'));
+    let Some((idx, _)) = first_bad else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = String::with_capacity(s.len() + 8);
+    out.push_str(&s[..idx]);
+    for c in s[idx..].chars() {
+        if needs_escape(c) {
+            push_escape(&mut out, c, keep_newlines);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Escape a string for a single-line terminal context (newlines escaped too).
+#[must_use]
+pub fn escape(s: &str) -> Cow<'_, str> {
+    escape_str_impl(s, false)
+}
+
+/// Escape a string for a multi-line context: newlines are kept as line breaks,
+/// every other control or invisible character is escaped.
+#[must_use]
+pub fn escape_multiline(s: &str) -> Cow<'_, str> {
+    escape_str_impl(s, true)
+}
+
+/// Render bytes that are supposed to be text: valid UTF-8 runs are escaped as
+/// by [`escape`], invalid bytes become `\xNN`.
+#[must_use]
+pub fn escape_bytes(b: &[u8]) -> Cow<'_, str> {
+    escape_bytes_impl(b, false)
+}
+
+/// As [`escape_bytes`], keeping newlines.
+#[must_use]
+pub fn escape_bytes_multiline(b: &[u8]) -> Cow<'_, str> {
+    escape_bytes_impl(b, true)
+}
+
+fn escape_bytes_impl(b: &[u8], keep_newlines: bool) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(b) {
+        return escape_str_impl(s, keep_newlines);
+    }
+    let mut out = String::with_capacity(b.len() + 16);
+    for chunk in b.utf8_chunks() {
+        out.push_str(&escape_str_impl(chunk.valid(), keep_newlines));
+        for byte in chunk.invalid() {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Split text into runs that are clean (`false`) or visible escapes
+/// (`true`), so a renderer can style the escapes.
+#[must_use]
+pub fn escape_segments(s: &str, keep_newlines: bool) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for c in s.chars() {
+        let bad = needs_escape(c) && !(keep_newlines && c == '\n');
+        let mut piece = String::new();
+        if bad {
+            push_escape(&mut piece, c, keep_newlines);
+        } else {
+            piece.push(c);
+        }
+        match out.last_mut() {
+            Some((text, b)) if *b == bad => text.push_str(&piece),
+            _ => out.push((piece, bad)),
+        }
+    }
+    out
+}
+
+/// Truncate a string to at most `max_chars` characters, on a character
+/// boundary, appending `…` when something was cut.
+#[must_use]
+pub fn truncate_chars(s: &str, max_chars: usize) -> Cow<'_, str> {
+    match s.char_indices().nth(max_chars) {
+        None => Cow::Borrowed(s),
+        Some((idx, _)) => {
+            let keep = s[..idx].char_indices().last().map_or(0, |(i, _)| i);
+            let mut out = String::with_capacity(keep + 3);
+            out.push_str(&s[..keep]);
+            out.push('…');
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// Is this string free of anything [`escape`] would change?
+#[must_use]
+pub fn is_clean(s: &str) -> bool {
+    !s.chars().any(needs_escape)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn escapes_ansi_and_osc() {
+        assert_eq!(escape("a\x1b[2Jb"), "a\\x1b[2Jb");
+        assert_eq!(escape("\x1b]0;title\x07"), "\\x1b]0;title\\x07");
+        assert_eq!(escape("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(escape("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(escape("zero\u{200b}width"), "zero\\u{200b}width");
+        assert_eq!(escape("line\nbreak"), "line\\nbreak");
+        assert_eq!(escape_multiline("line\nbreak\r"), "line\nbreak\\r");
+    }
+
+    #[test]
+    fn segments_mark_escapes() {
+        let s = escape_segments("ok\x1b[31mred", false);
+        assert_eq!(s, vec![("ok".into(), false), ("\\x1b".into(), true), ("[31mred".into(), false)]);
+    }
+
+    #[test]
+    fn clean_text_is_borrowed() {
+        assert!(matches!(escape("plain text é 日本"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn invalid_utf8_is_hex_escaped() {
+        assert_eq!(escape_bytes(b"ok\xff\xfe!"), "ok\\xff\\xfe!");
+        assert_eq!(escape_bytes(b"\x1b"), "\\x1b");
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate_chars("héllo wörld", 5), "héll…");
+        assert_eq!(truncate_chars("日本語", 3), "日本語");
+        assert_eq!(truncate_chars("日本語x", 3), "日本…");
+        assert_eq!(truncate_chars("", 0), "");
+    }
+
+    proptest! {
+        #[test]
+        fn escaped_output_never_contains_controls(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let out = escape_bytes(&bytes);
+            prop_assert!(out.chars().all(|c| !needs_escape(c)));
+            let ml = escape_bytes_multiline(&bytes);
+            prop_assert!(ml.chars().all(|c| c == '\n' || !needs_escape(c)));
+        }
+
+        #[test]
+        fn escaped_strings_have_no_controls(s in "\\PC*|[\\x00-\\x1f\\x7f-\\u{9f}\\u{202a}-\\u{202e}]*") {
+            prop_assert!(escape(&s).chars().all(|c| !needs_escape(c)));
+        }
+
+        #[test]
+        fn truncate_never_panics(s in ".*", n in 0usize..40) {
+            let t = truncate_chars(&s, n);
+            prop_assert!(t.chars().count() <= n.max(1));
+        }
+    }
+}

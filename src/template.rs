@@ -1,0 +1,311 @@
+//! Producer message templates: `{{i}}`, `{{uuid}}`, `{{now}}`,
+//! `{{now_iso}}`, `{{random_int(1,100)}}` in key, value and headers, and the
+//! encodings a field can be typed in (text, JSON, hex, base64).
+
+use std::fmt::Write as _;
+
+use anyhow::{Result, anyhow, bail};
+use base64::Engine as _;
+use rand::Rng;
+
+use crate::model::Header;
+use crate::worker::protocol::ProduceRequest;
+
+/// How the typed text of a key or value becomes bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    #[default]
+    Text,
+    Json,
+    Hex,
+    Base64,
+}
+
+impl Encoding {
+    pub const ALL: [Encoding; 4] = [Encoding::Text, Encoding::Json, Encoding::Hex, Encoding::Base64];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Encoding::Text => "text",
+            Encoding::Json => "json",
+            Encoding::Hex => "hex",
+            Encoding::Base64 => "base64",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.as_str() == s)
+            .ok_or_else(|| anyhow!("`{s}` is not an encoding (text, json, hex, base64)"))
+    }
+
+    #[must_use]
+    pub fn next(self) -> Self {
+        let i = Self::ALL.iter().position(|e| *e == self).unwrap_or(0);
+        Self::ALL[(i + 1) % Self::ALL.len()]
+    }
+
+    /// Turn typed text into bytes, or say precisely what is wrong.
+    pub fn encode(self, text: &str) -> Result<Vec<u8>> {
+        match self {
+            Encoding::Text => Ok(text.as_bytes().to_vec()),
+            Encoding::Json => {
+                validate_json(text)?;
+                Ok(text.as_bytes().to_vec())
+            }
+            Encoding::Hex => {
+                let digits: String = text
+                    .chars()
+                    .filter(|c| !c.is_whitespace() && *c != ':')
+                    .collect();
+                let digits = digits.strip_prefix("0x").unwrap_or(&digits);
+                if digits.len() % 2 != 0 {
+                    bail!("hex needs an even number of digits ({} given)", digits.len());
+                }
+                (0..digits.len())
+                    .step_by(2)
+                    .map(|i| {
+                        u8::from_str_radix(&digits[i..i + 2], 16)
+                            .map_err(|_| anyhow!("`{}` at digit {} is not hex", &digits[i..i + 2], i + 1))
+                    })
+                    .collect()
+            }
+            Encoding::Base64 => {
+                let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .map_err(|e| anyhow!("not valid base64: {e}"))
+            }
+        }
+    }
+}
+
+/// Check JSON, naming the line and column of the first error.
+pub fn validate_json(text: &str) -> Result<()> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|_| ())
+        .map_err(|e| anyhow!("invalid JSON at line {}, column {}: {}", e.line(), e.column(), json_reason(&e)))
+}
+
+fn json_reason(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    // serde_json appends " at line L column C"; we already said where.
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Pretty-print JSON text (two-space indent).
+pub fn pretty_json(text: &str) -> Result<String> {
+    validate_json(text)?;
+    let v: serde_json::Value = serde_json::from_str(text)?;
+    Ok(serde_json::to_string_pretty(&v)?)
+}
+
+/// Compact JSON text.
+pub fn compact_json(text: &str) -> Result<String> {
+    validate_json(text)?;
+    let v: serde_json::Value = serde_json::from_str(text)?;
+    Ok(serde_json::to_string(&v)?)
+}
+
+/// A message as typed in the composer, before templating and encoding.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MessageTemplate {
+    pub topic: String,
+    pub partition: Option<i32>,
+    /// `None`: null key.
+    pub key: Option<String>,
+    pub key_encoding: Encoding,
+    /// `None`: null value (a tombstone), distinct from an empty string.
+    pub value: Option<String>,
+    pub value_encoding: Encoding,
+    /// `name: value` pairs; a `None` value is a null header.
+    pub headers: Vec<(String, Option<String>)>,
+    pub timestamp: Option<i64>,
+}
+
+fn render_into(out: &mut String, text: &str, i: u64, now_ms: i64, rng: &mut impl Rng) -> Result<()> {
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| anyhow!("unclosed `{{{{` in template"))?;
+        let name = after[..end].trim();
+        match name {
+            "i" => {
+                let _ = write!(out, "{i}");
+            }
+            "uuid" => out.push_str(&uuid::Uuid::new_v4().to_string()),
+            "now" => {
+                let _ = write!(out, "{now_ms}");
+            }
+            "now_iso" => out.push_str(&crate::timeutil::format_ts(now_ms, true)),
+            _ => {
+                if let Some(args) = name.strip_prefix("random_int(").and_then(|s| s.strip_suffix(')')) {
+                    let (a, b) = args
+                        .split_once(',')
+                        .ok_or_else(|| anyhow!("random_int needs two numbers: random_int(1,100)"))?;
+                    let a: i64 = a.trim().parse().map_err(|_| anyhow!("random_int: `{}` is not a number", a.trim()))?;
+                    let b: i64 = b.trim().parse().map_err(|_| anyhow!("random_int: `{}` is not a number", b.trim()))?;
+                    if a > b {
+                        bail!("random_int({a},{b}): the first bound must not exceed the second");
+                    }
+                    let _ = write!(out, "{}", rng.gen_range(a..=b));
+                } else {
+                    bail!("unknown placeholder `{{{{{name}}}}}` (known: i, uuid, now, now_iso, random_int(a,b))");
+                }
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(())
+}
+
+/// Expand placeholders in one string.
+pub fn render(text: &str, i: u64, now_ms: i64) -> Result<String> {
+    let mut out = String::with_capacity(text.len() + 16);
+    render_into(&mut out, text, i, now_ms, &mut rand::thread_rng())?;
+    Ok(out)
+}
+
+impl MessageTemplate {
+    /// Does any field use a placeholder?
+    #[must_use]
+    pub fn is_templated(&self) -> bool {
+        self.key.as_deref().is_some_and(|k| k.contains("{{"))
+            || self.value.as_deref().is_some_and(|v| v.contains("{{"))
+            || self
+                .headers
+                .iter()
+                .any(|(n, v)| n.contains("{{") || v.as_deref().is_some_and(|v| v.contains("{{")))
+    }
+
+    /// Render variation `i` into a request.
+    pub fn render(&self, i: u64, now_ms: i64) -> Result<ProduceRequest> {
+        let templated = self.is_templated();
+        let field = |text: &Option<String>, enc: Encoding, what: &str| -> Result<Option<Vec<u8>>> {
+            match text {
+                None => Ok(None),
+                Some(t) => {
+                    let t = if templated { render(t, i, now_ms)? } else { t.clone() };
+                    enc.encode(&t).map(Some).map_err(|e| anyhow!("{what}: {e}"))
+                }
+            }
+        };
+        let mut headers = Vec::with_capacity(self.headers.len());
+        for (n, v) in &self.headers {
+            headers.push(Header {
+                name: if templated { render(n, i, now_ms)? } else { n.clone() },
+                value: match v {
+                    None => None,
+                    Some(v) => Some(if templated { render(v, i, now_ms)? } else { v.clone() }.into_bytes()),
+                },
+            });
+        }
+        Ok(ProduceRequest {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            key: field(&self.key, self.key_encoding, "key")?,
+            value: field(&self.value, self.value_encoding, "value")?,
+            headers,
+            timestamp: self.timestamp,
+        })
+    }
+}
+
+/// Parse header lines `name: value`; `name:` alone is an empty value,
+/// `name: null` (unquoted) a null header; repeated names are kept in order.
+pub fn parse_header_lines(text: &str) -> Result<Vec<(String, Option<String>)>> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| anyhow!("header line {}: expected `name: value`", n + 1))?;
+        let name = name.trim();
+        if name.is_empty() {
+            bail!("header line {}: the name is empty", n + 1);
+        }
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        out.push((
+            name.to_string(),
+            if value == "null" { None } else { Some(value.to_string()) },
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        assert_eq!(render("k-{{i}}", 7, 0).unwrap(), "k-7");
+        assert_eq!(render("{{now}}", 0, 123).unwrap(), "123");
+        let u = render("{{uuid}}", 0, 0).unwrap();
+        assert_eq!(u.len(), 36);
+        for _ in 0..50 {
+            let n: i64 = render("{{random_int(1,3)}}", 0, 0).unwrap().parse().unwrap();
+            assert!((1..=3).contains(&n));
+        }
+        assert!(render("{{nope}}", 0, 0).unwrap_err().to_string().contains("unknown placeholder"));
+        assert!(render("{{i", 0, 0).is_err());
+        assert!(render("{{random_int(5,1)}}", 0, 0).is_err());
+    }
+
+    #[test]
+    fn encodings() {
+        assert_eq!(Encoding::Hex.encode("de ad:BE ef").unwrap(), vec![0xde, 0xad, 0xbe, 0xef]);
+        assert!(Encoding::Hex.encode("abc").unwrap_err().to_string().contains("even"));
+        assert_eq!(Encoding::Base64.encode("/wA=").unwrap(), vec![0xff, 0]);
+        let e = Encoding::Json.encode("{\n  \"a\": 1,\n}").unwrap_err().to_string();
+        assert!(e.contains("line 3, column 1"), "{e}");
+    }
+
+    #[test]
+    fn template_renders_every_field() {
+        let t = MessageTemplate {
+            topic: "t".into(),
+            key: Some("user-{{i}}".into()),
+            value: Some("{\"n\": {{i}}}".into()),
+            value_encoding: Encoding::Json,
+            headers: vec![("seq".into(), Some("{{i}}".into())), ("gone".into(), None)],
+            ..Default::default()
+        };
+        let r = t.render(3, 0).unwrap();
+        assert_eq!(r.key.as_deref(), Some(&b"user-3"[..]));
+        assert_eq!(r.value.as_deref(), Some(&b"{\"n\": 3}"[..]));
+        assert_eq!(r.headers[0].value.as_deref(), Some(&b"3"[..]));
+        assert_eq!(r.headers[1].value, None);
+        let tomb = MessageTemplate {
+            topic: "t".into(),
+            ..Default::default()
+        };
+        assert_eq!(tomb.render(0, 0).unwrap().value, None);
+    }
+
+    #[test]
+    fn header_lines() {
+        let h = parse_header_lines("a: 1\na: 2\nempty:\nnil: null\n\n").unwrap();
+        assert_eq!(
+            h,
+            vec![
+                ("a".into(), Some("1".into())),
+                ("a".into(), Some("2".into())),
+                ("empty".into(), Some(String::new())),
+                ("nil".into(), None)
+            ]
+        );
+        assert!(parse_header_lines("novalue").is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! The interactive event loop: one `select!` over terminal events, worker
+//! events, a 4 Hz tick, signals and effect results. State changes only in
+//! `App::update`; the screen is redrawn when something changed, at most
+//! about 60 times a second, with worker events drained in batches.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use futures::StreamExt;
+use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use crate::app::{App, Effect, IoResult, Msg};
+use crate::config::theme::Theme;
+use crate::term::{self, TerminalGuard};
+use crate::timeutil::now_ms;
+use crate::worker::WorkerHandle;
+use crate::worker::protocol::Command;
+
+const FRAME: Duration = Duration::from_millis(16);
+/// Worker events handled before the loop looks at the keyboard again.
+const DRAIN_MAX: usize = 256;
+
+fn send_all(tx: &mpsc::UnboundedSender<Command>, cmds: Vec<Command>) {
+    for c in cmds {
+        // Unbounded: never blocks the UI.
+        let _ = tx.send(c);
+    }
+}
+
+fn perform(effects: Vec<Effect>, io_tx: &mpsc::UnboundedSender<IoResult>, osc: &mut Vec<String>) {
+    for e in effects {
+        match e {
+            Effect::Osc52(text) => osc.push(text),
+            Effect::WriteFile { path, contents, what } => {
+                let tx = io_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = (|| {
+                        if let Some(dir) = path.parent() {
+                            if !dir.as_os_str().is_empty() {
+                                std::fs::create_dir_all(dir)?;
+                            }
+                        }
+                        std::fs::write(&path, contents.as_bytes())?;
+                        Ok::<usize, std::io::Error>(contents.len())
+                    })()
+                    .map_err(|e| e.to_string());
+                    let _ = tx.send(IoResult::Written { what, path, result });
+                });
+            }
+        }
+    }
+}
+
+/// Run the console until the user quits or a signal arrives. Returns a
+/// message to print after the terminal is restored.
+pub async fn run(mut app: App, first: Vec<Command>, theme: Theme, mut worker: WorkerHandle) -> Result<Option<String>> {
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard.terminal.size()?;
+    app.update(Msg::Resize(size.width, size.height));
+    let cmd_tx = worker.commands.clone();
+    send_all(&cmd_tx, first);
+    let (io_tx, mut io_rx) = mpsc::unbounded_channel::<IoResult>();
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut dirty = true;
+    let mut last_draw = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
+    let mut osc: Vec<String> = Vec::new();
+    let mut worker_alive = true;
+    let mut exit_note: Option<String> = None;
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            guard.terminal.draw(|f| crate::ui::draw(&app, &theme, f))?;
+            last_draw = Instant::now();
+            dirty = false;
+            for text in osc.drain(..) {
+                let _ = term::osc52(guard.terminal.backend_mut(), &text);
+            }
+        }
+        let wait = if dirty { FRAME.saturating_sub(last_draw.elapsed()) } else { Duration::from_secs(3600) };
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
+                Some(Ok(Event::Paste(s))) => Some(Msg::Paste(s)),
+                Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
+                Some(Ok(_)) => None,
+                Some(Err(e)) => {
+                    tracing::warn!("terminal input error: {e}");
+                    exit_note = Some(format!("terminal input failed: {e}"));
+                    break;
+                }
+                None => break,
+            },
+            ev = worker.events.recv(), if worker_alive => match ev {
+                Some(ev) => Some(Msg::Worker(ev)),
+                None => {
+                    worker_alive = false;
+                    app.toast(crate::app::Level::Error, "the Kafka worker stopped; see the log");
+                    dirty = true;
+                    None
+                }
+            },
+            Some(r) = io_rx.recv() => Some(Msg::Io(r)),
+            _ = tick.tick() => Some(Msg::Tick),
+            _ = tokio::time::sleep(wait), if dirty => None,
+            _ = sigterm.recv() => { exit_note = Some("terminated (SIGTERM)".into()); break; }
+            _ = sighup.recv() => { exit_note = Some("hung up (SIGHUP)".into()); break; }
+            _ = sigint.recv() => { exit_note = Some("interrupted (SIGINT)".into()); break; }
+        };
+        app.now_ms = now_ms();
+        if let Some(msg) = msg {
+            let cmds = app.update(msg);
+            send_all(&cmd_tx, cmds);
+            dirty = true;
+        }
+        // Drain what the worker has ready, bounded so keys stay responsive.
+        for _ in 0..DRAIN_MAX {
+            match worker.events.try_recv() {
+                Ok(ev) => {
+                    let cmds = app.update(Msg::Worker(ev));
+                    send_all(&cmd_tx, cmds);
+                    dirty = true;
+                }
+                Err(_) => break,
+            }
+        }
+        let effects = std::mem::take(&mut app.effects);
+        perform(effects, &io_tx, &mut osc);
+        if app.quit {
+            break;
+        }
+    }
+    let _ = cmd_tx.send(Command::Shutdown);
+    drop(guard);
+    let _ = tokio::time::timeout(Duration::from_secs(3), &mut worker.task).await;
+    Ok(app.exit_message.take().or(exit_note))
+}

@@ -1,0 +1,356 @@
+//! Browse sessions: one thread per session owns a consumer that *assigns*
+//! partitions (it never joins a group and never commits), polls in batches,
+//! and sends records to the app. A watchdog recreates the consumer when it
+//! stalls after a broker outage and resumes right after the last record sent.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::{Message as _, Offset, TopicPartitionList};
+use tokio::sync::mpsc;
+
+use super::Inner;
+use super::offsets;
+use super::protocol::{BrowseEvent, BrowseSpec, PartitionStart, SessionId, WorkerEvent};
+use crate::filter::{Filter, MsgView};
+use crate::kafka::client::{self, ClientSignal, KtContext, explain};
+use crate::kafka::message;
+use crate::model::{Record, TopicPartition};
+use crate::timeutil::StartAt;
+
+const BATCH_MAX: usize = 2000;
+const BATCH_WAIT: Duration = Duration::from_millis(40);
+const STALL_AFTER: Duration = Duration::from_secs(8);
+
+/// Controls shared between the worker's dispatcher and a session thread.
+#[derive(Default)]
+pub struct SessionCtl {
+    pub stop: AtomicBool,
+    pub paused: AtomicBool,
+    pub search: Mutex<Option<(String, u64)>>,
+    pub cancel_search: AtomicBool,
+}
+
+struct Search {
+    filter: Filter,
+    want: u64,
+    matched: u64,
+    scanned: u64,
+    last_report: Instant,
+}
+
+struct Session {
+    inner: Arc<Inner>,
+    id: SessionId,
+    ctl: Arc<SessionCtl>,
+    topic: Arc<str>,
+    /// Next offset to read per partition (last delivered + 1).
+    next: BTreeMap<i32, i64>,
+}
+
+impl Session {
+    fn send(&self, event: BrowseEvent) -> bool {
+        self.inner
+            .events
+            .blocking_send(WorkerEvent::Browse {
+                session: self.id,
+                event,
+            })
+            .is_ok()
+    }
+
+    fn new_consumer(&self) -> Result<(BaseConsumer<KtContext>, mpsc::UnboundedReceiver<ClientSignal>), String> {
+        let group = format!("kafkaterm-browser-{}-{}", std::process::id(), self.id);
+        let cfg = client::client_config(
+            &self.inner.profile,
+            "browser",
+            &[
+                ("group.id", &group),
+                ("enable.auto.commit", "false"),
+                ("enable.auto.offset.store", "false"),
+                ("enable.partition.eof", "true"),
+                ("auto.offset.reset", "earliest"),
+                ("queued.max.messages.kbytes", "16384"),
+                ("fetch.wait.max.ms", "100"),
+            ],
+        );
+        let (tx, rx) = mpsc::unbounded_channel();
+        let consumer = client::create(&cfg, KtContext { signals: Some(tx) }).map_err(|e| e.to_string())?;
+        Ok((consumer, rx))
+    }
+
+    fn assign(&self, consumer: &BaseConsumer<KtContext>) -> Result<(), String> {
+        let mut tpl = TopicPartitionList::with_capacity(self.next.len());
+        for (p, o) in &self.next {
+            tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*o))
+                .map_err(|e| explain(&e))?;
+        }
+        consumer.assign(&tpl).map_err(|e| explain(&e))
+    }
+
+    /// Resolve partitions and start offsets, then report them.
+    fn resolve(&mut self, spec: &BrowseSpec, consumer: &BaseConsumer<KtContext>) -> Result<(), String> {
+        let starts = resolve_starts(consumer, spec)?;
+        for s in &starts {
+            self.next.insert(s.partition, s.start);
+        }
+        self.send(BrowseEvent::Started { partitions: starts });
+        Ok(())
+    }
+
+    /// Is there data past what we have delivered? (Used by the watchdog.)
+    fn behind(&self, consumer: &BaseConsumer<KtContext>) -> Option<bool> {
+        let tps: Vec<TopicPartition> = self.next.keys().map(|p| TopicPartition::new(&self.topic, *p)).collect();
+        let ends = offsets::end_offsets(consumer, &tps, Duration::from_secs(3)).ok()?;
+        Some(
+            self.next
+                .iter()
+                .any(|(p, n)| matches!(ends.get(&TopicPartition::new(&self.topic, *p)), Some(Ok(e)) if *e > *n)),
+        )
+    }
+
+    fn run(&mut self, spec: &BrowseSpec) -> Result<(), String> {
+        let (mut consumer, mut signals) = self.new_consumer()?;
+        self.resolve(spec, &consumer)?;
+        self.assign(&consumer)?;
+        let mut batch: Vec<Record> = Vec::with_capacity(256);
+        let mut batch_started = Instant::now();
+        let mut search: Option<Search> = None;
+        let mut locally_paused = false;
+        let mut last_progress = Instant::now();
+        let mut trouble: Option<String> = None;
+        let mut last_watchdog = Instant::now();
+        loop {
+            if self.ctl.stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            // New search request?
+            if let Some((src, want)) = self.ctl.search.lock().ok().and_then(|mut s| s.take()) {
+                match Filter::parse(&src, crate::timeutil::now_ms()) {
+                    Ok(filter) => {
+                        search = Some(Search {
+                            filter,
+                            want,
+                            matched: 0,
+                            scanned: 0,
+                            last_report: Instant::now(),
+                        });
+                        self.ctl.paused.store(false, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        self.send(BrowseEvent::Status(format!("search: {e}")));
+                    }
+                }
+            }
+            if self.ctl.cancel_search.swap(false, Ordering::Relaxed) {
+                if let Some(s) = search.take() {
+                    self.ctl.paused.store(true, Ordering::Relaxed);
+                    self.send(BrowseEvent::SearchProgress {
+                        scanned: s.scanned,
+                        matched: s.matched,
+                        done: true,
+                    });
+                }
+            }
+            let paused = self.ctl.paused.load(Ordering::Relaxed);
+            if paused != locally_paused {
+                if let Ok(assignment) = consumer.assignment() {
+                    let _ = if paused { consumer.pause(&assignment) } else { consumer.resume(&assignment) };
+                }
+                locally_paused = paused;
+            }
+            // Connection trouble reported by the client.
+            while let Ok(sig) = signals.try_recv() {
+                if sig.all_brokers_down || sig.auth_failed || trouble.is_none() {
+                    self.send(BrowseEvent::Status(format!("{}; retrying", sig.message)));
+                }
+                trouble = Some(sig.message);
+            }
+            match consumer.poll(Duration::from_millis(if batch.is_empty() { 100 } else { 5 })) {
+                None => {}
+                Some(Ok(msg)) => {
+                    last_progress = Instant::now();
+                    if trouble.take().is_some() {
+                        self.send(BrowseEvent::Status(String::new()));
+                    }
+                    self.next.insert(msg.partition(), msg.offset() + 1);
+                    if let Some(s) = search.as_mut() {
+                        s.scanned += 1;
+                        let mut headers = Vec::new();
+                        message::for_each_header(&msg, |n, v| headers.push((n, v)));
+                        let names: Vec<std::borrow::Cow<'_, str>> =
+                            headers.iter().map(|(n, _)| message::header_name(n)).collect();
+                        let view = MsgView {
+                            topic: &self.topic,
+                            partition: msg.partition(),
+                            offset: msg.offset(),
+                            timestamp: message::timestamp_of(&msg).0,
+                            key: rdkafka::Message::key(&msg),
+                            value: rdkafka::Message::payload(&msg),
+                            headers: names.iter().zip(&headers).map(|(n, (_, v))| (n.as_ref(), *v)).collect(),
+                        };
+                        if s.filter.matches(&view) {
+                            s.matched += 1;
+                            batch.push(message::to_record(&msg, &self.topic));
+                        }
+                    } else {
+                        if batch.is_empty() {
+                            batch_started = Instant::now();
+                        }
+                        batch.push(message::to_record(&msg, &self.topic));
+                    }
+                }
+                Some(Err(KafkaError::PartitionEOF(p))) => {
+                    let offset = self.next.get(&p).copied().unwrap_or(0);
+                    if !self.send(BrowseEvent::AtEnd { partition: p, offset }) {
+                        return Ok(());
+                    }
+                }
+                Some(Err(e)) => {
+                    let why = explain(&e);
+                    if trouble.as_deref() != Some(why.as_str()) {
+                        self.send(BrowseEvent::Status(format!("{why}; retrying")));
+                    }
+                    trouble = Some(why);
+                }
+            }
+            let flush = !batch.is_empty() && (batch.len() >= BATCH_MAX || batch_started.elapsed() >= BATCH_WAIT);
+            if flush && !self.send(BrowseEvent::Records(std::mem::take(&mut batch))) {
+                return Ok(());
+            }
+            if let Some(s) = search.as_mut() {
+                let done = s.matched >= s.want;
+                if done || s.last_report.elapsed() >= Duration::from_millis(200) {
+                    if !batch.is_empty() && !self.send(BrowseEvent::Records(std::mem::take(&mut batch))) {
+                        return Ok(());
+                    }
+                    s.last_report = Instant::now();
+                    self.send(BrowseEvent::SearchProgress {
+                        scanned: s.scanned,
+                        matched: s.matched,
+                        done,
+                    });
+                }
+                if done {
+                    search = None;
+                    self.ctl.paused.store(true, Ordering::Relaxed);
+                }
+            }
+            // Watchdog: after trouble, no progress although data is waiting
+            // means the consumer is stuck; recreate it and resume.
+            if trouble.is_some()
+                && !locally_paused
+                && last_progress.elapsed() > STALL_AFTER
+                && last_watchdog.elapsed() > STALL_AFTER
+            {
+                last_watchdog = Instant::now();
+                if self.behind(&consumer) == Some(true) {
+                    let (c, s) = self.new_consumer()?;
+                    consumer = c;
+                    signals = s;
+                    self.assign(&consumer)?;
+                    last_progress = Instant::now();
+                    trouble = None;
+                    let at: Vec<String> = self.next.iter().map(|(p, o)| format!("{p}@{o}")).collect();
+                    self.send(BrowseEvent::Recovered(format!("reconnected, resuming at {}", at.join(" "))));
+                }
+            }
+        }
+    }
+}
+
+/// Resolve which partitions to read and where each starts: watermarks and
+/// offsets-for-times in batched requests (blocking).
+pub fn resolve_starts(consumer: &BaseConsumer<KtContext>, spec: &BrowseSpec) -> Result<Vec<PartitionStart>, String> {
+    let md = consumer
+        .fetch_metadata(Some(&spec.topic), super::admin::METADATA_TIMEOUT)
+        .map_err(|e| explain(&e))?;
+    let t = md
+        .topics()
+        .iter()
+        .find(|t| t.name() == spec.topic)
+        .ok_or_else(|| format!("unknown topic {}", crate::sanitize::escape(&spec.topic)))?;
+    if let Some(e) = t.error() {
+        let code: rdkafka::error::RDKafkaErrorCode = e.into();
+        return Err(format!(
+            "{}: {}",
+            crate::sanitize::escape(&spec.topic),
+            client::plain_words(code).map_or_else(|| code.to_string(), str::to_string)
+        ));
+    }
+    let mut parts: Vec<i32> = t.partitions().iter().map(rdkafka::metadata::MetadataPartition::id).collect();
+    parts.sort_unstable();
+    if parts.is_empty() {
+        return Err(format!("unknown topic {}", crate::sanitize::escape(&spec.topic)));
+    }
+    if let Some(want) = &spec.partitions {
+        for p in want {
+            if !parts.contains(p) {
+                return Err(format!("topic has no partition {p} (it has {})", parts.len()));
+            }
+        }
+        parts.clone_from(want);
+    }
+    let tps: Vec<TopicPartition> = parts.iter().map(|p| TopicPartition::new(&spec.topic, *p)).collect();
+    let marks = offsets::watermarks(consumer, &tps, super::admin::METADATA_TIMEOUT)?;
+    let by_time = match spec.start {
+        StartAt::Timestamp(ts) => Some(offsets::list_offsets(
+            consumer,
+            &tps,
+            Offset::Offset(ts),
+            super::admin::METADATA_TIMEOUT,
+        )?),
+        _ => None,
+    };
+    let mut starts = Vec::with_capacity(tps.len());
+    for tp in &tps {
+        let (low, high) = match marks.get(tp) {
+            Some((Ok(l), Ok(h))) => (*l, *h),
+            Some((Err(e), _) | (_, Err(e))) => return Err(format!("partition {}: {e}", tp.partition)),
+            None => return Err(format!("partition {}: no watermarks", tp.partition)),
+        };
+        let start = match spec.start {
+            StartAt::Beginning => low,
+            StartAt::End => high,
+            StartAt::Offset(o) => o.clamp(low, high),
+            StartAt::LastN(n) => high.saturating_sub(n).max(low),
+            StartAt::Timestamp(_) => match by_time.as_ref().and_then(|m| m.get(tp)) {
+                Some(Ok(o)) if *o >= 0 => (*o).clamp(low, high),
+                Some(Err(e)) => return Err(format!("partition {}: {e}", tp.partition)),
+                _ => high,
+            },
+        };
+        starts.push(PartitionStart {
+            partition: tp.partition,
+            start,
+            low,
+            high,
+        });
+    }
+    Ok(starts)
+}
+
+/// Run a browse session to completion (blocking; its own thread).
+pub fn run(inner: Arc<Inner>, id: SessionId, spec: BrowseSpec, ctl: Arc<SessionCtl>) {
+    let mut s = Session {
+        inner,
+        id,
+        ctl,
+        topic: Arc::from(spec.topic.as_str()),
+        next: BTreeMap::new(),
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.run(&spec)));
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            s.send(BrowseEvent::Failed(e));
+        }
+        Err(_) => {
+            s.send(BrowseEvent::Failed("internal error in the browse session (see the log)".into()));
+        }
+    }
+}

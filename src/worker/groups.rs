@@ -1,0 +1,425 @@
+//! Consumer groups: list and describe, committed and end offsets (batched),
+//! offset reset planning and applying.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::groups::GroupInfo;
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::Inner;
+use super::offsets;
+use super::protocol::{GroupsSnapshot, ResetRow, ResetTarget};
+use crate::kafka::client::{self, KtContext, explain};
+use crate::kafka::consumer_protocol;
+use crate::model::{GroupDescription, GroupMember, GroupSnapshot, PartitionLag, TopicPartition, lag};
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Turn librdkafka's group info into our description, decoding each
+/// member's assignment and subscription.
+#[must_use]
+pub fn describe(g: &GroupInfo) -> GroupDescription {
+    let consumer_protocol = g.protocol_type() == "consumer" || g.protocol_type().is_empty();
+    let members = g
+        .members()
+        .iter()
+        .map(|m| {
+            let mut member = GroupMember {
+                member_id: m.id().to_string(),
+                client_id: m.client_id().to_string(),
+                host: m.client_host().to_string(),
+                assignment: None,
+                assignment_note: None,
+                subscription: Vec::new(),
+            };
+            decode_member(&mut member, m.metadata(), m.assignment(), consumer_protocol, g.state());
+            member
+        })
+        .collect();
+    GroupDescription {
+        group: g.name().to_string(),
+        state: g.state().to_string(),
+        protocol_type: g.protocol_type().to_string(),
+        protocol: g.protocol().to_string(),
+        members,
+    }
+}
+
+/// Fill a member's assignment and subscription from the raw protocol bytes.
+pub fn decode_member(
+    member: &mut GroupMember,
+    metadata: Option<&[u8]>,
+    assignment: Option<&[u8]>,
+    consumer_protocol: bool,
+    state: &str,
+) {
+    if !consumer_protocol {
+        member.assignment_note = Some("not the consumer protocol: assignment not decoded".into());
+        return;
+    }
+    if let Some(md) = metadata.filter(|b| !b.is_empty()) {
+        if let Ok(s) = consumer_protocol::decode_subscription(md) {
+            member.subscription = s.topics;
+        }
+    }
+    match assignment.filter(|b| !b.is_empty()) {
+        None => {
+            member.assignment_note = Some(if state == "Stable" {
+                "assignment not reported by broker".into()
+            } else {
+                format!("no assignment while the group is {state}")
+            });
+        }
+        Some(b) => match consumer_protocol::decode_assignment(b) {
+            Ok(a) => member.assignment = Some(a.partitions),
+            Err(e) => member.assignment_note = Some(format!("assignment could not be decoded: {e}")),
+        },
+    }
+}
+
+/// Build a group's snapshot from its parts (pure).
+#[must_use]
+pub fn build_snapshot(
+    group: &str,
+    description: Option<GroupDescription>,
+    description_note: Option<String>,
+    committed: &Result<offsets::Committed, String>,
+    ends: &HashMap<TopicPartition, Result<i64, String>>,
+    ends_error: Option<&str>,
+    at_ms: i64,
+) -> GroupSnapshot {
+    let mut owners: BTreeMap<TopicPartition, String> = BTreeMap::new();
+    if let Some(d) = &description {
+        for m in &d.members {
+            for tp in m.assignment.iter().flatten() {
+                owners.insert(tp.clone(), m.member_id.clone());
+            }
+        }
+    }
+    let mut committed_map: BTreeMap<TopicPartition, Option<i64>> = BTreeMap::new();
+    if let Ok(c) = committed {
+        for (tp, off) in c {
+            committed_map.insert(tp.clone(), *off);
+        }
+    }
+    let all: BTreeSet<TopicPartition> = committed_map
+        .iter()
+        .filter(|(_, o)| o.is_some())
+        .map(|(tp, _)| tp.clone())
+        .chain(owners.keys().cloned())
+        .collect();
+    let partitions = all
+        .into_iter()
+        .map(|tp| {
+            let committed = committed_map.get(&tp).copied().flatten();
+            let end = ends.get(&tp).and_then(|r| r.as_ref().ok().copied()).filter(|e| *e >= 0);
+            PartitionLag {
+                lag: lag(committed, end),
+                member_id: owners.get(&tp).cloned(),
+                topic: tp.topic,
+                partition: tp.partition,
+                committed,
+                end,
+            }
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if let Err(e) = committed {
+        notes.push(format!("committed offsets unavailable: {e}"));
+    }
+    if let Some(e) = ends_error {
+        notes.push(format!("end offsets unavailable: {e}"));
+    }
+    GroupSnapshot {
+        group: group.to_string(),
+        description,
+        description_note,
+        partitions,
+        offsets_note: (!notes.is_empty()).then(|| notes.join("; ")),
+        at_ms,
+    }
+}
+
+fn all_topic_partitions(inner: &Inner, only: Option<&BTreeSet<String>>) -> Result<Vec<TopicPartition>, String> {
+    let md = inner.meta.fetch_metadata(None, TIMEOUT).map_err(|e| explain(&e))?;
+    Ok(md
+        .topics()
+        .iter()
+        .filter(|t| !super::admin::is_internal(t.name()))
+        .filter(|t| only.is_none_or(|o| o.contains(t.name())))
+        .flat_map(|t| t.partitions().iter().map(|p| TopicPartition::new(t.name(), p.id())))
+        .collect())
+}
+
+/// Refresh every group: list + describe, committed offsets per group, end
+/// offsets for all their partitions in one batch (blocking).
+pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, String> {
+    let at_ms = crate::timeutil::now_ms();
+    let unsupported = &inner.profile.unsupported;
+    let mut described: BTreeMap<String, GroupDescription> = BTreeMap::new();
+    let mut list_note = None;
+    let single: Vec<String> = only.map(|g| vec![g.to_string()]).unwrap_or_default();
+    let named: &[String] = if only.is_some() { &single } else { &inner.profile.watch_groups };
+    if only.is_some() {
+        // One group: DescribeGroups only.
+    } else if unsupported.list_groups {
+        list_note = Some("this cluster does not support ListGroups: showing the groups named in the config".to_string());
+    } else {
+        match inner.meta.fetch_group_list(None, TIMEOUT) {
+            Ok(list) => {
+                for g in list.groups() {
+                    described.insert(g.name().to_string(), describe(g));
+                }
+            }
+            Err(e) => {
+                let reason = explain(&e);
+                if named.is_empty() {
+                    return Err(format!("listing groups failed: {reason}"));
+                }
+                list_note = Some(format!("listing groups failed ({reason}): showing the groups named in the config"));
+            }
+        }
+    }
+    let mut names: BTreeSet<String> = described.keys().cloned().collect();
+    let mut notes: HashMap<String, String> = HashMap::new();
+    for g in named {
+        names.insert(g.clone());
+        if described.contains_key(g) {
+            continue;
+        }
+        if unsupported.describe_groups {
+            notes.insert(g.clone(), "membership unavailable: this cluster does not support DescribeGroups".into());
+            continue;
+        }
+        match inner.meta.fetch_group_list(Some(g), TIMEOUT) {
+            Ok(list) => match list.groups().iter().find(|x| x.name() == g.as_str()) {
+                Some(info) => {
+                    described.insert(g.clone(), describe(info));
+                }
+                None => {
+                    notes.insert(g.clone(), "membership unavailable: the broker did not describe this group".into());
+                }
+            },
+            Err(e) => {
+                notes.insert(g.clone(), format!("membership unavailable: DescribeGroups failed ({})", explain(&e)));
+            }
+        }
+    }
+    // Committed offsets: ask for everything the group committed; where that
+    // comes back empty (brokers or mocks that ignore "all topics"), ask again
+    // for the partitions of the topics the group subscribes to, or of every topic.
+    let first: Vec<(String, Option<Vec<TopicPartition>>)> = names.iter().map(|g| (g.clone(), None)).collect();
+    let mut committed = offsets::committed_offsets(inner.admin.inner(), &first, TIMEOUT);
+    let retry: Vec<String> = committed
+        .iter()
+        .filter(|(_, r)| r.as_ref().is_ok_and(Vec::is_empty))
+        .map(|(g, _)| g.clone())
+        .collect();
+    if !retry.is_empty() {
+        let mut every: Option<Vec<TopicPartition>> = None;
+        let mut second = Vec::new();
+        for g in retry {
+            let subscribed: BTreeSet<String> = described
+                .get(&g)
+                .map(|d| d.members.iter().flat_map(|m| m.subscription.iter().cloned()).collect())
+                .unwrap_or_default();
+            let parts = if subscribed.is_empty() {
+                if every.is_none() {
+                    every = Some(all_topic_partitions(inner, None).unwrap_or_default());
+                }
+                every.clone().unwrap_or_default()
+            } else {
+                all_topic_partitions(inner, Some(&subscribed)).unwrap_or_default()
+            };
+            if !parts.is_empty() {
+                second.push((g, Some(parts)));
+            }
+        }
+        committed.extend(offsets::committed_offsets(inner.admin.inner(), &second, TIMEOUT));
+    }
+    // End offsets for every partition any group touches, in one batch.
+    let mut parts: BTreeSet<TopicPartition> = BTreeSet::new();
+    for r in committed.values().flatten() {
+        parts.extend(r.iter().filter(|(_, o)| o.is_some()).map(|(tp, _)| tp.clone()));
+    }
+    for d in described.values() {
+        for m in &d.members {
+            parts.extend(m.assignment.iter().flatten().cloned());
+        }
+    }
+    let parts: Vec<TopicPartition> = parts.into_iter().collect();
+    let (ends, ends_error) = match offsets::end_offsets(&inner.meta, &parts, TIMEOUT) {
+        Ok(m) => (m, None),
+        Err(e) => (HashMap::new(), Some(e)),
+    };
+    let groups = names
+        .iter()
+        .map(|g| {
+            let c = committed
+                .get(g)
+                .cloned()
+                .unwrap_or_else(|| Err("not fetched".into()));
+            build_snapshot(
+                g,
+                described.remove(g),
+                notes.remove(g),
+                &c,
+                &ends,
+                ends_error.as_deref(),
+                at_ms,
+            )
+        })
+        .collect();
+    Ok(GroupsSnapshot { groups, list_note, at_ms })
+}
+
+/// Compute the new offsets for a reset (blocking; a dry run, writes nothing).
+pub fn plan_reset(
+    inner: &Inner,
+    group: &str,
+    target: ResetTarget,
+    partitions: Option<Vec<TopicPartition>>,
+) -> Result<Vec<ResetRow>, String> {
+    let committed = offsets::committed_offsets(inner.admin.inner(), &[(group.to_string(), partitions.clone())], TIMEOUT)
+        .remove(group)
+        .unwrap_or_else(|| Err("no answer".into()))?;
+    let current: HashMap<TopicPartition, Option<i64>> = committed.into_iter().collect();
+    let parts: Vec<TopicPartition> = match partitions {
+        Some(p) => p,
+        None => {
+            let mut p: Vec<TopicPartition> = current.iter().filter(|(_, o)| o.is_some()).map(|(tp, _)| tp.clone()).collect();
+            p.sort();
+            p
+        }
+    };
+    if parts.is_empty() {
+        return Err("the group has no committed offsets: choose partitions to reset".into());
+    }
+    let marks = offsets::watermarks(&inner.meta, &parts, TIMEOUT)?;
+    let by_time = match target {
+        ResetTarget::Timestamp(ts) => Some(offsets::list_offsets(&inner.meta, &parts, Offset::Offset(ts), TIMEOUT)?),
+        _ => None,
+    };
+    let mut rows = Vec::with_capacity(parts.len());
+    for tp in parts {
+        let (low, high) = match marks.get(&tp) {
+            Some((Ok(l), Ok(h))) => (*l, *h),
+            Some((Err(e), _) | (_, Err(e))) => return Err(format!("{}/{}: {e}", tp.topic, tp.partition)),
+            None => return Err(format!("{}/{}: no watermarks", tp.topic, tp.partition)),
+        };
+        let cur = current.get(&tp).copied().flatten();
+        let new = match target {
+            ResetTarget::Earliest => low,
+            ResetTarget::Latest => high,
+            ResetTarget::Offset(o) => o.clamp(low, high),
+            ResetTarget::Shift(n) => cur.unwrap_or(low).saturating_add(n).clamp(low, high),
+            ResetTarget::Timestamp(_) => match by_time.as_ref().and_then(|m| m.get(&tp)) {
+                Some(Ok(o)) if *o >= 0 => *o,
+                Some(Ok(_)) => high,
+                Some(Err(e)) => return Err(format!("{}/{}: {e}", tp.topic, tp.partition)),
+                None => high,
+            },
+        };
+        rows.push(ResetRow {
+            tp,
+            current: cur,
+            new,
+            low,
+            end: high,
+        });
+    }
+    Ok(rows)
+}
+
+/// The group's state now, or why it cannot be known.
+pub fn group_state(inner: &Inner, group: &str) -> Result<String, String> {
+    if inner.profile.unsupported.describe_groups {
+        return Err("this cluster does not support DescribeGroups, so the group cannot be checked to be Empty".into());
+    }
+    let list = inner
+        .meta
+        .fetch_group_list(Some(group), TIMEOUT)
+        .map_err(|e| format!("cannot check the group's state: {}", explain(&e)))?;
+    Ok(list
+        .groups()
+        .iter()
+        .find(|g| g.name() == group)
+        .map_or_else(|| "Dead".to_string(), |g| g.state().to_string()))
+}
+
+/// Commit the planned offsets, only if the group is Empty (blocking).
+pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usize, String> {
+    let state = group_state(inner, group)?;
+    if state != "Empty" && state != "Dead" {
+        return Err(format!(
+            "the group is {state}: offsets can only be reset while it is Empty (stop its consumers first)"
+        ));
+    }
+    let cfg = client::client_config(
+        &inner.profile,
+        "reset",
+        &[("group.id", group), ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false")],
+    );
+    let consumer: BaseConsumer<KtContext> = client::create(&cfg, KtContext::default()).map_err(|e| e.to_string())?;
+    let mut tpl = TopicPartitionList::with_capacity(rows.len());
+    for r in rows {
+        tpl.add_partition_offset(&r.tp.topic, r.tp.partition, Offset::Offset(r.new))
+            .map_err(|e| explain(&e))?;
+    }
+    consumer.commit(&tpl, CommitMode::Sync).map_err(|e| explain(&e))?;
+    Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::consumer_protocol::encode;
+
+    #[test]
+    fn member_decoding_notes() {
+        let mut m = GroupMember {
+            member_id: "m1".into(),
+            client_id: String::new(),
+            host: String::new(),
+            assignment: None,
+            assignment_note: None,
+            subscription: vec![],
+        };
+        decode_member(&mut m, None, Some(&[]), true, "Stable");
+        assert_eq!(m.assignment_note.as_deref(), Some("assignment not reported by broker"));
+        let a = encode::assignment(3, &[TopicPartition::new("t", 1)], Some(b"x"));
+        let s = encode::subscription(1, &["t"], None, &[], -1, None);
+        decode_member(&mut m, Some(&s), Some(&a), true, "Stable");
+        assert_eq!(m.assignment, Some(vec![TopicPartition::new("t", 1)]));
+        assert_eq!(m.subscription, vec!["t"]);
+    }
+
+    #[test]
+    fn snapshot_lag_and_owners() {
+        let desc = GroupDescription {
+            group: "g".into(),
+            state: "Stable".into(),
+            protocol_type: "consumer".into(),
+            protocol: "range".into(),
+            members: vec![GroupMember {
+                member_id: "m1".into(),
+                client_id: "c".into(),
+                host: "/h".into(),
+                assignment: Some(vec![TopicPartition::new("t", 0), TopicPartition::new("t", 1)]),
+                assignment_note: None,
+                subscription: vec!["t".into()],
+            }],
+        };
+        let committed = Ok(vec![(TopicPartition::new("t", 0), Some(5)), (TopicPartition::new("t", 1), None)]);
+        let ends: HashMap<_, _> = [(TopicPartition::new("t", 0), Ok(12)), (TopicPartition::new("t", 1), Ok(3))].into();
+        let s = build_snapshot("g", Some(desc), None, &committed, &ends, None, 0);
+        assert_eq!(s.partitions.len(), 2);
+        assert_eq!(s.partitions[0].lag, Some(7));
+        assert_eq!(s.partitions[0].member_id.as_deref(), Some("m1"));
+        assert_eq!(s.partitions[1].committed, None);
+        assert_eq!(s.partitions[1].lag, None);
+        assert_eq!(s.total_lag(), 7);
+    }
+}

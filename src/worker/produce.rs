@@ -1,0 +1,284 @@
+//! Producing for the composer: one producer per option set (acks,
+//! compression, idempotence), batches with progress and cancel, delivery
+//! reports with partition, offset, timestamp and latency.
+
+use std::io::BufRead;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header as RdHeader, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use tokio_util::sync::CancellationToken;
+
+use super::Inner;
+use super::protocol::{BatchSource, ProduceProgress, ProduceRequest, ReqId, WorkerEvent};
+use crate::kafka::client::{self, KtContext, ProducerOptions, explain};
+use crate::model::Delivery;
+
+/// Most messages awaiting a delivery report at once in one batch.
+const MAX_PENDING: usize = 50_000;
+
+pub type KtProducer = FutureProducer<KtContext>;
+
+/// Get or create the producer for an option set.
+pub fn producer_for(inner: &Inner, options: ProducerOptions) -> Result<Arc<KtProducer>, String> {
+    let mut map = inner.producers.lock().map_err(|_| "producer registry poisoned".to_string())?;
+    if let Some(p) = map.get(&options) {
+        return Ok(Arc::clone(p));
+    }
+    let props = options.properties();
+    let mut extra: Vec<(&str, &str)> = props.to_vec();
+    extra.extend(client::PRODUCER_DEFAULTS);
+    extra.push(("message.timeout.ms", "30000"));
+    let cfg = client::client_config(&inner.profile, "producer", &extra);
+    let p: KtProducer = client::create(&cfg, KtContext {
+        signals: Some(inner.signals_tx.clone()),
+    })
+    .map_err(|e| e.to_string())?;
+    let p = Arc::new(p);
+    map.insert(options, Arc::clone(&p));
+    Ok(p)
+}
+
+fn headers_of(req: &ProduceRequest) -> Option<OwnedHeaders> {
+    if req.headers.is_empty() {
+        return None;
+    }
+    let mut h = OwnedHeaders::new_with_capacity(req.headers.len());
+    for hd in &req.headers {
+        h = h.insert(RdHeader {
+            key: &hd.name,
+            value: hd.value.as_deref(),
+        });
+    }
+    Some(h)
+}
+
+/// Messages of a batch, produced lazily so a million-line file or template
+/// never sits in memory whole.
+enum Source {
+    Template(crate::template::MessageTemplate, u64, u64),
+    File(std::io::Lines<std::io::BufReader<std::fs::File>>, String, u64),
+    Messages(std::vec::IntoIter<ProduceRequest>),
+}
+
+impl Source {
+    fn open(src: BatchSource) -> Result<Self, String> {
+        Ok(match src {
+            BatchSource::Template { template, count } => Source::Template(template, 0, count),
+            BatchSource::File { path, topic } => {
+                let f = std::fs::File::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+                Source::File(std::io::BufReader::new(f).lines(), topic, 0)
+            }
+            BatchSource::Messages(v) => Source::Messages(v.into_iter()),
+        })
+    }
+
+    /// Next message, or an error naming the line / variation.
+    fn next(&mut self) -> Option<Result<ProduceRequest, String>> {
+        match self {
+            Source::Template(t, i, count) => {
+                if *i >= *count {
+                    return None;
+                }
+                let r = t
+                    .render(*i, crate::timeutil::now_ms())
+                    .map_err(|e| format!("message {}: {e}", *i));
+                *i += 1;
+                Some(r)
+            }
+            Source::File(lines, topic, n) => loop {
+                let line = lines.next()?;
+                *n += 1;
+                let line = match line {
+                    Ok(l) => l,
+                    Err(e) => return Some(Err(format!("line {}: {e}", *n))),
+                };
+                if line.trim().is_empty() {
+                    continue;
+                }
+                return Some(
+                    crate::jsonl::parse_line(&line)
+                        .map(|m| ProduceRequest {
+                            topic: m.topic.unwrap_or_else(|| topic.clone()),
+                            partition: m.partition,
+                            key: m.key,
+                            value: m.value,
+                            headers: m.headers,
+                            timestamp: m.timestamp,
+                        })
+                        .map_err(|e| format!("line {}: {e:#}", *n)),
+                );
+            },
+            Source::Messages(it) => it.next().map(Ok),
+        }
+    }
+}
+
+fn delivery_of(d: &rdkafka::producer::future_producer::Delivery, started: Instant) -> Delivery {
+    Delivery {
+        partition: d.partition,
+        offset: d.offset,
+        timestamp: d.timestamp.to_millis(),
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
+/// Send a batch, reporting progress about every 100 ms and when done.
+pub async fn run_batch(
+    inner: Arc<Inner>,
+    id: ReqId,
+    options: ProducerOptions,
+    source: BatchSource,
+    cancel: CancellationToken,
+) {
+    let started = Instant::now();
+    let mut prog = ProduceProgress {
+        queued: 0,
+        delivered: 0,
+        failed: 0,
+        first_error: None,
+        last: None,
+        elapsed_ms: 0,
+        done: false,
+    };
+    let report = |prog: &mut ProduceProgress, done: bool| {
+        prog.done = done;
+        prog.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        WorkerEvent::Produce {
+            id,
+            progress: prog.clone(),
+        }
+    };
+    let setup = options
+        .validate()
+        .map_err(|e| e.to_string())
+        .and_then(|()| producer_for(&inner, options))
+        .and_then(|p| Source::open(source).map(|s| (p, s)));
+    let (producer, mut source) = match setup {
+        Ok(x) => x,
+        Err(e) => {
+            prog.failed = 1;
+            prog.first_error = Some(e);
+            let _ = inner.events.send(report(&mut prog, true)).await;
+            return;
+        }
+    };
+    let mut pending = FuturesUnordered::new();
+    let mut last_report = Instant::now();
+    let account = |prog: &mut ProduceProgress, res: (Result<rdkafka::producer::future_producer::OwnedDeliveryResult, _>, Instant)| {
+        match res.0 {
+            Ok(Ok(d)) => {
+                prog.delivered += 1;
+                prog.last = Some(delivery_of(&d, res.1));
+            }
+            Ok(Err((e, _))) => {
+                prog.failed += 1;
+                prog.first_error.get_or_insert_with(|| explain(&e));
+            }
+            Err(_) => {
+                prog.failed += 1;
+                prog.first_error.get_or_insert_with(|| "the producer was closed".into());
+            }
+        }
+    };
+    'outer: while let Some(next) = source.next() {
+        if cancel.is_cancelled() {
+            prog.first_error.get_or_insert_with(|| "cancelled".into());
+            break;
+        }
+        let req = match next {
+            Ok(r) => r,
+            Err(e) => {
+                prog.failed += 1;
+                prog.first_error.get_or_insert(e);
+                continue;
+            }
+        };
+        let mut record = FutureRecord::<[u8], [u8]>::to(&req.topic);
+        if let Some(k) = req.key.as_deref() {
+            record = record.key(k);
+        }
+        if let Some(v) = req.value.as_deref() {
+            record = record.payload(v);
+        }
+        if let Some(p) = req.partition {
+            record = record.partition(p);
+        }
+        if let Some(t) = req.timestamp {
+            record = record.timestamp(t);
+        }
+        if let Some(h) = headers_of(&req) {
+            record = record.headers(h);
+        }
+        loop {
+            let sent_at = Instant::now();
+            match producer.send_result(record) {
+                Ok(fut) => {
+                    prog.queued += 1;
+                    pending.push(async move { (fut.await, sent_at) });
+                    break;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    record = r;
+                    // Wait for some deliveries to make room.
+                    match tokio::time::timeout(Duration::from_millis(50), pending.next()).await {
+                        Ok(Some(res)) => account(&mut prog, res),
+                        _ => {
+                            if cancel.is_cancelled() {
+                                break 'outer;
+                            }
+                        }
+                    }
+                }
+                Err((e, _)) => {
+                    prog.failed += 1;
+                    prog.first_error.get_or_insert_with(|| explain(&e));
+                    break;
+                }
+            }
+        }
+        while pending.len() >= MAX_PENDING {
+            if let Some(res) = pending.next().await {
+                account(&mut prog, res);
+            }
+        }
+        // Collect what is ready without waiting.
+        while let Some(Some(res)) = futures::FutureExt::now_or_never(pending.next()) {
+            account(&mut prog, res);
+        }
+        if last_report.elapsed() >= Duration::from_millis(100) {
+            last_report = Instant::now();
+            let _ = inner.events.send(report(&mut prog, false)).await;
+        }
+    }
+    while let Some(res) = pending.next().await {
+        account(&mut prog, res);
+        if last_report.elapsed() >= Duration::from_millis(100) {
+            last_report = Instant::now();
+            let _ = inner.events.send(report(&mut prog, false)).await;
+        }
+    }
+    let _ = inner.events.send(report(&mut prog, true)).await;
+}
+
+/// Flush every producer, waiting up to `timeout`; returns how many messages
+/// were still undelivered (blocking).
+pub fn flush_all(inner: &Inner, timeout: Duration) -> u64 {
+    let producers: Vec<Arc<KtProducer>> = inner
+        .producers
+        .lock()
+        .map(|m| m.values().cloned().collect())
+        .unwrap_or_default();
+    let deadline = Instant::now() + timeout;
+    let mut undelivered = 0u64;
+    for p in producers {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let _ = p.flush(left);
+        undelivered += u64::try_from(p.in_flight_count().max(0)).unwrap_or(0);
+    }
+    undelivered
+}

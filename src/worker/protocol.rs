@@ -1,0 +1,333 @@
+//! The typed protocol between the app and the Kafka worker: commands in,
+//! events out. No rdkafka type crosses it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::decode::RegistrySchema;
+use crate::kafka::client::ProducerOptions;
+use crate::model::{ClusterSnapshot, Delivery, GroupSnapshot, Header, Record, TopicDetail, TopicPartition};
+use crate::template::MessageTemplate;
+use crate::timeutil::StartAt;
+
+/// Correlates a reply with its request.
+pub type ReqId = u64;
+/// Identifies a browse session; batches of a stopped session are dropped.
+pub type SessionId = u64;
+
+/// A topic to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTopicSpec {
+    pub name: String,
+    pub partitions: i32,
+    pub replication_factor: i32,
+    pub configs: Vec<(String, String)>,
+}
+
+/// What to browse and from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowseSpec {
+    pub topic: String,
+    /// `None`: all partitions.
+    pub partitions: Option<Vec<i32>>,
+    pub start: StartAt,
+}
+
+/// One message to produce.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProduceRequest {
+    pub topic: String,
+    pub partition: Option<i32>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<Header>,
+    /// ms since the epoch; `None`: now.
+    pub timestamp: Option<i64>,
+}
+
+/// Where a batch of messages comes from.
+#[derive(Debug, Clone)]
+pub enum BatchSource {
+    /// A template rendered `count` times (`{{i}}`, `{{uuid}}`, ...).
+    Template { template: MessageTemplate, count: u64 },
+    /// A JSON Lines file in the export format; `topic` is used when a line names none.
+    File { path: PathBuf, topic: String },
+    Messages(Vec<ProduceRequest>),
+}
+
+/// Offset reset targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetTarget {
+    Earliest,
+    Latest,
+    /// ms since the epoch, resolved with offsets-for-times.
+    Timestamp(i64),
+    Offset(i64),
+    /// Shift the committed offset by N (negative: back).
+    Shift(i64),
+}
+
+impl ResetTarget {
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            ResetTarget::Earliest => "earliest".into(),
+            ResetTarget::Latest => "latest".into(),
+            ResetTarget::Timestamp(t) => format!("time {}", crate::timeutil::format_ts(*t, true)),
+            ResetTarget::Offset(o) => format!("offset {o}"),
+            ResetTarget::Shift(n) => format!("shift by {n:+}"),
+        }
+    }
+}
+
+/// One row of an offset reset plan (the dry run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetRow {
+    pub tp: TopicPartition,
+    pub current: Option<i64>,
+    pub new: i64,
+    pub low: i64,
+    pub end: i64,
+}
+
+impl ResetRow {
+    #[must_use]
+    pub fn new_lag(&self) -> i64 {
+        (self.end - self.new).max(0)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    RefreshTopics {
+        id: ReqId,
+    },
+    DescribeTopic {
+        id: ReqId,
+        topic: String,
+    },
+    CreateTopic {
+        id: ReqId,
+        spec: NewTopicSpec,
+    },
+    DeleteTopic {
+        id: ReqId,
+        topic: String,
+    },
+    StartBrowse {
+        session: SessionId,
+        spec: BrowseSpec,
+    },
+    StopBrowse {
+        session: SessionId,
+    },
+    PauseBrowse {
+        session: SessionId,
+        paused: bool,
+    },
+    /// Consume forward from the current position, delivering only matches,
+    /// until `want` matches were found; then pause.
+    SearchBrowse {
+        session: SessionId,
+        filter: String,
+        want: u64,
+    },
+    CancelSearch {
+        session: SessionId,
+    },
+    ProduceBatch {
+        id: ReqId,
+        options: ProducerOptions,
+        source: BatchSource,
+    },
+    /// Wait up to `timeout_ms` for every in-flight message.
+    Flush {
+        id: ReqId,
+        timeout_ms: u64,
+    },
+    FetchSchema {
+        schema_id: u32,
+    },
+    /// Refresh every group, or `only` one (no ListGroups then).
+    RefreshGroups {
+        id: ReqId,
+        only: Option<String>,
+    },
+    PlanOffsetReset {
+        id: ReqId,
+        group: String,
+        target: ResetTarget,
+        /// `None`: every partition the group has committed on.
+        partitions: Option<Vec<TopicPartition>>,
+    },
+    ApplyOffsetReset {
+        id: ReqId,
+        group: String,
+        rows: Vec<ResetRow>,
+    },
+    DeleteGroup {
+        id: ReqId,
+        group: String,
+    },
+    /// Stop a long operation (a produce batch); other requests simply have
+    /// their answers ignored by the app.
+    Cancel {
+        id: ReqId,
+    },
+    Shutdown,
+}
+
+impl Command {
+    /// Does this command write to the cluster? (Refused in read-only mode.)
+    #[must_use]
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Command::CreateTopic { .. }
+                | Command::DeleteTopic { .. }
+                | Command::ProduceBatch { .. }
+                | Command::ApplyOffsetReset { .. }
+                | Command::DeleteGroup { .. }
+        )
+    }
+
+    #[must_use]
+    pub fn req_id(&self) -> Option<ReqId> {
+        match self {
+            Command::RefreshTopics { id }
+            | Command::DescribeTopic { id, .. }
+            | Command::CreateTopic { id, .. }
+            | Command::DeleteTopic { id, .. }
+            | Command::ProduceBatch { id, .. }
+            | Command::Flush { id, .. }
+            | Command::RefreshGroups { id, .. }
+            | Command::PlanOffsetReset { id, .. }
+            | Command::ApplyOffsetReset { id, .. }
+            | Command::DeleteGroup { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// Connection health as the worker sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnState {
+    Connecting,
+    Connected,
+    /// Requests fail but the client is trying.
+    Degraded(String),
+    Down(String),
+}
+
+/// What a browse session reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BrowseEvent {
+    /// Partitions assigned, with where reading starts and the watermarks then.
+    Started { partitions: Vec<PartitionStart> },
+    Records(Vec<Record>),
+    /// A partition reached its end (high watermark at the time).
+    AtEnd { partition: i32, offset: i64 },
+    SearchProgress { scanned: u64, matched: u64, done: bool },
+    /// Trouble the session is recovering from.
+    Status(String),
+    /// The session's consumer was recreated after a stall; reading resumed
+    /// right after the last record delivered.
+    Recovered(String),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionStart {
+    pub partition: i32,
+    pub start: i64,
+    pub low: i64,
+    pub high: i64,
+}
+
+/// Progress of a produce batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProduceProgress {
+    pub queued: u64,
+    pub delivered: u64,
+    pub failed: u64,
+    /// The first error, in plain words.
+    pub first_error: Option<String>,
+    /// The last delivery report (for single sends: the one).
+    pub last: Option<Delivery>,
+    pub elapsed_ms: u64,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum WorkerEvent {
+    Connection(ConnState),
+    Topics {
+        id: ReqId,
+        result: Result<ClusterSnapshot, String>,
+    },
+    TopicDetail {
+        id: ReqId,
+        topic: String,
+        result: Result<TopicDetail, String>,
+    },
+    TopicCreated {
+        id: ReqId,
+        topic: String,
+        result: Result<(), String>,
+    },
+    TopicDeleted {
+        id: ReqId,
+        topic: String,
+        result: Result<(), String>,
+    },
+    Browse {
+        session: SessionId,
+        event: BrowseEvent,
+    },
+    Produce {
+        id: ReqId,
+        progress: ProduceProgress,
+    },
+    Flushed {
+        id: ReqId,
+        /// Messages still undelivered when the flush ended.
+        undelivered: u64,
+    },
+    Schema {
+        schema_id: u32,
+        result: Result<Arc<RegistrySchema>, String>,
+    },
+    Groups {
+        id: ReqId,
+        result: Result<GroupsSnapshot, String>,
+    },
+    ResetPlan {
+        id: ReqId,
+        group: String,
+        result: Result<Vec<ResetRow>, String>,
+    },
+    ResetApplied {
+        id: ReqId,
+        group: String,
+        result: Result<usize, String>,
+    },
+    GroupDeleted {
+        id: ReqId,
+        group: String,
+        result: Result<(), String>,
+    },
+    /// A command refused before it reached Kafka (read-only, unsupported).
+    Refused {
+        id: Option<ReqId>,
+        reason: String,
+    },
+}
+
+/// One refresh of every group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupsSnapshot {
+    pub groups: Vec<GroupSnapshot>,
+    /// Why the group list is incomplete (ListGroups refused or unsupported).
+    pub list_note: Option<String>,
+    pub at_ms: i64,
+}
