@@ -22,7 +22,13 @@ use rdkafka::producer::{BaseProducer, BaseRecord};
 
 use crate::config::{ClusterProfile, Unsupported};
 
-pub const TOPICS: [(&str, i32); 5] = [("orders", 6), ("payments", 3), ("users", 3), ("telemetry", 2), ("audit", 1)];
+pub const TOPICS: [(&str, i32); 5] = [
+    ("orders", 6),
+    ("payments", 3),
+    ("users", 3),
+    ("telemetry", 2),
+    ("audit", 1),
+];
 pub const GROUPS: [&str; 3] = ["orders-service", "payments-audit", "analytics-batch"];
 
 /// Start the mock cluster and its traffic; returns the demo profile. The
@@ -30,7 +36,8 @@ pub const GROUPS: [&str; 3] = ["orders-service", "payments-audit", "analytics-ba
 pub fn start() -> Result<ClusterProfile> {
     let mock = MockCluster::new(3).map_err(|e| anyhow!("cannot start the mock cluster: {e}"))?;
     for (t, p) in TOPICS {
-        mock.create_topic(t, p, 3).map_err(|e| anyhow!("cannot create demo topic {t}: {e}"))?;
+        mock.create_topic(t, p, 3)
+            .map_err(|e| anyhow!("cannot create demo topic {t}: {e}"))?;
     }
     let brokers = mock.bootstrap_servers();
     Box::leak(Box::new(mock));
@@ -49,7 +56,13 @@ pub fn start() -> Result<ClusterProfile> {
 fn order_value(n: u64, rng: &mut impl Rng) -> String {
     let items = rng.gen_range(1..4);
     let lines: Vec<String> = (0..items)
-        .map(|i| format!(r#"{{"sku":"SKU-{}","qty":{}}}"#, (n + i) % 97, rng.gen_range(1..5)))
+        .map(|i| {
+            format!(
+                r#"{{"sku":"SKU-{}","qty":{}}}"#,
+                (n + i) % 97,
+                rng.gen_range(1..5)
+            )
+        })
         .collect();
     format!(
         r#"{{"order_id":{n},"user":{{"id":"u{}","tier":"{}"}},"amount":{:.2},"currency":"EUR","items":[{}],"status":"{}"}}"#,
@@ -90,55 +103,104 @@ fn spawn_traffic(brokers: &str, running: Arc<AtomicBool>) -> Result<()> {
         .set("linger.ms", "5")
         .create()
         .map_err(|e| anyhow!("demo producer: {e}"))?;
-    thread::Builder::new().name("kt-demo-traffic".into()).spawn(move || {
-        let mut rng = rand::thread_rng();
-        let mut n: u64 = 0;
-        let started = Instant::now();
-        while running.load(Ordering::Relaxed) {
-            n += 1;
-            let trace = uuid::Uuid::new_v4().to_string();
-            let headers = OwnedHeaders::new()
-                .insert(RdHeader { key: "trace-id", value: Some(trace.as_str()) })
-                .insert(RdHeader { key: "source", value: Some(["web", "mobile", "batch"][usize::try_from(n % 3).unwrap_or(0)]) })
-                .insert(RdHeader { key: "schema-version", value: Some("2") });
-            let key = format!("order-{n}");
-            let value = order_value(n, &mut rng);
-            let _ = producer.send(BaseRecord::<str, str>::to("orders").key(&key).payload(&value).headers(headers));
-            if n % 3 == 0 {
-                let key = format!("pay-{n}");
-                let value = format!(
-                    r#"{{"payment_id":"{}","order_id":{n},"amount":{:.2},"method":"{}"}}"#,
-                    uuid::Uuid::new_v4(),
-                    rng.gen_range(5.0..500.0),
-                    ["card", "sepa", "paypal"][usize::try_from(n % 3).unwrap_or(0)]
+    thread::Builder::new()
+        .name("kt-demo-traffic".into())
+        .spawn(move || {
+            let mut rng = rand::thread_rng();
+            let mut n: u64 = 0;
+            let started = Instant::now();
+            while running.load(Ordering::Relaxed) {
+                n += 1;
+                let trace = uuid::Uuid::new_v4().to_string();
+                let headers = OwnedHeaders::new()
+                    .insert(RdHeader {
+                        key: "trace-id",
+                        value: Some(trace.as_str()),
+                    })
+                    .insert(RdHeader {
+                        key: "source",
+                        value: Some(
+                            ["web", "mobile", "batch"][usize::try_from(n % 3).unwrap_or(0)],
+                        ),
+                    })
+                    .insert(RdHeader {
+                        key: "schema-version",
+                        value: Some("2"),
+                    });
+                let key = format!("order-{n}");
+                let value = order_value(n, &mut rng);
+                let _ = producer.send(
+                    BaseRecord::<str, str>::to("orders")
+                        .key(&key)
+                        .payload(&value)
+                        .headers(headers),
                 );
-                let _ = producer.send(BaseRecord::<str, str>::to("payments").key(&key).payload(&value));
+                if n % 3 == 0 {
+                    let key = format!("pay-{n}");
+                    let value = format!(
+                        r#"{{"payment_id":"{}","order_id":{n},"amount":{:.2},"method":"{}"}}"#,
+                        uuid::Uuid::new_v4(),
+                        rng.gen_range(5.0..500.0),
+                        ["card", "sepa", "paypal"][usize::try_from(n % 3).unwrap_or(0)]
+                    );
+                    let _ = producer.send(
+                        BaseRecord::<str, str>::to("payments")
+                            .key(&key)
+                            .payload(&value),
+                    );
+                }
+                if n % 5 == 0 {
+                    let key = format!("u{}", n % 50);
+                    let value = format!(
+                        r#"{{"id":"{key}","name":"User {}","email":"user{}@example.com"}}"#,
+                        n % 50,
+                        n % 50
+                    );
+                    let rec = BaseRecord::<str, str>::to("users").key(&key);
+                    // Every seventh user update is a tombstone (null value).
+                    let _ = if n % 35 == 0 {
+                        producer.send(rec)
+                    } else {
+                        producer.send(rec.payload(&value))
+                    };
+                }
+                if n % 2 == 0 {
+                    let value = telemetry_value(n, &mut rng);
+                    let key = (n % 20).to_be_bytes();
+                    let _ = producer.send(
+                        BaseRecord::<[u8], [u8]>::to("telemetry")
+                            .key(&key[..])
+                            .payload(&value[..]),
+                    );
+                }
+                if n % 40 == 0 {
+                    // Hostile input, shown safely: an escape sequence, a bidi
+                    // override and a binary header.
+                    let value = format!(
+                        "login ok for \x1b[31mmallory\x1b[0m \u{202e}gnp.exe from 10.0.0.{}",
+                        n % 255
+                    );
+                    let headers = OwnedHeaders::new().insert(RdHeader {
+                        key: "raw",
+                        value: Some(&[0u8, 159, 146, 150][..]),
+                    });
+                    let _ = producer.send(
+                        BaseRecord::<str, str>::to("audit")
+                            .key("auth")
+                            .payload(&value)
+                            .headers(headers),
+                    );
+                }
+                producer.poll(Duration::ZERO);
+                // About 10 orders a second, a little faster for the first seconds.
+                let pause = if started.elapsed() < Duration::from_secs(3) {
+                    5
+                } else {
+                    100
+                };
+                thread::sleep(Duration::from_millis(pause));
             }
-            if n % 5 == 0 {
-                let key = format!("u{}", n % 50);
-                let value = format!(r#"{{"id":"{key}","name":"User {}","email":"user{}@example.com"}}"#, n % 50, n % 50);
-                let rec = BaseRecord::<str, str>::to("users").key(&key);
-                // Every seventh user update is a tombstone (null value).
-                let _ = if n % 35 == 0 { producer.send(rec) } else { producer.send(rec.payload(&value)) };
-            }
-            if n % 2 == 0 {
-                let value = telemetry_value(n, &mut rng);
-                let key = (n % 20).to_be_bytes();
-                let _ = producer.send(BaseRecord::<[u8], [u8]>::to("telemetry").key(&key[..]).payload(&value[..]));
-            }
-            if n % 40 == 0 {
-                // Hostile input, shown safely: an escape sequence, a bidi
-                // override and a binary header.
-                let value = format!("login ok for \x1b[31mmallory\x1b[0m \u{202e}gnp.exe from 10.0.0.{}", n % 255);
-                let headers = OwnedHeaders::new().insert(RdHeader { key: "raw", value: Some(&[0u8, 159, 146, 150][..]) });
-                let _ = producer.send(BaseRecord::<str, str>::to("audit").key("auth").payload(&value).headers(headers));
-            }
-            producer.poll(Duration::ZERO);
-            // About 10 orders a second, a little faster for the first seconds.
-            let pause = if started.elapsed() < Duration::from_secs(3) { 5 } else { 100 };
-            thread::sleep(Duration::from_millis(pause));
-        }
-    })?;
+        })?;
     Ok(())
 }
 
@@ -173,42 +235,50 @@ fn spawn_groups(brokers: &str, running: &Arc<AtomicBool>) {
     // catch up.
     let b = brokers.to_string();
     let r = Arc::clone(running);
-    let _ = thread::Builder::new().name("kt-demo-orders-1".into()).spawn(move || {
-        if let Some(c) = consumer(&b, "orders-service", "orders") {
-            while r.load(Ordering::Relaxed) {
-                consume_for(&c, 7, Duration::from_secs(1));
+    let _ = thread::Builder::new()
+        .name("kt-demo-orders-1".into())
+        .spawn(move || {
+            if let Some(c) = consumer(&b, "orders-service", "orders") {
+                while r.load(Ordering::Relaxed) {
+                    consume_for(&c, 7, Duration::from_secs(1));
+                }
             }
-        }
-    });
+        });
     let b = brokers.to_string();
     let r = Arc::clone(running);
-    let _ = thread::Builder::new().name("kt-demo-orders-2".into()).spawn(move || {
-        while r.load(Ordering::Relaxed) {
-            thread::sleep(Duration::from_secs(20));
-            if let Some(c) = consumer(&b, "orders-service", "orders") {
-                consume_for(&c, 7, Duration::from_secs(30));
-                drop(c); // leaves the group
+    let _ = thread::Builder::new()
+        .name("kt-demo-orders-2".into())
+        .spawn(move || {
+            while r.load(Ordering::Relaxed) {
+                thread::sleep(Duration::from_secs(20));
+                if let Some(c) = consumer(&b, "orders-service", "orders") {
+                    consume_for(&c, 7, Duration::from_secs(30));
+                    drop(c); // leaves the group
+                }
+                thread::sleep(Duration::from_secs(10));
             }
-            thread::sleep(Duration::from_secs(10));
-        }
-    });
+        });
     // payments-audit: keeps up.
     let b = brokers.to_string();
     let r = Arc::clone(running);
-    let _ = thread::Builder::new().name("kt-demo-payments".into()).spawn(move || {
-        if let Some(c) = consumer(&b, "payments-audit", "payments") {
-            while r.load(Ordering::Relaxed) {
-                consume_for(&c, 50, Duration::from_secs(1));
+    let _ = thread::Builder::new()
+        .name("kt-demo-payments".into())
+        .spawn(move || {
+            if let Some(c) = consumer(&b, "payments-audit", "payments") {
+                while r.load(Ordering::Relaxed) {
+                    consume_for(&c, 50, Duration::from_secs(1));
+                }
             }
-        }
-    });
+        });
     // analytics-batch: ran once, committed, left: an Empty group whose lag grows.
     let b = brokers.to_string();
-    let _ = thread::Builder::new().name("kt-demo-analytics".into()).spawn(move || {
-        thread::sleep(Duration::from_secs(2));
-        if let Some(c) = consumer(&b, "analytics-batch", "users") {
-            consume_for(&c, 100, Duration::from_secs(6));
-            let _ = c.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
-        }
-    });
+    let _ = thread::Builder::new()
+        .name("kt-demo-analytics".into())
+        .spawn(move || {
+            thread::sleep(Duration::from_secs(2));
+            if let Some(c) = consumer(&b, "analytics-batch", "users") {
+                consume_for(&c, 100, Duration::from_secs(6));
+                let _ = c.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
+            }
+        });
 }

@@ -47,7 +47,11 @@ impl<'a> MsgView<'a> {
             timestamp: r.timestamp,
             key: r.key.as_deref(),
             value: r.value.as_deref(),
-            headers: r.headers.iter().map(|h| (h.name.as_str(), h.value.as_deref())).collect(),
+            headers: r
+                .headers
+                .iter()
+                .map(|h| (h.name.as_str(), h.value.as_deref()))
+                .collect(),
         }
     }
 
@@ -299,11 +303,9 @@ fn parse_path(rest: &str) -> Result<Vec<Seg>> {
                 if let Some(q) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
                     segs.push(Seg::Name(q.replace("\\\"", "\"")));
                 } else {
-                    segs.push(Seg::Index(
-                        inner
-                            .parse()
-                            .map_err(|_| anyhow!("`[{inner}]` is not an index or a quoted name"))?,
-                    ));
+                    segs.push(Seg::Index(inner.parse().map_err(|_| {
+                        anyhow!("`[{inner}]` is not an index or a quoted name")
+                    })?));
                 }
                 i = close + 1;
             }
@@ -326,7 +328,9 @@ fn parse_field(w: &str) -> Option<Result<Field>> {
                 Seg::Name(n) => Ok(Field::Header(n.clone())),
                 Seg::Index(i) => Ok(Field::Header(i.to_string())),
             },
-            Ok(_) => Err(anyhow!("`{w}`: header names take one segment; quote names with dots: header[\"a.b\"]")),
+            Ok(_) => Err(anyhow!(
+                "`{w}`: header names take one segment; quote names with dots: header[\"a.b\"]"
+            )),
             Err(e) => Err(e),
         },
         "headers" => Ok(Field::Headers),
@@ -416,7 +420,9 @@ impl Parser {
         }
     }
     fn literal(&mut self, field: &Field, op: Op) -> Result<Lit> {
-        let tok = self.next().ok_or_else(|| anyhow!("missing value after the operator"))?;
+        let tok = self
+            .next()
+            .ok_or_else(|| anyhow!("missing value after the operator"))?;
         let lit = match tok {
             Tok::Str(s) if matches!(op, Op::Matches | Op::NotMatches) => Lit::Regex(compile(&s)?),
             Tok::Str(s) => Lit::Str(s),
@@ -443,10 +449,14 @@ impl Parser {
         if matches!(op, Op::Matches | Op::NotMatches) && !matches!(lit, Lit::Regex(_)) {
             bail!("`=~` and `!~` need a /regex/ or a string");
         }
-        if matches!(field, Field::Partition | Field::Offset | Field::Size | Field::Timestamp)
-            && !matches!(lit, Lit::Num(_))
+        if matches!(
+            field,
+            Field::Partition | Field::Offset | Field::Size | Field::Timestamp
+        ) && !matches!(lit, Lit::Num(_))
         {
-            bail!("partition, offset, size and timestamp compare with numbers (timestamps also with times like -15m)");
+            bail!(
+                "partition, offset, size and timestamp compare with numbers (timestamps also with times like -15m)"
+            );
         }
         Ok(lit)
     }
@@ -544,7 +554,9 @@ fn search(m: &MsgView<'_>, lit: &Lit) -> bool {
     };
     hit(m.key)
         || hit(m.value)
-        || m.headers.iter().any(|(n, v)| hit(Some(n.as_bytes())) || hit(*v))
+        || m.headers
+            .iter()
+            .any(|(n, v)| hit(Some(n.as_bytes())) || hit(*v))
 }
 
 impl Ctx<'_> {
@@ -580,7 +592,12 @@ impl Ctx<'_> {
                 Field::Key(p) => cmp_json(self.json(true).and_then(|v| walk(v, p)), *op, lit),
                 Field::Value(p) => cmp_json(self.json(false).and_then(|v| walk(v, p)), *op, lit),
                 Field::Header(n) => {
-                    let mut values = m.headers.iter().filter(|(h, _)| h == n).map(|(_, v)| *v).peekable();
+                    let mut values = m
+                        .headers
+                        .iter()
+                        .filter(|(h, _)| h == n)
+                        .map(|(_, v)| *v)
+                        .peekable();
                     if values.peek().is_none() {
                         return matches!(op, Op::Ne | Op::NotMatches);
                     }
@@ -621,7 +638,11 @@ impl Filter {
         if toks.is_empty() {
             bail!("empty filter");
         }
-        let mut p = Parser { toks, pos: 0, now_ms };
+        let mut p = Parser {
+            toks,
+            pos: 0,
+            now_ms,
+        };
         let expr = p.or()?;
         if p.pos < p.toks.len() {
             bail!("unexpected {:?} after the expression", p.toks[p.pos]);
@@ -658,7 +679,13 @@ mod tests {
     use super::*;
     use crate::model::{Header, TimestampType};
 
-    fn rec(partition: i32, offset: i64, key: Option<&str>, value: Option<&str>, headers: &[(&str, Option<&str>)]) -> Record {
+    fn rec(
+        partition: i32,
+        offset: i64,
+        key: Option<&str>,
+        value: Option<&str>,
+        headers: &[(&str, Option<&str>)],
+    ) -> Record {
         Record {
             topic: "orders".into(),
             partition,
@@ -669,7 +696,10 @@ mod tests {
             value: value.map(|v| v.as_bytes().to_vec()),
             headers: headers
                 .iter()
-                .map(|(n, v)| Header { name: (*n).to_string(), value: v.map(|v| v.as_bytes().to_vec()) })
+                .map(|(n, v)| Header {
+                    name: (*n).to_string(),
+                    value: v.map(|v| v.as_bytes().to_vec()),
+                })
                 .collect(),
         }
     }
@@ -680,7 +710,13 @@ mod tests {
 
     #[test]
     fn json_field_comparisons() {
-        let r = rec(1, 10, Some("k"), Some(r#"{"user":{"id":"u42"},"amount":150.5,"items":[{"sku":"a"}],"ok":true}"#), &[]);
+        let r = rec(
+            1,
+            10,
+            Some("k"),
+            Some(r#"{"user":{"id":"u42"},"amount":150.5,"items":[{"sku":"a"}],"ok":true}"#),
+            &[],
+        );
         assert!(m(r#"value.user.id == "u42""#, &r));
         assert!(!m(r#"value.user.id == "u43""#, &r));
         assert!(m("value.amount > 100", &r));
@@ -695,7 +731,13 @@ mod tests {
 
     #[test]
     fn metadata_and_boolean_logic() {
-        let r = rec(3, 150, Some("order-7"), Some("hello world"), &[("trace-id", Some("abc")), ("x", None)]);
+        let r = rec(
+            3,
+            150,
+            Some("order-7"),
+            Some("hello world"),
+            &[("trace-id", Some("abc")), ("x", None)],
+        );
         assert!(m("partition == 3 && offset >= 100 and offset < 200", &r));
         assert!(!m("partition == 2 || offset < 100", &r));
         assert!(m(r#"key ~ "order""#, &r));

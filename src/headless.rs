@@ -34,14 +34,21 @@ use crate::worker::{self, WorkerHandle};
 const ASK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Send one command and wait for its answer.
-async fn ask(w: &mut WorkerHandle, cmd: Command) -> Result<WorkerEvent> {
+pub async fn ask(w: &mut WorkerHandle, cmd: Command) -> Result<WorkerEvent> {
     let id = cmd.req_id();
-    w.commands.send(cmd).map_err(|_| anyhow!("the Kafka worker stopped"))?;
+    w.commands
+        .send(cmd)
+        .map_err(|_| anyhow!("the Kafka worker stopped"))?;
     let deadline = tokio::time::Instant::now() + ASK_TIMEOUT;
     loop {
         let ev = tokio::time::timeout_at(deadline, w.events.recv())
             .await
-            .map_err(|_| anyhow!("no answer from the cluster within {}s", ASK_TIMEOUT.as_secs()))?
+            .map_err(|_| {
+                anyhow!(
+                    "no answer from the cluster within {}s",
+                    ASK_TIMEOUT.as_secs()
+                )
+            })?
             .ok_or_else(|| anyhow!("the Kafka worker stopped"))?;
         let matches = match &ev {
             WorkerEvent::Topics { id: i, .. }
@@ -74,7 +81,8 @@ fn print(s: &str) -> Result<()> {
 
 pub async fn topics(profile: ClusterProfile, json_out: bool, internal: bool) -> Result<()> {
     let mut w = worker::spawn(profile)?;
-    let WorkerEvent::Topics { result, .. } = ask(&mut w, Command::RefreshTopics { id: 1 }).await? else {
+    let WorkerEvent::Topics { result, .. } = ask(&mut w, Command::RefreshTopics { id: 1 }).await?
+    else {
         bail!("unexpected answer");
     };
     let snap = result.map_err(|e| anyhow!("cannot list topics: {e}"))?;
@@ -100,7 +108,10 @@ pub async fn topics(profile: ClusterProfile, json_out: bool, internal: bool) -> 
             .collect();
         return print(&(jsonl::to_safe_string(&arr, true) + "\n"));
     }
-    let mut s = format!("{:<40} {:>10} {:>3} {:>14}  {}\n", "NAME", "PARTITIONS", "RF", "MESSAGES", "FLAGS");
+    let mut s = format!(
+        "{:<40} {:>10} {:>3} {:>14}  {}\n",
+        "NAME", "PARTITIONS", "RF", "MESSAGES", "FLAGS"
+    );
     for t in snap.topics.iter().filter(|t| internal || !t.internal) {
         let mut flags = Vec::new();
         if t.internal {
@@ -140,7 +151,9 @@ pub async fn describe(profile: ClusterProfile, topic: &str, json_out: bool) -> R
     let d = result.map_err(|e| anyhow!("{e}"))?;
     let (configs, configs_error) = match &d.configs {
         crate::model::Configs::Loaded(c) => (c.clone(), None),
-        crate::model::Configs::Unsupported(e) | crate::model::Configs::Failed(e) => (Vec::new(), Some(e.clone())),
+        crate::model::Configs::Unsupported(e) | crate::model::Configs::Failed(e) => {
+            (Vec::new(), Some(e.clone()))
+        }
     };
     if json_out {
         let v = json!({
@@ -172,7 +185,12 @@ pub async fn describe(profile: ClusterProfile, topic: &str, json_out: bool) -> R
         "{:>9} {:>6} {:<12} {:<12} {:>12} {:>12} {:>12}\n",
         "PARTITION", "LEADER", "REPLICAS", "ISR", "LOW", "HIGH", "MESSAGES"
     ));
-    let join = |v: &[i32]| v.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let join = |v: &[i32]| {
+        v.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     for p in &d.partitions {
         let oos = p.out_of_sync();
         s.push_str(&format!(
@@ -184,7 +202,11 @@ pub async fn describe(profile: ClusterProfile, topic: &str, json_out: bool) -> R
             p.low.map_or("?".into(), |v| v.to_string()),
             p.high.map_or("?".into(), |v| v.to_string()),
             p.messages().map_or("?".into(), |v| v.to_string()),
-            if oos.is_empty() { String::new() } else { format!("  out of sync: {}", join(&oos)) }
+            if oos.is_empty() {
+                String::new()
+            } else {
+                format!("  out of sync: {}", join(&oos))
+            }
         ));
     }
     s.push_str("\nconfiguration (* = not default)\n");
@@ -208,7 +230,11 @@ pub async fn describe(profile: ClusterProfile, topic: &str, json_out: bool) -> R
     print(&s)
 }
 
-async fn group_snapshot(w: &mut WorkerHandle, id: u64, only: Option<&str>) -> Result<GroupsSnapshot> {
+async fn group_snapshot(
+    w: &mut WorkerHandle,
+    id: u64,
+    only: Option<&str>,
+) -> Result<GroupsSnapshot> {
     let ev = ask(
         w,
         Command::RefreshGroups {
@@ -249,13 +275,18 @@ pub async fn groups(profile: ClusterProfile, json_out: bool) -> Result<()> {
             .collect();
         return print(&(jsonl::to_safe_string(&arr, true) + "\n"));
     }
-    let mut s = format!("{:<40} {:<20} {:>7} {:>12}  {}\n", "GROUP", "STATE", "MEMBERS", "LAG", "TOPICS");
+    let mut s = format!(
+        "{:<40} {:<20} {:>7} {:>12}  {}\n",
+        "GROUP", "STATE", "MEMBERS", "LAG", "TOPICS"
+    );
     for g in &snap.groups {
         s.push_str(&format!(
             "{:<40} {:<20} {:>7} {:>12}  {}\n",
             sanitize::escape(&g.group),
             sanitize::escape(g.state()),
-            g.description.as_ref().map_or("?".into(), |d| d.members.len().to_string()),
+            g.description
+                .as_ref()
+                .map_or("?".into(), |d| d.members.len().to_string()),
             g.total_lag(),
             sanitize::escape(&g.topics().join(","))
         ));
@@ -326,7 +357,9 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
         "group {}  state {}  members {}\n",
         sanitize::escape(&g.group),
         sanitize::escape(g.state()),
-        g.description.as_ref().map_or("unknown".into(), |d| d.members.len().to_string())
+        g.description
+            .as_ref()
+            .map_or("unknown".into(), |d| d.members.len().to_string())
     );
     for n in g.description_note.iter().chain(g.offsets_note.iter()) {
         s.push_str(&format!("note: {}\n", sanitize::escape(n)));
@@ -345,7 +378,9 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
             p.committed.map_or("-".into(), |v| v.to_string()),
             p.end.map_or("?".into(), |v| v.to_string()),
             p.lag.map_or("-".into(), |v| v.to_string()),
-            p.member_id.as_deref().map_or("-".into(), |m| sanitize::escape(m).into_owned())
+            p.member_id
+                .as_deref()
+                .map_or("-".into(), |m| sanitize::escape(m).into_owned())
         ));
     }
     s.push('\n');
@@ -357,7 +392,12 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
 }
 
 /// Print rebalance events and lag changes until interrupted.
-pub async fn watch(profile: ClusterProfile, group: &str, interval: f64, json_out: bool) -> Result<()> {
+pub async fn watch(
+    profile: ClusterProfile,
+    group: &str,
+    interval: f64,
+    json_out: bool,
+) -> Result<()> {
     let mut w = worker::spawn(profile)?;
     let mut history = GroupHistory::default();
     let mut last_lag: Option<i64> = None;
@@ -376,7 +416,11 @@ pub async fn watch(profile: ClusterProfile, group: &str, interval: f64, json_out
         let snap = match group_snapshot(&mut w, id, Some(group)).await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("{} refresh failed: {}", timeutil::format_ts(timeutil::now_ms(), true), sanitize::escape(&e.to_string()));
+                eprintln!(
+                    "{} refresh failed: {}",
+                    timeutil::format_ts(timeutil::now_ms(), true),
+                    sanitize::escape(&e.to_string())
+                );
                 continue;
             }
         };
@@ -424,8 +468,10 @@ fn stop_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let f = Arc::clone(&flag);
     tokio::spawn(async move {
-        let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut int =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         tokio::select! {
             _ = async { if let Some(s) = int.as_mut() { s.recv().await } else { std::future::pending().await } } => {}
             _ = async { if let Some(s) = term.as_mut() { s.recv().await } else { std::future::pending().await } } => {}
@@ -454,9 +500,11 @@ pub async fn consume(profile: ClusterProfile, args: ConsumeArgs) -> Result<()> {
         .transpose()
         .map_err(|e| anyhow!("--filter: {e}"))?;
     let stop = stop_flag();
-    tokio::task::spawn_blocking(move || consume_blocking(&profile, &args, start, filter.as_ref(), &stop))
-        .await
-        .map_err(|e| anyhow!("consume task failed: {e}"))?
+    tokio::task::spawn_blocking(move || {
+        consume_blocking(&profile, &args, start, filter.as_ref(), &stop)
+    })
+    .await
+    .map_err(|e| anyhow!("consume task failed: {e}"))?
 }
 
 fn consume_blocking(
@@ -474,7 +522,10 @@ fn consume_blocking(
             ("group.id", &group),
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
-            ("enable.partition.eof", if args.exit_at_end { "true" } else { "false" }),
+            (
+                "enable.partition.eof",
+                if args.exit_at_end { "true" } else { "false" },
+            ),
             ("auto.offset.reset", "earliest"),
             ("fetch.wait.max.ms", "100"),
         ],
@@ -527,7 +578,10 @@ fn consume_blocking(
             Err(e) => {
                 let why = explain(&e);
                 // Report each distinct error once a while, keep trying.
-                if last_error.as_ref().is_none_or(|(t, m)| *m != why || t.elapsed() > Duration::from_secs(10)) {
+                if last_error
+                    .as_ref()
+                    .is_none_or(|(t, m)| *m != why || t.elapsed() > Duration::from_secs(10))
+                {
                     eprintln!("kafkaterm: {why}; retrying");
                     last_error = Some((Instant::now(), why));
                 }
@@ -573,9 +627,13 @@ fn consume_blocking(
                     msg.partition(),
                     msg.offset(),
                     timestamp.map_or("-".into(), |t| timeutil::format_ts(t, true)),
-                    msg.key().map_or(Cow::Borrowed("null"), sanitize::escape_bytes)
+                    msg.key()
+                        .map_or(Cow::Borrowed("null"), sanitize::escape_bytes)
                 );
-                buf.push_str(&msg.payload().map_or(Cow::Borrowed("null"), sanitize::escape_bytes));
+                buf.push_str(
+                    &msg.payload()
+                        .map_or(Cow::Borrowed("null"), sanitize::escape_bytes),
+                );
                 for (n, v) in &headers {
                     let _ = write!(
                         buf,
@@ -658,7 +716,10 @@ pub struct ProduceSummary {
 
 pub async fn produce(profile: ClusterProfile, args: ProduceArgs) -> Result<ProduceSummary> {
     if profile.read_only {
-        bail!("read-only mode: cluster {} does not allow writes", sanitize::escape(&profile.name));
+        bail!(
+            "read-only mode: cluster {} does not allow writes",
+            sanitize::escape(&profile.name)
+        );
     }
     let options = ProducerOptions {
         acks: Acks::parse(&args.acks)?,
@@ -672,7 +733,22 @@ pub async fn produce(profile: ClusterProfile, args: ProduceArgs) -> Result<Produ
         .map_err(|e| anyhow!("produce task failed: {e}"))?
 }
 
-fn produce_blocking(profile: &ClusterProfile, args: &ProduceArgs, options: ProducerOptions, stop: &AtomicBool) -> Result<ProduceSummary> {
+/// topic, partition, key, value, headers, timestamp of one message to send.
+type OutMsg<'a> = (
+    &'a str,
+    Option<i32>,
+    Option<&'a [u8]>,
+    Option<&'a [u8]>,
+    &'a [Header],
+    Option<i64>,
+);
+
+fn produce_blocking(
+    profile: &ClusterProfile,
+    args: &ProduceArgs,
+    options: ProducerOptions,
+    stop: &AtomicBool,
+) -> Result<ProduceSummary> {
     let counts = Arc::new(Counts::default());
     let mut extra: Vec<(&str, &str)> = options.properties().to_vec();
     extra.extend(client::PRODUCER_DEFAULTS);
@@ -706,7 +782,9 @@ fn produce_blocking(profile: &ClusterProfile, args: &ProduceArgs, options: Produ
             break;
         }
         line.clear();
-        let n = input.read_until(b'\n', &mut line).map_err(|e| anyhow!("cannot read input: {e}"))?;
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| anyhow!("cannot read input: {e}"))?;
         if n == 0 {
             break;
         }
@@ -719,48 +797,48 @@ fn produce_blocking(profile: &ClusterProfile, args: &ProduceArgs, options: Produ
         }
         // Build the message.
         let parsed;
-        let (topic, partition, key, value, headers, timestamp): (&str, Option<i32>, Option<&[u8]>, Option<&[u8]>, &[Header], Option<i64>) =
-            match args.format {
-                ProduceFormat::Lines => (
-                    &args.topic,
-                    args.partition,
-                    args.key.as_deref().map(str::as_bytes),
-                    Some(&line[..]),
-                    &fixed_headers,
-                    None,
-                ),
-                ProduceFormat::Jsonl => {
-                    if line.iter().all(u8::is_ascii_whitespace) {
+        let (topic, partition, key, value, headers, timestamp): OutMsg<'_> = match args.format {
+            ProduceFormat::Lines => (
+                &args.topic,
+                args.partition,
+                args.key.as_deref().map(str::as_bytes),
+                Some(&line[..]),
+                &fixed_headers,
+                None,
+            ),
+            ProduceFormat::Jsonl => {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let text = match std::str::from_utf8(&line) {
+                    Ok(t) => t,
+                    Err(_) => {
+                        parse_failed += 1;
+                        first_parse_error
+                            .get_or_insert_with(|| format!("line {line_no}: not UTF-8"));
                         continue;
                     }
-                    let text = match std::str::from_utf8(&line) {
-                        Ok(t) => t,
-                        Err(_) => {
-                            parse_failed += 1;
-                            first_parse_error.get_or_insert_with(|| format!("line {line_no}: not UTF-8"));
-                            continue;
-                        }
-                    };
-                    match jsonl::parse_line(text) {
-                        Ok(m) => {
-                            parsed = m;
-                            (
-                                args.topic.as_str(),
-                                args.partition.or(parsed.partition),
-                                parsed.key.as_deref(),
-                                parsed.value.as_deref(),
-                                &parsed.headers,
-                                parsed.timestamp,
-                            )
-                        }
-                        Err(e) => {
-                            parse_failed += 1;
-                            first_parse_error.get_or_insert_with(|| format!("line {line_no}: {e:#}"));
-                            continue;
-                        }
+                };
+                match jsonl::parse_line(text) {
+                    Ok(m) => {
+                        parsed = m;
+                        (
+                            args.topic.as_str(),
+                            args.partition.or(parsed.partition),
+                            parsed.key.as_deref(),
+                            parsed.value.as_deref(),
+                            &parsed.headers,
+                            parsed.timestamp,
+                        )
+                    }
+                    Err(e) => {
+                        parse_failed += 1;
+                        first_parse_error.get_or_insert_with(|| format!("line {line_no}: {e:#}"));
+                        continue;
                     }
                 }
-            };
+            }
+        };
         let mut rec: BaseRecord<'_, [u8], [u8], ()> = BaseRecord::to(topic);
         if let Some(k) = key {
             rec = rec.key(k);
@@ -811,9 +889,12 @@ fn produce_blocking(profile: &ClusterProfile, args: &ProduceArgs, options: Produ
     let undelivered = u64::try_from(producer.in_flight_count().max(0)).unwrap_or(0);
     let seconds = started.elapsed().as_secs_f64();
     let failed = counts.failed.load(Ordering::Relaxed) + parse_failed + undelivered;
-    let first_error = first_parse_error.or_else(|| counts.first_error.lock().ok().and_then(|f| f.clone())).or_else(|| {
-        (undelivered > 0).then(|| format!("{undelivered} message(s) still undelivered after 30 s"))
-    });
+    let first_error = first_parse_error
+        .or_else(|| counts.first_error.lock().ok().and_then(|f| f.clone()))
+        .or_else(|| {
+            (undelivered > 0)
+                .then(|| format!("{undelivered} message(s) still undelivered after 30 s"))
+        });
     Ok(ProduceSummary {
         delivered: counts.delivered.load(Ordering::Relaxed),
         failed,

@@ -101,14 +101,22 @@ where
 {
     out.push_str("{\"topic\":");
     write_str(out, r.topic);
-    let _ = write!(out, ",\"partition\":{},\"offset\":{},\"timestamp\":", r.partition, r.offset);
+    let _ = write!(
+        out,
+        ",\"partition\":{},\"offset\":{},\"timestamp\":",
+        r.partition, r.offset
+    );
     match r.timestamp {
         Some(t) => {
             let _ = write!(out, "{t}");
         }
         None => out.push_str("null"),
     }
-    let _ = write!(out, ",\"timestamp_type\":\"{}\",", r.timestamp_type.as_str());
+    let _ = write!(
+        out,
+        ",\"timestamp_type\":\"{}\",",
+        r.timestamp_type.as_str()
+    );
     write_bytes_field(out, "key", r.key);
     out.push(',');
     write_bytes_field(out, "value", r.value);
@@ -138,7 +146,10 @@ pub fn write_owned(out: &mut String, r: &Record) {
             timestamp_type: r.timestamp_type,
             key: r.key.as_deref(),
             value: r.value.as_deref(),
-            headers: r.headers.iter().map(|h| (h.name.as_str(), h.value.as_deref())),
+            headers: r
+                .headers
+                .iter()
+                .map(|h| (h.name.as_str(), h.value.as_deref())),
         },
     );
 }
@@ -192,7 +203,10 @@ pub fn parse_line(line: &str) -> Result<LineMessage> {
         },
         timestamp: match obj.get("timestamp") {
             None | Some(Value::Null) => None,
-            Some(t) => Some(t.as_i64().ok_or_else(|| anyhow!("`timestamp` must be an integer"))?),
+            Some(t) => Some(
+                t.as_i64()
+                    .ok_or_else(|| anyhow!("`timestamp` must be an integer"))?,
+            ),
         },
         key: bytes_field(&obj, "key")?,
         value: bytes_field(&obj, "value")?,
@@ -225,7 +239,11 @@ pub fn parse_line(line: &str) -> Result<LineMessage> {
 struct SafeFormatter<F>(F);
 
 impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for SafeFormatter<F> {
-    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
         if !fragment.chars().any(needs_escape) {
             return w.write_all(fragment.as_bytes());
         }
@@ -246,7 +264,11 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for SafeFormatter
     fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.0.end_array(w)
     }
-    fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.0.begin_array_value(w, first)
     }
     fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -258,7 +280,11 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for SafeFormatter
     fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.0.end_object(w)
     }
-    fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
         self.0.begin_object_key(w, first)
     }
     fn end_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -282,7 +308,10 @@ pub fn to_safe_string<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String 
         );
         value.serialize(&mut ser)
     } else {
-        let mut ser = serde_json::Serializer::with_formatter(&mut buf, SafeFormatter(serde_json::ser::CompactFormatter));
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut buf,
+            SafeFormatter(serde_json::ser::CompactFormatter),
+        );
         value.serialize(&mut ser)
     };
     match res {
@@ -322,9 +351,18 @@ mod tests {
                 Some(b"k1"),
                 Some(b"{\"a\":1}"),
                 vec![
-                    Header { name: "h".into(), value: Some(b"v".to_vec()) },
-                    Header { name: "h".into(), value: None },
-                    Header { name: "bin".into(), value: Some(vec![0xff, 0x00]) },
+                    Header {
+                        name: "h".into(),
+                        value: Some(b"v".to_vec()),
+                    },
+                    Header {
+                        name: "h".into(),
+                        value: None,
+                    },
+                    Header {
+                        name: "bin".into(),
+                        value: Some(vec![0xff, 0x00]),
+                    },
                 ],
             ),
         );
@@ -357,7 +395,14 @@ mod tests {
     #[test]
     fn escapes_terminal_sequences() {
         let mut out = String::new();
-        write_owned(&mut out, &rec(Some(b"\x1b]52;c;AAAA\x07"), Some("\u{9b}2J\u{202e}".as_bytes()), vec![]));
+        write_owned(
+            &mut out,
+            &rec(
+                Some(b"\x1b]52;c;AAAA\x07"),
+                Some("\u{9b}2J\u{202e}".as_bytes()),
+                vec![],
+            ),
+        );
         assert!(!out.contains('\x1b'));
         assert!(!out.contains('\u{9b}'));
         assert!(!out.contains('\u{202e}'));
@@ -378,10 +423,30 @@ mod tests {
 
     #[test]
     fn parse_errors_are_clear() {
-        assert!(parse_line("nope").unwrap_err().to_string().contains("not valid JSON"));
-        assert!(parse_line("[1]").unwrap_err().to_string().contains("object"));
-        assert!(parse_line(r#"{"value_base64":"***"}"#).unwrap_err().to_string().contains("base64"));
-        assert!(parse_line(r#"{"headers":[{"value":"x"}]}"#).unwrap_err().to_string().contains("name"));
+        assert!(
+            parse_line("nope")
+                .unwrap_err()
+                .to_string()
+                .contains("not valid JSON")
+        );
+        assert!(
+            parse_line("[1]")
+                .unwrap_err()
+                .to_string()
+                .contains("object")
+        );
+        assert!(
+            parse_line(r#"{"value_base64":"***"}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("base64")
+        );
+        assert!(
+            parse_line(r#"{"headers":[{"value":"x"}]}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("name")
+        );
     }
 
     proptest! {

@@ -27,15 +27,38 @@ pub struct Sample {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
     /// First time the console saw the group.
-    Seen { state: String, members: usize },
-    StateChanged { from: String, to: String },
-    MemberJoined { member_id: String, client_id: String, host: String },
-    MemberLeft { member_id: String, client_id: String },
+    Seen {
+        state: String,
+        members: usize,
+    },
+    StateChanged {
+        from: String,
+        to: String,
+    },
+    MemberJoined {
+        member_id: String,
+        client_id: String,
+        host: String,
+    },
+    MemberLeft {
+        member_id: String,
+        client_id: String,
+    },
     /// A partition changed owner between two stable assignments.
-    PartitionMoved { topic: String, partition: i32, from: Option<String>, to: Option<String> },
+    PartitionMoved {
+        topic: String,
+        partition: i32,
+        from: Option<String>,
+        to: Option<String>,
+    },
     /// The group is Stable again after a rebalance.
-    StableAgain { after_ms: i64 },
-    LagChanged { from: i64, to: i64 },
+    StableAgain {
+        after_ms: i64,
+    },
+    LagChanged {
+        from: i64,
+        to: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,7 +80,11 @@ impl GroupEvent {
         match &self.kind {
             EventKind::Seen { state, members } => format!("watching: {state}, {members} member(s)"),
             EventKind::StateChanged { from, to } => format!("state {from} → {to}"),
-            EventKind::MemberJoined { member_id, client_id, host } => {
+            EventKind::MemberJoined {
+                member_id,
+                client_id,
+                host,
+            } => {
                 let who = [client_id.as_str(), host.as_str()]
                     .iter()
                     .filter(|s| !s.is_empty())
@@ -71,7 +98,12 @@ impl GroupEvent {
                 }
             }
             EventKind::MemberLeft { member_id, .. } => format!("member left {}", short(member_id)),
-            EventKind::PartitionMoved { topic, partition, from, to } => format!(
+            EventKind::PartitionMoved {
+                topic,
+                partition,
+                from,
+                to,
+            } => format!(
                 "{}/{partition} moved {} → {}",
                 crate::sanitize::escape(topic),
                 from.as_deref().map_or("unassigned".into(), short),
@@ -80,7 +112,10 @@ impl GroupEvent {
             EventKind::StableAgain { after_ms } => {
                 #[allow(clippy::cast_precision_loss)]
                 let secs = *after_ms as f64 / 1000.0;
-                format!("Stable again after {} not stable", timeutil::human_duration(secs))
+                format!(
+                    "Stable again after {} not stable",
+                    timeutil::human_duration(secs)
+                )
             }
             EventKind::LagChanged { from, to } => format!("lag {from} → {to} ({:+})", to - from),
         }
@@ -163,7 +198,8 @@ impl GroupHistory {
                     .as_ref()
                     .map(|d| d.members.iter().map(|m| m.member_id.as_str()).collect())
                     .unwrap_or_default();
-                let after: BTreeSet<&str> = now.members.iter().map(|m| m.member_id.as_str()).collect();
+                let after: BTreeSet<&str> =
+                    now.members.iter().map(|m| m.member_id.as_str()).collect();
                 for m in &now.members {
                     if !before.contains(m.member_id.as_str()) {
                         push(EventKind::MemberJoined {
@@ -194,11 +230,14 @@ impl GroupHistory {
         }
         if stable {
             if let Some(since) = self.unstable_since.take() {
-                push(EventKind::StableAgain { after_ms: at - since });
+                push(EventKind::StableAgain {
+                    after_ms: at - since,
+                });
             }
             if let Some(now_owners) = owners(&snap) {
                 if let Some(prev_owners) = &self.last_stable_owners {
-                    let keys: BTreeSet<&TopicPartition> = prev_owners.keys().chain(now_owners.keys()).collect();
+                    let keys: BTreeSet<&TopicPartition> =
+                        prev_owners.keys().chain(now_owners.keys()).collect();
                     for tp in keys {
                         let from = prev_owners.get(tp);
                         let to = now_owners.get(tp);
@@ -309,13 +348,23 @@ mod tests {
             member_id: id.into(),
             client_id: format!("client-{id}"),
             host: "/10.0.0.1".into(),
-            assignment: Some(tps.iter().map(|(t, p)| TopicPartition::new(t, *p)).collect()),
+            assignment: Some(
+                tps.iter()
+                    .map(|(t, p)| TopicPartition::new(t, *p))
+                    .collect(),
+            ),
             assignment_note: None,
             subscription: vec![],
         }
     }
 
-    fn snap(at: i64, state: &str, members: Vec<GroupMember>, lag: i64, committed: i64) -> GroupSnapshot {
+    fn snap(
+        at: i64,
+        state: &str,
+        members: Vec<GroupMember>,
+        lag: i64,
+        committed: i64,
+    ) -> GroupSnapshot {
         GroupSnapshot {
             group: "g".into(),
             description: Some(GroupDescription {
@@ -342,23 +391,63 @@ mod tests {
     #[test]
     fn detects_join_rebalance_and_moves() {
         let mut h = GroupHistory::default();
-        let e = h.observe(snap(0, "Stable", vec![member("a", &[("t", 0), ("t", 1)])], 10, 100));
+        let e = h.observe(snap(
+            0,
+            "Stable",
+            vec![member("a", &[("t", 0), ("t", 1)])],
+            10,
+            100,
+        ));
         assert!(matches!(e[0].kind, EventKind::Seen { .. }));
-        let e = h.observe(snap(2000, "PreparingRebalance", vec![member("a", &[]), member("b", &[])], 10, 100));
-        assert!(e.iter().any(|e| matches!(&e.kind, EventKind::StateChanged { to, .. } if to == "PreparingRebalance")));
-        assert!(e.iter().any(|e| matches!(&e.kind, EventKind::MemberJoined { member_id, .. } if member_id == "b")));
-        let e = h.observe(snap(5000, "Stable", vec![member("a", &[("t", 0)]), member("b", &[("t", 1)])], 10, 100));
-        assert!(e.iter().any(|e| matches!(&e.kind, EventKind::StableAgain { after_ms } if *after_ms == 3000)), "{e:?}");
+        let e = h.observe(snap(
+            2000,
+            "PreparingRebalance",
+            vec![member("a", &[]), member("b", &[])],
+            10,
+            100,
+        ));
+        assert!(e.iter().any(
+            |e| matches!(&e.kind, EventKind::StateChanged { to, .. } if to == "PreparingRebalance")
+        ));
+        assert!(e.iter().any(
+            |e| matches!(&e.kind, EventKind::MemberJoined { member_id, .. } if member_id == "b")
+        ));
+        let e = h.observe(snap(
+            5000,
+            "Stable",
+            vec![member("a", &[("t", 0)]), member("b", &[("t", 1)])],
+            10,
+            100,
+        ));
+        assert!(
+            e.iter().any(
+                |e| matches!(&e.kind, EventKind::StableAgain { after_ms } if *after_ms == 3000)
+            ),
+            "{e:?}"
+        );
         let moved: Vec<_> = e
             .iter()
             .filter_map(|e| match &e.kind {
-                EventKind::PartitionMoved { partition, from, to, .. } => Some((*partition, from.clone(), to.clone())),
+                EventKind::PartitionMoved {
+                    partition,
+                    from,
+                    to,
+                    ..
+                } => Some((*partition, from.clone(), to.clone())),
                 _ => None,
             })
             .collect();
         assert_eq!(moved, vec![(1, Some("a".into()), Some("b".into()))]);
-        let e = h.observe(snap(7000, "Stable", vec![member("b", &[("t", 0), ("t", 1)])], 10, 100));
-        assert!(e.iter().any(|e| matches!(&e.kind, EventKind::MemberLeft { member_id, .. } if member_id == "a")));
+        let e = h.observe(snap(
+            7000,
+            "Stable",
+            vec![member("b", &[("t", 0), ("t", 1)])],
+            10,
+            100,
+        ));
+        assert!(e.iter().any(
+            |e| matches!(&e.kind, EventKind::MemberLeft { member_id, .. } if member_id == "a")
+        ));
     }
 
     #[test]

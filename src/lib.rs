@@ -4,26 +4,26 @@
 //! `ARCHITECTURE.md` for the shape: pure app state updated by key and worker
 //! events, pure drawing, one async Kafka worker behind typed channels.
 
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod decode;
+pub mod demo;
 pub mod filter;
+pub mod headless;
 pub mod jsonl;
 pub mod kafka;
+pub mod lag;
+pub mod logging;
 pub mod model;
+pub mod panes;
 pub mod sanitize;
 pub mod template;
-pub mod timeutil;
-pub mod worker;
-pub mod app;
-pub mod lag;
-pub mod panes;
-pub mod ui;
-pub mod cli;
-pub mod demo;
-pub mod headless;
-pub mod logging;
 pub mod term;
+pub mod timeutil;
 pub mod tui;
+pub mod ui;
+pub mod worker;
 
 use std::process::ExitCode;
 
@@ -121,7 +121,11 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
             Cmd::Describe { topic, json } => headless::describe(profile, &topic, json).await?,
             Cmd::Groups { json } => headless::groups(profile, json).await?,
             Cmd::Lag { group, json } => headless::lag(profile, &group, json).await?,
-            Cmd::Watch { group, interval, json } => headless::watch(profile, &group, interval, json).await?,
+            Cmd::Watch {
+                group,
+                interval,
+                json,
+            } => headless::watch(profile, &group, interval, json).await?,
             Cmd::Consume {
                 topic,
                 from,
@@ -172,7 +176,11 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 )
                 .await?;
                 #[allow(clippy::cast_precision_loss)]
-                let rate = if s.seconds > 0.0 { s.delivered as f64 / s.seconds } else { 0.0 };
+                let rate = if s.seconds > 0.0 {
+                    s.delivered as f64 / s.seconds
+                } else {
+                    0.0
+                };
                 eprintln!(
                     "kafkaterm: produced {} message(s): {} delivered, {} failed, {rate:.0} msgs/s",
                     s.delivered + s.failed,

@@ -177,7 +177,9 @@ impl Record {
     /// The approximate memory cost of this record in the browser's buffer.
     #[must_use]
     pub fn footprint(&self) -> usize {
-        self.size() + std::mem::size_of::<Self>() + self.headers.len() * std::mem::size_of::<Header>()
+        self.size()
+            + std::mem::size_of::<Self>()
+            + self.headers.len() * std::mem::size_of::<Header>()
     }
 }
 
@@ -292,7 +294,9 @@ impl GroupSnapshot {
 
     #[must_use]
     pub fn state(&self) -> &str {
-        self.description.as_ref().map_or("Unknown", |d| d.state.as_str())
+        self.description
+            .as_ref()
+            .map_or("Unknown", |d| d.state.as_str())
     }
 
     #[must_use]

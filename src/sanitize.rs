@@ -183,7 +183,14 @@ mod tests {
     #[test]
     fn segments_mark_escapes() {
         let s = escape_segments("ok\x1b[31mred", false);
-        assert_eq!(s, vec![("ok".into(), false), ("\\x1b".into(), true), ("[31mred".into(), false)]);
+        assert_eq!(
+            s,
+            vec![
+                ("ok".into(), false),
+                ("\\x1b".into(), true),
+                ("[31mred".into(), false)
+            ]
+        );
     }
 
     #[test]

@@ -22,7 +22,12 @@ pub enum Encoding {
 }
 
 impl Encoding {
-    pub const ALL: [Encoding; 4] = [Encoding::Text, Encoding::Json, Encoding::Hex, Encoding::Base64];
+    pub const ALL: [Encoding; 4] = [
+        Encoding::Text,
+        Encoding::Json,
+        Encoding::Hex,
+        Encoding::Base64,
+    ];
 
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -62,13 +67,17 @@ impl Encoding {
                     .collect();
                 let digits = digits.strip_prefix("0x").unwrap_or(&digits);
                 if digits.len() % 2 != 0 {
-                    bail!("hex needs an even number of digits ({} given)", digits.len());
+                    bail!(
+                        "hex needs an even number of digits ({} given)",
+                        digits.len()
+                    );
                 }
                 (0..digits.len())
                     .step_by(2)
                     .map(|i| {
-                        u8::from_str_radix(&digits[i..i + 2], 16)
-                            .map_err(|_| anyhow!("`{}` at digit {} is not hex", &digits[i..i + 2], i + 1))
+                        u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| {
+                            anyhow!("`{}` at digit {} is not hex", &digits[i..i + 2], i + 1)
+                        })
                     })
                     .collect()
             }
@@ -86,7 +95,14 @@ impl Encoding {
 pub fn validate_json(text: &str) -> Result<()> {
     serde_json::from_str::<serde_json::Value>(text)
         .map(|_| ())
-        .map_err(|e| anyhow!("invalid JSON at line {}, column {}: {}", e.line(), e.column(), json_reason(&e)))
+        .map_err(|e| {
+            anyhow!(
+                "invalid JSON at line {}, column {}: {}",
+                e.line(),
+                e.column(),
+                json_reason(&e)
+            )
+        })
 }
 
 fn json_reason(e: &serde_json::Error) -> String {
@@ -128,7 +144,13 @@ pub struct MessageTemplate {
     pub timestamp: Option<i64>,
 }
 
-fn render_into(out: &mut String, text: &str, i: u64, now_ms: i64, rng: &mut impl Rng) -> Result<()> {
+fn render_into(
+    out: &mut String,
+    text: &str,
+    i: u64,
+    now_ms: i64,
+    rng: &mut impl Rng,
+) -> Result<()> {
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
@@ -147,18 +169,29 @@ fn render_into(out: &mut String, text: &str, i: u64, now_ms: i64, rng: &mut impl
             }
             "now_iso" => out.push_str(&crate::timeutil::format_ts(now_ms, true)),
             _ => {
-                if let Some(args) = name.strip_prefix("random_int(").and_then(|s| s.strip_suffix(')')) {
-                    let (a, b) = args
-                        .split_once(',')
-                        .ok_or_else(|| anyhow!("random_int needs two numbers: random_int(1,100)"))?;
-                    let a: i64 = a.trim().parse().map_err(|_| anyhow!("random_int: `{}` is not a number", a.trim()))?;
-                    let b: i64 = b.trim().parse().map_err(|_| anyhow!("random_int: `{}` is not a number", b.trim()))?;
+                if let Some(args) = name
+                    .strip_prefix("random_int(")
+                    .and_then(|s| s.strip_suffix(')'))
+                {
+                    let (a, b) = args.split_once(',').ok_or_else(|| {
+                        anyhow!("random_int needs two numbers: random_int(1,100)")
+                    })?;
+                    let a: i64 = a
+                        .trim()
+                        .parse()
+                        .map_err(|_| anyhow!("random_int: `{}` is not a number", a.trim()))?;
+                    let b: i64 = b
+                        .trim()
+                        .parse()
+                        .map_err(|_| anyhow!("random_int: `{}` is not a number", b.trim()))?;
                     if a > b {
                         bail!("random_int({a},{b}): the first bound must not exceed the second");
                     }
                     let _ = write!(out, "{}", rng.gen_range(a..=b));
                 } else {
-                    bail!("unknown placeholder `{{{{{name}}}}}` (known: i, uuid, now, now_iso, random_int(a,b))");
+                    bail!(
+                        "unknown placeholder `{{{{{name}}}}}` (known: i, uuid, now, now_iso, random_int(a,b))"
+                    );
                 }
             }
         }
@@ -194,7 +227,11 @@ impl MessageTemplate {
             match text {
                 None => Ok(None),
                 Some(t) => {
-                    let t = if templated { render(t, i, now_ms)? } else { t.clone() };
+                    let t = if templated {
+                        render(t, i, now_ms)?
+                    } else {
+                        t.clone()
+                    };
                     enc.encode(&t).map(Some).map_err(|e| anyhow!("{what}: {e}"))
                 }
             }
@@ -202,10 +239,21 @@ impl MessageTemplate {
         let mut headers = Vec::with_capacity(self.headers.len());
         for (n, v) in &self.headers {
             headers.push(Header {
-                name: if templated { render(n, i, now_ms)? } else { n.clone() },
+                name: if templated {
+                    render(n, i, now_ms)?
+                } else {
+                    n.clone()
+                },
                 value: match v {
                     None => None,
-                    Some(v) => Some(if templated { render(v, i, now_ms)? } else { v.clone() }.into_bytes()),
+                    Some(v) => Some(
+                        if templated {
+                            render(v, i, now_ms)?
+                        } else {
+                            v.clone()
+                        }
+                        .into_bytes(),
+                    ),
                 },
             });
         }
@@ -238,7 +286,11 @@ pub fn parse_header_lines(text: &str) -> Result<Vec<(String, Option<String>)>> {
         let value = value.strip_prefix(' ').unwrap_or(value);
         out.push((
             name.to_string(),
-            if value == "null" { None } else { Some(value.to_string()) },
+            if value == "null" {
+                None
+            } else {
+                Some(value.to_string())
+            },
         ));
     }
     Ok(out)
@@ -255,20 +307,40 @@ mod tests {
         let u = render("{{uuid}}", 0, 0).unwrap();
         assert_eq!(u.len(), 36);
         for _ in 0..50 {
-            let n: i64 = render("{{random_int(1,3)}}", 0, 0).unwrap().parse().unwrap();
+            let n: i64 = render("{{random_int(1,3)}}", 0, 0)
+                .unwrap()
+                .parse()
+                .unwrap();
             assert!((1..=3).contains(&n));
         }
-        assert!(render("{{nope}}", 0, 0).unwrap_err().to_string().contains("unknown placeholder"));
+        assert!(
+            render("{{nope}}", 0, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown placeholder")
+        );
         assert!(render("{{i", 0, 0).is_err());
         assert!(render("{{random_int(5,1)}}", 0, 0).is_err());
     }
 
     #[test]
     fn encodings() {
-        assert_eq!(Encoding::Hex.encode("de ad:BE ef").unwrap(), vec![0xde, 0xad, 0xbe, 0xef]);
-        assert!(Encoding::Hex.encode("abc").unwrap_err().to_string().contains("even"));
+        assert_eq!(
+            Encoding::Hex.encode("de ad:BE ef").unwrap(),
+            vec![0xde, 0xad, 0xbe, 0xef]
+        );
+        assert!(
+            Encoding::Hex
+                .encode("abc")
+                .unwrap_err()
+                .to_string()
+                .contains("even")
+        );
         assert_eq!(Encoding::Base64.encode("/wA=").unwrap(), vec![0xff, 0]);
-        let e = Encoding::Json.encode("{\n  \"a\": 1,\n}").unwrap_err().to_string();
+        let e = Encoding::Json
+            .encode("{\n  \"a\": 1,\n}")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 3, column 1"), "{e}");
     }
 

@@ -15,7 +15,9 @@ pub fn parse_duration_ms(s: &str) -> Result<i64> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: i64 = num.parse().map_err(|_| anyhow!("`{s}` is not a duration like 15m or 2h"))?;
+    let n: i64 = num
+        .parse()
+        .map_err(|_| anyhow!("`{s}` is not a duration like 15m or 2h"))?;
     let mult = match unit {
         "ms" => 1,
         "s" | "sec" => 1000,
@@ -25,7 +27,8 @@ pub fn parse_duration_ms(s: &str) -> Result<i64> {
         "w" => 7 * 86_400_000,
         _ => bail!("`{s}` has unknown unit `{unit}` (use ms, s, m, h, d or w)"),
     };
-    n.checked_mul(mult).ok_or_else(|| anyhow!("`{s}` is too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| anyhow!("`{s}` is too large"))
 }
 
 /// Parse a point in time: RFC 3339 (`2026-11-22T10:00:00Z`), a date-time
@@ -34,7 +37,9 @@ pub fn parse_duration_ms(s: &str) -> Result<i64> {
 pub fn parse_time(s: &str, now_ms: i64) -> Result<i64> {
     let s = s.trim();
     if let Some(rel) = s.strip_prefix('-') {
-        if rel.chars().next().is_some_and(|c| c.is_ascii_digit()) && rel.chars().any(|c| c.is_ascii_alphabetic()) {
+        if rel.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && rel.chars().any(|c| c.is_ascii_alphabetic())
+        {
             return Ok(now_ms - parse_duration_ms(rel)?);
         }
     }
@@ -44,7 +49,12 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.timestamp_millis());
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
             return Ok(Utc.from_utc_datetime(&t).timestamp_millis());
         }
@@ -54,7 +64,9 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64> {
             return Ok(Utc.from_utc_datetime(&t).timestamp_millis());
         }
     }
-    bail!("`{s}` is not a time: use 2026-11-22T10:00:00Z, -15m, -2h or milliseconds since the epoch")
+    bail!(
+        "`{s}` is not a time: use 2026-11-22T10:00:00Z, -15m, -2h or milliseconds since the epoch"
+    )
 }
 
 /// Format ms since the epoch for display, in UTC or local time.
@@ -66,7 +78,9 @@ pub fn format_ts(ms: i64, utc: bool) -> String {
     if utc {
         t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
     } else {
-        t.with_timezone(&Local).format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+        t.with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S%.3f")
+            .to_string()
     }
 }
 
@@ -139,12 +153,18 @@ impl StartAt {
             return Ok(Self::Timestamp(parse_time(s, now_ms)?));
         }
         if let Some(n) = s.strip_prefix("last:") {
-            return Ok(Self::LastN(n.parse().map_err(|_| anyhow!("`{s}`: expected last:N"))?));
+            return Ok(Self::LastN(
+                n.parse().map_err(|_| anyhow!("`{s}`: expected last:N"))?,
+            ));
         }
         if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
-            return Ok(Self::Offset(s.parse().map_err(|_| anyhow!("`{s}` is too large"))?));
+            return Ok(Self::Offset(
+                s.parse().map_err(|_| anyhow!("`{s}` is too large"))?,
+            ));
         }
-        bail!("`{s}` is not a start position: use beginning, end, an offset, @2026-11-22T10:00:00Z, -15m or -N (last N)")
+        bail!(
+            "`{s}` is not a start position: use beginning, end, an offset, @2026-11-22T10:00:00Z, -15m or -N (last N)"
+        )
     }
 
     #[must_use]
@@ -179,11 +199,20 @@ mod tests {
 
     #[test]
     fn parses_start_positions() {
-        assert_eq!(StartAt::parse("beginning", NOW).unwrap(), StartAt::Beginning);
+        assert_eq!(
+            StartAt::parse("beginning", NOW).unwrap(),
+            StartAt::Beginning
+        );
         assert_eq!(StartAt::parse("end", NOW).unwrap(), StartAt::End);
         assert_eq!(StartAt::parse("42", NOW).unwrap(), StartAt::Offset(42));
-        assert_eq!(StartAt::parse("@2025-11-22T10:00:00Z", NOW).unwrap(), StartAt::Timestamp(NOW));
-        assert_eq!(StartAt::parse("-15m", NOW).unwrap(), StartAt::Timestamp(NOW - 900_000));
+        assert_eq!(
+            StartAt::parse("@2025-11-22T10:00:00Z", NOW).unwrap(),
+            StartAt::Timestamp(NOW)
+        );
+        assert_eq!(
+            StartAt::parse("-15m", NOW).unwrap(),
+            StartAt::Timestamp(NOW - 900_000)
+        );
         assert_eq!(StartAt::parse("-100", NOW).unwrap(), StartAt::LastN(100));
         assert!(StartAt::parse("sideways", NOW).is_err());
     }

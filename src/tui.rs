@@ -33,7 +33,11 @@ fn perform(effects: Vec<Effect>, io_tx: &mpsc::UnboundedSender<IoResult>, osc: &
     for e in effects {
         match e {
             Effect::Osc52(text) => osc.push(text),
-            Effect::WriteFile { path, contents, what } => {
+            Effect::WriteFile {
+                path,
+                contents,
+                what,
+            } => {
                 let tx = io_tx.clone();
                 tokio::task::spawn_blocking(move || {
                     let result = (|| {
@@ -55,7 +59,12 @@ fn perform(effects: Vec<Effect>, io_tx: &mpsc::UnboundedSender<IoResult>, osc: &
 
 /// Run the console until the user quits or a signal arrives. Returns a
 /// message to print after the terminal is restored.
-pub async fn run(mut app: App, first: Vec<Command>, theme: Theme, mut worker: WorkerHandle) -> Result<Option<String>> {
+pub async fn run(
+    mut app: App,
+    first: Vec<Command>,
+    theme: Theme,
+    mut worker: WorkerHandle,
+) -> Result<Option<String>> {
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));
@@ -69,7 +78,9 @@ pub async fn run(mut app: App, first: Vec<Command>, theme: Theme, mut worker: Wo
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut dirty = true;
-    let mut last_draw = Instant::now().checked_sub(FRAME).unwrap_or_else(Instant::now);
+    let mut last_draw = Instant::now()
+        .checked_sub(FRAME)
+        .unwrap_or_else(Instant::now);
     let mut osc: Vec<String> = Vec::new();
     let mut worker_alive = true;
     let mut exit_note: Option<String> = None;
@@ -82,7 +93,11 @@ pub async fn run(mut app: App, first: Vec<Command>, theme: Theme, mut worker: Wo
                 let _ = term::osc52(guard.terminal.backend_mut(), &text);
             }
         }
-        let wait = if dirty { FRAME.saturating_sub(last_draw.elapsed()) } else { Duration::from_secs(3600) };
+        let wait = if dirty {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else {
+            Duration::from_secs(3600)
+        };
         let msg = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),

@@ -28,7 +28,11 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Write a file; `what` names it in the result toast.
-    WriteFile { path: PathBuf, contents: String, what: String },
+    WriteFile {
+        path: PathBuf,
+        contents: String,
+        what: String,
+    },
     /// Copy to the clipboard with OSC 52 (the text is base64-encoded there).
     Osc52(String),
 }
@@ -36,7 +40,11 @@ pub enum Effect {
 /// Results of effects, fed back as messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IoResult {
-    Written { what: String, path: PathBuf, result: Result<usize, String> },
+    Written {
+        what: String,
+        path: PathBuf,
+        result: Result<usize, String>,
+    },
 }
 
 /// The panes, in tab order.
@@ -164,7 +172,10 @@ impl Ctx<'_> {
     /// Refuse a write in read-only mode; true when refused.
     pub fn refuse_if_read_only(&mut self, what: &str) -> bool {
         if self.env.read_only {
-            self.error(format!("read-only mode: {what} is disabled for cluster {}", self.env.cluster));
+            self.error(format!(
+                "read-only mode: {what} is disabled for cluster {}",
+                self.env.cluster
+            ));
             true
         } else {
             false
@@ -290,12 +301,18 @@ impl App {
         match msg {
             Msg::Resize(w, h) => self.size = (w, h),
             Msg::Tick => {
-                if self.status.toast.as_ref().is_some_and(|t| t.until_ms <= self.now_ms) {
+                if self
+                    .status
+                    .toast
+                    .as_ref()
+                    .is_some_and(|t| t.until_ms <= self.now_ms)
+                {
                     self.status.toast = None;
                 }
                 if let Some(q) = self.quitting {
                     if self.now_ms - q.started_ms > 8000 {
-                        self.exit_message = Some("quit before every message was confirmed: flush timed out".into());
+                        self.exit_message =
+                            Some("quit before every message was confirmed: flush timed out".into());
                         self.quit = true;
                     }
                 }
@@ -322,15 +339,25 @@ impl App {
             }
             Msg::Worker(ev) => self.on_worker(ev, &mut out),
             Msg::Io(IoResult::Written { what, path, result }) => match result {
-                Ok(n) => self.toast(Level::Info, format!("{what}: wrote {n} bytes to {}", path.display())),
-                Err(e) => self.toast(Level::Error, format!("{what}: cannot write {}: {e}", path.display())),
+                Ok(n) => self.toast(
+                    Level::Info,
+                    format!("{what}: wrote {n} bytes to {}", path.display()),
+                ),
+                Err(e) => self.toast(
+                    Level::Error,
+                    format!("{what}: cannot write {}: {e}", path.display()),
+                ),
             },
         }
         out
     }
 
     /// Run pane code with a context, then apply what it asked for.
-    fn with_pane(&mut self, out: &mut Vec<Command>, f: impl FnOnce(&mut PaneSet<'_>, &mut Ctx<'_>)) {
+    fn with_pane(
+        &mut self,
+        out: &mut Vec<Command>,
+        f: impl FnOnce(&mut PaneSet<'_>, &mut Ctx<'_>),
+    ) {
         let mut ctx = Ctx {
             env: &self.env,
             now_ms: self.now_ms,
@@ -395,7 +422,10 @@ impl App {
             flush_id: id,
             started_ms: self.now_ms,
         });
-        out.push(Command::Flush { id, timeout_ms: 5000 });
+        out.push(Command::Flush {
+            id,
+            timeout_ms: 5000,
+        });
     }
 
     fn on_key(&mut self, key: KeyEvent, out: &mut Vec<Command>) {
@@ -411,7 +441,10 @@ impl App {
             return;
         }
         if self.help {
-            if matches!(key.code, KeyCode::Esc | KeyCode::Char('?' | 'q') | KeyCode::Enter) {
+            if matches!(
+                key.code,
+                KeyCode::Esc | KeyCode::Char('?' | 'q') | KeyCode::Enter
+            ) {
                 self.help = false;
             }
             return;
@@ -469,7 +502,9 @@ impl App {
                 self.schemas.entries.insert(schema_id, result);
                 self.browser.schemas_changed();
             }
-            WorkerEvent::Flushed { id, undelivered } if self.quitting.is_some_and(|q| q.flush_id == id) => {
+            WorkerEvent::Flushed { id, undelivered }
+                if self.quitting.is_some_and(|q| q.flush_id == id) =>
+            {
                 let (delivered, failed) = self.composer.totals();
                 self.exit_message = Some(format!(
                     "producer: {delivered} delivered, {} not delivered",
@@ -494,8 +529,12 @@ impl App {
                     | WorkerEvent::TopicDetail { .. }
                     | WorkerEvent::TopicCreated { .. }
                     | WorkerEvent::TopicDeleted { .. } => app.topics.on_worker(other, ctx),
-                    WorkerEvent::Browse { session, event } => app.browser.on_browse(session, event, ctx, app.schemas),
-                    WorkerEvent::Produce { .. } | WorkerEvent::Flushed { .. } => app.composer.on_worker(other, ctx),
+                    WorkerEvent::Browse { session, event } => {
+                        app.browser.on_browse(session, event, ctx, app.schemas)
+                    }
+                    WorkerEvent::Produce { .. } | WorkerEvent::Flushed { .. } => {
+                        app.composer.on_worker(other, ctx)
+                    }
                     WorkerEvent::Groups { .. }
                     | WorkerEvent::ResetPlan { .. }
                     | WorkerEvent::ResetApplied { .. }
@@ -512,7 +551,10 @@ impl App {
         let mut rows = vec![
             ("1-4", "switch pane: topics, browser, producer, groups"),
             ("?", "this help (Esc closes)"),
-            ("q / Ctrl-C", "quit (waits for in-flight messages; twice to force)"),
+            (
+                "q / Ctrl-C",
+                "quit (waits for in-flight messages; twice to force)",
+            ),
         ];
         rows.extend_from_slice(match self.focus {
             Pane::Topics => self.topics.help(),

@@ -67,10 +67,14 @@ impl SecretSource {
 
     /// Resolve the secret; `what` names it in errors (never the value).
     pub fn resolve(&self, what: &str) -> Result<Option<Secret>> {
-        let given = [self.password.is_some(), self.password_env.is_some(), self.password_command.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let given = [
+            self.password.is_some(),
+            self.password_env.is_some(),
+            self.password_command.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         if given > 1 {
             bail!("{what}: give only one of password, password_env, password_command");
         }
@@ -94,7 +98,8 @@ impl SecretSource {
             if !out.status.success() {
                 bail!("{what}: password_command failed ({})", out.status);
             }
-            let s = String::from_utf8(out.stdout).map_err(|_| anyhow!("{what}: password_command output is not UTF-8"))?;
+            let s = String::from_utf8(out.stdout)
+                .map_err(|_| anyhow!("{what}: password_command output is not UTF-8"))?;
             return Ok(Some(Secret(s.trim_end_matches(['\n', '\r']).to_string())));
         }
         Ok(None)
@@ -224,7 +229,11 @@ fn located_error(path: &Path, src: &str, e: &toml::de::Error) -> anyhow::Error {
             let text = crate::sanitize::truncate_chars(text, 80);
             // Never echo a line that may hold a secret.
             let secret = looks_secret_line(&text);
-            let shown = if secret { "<line hidden: it may hold a secret>".into() } else { text };
+            let shown = if secret {
+                "<line hidden: it may hold a secret>".into()
+            } else {
+                text
+            };
             // toml quotes offending values in backticks: hide them on secret lines.
             let msg = if secret { redact_values(&msg) } else { msg };
             anyhow!(
@@ -238,7 +247,10 @@ fn located_error(path: &Path, src: &str, e: &toml::de::Error) -> anyhow::Error {
 }
 
 fn redact_values(msg: &str) -> String {
-    match msg.find("invalid type:").or_else(|| msg.find("invalid value:")) {
+    match msg
+        .find("invalid type:")
+        .or_else(|| msg.find("invalid value:"))
+    {
         Some(i) => {
             let (head, tail) = msg.split_at(i);
             let mut out = String::from(head);
@@ -261,9 +273,16 @@ fn redact_values(msg: &str) -> String {
 
 fn looks_secret_line(line: &str) -> bool {
     let l = line.to_ascii_lowercase();
-    ["password", "secret", "token", "key_password", "sasl.", "ssl.key"]
-        .iter()
-        .any(|k| l.contains(k))
+    [
+        "password",
+        "secret",
+        "token",
+        "key_password",
+        "sasl.",
+        "ssl.key",
+    ]
+    .iter()
+    .any(|k| l.contains(k))
 }
 
 impl ConfigFile {
@@ -272,10 +291,15 @@ impl ConfigFile {
         let cfg: ConfigFile = toml::from_str(src).map_err(|e| located_error(path, src, &e))?;
         for (name, c) in &cfg.clusters {
             if c.brokers.trim().is_empty() {
-                bail!("config error in {}: cluster `{name}`: `brokers` is empty", path.display());
+                bail!(
+                    "config error in {}: cluster `{name}`: `brokers` is empty",
+                    path.display()
+                );
             }
             if let Some(s) = &c.sasl {
-                if s.mechanism != SaslMechanism::OAuthBearer && (s.username.is_none() || !s.secret().is_set()) {
+                if s.mechanism != SaslMechanism::OAuthBearer
+                    && (s.username.is_none() || !s.secret().is_set())
+                {
                     bail!(
                         "config error in {}: cluster `{name}`: sasl mechanism {} needs `username` and one of password, password_env, password_command",
                         path.display(),
@@ -292,18 +316,28 @@ impl ConfigFile {
                 }
             }
             if let Some(p) = &c.producer.acks {
-                crate::kafka::client::Acks::parse(p)
-                    .map_err(|e| anyhow!("config error in {}: cluster `{name}`: producer.acks: {e}", path.display()))?;
+                crate::kafka::client::Acks::parse(p).map_err(|e| {
+                    anyhow!(
+                        "config error in {}: cluster `{name}`: producer.acks: {e}",
+                        path.display()
+                    )
+                })?;
             }
             if let Some(p) = &c.producer.compression {
                 crate::kafka::client::Compression::parse(p).map_err(|e| {
-                    anyhow!("config error in {}: cluster `{name}`: producer.compression: {e}", path.display())
+                    anyhow!(
+                        "config error in {}: cluster `{name}`: producer.compression: {e}",
+                        path.display()
+                    )
                 })?;
             }
         }
         if let Some(d) = &cfg.default_cluster {
             if !cfg.clusters.contains_key(d) {
-                bail!("config error in {}: default_cluster `{d}` is not a cluster in this file", path.display());
+                bail!(
+                    "config error in {}: default_cluster `{d}` is not a cluster in this file",
+                    path.display()
+                );
             }
         }
         Ok(cfg)
@@ -313,7 +347,9 @@ impl ConfigFile {
     pub fn load(path: &Path, explicit: bool) -> Result<(Self, Vec<String>)> {
         let src = match std::fs::read_to_string(path) {
             Ok(s) => s,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok((Self::default(), vec![])),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                return Ok((Self::default(), vec![]));
+            }
             Err(e) => return Err(anyhow!("cannot read config file {}: {e}", path.display())),
         };
         let cfg = Self::parse(&src, path)?;
@@ -332,7 +368,9 @@ impl ConfigFile {
             c.sasl.as_ref().is_some_and(|s| s.password.is_some())
                 || c.tls.as_ref().is_some_and(|t| t.key_password.is_some())
                 || c.schema_registry_password.is_some()
-                || c.properties.keys().any(|k| crate::kafka::client::is_secret_property(k))
+                || c.properties
+                    .keys()
+                    .any(|k| crate::kafka::client::is_secret_property(k))
         })
     }
 }
@@ -373,11 +411,18 @@ impl Dirs {
         let state = std::env::var_os("KAFKATERM_DATA_DIR")
             .map(PathBuf::from)
             .or_else(|| {
-                pd.as_ref()
-                    .map(|p| p.state_dir().unwrap_or_else(|| p.data_local_dir()).to_path_buf())
+                pd.as_ref().map(|p| {
+                    p.state_dir()
+                        .unwrap_or_else(|| p.data_local_dir())
+                        .to_path_buf()
+                })
             })
             .unwrap_or(fallback);
-        Self { config, data, state }
+        Self {
+            config,
+            data,
+            state,
+        }
     }
 }
 
@@ -499,7 +544,10 @@ impl ClusterProfile {
                 props.push(("ssl.ca.location".into(), Secret(ca.display().to_string())));
             }
             if let Some(cert) = &t.cert {
-                props.push(("ssl.certificate.location".into(), Secret(cert.display().to_string())));
+                props.push((
+                    "ssl.certificate.location".into(),
+                    Secret(cert.display().to_string()),
+                ));
             }
             if let Some(key) = &t.key {
                 props.push(("ssl.key.location".into(), Secret(key.display().to_string())));
@@ -513,7 +561,10 @@ impl ClusterProfile {
                 props.push(("ssl.key.password".into(), pw));
             }
             if t.insecure_skip_verify {
-                props.push(("enable.ssl.certificate.verification".into(), Secret("false".into())));
+                props.push((
+                    "enable.ssl.certificate.verification".into(),
+                    Secret("false".into()),
+                ));
             }
         }
         if let Some(s) = &c.sasl {
@@ -522,12 +573,17 @@ impl ClusterProfile {
                 Secret(if tls_on { "SASL_SSL" } else { "SASL_PLAINTEXT" }.into()),
             ));
             props.push(("sasl.mechanism".into(), Secret(s.mechanism.as_str().into())));
-            let secret = s.secret().resolve(&format!("cluster `{name}` sasl password"))?;
+            let secret = s
+                .secret()
+                .resolve(&format!("cluster `{name}` sasl password"))?;
             match s.mechanism {
                 SaslMechanism::OAuthBearer => {
                     if let Some(url) = &s.token_endpoint_url {
                         props.push(("sasl.oauthbearer.method".into(), Secret("oidc".into())));
-                        props.push(("sasl.oauthbearer.token.endpoint.url".into(), Secret(url.clone())));
+                        props.push((
+                            "sasl.oauthbearer.token.endpoint.url".into(),
+                            Secret(url.clone()),
+                        ));
                         if let Some(u) = &s.username {
                             props.push(("sasl.oauthbearer.client.id".into(), Secret(u.clone())));
                         }
@@ -539,7 +595,10 @@ impl ClusterProfile {
                         }
                     } else if let Some(cfg) = &s.oauthbearer_config {
                         props.push(("sasl.oauthbearer.config".into(), Secret(cfg.clone())));
-                        props.push(("enable.sasl.oauthbearer.unsecure.jwt".into(), Secret("true".into())));
+                        props.push((
+                            "enable.sasl.oauthbearer.unsecure.jwt".into(),
+                            Secret("true".into()),
+                        ));
                     } else {
                         bail!(
                             "cluster `{name}`: OAUTHBEARER needs token_endpoint_url (OIDC) or oauthbearer_config"
@@ -547,7 +606,10 @@ impl ClusterProfile {
                     }
                 }
                 _ => {
-                    props.push(("sasl.username".into(), Secret(s.username.clone().unwrap_or_default())));
+                    props.push((
+                        "sasl.username".into(),
+                        Secret(s.username.clone().unwrap_or_default()),
+                    ));
                     props.push(("sasl.password".into(), secret.unwrap_or_default()));
                 }
             }
@@ -591,7 +653,11 @@ fn set_prop(props: &mut Vec<(String, Secret)>, k: &str, v: String) {
 }
 
 /// Pick the cluster: `--cluster`, else `-b`, else `default_cluster`, else the only one.
-pub fn resolve_cluster(cfg: &ConfigFile, o: &Overrides, config_path: &Path) -> Result<ClusterProfile> {
+pub fn resolve_cluster(
+    cfg: &ConfigFile,
+    o: &Overrides,
+    config_path: &Path,
+) -> Result<ClusterProfile> {
     let mut profile = if let Some(name) = &o.cluster {
         let c = cfg.clusters.get(name).ok_or_else(|| {
             anyhow!(
@@ -607,7 +673,11 @@ pub fn resolve_cluster(cfg: &ConfigFile, o: &Overrides, config_path: &Path) -> R
     } else if let Some(d) = &cfg.default_cluster {
         ClusterProfile::from_config(d, &cfg.clusters[d])?
     } else if cfg.clusters.len() == 1 {
-        let (n, c) = cfg.clusters.iter().next().ok_or_else(|| anyhow!("no cluster"))?;
+        let (n, c) = cfg
+            .clusters
+            .iter()
+            .next()
+            .ok_or_else(|| anyhow!("no cluster"))?;
         ClusterProfile::from_config(n, c)?
     } else {
         bail!(
@@ -659,7 +729,12 @@ ca = "/etc/kafka/ca.pem"
         assert_eq!(p.name, "prod");
         assert!(p.read_only);
         assert_eq!(p.watch_groups, vec!["orders-service"]);
-        let get = |k: &str| p.properties.iter().find(|(key, _)| key == k).map(|(_, v)| v.expose().to_string());
+        let get = |k: &str| {
+            p.properties
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.expose().to_string())
+        };
         assert_eq!(get("security.protocol").as_deref(), Some("SASL_SSL"));
         assert_eq!(get("sasl.mechanism").as_deref(), Some("SCRAM-SHA-512"));
         assert_eq!(get("sasl.password").as_deref(), Some("s3cret-value"));
@@ -672,7 +747,9 @@ ca = "/etc/kafka/ca.pem"
     #[test]
     fn unknown_field_names_file_line_and_field() {
         let src = "[clusters.a]\nbrokers = \"x:1\"\nbokers = \"y\"\n";
-        let e = ConfigFile::parse(src, Path::new("/tmp/k.toml")).unwrap_err().to_string();
+        let e = ConfigFile::parse(src, Path::new("/tmp/k.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("/tmp/k.toml"), "{e}");
         assert!(e.contains("line 3"), "{e}");
         assert!(e.contains("bokers"), "{e}");
@@ -681,7 +758,9 @@ ca = "/etc/kafka/ca.pem"
     #[test]
     fn secret_lines_are_not_echoed() {
         let src = "[clusters.a]\nbrokers = \"x:1\"\n[clusters.a.sasl]\nmechanism = \"PLAIN\"\nusername = \"u\"\npassword = 12345\n";
-        let e = ConfigFile::parse(src, Path::new("k.toml")).unwrap_err().to_string();
+        let e = ConfigFile::parse(src, Path::new("k.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 6"), "{e}");
         assert!(!e.contains("12345"), "{e}");
     }
@@ -697,7 +776,12 @@ ca = "/etc/kafka/ca.pem"
             password_env: Some("KT_SURELY_UNSET_VAR".into()),
             ..Default::default()
         };
-        assert!(s.resolve("x").unwrap_err().to_string().contains("KT_SURELY_UNSET_VAR"));
+        assert!(
+            s.resolve("x")
+                .unwrap_err()
+                .to_string()
+                .contains("KT_SURELY_UNSET_VAR")
+        );
         let s = SecretSource {
             password_command: Some("exit 3".into()),
             ..Default::default()
@@ -718,7 +802,9 @@ ca = "/etc/kafka/ca.pem"
         assert_eq!(p.brokers, "h:1");
         assert!(p.read_only);
         assert_eq!(p.properties[0].0, "client.id");
-        let e = resolve_cluster(&cfg, &Overrides::default(), Path::new("c")).unwrap_err().to_string();
+        let e = resolve_cluster(&cfg, &Overrides::default(), Path::new("c"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("-b host:port"));
     }
 }

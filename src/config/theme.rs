@@ -105,7 +105,8 @@ theme_slots!(
 );
 
 fn color(s: &str) -> Result<Color> {
-    Color::from_str(s).map_err(|_| anyhow!("`{s}` is not a colour (use a name like red, #rrggbb or 0-255)"))
+    Color::from_str(s)
+        .map_err(|_| anyhow!("`{s}` is not a colour (use a name like red, #rrggbb or 0-255)"))
 }
 
 fn style_of(def: &SlotDef) -> Result<Style> {
@@ -147,9 +148,12 @@ impl Theme {
     fn patch(&mut self, file: &ThemeFile, origin: &str) -> Result<()> {
         for (slot, def) in &file.slots {
             let style = style_of(def).map_err(|e| anyhow!("theme {origin}: slot `{slot}`: {e}"))?;
-            let target = self
-                .slot_mut(slot)
-                .ok_or_else(|| anyhow!("theme {origin}: unknown slot `{slot}` (known: {})", Self::SLOTS.join(", ")))?;
+            let target = self.slot_mut(slot).ok_or_else(|| {
+                anyhow!(
+                    "theme {origin}: unknown slot `{slot}` (known: {})",
+                    Self::SLOTS.join(", ")
+                )
+            })?;
             *target = style;
         }
         Ok(())
@@ -171,13 +175,17 @@ impl Theme {
     /// The default dark theme.
     #[must_use]
     pub fn dark() -> Self {
-        Self::embedded("dark").and_then(Result::ok).unwrap_or_else(|| Self::blank("dark"))
+        Self::embedded("dark")
+            .and_then(Result::ok)
+            .unwrap_or_else(|| Self::blank("dark"))
     }
 
     /// The colourless theme.
     #[must_use]
     pub fn mono() -> Self {
-        Self::embedded("mono").and_then(Result::ok).unwrap_or_else(|| Self::blank("mono"))
+        Self::embedded("mono")
+            .and_then(Result::ok)
+            .unwrap_or_else(|| Self::blank("mono"))
     }
 
     /// Names of the embedded themes.
@@ -192,7 +200,8 @@ impl Theme {
         let user_path = user_dir.map(|d| d.join(format!("{name}.toml")));
         let user = match &user_path {
             Some(p) if p.exists() => {
-                let src = std::fs::read_to_string(p).map_err(|e| anyhow!("cannot read theme {}: {e}", p.display()))?;
+                let src = std::fs::read_to_string(p)
+                    .map_err(|e| anyhow!("cannot read theme {}: {e}", p.display()))?;
                 Some(Self::parse_file(&src, &p.display().to_string())?)
             }
             _ => None,
@@ -225,7 +234,12 @@ impl Theme {
     }
 
     /// Choose: explicit `--theme` wins, then `NO_COLOR`, then the config, then dark.
-    pub fn select(cli: Option<&str>, config: Option<&str>, no_color: bool, user_dir: Option<&Path>) -> Result<Self> {
+    pub fn select(
+        cli: Option<&str>,
+        config: Option<&str>,
+        no_color: bool,
+        user_dir: Option<&Path>,
+    ) -> Result<Self> {
         if let Some(n) = cli {
             return Self::load(n, user_dir);
         }
@@ -265,7 +279,10 @@ mod tests {
             let mut t2 = t.clone();
             let s = *t2.slot_mut(slot).unwrap();
             for c in [s.fg, s.bg].into_iter().flatten() {
-                assert!(!matches!(c, Color::Rgb(..) | Color::Indexed(_)), "{slot} uses {c:?}");
+                assert!(
+                    !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                    "{slot} uses {c:?}"
+                );
             }
         }
     }
@@ -286,13 +303,28 @@ mod tests {
     #[test]
     fn user_theme_patches_and_errors_name_the_slot() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("dark.toml"), "[slots]\nerror = \"#00ff00\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("dark.toml"),
+            "[slots]\nerror = \"#00ff00\"\n",
+        )
+        .unwrap();
         let t = Theme::load("dark", Some(dir.path())).unwrap();
         assert_eq!(t.error.fg, Some(Color::Rgb(0, 255, 0)));
         assert_eq!(t.ok, Theme::dark().ok);
-        std::fs::write(dir.path().join("mine.toml"), "extends = \"light\"\n[slots]\nbogus = \"red\"\n").unwrap();
-        let e = Theme::load("mine", Some(dir.path())).unwrap_err().to_string();
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "extends = \"light\"\n[slots]\nbogus = \"red\"\n",
+        )
+        .unwrap();
+        let e = Theme::load("mine", Some(dir.path()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bogus"), "{e}");
-        assert!(Theme::load("nope", None).unwrap_err().to_string().contains("unknown theme"));
+        assert!(
+            Theme::load("nope", None)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown theme")
+        );
     }
 }

@@ -131,7 +131,13 @@ pub fn hex_dump(b: &[u8], max_lines: usize) -> Vec<String> {
             }
         }
         line.push(' ');
-        line.extend(chunk.iter().map(|&c| if (0x20..0x7f).contains(&c) { c as char } else { '.' }));
+        line.extend(chunk.iter().map(|&c| {
+            if (0x20..0x7f).contains(&c) {
+                c as char
+            } else {
+                '.'
+            }
+        }));
         lines.push(line);
     }
     lines
@@ -179,7 +185,9 @@ pub fn decode(bytes: Option<&[u8]>, mode: DecodeMode, schemas: &dyn SchemaSource
             Ok(v) => Decoded::new("json", Content::Json(v)),
             Err(e) => Decoded::failed("json", b, format!("not valid JSON: {e}")),
         },
-        DecodeMode::Hex => Decoded::new(format!("hex, {} bytes", b.len()), Content::Hex(b.to_vec())),
+        DecodeMode::Hex => {
+            Decoded::new(format!("hex, {} bytes", b.len()), Content::Hex(b.to_vec()))
+        }
         DecodeMode::Base64 => Decoded::new("base64", Content::Base64(B64.encode(b))),
         DecodeMode::Protobuf => match protobuf::decode(b) {
             Ok(f) => Decoded::new("protobuf wire", Content::Json(protobuf::to_json(&f))),
@@ -216,7 +224,10 @@ fn auto(b: &[u8], schemas: &dyn SchemaSource) -> Decoded {
     if let Ok(f) = protobuf::decode(b) {
         return Decoded::new("protobuf wire", Content::Json(protobuf::to_json(&f)));
     }
-    Decoded::new(format!("binary, {} bytes", b.len()), Content::Hex(b.to_vec()))
+    Decoded::new(
+        format!("binary, {} bytes", b.len()),
+        Content::Hex(b.to_vec()),
+    )
 }
 
 /// Values larger than this are not parsed for the list preview.
@@ -224,11 +235,18 @@ pub const PREVIEW_PARSE_LIMIT: usize = 64 * 1024;
 
 /// A one-line, escaped, truncated preview for the message list.
 #[must_use]
-pub fn preview(bytes: Option<&[u8]>, mode: DecodeMode, schemas: &dyn SchemaSource, max_chars: usize) -> String {
+pub fn preview(
+    bytes: Option<&[u8]>,
+    mode: DecodeMode,
+    schemas: &dyn SchemaSource,
+    max_chars: usize,
+) -> String {
     let Some(b) = bytes else {
         return "∅ null".to_string();
     };
-    if b.len() > PREVIEW_PARSE_LIMIT && matches!(mode, DecodeMode::Auto | DecodeMode::Text | DecodeMode::Json) {
+    if b.len() > PREVIEW_PARSE_LIMIT
+        && matches!(mode, DecodeMode::Auto | DecodeMode::Text | DecodeMode::Json)
+    {
         // Huge values: never parse in the list, show the start only.
         let head = &b[..b.len().min(max_chars * 4)];
         let text = sanitize::escape_bytes(head);
@@ -273,11 +291,26 @@ mod tests {
     fn auto_detects() {
         let s = registry::NoSchemas;
         assert_eq!(decode(None, DecodeMode::Auto, &s).content, Content::Null);
-        assert!(matches!(decode(Some(b"{\"a\":1}"), DecodeMode::Auto, &s).content, Content::Json(_)));
-        assert!(matches!(decode(Some(b"hello"), DecodeMode::Auto, &s).content, Content::Text(_)));
-        assert_eq!(decode(Some(&[0x08, 0x96, 0x01]), DecodeMode::Auto, &s).label, "protobuf wire");
-        assert!(matches!(decode(Some(&[0xff, 0xfe, 0xfd]), DecodeMode::Auto, &s).content, Content::Hex(_)));
-        assert_eq!(decode(Some(b""), DecodeMode::Auto, &s).content, Content::Text(String::new()));
+        assert!(matches!(
+            decode(Some(b"{\"a\":1}"), DecodeMode::Auto, &s).content,
+            Content::Json(_)
+        ));
+        assert!(matches!(
+            decode(Some(b"hello"), DecodeMode::Auto, &s).content,
+            Content::Text(_)
+        ));
+        assert_eq!(
+            decode(Some(&[0x08, 0x96, 0x01]), DecodeMode::Auto, &s).label,
+            "protobuf wire"
+        );
+        assert!(matches!(
+            decode(Some(&[0xff, 0xfe, 0xfd]), DecodeMode::Auto, &s).content,
+            Content::Hex(_)
+        ));
+        assert_eq!(
+            decode(Some(b""), DecodeMode::Auto, &s).content,
+            Content::Text(String::new())
+        );
     }
 
     #[test]
@@ -294,16 +327,30 @@ mod tests {
         let s = registry::NoSchemas;
         assert_eq!(preview(None, DecodeMode::Auto, &s, 40), "∅ null");
         assert_eq!(preview(Some(b""), DecodeMode::Auto, &s, 40), "\"\" (empty)");
-        assert_eq!(preview(Some(b"a\x1b[2Jb"), DecodeMode::Auto, &s, 40), "a\\x1b[2Jb");
-        assert_eq!(preview(Some(b"{ \"a\" : 1 }"), DecodeMode::Auto, &s, 40), "{\"a\":1}");
+        assert_eq!(
+            preview(Some(b"a\x1b[2Jb"), DecodeMode::Auto, &s, 40),
+            "a\\x1b[2Jb"
+        );
+        assert_eq!(
+            preview(Some(b"{ \"a\" : 1 }"), DecodeMode::Auto, &s, 40),
+            "{\"a\":1}"
+        );
         let big = vec![b'x'; 5 * 1024 * 1024];
-        assert_eq!(preview(Some(&big), DecodeMode::Auto, &s, 10).chars().count(), 10);
+        assert_eq!(
+            preview(Some(&big), DecodeMode::Auto, &s, 10)
+                .chars()
+                .count(),
+            10
+        );
     }
 
     #[test]
     fn hex_dump_layout() {
         let d = hex_dump(b"0123456789abcdefXYZ", 10);
-        assert_eq!(d[0], "00000000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  0123456789abcdef");
+        assert_eq!(
+            d[0],
+            "00000000  30 31 32 33 34 35 36 37  38 39 61 62 63 64 65 66  0123456789abcdef"
+        );
         assert!(d[1].starts_with("00000010  58 59 5a"));
         assert!(d[1].ends_with("XYZ"));
     }

@@ -47,7 +47,13 @@ fn take<'a>(buf: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], String
     let end = pos
         .checked_add(n)
         .filter(|&e| e <= buf.len())
-        .ok_or_else(|| format!("field needs {n} bytes at byte {}, only {} left", *pos, buf.len() - *pos))?;
+        .ok_or_else(|| {
+            format!(
+                "field needs {n} bytes at byte {}, only {} left",
+                *pos,
+                buf.len() - *pos
+            )
+        })?;
     let s = &buf[*pos..end];
     *pos = end;
     Ok(s)
@@ -153,14 +159,21 @@ mod tests {
     fn decodes_spec_example() {
         // Field 1 varint 150 (from the protobuf encoding guide).
         let f = decode(&[0x08, 0x96, 0x01]).unwrap();
-        assert_eq!(f, vec![PbField { number: 1, value: PbValue::Varint(150) }]);
+        assert_eq!(
+            f,
+            vec![PbField {
+                number: 1,
+                value: PbValue::Varint(150)
+            }]
+        );
     }
 
     #[test]
     fn nested_strings_and_repeats() {
         // 1: "testing", 3: {1: 150}, 4: 1, 4: 2
         let buf = [
-            0x0a, 0x07, b't', b'e', b's', b't', b'i', b'n', b'g', 0x1a, 0x03, 0x08, 0x96, 0x01, 0x20, 0x01, 0x20, 0x02,
+            0x0a, 0x07, b't', b'e', b's', b't', b'i', b'n', b'g', 0x1a, 0x03, 0x08, 0x96, 0x01,
+            0x20, 0x01, 0x20, 0x02,
         ];
         let j = to_json(&decode(&buf).unwrap());
         assert_eq!(j["1"], "testing");

@@ -83,7 +83,8 @@ impl SchemaSource for SchemaCache {
 
 /// Parse the registry's answer to `GET /schemas/ids/{id}`.
 pub fn parse_registry_response(id: u32, body: &str) -> Result<RegistrySchema, String> {
-    let v: Value = serde_json::from_str(body).map_err(|e| format!("registry answer is not JSON: {e}"))?;
+    let v: Value =
+        serde_json::from_str(body).map_err(|e| format!("registry answer is not JSON: {e}"))?;
     let text = v
         .get("schema")
         .and_then(Value::as_str)
@@ -96,19 +97,34 @@ pub fn parse_registry_response(id: u32, body: &str) -> Result<RegistrySchema, St
         Some(other) => return Err(format!("unknown schema type {other}")),
     };
     let avro = if kind == SchemaKind::Avro {
-        Some(apache_avro::Schema::parse_str(&text).map_err(|e| format!("invalid Avro schema {id}: {e}"))?)
+        Some(
+            apache_avro::Schema::parse_str(&text)
+                .map_err(|e| format!("invalid Avro schema {id}: {e}"))?,
+        )
     } else {
         None
     };
-    Ok(RegistrySchema { id, kind, text, avro })
+    Ok(RegistrySchema {
+        id,
+        kind,
+        text,
+        avro,
+    })
 }
 
 /// Fetch a schema by id over HTTP (blocking: call from `spawn_blocking`).
 /// `base` is the registry URL; credentials may be given separately.
-pub fn fetch_schema(base: &str, id: u32, auth: Option<(&str, &str)>, timeout: Duration) -> Result<RegistrySchema, String> {
+pub fn fetch_schema(
+    base: &str,
+    id: u32,
+    auth: Option<(&str, &str)>,
+    timeout: Duration,
+) -> Result<RegistrySchema, String> {
     let url = format!("{}/schemas/ids/{id}", base.trim_end_matches('/'));
     let agent = ureq::AgentBuilder::new().timeout(timeout).build();
-    let mut req = agent.get(&url).set("Accept", "application/vnd.schemaregistry.v1+json");
+    let mut req = agent
+        .get(&url)
+        .set("Accept", "application/vnd.schemaregistry.v1+json");
     if let Some((user, pass)) = auth {
         use base64::Engine as _;
         let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
@@ -116,7 +132,9 @@ pub fn fetch_schema(base: &str, id: u32, auth: Option<(&str, &str)>, timeout: Du
     }
     match req.call() {
         Ok(resp) => {
-            let body = resp.into_string().map_err(|e| format!("reading registry answer: {e}"))?;
+            let body = resp
+                .into_string()
+                .map_err(|e| format!("reading registry answer: {e}"))?;
             parse_registry_response(id, &body)
         }
         Err(ureq::Error::Status(code, resp)) => {
@@ -125,7 +143,11 @@ pub fn fetch_schema(base: &str, id: u32, auth: Option<(&str, &str)>, timeout: Du
                 .ok()
                 .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
                 .unwrap_or_default();
-            Err(format!("registry answered HTTP {code} for schema {id} {msg}").trim_end().to_string())
+            Err(
+                format!("registry answered HTTP {code} for schema {id} {msg}")
+                    .trim_end()
+                    .to_string(),
+            )
         }
         Err(e) => Err(format!("registry unreachable: {}", transport_reason(&e))),
     }
@@ -176,9 +198,13 @@ fn avro_to_json(schema: &apache_avro::Schema, payload: &[u8]) -> Result<Value, S
         apache_avro::max_allocation_bytes(AVRO_MAX_ALLOCATION);
     });
     let mut reader = payload;
-    let v = apache_avro::from_avro_datum(schema, &mut reader, None).map_err(|e| format!("Avro decoding failed: {e}"))?;
+    let v = apache_avro::from_avro_datum(schema, &mut reader, None)
+        .map_err(|e| format!("Avro decoding failed: {e}"))?;
     if !reader.is_empty() {
-        return Err(format!("Avro decoding left {} trailing bytes", reader.len()));
+        return Err(format!(
+            "Avro decoding left {} trailing bytes",
+            reader.len()
+        ));
     }
     Value::try_from(v).map_err(|e| format!("Avro value has no JSON form: {e}"))
 }
@@ -187,12 +213,20 @@ fn avro_to_json(schema: &apache_avro::Schema, payload: &[u8]) -> Result<Value, S
 #[must_use]
 pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
     let payload = &b[5..];
-    let framed = |label: String, content: Content, note: Option<String>| Decoded { label, content, note };
+    let framed = |label: String, content: Content, note: Option<String>| Decoded {
+        label,
+        content,
+        note,
+    };
     match schemas.lookup(id) {
         SchemaLookup::Ready(s) => match s.kind {
             SchemaKind::Avro => match s.avro.as_ref().map(|schema| avro_to_json(schema, payload)) {
                 Some(Ok(v)) => framed(format!("avro, schema id {id}"), Content::Json(v), None),
-                Some(Err(e)) => framed(format!("registry, schema id {id}"), Content::Hex(payload.to_vec()), Some(e)),
+                Some(Err(e)) => framed(
+                    format!("registry, schema id {id}"),
+                    Content::Hex(payload.to_vec()),
+                    Some(e),
+                ),
                 None => framed(
                     format!("registry, schema id {id}"),
                     Content::Hex(payload.to_vec()),
@@ -200,7 +234,11 @@ pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
                 ),
             },
             SchemaKind::Json => match serde_json::from_slice::<Value>(payload) {
-                Ok(v) => framed(format!("json schema, schema id {id}"), Content::Json(v), None),
+                Ok(v) => framed(
+                    format!("json schema, schema id {id}"),
+                    Content::Json(v),
+                    None,
+                ),
                 Err(e) => framed(
                     format!("registry, schema id {id}"),
                     Content::Hex(payload.to_vec()),
@@ -211,14 +249,20 @@ pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
         },
         other => {
             let why = match other {
-                SchemaLookup::NoRegistry => "no schema registry configured for this cluster".to_string(),
+                SchemaLookup::NoRegistry => {
+                    "no schema registry configured for this cluster".to_string()
+                }
                 SchemaLookup::Pending => "schema not fetched yet".to_string(),
                 SchemaLookup::Failed(e) => e,
                 SchemaLookup::Ready(_) => String::new(),
             };
             // Without the schema, still show what can be seen.
             if let Ok(v) = serde_json::from_slice::<Value>(payload) {
-                return framed(format!("registry, schema id {id}"), Content::Json(v), Some(why));
+                return framed(
+                    format!("registry, schema id {id}"),
+                    Content::Json(v),
+                    Some(why),
+                );
             }
             if let Ok(f) = protobuf::decode(payload) {
                 return framed(
@@ -233,7 +277,9 @@ pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
 }
 
 fn protobuf_framed(payload: &[u8], id: u32, why: Option<String>) -> Decoded {
-    match skip_message_indexes(payload).and_then(|(idx, rest)| protobuf::decode(rest).map(|f| (idx, f))) {
+    match skip_message_indexes(payload)
+        .and_then(|(idx, rest)| protobuf::decode(rest).map(|f| (idx, f)))
+    {
         Ok((idx, fields)) => Decoded {
             label: format!("protobuf, schema id {id}, message index {idx:?}"),
             content: Content::Json(protobuf::to_json(&fields)),
@@ -279,7 +325,10 @@ mod tests {
         let b = framed(7, &[6, b'u', b'4', b'2', 60]);
         let d = super::super::decode(Some(&b), super::super::DecodeMode::Auto, &cache);
         assert_eq!(d.label, "avro, schema id 7");
-        assert_eq!(d.content, Content::Json(serde_json::json!({"id": "u42", "age": 30})));
+        assert_eq!(
+            d.content,
+            Content::Json(serde_json::json!({"id": "u42", "age": 30}))
+        );
     }
 
     #[test]
@@ -301,7 +350,9 @@ mod tests {
 
     #[test]
     fn protobuf_message_indexes() {
-        let body = serde_json::json!({ "schema": "syntax = \"proto3\";", "schemaType": "PROTOBUF" }).to_string();
+        let body =
+            serde_json::json!({ "schema": "syntax = \"proto3\";", "schemaType": "PROTOBUF" })
+                .to_string();
         let cache = cache_with(3, &body);
         let d = decode_framed(&framed(3, &[0, 0x08, 0x96, 0x01]), 3, &cache);
         assert!(d.label.contains("message index [0]"), "{}", d.label);
@@ -313,8 +364,16 @@ mod tests {
 
     #[test]
     fn registry_errors() {
-        assert!(parse_registry_response(1, "{}").unwrap_err().contains("schema"));
-        assert!(parse_registry_response(1, r#"{"schema":"{bad"}"#).unwrap_err().contains("Avro"));
+        assert!(
+            parse_registry_response(1, "{}")
+                .unwrap_err()
+                .contains("schema")
+        );
+        assert!(
+            parse_registry_response(1, r#"{"schema":"{bad"}"#)
+                .unwrap_err()
+                .contains("Avro")
+        );
     }
 
     proptest! {

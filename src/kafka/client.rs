@@ -61,7 +61,10 @@ impl Acks {
             "0" | "none" => Ok(Acks::Zero),
             "1" | "leader" => Ok(Acks::One),
             "all" | "-1" => Ok(Acks::All),
-            other => bail!("`{}` is not an acks level (0, 1 or all)", sanitize::escape(other)),
+            other => bail!(
+                "`{}` is not an acks level (0, 1 or all)",
+                sanitize::escape(other)
+            ),
         }
     }
 
@@ -134,7 +137,12 @@ impl ProducerOptions {
     #[must_use]
     pub fn from_profile(p: &ClusterProfile) -> Self {
         Self {
-            acks: p.producer.acks.as_deref().and_then(|a| Acks::parse(a).ok()).unwrap_or_default(),
+            acks: p
+                .producer
+                .acks
+                .as_deref()
+                .and_then(|a| Acks::parse(a).ok())
+                .unwrap_or_default(),
             compression: p
                 .producer
                 .compression
@@ -151,7 +159,10 @@ impl ProducerOptions {
         [
             ("acks", self.acks.as_str()),
             ("compression.type", self.compression.as_str()),
-            ("enable.idempotence", if self.idempotent { "true" } else { "false" }),
+            (
+                "enable.idempotence",
+                if self.idempotent { "true" } else { "false" },
+            ),
         ]
     }
 
@@ -200,11 +211,16 @@ impl ClientContext for KtContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
         let msg = sanitize::escape(log_message);
         match level {
-            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
+            RDKafkaLogLevel::Emerg
+            | RDKafkaLogLevel::Alert
+            | RDKafkaLogLevel::Critical
+            | RDKafkaLogLevel::Error => {
                 tracing::error!(target: "librdkafka", "{fac}: {msg}");
             }
             RDKafkaLogLevel::Warning => tracing::warn!(target: "librdkafka", "{fac}: {msg}"),
-            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => tracing::info!(target: "librdkafka", "{fac}: {msg}"),
+            RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
+                tracing::info!(target: "librdkafka", "{fac}: {msg}")
+            }
             RDKafkaLogLevel::Debug => tracing::debug!(target: "librdkafka", "{fac}: {msg}"),
         }
     }
@@ -245,7 +261,9 @@ pub fn plain_words(code: RDKafkaErrorCode) -> Option<&'static str> {
     Some(match code {
         C::UnknownTopicOrPartition | C::UnknownTopic => "unknown topic or partition",
         C::UnknownPartition => "unknown partition",
-        C::MessageSizeTooLarge | C::InvalidMessageSize => "message too large for the broker (message.max.bytes)",
+        C::MessageSizeTooLarge | C::InvalidMessageSize => {
+            "message too large for the broker (message.max.bytes)"
+        }
         C::NotEnoughReplicas => "not enough in-sync replicas (min.insync.replicas not met)",
         C::NotEnoughReplicasAfterAppend => "written, but not to enough in-sync replicas",
         C::TopicAuthorizationFailed => "not authorized for this topic",
@@ -287,12 +305,21 @@ pub fn explain(e: &KafkaError) -> String {
     match e {
         KafkaError::ClientConfig(_, desc, key, _value) => {
             if is_secret_property(key) {
-                format!("invalid value for client property `{}`", sanitize::escape(key))
+                format!(
+                    "invalid value for client property `{}`",
+                    sanitize::escape(key)
+                )
             } else {
-                format!("invalid client property `{}`: {}", sanitize::escape(key), sanitize::escape(desc))
+                format!(
+                    "invalid client property `{}`: {}",
+                    sanitize::escape(key),
+                    sanitize::escape(desc)
+                )
             }
         }
-        KafkaError::ClientCreation(desc) => format!("cannot create the Kafka client: {}", sanitize::escape(desc)),
+        KafkaError::ClientCreation(desc) => {
+            format!("cannot create the Kafka client: {}", sanitize::escape(desc))
+        }
         other => match other.rdkafka_error_code() {
             Some(code) => match plain_words(code) {
                 Some(p) => p.to_string(),
@@ -324,7 +351,9 @@ pub fn create<T>(config: &ClientConfig, ctx: KtContext) -> Result<T>
 where
     T: FromClientConfigAndContext<KtContext>,
 {
-    config.create_with_context(ctx).map_err(|e| anyhow!(explain(&e)))
+    config
+        .create_with_context(ctx)
+        .map_err(|e| anyhow!(explain(&e)))
 }
 
 /// Shared handle type for clients owned by the worker.

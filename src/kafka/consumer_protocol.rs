@@ -38,13 +38,17 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len()).ok_or_else(|| {
-            format!(
-                "truncated at byte {} reading {what} ({n} bytes needed, {} left)",
-                self.pos,
-                self.b.len() - self.pos
-            )
-        })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.b.len())
+            .ok_or_else(|| {
+                format!(
+                    "truncated at byte {} reading {what} ({n} bytes needed, {} left)",
+                    self.pos,
+                    self.b.len() - self.pos
+                )
+            })?;
         let s = &self.b[self.pos..end];
         self.pos = end;
         Ok(s)
@@ -87,7 +91,10 @@ impl<'a> Reader<'a> {
         let n = usize::try_from(n).map_err(|_| format!("bad count for {what}"))?;
         // Each item takes at least `min_item` bytes: refuse absurd counts early.
         if n.saturating_mul(min_item) > self.b.len() - self.pos {
-            return Err(format!("{what} claims {n} entries, more than the {} bytes left", self.b.len() - self.pos));
+            return Err(format!(
+                "{what} claims {n} entries, more than the {} bytes left",
+                self.b.len() - self.pos
+            ));
         }
         Ok(n)
     }
@@ -118,7 +125,11 @@ pub fn decode_assignment(b: &[u8]) -> Result<Assignment, String> {
     }
     let partitions = r.topic_partitions("assigned partitions")?;
     // Assignments from very old clients may end before user data.
-    let user_data = if r.at_end() { None } else { r.nullable_bytes("user data")? };
+    let user_data = if r.at_end() {
+        None
+    } else {
+        r.nullable_bytes("user data")?
+    };
     Ok(Assignment {
         version,
         partitions,
@@ -137,7 +148,11 @@ pub fn decode_subscription(b: &[u8]) -> Result<Subscription, String> {
     for _ in 0..r.count("topics", 2)? {
         topics.push(r.string("topic")?);
     }
-    let user_data = if r.at_end() { None } else { r.nullable_bytes("user data")? };
+    let user_data = if r.at_end() {
+        None
+    } else {
+        r.nullable_bytes("user data")?
+    };
     let mut s = Subscription {
         version,
         topics,
@@ -263,17 +278,28 @@ mod tests {
     fn assignment_hand_built_bytes() {
         // version 1, one topic "t" with partitions [0, 5], null user data.
         let b = [
-            0, 1, 0, 0, 0, 1, 0, 1, b't', 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 5, 0xff, 0xff, 0xff, 0xff,
+            0, 1, 0, 0, 0, 1, 0, 1, b't', 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 5, 0xff, 0xff, 0xff,
+            0xff,
         ];
         let a = decode_assignment(&b).unwrap();
-        assert_eq!(a.partitions, vec![TopicPartition::new("t", 0), TopicPartition::new("t", 5)]);
+        assert_eq!(
+            a.partitions,
+            vec![TopicPartition::new("t", 0), TopicPartition::new("t", 5)]
+        );
         assert_eq!(a.user_data, None);
     }
 
     #[test]
     fn subscription_all_versions() {
         for v in 0..=3 {
-            let b = encode::subscription(v, &["orders", "payments"], Some(b"ud"), &tps(), 7, Some("rack-a"));
+            let b = encode::subscription(
+                v,
+                &["orders", "payments"],
+                Some(b"ud"),
+                &tps(),
+                7,
+                Some("rack-a"),
+            );
             let s = decode_subscription(&b).unwrap();
             assert_eq!(s.topics, vec!["orders", "payments"]);
             assert_eq!(s.user_data.as_deref(), Some(&b"ud"[..]));

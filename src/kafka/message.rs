@@ -14,7 +14,10 @@ use rdkafka::message::BorrowedMessage;
 use crate::model::{Header, Record, TimestampType};
 
 /// Call `f(name, value)` for every header of the message, in order.
-pub fn for_each_header<'m>(msg: &'m BorrowedMessage<'_>, mut f: impl FnMut(&'m [u8], Option<&'m [u8]>)) {
+pub fn for_each_header<'m>(
+    msg: &'m BorrowedMessage<'_>,
+    mut f: impl FnMut(&'m [u8], Option<&'m [u8]>),
+) {
     let mut hdrs: *mut rd::rd_kafka_headers_t = std::ptr::null_mut();
     // SAFETY: the message pointer is live for 'm; the headers belong to it.
     let err = unsafe { rd::rd_kafka_message_headers(msg.ptr(), &raw mut hdrs) };
@@ -28,7 +31,9 @@ pub fn for_each_header<'m>(msg: &'m BorrowedMessage<'_>, mut f: impl FnMut(&'m [
         let mut value: *const std::os::raw::c_void = std::ptr::null();
         let mut size = 0usize;
         // SAFETY: idx < count; the returned pointers live as long as the message.
-        let err = unsafe { rd::rd_kafka_header_get_all(hdrs, idx, &raw mut name, &raw mut value, &raw mut size) };
+        let err = unsafe {
+            rd::rd_kafka_header_get_all(hdrs, idx, &raw mut name, &raw mut value, &raw mut size)
+        };
         if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || name.is_null() {
             continue;
         }

@@ -13,8 +13,8 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap}
 
 use super::detail::{self, DLine, Field, Modes};
 use crate::app::{Ctx, DrawCtx, Effect, Nav};
-use crate::decode::registry::SchemaCache;
 use crate::decode;
+use crate::decode::registry::SchemaCache;
 use crate::filter::Filter;
 use crate::model::Record;
 use crate::timeutil::{self, StartAt};
@@ -61,7 +61,9 @@ impl Ring {
     pub fn push(&mut self, r: Record) {
         self.bytes += r.footprint();
         self.records.push_back(r);
-        while self.records.len() > self.max_messages || (self.bytes > self.max_bytes && self.records.len() > 1) {
+        while self.records.len() > self.max_messages
+            || (self.bytes > self.max_bytes && self.records.len() > 1)
+        {
             if let Some(old) = self.records.pop_front() {
                 self.bytes = self.bytes.saturating_sub(old.footprint());
                 self.base += 1;
@@ -93,7 +95,11 @@ pub struct OpenForm {
     pub error: Option<String>,
 }
 
-const OPEN_LABELS: [&str; 3] = ["topic", "partitions (blank = all, or 0,2)", "from (beginning, end, offset, @time, -15m, -N)"];
+const OPEN_LABELS: [&str; 3] = [
+    "topic",
+    "partitions (blank = all, or 0,2)",
+    "from (beginning, end, offset, @time, -15m, -N)",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dialog {
@@ -148,16 +154,31 @@ pub const HELP: &[(&str, &str)] = &[
     ("↑↓ / j k", "move; PgUp PgDn, g: page, oldest/top"),
     ("G / End", "jump to the newest message and follow"),
     ("Enter", "message detail"),
-    ("o", "open a topic / seek: beginning, end, offset, @time, -15m, last N"),
+    (
+        "o",
+        "open a topic / seek: beginning, end, offset, @time, -15m, last N",
+    ),
     ("f", "live follow on/off"),
     ("Space", "pause / resume consuming"),
     ("r", "newest-first / oldest-first"),
     ("t", "local time / UTC"),
-    ("/", "filter: key ~ \"x\", value.user.id == \"u42\", value.amount > 100, header.h, partition == 1, /re/"),
-    ("n", "search forward until N matches of the filter (Esc cancels)"),
-    ("d / D", "cycle the value / key decoder (auto, text, json, hex, base64, protobuf, registry)"),
+    (
+        "/",
+        "filter: key ~ \"x\", value.user.id == \"u42\", value.amount > 100, header.h, partition == 1, /re/",
+    ),
+    (
+        "n",
+        "search forward until N matches of the filter (Esc cancels)",
+    ),
+    (
+        "d / D",
+        "cycle the value / key decoder (auto, text, json, hex, base64, protobuf, registry)",
+    ),
     ("m", "mark or unmark the message for export"),
-    ("w", "save marked, filtered or all buffered messages as JSON Lines"),
+    (
+        "w",
+        "save marked, filtered or all buffered messages as JSON Lines",
+    ),
     ("y / Y / K", "copy value / whole message / key (OSC 52)"),
     ("e", "edit and resend in the producer"),
     ("Esc", "clear the filter / cancel a search"),
@@ -191,7 +212,11 @@ impl BrowserPane {
 
     #[must_use]
     pub fn help(&self) -> &'static [(&'static str, &'static str)] {
-        if self.detail.is_some() { DETAIL_HELP } else { HELP }
+        if self.detail.is_some() {
+            DETAIL_HELP
+        } else {
+            HELP
+        }
     }
 
     fn list_height(ctx: &Ctx<'_>) -> usize {
@@ -202,7 +227,11 @@ impl BrowserPane {
 
     #[must_use]
     pub fn view_len(&self) -> usize {
-        if self.filter.is_some() { self.matches.len() } else { self.ring.records.len() }
+        if self.filter.is_some() {
+            self.matches.len()
+        } else {
+            self.ring.records.len()
+        }
     }
 
     /// Sequence number at a display position.
@@ -212,7 +241,11 @@ impl BrowserPane {
         if pos >= len {
             return None;
         }
-        let idx = if self.newest_first { len - 1 - pos } else { pos };
+        let idx = if self.newest_first {
+            len - 1 - pos
+        } else {
+            pos
+        };
         if self.filter.is_some() {
             self.matches.get(idx).copied()
         } else {
@@ -233,13 +266,23 @@ impl BrowserPane {
                 Err(i) => i.min(len - 1),
             }
         } else {
-            usize::try_from(seq.saturating_sub(self.ring.base)).unwrap_or(usize::MAX).min(len - 1)
+            usize::try_from(seq.saturating_sub(self.ring.base))
+                .unwrap_or(usize::MAX)
+                .min(len - 1)
         };
-        Some(if self.newest_first { len - 1 - idx } else { idx })
+        Some(if self.newest_first {
+            len - 1 - idx
+        } else {
+            idx
+        })
     }
 
     fn newest_pos(&self) -> usize {
-        if self.newest_first { 0 } else { self.view_len().saturating_sub(1) }
+        if self.newest_first {
+            0
+        } else {
+            self.view_len().saturating_sub(1)
+        }
     }
 
     fn select_pos(&mut self, pos: usize, height: usize) {
@@ -248,7 +291,10 @@ impl BrowserPane {
         if let Some(old) = old {
             let delta = isize::try_from(pos).unwrap_or(0) - isize::try_from(old).unwrap_or(0);
             let row = isize::try_from(self.sel_row).unwrap_or(0) + delta;
-            self.sel_row = usize::try_from(row.clamp(0, isize::try_from(height.saturating_sub(1)).unwrap_or(0))).unwrap_or(0);
+            self.sel_row = usize::try_from(
+                row.clamp(0, isize::try_from(height.saturating_sub(1)).unwrap_or(0)),
+            )
+            .unwrap_or(0);
         }
         self.sel_row = self.sel_row.min(pos);
     }
@@ -256,7 +302,11 @@ impl BrowserPane {
     fn snap_to_newest(&mut self, height: usize) {
         let p = self.newest_pos();
         self.selected = self.seq_at(p);
-        self.sel_row = if self.newest_first { 0 } else { p.min(height.saturating_sub(1)) };
+        self.sel_row = if self.newest_first {
+            0
+        } else {
+            p.min(height.saturating_sub(1))
+        };
     }
 
     #[must_use]
@@ -317,7 +367,13 @@ impl BrowserPane {
         }
     }
 
-    pub fn on_browse(&mut self, session: SessionId, ev: BrowseEvent, ctx: &mut Ctx<'_>, schemas: &SchemaCache) {
+    pub fn on_browse(
+        &mut self,
+        session: SessionId,
+        ev: BrowseEvent,
+        ctx: &mut Ctx<'_>,
+        schemas: &SchemaCache,
+    ) {
         if self.session != Some(session) {
             return; // a stale session's leftovers
         }
@@ -365,14 +421,20 @@ impl BrowserPane {
             BrowseEvent::AtEnd { partition, .. } => {
                 self.at_end.insert(partition);
             }
-            BrowseEvent::SearchProgress { scanned, matched, done } => {
+            BrowseEvent::SearchProgress {
+                scanned,
+                matched,
+                done,
+            } => {
                 if let Some(s) = &mut self.search {
                     s.scanned = scanned;
                     s.matched = matched;
                     s.done = done;
                     if done {
                         self.paused = true;
-                        ctx.info(format!("search: {matched} match(es) in {scanned} scanned; paused"));
+                        ctx.info(format!(
+                            "search: {matched} match(es) in {scanned} scanned; paused"
+                        ));
                     }
                 }
             }
@@ -431,7 +493,13 @@ impl BrowserPane {
         let topic = self.spec.as_ref().map_or("messages", |s| s.topic.as_str());
         let safe: String = topic
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         ctx.env
             .data_dir
@@ -444,9 +512,15 @@ impl BrowserPane {
     #[must_use]
     pub fn export_set(&self) -> Vec<&Record> {
         if !self.marked.is_empty() {
-            self.marked.iter().filter_map(|s| self.ring.get(*s)).collect()
+            self.marked
+                .iter()
+                .filter_map(|s| self.ring.get(*s))
+                .collect()
         } else if self.filter.is_some() {
-            self.matches.iter().filter_map(|s| self.ring.get(*s)).collect()
+            self.matches
+                .iter()
+                .filter_map(|s| self.ring.get(*s))
+                .collect()
         } else {
             self.ring.records.iter().collect()
         }
@@ -462,8 +536,14 @@ impl BrowserPane {
             return;
         };
         let text = match what {
-            'v' => r.value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()),
-            'k' => r.key.as_ref().map(|k| String::from_utf8_lossy(k).into_owned()),
+            'v' => r
+                .value
+                .as_ref()
+                .map(|v| String::from_utf8_lossy(v).into_owned()),
+            'k' => r
+                .key
+                .as_ref()
+                .map(|k| String::from_utf8_lossy(k).into_owned()),
             _ => {
                 let mut s = String::new();
                 crate::jsonl::write_owned(&mut s, r);
@@ -506,7 +586,9 @@ impl BrowserPane {
             None => self.selected_record(),
         };
         if let Some(r) = r {
-            ctx.nav = Some(Nav::Compose(Box::new(super::composer::Prefill::from_record(r))));
+            ctx.nav = Some(Nav::Compose(Box::new(
+                super::composer::Prefill::from_record(r),
+            )));
         }
     }
 
@@ -554,7 +636,8 @@ impl BrowserPane {
         };
         if let Some(d) = delta {
             if len > 0 {
-                let target = (isize::try_from(cur).unwrap_or(0) + d).clamp(0, isize::try_from(len - 1).unwrap_or(0));
+                let target = (isize::try_from(cur).unwrap_or(0) + d)
+                    .clamp(0, isize::try_from(len - 1).unwrap_or(0));
                 let target = usize::try_from(target).unwrap_or(0);
                 self.select_pos(target, h);
                 self.follow = target == self.newest_pos() && self.follow;
@@ -619,16 +702,33 @@ impl BrowserPane {
                     if !self.marked.remove(&s) {
                         self.marked.insert(s);
                     }
-                    self.select_pos((self.pos_of(s).unwrap_or(0) + 1).min(len.saturating_sub(1)), h);
+                    self.select_pos(
+                        (self.pos_of(s).unwrap_or(0) + 1).min(len.saturating_sub(1)),
+                        h,
+                    );
                 }
             }
             KeyCode::Char('o') => {
-                let topic = self.spec.as_ref().map_or(String::new(), |s| s.topic.clone());
-                let parts = self.spec.as_ref().and_then(|s| s.partitions.clone()).map_or(String::new(), |p| {
-                    p.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
-                });
+                let topic = self
+                    .spec
+                    .as_ref()
+                    .map_or(String::new(), |s| s.topic.clone());
+                let parts = self
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.partitions.clone())
+                    .map_or(String::new(), |p| {
+                        p.iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    });
                 self.dialog = Some(Dialog::Open(OpenForm {
-                    fields: [LineInput::with(&topic), LineInput::with(&parts), LineInput::with("end")],
+                    fields: [
+                        LineInput::with(&topic),
+                        LineInput::with(&parts),
+                        LineInput::with("end"),
+                    ],
                     focus: if topic.is_empty() { 0 } else { 2 },
                     error: None,
                 }));
@@ -721,7 +821,9 @@ impl BrowserPane {
     }
 
     fn dialog_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
-        let Some(dialog) = &mut self.dialog else { return };
+        let Some(dialog) = &mut self.dialog else {
+            return;
+        };
         match dialog {
             Dialog::Open(form) => match key.code {
                 KeyCode::Tab | KeyCode::Down => form.focus = (form.focus + 1) % 3,
@@ -802,10 +904,23 @@ impl BrowserPane {
         match &self.spec {
             None => " Browser ".into(),
             Some(s) => {
-                let parts = s.partitions.as_ref().map_or("all partitions".to_string(), |p| {
-                    format!("partition {}", p.iter().map(ToString::to_string).collect::<Vec<_>>().join(","))
-                });
-                format!(" {} · {parts} · from {} ", crate::sanitize::escape(&s.topic), s.start.describe(self.utc))
+                let parts = s
+                    .partitions
+                    .as_ref()
+                    .map_or("all partitions".to_string(), |p| {
+                        format!(
+                            "partition {}",
+                            p.iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        )
+                    });
+                format!(
+                    " {} · {parts} · from {} ",
+                    crate::sanitize::escape(&s.topic),
+                    s.start.describe(self.utc)
+                )
             }
         }
     }
@@ -828,11 +943,18 @@ impl BrowserPane {
                 "  {} buffered{}  {}  {}",
                 widgets::thousands(i64::try_from(self.ring.records.len()).unwrap_or(0)),
                 if self.ring.evicted > 0 {
-                    format!(" ({} dropped by the cap)", widgets::thousands(i64::try_from(self.ring.evicted).unwrap_or(0)))
+                    format!(
+                        " ({} dropped by the cap)",
+                        widgets::thousands(i64::try_from(self.ring.evicted).unwrap_or(0))
+                    )
                 } else {
                     String::new()
                 },
-                if self.newest_first { "newest first" } else { "oldest first" },
+                if self.newest_first {
+                    "newest first"
+                } else {
+                    "oldest first"
+                },
                 if self.utc { "UTC" } else { "local" },
             ),
             t.muted,
@@ -841,10 +963,17 @@ impl BrowserPane {
             v.push(Span::styled("  at end", t.muted));
         }
         if !self.marked.is_empty() {
-            v.push(Span::styled(format!("  {} marked", self.marked.len()), t.accent));
+            v.push(Span::styled(
+                format!("  {} marked", self.marked.len()),
+                t.accent,
+            ));
         }
         v.push(Span::styled(
-            format!("  key:{} value:{}", self.modes.key.label(), self.modes.value.label()),
+            format!(
+                "  key:{} value:{}",
+                self.modes.key.label(),
+                self.modes.value.label()
+            ),
             t.muted,
         ));
         v
@@ -858,8 +987,12 @@ impl BrowserPane {
             .title(Span::styled(self.title(), t.title));
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let [state, filter, body] =
-            Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+        let [state, filter, body] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(1),
+        ])
+        .areas(inner);
         f.render_widget(Paragraph::new(Line::from(self.state_spans(dc))), state);
         // Filter / search / status line.
         let mut spans: Vec<Span<'static>> = Vec::new();
@@ -885,7 +1018,11 @@ impl BrowserPane {
             spans.push(Span::styled(
                 format!(
                     "  {} search {}/{} found, {} scanned{}",
-                    if s.done { "✓".to_string() } else { dc.spinner().to_string() },
+                    if s.done {
+                        "✓".to_string()
+                    } else {
+                        dc.spinner().to_string()
+                    },
                     s.matched,
                     s.want,
                     widgets::thousands(i64::try_from(s.scanned).unwrap_or(0)),
@@ -910,7 +1047,10 @@ impl BrowserPane {
                 Line::from(vec![
                     Span::styled("Press ", t.muted),
                     Span::styled("o", t.key_hint),
-                    Span::styled(" to open one, or pick a topic in pane 1 and press ", t.muted),
+                    Span::styled(
+                        " to open one, or pick a topic in pane 1 and press ",
+                        t.muted,
+                    ),
                     Span::styled("b", t.key_hint),
                     Span::styled(".", t.muted),
                 ]),
@@ -934,13 +1074,33 @@ impl BrowserPane {
             let r = self.ring.get(seq)?;
             let ts = r.timestamp.map_or("-".to_string(), |ms| {
                 let full = timeutil::format_ts(ms, self.utc);
-                if wide { full } else { full.get(11..).unwrap_or(&full).to_string() }
+                if wide {
+                    full
+                } else {
+                    full.get(11..).unwrap_or(&full).to_string()
+                }
             });
             let style = if pos == sel_pos { t.selection } else { t.text };
-            let key = decode::preview(r.key.as_deref(), self.modes.key, dc.schemas, usize::from(key_w));
-            let value = decode::preview(r.value.as_deref(), self.modes.value, dc.schemas, usize::from(val_w));
+            let key = decode::preview(
+                r.key.as_deref(),
+                self.modes.key,
+                dc.schemas,
+                usize::from(key_w),
+            );
+            let value = decode::preview(
+                r.value.as_deref(),
+                self.modes.value,
+                dc.schemas,
+                usize::from(val_w),
+            );
             let mark = if self.marked.contains(&seq) { "*" } else { "" };
-            let null_style = |v: &Option<Vec<u8>>| if v.is_none() { t.null } else { ratatui::style::Style::default() };
+            let null_style = |v: &Option<Vec<u8>>| {
+                if v.is_none() {
+                    t.null
+                } else {
+                    ratatui::style::Style::default()
+                }
+            };
             Some(
                 Row::new(vec![
                     Cell::from(format!("{mark}{}", r.partition)),
@@ -949,7 +1109,11 @@ impl BrowserPane {
                     Cell::from(Span::styled(r.timestamp_type.short(), t.muted)),
                     Cell::from(Span::styled(key, null_style(&r.key))),
                     Cell::from(Span::styled(value, null_style(&r.value))),
-                    Cell::from(if r.headers.is_empty() { String::new() } else { r.headers.len().to_string() }),
+                    Cell::from(if r.headers.is_empty() {
+                        String::new()
+                    } else {
+                        r.headers.len().to_string()
+                    }),
                     Cell::from(widgets::bytes(r.size())),
                 ])
                 .style(style),
@@ -968,7 +1132,19 @@ impl BrowserPane {
                 Constraint::Length(6),
             ],
         )
-        .header(Row::new(vec!["P", "OFFSET", "TIMESTAMP", "", "KEY", "VALUE", "H", "SIZE"]).style(t.header));
+        .header(
+            Row::new(vec![
+                "P",
+                "OFFSET",
+                "TIMESTAMP",
+                "",
+                "KEY",
+                "VALUE",
+                "H",
+                "SIZE",
+            ])
+            .style(t.header),
+        );
         f.render_widget(table, body);
         if len == 0 {
             let msg = if self.filter.is_some() && !self.ring.records.is_empty() {
@@ -978,21 +1154,33 @@ impl BrowserPane {
             } else {
                 "waiting for messages…"
             };
-            let [_, msg_area] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(body);
+            let [_, msg_area] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(body);
             f.render_widget(Paragraph::new(Span::styled(msg, t.muted)), msg_area);
         }
     }
 
     fn draw_detail(&self, d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         let t = dc.theme;
-        let title = format!(" Message {}/{}@{} ", crate::sanitize::escape(&d.record.topic), d.record.partition, d.record.offset);
+        let title = format!(
+            " Message {}/{}@{} ",
+            crate::sanitize::escape(&d.record.topic),
+            d.record.partition,
+            d.record.offset
+        );
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(t.border_focused)
             .title(Span::styled(title, t.title))
             .title_bottom(widgets::hints(
                 t,
-                &[("Tab", "field"), ("d", "decoder"), ("y/Y/K", "copy"), ("e", "resend"), ("Esc", "back")],
+                &[
+                    ("Tab", "field"),
+                    ("d", "decoder"),
+                    ("y/Y/K", "copy"),
+                    ("e", "resend"),
+                    ("Esc", "back"),
+                ],
             ));
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -1023,7 +1211,10 @@ fn parse_open(form: &OpenForm, now_ms: i64) -> Result<BrowseSpec, String> {
     } else {
         let mut v = Vec::new();
         for p in parts.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            v.push(p.parse::<i32>().map_err(|_| format!("`{p}` is not a partition number"))?);
+            v.push(
+                p.parse::<i32>()
+                    .map_err(|_| format!("`{p}` is not a partition number"))?,
+            );
         }
         Some(v)
     };
@@ -1041,7 +1232,10 @@ fn draw_dialog(dialog: &Dialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>)
         Dialog::Open(form) => {
             let mut lines = Vec::new();
             for (i, label) in OPEN_LABELS.iter().enumerate() {
-                lines.push(Line::from(Span::styled((*label).to_string(), if i == form.focus { t.key_hint } else { t.muted })));
+                lines.push(Line::from(Span::styled(
+                    (*label).to_string(),
+                    if i == form.focus { t.key_hint } else { t.muted },
+                )));
                 let mut s = vec![Span::raw("  ")];
                 s.extend(form.fields[i].spans(t, i == form.focus));
                 lines.push(Line::from(s));
@@ -1058,7 +1252,10 @@ fn draw_dialog(dialog: &Dialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>)
             (
                 " Save as JSON Lines ",
                 vec![
-                    Line::from(Span::styled("Marked messages, else the filtered ones, else all buffered:", t.muted)),
+                    Line::from(Span::styled(
+                        "Marked messages, else the filtered ones, else all buffered:",
+                        t.muted,
+                    )),
                     Line::from(s),
                     widgets::hints(t, &[("Enter", "save"), ("Esc", "cancel")]),
                 ],
@@ -1071,7 +1268,10 @@ fn draw_dialog(dialog: &Dialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>)
             (
                 " Search forward ",
                 vec![
-                    Line::from(Span::styled("Consume forward until this many messages match the filter:", t.muted)),
+                    Line::from(Span::styled(
+                        "Consume forward until this many messages match the filter:",
+                        t.muted,
+                    )),
                     Line::from(s),
                     widgets::hints(t, &[("Enter", "search"), ("Esc", "cancel")]),
                 ],

@@ -141,21 +141,46 @@ pub struct ComposerPane {
 
 pub const HELP: &[(&str, &str)] = &[
     ("Tab / Shift-Tab", "next / previous field"),
-    ("Ctrl-S", "send (count times, with {{i}} {{uuid}} {{now}} {{random_int(a,b)}} filled in)"),
-    ("Ctrl-N", "toggle a null value (tombstone), distinct from an empty value"),
-    ("Ctrl-F", "pretty-format the JSON value; again to compact it"),
+    (
+        "Ctrl-S",
+        "send (count times, with {{i}} {{uuid}} {{now}} {{random_int(a,b)}} filled in)",
+    ),
+    (
+        "Ctrl-N",
+        "toggle a null value (tombstone), distinct from an empty value",
+    ),
+    (
+        "Ctrl-F",
+        "pretty-format the JSON value; again to compact it",
+    ),
     ("Ctrl-R", "history of sent messages (Enter recalls)"),
-    ("Ctrl-T", "templates: Enter loads, s saves the current message as a template"),
-    ("Ctrl-O", "send every line of a JSON Lines file (the browser's export format)"),
-    ("options row", "←→ choose, Space or Enter changes: acks, compression, idempotence, key/value encoding, null"),
-    ("headers", "one `name: value` per line; repeated names kept; `name: null` is a null header"),
+    (
+        "Ctrl-T",
+        "templates: Enter loads, s saves the current message as a template",
+    ),
+    (
+        "Ctrl-O",
+        "send every line of a JSON Lines file (the browser's export format)",
+    ),
+    (
+        "options row",
+        "←→ choose, Space or Enter changes: acks, compression, idempotence, key/value encoding, null",
+    ),
+    (
+        "headers",
+        "one `name: value` per line; repeated names kept; `name: null` is a null header",
+    ),
     ("partition", "`auto` (by key) or a number"),
     ("timestamp", "`now`, 2026-11-22T10:00:00Z, -15m or ms"),
     ("Esc", "leave the field focus / close dialogs"),
 ];
 
 fn area_with(lines: Vec<String>, placeholder: &str) -> TextArea<'static> {
-    let mut t = TextArea::new(if lines.is_empty() { vec![String::new()] } else { lines });
+    let mut t = TextArea::new(if lines.is_empty() {
+        vec![String::new()]
+    } else {
+        lines
+    });
     t.set_placeholder_text(placeholder);
     t.set_cursor_line_style(Style::default());
     t
@@ -173,7 +198,10 @@ impl ComposerPane {
             partition: LineInput::with("auto"),
             count: LineInput::with("1"),
             timestamp: LineInput::with("now"),
-            key: area_with(vec![], "key (empty line = empty key; Ctrl-N on the key field: null key)"),
+            key: area_with(
+                vec![],
+                "key (empty line = empty key; Ctrl-N on the key field: null key)",
+            ),
             value: area_with(vec![], "value"),
             headers: area_with(vec![], "name: value (one per line)"),
             focus: Focus::Topic,
@@ -199,7 +227,11 @@ impl ComposerPane {
 
     fn restyle(&mut self) {
         let focus = self.focus;
-        for (f, ta) in [(Focus::Key, &mut self.key), (Focus::Value, &mut self.value), (Focus::Headers, &mut self.headers)] {
+        for (f, ta) in [
+            (Focus::Key, &mut self.key),
+            (Focus::Value, &mut self.value),
+            (Focus::Headers, &mut self.headers),
+        ] {
             ta.set_cursor_style(if f == focus {
                 Style::default().add_modifier(Modifier::REVERSED)
             } else {
@@ -220,7 +252,10 @@ impl ComposerPane {
         self.batches
             .values()
             .filter(|b| !b.progress.done)
-            .map(|b| b.count.saturating_sub(b.progress.delivered + b.progress.failed))
+            .map(|b| {
+                b.count
+                    .saturating_sub(b.progress.delivered + b.progress.failed)
+            })
             .sum()
     }
 
@@ -272,7 +307,12 @@ impl ComposerPane {
         }
         let partition = match self.partition.text.trim() {
             "" | "auto" => None,
-            p => Some(p.parse::<i32>().ok().filter(|p| *p >= 0).ok_or("partition must be `auto` or a number")?),
+            p => Some(
+                p.parse::<i32>()
+                    .ok()
+                    .filter(|p| *p >= 0)
+                    .ok_or("partition must be `auto` or a number")?,
+            ),
         };
         let count: u64 = self
             .count
@@ -284,9 +324,12 @@ impl ComposerPane {
             .ok_or("count must be a number ≥ 1")?;
         let timestamp = match self.timestamp.text.trim() {
             "" | "now" => None,
-            t => Some(crate::timeutil::parse_time(t, now_ms).map_err(|e| format!("timestamp: {e}"))?),
+            t => Some(
+                crate::timeutil::parse_time(t, now_ms).map_err(|e| format!("timestamp: {e}"))?,
+            ),
         };
-        let headers = template::parse_header_lines(&self.headers.lines().join("\n")).map_err(|e| e.to_string())?;
+        let headers = template::parse_header_lines(&self.headers.lines().join("\n"))
+            .map_err(|e| e.to_string())?;
         let t = MessageTemplate {
             topic: topic.to_string(),
             partition,
@@ -311,10 +354,20 @@ impl ComposerPane {
         }
         let text = self.value.lines().join("\n");
         if text.contains("{{") {
-            return (true, format!("value: {} template", self.value_encoding.as_str()));
+            return (
+                true,
+                format!("value: {} template", self.value_encoding.as_str()),
+            );
         }
         match self.value_encoding.encode(&text) {
-            Ok(b) => (true, format!("value: {} ok, {} bytes", self.value_encoding.as_str(), b.len())),
+            Ok(b) => (
+                true,
+                format!(
+                    "value: {} ok, {} bytes",
+                    self.value_encoding.as_str(),
+                    b.len()
+                ),
+            ),
             Err(e) => (false, format!("{e:#}")),
         }
     }
@@ -410,7 +463,10 @@ impl ComposerPane {
         if self.in_flight() > 0 && self.pending_flush.is_none() {
             let id = ctx.id();
             self.pending_flush = Some(id);
-            ctx.cmds.push(Command::Flush { id, timeout_ms: 5000 });
+            ctx.cmds.push(Command::Flush {
+                id,
+                timeout_ms: 5000,
+            });
         }
     }
 
@@ -451,7 +507,11 @@ impl ComposerPane {
     fn move_focus(&mut self, forward: bool) {
         let i = ORDER.iter().position(|f| *f == self.focus).unwrap_or(0);
         let n = ORDER.len();
-        self.focus = ORDER[if forward { (i + 1) % n } else { (i + n - 1) % n }];
+        self.focus = ORDER[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }];
         self.restyle();
     }
 
@@ -459,11 +519,17 @@ impl ComposerPane {
         let cycle = |i: usize, n: usize| if back { (i + n - 1) % n } else { (i + 1) % n };
         match self.opt_cursor {
             0 => {
-                let i = Acks::ALL.iter().position(|a| *a == self.options.acks).unwrap_or(0);
+                let i = Acks::ALL
+                    .iter()
+                    .position(|a| *a == self.options.acks)
+                    .unwrap_or(0);
                 self.options.acks = Acks::ALL[cycle(i, 3)];
             }
             1 => {
-                let i = Compression::ALL.iter().position(|a| *a == self.options.compression).unwrap_or(0);
+                let i = Compression::ALL
+                    .iter()
+                    .position(|a| *a == self.options.compression)
+                    .unwrap_or(0);
                 self.options.compression = Compression::ALL[cycle(i, 5)];
             }
             2 => {
@@ -498,7 +564,11 @@ impl ComposerPane {
                 KeyCode::Char('f') => {
                     let text = self.value.lines().join("\n");
                     let pretty = text.contains('\n');
-                    let r = if pretty { template::compact_json(&text) } else { template::pretty_json(&text) };
+                    let r = if pretty {
+                        template::compact_json(&text)
+                    } else {
+                        template::pretty_json(&text)
+                    };
                     match r {
                         Ok(s) => self.value = area_with(lines_of(&s), "value"),
                         Err(e) => ctx.error(format!("{e:#}")),
@@ -515,7 +585,12 @@ impl ComposerPane {
                     return;
                 }
                 KeyCode::Char('o') => {
-                    let default = ctx.env.data_dir.join("messages.jsonl").display().to_string();
+                    let default = ctx
+                        .env
+                        .data_dir
+                        .join("messages.jsonl")
+                        .display()
+                        .to_string();
                     self.dialog = Some(Dialog::LoadFile(LineInput::with(&default)));
                     return;
                 }
@@ -539,9 +614,15 @@ impl ComposerPane {
         }
         match self.focus {
             Focus::Options => match key.code {
-                KeyCode::Left | KeyCode::Char('h') => self.opt_cursor = (self.opt_cursor + OPTIONS.len() - 1) % OPTIONS.len(),
-                KeyCode::Right | KeyCode::Char('l') => self.opt_cursor = (self.opt_cursor + 1) % OPTIONS.len(),
-                KeyCode::Char(' ') | KeyCode::Enter | KeyCode::Down | KeyCode::Char('j') => self.toggle_option(false),
+                KeyCode::Left | KeyCode::Char('h') => {
+                    self.opt_cursor = (self.opt_cursor + OPTIONS.len() - 1) % OPTIONS.len()
+                }
+                KeyCode::Right | KeyCode::Char('l') => {
+                    self.opt_cursor = (self.opt_cursor + 1) % OPTIONS.len()
+                }
+                KeyCode::Char(' ') | KeyCode::Enter | KeyCode::Down | KeyCode::Char('j') => {
+                    self.toggle_option(false)
+                }
                 KeyCode::Up | KeyCode::Char('k') => self.toggle_option(true),
                 _ => {}
             },
@@ -574,7 +655,9 @@ impl ComposerPane {
 
     fn dialog_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
         let h = ctx.body_height().saturating_sub(8).max(1);
-        let Some(dialog) = &mut self.dialog else { return };
+        let Some(dialog) = &mut self.dialog else {
+            return;
+        };
         match dialog {
             Dialog::History(scroll) => {
                 if scroll.handle_nav(key, self.history.len(), h) {
@@ -598,7 +681,9 @@ impl ComposerPane {
                 }
                 match key.code {
                     KeyCode::Esc | KeyCode::Char('q') => self.dialog = None,
-                    KeyCode::Char('s') => self.dialog = Some(Dialog::SaveTemplate(LineInput::default())),
+                    KeyCode::Char('s') => {
+                        self.dialog = Some(Dialog::SaveTemplate(LineInput::default()))
+                    }
                     KeyCode::Char('D') => {
                         if let Some(name) = self.templates.keys().nth(scroll.selected).cloned() {
                             self.templates.remove(&name);
@@ -668,10 +753,14 @@ impl ComposerPane {
     pub fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
         match ev {
             WorkerEvent::Produce { id, progress } => {
-                let Some(b) = self.batches.get_mut(&id) else { return };
+                let Some(b) = self.batches.get_mut(&id) else {
+                    return;
+                };
                 if b.count == 0 || progress.done {
                     // File batches learn their size as they go.
-                    b.count = b.count.max(progress.queued.max(progress.delivered + progress.failed));
+                    b.count = b
+                        .count
+                        .max(progress.queued.max(progress.delivered + progress.failed));
                 }
                 b.progress = progress;
                 if b.progress.done {
@@ -688,7 +777,9 @@ impl ComposerPane {
             WorkerEvent::Flushed { id, undelivered } if self.pending_flush == Some(id) => {
                 self.pending_flush = None;
                 if undelivered > 0 {
-                    ctx.warn(format!("left the producer: {undelivered} message(s) not delivered after 5 s"));
+                    ctx.warn(format!(
+                        "left the producer: {undelivered} message(s) not delivered after 5 s"
+                    ));
                 } else {
                     ctx.info(format!(
                         "producer flushed: {} delivered, {} failed in this session",
@@ -723,7 +814,9 @@ impl ComposerPane {
         ])
         .areas(inner);
         // Row 1: topic, partition, count, timestamp.
-        let label = |s: &str, on: bool| Span::styled(format!("{s} "), if on { t.key_hint } else { t.muted });
+        let label = |s: &str, on: bool| {
+            Span::styled(format!("{s} "), if on { t.key_hint } else { t.muted })
+        };
         let mut s1 = vec![label("topic", self.focus == Focus::Topic)];
         s1.extend(self.topic.spans(t, self.focus == Focus::Topic));
         s1.push(Span::raw("  "));
@@ -741,20 +834,35 @@ impl ComposerPane {
             self.options.acks.as_str().to_string(),
             self.options.compression.as_str().to_string(),
             if self.options.idempotent { "on" } else { "off" }.to_string(),
-            if self.null_key { "null".into() } else { self.key_encoding.as_str().to_string() },
+            if self.null_key {
+                "null".into()
+            } else {
+                self.key_encoding.as_str().to_string()
+            },
             self.value_encoding.as_str().to_string(),
             if self.null_value { "on" } else { "off" }.to_string(),
         ];
         let mut s2 = Vec::new();
         for (i, name) in OPTIONS.iter().enumerate() {
             let on = self.focus == Focus::Options && self.opt_cursor == i;
-            s2.push(Span::styled(format!("{name}:"), if on { t.key_hint } else { t.muted }));
-            s2.push(Span::styled(values[i].clone(), if on { t.selection } else { t.accent }));
+            s2.push(Span::styled(
+                format!("{name}:"),
+                if on { t.key_hint } else { t.muted },
+            ));
+            s2.push(Span::styled(
+                values[i].clone(),
+                if on { t.selection } else { t.accent },
+            ));
             s2.push(Span::raw(" "));
         }
         f.render_widget(Paragraph::new(Line::from(s2)), row2);
         // Text areas.
-        let boxed = |f: &mut Frame<'_>, ta: &TextArea<'static>, area: Rect, title: String, focused: bool, null: bool| {
+        let boxed = |f: &mut Frame<'_>,
+                     ta: &TextArea<'static>,
+                     area: Rect,
+                     title: String,
+                     focused: bool,
+                     null: bool| {
             let b = Block::default()
                 .borders(Borders::ALL)
                 .border_style(if focused { t.border_focused } else { t.border })
@@ -771,23 +879,47 @@ impl ComposerPane {
             f,
             &self.key,
             key_a,
-            format!(" Key ({}) ", if self.null_key { "null" } else { self.key_encoding.as_str() }),
+            format!(
+                " Key ({}) ",
+                if self.null_key {
+                    "null"
+                } else {
+                    self.key_encoding.as_str()
+                }
+            ),
             self.focus == Focus::Key,
             self.null_key,
         );
-        boxed(f, &self.headers, hdr_a, " Headers (name: value) ".into(), self.focus == Focus::Headers, false);
+        boxed(
+            f,
+            &self.headers,
+            hdr_a,
+            " Headers (name: value) ".into(),
+            self.focus == Focus::Headers,
+            false,
+        );
         boxed(
             f,
             &self.value,
             val_a,
-            format!(" Value ({}) ", if self.null_value { "null: tombstone" } else { self.value_encoding.as_str() }),
+            format!(
+                " Value ({}) ",
+                if self.null_value {
+                    "null: tombstone"
+                } else {
+                    self.value_encoding.as_str()
+                }
+            ),
             self.focus == Focus::Value,
             self.null_value,
         );
         let (ok, msg) = self.validation();
         f.render_widget(
             Paragraph::new(Line::from(vec![
-                Span::styled(if ok { "✓ " } else { "✗ " }, if ok { t.ok } else { t.error }),
+                Span::styled(
+                    if ok { "✓ " } else { "✗ " },
+                    if ok { t.ok } else { t.error },
+                ),
                 widgets::text(&msg, if ok { t.muted } else { t.error }),
             ])),
             valid,
@@ -815,7 +947,15 @@ impl ComposerPane {
         f.render_widget(
             Paragraph::new(widgets::hints(
                 t,
-                &[("Ctrl-S", "send"), ("Tab", "field"), ("Ctrl-N", "null"), ("Ctrl-F", "format"), ("Ctrl-R", "history"), ("Ctrl-T", "templates"), ("Ctrl-O", "file")],
+                &[
+                    ("Ctrl-S", "send"),
+                    ("Tab", "field"),
+                    ("Ctrl-N", "null"),
+                    ("Ctrl-F", "format"),
+                    ("Ctrl-R", "history"),
+                    ("Ctrl-T", "templates"),
+                    ("Ctrl-O", "file"),
+                ],
             )),
             hints,
         );
@@ -826,13 +966,20 @@ impl ComposerPane {
 
     fn draw_dialog(&self, d: &Dialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         let t = dc.theme;
-        let r = widgets::centered(area, area.width.saturating_sub(8).min(100), area.height.saturating_sub(4));
+        let r = widgets::centered(
+            area,
+            area.width.saturating_sub(8).min(100),
+            area.height.saturating_sub(4),
+        );
         f.render_widget(Clear, r);
         let (title, lines): (&str, Vec<Line<'static>>) = match d {
             Dialog::History(scroll) | Dialog::Templates(scroll) => {
                 let is_hist = matches!(d, Dialog::History(_));
                 let items: Vec<(String, &Saved)> = if is_hist {
-                    self.history.iter().map(|s| (crate::timeutil::format_clock(s.at_ms), s)).collect()
+                    self.history
+                        .iter()
+                        .map(|s| (crate::timeutil::format_clock(s.at_ms), s))
+                        .collect()
                 } else {
                     self.templates.iter().map(|(n, s)| (n.clone(), s)).collect()
                 };
@@ -845,7 +992,11 @@ impl ComposerPane {
                     .skip(sc.offset)
                     .take(h)
                     .map(|(i, (label, s))| {
-                        let style = if i == sc.selected { t.selection } else { t.text };
+                        let style = if i == sc.selected {
+                            t.selection
+                        } else {
+                            t.text
+                        };
                         let summary = format!(
                             "{label}  {} ×{}  key={}  value={}",
                             s.topic,
@@ -853,23 +1004,48 @@ impl ComposerPane {
                             s.key.as_deref().unwrap_or("null"),
                             s.value.as_deref().unwrap_or("null").replace('\n', " ")
                         );
-                        Line::from(widgets::text_cut(&summary, usize::from(r.width.saturating_sub(4)), style))
+                        Line::from(widgets::text_cut(
+                            &summary,
+                            usize::from(r.width.saturating_sub(4)),
+                            style,
+                        ))
                     })
                     .collect();
                 if items.is_empty() {
-                    lines.push(Line::from(Span::styled(if is_hist { "no history yet" } else { "no templates yet: s saves the current message" }, t.muted)));
+                    lines.push(Line::from(Span::styled(
+                        if is_hist {
+                            "no history yet"
+                        } else {
+                            "no templates yet: s saves the current message"
+                        },
+                        t.muted,
+                    )));
                 }
                 lines.push(if is_hist {
                     widgets::hints(t, &[("Enter", "recall"), ("Esc", "close")])
                 } else {
-                    widgets::hints(t, &[("Enter", "load"), ("s", "save current"), ("D", "delete"), ("Esc", "close")])
+                    widgets::hints(
+                        t,
+                        &[
+                            ("Enter", "load"),
+                            ("s", "save current"),
+                            ("D", "delete"),
+                            ("Esc", "close"),
+                        ],
+                    )
                 });
                 (if is_hist { " History " } else { " Templates " }, lines)
             }
             Dialog::SaveTemplate(input) => {
                 let mut s = vec![Span::styled("name: ", t.muted)];
                 s.extend(input.spans(t, true));
-                (" Save template ", vec![Line::from(s), widgets::hints(t, &[("Enter", "save"), ("Esc", "cancel")])])
+                (
+                    " Save template ",
+                    vec![
+                        Line::from(s),
+                        widgets::hints(t, &[("Enter", "save"), ("Esc", "cancel")]),
+                    ],
+                )
             }
             Dialog::LoadFile(input) => {
                 let mut s = vec![Span::styled("file: ", t.muted)];
@@ -877,7 +1053,10 @@ impl ComposerPane {
                 (
                     " Send a JSON Lines file ",
                     vec![
-                        Line::from(Span::styled("Every line is sent; lines without a topic go to the composer's topic.", t.muted)),
+                        Line::from(Span::styled(
+                            "Every line is sent; lines without a topic go to the composer's topic.",
+                            t.muted,
+                        )),
                         Line::from(s),
                         widgets::hints(t, &[("Enter", "send"), ("Esc", "cancel")]),
                     ],
@@ -907,7 +1086,11 @@ fn empty_progress() -> ProduceProgress {
 }
 
 fn same_message(a: &Saved, b: &Saved) -> bool {
-    a.topic == b.topic && a.key == b.key && a.value == b.value && a.headers == b.headers && a.count == b.count
+    a.topic == b.topic
+        && a.key == b.key
+        && a.value == b.value
+        && a.headers == b.headers
+        && a.count == b.count
 }
 
 /// The history file in the data dir (JSON Lines, newest first).
@@ -927,7 +1110,12 @@ fn templates_effect(templates: &BTreeMap<String, Saved>, ctx: &Ctx<'_>) -> Effec
 #[must_use]
 pub fn load_saved(data_dir: &std::path::Path, max: usize) -> (Vec<Saved>, BTreeMap<String, Saved>) {
     let history = std::fs::read_to_string(data_dir.join(HISTORY_FILE))
-        .map(|s| s.lines().filter_map(|l| serde_json::from_str(l).ok()).take(max).collect())
+        .map(|s| {
+            s.lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .take(max)
+                .collect()
+        })
         .unwrap_or_default();
     let templates = std::fs::read_to_string(data_dir.join(TEMPLATES_FILE))
         .ok()
@@ -943,11 +1131,21 @@ fn text_and_encoding(b: Option<&[u8]>, json_ok: bool) -> (String, Encoding) {
     match b {
         None => (String::new(), Encoding::Text),
         Some(b) => match std::str::from_utf8(b) {
-            Ok(s) if json_ok && serde_json::from_str::<serde_json::Value>(s).is_ok_and(|v| v.is_object() || v.is_array()) => {
-                (template::pretty_json(s).unwrap_or_else(|_| s.to_string()), Encoding::Json)
+            Ok(s)
+                if json_ok
+                    && serde_json::from_str::<serde_json::Value>(s)
+                        .is_ok_and(|v| v.is_object() || v.is_array()) =>
+            {
+                (
+                    template::pretty_json(s).unwrap_or_else(|_| s.to_string()),
+                    Encoding::Json,
+                )
             }
             Ok(s) => (s.to_string(), Encoding::Text),
-            Err(_) => (base64::engine::general_purpose::STANDARD.encode(b), Encoding::Base64),
+            Err(_) => (
+                base64::engine::general_purpose::STANDARD.encode(b),
+                Encoding::Base64,
+            ),
         },
     }
 }
@@ -957,10 +1155,20 @@ fn progress_line(id: ReqId, b: &Batch, dc: &DrawCtx<'_>) -> Line<'static> {
     let p = &b.progress;
     let mut spans = vec![Span::styled(format!("#{id} "), t.muted)];
     #[allow(clippy::cast_precision_loss)]
-    let rate = if p.elapsed_ms > 0 { p.delivered as f64 * 1000.0 / p.elapsed_ms as f64 } else { 0.0 };
+    let rate = if p.elapsed_ms > 0 {
+        p.delivered as f64 * 1000.0 / p.elapsed_ms as f64
+    } else {
+        0.0
+    };
     if !p.done {
         spans.push(Span::styled(
-            format!("{} sending {}: {}/{} delivered", dc.spinner(), b.label, p.delivered, b.count.max(p.queued)),
+            format!(
+                "{} sending {}: {}/{} delivered",
+                dc.spinner(),
+                b.label,
+                p.delivered,
+                b.count.max(p.queued)
+            ),
             t.accent,
         ));
         return Line::from(spans);
@@ -971,23 +1179,38 @@ fn progress_line(id: ReqId, b: &Batch, dc: &DrawCtx<'_>) -> Line<'static> {
             (Some(d), 1) => {
                 spans.push(widgets::text(&b.label, t.text));
                 spans.push(Span::styled(
-                    format!(" → partition {} offset {} in {:.1} ms", d.partition, d.offset, d.latency_ms),
+                    format!(
+                        " → partition {} offset {} in {:.1} ms",
+                        d.partition, d.offset, d.latency_ms
+                    ),
                     t.text,
                 ));
                 if let Some(ts) = d.timestamp {
-                    spans.push(Span::styled(format!("  ts {}", crate::timeutil::format_ts(ts, true)), t.muted));
+                    spans.push(Span::styled(
+                        format!("  ts {}", crate::timeutil::format_ts(ts, true)),
+                        t.muted,
+                    ));
                 }
             }
             _ => {
                 spans.push(widgets::text(&b.label, t.text));
-                spans.push(Span::styled(format!(": {} delivered, {rate:.0} msg/s", p.delivered), t.text));
+                spans.push(Span::styled(
+                    format!(": {} delivered, {rate:.0} msg/s", p.delivered),
+                    t.text,
+                ));
             }
         }
     } else {
         spans.push(Span::styled("✗ ", t.error));
         spans.push(widgets::text(&b.label, t.text));
-        spans.push(Span::styled(format!(": {} delivered, {} failed: ", p.delivered, p.failed), t.error));
-        spans.push(widgets::text(p.first_error.as_deref().unwrap_or("unknown error"), t.error));
+        spans.push(Span::styled(
+            format!(": {} delivered, {} failed: ", p.delivered, p.failed),
+            t.error,
+        ));
+        spans.push(widgets::text(
+            p.first_error.as_deref().unwrap_or("unknown error"),
+            t.error,
+        ));
     }
     Line::from(spans)
 }

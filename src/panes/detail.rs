@@ -230,7 +230,13 @@ impl Builder {
 
 /// Build the detail lines for a record.
 #[must_use]
-pub fn build(r: &Record, modes: &Modes, schemas: &dyn SchemaSource, utc: bool, focus: Field) -> Vec<DLine> {
+pub fn build(
+    r: &Record,
+    modes: &Modes,
+    schemas: &dyn SchemaSource,
+    utc: bool,
+    focus: Field,
+) -> Vec<DLine> {
     let mut b = Builder {
         lines: Vec::new(),
         cur: Vec::new(),
@@ -249,7 +255,11 @@ pub fn build(r: &Record, modes: &Modes, schemas: &dyn SchemaSource, utc: bool, f
         &mut b,
         "Timestamp",
         match r.timestamp {
-            Some(t) => format!("{} ({}, {t} ms)", timeutil::format_ts(t, utc), r.timestamp_type.as_str()),
+            Some(t) => format!(
+                "{} ({}, {t} ms)",
+                timeutil::format_ts(t, utc),
+                r.timestamp_type.as_str()
+            ),
             None => "not available".into(),
         },
     );
@@ -258,8 +268,12 @@ pub fn build(r: &Record, modes: &Modes, schemas: &dyn SchemaSource, utc: bool, f
         "Size",
         format!(
             "key {}, value {}, {} header(s)",
-            r.key.as_ref().map_or("null".into(), |k| format!("{} B", k.len())),
-            r.value.as_ref().map_or("null (tombstone)".into(), |v| format!("{} B", v.len())),
+            r.key
+                .as_ref()
+                .map_or("null".into(), |k| format!("{} B", k.len())),
+            r.value
+                .as_ref()
+                .map_or("null (tombstone)".into(), |v| format!("{} B", v.len())),
             r.headers.len()
         ),
     );
@@ -274,14 +288,25 @@ pub fn build(r: &Record, modes: &Modes, schemas: &dyn SchemaSource, utc: bool, f
     for (i, h) in r.headers.iter().enumerate() {
         let mode = modes.header(&h.name);
         let d = decode::decode(h.value.as_deref(), mode, schemas);
-        b.push(if focus == Field::Header(i) { "▶ " } else { "  " }, Slot::Accent);
+        b.push(
+            if focus == Field::Header(i) {
+                "▶ "
+            } else {
+                "  "
+            },
+            Slot::Accent,
+        );
         b.text(&h.name, Slot::JsonKey, false);
         b.push(format!(" [{}]: ", d.label), Slot::Muted);
         match &d.content {
             Content::Null => b.push("∅ null", Slot::Null),
             Content::Text(s) if s.is_empty() => b.push("\"\" (empty)", Slot::Null),
             Content::Text(s) => b.text(s, Slot::Text, false),
-            Content::Json(v) => b.text(&crate::jsonl::to_safe_string(v, false), Slot::JsonString, false),
+            Content::Json(v) => b.text(
+                &crate::jsonl::to_safe_string(v, false),
+                Slot::JsonString,
+                false,
+            ),
             Content::Hex(bytes) => b.push(decode::hex_string(bytes), Slot::Text),
             Content::Base64(s) => b.push(s.clone(), Slot::Text),
         }
@@ -311,7 +336,13 @@ pub fn build(r: &Record, modes: &Modes, schemas: &dyn SchemaSource, utc: bool, f
 pub fn render<'a>(lines: &'a [DLine], t: &Theme) -> Vec<Line<'a>> {
     lines
         .iter()
-        .map(|l| Line::from(l.iter().map(|(s, slot)| Span::styled(s.as_str(), slot.style(t))).collect::<Vec<_>>()))
+        .map(|l| {
+            Line::from(
+                l.iter()
+                    .map(|(s, slot)| Span::styled(s.as_str(), slot.style(t)))
+                    .collect::<Vec<_>>(),
+            )
+        })
         .collect()
 }
 
@@ -355,22 +386,47 @@ mod tests {
         assert!(s.contains("k\\x1b[2J"), "{s}");
         assert!(!s.contains('\x1b'));
         assert!(s.contains("trace [text]: abc"), "{s}");
-        assert!(lines.iter().flatten().any(|(t, slot)| t == "\\x1b" && *slot == Slot::Escape));
+        assert!(
+            lines
+                .iter()
+                .flatten()
+                .any(|(t, slot)| t == "\\x1b" && *slot == Slot::Escape)
+        );
     }
 
     #[test]
     fn tombstone_is_not_an_empty_string() {
-        let s = flat(&build(&rec(None), &Modes::default(), &NoSchemas, true, Field::Value));
+        let s = flat(&build(
+            &rec(None),
+            &Modes::default(),
+            &NoSchemas,
+            true,
+            Field::Value,
+        ));
         assert!(s.contains("∅ null"));
         assert!(s.contains("null (tombstone)"));
-        let s = flat(&build(&rec(Some(b"")), &Modes::default(), &NoSchemas, true, Field::Value));
+        let s = flat(&build(
+            &rec(Some(b"")),
+            &Modes::default(),
+            &NoSchemas,
+            true,
+            Field::Value,
+        ));
         assert!(s.contains("\"\" (empty)"));
     }
 
     #[test]
     fn huge_values_are_cut() {
-        let big: Vec<u8> = (0..200_000u32).map(|i| b"0123456789\n"[(i % 11) as usize]).collect();
-        let lines = build(&rec(Some(&big)), &Modes::default(), &NoSchemas, true, Field::Value);
+        let big: Vec<u8> = (0..200_000u32)
+            .map(|i| b"0123456789\n"[(i % 11) as usize])
+            .collect();
+        let lines = build(
+            &rec(Some(&big)),
+            &Modes::default(),
+            &NoSchemas,
+            true,
+            Field::Value,
+        );
         assert!(lines.len() <= MAX_FIELD_LINES + 40);
         assert!(flat(&lines).contains("cut at"));
     }

@@ -11,7 +11,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::symbols;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Clear, Dataset, GraphType, Paragraph, Row, Table};
+use ratatui::widgets::{
+    Axis, Block, Borders, Cell, Chart, Clear, Dataset, GraphType, Paragraph, Row, Table,
+};
 
 use crate::app::{Ctx, DrawCtx, Effect, Nav};
 use crate::lag::{Eta, GroupHistory};
@@ -101,7 +103,10 @@ pub struct GroupsPane {
 
 pub const HELP: &[(&str, &str)] = &[
     ("↑↓ / j k", "move"),
-    ("Enter", "group detail: partitions, members, lag chart, rebalances"),
+    (
+        "Enter",
+        "group detail: partitions, members, lag chart, rebalances",
+    ),
     ("/", "filter groups"),
     ("s", "sort by lag, name or state"),
     ("r", "refresh now"),
@@ -141,7 +146,11 @@ impl GroupsPane {
 
     #[must_use]
     pub fn help(&self) -> &'static [(&'static str, &'static str)] {
-        if self.open.is_some() { DETAIL_HELP } else { HELP }
+        if self.open.is_some() {
+            DETAIL_HELP
+        } else {
+            HELP
+        }
     }
 
     fn list_height(ctx: &Ctx<'_>) -> usize {
@@ -155,7 +164,12 @@ impl GroupsPane {
             .keys()
             .filter(|g| needle.is_empty() || g.to_lowercase().contains(&needle))
             .collect();
-        let lag = |g: &str| self.histories.get(g).and_then(|h| h.samples.back()).map_or(-1, |s| s.total_lag);
+        let lag = |g: &str| {
+            self.histories
+                .get(g)
+                .and_then(|h| h.samples.back())
+                .map_or(-1, |s| s.total_lag)
+        };
         let state = |g: &str| {
             self.histories
                 .get(g)
@@ -290,7 +304,9 @@ impl GroupsPane {
     }
 
     fn detail_len(&self) -> usize {
-        let Some((_, h)) = self.current() else { return 0 };
+        let Some((_, h)) = self.current() else {
+            return 0;
+        };
         match self.tab {
             Tab::Partitions => h.last.as_ref().map_or(0, |s| s.partitions.len()),
             Tab::Members => h
@@ -309,13 +325,19 @@ impl GroupsPane {
         if self.detail_scroll.handle_nav(key, len, h) {
             return;
         }
-        let Some(group) = self.open.clone() else { return };
+        let Some(group) = self.open.clone() else {
+            return;
+        };
         match key.code {
             KeyCode::Esc | KeyCode::Backspace => self.open = None,
             KeyCode::Tab | KeyCode::BackTab => {
                 let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
                 let n = Tab::ALL.len();
-                self.tab = Tab::ALL[if key.code == KeyCode::Tab { (i + 1) % n } else { (i + n - 1) % n }];
+                self.tab = Tab::ALL[if key.code == KeyCode::Tab {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                }];
                 self.detail_scroll = Scroll::default();
             }
             KeyCode::Char('r') => self.refresh(ctx),
@@ -346,7 +368,8 @@ impl GroupsPane {
                 if ctx.refuse_if_read_only("resetting offsets") {
                     return;
                 }
-                let partitions = (!self.marked.is_empty()).then(|| self.marked.iter().cloned().collect());
+                let partitions =
+                    (!self.marked.is_empty()).then(|| self.marked.iter().cloned().collect());
                 self.dialog = Some(Dialog::Reset(ResetDialog {
                     group,
                     partitions,
@@ -359,17 +382,32 @@ impl GroupsPane {
                 }
                 let detail = vec![
                     "The group's committed offsets are deleted with it.".to_string(),
-                    "Only an Empty group can be deleted. Type the group name to confirm.".to_string(),
+                    "Only an Empty group can be deleted. Type the group name to confirm."
+                        .to_string(),
                 ];
-                self.dialog = Some(Dialog::Delete(Confirm::new("Delete group", &group, detail), None));
+                self.dialog = Some(Dialog::Delete(
+                    Confirm::new("Delete group", &group, detail),
+                    None,
+                ));
             }
             KeyCode::Char('w') => {
                 let safe: String = group
                     .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
                     .collect();
-                let path = ctx.env.data_dir.join(format!("rebalances-{safe}-{}.jsonl", ctx.now_ms));
-                self.dialog = Some(Dialog::SaveTimeline(LineInput::with(&path.display().to_string())));
+                let path = ctx
+                    .env
+                    .data_dir
+                    .join(format!("rebalances-{safe}-{}.jsonl", ctx.now_ms));
+                self.dialog = Some(Dialog::SaveTimeline(LineInput::with(
+                    &path.display().to_string(),
+                )));
             }
             _ => {}
         }
@@ -385,11 +423,15 @@ impl GroupsPane {
     }
 
     fn dialog_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
-        let state = self
-            .current()
-            .and_then(|(_, h)| h.last.as_ref())
-            .map(|s| (s.state().to_string(), s.description.as_ref().map_or(0, |d| d.members.len())));
-        let Some(dialog) = &mut self.dialog else { return };
+        let state = self.current().and_then(|(_, h)| h.last.as_ref()).map(|s| {
+            (
+                s.state().to_string(),
+                s.description.as_ref().map_or(0, |d| d.members.len()),
+            )
+        });
+        let Some(dialog) = &mut self.dialog else {
+            return;
+        };
         match dialog {
             Dialog::Reset(r) => match &mut r.stage {
                 ResetStage::Target(input, err) => match input.handle(key) {
@@ -422,9 +464,13 @@ impl GroupsPane {
                         if !empty {
                             let why = match &state {
                                 Some((s, n)) if s == "Unknown" => {
-                                    format!("the group's state is unknown ({n} member(s) seen): it must be Empty")
+                                    format!(
+                                        "the group's state is unknown ({n} member(s) seen): it must be Empty"
+                                    )
                                 }
-                                Some((s, n)) => format!("the group is {s} with {n} member(s): stop its consumers first"),
+                                Some((s, n)) => format!(
+                                    "the group is {s} with {n} member(s): stop its consumers first"
+                                ),
                                 None => "the group's state is not known yet".into(),
                             };
                             ctx.error(format!("offsets not reset: {why}"));
@@ -502,9 +548,13 @@ impl GroupsPane {
                         self.refreshed_ms = Some(snap.at_ms);
                         self.last_error = None;
                         let keep = self.selected().cloned();
-                        let seen: BTreeSet<String> = snap.groups.iter().map(|g| g.group.clone()).collect();
+                        let seen: BTreeSet<String> =
+                            snap.groups.iter().map(|g| g.group.clone()).collect();
                         for g in snap.groups {
-                            self.histories.entry(g.group.clone()).or_default().observe(g);
+                            self.histories
+                                .entry(g.group.clone())
+                                .or_default()
+                                .observe(g);
                         }
                         // Groups that vanished (deleted) and are not watched go away.
                         self.histories
@@ -512,10 +562,12 @@ impl GroupsPane {
                         self.recompute();
                         if let Some(k) = keep {
                             if let Some(p) = self.view.iter().position(|g| *g == k) {
-                                self.scroll.select(p, self.view.len(), Self::list_height(ctx));
+                                self.scroll
+                                    .select(p, self.view.len(), Self::list_height(ctx));
                             }
                         }
-                        self.scroll.keep_visible(self.view.len(), Self::list_height(ctx));
+                        self.scroll
+                            .keep_visible(self.view.len(), Self::list_height(ctx));
                     }
                     Err(e) => {
                         self.last_error = Some((ctx.now_ms, e.clone()));
@@ -530,7 +582,9 @@ impl GroupsPane {
                                 let confirm = Confirm::new("Reset offsets of", &group, vec![]);
                                 r.stage = ResetStage::Plan(rows, confirm);
                             }
-                            Err(e) => r.stage = ResetStage::Target(LineInput::with("earliest"), Some(e)),
+                            Err(e) => {
+                                r.stage = ResetStage::Target(LineInput::with("earliest"), Some(e))
+                            }
                         }
                     }
                 }
@@ -575,22 +629,35 @@ impl GroupsPane {
         let t = dc.theme;
         let mut v = Vec::new();
         if self.in_flight.is_some() {
-            v.push(Span::styled(format!("{} refreshing", dc.spinner()), t.accent));
+            v.push(Span::styled(
+                format!("{} refreshing", dc.spinner()),
+                t.accent,
+            ));
             let waited = dc.now_ms - self.in_flight_since;
             if waited > 3000 {
-                v.push(Span::styled(format!(" ({}s, Esc cancels)", waited / 1000), t.warn));
+                v.push(Span::styled(
+                    format!(" ({}s, Esc cancels)", waited / 1000),
+                    t.warn,
+                ));
             }
             v.push(Span::raw("  "));
         }
         match self.refreshed_ms {
             Some(ms) => v.push(Span::styled(
-                format!("refreshed {} ({})", timeutil::format_clock(ms), timeutil::ago(dc.now_ms, ms)),
+                format!(
+                    "refreshed {} ({})",
+                    timeutil::format_clock(ms),
+                    timeutil::ago(dc.now_ms, ms)
+                ),
                 t.muted,
             )),
             None => v.push(Span::styled("not refreshed yet", t.muted)),
         }
         if let Some((at, e)) = &self.last_error {
-            v.push(Span::styled(format!("  last refresh failed at {}: ", timeutil::format_clock(*at)), t.error));
+            v.push(Span::styled(
+                format!("  last refresh failed at {}: ", timeutil::format_clock(*at)),
+                t.error,
+            ));
             v.push(widgets::text(e, t.error));
         }
         v
@@ -604,19 +671,30 @@ impl GroupsPane {
         }
         match &self.dialog {
             Some(Dialog::Reset(r)) => draw_reset(r, f, area, dc),
-            Some(Dialog::Delete(c, busy)) => super::topics::draw_confirm(c, busy.is_some(), f, area, dc),
+            Some(Dialog::Delete(c, busy)) => {
+                super::topics::draw_confirm(c, busy.is_some(), f, area, dc)
+            }
             Some(Dialog::SaveTimeline(input)) => {
                 let r = widgets::centered(area, 72, 4);
                 f.render_widget(Clear, r);
                 let block = Block::default()
                     .borders(Borders::ALL)
                     .border_style(dc.theme.border_focused)
-                    .title(Span::styled(" Save the rebalance timeline ", dc.theme.title));
+                    .title(Span::styled(
+                        " Save the rebalance timeline ",
+                        dc.theme.title,
+                    ));
                 let inner = block.inner(r);
                 f.render_widget(block, r);
                 let mut s = vec![Span::styled("file: ", dc.theme.muted)];
                 s.extend(input.spans(dc.theme, true));
-                f.render_widget(Paragraph::new(vec![Line::from(s), widgets::hints(dc.theme, &[("Enter", "save"), ("Esc", "cancel")])]), inner);
+                f.render_widget(
+                    Paragraph::new(vec![
+                        Line::from(s),
+                        widgets::hints(dc.theme, &[("Enter", "save"), ("Esc", "cancel")]),
+                    ]),
+                    inner,
+                );
             }
             None => {}
         }
@@ -627,11 +705,18 @@ impl GroupsPane {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(t.border_focused)
-            .title(Span::styled(format!(" Consumer groups {} ", self.view.len()), t.title));
+            .title(Span::styled(
+                format!(" Consumer groups {} ", self.view.len()),
+                t.title,
+            ));
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let [head, note, body] =
-            Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+        let [head, note, body] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(1),
+        ])
+        .areas(inner);
         let mut spans = Vec::new();
         if self.filtering || !self.filter.text.is_empty() {
             spans.push(Span::styled("/", t.key_hint));
@@ -655,7 +740,11 @@ impl GroupsPane {
             f.render_widget(Paragraph::new(widgets::text(n, t.warn)), note);
         }
         if self.view.is_empty() {
-            let msg = if self.refreshed_ms.is_none() { "loading groups…" } else { "no consumer groups" };
+            let msg = if self.refreshed_ms.is_none() {
+                "loading groups…"
+            } else {
+                "no consumer groups"
+            };
             f.render_widget(Paragraph::new(Span::styled(msg, t.muted)), body);
             return;
         }
@@ -664,44 +753,60 @@ impl GroupsPane {
         scroll.keep_visible(self.view.len(), height);
         let wide = body.width >= 110;
         let show_topics = body.width >= 96;
-        let rows = self.view.iter().enumerate().skip(scroll.offset).take(height).map(|(i, g)| {
-            let h = &self.histories[g];
-            let snap = h.last.as_ref();
-            let state = snap.map_or("…".to_string(), |s| s.state().to_string());
-            let members = snap
-                .and_then(|s| s.description.as_ref())
-                .map_or("?".to_string(), |d| d.members.len().to_string());
-            let assignor = snap
-                .and_then(|s| s.description.as_ref())
-                .map_or(String::new(), |d| format!("{}/{}", d.protocol_type, d.protocol));
-            let topics = snap.map_or(String::new(), |s| s.topics().join(","));
-            let lag = h.samples.back().map(|s| s.total_lag);
-            let growing = h.growing(RATE_WINDOW_MS);
-            let lag_style = match lag {
-                Some(l) if growing && l > 1000 => t.lag_crit,
-                Some(_) if growing => t.lag_warn,
-                _ => t.lag_ok,
-            };
-            let style = if i == scroll.selected { t.selection } else { t.text };
-            let mut cells = vec![
-                Cell::from(widgets::text_cut(g, 40, Style::default())),
-                Cell::from(Span::styled(state.clone(), state_style(&state, dc))),
-                Cell::from(members),
-            ];
-            if wide {
-                cells.push(Cell::from(widgets::text_cut(&assignor, 24, t.muted)));
-            }
-            if show_topics {
-                cells.push(Cell::from(widgets::text_cut(&topics, 30, t.muted)));
-            }
-            cells.push(Cell::from(Span::styled(
-                lag.map_or("?".into(), widgets::thousands) + if growing { " ↑" } else { "" },
-                lag_style,
-            )));
-            cells.push(Cell::from(Span::styled(sparkline(h, 12), lag_style)));
-            Row::new(cells).style(style)
-        });
-        let mut widths = vec![Constraint::Min(12), Constraint::Length(19), Constraint::Length(7)];
+        let rows = self
+            .view
+            .iter()
+            .enumerate()
+            .skip(scroll.offset)
+            .take(height)
+            .map(|(i, g)| {
+                let h = &self.histories[g];
+                let snap = h.last.as_ref();
+                let state = snap.map_or("…".to_string(), |s| s.state().to_string());
+                let members = snap
+                    .and_then(|s| s.description.as_ref())
+                    .map_or("?".to_string(), |d| d.members.len().to_string());
+                let assignor = snap
+                    .and_then(|s| s.description.as_ref())
+                    .map_or(String::new(), |d| {
+                        format!("{}/{}", d.protocol_type, d.protocol)
+                    });
+                let topics = snap.map_or(String::new(), |s| s.topics().join(","));
+                let lag = h.samples.back().map(|s| s.total_lag);
+                let growing = h.growing(RATE_WINDOW_MS);
+                let lag_style = match lag {
+                    Some(l) if growing && l > 1000 => t.lag_crit,
+                    Some(_) if growing => t.lag_warn,
+                    _ => t.lag_ok,
+                };
+                let style = if i == scroll.selected {
+                    t.selection
+                } else {
+                    t.text
+                };
+                let mut cells = vec![
+                    Cell::from(widgets::text_cut(g, 40, Style::default())),
+                    Cell::from(Span::styled(state.clone(), state_style(&state, dc))),
+                    Cell::from(members),
+                ];
+                if wide {
+                    cells.push(Cell::from(widgets::text_cut(&assignor, 24, t.muted)));
+                }
+                if show_topics {
+                    cells.push(Cell::from(widgets::text_cut(&topics, 30, t.muted)));
+                }
+                cells.push(Cell::from(Span::styled(
+                    lag.map_or("?".into(), widgets::thousands) + if growing { " ↑" } else { "" },
+                    lag_style,
+                )));
+                cells.push(Cell::from(Span::styled(sparkline(h, 12), lag_style)));
+                Row::new(cells).style(style)
+            });
+        let mut widths = vec![
+            Constraint::Min(12),
+            Constraint::Length(19),
+            Constraint::Length(7),
+        ];
         let mut header = vec!["GROUP", "STATE", "MEMBERS"];
         if wide {
             widths.push(Constraint::Length(24));
@@ -713,10 +818,20 @@ impl GroupsPane {
         }
         widths.extend([Constraint::Length(13), Constraint::Length(12)]);
         header.extend(["LAG", "TREND"]);
-        f.render_widget(Table::new(rows, widths).header(Row::new(header).style(t.header)), body);
+        f.render_widget(
+            Table::new(rows, widths).header(Row::new(header).style(t.header)),
+            body,
+        );
     }
 
-    fn draw_detail(&self, g: &str, h: &GroupHistory, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    fn draw_detail(
+        &self,
+        g: &str,
+        h: &GroupHistory,
+        f: &mut Frame<'_>,
+        area: Rect,
+        dc: &DrawCtx<'_>,
+    ) {
         let t = dc.theme;
         let snap = h.last.as_ref();
         let state = snap.map_or("…".to_string(), |s| s.state().to_string());
@@ -740,49 +855,84 @@ impl GroupsPane {
         .areas(inner);
         let mut ts = Vec::new();
         for tab in Tab::ALL {
-            ts.push(Span::styled(format!(" {} ", tab.label()), if tab == self.tab { t.tab_active } else { t.tab }));
+            ts.push(Span::styled(
+                format!(" {} ", tab.label()),
+                if tab == self.tab { t.tab_active } else { t.tab },
+            ));
             ts.push(Span::raw(" "));
         }
         ts.extend(self.refresh_spans(dc));
         f.render_widget(Paragraph::new(Line::from(ts)), tabs);
         // Summary: lag, rates, ETA.
         let total = h.samples.back().map(|s| s.total_lag);
-        let mut s = vec![Span::styled("lag ", t.muted), Span::styled(total.map_or("?".into(), widgets::thousands), t.accent)];
+        let mut s = vec![
+            Span::styled("lag ", t.muted),
+            Span::styled(total.map_or("?".into(), widgets::thousands), t.accent),
+        ];
         if let Some(r) = h.rates(RATE_WINDOW_MS) {
-            s.push(Span::styled(format!("  in {:.1}/s  out {:.1}/s  ", r.produce, r.consume), t.muted));
+            s.push(Span::styled(
+                format!("  in {:.1}/s  out {:.1}/s  ", r.produce, r.consume),
+                t.muted,
+            ));
         }
         s.push(match h.eta(RATE_WINDOW_MS) {
             Eta::CaughtUp => Span::styled("caught up", t.ok),
-            Eta::Seconds(secs) => Span::styled(format!("catch-up in ~{}", timeutil::human_duration(secs)), t.ok),
+            Eta::Seconds(secs) => Span::styled(
+                format!("catch-up in ~{}", timeutil::human_duration(secs)),
+                t.ok,
+            ),
             Eta::FallingBehind => Span::styled("falling behind", t.lag_crit),
             Eta::Unknown => Span::styled("catch-up time unknown yet", t.muted),
         });
         if let Some(d) = snap.and_then(|s| s.description.as_ref()) {
             s.push(Span::styled(
-                format!("  {} member(s)  {}/{}", d.members.len(), d.protocol_type, d.protocol),
+                format!(
+                    "  {} member(s)  {}/{}",
+                    d.members.len(),
+                    d.protocol_type,
+                    d.protocol
+                ),
                 t.muted,
             ));
         }
         if let Some(since) = h.unstable_since {
             s.push(Span::styled(
-                format!("  not stable for {}", timeutil::human_duration(((dc.now_ms - since) / 1000) as f64)),
+                format!(
+                    "  not stable for {}",
+                    timeutil::human_duration(((dc.now_ms - since) / 1000) as f64)
+                ),
                 t.warn,
             ));
         }
         f.render_widget(Paragraph::new(Line::from(s)), summary);
         let note: Vec<String> = snap
-            .map(|s| s.description_note.iter().chain(s.offsets_note.iter()).cloned().collect())
+            .map(|s| {
+                s.description_note
+                    .iter()
+                    .chain(s.offsets_note.iter())
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         if !note.is_empty() {
-            f.render_widget(Paragraph::new(widgets::text(&note.join("; "), t.warn)), notes);
+            f.render_widget(
+                Paragraph::new(widgets::text(&note.join("; "), t.warn)),
+                notes,
+            );
         } else if !self.marked.is_empty() {
             f.render_widget(
-                Paragraph::new(Span::styled(format!("{} partition(s) marked for reset", self.marked.len()), t.accent)),
+                Paragraph::new(Span::styled(
+                    format!("{} partition(s) marked for reset", self.marked.len()),
+                    t.accent,
+                )),
                 notes,
             );
         }
         let Some(snap) = snap else {
-            f.render_widget(Paragraph::new(Span::styled("waiting for the first refresh…", t.muted)), body);
+            f.render_widget(
+                Paragraph::new(Span::styled("waiting for the first refresh…", t.muted)),
+                body,
+            );
             return;
         };
         let height = usize::from(body.height.saturating_sub(1)).max(1);
@@ -803,7 +953,10 @@ impl GroupsPane {
                         .take(height + 1)
                         .map(|e| {
                             Line::from(vec![
-                                Span::styled(format!("{}  ", timeutil::format_clock(e.at_ms)), t.muted),
+                                Span::styled(
+                                    format!("{}  ", timeutil::format_clock(e.at_ms)),
+                                    t.muted,
+                                ),
                                 Span::styled(e.describe(), t.text),
                             ])
                         })
@@ -826,7 +979,10 @@ impl GroupsPane {
         let t = dc.theme;
         if snap.partitions.is_empty() {
             f.render_widget(
-                Paragraph::new(Span::styled("no committed offsets and no assignments", t.muted)),
+                Paragraph::new(Span::styled(
+                    "no committed offsets and no assignments",
+                    t.muted,
+                )),
                 body,
             );
             return;
@@ -836,42 +992,59 @@ impl GroupsPane {
         for p in &snap.partitions {
             *per_topic.entry(&p.topic).or_default() += p.lag.unwrap_or(0);
         }
-        let [table_a, totals_a] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(body);
+        let [table_a, totals_a] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(body);
         let height = height.saturating_sub(1).max(1);
         scroll.keep_visible(snap.partitions.len(), height);
         let members_known = snap.description.is_some();
-        let rows = snap.partitions.iter().enumerate().skip(scroll.offset).take(height).map(|(i, p)| {
-            let marked = self.marked.contains(&TopicPartition::new(&p.topic, p.partition));
-            let owner = match (&p.member_id, members_known) {
-                (Some(m), _) => widgets::text_cut(m, 36, t.text),
-                (None, true) => {
-                    let reported = snap
-                        .description
-                        .as_ref()
-                        .is_some_and(|d| d.members.iter().all(|m| m.assignment.is_some()));
-                    if reported {
-                        Span::styled("unassigned", t.muted)
-                    } else {
-                        Span::styled("not reported by broker", t.muted)
+        let rows = snap
+            .partitions
+            .iter()
+            .enumerate()
+            .skip(scroll.offset)
+            .take(height)
+            .map(|(i, p)| {
+                let marked = self
+                    .marked
+                    .contains(&TopicPartition::new(&p.topic, p.partition));
+                let owner = match (&p.member_id, members_known) {
+                    (Some(m), _) => widgets::text_cut(m, 36, t.text),
+                    (None, true) => {
+                        let reported = snap
+                            .description
+                            .as_ref()
+                            .is_some_and(|d| d.members.iter().all(|m| m.assignment.is_some()));
+                        if reported {
+                            Span::styled("unassigned", t.muted)
+                        } else {
+                            Span::styled("not reported by broker", t.muted)
+                        }
                     }
-                }
-                (None, false) => Span::styled("unknown", t.muted),
-            };
-            let style = if i == scroll.selected { t.selection } else { t.text };
-            Row::new(vec![
-                Cell::from(if marked { "*" } else { " " }),
-                Cell::from(widgets::text_cut(&p.topic, 30, Style::default())),
-                Cell::from(p.partition.to_string()),
-                Cell::from(p.committed.map_or("none".into(), widgets::thousands)),
-                Cell::from(p.end.map_or("?".into(), widgets::thousands)),
-                Cell::from(Span::styled(
-                    p.lag.map_or("-".into(), widgets::thousands),
-                    if p.lag.unwrap_or(0) > 0 { t.lag_warn } else { t.lag_ok },
-                )),
-                Cell::from(owner),
-            ])
-            .style(style)
-        });
+                    (None, false) => Span::styled("unknown", t.muted),
+                };
+                let style = if i == scroll.selected {
+                    t.selection
+                } else {
+                    t.text
+                };
+                Row::new(vec![
+                    Cell::from(if marked { "*" } else { " " }),
+                    Cell::from(widgets::text_cut(&p.topic, 30, Style::default())),
+                    Cell::from(p.partition.to_string()),
+                    Cell::from(p.committed.map_or("none".into(), widgets::thousands)),
+                    Cell::from(p.end.map_or("?".into(), widgets::thousands)),
+                    Cell::from(Span::styled(
+                        p.lag.map_or("-".into(), widgets::thousands),
+                        if p.lag.unwrap_or(0) > 0 {
+                            t.lag_warn
+                        } else {
+                            t.lag_ok
+                        },
+                    )),
+                    Cell::from(owner),
+                ])
+                .style(style)
+            });
         let table = Table::new(
             rows,
             [
@@ -884,14 +1057,31 @@ impl GroupsPane {
                 Constraint::Min(10),
             ],
         )
-        .header(Row::new(vec!["", "TOPIC", "PART", "COMMITTED", "END", "LAG", "OWNER"]).style(t.header));
+        .header(
+            Row::new(vec![
+                "",
+                "TOPIC",
+                "PART",
+                "COMMITTED",
+                "END",
+                "LAG",
+                "OWNER",
+            ])
+            .style(t.header),
+        );
         f.render_widget(table, table_a);
         let mut spans = vec![Span::styled("per topic: ", t.muted)];
         for (topic, lag) in per_topic {
             spans.push(widgets::text(topic, t.text));
-            spans.push(Span::styled(format!(" {}  ", widgets::thousands(lag)), t.accent));
+            spans.push(Span::styled(
+                format!(" {}  ", widgets::thousands(lag)),
+                t.accent,
+            ));
         }
-        spans.push(Span::styled(format!("group total {}", widgets::thousands(snap.total_lag())), t.accent));
+        spans.push(Span::styled(
+            format!("group total {}", widgets::thousands(snap.total_lag())),
+            t.accent,
+        ));
         f.render_widget(Paragraph::new(Line::from(spans)), totals_a);
     }
 }
@@ -912,7 +1102,12 @@ fn state_style(state: &str, dc: &DrawCtx<'_>) -> Style {
 pub fn sparkline(h: &GroupHistory, width: usize) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let n = h.samples.len().min(width);
-    let pts: Vec<i64> = h.samples.iter().skip(h.samples.len() - n).map(|s| s.total_lag).collect();
+    let pts: Vec<i64> = h
+        .samples
+        .iter()
+        .skip(h.samples.len() - n)
+        .map(|s| s.total_lag)
+        .collect();
     let max = pts.iter().copied().max().unwrap_or(0);
     if max <= 0 {
         return "▁".repeat(pts.len());
@@ -925,7 +1120,14 @@ pub fn sparkline(h: &GroupHistory, width: usize) -> String {
         .collect()
 }
 
-fn draw_members(snap: &GroupSnapshot, scroll: &mut Scroll, height: usize, f: &mut Frame<'_>, body: Rect, dc: &DrawCtx<'_>) {
+fn draw_members(
+    snap: &GroupSnapshot,
+    scroll: &mut Scroll,
+    height: usize,
+    f: &mut Frame<'_>,
+    body: Rect,
+    dc: &DrawCtx<'_>,
+) {
     let t = dc.theme;
     let Some(d) = &snap.description else {
         let why = snap
@@ -936,46 +1138,76 @@ fn draw_members(snap: &GroupSnapshot, scroll: &mut Scroll, height: usize, f: &mu
         return;
     };
     if d.members.is_empty() {
-        f.render_widget(Paragraph::new(Span::styled("no members (the group is empty)", t.muted)), body);
+        f.render_widget(
+            Paragraph::new(Span::styled("no members (the group is empty)", t.muted)),
+            body,
+        );
         return;
     }
     scroll.keep_visible(d.members.len(), height);
-    let rows = d.members.iter().enumerate().skip(scroll.offset).take(height).map(|(i, m)| {
-        let or_unreported = |s: &str| {
-            if s.is_empty() {
-                Span::styled("not reported by broker", t.muted)
-            } else {
-                widgets::text_cut(s, 30, t.text)
-            }
-        };
-        let assigned = match (&m.assignment, &m.assignment_note) {
-            (Some(a), _) => {
-                let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
-                for tp in a {
-                    by_topic.entry(&tp.topic).or_default().push(tp.partition);
+    let rows = d
+        .members
+        .iter()
+        .enumerate()
+        .skip(scroll.offset)
+        .take(height)
+        .map(|(i, m)| {
+            let or_unreported = |s: &str| {
+                if s.is_empty() {
+                    Span::styled("not reported by broker", t.muted)
+                } else {
+                    widgets::text_cut(s, 30, t.text)
                 }
-                let s = by_topic
-                    .iter()
-                    .map(|(tp, ps)| format!("{tp}[{}]", ps.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                widgets::text_cut(if s.is_empty() { "nothing assigned" } else { &s }, 60, t.text)
-            }
-            (None, Some(n)) => widgets::text(n, t.muted),
-            (None, None) => Span::styled("not reported by broker", t.muted),
-        };
-        let style = if i == scroll.selected { t.selection } else { t.text };
-        Row::new(vec![
-            Cell::from(widgets::text_cut(&m.member_id, 44, t.text)),
-            Cell::from(or_unreported(&m.client_id)),
-            Cell::from(or_unreported(&m.host)),
-            Cell::from(assigned),
-        ])
-        .style(style)
-    });
+            };
+            let assigned = match (&m.assignment, &m.assignment_note) {
+                (Some(a), _) => {
+                    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+                    for tp in a {
+                        by_topic.entry(&tp.topic).or_default().push(tp.partition);
+                    }
+                    let s = by_topic
+                        .iter()
+                        .map(|(tp, ps)| {
+                            format!(
+                                "{tp}[{}]",
+                                ps.iter()
+                                    .map(ToString::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(",")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    widgets::text_cut(
+                        if s.is_empty() { "nothing assigned" } else { &s },
+                        60,
+                        t.text,
+                    )
+                }
+                (None, Some(n)) => widgets::text(n, t.muted),
+                (None, None) => Span::styled("not reported by broker", t.muted),
+            };
+            let style = if i == scroll.selected {
+                t.selection
+            } else {
+                t.text
+            };
+            Row::new(vec![
+                Cell::from(widgets::text_cut(&m.member_id, 44, t.text)),
+                Cell::from(or_unreported(&m.client_id)),
+                Cell::from(or_unreported(&m.host)),
+                Cell::from(assigned),
+            ])
+            .style(style)
+        });
     let table = Table::new(
         rows,
-        [Constraint::Min(16), Constraint::Length(22), Constraint::Length(22), Constraint::Min(16)],
+        [
+            Constraint::Min(16),
+            Constraint::Length(22),
+            Constraint::Length(22),
+            Constraint::Min(16),
+        ],
     )
     .header(Row::new(vec!["MEMBER", "CLIENT ID", "HOST", "ASSIGNED"]).style(t.header));
     f.render_widget(table, body);
@@ -985,7 +1217,10 @@ fn draw_members(snap: &GroupSnapshot, scroll: &mut Scroll, height: usize, f: &mu
 fn draw_chart(h: &GroupHistory, f: &mut Frame<'_>, body: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
     if h.samples.len() < 2 {
-        f.render_widget(Paragraph::new(Span::styled("collecting samples…", t.muted)), body);
+        f.render_widget(
+            Paragraph::new(Span::styled("collecting samples…", t.muted)),
+            body,
+        );
         return;
     }
     let first = h.samples.front().map_or(0, |s| s.at_ms);
@@ -1001,7 +1236,10 @@ fn draw_chart(h: &GroupHistory, f: &mut Frame<'_>, body: Rect, dc: &DrawCtx<'_>)
         let dt = ((w[1].at_ms - w[0].at_ms) as f64 / 1000.0).max(0.001);
         let x = (w[1].at_ms - first) as f64 / 1000.0;
         produce.push((x, (w[1].end_sum - w[0].end_sum).max(0) as f64 / dt));
-        consume.push((x, (w[1].committed_sum - w[0].committed_sum).max(0) as f64 / dt));
+        consume.push((
+            x,
+            (w[1].committed_sum - w[0].committed_sum).max(0) as f64 / dt,
+        ));
     }
     let xmax = lag.last().map_or(1.0, |p| p.0).max(1.0);
     let ymax = lag
@@ -1051,19 +1289,28 @@ fn draw_chart(h: &GroupHistory, f: &mut Frame<'_>, body: Rect, dc: &DrawCtx<'_>)
 
 fn draw_reset(r: &ResetDialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
-    let rect = widgets::centered(area, area.width.saturating_sub(6).min(96), area.height.saturating_sub(2));
+    let rect = widgets::centered(
+        area,
+        area.width.saturating_sub(6).min(96),
+        area.height.saturating_sub(2),
+    );
     f.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.error)
-        .title(Line::from(vec![Span::styled(" Reset offsets of ", t.error), widgets::text(&r.group, t.error), Span::raw(" ")]));
+        .title(Line::from(vec![
+            Span::styled(" Reset offsets of ", t.error),
+            widgets::text(&r.group, t.error),
+            Span::raw(" "),
+        ]));
     let inner = block.inner(rect);
     f.render_widget(block, rect);
     let scope = match &r.partitions {
         None => "all partitions with committed offsets".to_string(),
         Some(p) => format!("{} marked partition(s)", p.len()),
     };
-    let mut lines: Vec<Line<'static>> = vec![Line::from(Span::styled(format!("scope: {scope}"), t.muted))];
+    let mut lines: Vec<Line<'static>> =
+        vec![Line::from(Span::styled(format!("scope: {scope}"), t.muted))];
     match &r.stage {
         ResetStage::Target(input, err) => {
             lines.push(Line::from(Span::styled(
@@ -1076,14 +1323,29 @@ fn draw_reset(r: &ResetDialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
             if let Some(e) = err {
                 lines.push(Line::from(widgets::text(e, t.error)));
             }
-            lines.push(widgets::hints(t, &[("Enter", "dry run"), ("Esc", "cancel")]));
+            lines.push(widgets::hints(
+                t,
+                &[("Enter", "dry run"), ("Esc", "cancel")],
+            ));
         }
-        ResetStage::Planning(_) => lines.push(Line::from(Span::styled(format!("{} computing the dry run…", dc.spinner()), t.accent))),
-        ResetStage::Applying(_) => lines.push(Line::from(Span::styled(format!("{} committing…", dc.spinner()), t.accent))),
+        ResetStage::Planning(_) => lines.push(Line::from(Span::styled(
+            format!("{} computing the dry run…", dc.spinner()),
+            t.accent,
+        ))),
+        ResetStage::Applying(_) => lines.push(Line::from(Span::styled(
+            format!("{} committing…", dc.spinner()),
+            t.accent,
+        ))),
         ResetStage::Plan(rows, confirm) => {
-            lines.push(Line::from(Span::styled("dry run — nothing is changed until you confirm:", t.warn)));
             lines.push(Line::from(Span::styled(
-                format!("{:<30} {:>5} {:>12}    {:>12} {:>10}", "TOPIC", "PART", "CURRENT", "NEW", "NEW LAG"),
+                "dry run — nothing is changed until you confirm:",
+                t.warn,
+            )));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{:<30} {:>5} {:>12}    {:>12} {:>10}",
+                    "TOPIC", "PART", "CURRENT", "NEW", "NEW LAG"
+                ),
                 t.header,
             )));
             let room = usize::from(inner.height).saturating_sub(7);
@@ -1103,12 +1365,18 @@ fn draw_reset(r: &ResetDialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
                 ]));
             }
             if rows.len() > room {
-                lines.push(Line::from(Span::styled(format!("… and {} more", rows.len() - room), t.muted)));
+                lines.push(Line::from(Span::styled(
+                    format!("… and {} more", rows.len() - room),
+                    t.muted,
+                )));
             }
             let mut s = vec![Span::styled("type the group name to apply: ", t.muted)];
             s.extend(confirm.input.spans(t, true));
             lines.push(Line::from(s));
-            lines.push(widgets::hints(t, &[("Enter", "apply (group must be Empty)"), ("Esc", "cancel")]));
+            lines.push(widgets::hints(
+                t,
+                &[("Enter", "apply (group must be Empty)"), ("Esc", "cancel")],
+            ));
         }
     }
     f.render_widget(Paragraph::new(lines), inner);
@@ -1123,21 +1391,35 @@ pub fn parse_target(s: &str, now_ms: i64) -> Result<ResetTarget, String> {
         _ => {}
     }
     if let Some(n) = s.strip_prefix("offset ") {
-        return n.trim().parse().map(ResetTarget::Offset).map_err(|_| format!("`{n}` is not an offset"));
+        return n
+            .trim()
+            .parse()
+            .map(ResetTarget::Offset)
+            .map_err(|_| format!("`{n}` is not an offset"));
     }
     if let Some(n) = s.strip_prefix("shift ") {
-        return n.trim().parse().map(ResetTarget::Shift).map_err(|_| format!("`{n}` is not a number"));
+        return n
+            .trim()
+            .parse()
+            .map(ResetTarget::Shift)
+            .map_err(|_| format!("`{n}` is not a number"));
     }
     if let Some(ts) = s.strip_prefix('@') {
-        return timeutil::parse_time(ts, now_ms).map(ResetTarget::Timestamp).map_err(|e| e.to_string());
+        return timeutil::parse_time(ts, now_ms)
+            .map(ResetTarget::Timestamp)
+            .map_err(|e| e.to_string());
     }
     if s.starts_with('-') && s.chars().any(|c| c.is_ascii_alphabetic()) {
-        return timeutil::parse_time(s, now_ms).map(ResetTarget::Timestamp).map_err(|e| e.to_string());
+        return timeutil::parse_time(s, now_ms)
+            .map(ResetTarget::Timestamp)
+            .map_err(|e| e.to_string());
     }
     if let Ok(o) = s.parse::<i64>() {
         return Ok(ResetTarget::Offset(o));
     }
-    Err(format!("`{s}`: use earliest, latest, offset N, shift ±N, @TIME or -15m"))
+    Err(format!(
+        "`{s}`: use earliest, latest, offset N, shift ±N, @TIME or -15m"
+    ))
 }
 
 #[cfg(test)]
@@ -1147,10 +1429,22 @@ mod tests {
     #[test]
     fn reset_targets() {
         assert_eq!(parse_target("earliest", 0).unwrap(), ResetTarget::Earliest);
-        assert_eq!(parse_target("offset 42", 0).unwrap(), ResetTarget::Offset(42));
-        assert_eq!(parse_target("shift -10", 0).unwrap(), ResetTarget::Shift(-10));
-        assert_eq!(parse_target("-1m", 60_000).unwrap(), ResetTarget::Timestamp(0));
-        assert_eq!(parse_target("@1970-01-01T00:00:01Z", 0).unwrap(), ResetTarget::Timestamp(1000));
+        assert_eq!(
+            parse_target("offset 42", 0).unwrap(),
+            ResetTarget::Offset(42)
+        );
+        assert_eq!(
+            parse_target("shift -10", 0).unwrap(),
+            ResetTarget::Shift(-10)
+        );
+        assert_eq!(
+            parse_target("-1m", 60_000).unwrap(),
+            ResetTarget::Timestamp(0)
+        );
+        assert_eq!(
+            parse_target("@1970-01-01T00:00:01Z", 0).unwrap(),
+            ResetTarget::Timestamp(1000)
+        );
         assert!(parse_target("sideways", 0).is_err());
     }
 }

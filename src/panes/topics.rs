@@ -69,7 +69,12 @@ pub struct CreateForm {
     pub in_flight: Option<ReqId>,
 }
 
-const CREATE_LABELS: [&str; 4] = ["name", "partitions", "replication factor", "configs (k=v, …)"];
+const CREATE_LABELS: [&str; 4] = [
+    "name",
+    "partitions",
+    "replication factor",
+    "configs (k=v, …)",
+];
 
 impl CreateForm {
     fn new(default_rf: usize) -> Self {
@@ -77,7 +82,7 @@ impl CreateForm {
             fields: [
                 LineInput::default(),
                 LineInput::with("3"),
-                LineInput::with(&default_rf.max(1).min(3).to_string()),
+                LineInput::with(&default_rf.clamp(1, 3).to_string()),
                 LineInput::default(),
             ],
             focus: 0,
@@ -105,7 +110,12 @@ impl CreateForm {
             .filter(|p| *p > 0)
             .ok_or("replication factor must be a positive number")?;
         let mut configs = Vec::new();
-        for part in self.fields[3].text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for part in self.fields[3]
+            .text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let (k, v) = part
                 .split_once('=')
                 .ok_or_else(|| format!("config `{part}` is not key=value"))?;
@@ -131,7 +141,10 @@ pub fn validate_topic_name(name: &str) -> Result<(), String> {
     if name.len() > 249 {
         return Err("the topic name is longer than 249 characters".into());
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
         return Err(format!(
             "`{}` is not allowed in a topic name (use letters, digits, . _ -)",
             crate::sanitize::escape(&c.to_string())
@@ -196,7 +209,11 @@ impl TopicsPane {
 
     #[must_use]
     pub fn help(&self) -> &'static [(&'static str, &'static str)] {
-        if self.detail.is_some() { DETAIL_HELP } else { HELP }
+        if self.detail.is_some() {
+            DETAIL_HELP
+        } else {
+            HELP
+        }
     }
 
     fn list_height(ctx: &Ctx<'_>) -> usize {
@@ -222,10 +239,16 @@ impl TopicsPane {
         let topics = &snap.topics;
         match self.sort {
             SortKey::Name => v.sort_by(|a, b| topics[*a].name.cmp(&topics[*b].name)),
-            SortKey::Partitions => v.sort_by(|a, b| topics[*b].partitions.cmp(&topics[*a].partitions)),
+            SortKey::Partitions => {
+                v.sort_by(|a, b| topics[*b].partitions.cmp(&topics[*a].partitions))
+            }
             SortKey::Messages => v.sort_by(|a, b| topics[*b].messages.cmp(&topics[*a].messages)),
             SortKey::UnderReplicated => {
-                v.sort_by(|a, b| topics[*b].under_replicated.cmp(&topics[*a].under_replicated));
+                v.sort_by(|a, b| {
+                    topics[*b]
+                        .under_replicated
+                        .cmp(&topics[*a].under_replicated)
+                });
             }
         }
         if self.reverse {
@@ -237,7 +260,9 @@ impl TopicsPane {
     #[must_use]
     pub fn selected_topic(&self) -> Option<&TopicSummary> {
         let snap = self.snapshot.as_ref()?;
-        self.view.get(self.scroll.selected).map(|i| &snap.topics[*i])
+        self.view
+            .get(self.scroll.selected)
+            .map(|i| &snap.topics[*i])
     }
 
     fn refresh(&mut self, ctx: &mut Ctx<'_>) {
@@ -364,22 +389,22 @@ impl TopicsPane {
             }
             KeyCode::Char('p') => {
                 if let Some(t) = self.selected_topic() {
-                    ctx.nav = Some(Nav::Compose(Box::new(super::composer::Prefill::topic(&t.name))));
+                    ctx.nav = Some(Nav::Compose(Box::new(super::composer::Prefill::topic(
+                        &t.name,
+                    ))));
                 }
             }
-            KeyCode::Char('c') => {
-                if !ctx.refuse_if_read_only("creating topics") {
-                    let rf = self.snapshot.as_ref().map_or(1, |s| s.brokers.len());
-                    self.dialog = Some(Dialog::Create(CreateForm::new(rf)));
-                }
-            }
+            KeyCode::Char('c') => self.open_create(ctx),
             KeyCode::Char('D') => {
                 if ctx.refuse_if_read_only("deleting topics") {
                     return;
                 }
                 if let Some(t) = self.selected_topic() {
                     if t.internal {
-                        ctx.error(format!("{} is internal: kafkaterm does not delete internal topics", t.name));
+                        ctx.error(format!(
+                            "{} is internal: kafkaterm does not delete internal topics",
+                            t.name
+                        ));
                         return;
                     }
                     let detail = vec![
@@ -390,11 +415,22 @@ impl TopicsPane {
                         ),
                         "Type the topic name to confirm.".into(),
                     ];
-                    self.dialog = Some(Dialog::Delete(Confirm::new("Delete topic", &t.name, detail), None));
+                    self.dialog = Some(Dialog::Delete(
+                        Confirm::new("Delete topic", &t.name, detail),
+                        None,
+                    ));
                 }
             }
             _ => {}
         }
+    }
+
+    fn open_create(&mut self, ctx: &mut Ctx<'_>) {
+        if ctx.refuse_if_read_only("creating topics") {
+            return;
+        }
+        let rf = self.snapshot.as_ref().map_or(1, |s| s.brokers.len());
+        self.dialog = Some(Dialog::Create(CreateForm::new(rf)));
     }
 
     fn detail_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
@@ -412,7 +448,9 @@ impl TopicsPane {
             return;
         }
         match key.code {
-            KeyCode::Esc | KeyCode::Backspace | KeyCode::Char('h') | KeyCode::Left => self.detail = None,
+            KeyCode::Esc | KeyCode::Backspace | KeyCode::Char('h') | KeyCode::Left => {
+                self.detail = None
+            }
             KeyCode::Tab | KeyCode::BackTab => {
                 d.tab = match d.tab {
                     DetailTab::Partitions => DetailTab::Config,
@@ -423,9 +461,10 @@ impl TopicsPane {
             KeyCode::Char('r') => self.refresh(ctx),
             KeyCode::Enter | KeyCode::Char('b') => {
                 let partitions = match (&d.data, d.tab) {
-                    (Some(t), DetailTab::Partitions) if key.code == KeyCode::Enter => {
-                        t.partitions.get(d.scroll.selected).map(|p| vec![p.partition])
-                    }
+                    (Some(t), DetailTab::Partitions) if key.code == KeyCode::Enter => t
+                        .partitions
+                        .get(d.scroll.selected)
+                        .map(|p| vec![p.partition]),
                     _ => None,
                 };
                 ctx.nav = Some(Nav::Browse(BrowseSpec {
@@ -435,7 +474,9 @@ impl TopicsPane {
                 }));
             }
             KeyCode::Char('p') => {
-                ctx.nav = Some(Nav::Compose(Box::new(super::composer::Prefill::topic(&d.topic))));
+                ctx.nav = Some(Nav::Compose(Box::new(super::composer::Prefill::topic(
+                    &d.topic,
+                ))));
             }
             _ => {}
         }
@@ -515,7 +556,9 @@ impl TopicsPane {
                         let h = Self::list_height(ctx);
                         if let Some(name) = keep {
                             if let Some(pos) = self.view.iter().position(|i| {
-                                self.snapshot.as_ref().is_some_and(|s| s.topics[*i].name == name)
+                                self.snapshot
+                                    .as_ref()
+                                    .is_some_and(|s| s.topics[*i].name == name)
                             }) {
                                 self.scroll.select(pos, self.view.len(), h);
                             }
@@ -600,10 +643,14 @@ impl TopicsPane {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(t.border_focused)
-            .title(Span::styled(format!(" Topics {}/{} ", self.view.len(), total), t.title));
+            .title(Span::styled(
+                format!(" Topics {}/{} ", self.view.len(), total),
+                t.title,
+            ));
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+        let [head, body] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
         // Header: filter, sort, internal, refresh state.
         let mut spans = vec![];
         if self.filtering || !self.filter.text.is_empty() {
@@ -616,11 +663,19 @@ impl TopicsPane {
                 "sort {}{}  internal {}  ",
                 self.sort.label(),
                 if self.reverse { " ↓" } else { "" },
-                if self.show_internal { "shown" } else { "hidden" }
+                if self.show_internal {
+                    "shown"
+                } else {
+                    "hidden"
+                }
             ),
             t.muted,
         ));
-        spans.push(refresh_span(self.in_flight.is_some(), self.refreshed_ms, dc));
+        spans.push(refresh_span(
+            self.in_flight.is_some(),
+            self.refreshed_ms,
+            dc,
+        ));
         f.render_widget(Paragraph::new(Line::from(spans)), head);
 
         let Some(snap) = &self.snapshot else {
@@ -652,7 +707,11 @@ impl TopicsPane {
             .take(height)
             .map(|(pos, &i)| {
                 let tp = &snap.topics[i];
-                let style = if pos == scroll.selected { t.selection } else { t.text };
+                let style = if pos == scroll.selected {
+                    t.selection
+                } else {
+                    t.text
+                };
                 let mut flags = String::new();
                 if tp.under_replicated > 0 {
                     flags.push_str("URP ");
@@ -663,13 +722,24 @@ impl TopicsPane {
                 if tp.error.is_some() {
                     flags.push_str("ERR");
                 }
-                let name_style = if tp.internal { t.muted } else { Style::default() };
+                let name_style = if tp.internal {
+                    t.muted
+                } else {
+                    Style::default()
+                };
                 Row::new(vec![
                     Cell::from(widgets::text_cut(&tp.name, usize::from(name_w), name_style)),
                     Cell::from(tp.partitions.to_string()),
                     Cell::from(tp.replication_factor.to_string()),
                     Cell::from(tp.messages.map_or("?".into(), widgets::thousands)),
-                    Cell::from(Span::styled(flags, if tp.under_replicated + tp.offline > 0 { t.warn } else { t.error })),
+                    Cell::from(Span::styled(
+                        flags,
+                        if tp.under_replicated + tp.offline > 0 {
+                            t.warn
+                        } else {
+                            t.error
+                        },
+                    )),
                 ])
                 .style(style)
             });
@@ -693,7 +763,11 @@ fn refresh_span(in_flight: bool, refreshed: Option<i64>, dc: &DrawCtx<'_>) -> Sp
     match (in_flight, refreshed) {
         (true, _) => Span::styled(format!("{} refreshing…", dc.spinner()), t.accent),
         (false, Some(ms)) => Span::styled(
-            format!("refreshed {} ({})", timeutil::format_clock(ms), timeutil::ago(dc.now_ms, ms)),
+            format!(
+                "refreshed {} ({})",
+                timeutil::format_clock(ms),
+                timeutil::ago(dc.now_ms, ms)
+            ),
             t.muted,
         ),
         (false, None) => Span::styled("never refreshed", t.warn),
@@ -713,7 +787,9 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
     let inner = block.inner(area);
     f.render_widget(block, area);
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    let tab = |label: &str, on: bool| Span::styled(format!(" {label} "), if on { t.tab_active } else { t.tab });
+    let tab = |label: &str, on: bool| {
+        Span::styled(format!(" {label} "), if on { t.tab_active } else { t.tab })
+    };
     let mut spans = vec![
         tab("Partitions", d.tab == DetailTab::Partitions),
         Span::raw(" "),
@@ -755,10 +831,17 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
                         Line::from(Span::styled(join(&p.isr), t.ok))
                     } else {
                         let mut v = vec![Span::styled(format!("{} ", join(&p.isr)), t.text)];
-                        v.push(Span::styled(format!("(out of sync: {})", join(&oos)), t.warn));
+                        v.push(Span::styled(
+                            format!("(out of sync: {})", join(&oos)),
+                            t.warn,
+                        ));
                         Line::from(v)
                     };
-                    let style = if i == scroll.selected { t.selection } else { t.text };
+                    let style = if i == scroll.selected {
+                        t.selection
+                    } else {
+                        t.text
+                    };
                     Row::new(vec![
                         Cell::from(p.partition.to_string()),
                         Cell::from(if p.leader < 0 {
@@ -786,48 +869,78 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
                     Constraint::Length(12),
                 ],
             )
-            .header(Row::new(vec!["PART", "LEADER", "REPLICAS", "ISR", "LOW", "HIGH", "MESSAGES"]).style(t.header));
+            .header(
+                Row::new(vec![
+                    "PART", "LEADER", "REPLICAS", "ISR", "LOW", "HIGH", "MESSAGES",
+                ])
+                .style(t.header),
+            );
             f.render_widget(table, body);
         }
         DetailTab::Config => match &data.configs {
             Configs::Loaded(entries) if entries.is_empty() => {
                 f.render_widget(
-                    Paragraph::new(Span::styled("the broker returned no configuration entries", t.muted)),
+                    Paragraph::new(Span::styled(
+                        "the broker returned no configuration entries",
+                        t.muted,
+                    )),
                     body,
                 );
             }
             Configs::Loaded(entries) => {
                 scroll.keep_visible(entries.len(), height);
-                let rows = entries.iter().enumerate().skip(scroll.offset).take(height).map(|(i, e)| {
-                    let marker = if e.is_default { " " } else { "*" };
-                    let value = if e.is_sensitive {
-                        "(sensitive)".to_string()
-                    } else {
-                        e.value.clone().unwrap_or_else(|| "(null)".into())
-                    };
-                    let vstyle = if e.is_default { t.muted } else { t.accent };
-                    let style = if i == scroll.selected { t.selection } else { t.text };
-                    Row::new(vec![
-                        Cell::from(Span::styled(marker, t.accent)),
-                        Cell::from(widgets::text(&e.name, Style::default())),
-                        Cell::from(widgets::text(&value, vstyle)),
-                        Cell::from(Span::styled(e.source.clone(), t.muted)),
-                    ])
-                    .style(style)
-                });
+                let rows = entries
+                    .iter()
+                    .enumerate()
+                    .skip(scroll.offset)
+                    .take(height)
+                    .map(|(i, e)| {
+                        let marker = if e.is_default { " " } else { "*" };
+                        let value = if e.is_sensitive {
+                            "(sensitive)".to_string()
+                        } else {
+                            e.value.clone().unwrap_or_else(|| "(null)".into())
+                        };
+                        let vstyle = if e.is_default { t.muted } else { t.accent };
+                        let style = if i == scroll.selected {
+                            t.selection
+                        } else {
+                            t.text
+                        };
+                        Row::new(vec![
+                            Cell::from(Span::styled(marker, t.accent)),
+                            Cell::from(widgets::text(&e.name, Style::default())),
+                            Cell::from(widgets::text(&value, vstyle)),
+                            Cell::from(Span::styled(e.source.clone(), t.muted)),
+                        ])
+                        .style(style)
+                    });
                 let table = Table::new(
                     rows,
-                    [Constraint::Length(1), Constraint::Min(20), Constraint::Min(12), Constraint::Length(22)],
+                    [
+                        Constraint::Length(1),
+                        Constraint::Min(20),
+                        Constraint::Min(12),
+                        Constraint::Length(22),
+                    ],
                 )
-                .header(Row::new(vec!["", "NAME (* = not default)", "VALUE", "SOURCE"]).style(t.header));
+                .header(
+                    Row::new(vec!["", "NAME (* = not default)", "VALUE", "SOURCE"]).style(t.header),
+                );
                 f.render_widget(table, body);
             }
             Configs::Unsupported(why) => f.render_widget(
-                Paragraph::new(widgets::text(&format!("configuration unavailable: {why}"), t.warn)),
+                Paragraph::new(widgets::text(
+                    &format!("configuration unavailable: {why}"),
+                    t.warn,
+                )),
                 body,
             ),
             Configs::Failed(why) => f.render_widget(
-                Paragraph::new(widgets::text(&format!("configuration unavailable: {why}"), t.error)),
+                Paragraph::new(widgets::text(
+                    &format!("configuration unavailable: {why}"),
+                    t.error,
+                )),
                 body,
             ),
         },
@@ -835,7 +948,10 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
 }
 
 fn join(v: &[i32]) -> String {
-    v.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn draw_create(form: &CreateForm, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
@@ -850,15 +966,28 @@ fn draw_create(form: &CreateForm, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_
     f.render_widget(block, r);
     let mut lines: Vec<Line<'static>> = Vec::new();
     for (i, label) in CREATE_LABELS.iter().enumerate() {
-        let mut spans = vec![Span::styled(format!("{label:>20}: "), if i == form.focus { t.key_hint } else { t.muted })];
+        let mut spans = vec![Span::styled(
+            format!("{label:>20}: "),
+            if i == form.focus { t.key_hint } else { t.muted },
+        )];
         spans.extend(form.fields[i].spans(t, i == form.focus));
         lines.push(Line::from(spans));
     }
     lines.push(Line::raw(""));
     lines.push(match (&form.error, form.in_flight) {
-        (_, Some(_)) => Line::from(Span::styled(format!("{} creating…", dc.spinner()), t.accent)),
+        (_, Some(_)) => Line::from(Span::styled(
+            format!("{} creating…", dc.spinner()),
+            t.accent,
+        )),
         (Some(e), None) => Line::from(widgets::text(e, t.error)),
-        (None, None) => widgets::hints(t, &[("Tab", "next field"), ("Enter", "create"), ("Esc", "cancel")]),
+        (None, None) => widgets::hints(
+            t,
+            &[
+                ("Tab", "next field"),
+                ("Enter", "create"),
+                ("Esc", "cancel"),
+            ],
+        ),
     });
     f.render_widget(Paragraph::new(lines), inner);
 }
@@ -879,9 +1008,17 @@ pub fn draw_confirm(c: &Confirm, busy: bool, f: &mut Frame<'_>, area: Rect, dc: 
         ]));
     let inner = block.inner(r);
     f.render_widget(block, r);
-    let mut lines: Vec<Line<'static>> = c.detail.iter().map(|d| Line::from(widgets::text(d, t.text))).collect();
+    let mut lines: Vec<Line<'static>> = c
+        .detail
+        .iter()
+        .map(|d| Line::from(widgets::text(d, t.text)))
+        .collect();
     lines.push(Line::raw(""));
-    let mut spans = vec![Span::styled("type ", t.muted), widgets::text(&c.expected, t.key_hint), Span::styled(": ", t.muted)];
+    let mut spans = vec![
+        Span::styled("type ", t.muted),
+        widgets::text(&c.expected, t.key_hint),
+        Span::styled(": ", t.muted),
+    ];
     spans.extend(c.input.spans(t, !busy));
     lines.push(Line::from(spans));
     lines.push(if busy {
@@ -901,7 +1038,11 @@ mod tests {
         assert!(validate_topic_name("orders.v1_x-y").is_ok());
         assert!(validate_topic_name("").is_err());
         assert!(validate_topic_name("..").is_err());
-        assert!(validate_topic_name("bad name").unwrap_err().contains("not allowed"));
+        assert!(
+            validate_topic_name("bad name")
+                .unwrap_err()
+                .contains("not allowed")
+        );
         assert!(validate_topic_name(&"x".repeat(250)).is_err());
     }
 

@@ -24,7 +24,10 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame<'_>) {
         let msg = vec![
             Line::from(Span::styled("terminal too small", theme.error)),
             Line::from(Span::styled(
-                format!("{}x{} here; kafkaterm needs at least {MIN_WIDTH}x{MIN_HEIGHT}", area.width, area.height),
+                format!(
+                    "{}x{} here; kafkaterm needs at least {MIN_WIDTH}x{MIN_HEIGHT}",
+                    area.width, area.height
+                ),
                 theme.muted,
             )),
         ];
@@ -38,8 +41,12 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame<'_>) {
         now_ms: app.now_ms,
         schemas: &app.schemas,
     };
-    let [tabs, body, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let [tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     draw_tabs(app, f, tabs, &dc);
     match app.focus {
         Pane::Topics => app.topics.draw(f, body, &dc),
@@ -95,24 +102,40 @@ fn draw_tabs(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
         spans.push(Span::raw(" "));
     }
-    let cluster_style = if app.env.production { t.status_production } else { t.accent };
+    let cluster_style = if app.env.production {
+        t.status_production
+    } else {
+        t.accent
+    };
     let mut right = vec![Span::styled(
-        format!(" {}{} ", if app.env.production { "PROD " } else { "" }, sanitize::escape(&app.env.cluster)),
+        format!(
+            " {}{} ",
+            if app.env.production { "PROD " } else { "" },
+            sanitize::escape(&app.env.cluster)
+        ),
         cluster_style,
     )];
     if app.env.read_only {
         right.push(Span::raw(" "));
         right.push(Span::styled(" READ-ONLY ", t.read_only));
     }
-    let right_w: u16 = right.iter().map(|s| u16::try_from(s.width()).unwrap_or(0)).sum();
-    let [left_a, right_a] = Layout::horizontal([Constraint::Min(1), Constraint::Length(right_w)]).areas(area);
+    let right_w: u16 = right
+        .iter()
+        .map(|s| u16::try_from(s.width()).unwrap_or(0))
+        .sum();
+    let [left_a, right_a] =
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(right_w)]).areas(area);
     f.render_widget(Paragraph::new(Line::from(spans)), left_a);
     f.render_widget(Paragraph::new(Line::from(right)), right_a);
 }
 
 fn draw_status(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
-    let base = if app.env.production { t.status_production } else { t.status };
+    let base = if app.env.production {
+        t.status_production
+    } else {
+        t.status
+    };
     let mut spans = Vec::new();
     let (conn, style) = match &app.status.conn {
         ConnState::Connecting => ("◌ connecting".to_string(), t.warn),
@@ -130,12 +153,16 @@ fn draw_status(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         spans.push(Span::styled(sanitize::escape(&toast.text).into_owned(), st));
     } else if let Some((at, e)) = &app.status.last_error {
         if !matches!(app.status.conn, ConnState::Connected) || app.now_ms - at < 60_000 {
-            spans.push(Span::styled(format!("last error {}: ", timeutil::format_clock(*at)), t.muted));
+            spans.push(Span::styled(
+                format!("last error {}: ", timeutil::format_clock(*at)),
+                t.muted,
+            ));
             spans.push(Span::styled(sanitize::escape(e).into_owned(), t.error));
         }
     }
     let help = Span::styled(" ? help ", t.key_hint);
-    let [left_a, right_a] = Layout::horizontal([Constraint::Min(1), Constraint::Length(8)]).areas(area);
+    let [left_a, right_a] =
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(8)]).areas(area);
     f.render_widget(Paragraph::new(Line::from(spans)).style(base), left_a);
     f.render_widget(Paragraph::new(Line::from(help)).style(base), right_a);
 }
@@ -143,13 +170,22 @@ fn draw_status(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
 fn draw_help(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
     let rows_data = app.help_rows();
-    let h = u16::try_from(rows_data.len()).unwrap_or(20).saturating_add(3);
-    let r = widgets::centered(area, area.width.saturating_sub(4).min(110), h.min(area.height));
+    let h = u16::try_from(rows_data.len())
+        .unwrap_or(20)
+        .saturating_add(3);
+    let r = widgets::centered(
+        area,
+        area.width.saturating_sub(4).min(110),
+        h.min(area.height),
+    );
     f.render_widget(Clear, r);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focused)
-        .title(Span::styled(format!(" Keys: {} ", app.focus.title()), t.title));
+        .title(Span::styled(
+            format!(" Keys: {} ", app.focus.title()),
+            t.title,
+        ));
     let rows = rows_data
         .iter()
         .map(|(k, d)| Row::new(vec![Span::styled(*k, t.key_hint), Span::styled(*d, t.text)]));

@@ -37,7 +37,10 @@ impl LineInput {
     }
 
     fn byte_at(&self, char_idx: usize) -> usize {
-        self.text.char_indices().nth(char_idx).map_or(self.text.len(), |(i, _)| i)
+        self.text
+            .char_indices()
+            .nth(char_idx)
+            .map_or(self.text.len(), |(i, _)| i)
     }
 
     pub fn insert_str(&mut self, s: &str) {
@@ -123,15 +126,28 @@ impl LineInput {
     pub fn spans(&self, theme: &Theme, focused: bool) -> Vec<Span<'static>> {
         let chars: Vec<char> = self.text.chars().collect();
         let before: String = chars[..self.cursor.min(chars.len())].iter().collect();
-        let at: String = chars.get(self.cursor).map_or(" ".to_string(), ToString::to_string);
-        let after: String = chars.get(self.cursor + 1..).map_or(String::new(), |s| s.iter().collect());
-        let mut v = vec![Span::styled(sanitize::escape(&before).into_owned(), theme.text)];
+        let at: String = chars
+            .get(self.cursor)
+            .map_or(" ".to_string(), ToString::to_string);
+        let after: String = chars
+            .get(self.cursor + 1..)
+            .map_or(String::new(), |s| s.iter().collect());
+        let mut v = vec![Span::styled(
+            sanitize::escape(&before).into_owned(),
+            theme.text,
+        )];
         if focused {
-            v.push(Span::styled(sanitize::escape(&at).into_owned(), theme.selection));
+            v.push(Span::styled(
+                sanitize::escape(&at).into_owned(),
+                theme.selection,
+            ));
         } else {
             v.push(Span::styled(sanitize::escape(&at).into_owned(), theme.text));
         }
-        v.push(Span::styled(sanitize::escape(&after).into_owned(), theme.text));
+        v.push(Span::styled(
+            sanitize::escape(&after).into_owned(),
+            theme.text,
+        ));
         v
     }
 }

@@ -1,6 +1,5 @@
 //! Cluster metadata, topic details, topic creation and deletion.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
@@ -12,7 +11,8 @@ use super::offsets;
 use super::protocol::NewTopicSpec;
 use crate::kafka::client::{explain, plain_words};
 use crate::model::{
-    BrokerInfo, ClusterSnapshot, ConfigEntry, Configs, PartitionInfo, TopicDetail, TopicPartition, TopicSummary,
+    BrokerInfo, ClusterSnapshot, ConfigEntry, Configs, PartitionInfo, TopicDetail, TopicPartition,
+    TopicSummary,
 };
 
 pub const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,11 +33,15 @@ fn partitions_of(md: &Metadata, topic: Option<&str>) -> Vec<TopicPartition> {
     md.topics()
         .iter()
         .filter(|t| topic.is_none_or(|n| t.name() == n))
-        .flat_map(|t| t.partitions().iter().map(|p| TopicPartition::new(t.name(), p.id())))
+        .flat_map(|t| {
+            t.partitions()
+                .iter()
+                .map(|p| TopicPartition::new(t.name(), p.id()))
+        })
         .collect()
 }
 
-type Marks = HashMap<TopicPartition, (Result<i64, String>, Result<i64, String>)>;
+type Marks = offsets::Watermarks;
 
 fn partition_infos(md: &Metadata, topic: &str, marks: Option<&Marks>) -> Vec<PartitionInfo> {
     let Some(t) = md.topics().iter().find(|t| t.name() == topic) else {
@@ -74,7 +78,8 @@ pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, String> {
         .fetch_metadata(None, METADATA_TIMEOUT)
         .map_err(|e| explain(&e))?;
     let parts = partitions_of(&md, None);
-    let (marks, watermark_error) = match offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT) {
+    let (marks, watermark_error) = match offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT)
+    {
         Ok(m) => (Some(m), None),
         Err(e) => (None, Some(format!("watermarks unavailable: {e}"))),
     };
@@ -95,7 +100,10 @@ pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, String> {
             let messages = if infos.is_empty() {
                 Some(0)
             } else {
-                infos.iter().map(PartitionInfo::messages).sum::<Option<i64>>()
+                infos
+                    .iter()
+                    .map(PartitionInfo::messages)
+                    .sum::<Option<i64>>()
             };
             TopicSummary {
                 name: t.name().to_string(),
@@ -103,7 +111,10 @@ pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, String> {
                 replication_factor: infos.iter().map(|p| p.replicas.len()).max().unwrap_or(0),
                 messages,
                 internal: is_internal(t.name()),
-                under_replicated: infos.iter().filter(|p| p.isr.len() < p.replicas.len()).count(),
+                under_replicated: infos
+                    .iter()
+                    .filter(|p| p.isr.len() < p.replicas.len())
+                    .count(),
                 offline: infos.iter().filter(|p| p.leader < 0).count(),
                 error: t.error().map(metadata_error),
             }
@@ -129,11 +140,18 @@ pub fn topic_partitions(inner: &Inner, topic: &str) -> Result<(bool, Vec<Partiti
         .find(|t| t.name() == topic)
         .ok_or_else(|| format!("unknown topic {}", crate::sanitize::escape(topic)))?;
     if let Some(e) = t.error() {
-        return Err(format!("{}: {}", crate::sanitize::escape(topic), metadata_error(e)));
+        return Err(format!(
+            "{}: {}",
+            crate::sanitize::escape(topic),
+            metadata_error(e)
+        ));
     }
     let parts = partitions_of(&md, Some(topic));
     let marks = offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT).ok();
-    Ok((is_internal(topic), partition_infos(&md, topic, marks.as_ref())))
+    Ok((
+        is_internal(topic),
+        partition_infos(&md, topic, marks.as_ref()),
+    ))
 }
 
 /// A topic's configuration (DescribeConfigs).
@@ -142,7 +160,11 @@ pub async fn topic_configs(inner: &Inner, topic: &str) -> Configs {
         return Configs::Unsupported("this cluster does not support DescribeConfigs".into());
     }
     let opts = AdminOptions::new().request_timeout(Some(METADATA_TIMEOUT));
-    match inner.admin.describe_configs([&ResourceSpecifier::Topic(topic)], &opts).await {
+    match inner
+        .admin
+        .describe_configs([&ResourceSpecifier::Topic(topic)], &opts)
+        .await
+    {
         Err(e) => Configs::Failed(explain(&e)),
         Ok(mut results) => match results.pop() {
             None => Configs::Failed("no answer".into()),
@@ -151,7 +173,9 @@ pub async fn topic_configs(inner: &Inner, topic: &str) -> Configs {
                 | rdkafka::error::RDKafkaErrorCode::UnsupportedVersion => {
                     Configs::Unsupported("the broker does not support DescribeConfigs".into())
                 }
-                other => Configs::Failed(plain_words(other).map_or_else(|| other.to_string(), str::to_string)),
+                other => Configs::Failed(
+                    plain_words(other).map_or_else(|| other.to_string(), str::to_string),
+                ),
             },
             Some(Ok(resource)) => {
                 let mut entries: Vec<ConfigEntry> = resource
@@ -159,7 +183,11 @@ pub async fn topic_configs(inner: &Inner, topic: &str) -> Configs {
                     .iter()
                     .map(|e| ConfigEntry {
                         name: e.name.clone(),
-                        value: if e.is_sensitive { None } else { e.value.clone() },
+                        value: if e.is_sensitive {
+                            None
+                        } else {
+                            e.value.clone()
+                        },
                         is_default: e.is_default,
                         is_sensitive: e.is_sensitive,
                         source: format!("{:?}", e.source),
@@ -172,7 +200,10 @@ pub async fn topic_configs(inner: &Inner, topic: &str) -> Configs {
     }
 }
 
-pub async fn describe_topic(inner: std::sync::Arc<Inner>, topic: String) -> Result<TopicDetail, String> {
+pub async fn describe_topic(
+    inner: std::sync::Arc<Inner>,
+    topic: String,
+) -> Result<TopicDetail, String> {
     let inner2 = std::sync::Arc::clone(&inner);
     let t = topic.clone();
     let (internal, partitions) = tokio::task::spawn_blocking(move || topic_partitions(&inner2, &t))
@@ -187,12 +218,19 @@ pub async fn describe_topic(inner: std::sync::Arc<Inner>, topic: String) -> Resu
     })
 }
 
-fn admin_result(r: Result<Vec<Result<String, (String, rdkafka::error::RDKafkaErrorCode)>>, rdkafka::error::KafkaError>) -> Result<(), String> {
+type AdminResults = Result<
+    Vec<Result<String, (String, rdkafka::error::RDKafkaErrorCode)>>,
+    rdkafka::error::KafkaError,
+>;
+
+fn admin_result(r: AdminResults) -> Result<(), String> {
     match r {
         Err(e) => Err(explain(&e)),
         Ok(v) => match v.into_iter().next() {
             Some(Ok(_)) => Ok(()),
-            Some(Err((_, code))) => Err(plain_words(code).map_or_else(|| code.to_string(), str::to_string)),
+            Some(Err((_, code))) => {
+                Err(plain_words(code).map_or_else(|| code.to_string(), str::to_string))
+            }
             None => Err("no answer from the broker".into()),
         },
     }
@@ -202,7 +240,11 @@ pub async fn create_topic(inner: &Inner, spec: &NewTopicSpec) -> Result<(), Stri
     if inner.profile.unsupported.create_topics {
         return Err("this cluster does not support CreateTopics".into());
     }
-    let mut nt = NewTopic::new(&spec.name, spec.partitions, TopicReplication::Fixed(spec.replication_factor));
+    let mut nt = NewTopic::new(
+        &spec.name,
+        spec.partitions,
+        TopicReplication::Fixed(spec.replication_factor),
+    );
     for (k, v) in &spec.configs {
         nt = nt.set(k, v);
     }

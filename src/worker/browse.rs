@@ -63,7 +63,15 @@ impl Session {
             .is_ok()
     }
 
-    fn new_consumer(&self) -> Result<(BaseConsumer<KtContext>, mpsc::UnboundedReceiver<ClientSignal>), String> {
+    fn new_consumer(
+        &self,
+    ) -> Result<
+        (
+            BaseConsumer<KtContext>,
+            mpsc::UnboundedReceiver<ClientSignal>,
+        ),
+        String,
+    > {
         let group = format!("kafkaterm-browser-{}-{}", std::process::id(), self.id);
         let cfg = client::client_config(
             &self.inner.profile,
@@ -79,7 +87,8 @@ impl Session {
             ],
         );
         let (tx, rx) = mpsc::unbounded_channel();
-        let consumer = client::create(&cfg, KtContext { signals: Some(tx) }).map_err(|e| e.to_string())?;
+        let consumer =
+            client::create(&cfg, KtContext { signals: Some(tx) }).map_err(|e| e.to_string())?;
         Ok((consumer, rx))
     }
 
@@ -93,7 +102,11 @@ impl Session {
     }
 
     /// Resolve partitions and start offsets, then report them.
-    fn resolve(&mut self, spec: &BrowseSpec, consumer: &BaseConsumer<KtContext>) -> Result<(), String> {
+    fn resolve(
+        &mut self,
+        spec: &BrowseSpec,
+        consumer: &BaseConsumer<KtContext>,
+    ) -> Result<(), String> {
         let starts = resolve_starts(consumer, spec)?;
         for s in &starts {
             self.next.insert(s.partition, s.start);
@@ -104,7 +117,11 @@ impl Session {
 
     /// Is there data past what we have delivered? (Used by the watchdog.)
     fn behind(&self, consumer: &BaseConsumer<KtContext>) -> Option<bool> {
-        let tps: Vec<TopicPartition> = self.next.keys().map(|p| TopicPartition::new(&self.topic, *p)).collect();
+        let tps: Vec<TopicPartition> = self
+            .next
+            .keys()
+            .map(|p| TopicPartition::new(&self.topic, *p))
+            .collect();
         let ends = offsets::end_offsets(consumer, &tps, Duration::from_secs(3)).ok()?;
         Some(
             self.next
@@ -159,7 +176,11 @@ impl Session {
             let paused = self.ctl.paused.load(Ordering::Relaxed);
             if paused != locally_paused {
                 if let Ok(assignment) = consumer.assignment() {
-                    let _ = if paused { consumer.pause(&assignment) } else { consumer.resume(&assignment) };
+                    let _ = if paused {
+                        consumer.pause(&assignment)
+                    } else {
+                        consumer.resume(&assignment)
+                    };
                 }
                 locally_paused = paused;
             }
@@ -170,7 +191,11 @@ impl Session {
                 }
                 trouble = Some(sig.message);
             }
-            match consumer.poll(Duration::from_millis(if batch.is_empty() { 100 } else { 5 })) {
+            match consumer.poll(Duration::from_millis(if batch.is_empty() {
+                100
+            } else {
+                5
+            })) {
                 None => {}
                 Some(Ok(msg)) => {
                     last_progress = Instant::now();
@@ -182,8 +207,10 @@ impl Session {
                         s.scanned += 1;
                         let mut headers = Vec::new();
                         message::for_each_header(&msg, |n, v| headers.push((n, v)));
-                        let names: Vec<std::borrow::Cow<'_, str>> =
-                            headers.iter().map(|(n, _)| message::header_name(n)).collect();
+                        let names: Vec<std::borrow::Cow<'_, str>> = headers
+                            .iter()
+                            .map(|(n, _)| message::header_name(n))
+                            .collect();
                         let view = MsgView {
                             topic: &self.topic,
                             partition: msg.partition(),
@@ -191,7 +218,11 @@ impl Session {
                             timestamp: message::timestamp_of(&msg).0,
                             key: rdkafka::Message::key(&msg),
                             value: rdkafka::Message::payload(&msg),
-                            headers: names.iter().zip(&headers).map(|(n, (_, v))| (n.as_ref(), *v)).collect(),
+                            headers: names
+                                .iter()
+                                .zip(&headers)
+                                .map(|(n, (_, v))| (n.as_ref(), *v))
+                                .collect(),
                         };
                         if s.filter.matches(&view) {
                             s.matched += 1;
@@ -206,7 +237,10 @@ impl Session {
                 }
                 Some(Err(KafkaError::PartitionEOF(p))) => {
                     let offset = self.next.get(&p).copied().unwrap_or(0);
-                    if !self.send(BrowseEvent::AtEnd { partition: p, offset }) {
+                    if !self.send(BrowseEvent::AtEnd {
+                        partition: p,
+                        offset,
+                    }) {
                         return Ok(());
                     }
                 }
@@ -218,14 +252,17 @@ impl Session {
                     trouble = Some(why);
                 }
             }
-            let flush = !batch.is_empty() && (batch.len() >= BATCH_MAX || batch_started.elapsed() >= BATCH_WAIT);
+            let flush = !batch.is_empty()
+                && (batch.len() >= BATCH_MAX || batch_started.elapsed() >= BATCH_WAIT);
             if flush && !self.send(BrowseEvent::Records(std::mem::take(&mut batch))) {
                 return Ok(());
             }
             if let Some(s) = search.as_mut() {
                 let done = s.matched >= s.want;
                 if done || s.last_report.elapsed() >= Duration::from_millis(200) {
-                    if !batch.is_empty() && !self.send(BrowseEvent::Records(std::mem::take(&mut batch))) {
+                    if !batch.is_empty()
+                        && !self.send(BrowseEvent::Records(std::mem::take(&mut batch)))
+                    {
                         return Ok(());
                     }
                     s.last_report = Instant::now();
@@ -255,8 +292,12 @@ impl Session {
                     self.assign(&consumer)?;
                     last_progress = Instant::now();
                     trouble = None;
-                    let at: Vec<String> = self.next.iter().map(|(p, o)| format!("{p}@{o}")).collect();
-                    self.send(BrowseEvent::Recovered(format!("reconnected, resuming at {}", at.join(" "))));
+                    let at: Vec<String> =
+                        self.next.iter().map(|(p, o)| format!("{p}@{o}")).collect();
+                    self.send(BrowseEvent::Recovered(format!(
+                        "reconnected, resuming at {}",
+                        at.join(" ")
+                    )));
                 }
             }
         }
@@ -265,7 +306,10 @@ impl Session {
 
 /// Resolve which partitions to read and where each starts: watermarks and
 /// offsets-for-times in batched requests (blocking).
-pub fn resolve_starts(consumer: &BaseConsumer<KtContext>, spec: &BrowseSpec) -> Result<Vec<PartitionStart>, String> {
+pub fn resolve_starts(
+    consumer: &BaseConsumer<KtContext>,
+    spec: &BrowseSpec,
+) -> Result<Vec<PartitionStart>, String> {
     let md = consumer
         .fetch_metadata(Some(&spec.topic), super::admin::METADATA_TIMEOUT)
         .map_err(|e| explain(&e))?;
@@ -282,20 +326,33 @@ pub fn resolve_starts(consumer: &BaseConsumer<KtContext>, spec: &BrowseSpec) -> 
             client::plain_words(code).map_or_else(|| code.to_string(), str::to_string)
         ));
     }
-    let mut parts: Vec<i32> = t.partitions().iter().map(rdkafka::metadata::MetadataPartition::id).collect();
+    let mut parts: Vec<i32> = t
+        .partitions()
+        .iter()
+        .map(rdkafka::metadata::MetadataPartition::id)
+        .collect();
     parts.sort_unstable();
     if parts.is_empty() {
-        return Err(format!("unknown topic {}", crate::sanitize::escape(&spec.topic)));
+        return Err(format!(
+            "unknown topic {}",
+            crate::sanitize::escape(&spec.topic)
+        ));
     }
     if let Some(want) = &spec.partitions {
         for p in want {
             if !parts.contains(p) {
-                return Err(format!("topic has no partition {p} (it has {})", parts.len()));
+                return Err(format!(
+                    "topic has no partition {p} (it has {})",
+                    parts.len()
+                ));
             }
         }
         parts.clone_from(want);
     }
-    let tps: Vec<TopicPartition> = parts.iter().map(|p| TopicPartition::new(&spec.topic, *p)).collect();
+    let tps: Vec<TopicPartition> = parts
+        .iter()
+        .map(|p| TopicPartition::new(&spec.topic, *p))
+        .collect();
     let marks = offsets::watermarks(consumer, &tps, super::admin::METADATA_TIMEOUT)?;
     let by_time = match spec.start {
         StartAt::Timestamp(ts) => Some(offsets::list_offsets(
@@ -310,7 +367,9 @@ pub fn resolve_starts(consumer: &BaseConsumer<KtContext>, spec: &BrowseSpec) -> 
     for tp in &tps {
         let (low, high) = match marks.get(tp) {
             Some((Ok(l), Ok(h))) => (*l, *h),
-            Some((Err(e), _) | (_, Err(e))) => return Err(format!("partition {}: {e}", tp.partition)),
+            Some((Err(e), _) | (_, Err(e))) => {
+                return Err(format!("partition {}: {e}", tp.partition));
+            }
             None => return Err(format!("partition {}: no watermarks", tp.partition)),
         };
         let start = match spec.start {
@@ -350,7 +409,9 @@ pub fn run(inner: Arc<Inner>, id: SessionId, spec: BrowseSpec, ctl: Arc<SessionC
             s.send(BrowseEvent::Failed(e));
         }
         Err(_) => {
-            s.send(BrowseEvent::Failed("internal error in the browse session (see the log)".into()));
+            s.send(BrowseEvent::Failed(
+                "internal error in the browse session (see the log)".into(),
+            ));
         }
     }
 }

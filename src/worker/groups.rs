@@ -13,7 +13,9 @@ use super::offsets;
 use super::protocol::{GroupsSnapshot, ResetRow, ResetTarget};
 use crate::kafka::client::{self, KtContext, explain};
 use crate::kafka::consumer_protocol;
-use crate::model::{GroupDescription, GroupMember, GroupSnapshot, PartitionLag, TopicPartition, lag};
+use crate::model::{
+    GroupDescription, GroupMember, GroupSnapshot, PartitionLag, TopicPartition, lag,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -34,7 +36,13 @@ pub fn describe(g: &GroupInfo) -> GroupDescription {
                 assignment_note: None,
                 subscription: Vec::new(),
             };
-            decode_member(&mut member, m.metadata(), m.assignment(), consumer_protocol, g.state());
+            decode_member(
+                &mut member,
+                m.metadata(),
+                m.assignment(),
+                consumer_protocol,
+                g.state(),
+            );
             member
         })
         .collect();
@@ -74,7 +82,9 @@ pub fn decode_member(
         }
         Some(b) => match consumer_protocol::decode_assignment(b) {
             Ok(a) => member.assignment = Some(a.partitions),
-            Err(e) => member.assignment_note = Some(format!("assignment could not be decoded: {e}")),
+            Err(e) => {
+                member.assignment_note = Some(format!("assignment could not be decoded: {e}"))
+            }
         },
     }
 }
@@ -114,7 +124,10 @@ pub fn build_snapshot(
         .into_iter()
         .map(|tp| {
             let committed = committed_map.get(&tp).copied().flatten();
-            let end = ends.get(&tp).and_then(|r| r.as_ref().ok().copied()).filter(|e| *e >= 0);
+            let end = ends
+                .get(&tp)
+                .and_then(|r| r.as_ref().ok().copied())
+                .filter(|e| *e >= 0);
             PartitionLag {
                 lag: lag(committed, end),
                 member_id: owners.get(&tp).cloned(),
@@ -142,14 +155,24 @@ pub fn build_snapshot(
     }
 }
 
-fn all_topic_partitions(inner: &Inner, only: Option<&BTreeSet<String>>) -> Result<Vec<TopicPartition>, String> {
-    let md = inner.meta.fetch_metadata(None, TIMEOUT).map_err(|e| explain(&e))?;
+fn all_topic_partitions(
+    inner: &Inner,
+    only: Option<&BTreeSet<String>>,
+) -> Result<Vec<TopicPartition>, String> {
+    let md = inner
+        .meta
+        .fetch_metadata(None, TIMEOUT)
+        .map_err(|e| explain(&e))?;
     Ok(md
         .topics()
         .iter()
         .filter(|t| !super::admin::is_internal(t.name()))
         .filter(|t| only.is_none_or(|o| o.contains(t.name())))
-        .flat_map(|t| t.partitions().iter().map(|p| TopicPartition::new(t.name(), p.id())))
+        .flat_map(|t| {
+            t.partitions()
+                .iter()
+                .map(|p| TopicPartition::new(t.name(), p.id()))
+        })
         .collect())
 }
 
@@ -161,11 +184,18 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
     let mut described: BTreeMap<String, GroupDescription> = BTreeMap::new();
     let mut list_note = None;
     let single: Vec<String> = only.map(|g| vec![g.to_string()]).unwrap_or_default();
-    let named: &[String] = if only.is_some() { &single } else { &inner.profile.watch_groups };
+    let named: &[String] = if only.is_some() {
+        &single
+    } else {
+        &inner.profile.watch_groups
+    };
     if only.is_some() {
         // One group: DescribeGroups only.
     } else if unsupported.list_groups {
-        list_note = Some("this cluster does not support ListGroups: showing the groups named in the config".to_string());
+        list_note = Some(
+            "this cluster does not support ListGroups: showing the groups named in the config"
+                .to_string(),
+        );
     } else {
         match inner.meta.fetch_group_list(None, TIMEOUT) {
             Ok(list) => {
@@ -178,7 +208,9 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
                 if named.is_empty() {
                     return Err(format!("listing groups failed: {reason}"));
                 }
-                list_note = Some(format!("listing groups failed ({reason}): showing the groups named in the config"));
+                list_note = Some(format!(
+                    "listing groups failed ({reason}): showing the groups named in the config"
+                ));
             }
         }
     }
@@ -190,7 +222,10 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
             continue;
         }
         if unsupported.describe_groups {
-            notes.insert(g.clone(), "membership unavailable: this cluster does not support DescribeGroups".into());
+            notes.insert(
+                g.clone(),
+                "membership unavailable: this cluster does not support DescribeGroups".into(),
+            );
             continue;
         }
         match inner.meta.fetch_group_list(Some(g), TIMEOUT) {
@@ -199,18 +234,28 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
                     described.insert(g.clone(), describe(info));
                 }
                 None => {
-                    notes.insert(g.clone(), "membership unavailable: the broker did not describe this group".into());
+                    notes.insert(
+                        g.clone(),
+                        "membership unavailable: the broker did not describe this group".into(),
+                    );
                 }
             },
             Err(e) => {
-                notes.insert(g.clone(), format!("membership unavailable: DescribeGroups failed ({})", explain(&e)));
+                notes.insert(
+                    g.clone(),
+                    format!(
+                        "membership unavailable: DescribeGroups failed ({})",
+                        explain(&e)
+                    ),
+                );
             }
         }
     }
     // Committed offsets: ask for everything the group committed; where that
     // comes back empty (brokers or mocks that ignore "all topics"), ask again
     // for the partitions of the topics the group subscribes to, or of every topic.
-    let first: Vec<(String, Option<Vec<TopicPartition>>)> = names.iter().map(|g| (g.clone(), None)).collect();
+    let first: Vec<(String, Option<Vec<TopicPartition>>)> =
+        names.iter().map(|g| (g.clone(), None)).collect();
     let mut committed = offsets::committed_offsets(inner.admin.inner(), &first, TIMEOUT);
     let retry: Vec<String> = committed
         .iter()
@@ -223,7 +268,12 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
         for g in retry {
             let subscribed: BTreeSet<String> = described
                 .get(&g)
-                .map(|d| d.members.iter().flat_map(|m| m.subscription.iter().cloned()).collect())
+                .map(|d| {
+                    d.members
+                        .iter()
+                        .flat_map(|m| m.subscription.iter().cloned())
+                        .collect()
+                })
                 .unwrap_or_default();
             let parts = if subscribed.is_empty() {
                 if every.is_none() {
@@ -237,12 +287,20 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
                 second.push((g, Some(parts)));
             }
         }
-        committed.extend(offsets::committed_offsets(inner.admin.inner(), &second, TIMEOUT));
+        committed.extend(offsets::committed_offsets(
+            inner.admin.inner(),
+            &second,
+            TIMEOUT,
+        ));
     }
     // End offsets for every partition any group touches, in one batch.
     let mut parts: BTreeSet<TopicPartition> = BTreeSet::new();
     for r in committed.values().flatten() {
-        parts.extend(r.iter().filter(|(_, o)| o.is_some()).map(|(tp, _)| tp.clone()));
+        parts.extend(
+            r.iter()
+                .filter(|(_, o)| o.is_some())
+                .map(|(tp, _)| tp.clone()),
+        );
     }
     for d in described.values() {
         for m in &d.members {
@@ -272,7 +330,11 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
             )
         })
         .collect();
-    Ok(GroupsSnapshot { groups, list_note, at_ms })
+    Ok(GroupsSnapshot {
+        groups,
+        list_note,
+        at_ms,
+    })
 }
 
 /// Compute the new offsets for a reset (blocking; a dry run, writes nothing).
@@ -282,14 +344,22 @@ pub fn plan_reset(
     target: ResetTarget,
     partitions: Option<Vec<TopicPartition>>,
 ) -> Result<Vec<ResetRow>, String> {
-    let committed = offsets::committed_offsets(inner.admin.inner(), &[(group.to_string(), partitions.clone())], TIMEOUT)
-        .remove(group)
-        .unwrap_or_else(|| Err("no answer".into()))?;
+    let committed = offsets::committed_offsets(
+        inner.admin.inner(),
+        &[(group.to_string(), partitions.clone())],
+        TIMEOUT,
+    )
+    .remove(group)
+    .unwrap_or_else(|| Err("no answer".into()))?;
     let current: HashMap<TopicPartition, Option<i64>> = committed.into_iter().collect();
     let parts: Vec<TopicPartition> = match partitions {
         Some(p) => p,
         None => {
-            let mut p: Vec<TopicPartition> = current.iter().filter(|(_, o)| o.is_some()).map(|(tp, _)| tp.clone()).collect();
+            let mut p: Vec<TopicPartition> = current
+                .iter()
+                .filter(|(_, o)| o.is_some())
+                .map(|(tp, _)| tp.clone())
+                .collect();
             p.sort();
             p
         }
@@ -299,14 +369,21 @@ pub fn plan_reset(
     }
     let marks = offsets::watermarks(&inner.meta, &parts, TIMEOUT)?;
     let by_time = match target {
-        ResetTarget::Timestamp(ts) => Some(offsets::list_offsets(&inner.meta, &parts, Offset::Offset(ts), TIMEOUT)?),
+        ResetTarget::Timestamp(ts) => Some(offsets::list_offsets(
+            &inner.meta,
+            &parts,
+            Offset::Offset(ts),
+            TIMEOUT,
+        )?),
         _ => None,
     };
     let mut rows = Vec::with_capacity(parts.len());
     for tp in parts {
         let (low, high) = match marks.get(&tp) {
             Some((Ok(l), Ok(h))) => (*l, *h),
-            Some((Err(e), _) | (_, Err(e))) => return Err(format!("{}/{}: {e}", tp.topic, tp.partition)),
+            Some((Err(e), _) | (_, Err(e))) => {
+                return Err(format!("{}/{}: {e}", tp.topic, tp.partition));
+            }
             None => return Err(format!("{}/{}: no watermarks", tp.topic, tp.partition)),
         };
         let cur = current.get(&tp).copied().flatten();
@@ -360,15 +437,22 @@ pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usiz
     let cfg = client::client_config(
         &inner.profile,
         "reset",
-        &[("group.id", group), ("enable.auto.commit", "false"), ("enable.auto.offset.store", "false")],
+        &[
+            ("group.id", group),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+        ],
     );
-    let consumer: BaseConsumer<KtContext> = client::create(&cfg, KtContext::default()).map_err(|e| e.to_string())?;
+    let consumer: BaseConsumer<KtContext> =
+        client::create(&cfg, KtContext::default()).map_err(|e| e.to_string())?;
     let mut tpl = TopicPartitionList::with_capacity(rows.len());
     for r in rows {
         tpl.add_partition_offset(&r.tp.topic, r.tp.partition, Offset::Offset(r.new))
             .map_err(|e| explain(&e))?;
     }
-    consumer.commit(&tpl, CommitMode::Sync).map_err(|e| explain(&e))?;
+    consumer
+        .commit(&tpl, CommitMode::Sync)
+        .map_err(|e| explain(&e))?;
     Ok(rows.len())
 }
 
@@ -388,7 +472,10 @@ mod tests {
             subscription: vec![],
         };
         decode_member(&mut m, None, Some(&[]), true, "Stable");
-        assert_eq!(m.assignment_note.as_deref(), Some("assignment not reported by broker"));
+        assert_eq!(
+            m.assignment_note.as_deref(),
+            Some("assignment not reported by broker")
+        );
         let a = encode::assignment(3, &[TopicPartition::new("t", 1)], Some(b"x"));
         let s = encode::subscription(1, &["t"], None, &[], -1, None);
         decode_member(&mut m, Some(&s), Some(&a), true, "Stable");
@@ -407,13 +494,23 @@ mod tests {
                 member_id: "m1".into(),
                 client_id: "c".into(),
                 host: "/h".into(),
-                assignment: Some(vec![TopicPartition::new("t", 0), TopicPartition::new("t", 1)]),
+                assignment: Some(vec![
+                    TopicPartition::new("t", 0),
+                    TopicPartition::new("t", 1),
+                ]),
                 assignment_note: None,
                 subscription: vec!["t".into()],
             }],
         };
-        let committed = Ok(vec![(TopicPartition::new("t", 0), Some(5)), (TopicPartition::new("t", 1), None)]);
-        let ends: HashMap<_, _> = [(TopicPartition::new("t", 0), Ok(12)), (TopicPartition::new("t", 1), Ok(3))].into();
+        let committed = Ok(vec![
+            (TopicPartition::new("t", 0), Some(5)),
+            (TopicPartition::new("t", 1), None),
+        ]);
+        let ends: HashMap<_, _> = [
+            (TopicPartition::new("t", 0), Ok(12)),
+            (TopicPartition::new("t", 1), Ok(3)),
+        ]
+        .into();
         let s = build_snapshot("g", Some(desc), None, &committed, &ends, None, 0);
         assert_eq!(s.partitions.len(), 2);
         assert_eq!(s.partitions[0].lag, Some(7));

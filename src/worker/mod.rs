@@ -109,13 +109,19 @@ pub fn spawn(profile: ClusterProfile) -> Result<WorkerHandle> {
         "meta",
         &[("group.id", &meta_group), ("enable.auto.commit", "false")],
     );
-    let meta: BaseConsumer<KtContext> = client::create(&meta_cfg, KtContext {
-        signals: Some(sig_tx.clone()),
-    })?;
+    let meta: BaseConsumer<KtContext> = client::create(
+        &meta_cfg,
+        KtContext {
+            signals: Some(sig_tx.clone()),
+        },
+    )?;
     let admin_cfg = client::client_config(&profile, "admin", &[]);
-    let admin: AdminClient<KtContext> = client::create(&admin_cfg, KtContext {
-        signals: Some(sig_tx.clone()),
-    })?;
+    let admin: AdminClient<KtContext> = client::create(
+        &admin_cfg,
+        KtContext {
+            signals: Some(sig_tx.clone()),
+        },
+    )?;
     let inner = Arc::new(Inner {
         profile,
         events: ev_tx,
@@ -165,7 +171,8 @@ async fn run(
         }
     }
     let i2 = Arc::clone(&inner);
-    let _ = tokio::task::spawn_blocking(move || produce::flush_all(&i2, Duration::from_secs(2))).await;
+    let _ =
+        tokio::task::spawn_blocking(move || produce::flush_all(&i2, Duration::from_secs(2))).await;
 }
 
 /// Run blocking work off the async threads; a panic becomes an error.
@@ -215,7 +222,10 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
         Command::DescribeTopic { id, topic } => {
             tokio::spawn(async move {
                 let result = admin::describe_topic(Arc::clone(&i), topic.clone()).await;
-                let _ = i.events.send(WorkerEvent::TopicDetail { id, topic, result }).await;
+                let _ = i
+                    .events
+                    .send(WorkerEvent::TopicDetail { id, topic, result })
+                    .await;
             });
         }
         Command::CreateTopic { id, spec } => {
@@ -236,7 +246,10 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
             tokio::spawn(async move {
                 let result = admin::delete_topic(&i, &topic).await;
                 tracing::info!(topic = %topic, ok = result.is_ok(), "delete topic");
-                let _ = i.events.send(WorkerEvent::TopicDeleted { id, topic, result }).await;
+                let _ = i
+                    .events
+                    .send(WorkerEvent::TopicDeleted { id, topic, result })
+                    .await;
             });
         }
         Command::StartBrowse { session, spec } => {
@@ -272,7 +285,11 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                 s.paused.store(paused, Ordering::Relaxed);
             }
         }
-        Command::SearchBrowse { session, filter, want } => {
+        Command::SearchBrowse {
+            session,
+            filter,
+            want,
+        } => {
             if let Some(s) = i.session(session) {
                 if let Ok(mut slot) = s.search.lock() {
                     *slot = Some((filter, want));
@@ -284,7 +301,11 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                 s.cancel_search.store(true, Ordering::Relaxed);
             }
         }
-        Command::ProduceBatch { id, options, source } => {
+        Command::ProduceBatch {
+            id,
+            options,
+            source,
+        } => {
             let token = CancellationToken::new();
             if let Ok(mut c) = i.cancels.lock() {
                 c.insert(id, token.clone());
@@ -308,7 +329,10 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                 })
                 .await
                 .unwrap_or(0);
-                let _ = i.events.send(WorkerEvent::Flushed { id, undelivered }).await;
+                let _ = i
+                    .events
+                    .send(WorkerEvent::Flushed { id, undelivered })
+                    .await;
             });
         }
         Command::FetchSchema { schema_id } => {
@@ -330,12 +354,16 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                         .map(Arc::new)
                     }
                 };
-                let _ = i.events.send(WorkerEvent::Schema { schema_id, result }).await;
+                let _ = i
+                    .events
+                    .send(WorkerEvent::Schema { schema_id, result })
+                    .await;
             });
         }
         Command::RefreshGroups { id, only } => {
             tokio::spawn(async move {
-                let result = blocking(&i, move |inner| groups::refresh(inner, only.as_deref())).await;
+                let result =
+                    blocking(&i, move |inner| groups::refresh(inner, only.as_deref())).await;
                 i.note_result(&result);
                 let _ = i.events.send(WorkerEvent::Groups { id, result }).await;
             });
@@ -348,8 +376,14 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
         } => {
             tokio::spawn(async move {
                 let g = group.clone();
-                let result = blocking(&i, move |inner| groups::plan_reset(inner, &g, target, partitions)).await;
-                let _ = i.events.send(WorkerEvent::ResetPlan { id, group, result }).await;
+                let result = blocking(&i, move |inner| {
+                    groups::plan_reset(inner, &g, target, partitions)
+                })
+                .await;
+                let _ = i
+                    .events
+                    .send(WorkerEvent::ResetPlan { id, group, result })
+                    .await;
             });
         }
         Command::ApplyOffsetReset { id, group, rows } => {
@@ -357,7 +391,10 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                 let g = group.clone();
                 let result = blocking(&i, move |inner| groups::apply_reset(inner, &g, &rows)).await;
                 tracing::info!(group = %group, ok = result.is_ok(), "offset reset");
-                let _ = i.events.send(WorkerEvent::ResetApplied { id, group, result }).await;
+                let _ = i
+                    .events
+                    .send(WorkerEvent::ResetApplied { id, group, result })
+                    .await;
             });
         }
         Command::DeleteGroup { id, group } => {
@@ -372,7 +409,10 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                     Ok(_) => admin::delete_group(&i, &group).await,
                 };
                 tracing::info!(group = %group, ok = result.is_ok(), "delete group");
-                let _ = i.events.send(WorkerEvent::GroupDeleted { id, group, result }).await;
+                let _ = i
+                    .events
+                    .send(WorkerEvent::GroupDeleted { id, group, result })
+                    .await;
             });
         }
         Command::Shutdown => {}

@@ -64,25 +64,38 @@ pub fn list_offsets(
         return Ok(OffsetMap::new());
     }
     let tpl = tpl_of(parts, value)?;
-    let out = consumer.offsets_for_times(tpl, timeout).map_err(|e| explain(&e))?;
+    let out = consumer
+        .offsets_for_times(tpl, timeout)
+        .map_err(|e| explain(&e))?;
     Ok(collect(&out))
 }
+
+/// Low and high watermark (or why each is missing) per partition.
+pub type Watermarks = HashMap<TopicPartition, (Result<i64, String>, Result<i64, String>)>;
 
 /// Low and high watermarks for many partitions: two batched requests per leader.
 pub fn watermarks(
     consumer: &BaseConsumer<KtContext>,
     parts: &[TopicPartition],
     timeout: Duration,
-) -> Result<HashMap<TopicPartition, (Result<i64, String>, Result<i64, String>)>, String> {
+) -> Result<Watermarks, String> {
     let start = Instant::now();
     let high = list_offsets(consumer, parts, Offset::End, timeout)?;
-    let left = timeout.saturating_sub(start.elapsed()).max(Duration::from_millis(500));
+    let left = timeout
+        .saturating_sub(start.elapsed())
+        .max(Duration::from_millis(500));
     let low = list_offsets(consumer, parts, Offset::Beginning, left)?;
     Ok(parts
         .iter()
         .map(|tp| {
-            let l = low.get(tp).cloned().unwrap_or_else(|| Err("not returned".into()));
-            let h = high.get(tp).cloned().unwrap_or_else(|| Err("not returned".into()));
+            let l = low
+                .get(tp)
+                .cloned()
+                .unwrap_or_else(|| Err("not returned".into()));
+            let h = high
+                .get(tp)
+                .cloned()
+                .unwrap_or_else(|| Err("not returned".into()));
             (tp.clone(), (l, h))
         })
         .collect())
@@ -127,7 +140,10 @@ fn cstr(p: *const std::os::raw::c_char) -> String {
 
 fn err_text(code: rd::rd_kafka_resp_err_t, fallback: String) -> String {
     let code: RDKafkaErrorCode = code.into();
-    plain_words(code).map_or_else(|| crate::sanitize::escape(&fallback).into_owned(), str::to_string)
+    plain_words(code).map_or_else(
+        || crate::sanitize::escape(&fallback).into_owned(),
+        str::to_string,
+    )
 }
 
 /// Committed offsets for several groups, one OffsetFetch per group, all in
@@ -156,7 +172,11 @@ pub fn committed_offsets<C: rdkafka::ClientContext>(
             results.insert(group.clone(), Err("group name contains a NUL byte".into()));
             continue;
         };
-        let tpl = match parts.as_ref().map(|p| tpl_of(p, Offset::Invalid)).transpose() {
+        let tpl = match parts
+            .as_ref()
+            .map(|p| tpl_of(p, Offset::Invalid))
+            .transpose()
+        {
             Ok(t) => t,
             Err(e) => {
                 results.insert(group.clone(), Err(e));
@@ -168,11 +188,20 @@ pub fn committed_offsets<C: rdkafka::ClientContext>(
         unsafe {
             let mut req = rd::rd_kafka_ListConsumerGroupOffsets_new(
                 cgroup.as_ptr(),
-                tpl.as_ref().map_or(std::ptr::null(), |t| t.ptr().cast_const()),
+                tpl.as_ref()
+                    .map_or(std::ptr::null(), |t| t.ptr().cast_const()),
             );
-            let opts = rd::rd_kafka_AdminOptions_new(rk, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS);
+            let opts = rd::rd_kafka_AdminOptions_new(
+                rk,
+                rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
+            );
             let mut errstr = [0 as std::os::raw::c_char; 256];
-            rd::rd_kafka_AdminOptions_set_request_timeout(opts, timeout_ms, errstr.as_mut_ptr(), errstr.len());
+            rd::rd_kafka_AdminOptions_set_request_timeout(
+                opts,
+                timeout_ms,
+                errstr.as_mut_ptr(),
+                errstr.len(),
+            );
             rd::rd_kafka_ListConsumerGroupOffsets(rk, &raw mut req, 1, opts, queue.0);
             rd::rd_kafka_ListConsumerGroupOffsets_destroy(req);
             rd::rd_kafka_AdminOptions_destroy(opts);
@@ -207,7 +236,9 @@ pub fn committed_offsets<C: rdkafka::ClientContext>(
             if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && cnt == 0 {
                 let text = err_text(err, cstr(rd::rd_kafka_event_error_string(ev.0)));
                 // Which group failed is unknown here; record it for those still missing below.
-                results.entry(format!("\0error{received}")).or_insert(Err(text));
+                results
+                    .entry(format!("\0error{received}"))
+                    .or_insert(Err(text));
                 continue;
             }
             for i in 0..cnt {
@@ -215,7 +246,10 @@ pub fn committed_offsets<C: rdkafka::ClientContext>(
                 let name = cstr(rd::rd_kafka_group_result_name(g));
                 let gerr = rd::rd_kafka_group_result_error(g);
                 if !gerr.is_null() {
-                    let text = err_text(rd::rd_kafka_error_code(gerr), cstr(rd::rd_kafka_error_string(gerr)));
+                    let text = err_text(
+                        rd::rd_kafka_error_code(gerr),
+                        cstr(rd::rd_kafka_error_string(gerr)),
+                    );
                     results.insert(name, Err(text));
                     continue;
                 }
@@ -243,9 +277,11 @@ pub fn committed_offsets<C: rdkafka::ClientContext>(
         .and_then(|(_, v)| v.clone().err());
     results.retain(|k, _| !k.starts_with('\0'));
     for (group, _) in groups {
-        results
-            .entry(group.clone())
-            .or_insert_with(|| Err(shared.clone().unwrap_or_else(|| "timed out fetching committed offsets".into())));
+        results.entry(group.clone()).or_insert_with(|| {
+            Err(shared
+                .clone()
+                .unwrap_or_else(|| "timed out fetching committed offsets".into()))
+        });
     }
     results
 }

@@ -25,7 +25,10 @@ pub type KtProducer = FutureProducer<KtContext>;
 
 /// Get or create the producer for an option set.
 pub fn producer_for(inner: &Inner, options: ProducerOptions) -> Result<Arc<KtProducer>, String> {
-    let mut map = inner.producers.lock().map_err(|_| "producer registry poisoned".to_string())?;
+    let mut map = inner
+        .producers
+        .lock()
+        .map_err(|_| "producer registry poisoned".to_string())?;
     if let Some(p) = map.get(&options) {
         return Ok(Arc::clone(p));
     }
@@ -34,9 +37,12 @@ pub fn producer_for(inner: &Inner, options: ProducerOptions) -> Result<Arc<KtPro
     extra.extend(client::PRODUCER_DEFAULTS);
     extra.push(("message.timeout.ms", "30000"));
     let cfg = client::client_config(&inner.profile, "producer", &extra);
-    let p: KtProducer = client::create(&cfg, KtContext {
-        signals: Some(inner.signals_tx.clone()),
-    })
+    let p: KtProducer = client::create(
+        &cfg,
+        KtContext {
+            signals: Some(inner.signals_tx.clone()),
+        },
+    )
     .map_err(|e| e.to_string())?;
     let p = Arc::new(p);
     map.insert(options, Arc::clone(&p));
@@ -61,7 +67,11 @@ fn headers_of(req: &ProduceRequest) -> Option<OwnedHeaders> {
 /// never sits in memory whole.
 enum Source {
     Template(crate::template::MessageTemplate, u64, u64),
-    File(std::io::Lines<std::io::BufReader<std::fs::File>>, String, u64),
+    File(
+        std::io::Lines<std::io::BufReader<std::fs::File>>,
+        String,
+        u64,
+    ),
     Messages(std::vec::IntoIter<ProduceRequest>),
 }
 
@@ -70,7 +80,8 @@ impl Source {
         Ok(match src {
             BatchSource::Template { template, count } => Source::Template(template, 0, count),
             BatchSource::File { path, topic } => {
-                let f = std::fs::File::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+                let f = std::fs::File::open(&path)
+                    .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
                 Source::File(std::io::BufReader::new(f).lines(), topic, 0)
             }
             BatchSource::Messages(v) => Source::Messages(v.into_iter()),
@@ -169,7 +180,11 @@ pub async fn run_batch(
     };
     let mut pending = FuturesUnordered::new();
     let mut last_report = Instant::now();
-    let account = |prog: &mut ProduceProgress, res: (Result<rdkafka::producer::future_producer::OwnedDeliveryResult, _>, Instant)| {
+    let account = |prog: &mut ProduceProgress,
+                   res: (
+        Result<rdkafka::producer::future_producer::OwnedDeliveryResult, _>,
+        Instant,
+    )| {
         match res.0 {
             Ok(Ok(d)) => {
                 prog.delivered += 1;
@@ -181,7 +196,8 @@ pub async fn run_batch(
             }
             Err(_) => {
                 prog.failed += 1;
-                prog.first_error.get_or_insert_with(|| "the producer was closed".into());
+                prog.first_error
+                    .get_or_insert_with(|| "the producer was closed".into());
             }
         }
     };

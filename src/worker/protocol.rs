@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use crate::decode::RegistrySchema;
 use crate::kafka::client::ProducerOptions;
-use crate::model::{ClusterSnapshot, Delivery, GroupSnapshot, Header, Record, TopicDetail, TopicPartition};
+use crate::model::{
+    ClusterSnapshot, Delivery, GroupSnapshot, Header, Record, TopicDetail, TopicPartition,
+};
 use crate::template::MessageTemplate;
 use crate::timeutil::StartAt;
 
@@ -49,9 +51,15 @@ pub struct ProduceRequest {
 #[derive(Debug, Clone)]
 pub enum BatchSource {
     /// A template rendered `count` times (`{{i}}`, `{{uuid}}`, ...).
-    Template { template: MessageTemplate, count: u64 },
+    Template {
+        template: MessageTemplate,
+        count: u64,
+    },
     /// A JSON Lines file in the export format; `topic` is used when a line names none.
-    File { path: PathBuf, topic: String },
+    File {
+        path: PathBuf,
+        topic: String,
+    },
     Messages(Vec<ProduceRequest>),
 }
 
@@ -223,11 +231,20 @@ pub enum ConnState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum BrowseEvent {
     /// Partitions assigned, with where reading starts and the watermarks then.
-    Started { partitions: Vec<PartitionStart> },
+    Started {
+        partitions: Vec<PartitionStart>,
+    },
     Records(Vec<Record>),
     /// A partition reached its end (high watermark at the time).
-    AtEnd { partition: i32, offset: i64 },
-    SearchProgress { scanned: u64, matched: u64, done: bool },
+    AtEnd {
+        partition: i32,
+        offset: i64,
+    },
+    SearchProgress {
+        scanned: u64,
+        matched: u64,
+        done: bool,
+    },
     /// Trouble the session is recovering from.
     Status(String),
     /// The session's consumer was recreated after a stall; reading resumed

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, drawing, mock-cluster, real-broker and tmux
+# end-to-end tests. Installs the nisshi test broker once (cached in
+# ~/.cache/kafkaterm), starts it on a loopback port, runs the tests against
+# it, and stops it again. Extra arguments go to the test runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-deps.sh test
+export KAFKATERM_NISSHI="$(scripts/install-broker.sh)"
+export KAFKATERM_BROKER_DIR="$(mktemp -d "${TMPDIR:-/tmp}/kafkaterm-test-broker.XXXXXX")"
+cleanup() {
+  scripts/broker.sh stop || true
+  rm -rf "$KAFKATERM_BROKER_DIR"
+}
+trap cleanup EXIT
+export KAFKATERM_TEST_BROKERS="$(scripts/broker.sh start)"
+echo "test broker: $KAFKATERM_TEST_BROKERS" >&2
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast --failure-output final "$@"
+else
+  cargo test --locked --no-fail-fast "$@"
+fi
