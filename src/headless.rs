@@ -518,6 +518,7 @@ fn consume_blocking(
     let cfg = client::client_config(
         profile,
         "consume",
+        &[("fetch.wait.max.ms", "100")],
         &[
             ("group.id", &group),
             ("enable.auto.commit", "false"),
@@ -527,7 +528,6 @@ fn consume_blocking(
                 if args.exit_at_end { "true" } else { "false" },
             ),
             ("auto.offset.reset", "earliest"),
-            ("fetch.wait.max.ms", "100"),
         ],
     );
     let consumer: BaseConsumer<KtContext> = client::create(&cfg, KtContext::default())?;
@@ -750,9 +750,12 @@ fn produce_blocking(
     stop: &AtomicBool,
 ) -> Result<ProduceSummary> {
     let counts = Arc::new(Counts::default());
-    let mut extra: Vec<(&str, &str)> = options.properties().to_vec();
-    extra.extend(client::PRODUCER_DEFAULTS);
-    let cfg = client::client_config(profile, "produce", &extra);
+    let cfg = client::client_config(
+        profile,
+        "produce",
+        &client::PRODUCER_DEFAULTS,
+        &options.properties(),
+    );
     let producer: BaseProducer<CountingContext> = cfg
         .create_with_context(CountingContext(Arc::clone(&counts)))
         .map_err(|e| anyhow!(explain(&e)))?;

@@ -177,11 +177,12 @@ impl ProducerOptions {
 }
 
 /// librdkafka settings shared by every producer of ours: a short linger for
-/// batching, the broker (not the client) deciding what is too large, and a
-/// short wait for a missing topic to appear.
-pub const PRODUCER_DEFAULTS: [(&str, &str); 4] = [
+/// batching, the broker (not the client) deciding what is too large, no
+/// topic created by a typo, and a short wait for a missing topic to appear.
+pub const PRODUCER_DEFAULTS: [(&str, &str); 5] = [
     ("linger.ms", "5"),
     ("message.max.bytes", "67108864"),
+    ("allow.auto.create.topics", "false"),
     ("topic.metadata.propagation.max.ms", "3000"),
     ("queue.buffering.max.messages", "1000000"),
 ];
@@ -330,17 +331,28 @@ pub fn explain(e: &KafkaError) -> String {
     }
 }
 
-/// Build a ClientConfig for a profile, with extra settings for this client.
+/// Build a ClientConfig for a profile: our `defaults` first (the user's
+/// `-X` and config properties may override them), then the profile's
+/// properties, then `forced` settings this client needs to be what it is
+/// (e.g. a browser that never commits).
 #[must_use]
-pub fn client_config(p: &ClusterProfile, role: &str, extra: &[(&str, &str)]) -> ClientConfig {
+pub fn client_config(
+    p: &ClusterProfile,
+    role: &str,
+    defaults: &[(&str, &str)],
+    forced: &[(&str, &str)],
+) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &p.brokers);
     c.set("client.id", format!("{}-{role}", p.client_id));
     c.set_log_level(RDKafkaLogLevel::Warning);
+    for (k, v) in defaults {
+        c.set(*k, *v);
+    }
     for (k, v) in &p.properties {
         c.set(k, v.expose());
     }
-    for (k, v) in extra {
+    for (k, v) in forced {
         c.set(*k, *v);
     }
     c

@@ -77,13 +77,15 @@ impl Session {
             &self.inner.profile,
             "browser",
             &[
+                ("queued.max.messages.kbytes", "16384"),
+                ("fetch.wait.max.ms", "100"),
+            ],
+            &[
                 ("group.id", &group),
                 ("enable.auto.commit", "false"),
                 ("enable.auto.offset.store", "false"),
                 ("enable.partition.eof", "true"),
                 ("auto.offset.reset", "earliest"),
-                ("queued.max.messages.kbytes", "16384"),
-                ("fetch.wait.max.ms", "100"),
             ],
         );
         let (tx, rx) = mpsc::unbounded_channel();

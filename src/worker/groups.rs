@@ -437,6 +437,7 @@ pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usiz
     let cfg = client::client_config(
         &inner.profile,
         "reset",
+        &[],
         &[
             ("group.id", group),
             ("enable.auto.commit", "false"),

@@ -107,6 +107,7 @@ pub fn spawn(profile: ClusterProfile) -> Result<WorkerHandle> {
     let meta_cfg = client::client_config(
         &profile,
         "meta",
+        &[],
         &[("group.id", &meta_group), ("enable.auto.commit", "false")],
     );
     let meta: BaseConsumer<KtContext> = client::create(
@@ -115,7 +116,7 @@ pub fn spawn(profile: ClusterProfile) -> Result<WorkerHandle> {
             signals: Some(sig_tx.clone()),
         },
     )?;
-    let admin_cfg = client::client_config(&profile, "admin", &[]);
+    let admin_cfg = client::client_config(&profile, "admin", &[], &[]);
     let admin: AdminClient<KtContext> = client::create(
         &admin_cfg,
         KtContext {

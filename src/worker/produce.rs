@@ -32,11 +32,9 @@ pub fn producer_for(inner: &Inner, options: ProducerOptions) -> Result<Arc<KtPro
     if let Some(p) = map.get(&options) {
         return Ok(Arc::clone(p));
     }
-    let props = options.properties();
-    let mut extra: Vec<(&str, &str)> = props.to_vec();
-    extra.extend(client::PRODUCER_DEFAULTS);
-    extra.push(("message.timeout.ms", "30000"));
-    let cfg = client::client_config(&inner.profile, "producer", &extra);
+    let mut defaults: Vec<(&str, &str)> = client::PRODUCER_DEFAULTS.to_vec();
+    defaults.push(("message.timeout.ms", "30000"));
+    let cfg = client::client_config(&inner.profile, "producer", &defaults, &options.properties());
     let p: KtProducer = client::create(
         &cfg,
         KtContext {

@@ -31,19 +31,31 @@ pub fn unique(prefix: &str) -> String {
 }
 
 pub fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 /// Create a topic through the admin API.
 pub fn create_topic(brokers: &str, topic: &str, partitions: i32) {
+    create_topic_with(brokers, topic, partitions, &[]);
+}
+
+/// Create a topic with configs (e.g. `max.message.bytes` for big values:
+/// nisshi enforces the usual 1 MiB default).
+pub fn create_topic_with(brokers: &str, topic: &str, partitions: i32, configs: &[(&str, &str)]) {
     rt().block_on(async {
-        let admin: AdminClient<DefaultClientContext> =
-            ClientConfig::new().set("bootstrap.servers", brokers).create().unwrap();
-        let opts = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
-        let r = admin
-            .create_topics([&NewTopic::new(topic, partitions, TopicReplication::Fixed(1))], &opts)
-            .await
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .create()
             .unwrap();
+        let opts = AdminOptions::new().request_timeout(Some(Duration::from_secs(10)));
+        let mut nt = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+        for (k, v) in configs {
+            nt = nt.set(k, v);
+        }
+        let r = admin.create_topics([&nt], &opts).await.unwrap();
         r[0].as_ref().expect("topic created");
     });
     // Let metadata settle.
@@ -73,7 +85,8 @@ impl Msg {
         self
     }
     pub fn header(mut self, name: &str, value: Option<&[u8]>) -> Self {
-        self.headers.push((name.to_string(), value.map(<[u8]>::to_vec)));
+        self.headers
+            .push((name.to_string(), value.map(<[u8]>::to_vec)));
         self
     }
     pub fn at(mut self, ts: i64) -> Self {
@@ -109,11 +122,18 @@ pub fn produce(brokers: &str, topic: &str, msgs: &[Msg]) -> Vec<(i32, i64)> {
             if !m.headers.is_empty() {
                 let mut h = OwnedHeaders::new();
                 for (n, v) in &m.headers {
-                    h = h.insert(RdHeader { key: n, value: v.as_deref() });
+                    h = h.insert(RdHeader {
+                        key: n,
+                        value: v.as_deref(),
+                    });
                 }
                 r = r.headers(h);
             }
-            let d = p.send(r, Duration::from_secs(10)).await.map_err(|(e, _)| e).unwrap();
+            let d = p
+                .send(r, Duration::from_secs(10))
+                .await
+                .map_err(|(e, _)| e)
+                .unwrap();
             out.push((d.partition, d.offset));
         }
         out
@@ -147,7 +167,11 @@ impl Sandbox {
     pub fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
         let mut c = self.cmd();
         c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-        c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        c.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = c.spawn().unwrap();
         if let Some(input) = stdin {
             use std::io::Write;
@@ -181,7 +205,11 @@ pub struct TestBroker {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn nisshi() -> PathBuf {
@@ -205,8 +233,20 @@ impl TestBroker {
     pub fn up(&mut self) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         let child = Command::new(nisshi())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
-            .args(["--storage-engine", "memory://nisshi/", "--group-initial-rebalance-delay", "0s", "--silent"])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args([
+                "--storage-engine",
+                "memory://nisshi/",
+                "--group-initial-rebalance-delay",
+                "0s",
+                "--silent",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -214,7 +254,11 @@ impl TestBroker {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "nisshi did not start on port {}", self.port);
+            assert!(
+                Instant::now() < deadline,
+                "nisshi did not start on port {}",
+                self.port
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -261,7 +305,16 @@ impl Tmux {
         }
         // Keep the pane after the program ends so its exit can be checked.
         let status = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", &width.to_string(), "-y", &height.to_string()])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+            ])
             .arg(format!("{cmdline}; echo KT-EXITED-$?; sleep 600"))
             .status()
             .expect("tmux must be installed (scripts/test.sh installs it)");
@@ -271,7 +324,10 @@ impl Tmux {
 
     pub fn keys(&self, keys: &[&str]) {
         for k in keys {
-            let st = Command::new("tmux").args(["send-keys", "-t", &self.session, k]).status().unwrap();
+            let st = Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, k])
+                .status()
+                .unwrap();
             assert!(st.success());
             std::thread::sleep(Duration::from_millis(60));
         }
@@ -326,13 +382,23 @@ impl Tmux {
             .output()
             .ok()?;
         let shell: u32 = String::from_utf8_lossy(&o.stdout).trim().parse().ok()?;
-        let o = Command::new("pgrep").args(["-P", &shell.to_string(), "kafkaterm"]).output().ok()?;
-        String::from_utf8_lossy(&o.stdout).lines().next()?.trim().parse().ok()
+        let o = Command::new("pgrep")
+            .args(["-P", &shell.to_string(), "kafkaterm"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
     }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
     }
 }
