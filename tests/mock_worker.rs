@@ -1,0 +1,446 @@
+//! The worker against librdkafka's in-process mock cluster: fast, and able
+//! to inject faults (brokers down and up, request errors, added latency).
+//! The mock lacks ListGroups, DescribeGroups, CreateTopics, DeleteTopics and
+//! DescribeConfigs, so those paths are tested against nisshi instead; here
+//! the profile says they are unsupported, as `--demo` does.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use kafkaterm::config::{ClusterProfile, Unsupported};
+use kafkaterm::model::{Configs, Record};
+use kafkaterm::timeutil::StartAt;
+use kafkaterm::worker::protocol::{
+    BatchSource, BrowseEvent, BrowseSpec, Command, ConnState, NewTopicSpec, ProduceRequest,
+    WorkerEvent,
+};
+use kafkaterm::worker::{self, WorkerHandle};
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+use rdkafka::{Offset, TopicPartitionList};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn profile(bs: &str) -> ClusterProfile {
+    let mut p = ClusterProfile::adhoc(bs);
+    p.name = "mock".into();
+    p.unsupported = Unsupported::mock();
+    p
+}
+
+fn produce_n(bs: &str, topic: &str, partition: i32, from: usize, n: usize) {
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bs)
+        .create()
+        .unwrap();
+    for i in from..from + n {
+        let key = format!("k{partition}-{i}");
+        p.send(
+            BaseRecord::<str, str>::to(topic)
+                .partition(partition)
+                .key(&key)
+                .payload("v"),
+        )
+        .unwrap();
+    }
+    p.flush(Duration::from_secs(30)).unwrap();
+}
+
+/// Wait for an event matching `f`, skipping others.
+fn wait<T>(
+    rt: &tokio::runtime::Runtime,
+    w: &mut WorkerHandle,
+    timeout: Duration,
+    mut f: impl FnMut(WorkerEvent) -> Option<T>,
+) -> T {
+    rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let ev = tokio::time::timeout_at(deadline, w.events.recv())
+                .await
+                .expect("timed out waiting for a worker event")
+                .expect("worker stopped");
+            if let Some(t) = f(ev) {
+                return t;
+            }
+        }
+    })
+}
+
+fn refresh_topics(
+    rt: &tokio::runtime::Runtime,
+    w: &mut WorkerHandle,
+    id: u64,
+) -> Result<kafkaterm::model::ClusterSnapshot, String> {
+    w.commands.send(Command::RefreshTopics { id }).unwrap();
+    wait(rt, w, Duration::from_secs(30), |ev| match ev {
+        WorkerEvent::Topics { id: i, result } if i == id => Some(result),
+        _ => None,
+    })
+}
+
+#[test]
+fn topic_snapshot_counts_messages_from_watermarks() {
+    let mock = MockCluster::new(3).unwrap();
+    mock.create_topic("orders", 4, 3).unwrap();
+    let bs = mock.bootstrap_servers();
+    produce_n(&bs, "orders", 0, 0, 7);
+    produce_n(&bs, "orders", 3, 0, 5);
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&bs)).unwrap() });
+    let snap = refresh_topics(&rt, &mut w, 1).unwrap();
+    let t = snap.topics.iter().find(|t| t.name == "orders").unwrap();
+    assert_eq!(
+        (t.partitions, t.replication_factor, t.messages),
+        (4, 3, Some(12))
+    );
+    assert_eq!(snap.brokers.len(), 3);
+    // Unsupported operations say so instead of failing silently.
+    w.commands
+        .send(Command::DescribeTopic {
+            id: 2,
+            topic: "orders".into(),
+        })
+        .unwrap();
+    let d = wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
+        WorkerEvent::TopicDetail { result, .. } => Some(result),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(d.partitions.len(), 4);
+    assert_eq!(d.partitions[0].messages(), Some(7));
+    assert!(matches!(d.configs, Configs::Unsupported(ref why) if why.contains("DescribeConfigs")));
+    w.commands
+        .send(Command::CreateTopic {
+            id: 3,
+            spec: NewTopicSpec {
+                name: "x".into(),
+                partitions: 1,
+                replication_factor: 1,
+                configs: vec![],
+            },
+        })
+        .unwrap();
+    let r = wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
+        WorkerEvent::TopicCreated { result, .. } => Some(result),
+        _ => None,
+    });
+    assert!(r.unwrap_err().contains("does not support CreateTopics"));
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+#[test]
+fn every_write_is_refused_by_the_worker_in_read_only_mode() {
+    let mock = MockCluster::new(1).unwrap();
+    let mut p = profile(&mock.bootstrap_servers());
+    p.read_only = true;
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
+    let writes = vec![
+        Command::CreateTopic {
+            id: 1,
+            spec: NewTopicSpec {
+                name: "t".into(),
+                partitions: 1,
+                replication_factor: 1,
+                configs: vec![],
+            },
+        },
+        Command::DeleteTopic {
+            id: 2,
+            topic: "t".into(),
+        },
+        Command::ProduceBatch {
+            id: 3,
+            options: Default::default(),
+            source: BatchSource::Messages(vec![ProduceRequest {
+                topic: "t".into(),
+                ..Default::default()
+            }]),
+        },
+        Command::ApplyOffsetReset {
+            id: 4,
+            group: "g".into(),
+            rows: vec![],
+        },
+        Command::DeleteGroup {
+            id: 5,
+            group: "g".into(),
+        },
+    ];
+    for cmd in writes {
+        let id = cmd.req_id();
+        assert!(cmd.is_write());
+        w.commands.send(cmd).unwrap();
+        let reason = wait(&rt, &mut w, Duration::from_secs(10), |ev| match ev {
+            WorkerEvent::Refused { id: i, reason } if i == id => Some(reason),
+            WorkerEvent::Refused { .. } => panic!("refusal for the wrong request"),
+            WorkerEvent::Produce { .. }
+            | WorkerEvent::TopicCreated { .. }
+            | WorkerEvent::TopicDeleted { .. } => {
+                panic!("a write went through in read-only mode")
+            }
+            _ => None,
+        });
+        assert!(reason.contains("read-only"), "{reason}");
+    }
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+#[test]
+fn produce_batch_reports_deliveries() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 2, 1).unwrap();
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
+    let template = kafkaterm::template::MessageTemplate {
+        topic: "t".into(),
+        partition: Some(1),
+        key: Some("k-{{i}}".into()),
+        value: Some("{\"i\": {{i}}}".into()),
+        value_encoding: kafkaterm::template::Encoding::Json,
+        headers: vec![("h".into(), Some("v".into()))],
+        ..Default::default()
+    };
+    w.commands
+        .send(Command::ProduceBatch {
+            id: 9,
+            options: Default::default(),
+            source: BatchSource::Template {
+                template,
+                count: 100,
+            },
+        })
+        .unwrap();
+    let done = wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
+        WorkerEvent::Produce { id: 9, progress } if progress.done => Some(progress),
+        _ => None,
+    });
+    assert_eq!((done.delivered, done.failed), (100, 0), "{done:?}");
+    let last = done.last.unwrap();
+    assert_eq!(last.partition, 1);
+    assert!(last.latency_ms >= 0.0);
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+/// Records per partition as the browser received them.
+fn collect(
+    rt: &tokio::runtime::Runtime,
+    w: &mut WorkerHandle,
+    got: &mut Vec<Record>,
+    until: usize,
+    timeout: Duration,
+) {
+    let deadline = Instant::now() + timeout;
+    while got.len() < until {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "only {} of {until} records arrived",
+            got.len()
+        );
+        let ev = rt.block_on(async { tokio::time::timeout(left, w.events.recv()).await });
+        if let Ok(Some(WorkerEvent::Browse {
+            event: BrowseEvent::Records(batch),
+            ..
+        })) = ev
+        {
+            got.extend(batch);
+        }
+    }
+}
+
+#[test]
+fn browser_resumes_after_all_brokers_go_down_without_duplicates_or_gaps() {
+    let mock = MockCluster::new(3).unwrap();
+    mock.create_topic("live", 2, 3).unwrap();
+    let bs = mock.bootstrap_servers();
+    produce_n(&bs, "live", 0, 0, 50);
+    produce_n(&bs, "live", 1, 0, 50);
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&bs)).unwrap() });
+    w.commands
+        .send(Command::StartBrowse {
+            session: 1,
+            spec: BrowseSpec {
+                topic: "live".into(),
+                partitions: None,
+                start: StartAt::Beginning,
+            },
+        })
+        .unwrap();
+    let mut got = Vec::new();
+    collect(&rt, &mut w, &mut got, 100, Duration::from_secs(30));
+
+    for b in 1..=3 {
+        mock.broker_down(b).unwrap();
+    }
+    // The topic refresh fails and the connection is reported down.
+    let r = refresh_topics(&rt, &mut w, 50);
+    assert!(r.is_err(), "a refresh with every broker down succeeded");
+    std::thread::sleep(Duration::from_secs(2));
+    for b in 1..=3 {
+        mock.broker_up(b).unwrap();
+    }
+    produce_n(&bs, "live", 0, 50, 50);
+    produce_n(&bs, "live", 1, 50, 50);
+    collect(&rt, &mut w, &mut got, 200, Duration::from_secs(60));
+    let mut per: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for r in &got {
+        per.entry(r.partition).or_default().push(r.offset);
+    }
+    for (p, offs) in per {
+        assert_eq!(
+            offs,
+            (0..100).collect::<Vec<i64>>(),
+            "partition {p}: duplicates or gaps"
+        );
+    }
+    let snap =
+        refresh_topics(&rt, &mut w, 51).expect("refresh works again after the brokers return");
+    assert_eq!(
+        snap.topics
+            .iter()
+            .find(|t| t.name == "live")
+            .unwrap()
+            .messages,
+        Some(200)
+    );
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+#[test]
+fn connection_state_goes_down_and_comes_back() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
+    refresh_topics(&rt, &mut w, 1).unwrap();
+    mock.broker_down(1).unwrap();
+    w.commands.send(Command::RefreshTopics { id: 2 }).unwrap();
+    let down = wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
+        WorkerEvent::Connection(ConnState::Down(why)) => Some(why),
+        _ => None,
+    });
+    assert!(!down.is_empty());
+    mock.broker_up(1).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut id = 3;
+    loop {
+        assert!(Instant::now() < deadline, "never reconnected");
+        if refresh_topics(&rt, &mut w, id).is_ok() {
+            break;
+        }
+        id += 1;
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+#[test]
+fn added_latency_slows_answers_but_they_come() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
+    refresh_topics(&rt, &mut w, 1).unwrap();
+    mock.broker_round_trip_time(1, Duration::from_millis(1500))
+        .unwrap();
+    let start = Instant::now();
+    refresh_topics(&rt, &mut w, 2).unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_millis(1500),
+        "latency was not applied"
+    );
+    mock.broker_round_trip_time(1, Duration::ZERO).unwrap();
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+#[test]
+fn failed_group_refresh_is_shown_then_recovers() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 2, 1).unwrap();
+    let bs = mock.bootstrap_servers();
+    produce_n(&bs, "t", 0, 0, 10);
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("group.id", "watched")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("t", 0, Offset::Offset(4)).unwrap();
+    c.commit(&tpl, CommitMode::Sync).unwrap();
+    let mut p = profile(&bs);
+    p.watch_groups = vec!["watched".into()];
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
+    let refresh = |rt: &tokio::runtime::Runtime, w: &mut WorkerHandle, id: u64| {
+        w.commands
+            .send(Command::RefreshGroups { id, only: None })
+            .unwrap();
+        wait(rt, w, Duration::from_secs(30), |ev| match ev {
+            WorkerEvent::Groups { id: i, result } if i == id => Some(result),
+            _ => None,
+        })
+    };
+    let ok = refresh(&rt, &mut w, 1).unwrap();
+    let g = &ok.groups[0];
+    assert_eq!(g.group, "watched");
+    assert!(ok.list_note.as_deref().unwrap().contains("ListGroups"));
+    assert!(g.description.is_none());
+    assert!(
+        g.description_note
+            .as_deref()
+            .unwrap()
+            .contains("DescribeGroups")
+    );
+    assert_eq!(g.partitions.len(), 1);
+    assert_eq!(
+        (
+            g.partitions[0].committed,
+            g.partitions[0].end,
+            g.partitions[0].lag
+        ),
+        (Some(4), Some(10), Some(6))
+    );
+
+    // The coordinator refuses OffsetFetch: the refresh says so plainly.
+    mock.request_errors(
+        RDKafkaApiKey::OffsetFetch,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED; 4],
+    );
+    let bad = refresh(&rt, &mut w, 2).unwrap();
+    let note = bad.groups[0].offsets_note.clone().unwrap_or_default();
+    assert!(note.contains("committed offsets unavailable"), "{note:?}");
+    assert!(note.contains("not authorized"), "{note:?}");
+    mock.clear_request_errors(RDKafkaApiKey::OffsetFetch);
+
+    // And the next refresh is whole again.
+    let again = refresh(&rt, &mut w, 3).unwrap();
+    assert_eq!(again.groups[0].offsets_note, None);
+    assert_eq!(again.groups[0].total_lag(), 6);
+    drop(w);
+    drop(rt);
+    drop(c);
+    drop(mock);
+}
