@@ -204,8 +204,13 @@ pub fn decode(bytes: Option<&[u8]>, mode: DecodeMode, schemas: &dyn SchemaSource
     }
 }
 
+/// Schema ids seen in practice are small sequential numbers: auto-detection
+/// only takes the framing for ids up to this, so arbitrary binary that
+/// happens to start with a zero byte is not mistaken for it.
+pub const AUTO_MAX_SCHEMA_ID: u32 = 1_000_000;
+
 fn auto(b: &[u8], schemas: &dyn SchemaSource) -> Decoded {
-    if let Some(id) = registry_header(b) {
+    if let Some(id) = registry_header(b).filter(|id| (1..=AUTO_MAX_SCHEMA_ID).contains(id)) {
         return registry::decode_framed(b, id, schemas);
     }
     if b.is_empty() {

@@ -116,6 +116,8 @@ pub struct SearchState {
     pub done: bool,
 }
 
+const CONNECTING: &str = "connecting…";
+
 #[derive(Debug, Clone, Default)]
 pub struct BrowserPane {
     pub session: Option<SessionId>,
@@ -335,7 +337,7 @@ impl BrowserPane {
         self.search = None;
         self.starts.clear();
         self.at_end.clear();
-        self.status = Some("connecting…".into());
+        self.status = Some(CONNECTING.into());
         self.error = None;
         self.paused = false;
         self.follow = true;
@@ -384,6 +386,9 @@ impl BrowserPane {
                 self.status = None;
             }
             BrowseEvent::Records(batch) => {
+                if self.status.as_deref() == Some(CONNECTING) {
+                    self.status = None;
+                }
                 let before_len = self.view_len();
                 for r in batch {
                     self.at_end.remove(&r.partition);

@@ -653,14 +653,18 @@ impl GroupsPane {
             )),
             None => v.push(Span::styled("not refreshed yet", t.muted)),
         }
-        if let Some((at, e)) = &self.last_error {
-            v.push(Span::styled(
-                format!("  last refresh failed at {}: ", timeutil::format_clock(*at)),
-                t.error,
-            ));
-            v.push(widgets::text(e, t.error));
-        }
         v
+    }
+
+    fn error_line(&self, dc: &DrawCtx<'_>) -> Option<Line<'static>> {
+        let (at, e) = self.last_error.as_ref()?;
+        Some(Line::from(vec![
+            Span::styled(
+                format!("last refresh failed at {}: ", timeutil::format_clock(*at)),
+                dc.theme.error,
+            ),
+            widgets::text(e, dc.theme.error),
+        ]))
     }
 
     pub fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
@@ -736,7 +740,9 @@ impl GroupsPane {
         ));
         spans.extend(self.refresh_spans(dc));
         f.render_widget(Paragraph::new(Line::from(spans)), head);
-        if let Some(n) = &self.list_note {
+        if let Some(line) = self.error_line(dc) {
+            f.render_widget(Paragraph::new(line), note);
+        } else if let Some(n) = &self.list_note {
             f.render_widget(Paragraph::new(widgets::text(n, t.warn)), note);
         }
         if self.view.is_empty() {
@@ -914,7 +920,9 @@ impl GroupsPane {
                     .collect()
             })
             .unwrap_or_default();
-        if !note.is_empty() {
+        if let Some(line) = self.error_line(dc) {
+            f.render_widget(Paragraph::new(line), notes);
+        } else if !note.is_empty() {
             f.render_widget(
                 Paragraph::new(widgets::text(&note.join("; "), t.warn)),
                 notes,

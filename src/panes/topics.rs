@@ -860,13 +860,13 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
             let table = Table::new(
                 rows,
                 [
-                    Constraint::Length(5),
+                    Constraint::Length(4),
                     Constraint::Length(6),
+                    Constraint::Length(9),
+                    Constraint::Min(14),
                     Constraint::Length(10),
-                    Constraint::Min(8),
-                    Constraint::Length(12),
-                    Constraint::Length(12),
-                    Constraint::Length(12),
+                    Constraint::Length(10),
+                    Constraint::Length(10),
                 ],
             )
             .header(

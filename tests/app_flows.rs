@@ -1,0 +1,847 @@
+//! The app as a state machine: keys and synthetic worker events in,
+//! commands and screens out. Screens are drawn with ratatui's TestBackend.
+
+use std::sync::Arc;
+
+use kafkaterm::app::{App, Env, Msg, Pane};
+use kafkaterm::config::theme::Theme;
+use kafkaterm::model::{
+    BrokerInfo, ClusterSnapshot, Configs, GroupDescription, GroupMember, GroupSnapshot,
+    PartitionInfo, PartitionLag, Record, TimestampType, TopicDetail, TopicPartition, TopicSummary,
+};
+use kafkaterm::timeutil::StartAt;
+use kafkaterm::worker::protocol::{
+    BatchSource, BrowseEvent, Command, ConnState, GroupsSnapshot, ProduceProgress, WorkerEvent,
+};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
+
+const NOW: i64 = 1_795_000_000_000;
+
+fn app_with(env: Env) -> (App, Vec<Command>) {
+    App::new(env, NOW, (80, 24))
+}
+
+fn app() -> (App, Vec<Command>) {
+    app_with(Env::test())
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ctrl(app: &mut App, c: char) -> Vec<Command> {
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )))
+}
+
+fn typ(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn draw(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| kafkaterm::ui::draw(app, &Theme::dark(), f))
+        .unwrap();
+    t
+}
+
+fn lines(t: &Terminal<TestBackend>) -> Vec<String> {
+    let b = t.backend().buffer();
+    (0..b.area.height)
+        .map(|y| {
+            (0..b.area.width)
+                .map(|x| b[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+fn screen(app: &App) -> String {
+    lines(&draw(app, 80, 24)).join("\n")
+}
+
+fn topic(name: &str, partitions: usize, messages: i64, urp: usize) -> TopicSummary {
+    TopicSummary {
+        name: name.into(),
+        partitions,
+        replication_factor: 3,
+        messages: Some(messages),
+        internal: name.starts_with('_'),
+        under_replicated: urp,
+        offline: 0,
+        error: None,
+    }
+}
+
+fn snapshot() -> ClusterSnapshot {
+    ClusterSnapshot {
+        brokers: vec![BrokerInfo {
+            id: 1,
+            host: "localhost".into(),
+            port: 9092,
+        }],
+        topics: vec![
+            topic("__consumer_offsets", 50, 0, 0),
+            topic("orders", 6, 1_234_567, 0),
+            topic("payments", 3, 42, 1),
+            topic("users", 3, 7, 0),
+        ],
+        watermark_error: None,
+    }
+}
+
+fn answer_topics(app: &mut App, cmds: &[Command]) -> Vec<Command> {
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RefreshTopics { id } => Some(*id),
+            _ => None,
+        })
+        .expect("a topic refresh was requested");
+    app.update(Msg::Worker(WorkerEvent::Topics {
+        id,
+        result: Ok(snapshot()),
+    }))
+}
+
+fn record(p: i32, o: i64, key: Option<&str>, value: Option<&[u8]>) -> Record {
+    Record {
+        topic: Arc::from("orders"),
+        partition: p,
+        offset: o,
+        timestamp: Some(NOW),
+        timestamp_type: TimestampType::CreateTime,
+        key: key.map(|k| k.as_bytes().to_vec()),
+        value: value.map(<[u8]>::to_vec),
+        headers: vec![kafkaterm::model::Header {
+            name: "trace-id".into(),
+            value: Some(b"abc-123".to_vec()),
+        }],
+    }
+}
+
+fn open_browser(app: &mut App) -> u64 {
+    let cmds = key(app, KeyCode::Char('b'));
+    cmds.iter()
+        .find_map(|c| match c {
+            Command::StartBrowse { session, spec } => {
+                assert_eq!(spec.topic, "orders");
+                assert_eq!(spec.start, StartAt::LastN(100));
+                Some(*session)
+            }
+            _ => None,
+        })
+        .expect("browsing started")
+}
+
+#[test]
+fn start_requests_topics_and_groups_once() {
+    let (mut app, cmds) = app();
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::RefreshTopics { .. }))
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::RefreshGroups { .. }))
+    );
+    // Ticks while the refreshes are in flight never pile up requests.
+    for i in 1..100 {
+        app.now_ms = NOW + i * 1000;
+        let more = app.update(Msg::Tick);
+        assert!(more.is_empty(), "tick {i} sent {more:?}");
+    }
+    // Once answered, the next interval refreshes again.
+    answer_topics(&mut app, &cmds);
+    app.now_ms += 11_000;
+    let more = app.update(Msg::Tick);
+    assert!(
+        more.iter()
+            .any(|c| matches!(c, Command::RefreshTopics { .. }))
+    );
+}
+
+#[test]
+fn topic_list_filters_sorts_and_hides_internal_topics() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let s = screen(&app);
+    assert!(s.contains("orders") && s.contains("1,234,567"), "{s}");
+    assert!(
+        !s.contains("__consumer_offsets"),
+        "internal topics hidden by default"
+    );
+    assert!(s.contains("URP"), "under-replicated marker: {s}");
+    assert!(s.contains("refreshed"), "{s}");
+    key(&mut app, KeyCode::Char('i'));
+    assert!(screen(&app).contains("__consumer_offsets"));
+    key(&mut app, KeyCode::Char('/'));
+    typ(&mut app, "pay");
+    assert_eq!(app.topics.view.len(), 1);
+    assert_eq!(app.topics.selected_topic().unwrap().name, "payments");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.topics.view.len(), 4);
+    // Sort by messages: orders first.
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.topics.selected_topic().unwrap().name, "orders");
+}
+
+#[test]
+fn topic_detail_shows_partitions_isr_and_configs() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    key(&mut app, KeyCode::Char('j')); // orders (sorted by name, internal hidden)
+    let cmds = key(&mut app, KeyCode::Enter);
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::DescribeTopic { id, topic } => {
+                assert_eq!(topic, "payments");
+                Some(*id)
+            }
+            _ => None,
+        })
+        .expect("describe requested");
+    let detail = TopicDetail {
+        name: "payments".into(),
+        internal: false,
+        partitions: vec![
+            PartitionInfo {
+                partition: 0,
+                leader: 1,
+                replicas: vec![1, 2, 3],
+                isr: vec![1, 2, 3],
+                low: Some(0),
+                high: Some(20),
+                error: None,
+            },
+            PartitionInfo {
+                partition: 1,
+                leader: 2,
+                replicas: vec![2, 3, 1],
+                isr: vec![2, 3],
+                low: Some(5),
+                high: Some(27),
+                error: None,
+            },
+        ],
+        configs: Configs::Loaded(vec![
+            kafkaterm::model::ConfigEntry {
+                name: "cleanup.policy".into(),
+                value: Some("compact".into()),
+                is_default: false,
+                is_sensitive: false,
+                source: "DynamicTopic".into(),
+            },
+            kafkaterm::model::ConfigEntry {
+                name: "retention.ms".into(),
+                value: Some("604800000".into()),
+                is_default: true,
+                is_sensitive: false,
+                source: "Default".into(),
+            },
+        ]),
+    };
+    app.update(Msg::Worker(WorkerEvent::TopicDetail {
+        id,
+        topic: "payments".into(),
+        result: Ok(detail),
+    }));
+    let t = draw(&app, 80, 24);
+    let s = lines(&t).join("\n");
+    assert!(s.contains("out of sync: 1"), "{s}");
+    assert!(s.contains("22"), "messages of partition 1: {s}");
+    // The out-of-sync replica is drawn in the warning style.
+    let buf = t.backend().buffer();
+    let warn = Theme::dark().warn.fg;
+    let row = lines(&t)
+        .iter()
+        .position(|l| l.contains("out of sync"))
+        .unwrap();
+    let col = lines(&t)[row].find("(out").unwrap();
+    assert_eq!(
+        buf[(u16::try_from(col).unwrap(), u16::try_from(row).unwrap())].fg,
+        warn.unwrap()
+    );
+    key(&mut app, KeyCode::Tab);
+    let s = screen(&app);
+    assert!(
+        s.contains("* cleanup.policy") || s.contains("*cleanup.policy") || s.contains("│* "),
+        "{s}"
+    );
+    assert!(s.contains("compact") && s.contains("retention.ms"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.topics.detail.is_none());
+}
+
+#[test]
+fn writes_are_refused_in_read_only_mode_everywhere_in_the_ui() {
+    let mut env = Env::test();
+    env.read_only = true;
+    let (mut app, cmds) = app_with(env);
+    answer_topics(&mut app, &cmds);
+    assert!(key(&mut app, KeyCode::Char('c')).is_empty());
+    assert!(app.topics.dialog.is_none());
+    assert!(
+        app.status
+            .toast
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("read-only")
+    );
+    assert!(key(&mut app, KeyCode::Char('D')).is_empty());
+    assert!(app.topics.dialog.is_none());
+    // Composer.
+    key(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.focus, Pane::Composer);
+    typ(&mut app, "orders");
+    let cmds = ctrl(&mut app, 's');
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Command::ProduceBatch { .. }))
+    );
+    assert!(
+        app.status
+            .toast
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("read-only")
+    );
+    assert!(screen(&app).contains("READ-ONLY"));
+    // Groups: reset and delete.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('4'));
+    let gid = app.groups.in_flight.unwrap();
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id: gid,
+        result: Ok(groups_snapshot("Empty", vec![])),
+    }));
+    key(&mut app, KeyCode::Enter);
+    assert!(key(&mut app, KeyCode::Char('R')).is_empty());
+    assert!(app.groups.dialog.is_none());
+    assert!(key(&mut app, KeyCode::Char('D')).is_empty());
+    assert!(app.groups.dialog.is_none());
+}
+
+#[test]
+fn delete_topic_needs_the_typed_name() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('D'));
+    assert!(screen(&app).contains("Delete topic"));
+    typ(&mut app, "paymentz");
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(cmds.is_empty(), "a wrong name deletes nothing");
+    key(&mut app, KeyCode::Char('D'));
+    typ(&mut app, "payments");
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(matches!(&cmds[..], [Command::DeleteTopic { topic, .. }] if topic == "payments"));
+}
+
+#[test]
+fn browser_buffers_filters_and_drops_stale_sessions() {
+    let mut env = Env::test();
+    env.buffer_max_messages = 500;
+    let (mut app, cmds) = app_with(env);
+    answer_topics(&mut app, &cmds);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('k'));
+    // Select orders (second visible after payments? sorted by name: orders, payments, users).
+    let session = open_browser(&mut app);
+    assert_eq!(app.focus, Pane::Browser);
+    let batch: Vec<Record> = (0..1000)
+        .map(|i| {
+            record(
+                i % 3,
+                i64::from(i),
+                Some(&format!("k{i}")),
+                Some(format!("{{\"n\":{i}}}").as_bytes()),
+            )
+        })
+        .collect();
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(batch),
+    }));
+    assert_eq!(
+        app.browser.ring.records.len(),
+        500,
+        "the ring buffer is capped"
+    );
+    assert_eq!(app.browser.ring.evicted, 500);
+    // Newest first, following: the newest is selected.
+    assert_eq!(app.browser.selected_record().unwrap().offset, 999);
+    // A stale session's batch is ignored.
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session: session + 1000,
+        event: BrowseEvent::Records(vec![record(0, 5000, None, None)]),
+    }));
+    assert_eq!(app.browser.ring.records.len(), 500);
+    // Filter on buffered and arriving messages.
+    key(&mut app, KeyCode::Char('/'));
+    typ(&mut app, "value.n >= 990");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.browser.view_len(), 10);
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![
+            record(0, 1000, Some("x"), Some(b"{\"n\":1000}")),
+            record(0, 1001, Some("y"), Some(b"{\"n\":1}")),
+        ]),
+    }));
+    assert_eq!(app.browser.view_len(), 11);
+    let s = screen(&app);
+    assert!(s.contains("11 matched / 502 scanned"), "{s}");
+    // Moving up stops following; G resumes.
+    key(&mut app, KeyCode::Char('j'));
+    assert!(!app.browser.follow);
+    key(&mut app, KeyCode::Char('G'));
+    assert!(app.browser.follow);
+}
+
+#[test]
+fn detail_view_shows_headers_pretty_json_and_escapes() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![
+            record(2, 40, Some("bin"), Some(b"\x00\xff\xfe binary")),
+            record(2, 41, Some("evil\x1b[2J"), Some(b"\x1b]0;pwned\x07 hi")),
+            record(
+                2,
+                42,
+                Some("user-42"),
+                Some(br#"{"user":{"id":"u42","tags":["a","b"]},"amount":150}"#),
+            ),
+        ]),
+    }));
+    let list = screen(&app);
+    assert!(list.contains("evil\\x1b"), "{list}");
+    assert!(
+        list.contains("{\"user\":{\"id\":\"u42\""),
+        "compact JSON in the list: {list}"
+    );
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(s.contains("trace-id [text]: abc-123"), "{s}");
+    assert!(s.contains("\"user\": {"), "{s}");
+    assert!(s.contains("\"id\": \"u42\""), "{s}");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(s.contains("\\x1b]0;pwned\\x07"), "{s}");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(
+        s.contains("binary, 10 bytes") && s.contains("00 ff fe 20"),
+        "{s}"
+    );
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('k'));
+    key(&mut app, KeyCode::Enter);
+    // Decoder cycling: value as hex.
+    key(&mut app, KeyCode::Char('d')); // text
+    key(&mut app, KeyCode::Char('d')); // json
+    key(&mut app, KeyCode::Char('d')); // hex
+    let s = screen(&app);
+    assert!(s.contains("1b 5d 30 3b"), "{s}");
+    // Edit and resend carries the message into the composer.
+    key(&mut app, KeyCode::Char('e'));
+    assert_eq!(app.focus, Pane::Composer);
+    assert_eq!(app.composer.topic.text, "orders");
+    assert_eq!(app.composer.headers.lines().join("\n"), "trace-id: abc-123");
+}
+
+#[test]
+fn composer_sends_templates_and_shows_the_delivery_report() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    typ(&mut app, "orders");
+    key(&mut app, KeyCode::Tab); // partition
+    key(&mut app, KeyCode::Tab); // count
+    key(&mut app, KeyCode::Backspace);
+    typ(&mut app, "5");
+    key(&mut app, KeyCode::Tab); // timestamp
+    key(&mut app, KeyCode::Tab); // options
+    key(&mut app, KeyCode::Char(' ')); // acks 1 -> all
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char(' ')); // compression none -> gzip
+    key(&mut app, KeyCode::Tab); // key
+    typ(&mut app, "user-{{i}}");
+    key(&mut app, KeyCode::Tab); // headers
+    typ(&mut app, "source: test");
+    key(&mut app, KeyCode::Tab); // value
+    typ(&mut app, "{\"n\": {{i}}}");
+    let cmds = ctrl(&mut app, 's');
+    let (id, template, count, options) = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::ProduceBatch {
+                id,
+                options,
+                source: BatchSource::Template { template, count },
+            } => Some((*id, template.clone(), *count, *options)),
+            _ => None,
+        })
+        .expect("a produce batch");
+    assert_eq!(count, 5);
+    assert_eq!(options.acks, kafkaterm::kafka::client::Acks::All);
+    assert_eq!(
+        options.compression,
+        kafkaterm::kafka::client::Compression::Gzip
+    );
+    let r = template.render(3, 0).unwrap();
+    assert_eq!(r.key.unwrap(), b"user-3");
+    assert_eq!(r.value.unwrap(), b"{\"n\": 3}");
+    assert_eq!(r.headers[0].name, "source");
+    assert_eq!(app.composer.in_flight(), 5);
+    app.update(Msg::Worker(WorkerEvent::Produce {
+        id,
+        progress: ProduceProgress {
+            queued: 5,
+            delivered: 5,
+            failed: 0,
+            first_error: None,
+            last: Some(kafkaterm::model::Delivery {
+                partition: 2,
+                offset: 17,
+                timestamp: Some(NOW),
+                latency_ms: 3.2,
+            }),
+            elapsed_ms: 10,
+            done: true,
+        },
+    }));
+    assert_eq!(app.composer.in_flight(), 0);
+    let s = screen(&app);
+    assert!(s.contains("5 delivered"), "{s}");
+    // A failed send shows the broker's reason.
+    let cmds = ctrl(&mut app, 's');
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::ProduceBatch { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    app.update(Msg::Worker(WorkerEvent::Produce {
+        id,
+        progress: ProduceProgress {
+            queued: 0,
+            delivered: 0,
+            failed: 5,
+            first_error: Some("unknown topic or partition".into()),
+            last: None,
+            elapsed_ms: 3000,
+            done: true,
+        },
+    }));
+    let s = screen(&app);
+    assert!(s.contains("unknown topic or partition"), "{s}");
+}
+
+#[test]
+fn composer_single_send_reports_partition_and_offset_and_invalid_json_blocks() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    typ(&mut app, "orders");
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Tab);
+    }
+    key(&mut app, KeyCode::Tab); // key
+    key(&mut app, KeyCode::Tab); // headers
+    key(&mut app, KeyCode::Tab); // value
+    typ(&mut app, "{\"a\": ");
+    assert!(
+        screen(&app).contains("invalid JSON at line 1"),
+        "{}",
+        screen(&app)
+    );
+    let cmds = ctrl(&mut app, 's');
+    assert!(cmds.is_empty(), "invalid JSON is not sent");
+    typ(&mut app, "1}");
+    let cmds = ctrl(&mut app, 's');
+    let id = match &cmds[..] {
+        [Command::ProduceBatch { id, .. }] => *id,
+        other => panic!("{other:?}"),
+    };
+    app.update(Msg::Worker(WorkerEvent::Produce {
+        id,
+        progress: ProduceProgress {
+            queued: 1,
+            delivered: 1,
+            failed: 0,
+            first_error: None,
+            last: Some(kafkaterm::model::Delivery {
+                partition: 4,
+                offset: 99,
+                timestamp: Some(NOW),
+                latency_ms: 2.5,
+            }),
+            elapsed_ms: 3,
+            done: true,
+        },
+    }));
+    let s = screen(&app);
+    assert!(s.contains("partition 4 offset 99"), "{s}");
+    // Tombstone toggle.
+    ctrl(&mut app, 'n');
+    assert!(screen(&app).contains("null (tombstone)"));
+}
+
+#[test]
+fn quitting_waits_for_in_flight_messages() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    typ(&mut app, "orders");
+    for _ in 0..7 {
+        key(&mut app, KeyCode::Tab);
+    }
+    typ(&mut app, "{}");
+    assert_eq!(ctrl(&mut app, 's').len(), 1);
+    key(&mut app, KeyCode::Esc); // options row: global keys work
+    let cmds = key(&mut app, KeyCode::Char('q'));
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::Flush { id, .. } => Some(*id),
+            _ => None,
+        })
+        .expect("quit flushes first");
+    assert!(!app.quit);
+    assert!(screen(&app).contains("in-flight"));
+    app.update(Msg::Worker(WorkerEvent::Flushed { id, undelivered: 1 }));
+    assert!(app.quit);
+    assert!(app.exit_message.unwrap().contains("1 not delivered"));
+}
+
+fn groups_snapshot(state: &str, members: Vec<GroupMember>) -> GroupsSnapshot {
+    GroupsSnapshot {
+        groups: vec![GroupSnapshot {
+            group: "orders-service".into(),
+            description: Some(GroupDescription {
+                group: "orders-service".into(),
+                state: state.into(),
+                protocol_type: "consumer".into(),
+                protocol: "range".into(),
+                members,
+            }),
+            description_note: None,
+            partitions: vec![PartitionLag {
+                topic: "orders".into(),
+                partition: 0,
+                committed: Some(10),
+                end: Some(25),
+                lag: Some(15),
+                member_id: None,
+            }],
+            offsets_note: None,
+            at_ms: NOW,
+        }],
+        list_note: None,
+        at_ms: NOW,
+    }
+}
+
+#[test]
+fn groups_view_shows_lag_members_and_rebalances() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('4'));
+    let id = app.groups.in_flight.unwrap();
+    let member = GroupMember {
+        member_id: "consumer-1-abc".into(),
+        client_id: String::new(),
+        host: String::new(),
+        assignment: None,
+        assignment_note: Some("assignment not reported by broker".into()),
+        subscription: vec![],
+    };
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Ok(groups_snapshot("Stable", vec![member.clone()])),
+    }));
+    let s = screen(&app);
+    assert!(
+        s.contains("orders-service") && s.contains("Stable") && s.contains("15"),
+        "{s}"
+    );
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(s.contains("COMMITTED") && s.contains("25"), "{s}");
+    key(&mut app, KeyCode::Tab);
+    let s = screen(&app);
+    assert!(
+        s.contains("consumer-1-abc") && s.contains("not reported by broker"),
+        "{s}"
+    );
+    // A second member joins: a rebalance event appears in the timeline.
+    app.now_ms = NOW + 2000;
+    app.update(Msg::Tick);
+    let id = app.groups.in_flight.expect("refresh on the interval");
+    let mut two = member.clone();
+    two.member_id = "consumer-2-def".into();
+    let mut snap = groups_snapshot("Stable", vec![member, two]);
+    snap.groups[0].at_ms = NOW + 2000;
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Ok(snap),
+    }));
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    let s = screen(&app);
+    assert!(s.contains("member joined consumer-2-def"), "{s}");
+    // A failed refresh is shown; the data stays.
+    app.now_ms = NOW + 4000;
+    app.update(Msg::Tick);
+    let id = app.groups.in_flight.unwrap();
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Err("timed out waiting for the broker".into()),
+    }));
+    let s = screen(&app);
+    assert!(s.contains("last refresh failed"), "{s}");
+    assert!(s.contains("member joined"), "{s}");
+}
+
+#[test]
+fn offset_reset_refuses_a_group_that_is_not_empty() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('4'));
+    let id = app.groups.in_flight.unwrap();
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Ok(groups_snapshot(
+            "Stable",
+            vec![GroupMember {
+                member_id: "m".into(),
+                client_id: "c".into(),
+                host: "/h".into(),
+                assignment: Some(vec![TopicPartition::new("orders", 0)]),
+                assignment_note: None,
+                subscription: vec![],
+            }],
+        )),
+    }));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('R'));
+    let cmds = key(&mut app, KeyCode::Enter); // target "earliest"
+    let id = match &cmds[..] {
+        [Command::PlanOffsetReset { id, .. }] => *id,
+        other => panic!("{other:?}"),
+    };
+    app.update(Msg::Worker(WorkerEvent::ResetPlan {
+        id,
+        group: "orders-service".into(),
+        result: Ok(vec![kafkaterm::worker::protocol::ResetRow {
+            tp: TopicPartition::new("orders", 0),
+            current: Some(10),
+            new: 0,
+            low: 0,
+            end: 25,
+        }]),
+    }));
+    let s = screen(&app);
+    assert!(s.contains("dry run") && s.contains("10 →"), "{s}");
+    typ(&mut app, "orders-service");
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(cmds.is_empty(), "no reset while the group is Stable");
+    assert!(app.status.toast.as_ref().unwrap().text.contains("Stable"));
+}
+
+#[test]
+fn status_bar_shows_disconnection_and_keeps_data() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    app.update(Msg::Worker(WorkerEvent::Connection(ConnState::Connected)));
+    assert!(screen(&app).contains("connected"));
+    app.update(Msg::Worker(WorkerEvent::Connection(ConnState::Down(
+        "all brokers are down or unreachable".into(),
+    ))));
+    app.now_ms += 11_000;
+    let cmds = app.update(Msg::Tick);
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RefreshTopics { id } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    app.update(Msg::Worker(WorkerEvent::Topics {
+        id,
+        result: Err("timed out waiting for the broker".into()),
+    }));
+    let s = screen(&app);
+    assert!(s.contains("disconnected"), "{s}");
+    assert!(s.contains("orders"), "data stays on screen: {s}");
+}
+
+#[test]
+fn help_lists_the_keys_of_the_current_pane() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('?'));
+    let s = lines(&draw(&app, 100, 40)).join("\n");
+    assert!(
+        s.contains("Keys: Topics") && s.contains("filter topics"),
+        "{s}"
+    );
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Char('?'));
+    let s = lines(&draw(&app, 100, 40)).join("\n");
+    assert!(
+        s.contains("Keys: Browser") && s.contains("live follow"),
+        "{s}"
+    );
+}
+
+#[test]
+fn small_terminals_get_a_notice_and_80x24_fits() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let s = lines(&draw(&app, 40, 10)).join("\n");
+    assert!(s.contains("terminal too small"), "{s}");
+    let l = lines(&draw(&app, 80, 24));
+    assert!(l[0].contains("1 Topics") && l[0].contains("4 Groups"));
+    assert!(l[23].contains("? help"));
+}
+
+#[test]
+fn production_clusters_stand_out_and_no_color_stays_readable() {
+    let mut env = Env::test();
+    env.production = true;
+    let (app, _) = app_with(env);
+    let t = draw(&app, 80, 24);
+    let l = lines(&t);
+    let col = l[0].find("PROD").expect("PROD marker");
+    let prod = Theme::dark().status_production;
+    assert_eq!(
+        t.backend().buffer()[(u16::try_from(col).unwrap(), 0)].bg,
+        prod.bg.unwrap()
+    );
+    // The mono theme uses no colour at all.
+    let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| kafkaterm::ui::draw(&app, &Theme::mono(), f))
+        .unwrap();
+    for c in &term.backend().buffer().content {
+        assert!(
+            matches!(c.fg, Color::Reset) && matches!(c.bg, Color::Reset),
+            "{c:?}"
+        );
+    }
+}
