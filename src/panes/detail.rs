@@ -417,7 +417,7 @@ mod tests {
 
     #[test]
     fn huge_values_are_cut() {
-        let big: Vec<u8> = (0..200_000u32)
+        let big: Vec<u8> = (0..400_000u32)
             .map(|i| b"0123456789\n"[(i % 11) as usize])
             .collect();
         let lines = build(
