@@ -96,7 +96,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
             env.history_max = h;
         }
         let (history, templates) = panes::composer::load_saved(&env.data_dir, env.history_max);
-        let message = runtime.block_on(async move {
+        let exit = runtime.block_on(async move {
             let worker = worker::spawn(profile)?;
             let (mut app, first) = app::App::new(env, timeutil::now_ms(), (80, 24));
             app.composer.load_saved(history, templates);
@@ -105,11 +105,11 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
             }
             tui::run(app, first, theme, worker).await
         })?;
-        if let Some(m) = message {
+        if let Some(m) = exit.message {
             eprintln!("kafkaterm: {}", sanitize::escape(&m));
         }
         runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(ExitCode::from(exit.code));
     };
     for w in &warnings {
         eprintln!("kafkaterm: warning: {w}");

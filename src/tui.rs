@@ -57,14 +57,22 @@ fn perform(effects: Vec<Effect>, io_tx: &mpsc::UnboundedSender<IoResult>, osc: &
     }
 }
 
-/// Run the console until the user quits or a signal arrives. Returns a
-/// message to print after the terminal is restored.
+/// How the console ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    /// Printed after the terminal is restored.
+    pub message: Option<String>,
+    /// 0, or 128 + the signal number when a signal ended it.
+    pub code: u8,
+}
+
+/// Run the console until the user quits or a signal arrives.
 pub async fn run(
     mut app: App,
     first: Vec<Command>,
     theme: Theme,
     mut worker: WorkerHandle,
-) -> Result<Option<String>> {
+) -> Result<Exit> {
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));
@@ -84,11 +92,19 @@ pub async fn run(
     let mut osc: Vec<String> = Vec::new();
     let mut worker_alive = true;
     let mut exit_note: Option<String> = None;
+    let mut code = 0u8;
+    // Test hook for the terminal-restore tests: panic on the UI thread after
+    // the first frame.
+    let panic_after_draw = std::env::var_os("KAFKATERM_TEST_PANIC").is_some();
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             guard.terminal.draw(|f| crate::ui::draw(&app, &theme, f))?;
             last_draw = Instant::now();
             dirty = false;
+            assert!(
+                !panic_after_draw,
+                "KAFKATERM_TEST_PANIC is set: panicking on purpose"
+            );
             for text in osc.drain(..) {
                 let _ = term::osc52(guard.terminal.backend_mut(), &text);
             }
@@ -123,9 +139,9 @@ pub async fn run(
             Some(r) = io_rx.recv() => Some(Msg::Io(r)),
             _ = tick.tick() => Some(Msg::Tick),
             _ = tokio::time::sleep(wait), if dirty => None,
-            _ = sigterm.recv() => { exit_note = Some("terminated (SIGTERM)".into()); break; }
-            _ = sighup.recv() => { exit_note = Some("hung up (SIGHUP)".into()); break; }
-            _ = sigint.recv() => { exit_note = Some("interrupted (SIGINT)".into()); break; }
+            _ = sigterm.recv() => { exit_note = Some("terminated (SIGTERM)".into()); code = 143; break; }
+            _ = sighup.recv() => { exit_note = Some("hung up (SIGHUP)".into()); code = 129; break; }
+            _ = sigint.recv() => { exit_note = Some("interrupted (SIGINT)".into()); code = 130; break; }
         };
         app.now_ms = now_ms();
         if let Some(msg) = msg {
@@ -153,5 +169,8 @@ pub async fn run(
     let _ = cmd_tx.send(Command::Shutdown);
     drop(guard);
     let _ = tokio::time::timeout(Duration::from_secs(3), &mut worker.task).await;
-    Ok(app.exit_message.take().or(exit_note))
+    Ok(Exit {
+        message: app.exit_message.take().or(exit_note),
+        code,
+    })
 }

@@ -228,6 +228,12 @@ impl ClientContext for KtContext {
 
     fn error(&self, error: KafkaError, reason: &str) {
         let code = error.rdkafka_error_code();
+        // Reaching the end of a partition is news, not trouble.
+        if code == Some(RDKafkaErrorCode::PartitionEOF)
+            || matches!(error, KafkaError::PartitionEOF(_))
+        {
+            return;
+        }
         let signal = ClientSignal {
             all_brokers_down: code == Some(RDKafkaErrorCode::AllBrokersDown),
             auth_failed: matches!(

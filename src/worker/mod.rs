@@ -66,20 +66,14 @@ impl Inner {
         self.sessions.lock().ok().and_then(|s| s.get(&id).cloned())
     }
 
-    /// A failed request says something about the connection.
-    fn note_result<T>(&self, r: &Result<T, String>) {
+    /// The outcome of a cluster-wide refresh says how the connection is:
+    /// success means connected; a failed metadata refresh means we cannot
+    /// talk to the cluster; a failed group refresh means it is degraded.
+    fn note_result<T>(&self, r: &Result<T, String>, whole_cluster: bool) {
         match r {
             Ok(_) => self.set_conn(ConnState::Connected),
-            Err(e) => {
-                let lower = e.to_ascii_lowercase();
-                if lower.contains("timed out")
-                    || lower.contains("brokers are down")
-                    || lower.contains("transport")
-                    || lower.contains("authentication")
-                {
-                    self.set_conn(ConnState::Down(e.clone()));
-                }
-            }
+            Err(e) if whole_cluster => self.set_conn(ConnState::Down(e.clone())),
+            Err(e) => self.set_conn(ConnState::Degraded(e.clone())),
         }
     }
 }
@@ -216,7 +210,7 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
         Command::RefreshTopics { id } => {
             tokio::spawn(async move {
                 let result = blocking(&i, admin::cluster_snapshot).await;
-                i.note_result(&result);
+                i.note_result(&result, true);
                 let _ = i.events.send(WorkerEvent::Topics { id, result }).await;
             });
         }
@@ -365,7 +359,7 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
             tokio::spawn(async move {
                 let result =
                     blocking(&i, move |inner| groups::refresh(inner, only.as_deref())).await;
-                i.note_result(&result);
+                i.note_result(&result, false);
                 let _ = i.events.send(WorkerEvent::Groups { id, result }).await;
             });
         }

@@ -303,7 +303,8 @@ impl Tmux {
         for a in args {
             cmdline.push_str(&format!(" '{}'", a.replace('\'', "'\\''")));
         }
-        // Keep the pane after the program ends so its exit can be checked.
+        // Keep the pane after the program ends so its exit status and the
+        // terminal's mode (stty) can be checked.
         let status = Command::new("tmux")
             .args([
                 "new-session",
@@ -315,7 +316,7 @@ impl Tmux {
                 "-y",
                 &height.to_string(),
             ])
-            .arg(format!("{cmdline}; echo KT-EXITED-$?; sleep 600"))
+            .arg(format!("{cmdline}; echo KT-EXITED-$?; stty -a; sleep 600"))
             .status()
             .expect("tmux must be installed (scripts/test.sh installs it)");
         assert!(status.success());
