@@ -42,7 +42,7 @@ fn lag_json(sb: &Sandbox, b: &str, group: &str) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
-fn partition_row<'a>(v: &'a Value, p: i64) -> &'a Value {
+fn partition_row(v: &Value, p: i64) -> &Value {
     v["partitions"]
         .as_array()
         .unwrap()

@@ -15,7 +15,7 @@ fn browse(tm: &Tmux, topic: &str) {
     tm.keys(&["/"]);
     tm.type_text(topic);
     tm.keys(&["Enter"]);
-    tm.wait_for(&format!("Topics 1/"), T);
+    tm.wait_for("Topics 1/", T);
     tm.keys(&["b"]);
 }
 
