@@ -8,7 +8,7 @@ for p in gcc g++ make pkg-config libssl-dev zlib1g-dev python3 perl; do
   have_pkg "$p" || need+=("$p")
 done
 if [ "${1:-}" = "test" ] || [ "${2:-}" = "test" ]; then
-  for p in tmux procps; do
+  for p in tmux procps openssl; do
     have_pkg "$p" || need+=("$p")
   done
 fi

@@ -789,6 +789,81 @@ ca = "/etc/kafka/ca.pem"
         assert!(s.resolve("x").unwrap_err().to_string().contains("failed"));
     }
 
+    fn props_of(src: &str) -> std::collections::HashMap<String, String> {
+        let cfg = ConfigFile::parse(src, Path::new("c.toml")).unwrap();
+        let (name, c) = cfg.clusters.iter().next().unwrap();
+        ClusterProfile::from_config(name, c)
+            .unwrap()
+            .properties
+            .into_iter()
+            .map(|(k, v)| (k, v.expose().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sasl_and_tls_become_librdkafka_properties() {
+        let p = props_of(
+            "[clusters.a]\nbrokers = \"h:1\"\n[clusters.a.sasl]\nmechanism = \"PLAIN\"\nusername = \"u\"\npassword = \"pw\"\n",
+        );
+        assert_eq!(p["security.protocol"], "SASL_PLAINTEXT");
+        assert_eq!(p["sasl.mechanism"], "PLAIN");
+        assert_eq!(
+            (p["sasl.username"].as_str(), p["sasl.password"].as_str()),
+            ("u", "pw")
+        );
+
+        let p = props_of(
+            "[clusters.a]\nbrokers = \"h:1\"\n[clusters.a.sasl]\nmechanism = \"SCRAM-SHA-256\"\nusername = \"u\"\npassword_command = \"echo pw2\"\n[clusters.a.tls]\nca = \"/ca.pem\"\ncert = \"/c.pem\"\nkey = \"/k.pem\"\nkey_password = \"kp\"\n",
+        );
+        assert_eq!(p["security.protocol"], "SASL_SSL");
+        assert_eq!(p["sasl.mechanism"], "SCRAM-SHA-256");
+        assert_eq!(p["sasl.password"], "pw2");
+        assert_eq!(p["ssl.ca.location"], "/ca.pem");
+        assert_eq!(p["ssl.certificate.location"], "/c.pem");
+        assert_eq!(p["ssl.key.location"], "/k.pem");
+        assert_eq!(p["ssl.key.password"], "kp");
+
+        let p = props_of(
+            "[clusters.a]\nbrokers = \"h:1\"\n[clusters.a.sasl]\nmechanism = \"OAUTHBEARER\"\ntoken_endpoint_url = \"https://idp/token\"\nusername = \"cid\"\npassword = \"csecret\"\nscope = \"kafka\"\n",
+        );
+        assert_eq!(p["sasl.mechanism"], "OAUTHBEARER");
+        assert_eq!(p["sasl.oauthbearer.method"], "oidc");
+        assert_eq!(
+            p["sasl.oauthbearer.token.endpoint.url"],
+            "https://idp/token"
+        );
+        assert_eq!(p["sasl.oauthbearer.client.id"], "cid");
+        assert_eq!(p["sasl.oauthbearer.client.secret"], "csecret");
+        assert_eq!(p["sasl.oauthbearer.scope"], "kafka");
+
+        let p = props_of(
+            "[clusters.a]\nbrokers = \"h:1\"\n[clusters.a.sasl]\nmechanism = \"OAUTHBEARER\"\noauthbearer_config = \"principal=admin\"\n",
+        );
+        assert_eq!(p["sasl.oauthbearer.config"], "principal=admin");
+        assert_eq!(p["enable.sasl.oauthbearer.unsecure.jwt"], "true");
+
+        let p = props_of(
+            "[clusters.a]\nbrokers = \"h:1\"\n[clusters.a.tls]\ninsecure_skip_verify = true\n",
+        );
+        assert_eq!(p["security.protocol"], "SSL");
+        assert_eq!(p["enable.ssl.certificate.verification"], "false");
+    }
+
+    #[test]
+    fn librdkafka_accepts_the_sasl_settings() {
+        for mech in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
+            let src = format!(
+                "[clusters.a]\nbrokers = \"127.0.0.1:1\"\n[clusters.a.sasl]\nmechanism = \"{mech}\"\nusername = \"u\"\npassword = \"p\"\n"
+            );
+            let cfg = ConfigFile::parse(&src, Path::new("c.toml")).unwrap();
+            let p = ClusterProfile::from_config("a", &cfg.clusters["a"]).unwrap();
+            let c = crate::kafka::client::client_config(&p, "test", &[], &[]);
+            let made: Result<rdkafka::consumer::BaseConsumer<crate::kafka::client::KtContext>, _> =
+                crate::kafka::client::create(&c, crate::kafka::client::KtContext::default());
+            assert!(made.is_ok(), "{mech}: {:?}", made.err());
+        }
+    }
+
     #[test]
     fn overrides_apply() {
         let cfg = ConfigFile::default();

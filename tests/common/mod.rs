@@ -201,7 +201,9 @@ pub fn json_lines(o: &Output) -> Vec<serde_json::Value> {
 /// A private nisshi broker, for tests that stop and restart it.
 pub struct TestBroker {
     pub port: u16,
+    args: Vec<String>,
     child: Option<std::process::Child>,
+    log: tempfile::NamedTempFile,
 }
 
 fn free_port() -> u16 {
@@ -220,9 +222,16 @@ fn nisshi() -> PathBuf {
 
 impl TestBroker {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Start with extra nisshi arguments (e.g. `--cert`, `--key`).
+    pub fn start_with(args: &[&str]) -> Self {
         let mut b = Self {
             port: free_port(),
+            args: args.iter().map(ToString::to_string).collect(),
             child: None,
+            log: tempfile::NamedTempFile::new().unwrap(),
         };
         b.up();
         b
@@ -245,10 +254,10 @@ impl TestBroker {
                 "memory://nisshi/",
                 "--group-initial-rebalance-delay",
                 "0s",
-                "--silent",
             ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .args(&self.args)
+            .stdout(self.log.reopen().unwrap())
+            .stderr(self.log.reopen().unwrap())
             .spawn()
             .unwrap();
         self.child = Some(child);
@@ -262,6 +271,11 @@ impl TestBroker {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+    /// What the broker printed (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
     pub fn down(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
