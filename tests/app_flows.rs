@@ -845,3 +845,130 @@ fn production_clusters_stand_out_and_no_color_stays_readable() {
         );
     }
 }
+
+#[test]
+fn composer_history_templates_and_cancel() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    typ(&mut app, "orders");
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Tab);
+    }
+    typ(&mut app, "k1");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    typ(&mut app, "{\"v\": 1}");
+    let cmds = ctrl(&mut app, 's');
+    let id = match &cmds[..] {
+        [Command::ProduceBatch { id, .. }] => *id,
+        other => panic!("{other:?}"),
+    };
+    // The history file is written through an effect.
+    let hist = app
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            kafkaterm::app::Effect::WriteFile { path, contents, .. }
+                if path.ends_with("history.jsonl") =>
+            {
+                Some(contents.clone())
+            }
+            _ => None,
+        })
+        .expect("history saved");
+    assert!(
+        hist.contains("\"topic\":\"orders\"") && hist.contains("\"key\":\"k1\""),
+        "{hist}"
+    );
+    app.effects.clear();
+    // Esc in the options row cancels the running send instead of leaving.
+    key(&mut app, KeyCode::Esc);
+    let cmds = key(&mut app, KeyCode::Esc);
+    assert!(
+        matches!(&cmds[..], [Command::Cancel { id: c }] if *c == id),
+        "{cmds:?}"
+    );
+    assert_eq!(app.focus, Pane::Composer);
+    // Save as a template, change the key, load the template back.
+    ctrl(&mut app, 't');
+    key(&mut app, KeyCode::Char('s'));
+    typ(&mut app, "order-template");
+    key(&mut app, KeyCode::Enter);
+    let tpl = app
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            kafkaterm::app::Effect::WriteFile { path, contents, .. }
+                if path.ends_with("templates.json") =>
+            {
+                Some(contents.clone())
+            }
+            _ => None,
+        })
+        .expect("templates saved");
+    assert!(tpl.contains("order-template"), "{tpl}");
+    app.composer.key = tui_textarea::TextArea::new(vec!["changed".into()]);
+    ctrl(&mut app, 't');
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.composer.key.lines(), ["k1"]);
+    // History recall.
+    app.composer.topic = kafkaterm::ui::widgets::LineInput::with("other");
+    ctrl(&mut app, 'r');
+    assert!(screen(&app).contains("History"));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.composer.topic.text, "orders");
+}
+
+#[test]
+fn browser_export_is_json_lines_the_producer_reads_back() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    let recs = vec![
+        record(0, 1, Some("a"), Some(b"{\"x\":1}")),
+        record(1, 2, None, None),
+        record(2, 3, Some("bin"), Some(&[0xff, 0, 1])),
+    ];
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(recs.clone()),
+    }));
+    key(&mut app, KeyCode::Char('w'));
+    key(&mut app, KeyCode::Enter);
+    let (what, contents) = app
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            kafkaterm::app::Effect::WriteFile { contents, what, .. } => {
+                Some((what.clone(), contents.clone()))
+            }
+            _ => None,
+        })
+        .expect("export written");
+    assert!(what.contains("3 message"), "{what}");
+    let back: Vec<_> = contents
+        .lines()
+        .map(|l| kafkaterm::jsonl::parse_line(l).unwrap())
+        .collect();
+    assert_eq!(back.len(), 3);
+    for (b, r) in back.iter().zip(&recs) {
+        assert_eq!(b.key, r.key);
+        assert_eq!(b.value, r.value);
+        assert_eq!(b.partition, Some(r.partition));
+        assert_eq!(b.headers, r.headers);
+    }
+    // Marked messages only.
+    app.effects.clear();
+    key(&mut app, KeyCode::Char('m'));
+    key(&mut app, KeyCode::Char('w'));
+    key(&mut app, KeyCode::Enter);
+    let contents = app
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            kafkaterm::app::Effect::WriteFile { contents, .. } => Some(contents.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(contents.lines().count(), 1);
+}

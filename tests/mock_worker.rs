@@ -444,3 +444,128 @@ fn failed_group_refresh_is_shown_then_recovers() {
     drop(c);
     drop(mock);
 }
+
+/// A minimal Schema Registry: answers `GET /schemas/ids/1` with an Avro
+/// schema and 404 for anything else.
+fn fake_registry() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) <= 2 {
+                    break;
+                }
+            }
+            let schema = r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"qty","type":"int"}]}"#;
+            let (status, body) = if request.starts_with("GET /schemas/ids/1 ") {
+                (
+                    "200 OK",
+                    serde_json::json!({ "schema": schema }).to_string(),
+                )
+            } else {
+                (
+                    "404 Not Found",
+                    r#"{"error_code":40403,"message":"Schema not found"}"#.to_string(),
+                )
+            };
+            let mut s = stream;
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn schema_registry_schemas_are_fetched_and_decode_avro() {
+    use kafkaterm::decode::{Content, DecodeMode, decode, registry::SchemaCache};
+    let mock = MockCluster::new(1).unwrap();
+    let mut p = profile(&mock.bootstrap_servers());
+    p.schema_registry = Some(fake_registry());
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
+    let mut cache = SchemaCache {
+        configured: true,
+        ..Default::default()
+    };
+    for id in [1u32, 2] {
+        w.commands
+            .send(Command::FetchSchema { schema_id: id })
+            .unwrap();
+        let (sid, result) = wait(&rt, &mut w, Duration::from_secs(20), |ev| match ev {
+            WorkerEvent::Schema { schema_id, result } => Some((schema_id, result)),
+            _ => None,
+        });
+        cache.entries.insert(sid, result);
+    }
+    assert!(
+        cache.entries[&2].as_ref().unwrap_err().contains("404"),
+        "{:?}",
+        cache.entries[&2]
+    );
+    // Magic byte, schema id 1, Avro: "o-1" (len 3 → zigzag 6), qty 5 (zigzag 10).
+    let framed = [0u8, 0, 0, 0, 1, 6, b'o', b'-', b'1', 10];
+    let d = decode(Some(&framed), DecodeMode::Auto, &cache);
+    assert_eq!(d.label, "avro, schema id 1");
+    assert_eq!(
+        d.content,
+        Content::Json(serde_json::json!({"id": "o-1", "qty": 5}))
+    );
+    let unknown = [0u8, 0, 0, 0, 2, 1, 2];
+    let d = decode(Some(&unknown), DecodeMode::Auto, &cache);
+    assert!(d.note.unwrap().contains("404"));
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+#[test]
+fn produce_batch_from_a_json_lines_file() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 3, 1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"key":"a","value":"1","partition":2,"headers":[{"name":"h","value":"x"}]}"#,
+            "\n\n",
+            r#"{"key_base64":"/w==","value":null}"#,
+            "\n",
+            r#"{"topic":"t","value":{"json":"object"}}"#,
+            "\n",
+            "not json\n"
+        ),
+    )
+    .unwrap();
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
+    w.commands
+        .send(Command::ProduceBatch {
+            id: 1,
+            options: Default::default(),
+            source: BatchSource::File {
+                path,
+                topic: "t".into(),
+            },
+        })
+        .unwrap();
+    let done = wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
+        WorkerEvent::Produce { progress, .. } if progress.done => Some(progress),
+        _ => None,
+    });
+    assert_eq!((done.delivered, done.failed), (3, 1), "{done:?}");
+    assert!(done.first_error.unwrap().contains("line 5"));
+    drop(w);
+    drop(rt);
+    drop(mock);
+}

@@ -172,7 +172,10 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("partition", "`auto` (by key) or a number"),
     ("timestamp", "`now`, 2026-11-22T10:00:00Z, -15m or ms"),
-    ("Esc", "leave the field focus / close dialogs"),
+    (
+        "Esc",
+        "leave the field focus; in the options row: cancel running sends, else leave",
+    ),
 ];
 
 fn area_with(lines: Vec<String>, placeholder: &str) -> TextArea<'static> {
@@ -601,7 +604,19 @@ impl ComposerPane {
             KeyCode::Tab => return self.move_focus(true),
             KeyCode::BackTab => return self.move_focus(false),
             KeyCode::Esc => {
-                if self.focus == Focus::Options {
+                let running: Vec<ReqId> = self
+                    .batches
+                    .iter()
+                    .filter(|(_, b)| !b.progress.done)
+                    .map(|(id, _)| *id)
+                    .collect();
+                if self.focus == Focus::Options && !running.is_empty() {
+                    // Long sends stop on Esc; what was queued is still reported.
+                    for id in &running {
+                        ctx.cmds.push(Command::Cancel { id: *id });
+                    }
+                    ctx.info(format!("cancelling {} running send(s)", running.len()));
+                } else if self.focus == Focus::Options {
                     ctx.nav = Some(crate::app::Nav::Focus(crate::app::Pane::Topics));
                     self.on_leave(ctx);
                 } else {
@@ -1163,7 +1178,7 @@ fn progress_line(id: ReqId, b: &Batch, dc: &DrawCtx<'_>) -> Line<'static> {
     if !p.done {
         spans.push(Span::styled(
             format!(
-                "{} sending {}: {}/{} delivered",
+                "{} sending {}: {}/{} delivered (Esc in the options row cancels)",
                 dc.spinner(),
                 b.label,
                 p.delivered,
