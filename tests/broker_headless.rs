@@ -635,3 +635,59 @@ fn produce_failures_exit_non_zero_with_the_broker_reason() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
 }
+
+#[test]
+fn create_and_delete_topics_through_the_worker() {
+    use kafkaterm::config::ClusterProfile;
+    use kafkaterm::worker::protocol::{Command, NewTopicSpec, WorkerEvent};
+    let b = brokers();
+    let name = unique("created");
+    let rt = common::rt();
+    let mut w = rt.block_on(async { kafkaterm::worker::spawn(ClusterProfile::adhoc(&b)).unwrap() });
+    let mut run = |cmd: Command| {
+        rt.block_on(async {
+            w.commands.send(cmd).unwrap();
+            loop {
+                match tokio::time::timeout(Duration::from_secs(30), w.events.recv())
+                    .await
+                    .unwrap()
+                    .unwrap()
+                {
+                    WorkerEvent::TopicCreated { result, .. }
+                    | WorkerEvent::TopicDeleted { result, .. } => return result,
+                    _ => {}
+                }
+            }
+        })
+    };
+    let spec = NewTopicSpec {
+        name: name.clone(),
+        partitions: 4,
+        replication_factor: 1,
+        configs: vec![("retention.ms".into(), "3600000".into())],
+    };
+    run(Command::CreateTopic {
+        id: 1,
+        spec: spec.clone(),
+    })
+    .unwrap();
+    let e = run(Command::CreateTopic { id: 2, spec }).unwrap_err();
+    assert!(e.contains("already exists"), "{e}");
+    let sb = Sandbox::new();
+    let o = sb.run(&["-b", &b, "describe", &name, "--json"], None);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["partitions"].as_array().unwrap().len(), 4);
+    run(Command::DeleteTopic {
+        id: 3,
+        topic: name.clone(),
+    })
+    .unwrap();
+    let e = run(Command::DeleteTopic {
+        id: 4,
+        topic: name.clone(),
+    })
+    .unwrap_err();
+    assert!(e.contains("unknown topic"), "{e}");
+    let o = sb.run(&["-b", &b, "topics", "--json"], None);
+    assert!(!stdout(&o).contains(&name));
+}
