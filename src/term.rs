@@ -99,3 +99,21 @@ pub fn osc52(out: &mut impl Write, text: &str) -> io::Result<()> {
     write!(out, "\x1b]52;c;{b64}\x07")?;
     out.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn osc52_carries_only_base64() {
+        let mut out = Vec::new();
+        super::osc52(&mut out, "hi \x1b]0;x\x07 there").unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with("\x1b]52;c;") && s.ends_with('\x07'));
+        let inner = &s[7..s.len() - 1];
+        assert!(
+            inner
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c)),
+            "{inner}"
+        );
+    }
+}

@@ -972,3 +972,29 @@ fn browser_export_is_json_lines_the_producer_reads_back() {
         .unwrap();
     assert_eq!(contents.lines().count(), 1);
 }
+
+#[test]
+fn copy_uses_osc52_effects() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![record(0, 7, Some("the-key"), Some(b"the value"))]),
+    }));
+    key(&mut app, KeyCode::Char('y'));
+    key(&mut app, KeyCode::Char('K'));
+    key(&mut app, KeyCode::Char('Y'));
+    let copies: Vec<String> = app
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            kafkaterm::app::Effect::Osc52(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copies[0], "the value");
+    assert_eq!(copies[1], "the-key");
+    let whole = kafkaterm::jsonl::parse_line(&copies[2]).unwrap();
+    assert_eq!(whole.value.as_deref(), Some(&b"the value"[..]));
+}

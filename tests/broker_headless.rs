@@ -691,3 +691,64 @@ fn create_and_delete_topics_through_the_worker() {
     let o = sb.run(&["-b", &b, "topics", "--json"], None);
     assert!(!stdout(&o).contains(&name));
 }
+
+#[test]
+fn composer_path_reports_the_broker_reason() {
+    use kafkaterm::config::ClusterProfile;
+    use kafkaterm::worker::protocol::{BatchSource, Command, ProduceRequest, WorkerEvent};
+    let b = brokers();
+    let rt = common::rt();
+    let mut w = rt.block_on(async { kafkaterm::worker::spawn(ClusterProfile::adhoc(&b)).unwrap() });
+    let mut send = |req: ProduceRequest| {
+        rt.block_on(async {
+            w.commands
+                .send(Command::ProduceBatch {
+                    id: 1,
+                    options: Default::default(),
+                    source: BatchSource::Messages(vec![req]),
+                })
+                .unwrap();
+            loop {
+                if let WorkerEvent::Produce { progress, .. } =
+                    tokio::time::timeout(Duration::from_secs(40), w.events.recv())
+                        .await
+                        .unwrap()
+                        .unwrap()
+                {
+                    if progress.done {
+                        return progress;
+                    }
+                }
+            }
+        })
+    };
+    let missing = send(ProduceRequest {
+        topic: unique("composer-missing"),
+        value: Some(b"x".to_vec()),
+        ..Default::default()
+    });
+    assert_eq!((missing.delivered, missing.failed), (0, 1));
+    assert_eq!(
+        missing.first_error.as_deref(),
+        Some("unknown topic or partition")
+    );
+    let topic = unique("composer-small");
+    create_topic(&b, &topic, 1);
+    let big = send(ProduceRequest {
+        topic: topic.clone(),
+        value: Some(vec![b'x'; 2 * 1024 * 1024]),
+        ..Default::default()
+    });
+    assert_eq!(big.failed, 1);
+    assert!(big.first_error.unwrap().contains("message too large"));
+    let ok = send(ProduceRequest {
+        topic,
+        partition: Some(0),
+        key: Some(b"k".to_vec()),
+        value: Some(b"v".to_vec()),
+        ..Default::default()
+    });
+    let d = ok.last.unwrap();
+    assert_eq!((d.partition, d.offset), (0, 0));
+    assert!(d.timestamp.is_some() && d.latency_ms > 0.0);
+}

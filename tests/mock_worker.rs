@@ -569,3 +569,124 @@ fn produce_batch_from_a_json_lines_file() {
     drop(rt);
     drop(mock);
 }
+
+#[test]
+fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("s", 1, 1).unwrap();
+    let bs = mock.bootstrap_servers();
+    produce_n(&bs, "s", 0, 0, 300); // keys k0-0 .. k0-299
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&bs)).unwrap() });
+    w.commands
+        .send(Command::StartBrowse {
+            session: 5,
+            spec: BrowseSpec {
+                topic: "s".into(),
+                partitions: None,
+                start: StartAt::End,
+            },
+        })
+        .unwrap();
+    wait(&rt, &mut w, Duration::from_secs(20), |ev| match ev {
+        WorkerEvent::Browse {
+            event: BrowseEvent::Started { .. },
+            ..
+        } => Some(()),
+        _ => None,
+    });
+    // Search forward from the end; the matches arrive afterwards.
+    w.commands
+        .send(Command::SearchBrowse {
+            session: 5,
+            filter: r#"key =~ /7$/"#.into(),
+            want: 3,
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    produce_n(&bs, "s", 0, 300, 100); // keys k0-300 .. k0-399
+    let mut found: Vec<Record> = Vec::new();
+    let (scanned, matched) = wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
+        WorkerEvent::Browse {
+            session: 5,
+            event: BrowseEvent::Records(batch),
+        } => {
+            found.extend(batch);
+            None
+        }
+        WorkerEvent::Browse {
+            session: 5,
+            event:
+                BrowseEvent::SearchProgress {
+                    scanned,
+                    matched,
+                    done: true,
+                },
+        } => Some((scanned, matched)),
+        _ => None,
+    });
+    let keys: Vec<String> = found
+        .iter()
+        .filter_map(|r| {
+            r.key
+                .as_ref()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+        })
+        .collect();
+    assert_eq!(matched, 3);
+    assert_eq!(
+        keys,
+        vec!["k0-307", "k0-317", "k0-327"],
+        "only matches are delivered"
+    );
+    assert_eq!(scanned, 28, "scanned up to the third match");
+    // The session is paused now: no more records arrive.
+    let more = rt.block_on(async {
+        let mut n = 0;
+        let end = tokio::time::Instant::now() + Duration::from_millis(1500);
+        while let Ok(Some(ev)) = tokio::time::timeout_at(end, w.events.recv()).await {
+            if matches!(
+                ev,
+                WorkerEvent::Browse {
+                    session: 5,
+                    event: BrowseEvent::Records(_)
+                }
+            ) {
+                n += 1;
+            }
+        }
+        n
+    });
+    assert_eq!(
+        more, 0,
+        "records kept arriving after the search was satisfied"
+    );
+    // A search that cannot finish is cancelled.
+    w.commands
+        .send(Command::SearchBrowse {
+            session: 5,
+            filter: "key == \"never\"".into(),
+            want: 1,
+        })
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    w.commands
+        .send(Command::CancelSearch { session: 5 })
+        .unwrap();
+    let done = wait(&rt, &mut w, Duration::from_secs(10), |ev| match ev {
+        WorkerEvent::Browse {
+            session: 5,
+            event:
+                BrowseEvent::SearchProgress {
+                    matched,
+                    done: true,
+                    ..
+                },
+        } => Some(matched),
+        _ => None,
+    });
+    assert_eq!(done, 0);
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
