@@ -262,20 +262,47 @@ fn resize_small_terminals_and_colourless_themes() {
 fn console_survives_the_broker_being_killed_and_restarted() {
     let mut broker = common::TestBroker::start();
     let b = broker.addr();
-    create_topic(&b, "before", 1);
+    create_topic(&b, "live", 1);
+    produce(
+        &b,
+        "live",
+        &[
+            Msg::kv("before-1", "a"),
+            Msg::kv("before-2", "b"),
+            Msg::kv("before-3", "c"),
+        ],
+    );
     let tm = Tmux::start(&["-b", &b], 80, 24);
-    tm.wait_for("before", T);
     tm.wait_for("connected", T);
+    browse(&tm, "live");
+    tm.wait_for("before-3", T);
     broker.down();
-    // Refresh now (auto-refresh would come within 10 s too).
-    tm.keys(&["r"]);
+    // The browser keeps what it showed and says what is wrong.
+    let s = tm.wait_for("retrying", Duration::from_secs(40));
+    assert!(s.contains("before-3"), "{s}");
+    // The topic list: the refresh fails, the data stays, the state is shown.
+    tm.keys(&["1", "r"]);
     let s = tm.wait_for("disconnected", Duration::from_secs(40));
-    assert!(s.contains("before"), "the data stays on screen: {s}");
+    assert!(s.contains("live"), "{s}");
+    // The group view reports its failed refresh.
+    tm.keys(&["4"]);
+    tm.wait_for("last refresh failed", Duration::from_secs(40));
+    // The broker comes back (empty: nisshi keeps data in memory).
     broker.up();
-    create_topic(&b, "after", 1);
-    tm.keys(&["r"]);
-    let s = tm.wait_for("after", Duration::from_secs(60));
-    assert!(s.contains("● connected"), "{s}");
+    create_topic(&b, "live", 1);
+    produce(
+        &b,
+        "live",
+        &[Msg::kv("after-1", "x"), Msg::kv("after-2", "y")],
+    );
+    tm.keys(&["1", "r"]);
+    let s = tm.wait_for("● connected", Duration::from_secs(60));
+    assert!(s.contains("live"), "{s}");
+    // The browser recovered by itself and shows the new messages.
+    tm.keys(&["2"]);
+    tm.wait_for("after-2", Duration::from_secs(60));
+    tm.keys(&["4"]);
+    tm.wait_for("refreshed", T);
     tm.keys(&["q"]);
     tm.wait_for("KT-EXITED-0", T);
 }

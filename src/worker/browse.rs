@@ -26,6 +26,15 @@ const BATCH_MAX: usize = 2000;
 const BATCH_WAIT: Duration = Duration::from_millis(40);
 const STALL_AFTER: Duration = Duration::from_secs(8);
 
+/// What the watchdog learns from the watermarks.
+#[derive(Debug, Default)]
+struct Health {
+    /// Data past our position is waiting.
+    behind: bool,
+    /// Partitions whose log now ends before our position, with their low watermark.
+    reset: Vec<(i32, i64)>,
+}
+
 /// Controls shared between the worker's dispatcher and a session thread.
 #[derive(Default)]
 pub struct SessionCtl {
@@ -117,19 +126,25 @@ impl Session {
         Ok(())
     }
 
-    /// Is there data past what we have delivered? (Used by the watchdog.)
-    fn behind(&self, consumer: &BaseConsumer<KtContext>) -> Option<bool> {
+    /// Where each partition stands against the log, for the watchdog:
+    /// `None` while the cluster cannot be reached.
+    fn health(&self, consumer: &BaseConsumer<KtContext>) -> Option<Health> {
         let tps: Vec<TopicPartition> = self
             .next
             .keys()
             .map(|p| TopicPartition::new(&self.topic, *p))
             .collect();
-        let ends = offsets::end_offsets(consumer, &tps, Duration::from_secs(3)).ok()?;
-        Some(
-            self.next
-                .iter()
-                .any(|(p, n)| matches!(ends.get(&TopicPartition::new(&self.topic, *p)), Some(Ok(e)) if *e > *n)),
-        )
+        let marks = offsets::watermarks(consumer, &tps, Duration::from_secs(3)).ok()?;
+        let mut h = Health::default();
+        for (p, next) in &self.next {
+            match marks.get(&TopicPartition::new(&self.topic, *p)) {
+                Some((Ok(low), Ok(high))) if *high < *next => h.reset.push((*p, *low)),
+                Some((_, Ok(high))) if *high > *next => h.behind = true,
+                Some((_, Ok(_))) => {}
+                _ => return None,
+            }
+        }
+        Some(h)
     }
 
     fn run(&mut self, spec: &BrowseSpec) -> Result<(), String> {
@@ -279,27 +294,43 @@ impl Session {
                     self.ctl.paused.store(true, Ordering::Relaxed);
                 }
             }
-            // Watchdog: after trouble, no progress although data is waiting
-            // means the consumer is stuck; recreate it and resume.
+            // Watchdog: after trouble and a stall, look at the log. Data
+            // waiting that never arrives means the consumer is stuck: recreate
+            // it and resume right after the last record delivered. A log that
+            // now ends before our position was recreated (a broker that lost
+            // its data): read the new log from its start. Otherwise the
+            // trouble is over.
             if trouble.is_some()
                 && !locally_paused
                 && last_progress.elapsed() > STALL_AFTER
                 && last_watchdog.elapsed() > STALL_AFTER
             {
                 last_watchdog = Instant::now();
-                if self.behind(&consumer) == Some(true) {
-                    let (c, s) = self.new_consumer()?;
-                    consumer = c;
-                    signals = s;
-                    self.assign(&consumer)?;
-                    last_progress = Instant::now();
+                if let Some(h) = self.health(&consumer) {
+                    if h.behind || !h.reset.is_empty() {
+                        for (p, low) in &h.reset {
+                            self.next.insert(*p, *low);
+                        }
+                        let (c, s) = self.new_consumer()?;
+                        consumer = c;
+                        signals = s;
+                        self.assign(&consumer)?;
+                        last_progress = Instant::now();
+                        let at: Vec<String> =
+                            self.next.iter().map(|(p, o)| format!("{p}@{o}")).collect();
+                        let what = if h.reset.is_empty() {
+                            "reconnected"
+                        } else {
+                            "reconnected; the partition log was reset by the broker"
+                        };
+                        self.send(BrowseEvent::Recovered(format!(
+                            "{what}, resuming at {}",
+                            at.join(" ")
+                        )));
+                    } else {
+                        self.send(BrowseEvent::Status(String::new()));
+                    }
                     trouble = None;
-                    let at: Vec<String> =
-                        self.next.iter().map(|(p, o)| format!("{p}@{o}")).collect();
-                    self.send(BrowseEvent::Recovered(format!(
-                        "reconnected, resuming at {}",
-                        at.join(" ")
-                    )));
                 }
             }
         }
