@@ -998,3 +998,74 @@ fn copy_uses_osc52_effects() {
     let whole = kafkaterm::jsonl::parse_line(&copies[2]).unwrap();
     assert_eq!(whole.value.as_deref(), Some(&b"the value"[..]));
 }
+
+#[test]
+fn huge_clusters_and_groups_stay_usable() {
+    let (mut app, cmds) = app();
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RefreshTopics { id } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let topics: Vec<TopicSummary> = (0..10_000)
+        .map(|i| topic(&format!("topic-{i:05}"), 10, i64::from(i), 0))
+        .collect();
+    app.update(Msg::Worker(WorkerEvent::Topics {
+        id,
+        result: Ok(ClusterSnapshot {
+            brokers: vec![],
+            topics,
+            watermark_error: None,
+        }),
+    }));
+    assert!(screen(&app).contains("Topics 10000/10000"));
+    key(&mut app, KeyCode::Char('G'));
+    assert!(screen(&app).contains("topic-09999"));
+    key(&mut app, KeyCode::Char('/'));
+    typ(&mut app, "-00424");
+    assert_eq!(app.topics.view.len(), 1);
+    assert!(screen(&app).contains("topic-00424"));
+    // A group with 500 members over 1,000 partitions.
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('4'));
+    let gid = app.groups.in_flight.unwrap();
+    let members: Vec<GroupMember> = (0..500)
+        .map(|m| GroupMember {
+            member_id: format!("member-{m:03}"),
+            client_id: "c".into(),
+            host: "/10.0.0.1".into(),
+            assignment: Some(
+                (0..2)
+                    .map(|k| TopicPartition::new("big", m * 2 + k))
+                    .collect(),
+            ),
+            assignment_note: None,
+            subscription: vec!["big".into()],
+        })
+        .collect();
+    let mut snap = groups_snapshot("Stable", members);
+    snap.groups[0].partitions = (0..1000)
+        .map(|p| PartitionLag {
+            topic: "big".into(),
+            partition: p,
+            committed: Some(10),
+            end: Some(20),
+            lag: Some(10),
+            member_id: Some(format!("member-{:03}", p / 2)),
+        })
+        .collect();
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id: gid,
+        result: Ok(snap),
+    }));
+    let s = screen(&app);
+    assert!(s.contains("10,000") && s.contains("500"), "{s}");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('G'));
+    assert!(screen(&app).contains("member-499"));
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char('G'));
+    assert!(screen(&app).contains("member-499"), "{}", screen(&app));
+}
