@@ -1,0 +1,373 @@
+#!/usr/bin/env bash
+# kafkaterm's benchmark suite. Prints figures (Markdown) and never asserts
+# times. Comparisons are ratios against another client run in the same
+# session, on the same broker and machine:
+#   * kcat (Debian's package, librdkafka 2.0) for consuming;
+#   * Python confluent-kafka (PyPI, bundles a recent librdkafka) for
+#     producing, consuming and the group-lag / topic-list references.
+#
+# It installs what it needs (apt: kcat, tmux, python3-venv; pip:
+# confluent-kafka into a venv under ~/.cache/kafkaterm), starts a private
+# nisshi broker (scripts/broker.sh) and a librdkafka mock cluster
+# (benches/mock_broker.rs) and stops both when it ends.
+#
+#   scripts/bench.sh                    the whole suite (~10-15 min on 2 cores)
+#   BENCH_REPS=1 scripts/bench.sh       one run per client instead of three
+#   BENCH_MANY_TOPICS=0 scripts/bench.sh   skip the 10,000-topic real-broker part
+#
+# The report goes to stdout and to target/bench-results/report.md; raw JSON
+# per measurement sits beside it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+N=${BENCH_MESSAGES:-1000000}
+SIZE=100
+REPS=${BENCH_REPS:-3}
+MANY_TOPICS=${BENCH_MANY_TOPICS:-10000}
+OUT=${BENCH_OUT:-$ROOT/target/bench-results}
+CACHE=${KAFKATERM_CACHE:-$HOME/.cache/kafkaterm}
+VENV=$CACHE/bench-venv
+CONFLUENT_KAFKA_VERSION=2.16.1
+K=$ROOT/scripts/bench/kclient.py
+REPORT=$OUT/report.md
+SUITE_START=$(date +%s)
+
+log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+say() { printf '%s\n' "$*" | tee -a "$REPORT"; }
+sayf() { tee -a "$REPORT"; }
+
+# ------------------------------------------------------------ installs
+ensure_tools() {
+  scripts/ensure-deps.sh test
+  local need=()
+  command -v kcat >/dev/null 2>&1 || need+=(kcat)
+  command -v tmux >/dev/null 2>&1 || need+=(tmux)
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]} (apt)"
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq </dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" </dev/null >&2
+    else
+      sudo apt-get update -qq </dev/null
+      sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" </dev/null >&2
+    fi
+  fi
+  if ! "$VENV/bin/python" -c "import confluent_kafka; assert confluent_kafka.version() == '$CONFLUENT_KAFKA_VERSION'" 2>/dev/null; then
+    log "installing confluent-kafka $CONFLUENT_KAFKA_VERSION into $VENV (pip)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q "confluent-kafka==$CONFLUENT_KAFKA_VERSION" >&2
+  fi
+}
+
+# Paths of the bench executables (cargo builds them without running them).
+bench_exe() {
+  cargo bench --locked --no-run --bench ui --bench mock_broker --message-format=json 2>/dev/null |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == sys.argv[1]:
+        print(m["executable"])' "$1"
+}
+
+# ------------------------------------------------------------ cleanup
+TMUX_SOCK="kt-bench-$$"
+MOCK_PID=""
+TMPD=""
+cleanup() {
+  set +e
+  tmux -L "$TMUX_SOCK" kill-server >/dev/null 2>&1
+  [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID" 2>/dev/null
+  [ -n "${KAFKATERM_BROKER_DIR:-}" ] && scripts/broker.sh stop
+  [ -n "$TMPD" ] && rm -rf "$TMPD"
+  [ -n "${KAFKATERM_BROKER_DIR:-}" ] && rm -rf "$KAFKATERM_BROKER_DIR"
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------ helpers
+PY() { "$VENV/bin/python" "$K" "$@" 2>/dev/null; }
+# run NAME LABEL [run options] -- CMD...: timed runs, JSON into $OUT/NAME.json
+run() {
+  local name=$1 label=$2
+  shift 2
+  log "run: $label"
+  python3 "$K" run --label "$label" --out "$OUT/$name.json" "$@" >/dev/null
+  if [ "$(python3 "$K" field "$OUT/$name.json" ok)" != "True" ]; then
+    log "  FAILED: $(python3 "$K" field "$OUT/$name.json" stderr | tail -3)"
+  fi
+}
+thousands() { python3 -c "print(f'{int(\"$1\"):,}')"; }
+
+# tmux helpers (private server)
+tm() { tmux -L "$TMUX_SOCK" "$@"; }
+screen() { tm capture-pane -p -t b 2>/dev/null || true; }
+start_tui() { # start_tui BOOT [extra args...]: echoes the pid
+  local boot=$1
+  shift
+  tm kill-session -t b >/dev/null 2>&1 || true
+  tm new-session -d -x 200 -y 50 -s b \
+    "exec env KAFKATERM_CONFIG_DIR=$TMPD/tui-config KAFKATERM_DATA_DIR=$TMPD/tui-data TERM=xterm-256color $KT -b $boot $*"
+  tm list-panes -t b -F '#{pane_pid}'
+}
+wait_screen() { # wait_screen PATTERN TIMEOUT_S: 0 when the screen shows it
+  local pat=$1 end=$(($(date +%s) + $2))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    screen | grep -qE -- "$pat" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+now() { date +%s.%N; }
+elapsed() { python3 -c "print(f'{$2 - $1:.2f}')"; }
+status_mib() { awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# ============================================================ setup
+mkdir -p "$OUT"
+rm -f "$OUT"/*.json "$REPORT"
+log "checking tools"
+ensure_tools
+log "building (release)"
+cargo build --release --locked >&2
+KT=$ROOT/target/release/kafkaterm
+UI=$(bench_exe ui)
+MOCK=$(bench_exe mock_broker)
+[ -x "$UI" ] && [ -x "$MOCK" ] || { echo "cannot find the bench executables" >&2; exit 1; }
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/kafkaterm-bench.XXXXXX")
+export KAFKATERM_CONFIG_DIR=$TMPD/config KAFKATERM_DATA_DIR=$TMPD/data
+unset KAFKATERM_BROKERS KAFKATERM_CONFIG
+export KAFKATERM_BROKER_DIR=$TMPD/broker
+B=$(scripts/broker.sh start)
+log "nisshi broker at $B"
+MOCK_OUT=$TMPD/mock.out
+MOCK_TOPICS=(mock-consume:64)
+for r in $(seq 0 $((REPS - 1))); do MOCK_TOPICS+=("pm-kt-$r:64" "pm-kcat-$r:64" "pm-py-$r:64"); done
+"$MOCK" serve "${MOCK_TOPICS[@]}" >"$MOCK_OUT" 2>&1 &
+MOCK_PID=$!
+for _ in $(seq 1 100); do [ -s "$MOCK_OUT" ] && break; sleep 0.1; done
+M=$(head -1 "$MOCK_OUT")
+log "mock cluster at $M"
+# Debian's kcat (librdkafka 2.0.2) cannot parse nisshi's ApiVersions
+# answer; without the ApiVersions request (pre-0.10 fallback) it reads
+# fine but cannot produce. Against the mock it uses its normal protocol.
+KCAT_NISSHI=(kcat -X api.version.request=false -X broker.version.fallback=0.9.0 -b "$B")
+KCAT_MOCK=(kcat -b "$M")
+
+# ============================================================ header
+{
+  echo "# kafkaterm benchmark report"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src Cargo.toml 2>/dev/null || echo ' (with local changes)')"
+  echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr)"
+  echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- kafkaterm: $($KT --version) (librdkafka $(grep -m1 -A1 'name = "rdkafka-sys"' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p' | sed 's/.*+//'), release build)"
+  echo "- kcat: $(kcat -V 2>&1 | grep -m1 Version | sed 's/ builtin.*//')"
+  echo "- Python confluent-kafka: $("$VENV/bin/python" -c 'import confluent_kafka as c; print(c.version(), "(librdkafka", c.libversion()[0] + ")")')"
+  echo "- broker: nisshi $(basename "$(dirname "$(dirname "$(scripts/install-broker.sh)")")" | sed 's/nisshi-//') (in memory) on loopback; librdkafka mock cluster (benches/mock_broker.rs) on loopback"
+  echo "- messages: $(thousands "$N") of ${SIZE}-byte JSON values (keyed for consume), $REPS run(s) per client, median reported"
+  echo
+} | sayf
+
+# ============================================================ 1. consume
+log "seeding $N messages into nisshi topic bench-consume (8 partitions)"
+PY create "$B" bench-consume:8 >/dev/null
+PY seed "$B" bench-consume "$N" "$SIZE" >/dev/null
+say "## 1. Headless consume to /dev/null ($(thousands "$N") messages, 8 partitions, nisshi)"
+say ""
+say "Wall time of the whole process (start, metadata, read to the end, exit), stdout to /dev/null."
+say ""
+# Correctness first: both clients deliver every message.
+"$KT" -b "$B" consume bench-consume --from beginning --exit-at-end --format jsonl | wc -l >"$TMPD/kt.count"
+"${KCAT_NISSHI[@]}" -C -t bench-consume -o beginning -e -q -J | wc -l >"$TMPD/kcat.count"
+say "Lines written: kafkaterm $(cat "$TMPD/kt.count"), kcat $(cat "$TMPD/kcat.count") (expected $N)."
+say ""
+KTC=("$KT" -b "$B" consume bench-consume --from beginning --exit-at-end)
+run c-kt-jsonl "kafkaterm --format jsonl" --reps "$REPS" -- "${KTC[@]}" --format jsonl
+run c-kt-text "kafkaterm --format text" --reps "$REPS" -- "${KTC[@]}" --format text
+run c-kcat-json "kcat -J (JSON envelope)" --reps "$REPS" -- "${KCAT_NISSHI[@]}" -C -t bench-consume -o beginning -e -q -J
+run c-kcat-text "kcat -f '%p/%o %T key=%k %s'" --reps "$REPS" -- "${KCAT_NISSHI[@]}" -C -t bench-consume -o beginning -e -q -f '%p/%o %T key=%k %s\n'
+run c-kcat-raw "kcat (value only)" --reps "$REPS" -- "${KCAT_NISSHI[@]}" -C -t bench-consume -o beginning -e -q
+run c-py "python confluent-kafka (count only)" --reps "$REPS" -- "$VENV/bin/python" "$K" consume "$B" bench-consume
+run c-kt-jsonl-tuned "kafkaterm jsonl -X fetch.queue.backoff.ms=10" --reps "$REPS" -- "$KT" -b "$B" -X fetch.queue.backoff.ms=10 consume bench-consume --from beginning --exit-at-end --format jsonl
+run c-kcat-json-tuned "kcat -J, queued.min.messages=2M, queued.max.messages.kbytes=2G" --reps "$REPS" -- "${KCAT_NISSHI[@]}" -X queued.min.messages=2000000 -X queued.max.messages.kbytes=2000000 -C -t bench-consume -o beginning -e -q -J
+python3 "$K" rate-table "$N" "$OUT"/c-kt-jsonl.json "$OUT"/c-kt-text.json "$OUT"/c-kcat-json.json \
+  "$OUT"/c-kcat-text.json "$OUT"/c-kcat-raw.json "$OUT"/c-py.json "$OUT"/c-kt-jsonl-tuned.json \
+  "$OUT"/c-kcat-json-tuned.json | sayf
+say ""
+python3 "$K" ratio "$N" "$OUT/c-kt-jsonl.json,$OUT/c-kcat-json.json" "$OUT/c-kt-text.json,$OUT/c-kcat-text.json" \
+  "$OUT/c-kt-jsonl.json,$OUT/c-kcat-raw.json" "$OUT/c-kt-jsonl.json,$OUT/c-py.json" \
+  "$OUT/c-kt-jsonl-tuned.json,$OUT/c-kcat-json-tuned.json" | sayf
+say ""
+
+log "seeding $N messages into the mock cluster (64 partitions)"
+PY seed "$M" mock-consume "$N" "$SIZE" >/dev/null
+say "### 1b. Same, against librdkafka's mock cluster (64 partitions; kcat with its normal protocol)"
+say ""
+KTM=("$KT" -b "$M" consume mock-consume --from beginning --exit-at-end)
+run m-kt-jsonl "kafkaterm --format jsonl (mock)" --reps "$REPS" -- "${KTM[@]}" --format jsonl
+run m-kt-text "kafkaterm --format text (mock)" --reps "$REPS" -- "${KTM[@]}" --format text
+run m-kcat-json "kcat -J (mock)" --reps "$REPS" -- "${KCAT_MOCK[@]}" -C -t mock-consume -o beginning -e -q -J
+run m-kcat-text "kcat -f '%p/%o %T key=%k %s' (mock)" --reps "$REPS" -- "${KCAT_MOCK[@]}" -C -t mock-consume -o beginning -e -q -f '%p/%o %T key=%k %s\n'
+run m-kt-jsonl-tuned "kafkaterm jsonl -X fetch.queue.backoff.ms=10 (mock)" --reps "$REPS" -- "$KT" -b "$M" -X fetch.queue.backoff.ms=10 consume mock-consume --from beginning --exit-at-end --format jsonl
+python3 "$K" rate-table "$N" "$OUT"/m-kt-jsonl.json "$OUT"/m-kt-text.json "$OUT"/m-kcat-json.json \
+  "$OUT"/m-kcat-text.json "$OUT"/m-kt-jsonl-tuned.json | sayf
+say ""
+python3 "$K" ratio "$N" "$OUT/m-kt-jsonl.json,$OUT/m-kcat-json.json" "$OUT/m-kt-text.json,$OUT/m-kcat-text.json" \
+  "$OUT/m-kt-jsonl-tuned.json,$OUT/m-kcat-json.json" | sayf
+say ""
+
+# ============================================================ 2. produce
+log "producing"
+python3 "$K" gen "$TMPD/produce.txt" "$N" "$SIZE" >/dev/null
+for r in $(seq 0 $((REPS - 1))); do
+  PY create "$B" "p-kt-$r:8" "p-py-$r:8" >/dev/null
+done
+say "## 2. Headless produce, acks=1, lz4 ($(thousands "$N") lines of $SIZE bytes from a file, 8 partitions, nisshi)"
+say ""
+say "kafkaterm: \`kafkaterm -b ADDR produce TOPIC --acks 1 --compression lz4 < file\`. Python: the same file, same acks and codec, and kafkaterm's producer settings (linger.ms=5, queue.buffering.max.messages=1000000); a fresh topic per run. Wall time of the whole process, including the final flush."
+say ""
+run p-kt "kafkaterm produce" --reps "$REPS" --stdin "$TMPD/produce.txt" -- "$KT" -b "$B" produce "p-kt-{rep}" --acks 1 --compression lz4
+run p-py "python confluent-kafka producer" --reps "$REPS" -- "$VENV/bin/python" "$K" produce "$B" "p-py-{rep}" "$TMPD/produce.txt" 1 lz4
+say "Messages in the topics afterwards: kafkaterm $(PY count "$B" p-kt-0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])'), python $(PY count "$B" p-py-0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])') (expected $N each)."
+say ""
+python3 "$K" rate-table "$N" "$OUT"/p-kt.json "$OUT"/p-py.json | sayf
+say ""
+python3 "$K" ratio "$N" "$OUT/p-kt.json,$OUT/p-py.json" | sayf
+say ""
+say "### 2b. Same, against the mock cluster (64 partitions), with kcat -P as a third producer"
+say ""
+run pm-kt "kafkaterm produce (mock)" --reps "$REPS" --stdin "$TMPD/produce.txt" -- "$KT" -b "$M" produce "pm-kt-{rep}" --acks 1 --compression lz4
+run pm-kcat "kcat -P -z lz4 (mock)" --reps "$REPS" --stdin "$TMPD/produce.txt" -- "${KCAT_MOCK[@]}" -P -t "pm-kcat-{rep}" -X acks=1 -z lz4 -X linger.ms=5 -X queue.buffering.max.messages=1000000
+run pm-py "python confluent-kafka producer (mock)" --reps "$REPS" -- "$VENV/bin/python" "$K" produce "$M" "pm-py-{rep}" "$TMPD/produce.txt" 1 lz4
+python3 "$K" rate-table "$N" "$OUT"/pm-kt.json "$OUT"/pm-kcat.json "$OUT"/pm-py.json | sayf
+say ""
+python3 "$K" ratio "$N" "$OUT/pm-kt.json,$OUT/pm-kcat.json" "$OUT/pm-kt.json,$OUT/pm-py.json" | sayf
+say ""
+
+# ============================================================ 3, 4, 6a, 5a: the App
+log "UI benchmarks"
+say "## 3. Render time per pane"
+say ""
+"$UI" render | sayf
+say "## 4. Keypress-to-frame latency while ingesting"
+say ""
+say "The event loop of src/tui.rs reproduced (same select!, 16 ms frame pacing, 256-event drain), drawing through a crossterm backend into a sink; a feeder thread offers 2,000-record batches through the worker's bounded channel (capacity 256) at 50,000 msgs/s; ↓/↑ every ~50 ms. Latency = key sent → end of the first frame drawn after the key was handled (includes up to one 16 ms frame interval of pacing)."
+say ""
+"$UI" keys | sayf
+say "## 6. Time to first frame on a 10,000-topic cluster"
+say ""
+"$UI" topics | sayf
+say "## 5. Peak memory after tailing 1,000,000 messages"
+say ""
+"$UI" memory | sayf
+
+# ============================================================ 5b. the real console
+log "tailing $N messages in the real console (tmux)"
+say "### 5b. The real console under tmux (200x50): browse bench-consume from the beginning"
+say ""
+tm_tail() { # tm_tail LABEL [extra kafkaterm args]
+  local label=$1
+  shift
+  local pid t0 t1 idle
+  pid=$(start_tui "$B" "$@")
+  if ! wait_screen "refreshed [0-9]" 30; then
+    say "| $label | console did not start | | | |"
+    return
+  fi
+  sleep 1
+  idle=$(status_mib "$pid" VmHWM)
+  tm send-keys -t b 2
+  tm send-keys -t b o
+  tm send-keys -t b -l bench-consume
+  tm send-keys -t b Tab Tab C-u
+  tm send-keys -t b -l beginning
+  sleep 0.3
+  t0=$(now)
+  tm send-keys -t b Enter
+  local done_pat
+  if [ "$N" -gt 200000 ]; then
+    done_pat="$(thousands $((N - 200000))) dropped"
+  else
+    done_pat="$(thousands "$N") buffered"
+  fi
+  if wait_screen "$done_pat" 300; then
+    t1=$(now)
+    local secs rate
+    secs=$(elapsed "$t0" "$t1")
+    rate=$(python3 -c "print(f'{$N / $secs:,.0f}')")
+    say "| $label | $idle | $(status_mib "$pid" VmHWM) | $(status_mib "$pid" VmRSS) | $secs s ($rate msgs/s) |"
+  else
+    say "| $label | $idle | $(status_mib "$pid" VmHWM) | $(status_mib "$pid" VmRSS) | not done in 300 s |"
+  fi
+  tm send-keys -t b q
+  sleep 0.5
+  tm kill-session -t b >/dev/null 2>&1 || true
+}
+say "| console | peak RSS before browsing MiB | peak RSS (VmHWM) MiB | RSS at the end MiB | time to read all $(thousands "$N") |"
+say "|---|---:|---:|---:|---:|"
+tm_tail "kafkaterm (defaults: 200k messages / 256 MiB cap)"
+tm_tail "kafkaterm -X fetch.queue.backoff.ms=10" -X fetch.queue.backoff.ms=10
+say ""
+say "For comparison, peak RSS of the headless consumers in section 1: kafkaterm jsonl $(python3 -c "import json; print(round(json.load(open('$OUT/c-kt-jsonl.json'))['maxrss_kb']/1024))") MiB, kcat -J $(python3 -c "import json; print(round(json.load(open('$OUT/c-kcat-json.json'))['maxrss_kb']/1024))") MiB."
+say ""
+
+# ============================================================ 7. groups
+log "groups: 200 groups x 50 partitions"
+LAG_TOPICS=()
+for t in $(seq 0 3); do LAG_TOPICS+=("lag-$t"); done
+PY create "$B" lag-0:50 lag-1:50 lag-2:50 lag-3:50 >/dev/null
+for t in "${LAG_TOPICS[@]}"; do PY seed "$B" "$t" 20000 "$SIZE" >/dev/null; done
+PY commit-groups "$B" bench-group 200 "${LAG_TOPICS[@]}" >"$TMPD/commit.json"
+say "## 7. Lag refresh: 200 groups × 50 partitions"
+say ""
+say "4 topics × 50 partitions (20,000 messages each); 200 groups committed with plain consumers (group i on every partition of topic i mod 4, at half the end offset): $(python3 -c "import json; d=json.load(open('$TMPD/commit.json')); print(d['committed'], 'offsets committed in', d['seconds'], 's')")."
+say ""
+"$KT" -b "$B" groups --json >"$TMPD/groups.json" 2>/dev/null || true
+say "kafkaterm's answer: $(python3 -c "
+import json
+g = [x for x in json.load(open('$TMPD/groups.json')) if x['group'].startswith('bench-group')]
+print(len(g), 'bench groups,', sum(len(x['topics']) for x in g), 'topic entries, total lag', sum(x['total_lag'] for x in g))
+" 2>/dev/null || echo unreadable); Python reference: $(PY groups-ref "$B" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["groups"], "groups,", d["partitions"], "partitions, total lag", d["total_lag"])')."
+say ""
+GREPS=$((REPS < 5 ? 5 : REPS))
+run g-kt "kafkaterm groups --json" --reps "$GREPS" -- "$KT" -b "$B" groups --json
+run g-py "python AdminClient: list, describe, offsets per group, end offsets" --reps "$GREPS" -- "$VENV/bin/python" "$K" groups-ref "$B"
+python3 "$K" time-ratio "$OUT/g-kt.json,$OUT/g-py.json" | sayf
+say ""
+
+# ============================================================ 6b. many topics
+if [ "$MANY_TOPICS" -gt 0 ]; then
+  log "creating $MANY_TOPICS topics x 10 partitions"
+  PY create-many "$B" many "$MANY_TOPICS" 10 >"$TMPD/many.json"
+  say "### 6b. The real worker against nisshi with $(thousands "$MANY_TOPICS") more topics × 10 partitions"
+  say ""
+  say "Created in $(python3 "$K" field "$TMPD/many.json" seconds) s. One run each (a refresh this size takes long)."
+  say ""
+  run t-kt "kafkaterm topics --json" -- timeout 300 "$KT" -b "$B" topics --json
+  run t-py "python: metadata + watermarks in chunks of 1,000 partitions" --stdout "$TMPD/topics-ref.json" -- "$VENV/bin/python" "$K" topics-ref "$B" 1000
+  python3 "$K" time-ratio "$OUT/t-kt.json,$OUT/t-py.json" | sayf
+  say ""
+  say "kafkaterm stderr: \`$(python3 "$K" field "$OUT/t-kt.json" stderr | tr '\n' ' ' | cut -c1-200)\`; Python reference: $(python3 -c "import json; d=json.load(open('$TMPD/topics-ref.json')); print(d['topics'], 'topics,', d['partitions'], 'partitions,', d['watermarks'], 'with both watermarks')")."
+  say ""
+  pid=$(start_tui "$B")
+  t0=$(now)
+  first=""
+  while [ "$(python3 -c "print(int($(now) - $t0))")" -lt 300 ]; do
+    tot=$(screen | grep -oE "Topics [0-9]+/[0-9]+" | head -1 | sed 's#.*/##' || true)
+    if [ -n "$tot" ] && [ "$tot" -ge "$MANY_TOPICS" ]; then
+      first=$(elapsed "$t0" "$(now)")
+      break
+    fi
+    sleep 0.05
+  done
+  say "Console start → first frame listing the topics: ${first:-not within 300} s (peak RSS $(status_mib "$pid" VmHWM) MiB); warnings on screen: $(screen | grep -oE 'watermarks unavailable[^│]*' | head -1 | sed 's/ *$//' || true)"
+  say ""
+  tm kill-session -t b >/dev/null 2>&1 || true
+fi
+
+say "Suite time: $(($(date +%s) - SUITE_START)) s."
+log "report: $REPORT"
