@@ -193,14 +193,16 @@ run c-kcat-text "kcat -f '%p/%o %T key=%k %s'" --reps "$REPS" -- "${KCAT_NISSHI[
 run c-kcat-raw "kcat (value only)" --reps "$REPS" -- "${KCAT_NISSHI[@]}" -C -t bench-consume -o beginning -e -q
 run c-py "python confluent-kafka (count only)" --reps "$REPS" -- "$VENV/bin/python" "$K" consume "$B" bench-consume
 run c-kt-jsonl-tuned "kafkaterm jsonl -X fetch.queue.backoff.ms=10" --reps "$REPS" -- "$KT" -b "$B" -X fetch.queue.backoff.ms=10 consume bench-consume --from beginning --exit-at-end --format jsonl
+run c-kt-text-tuned "kafkaterm text -X fetch.queue.backoff.ms=10" --reps "$REPS" -- "$KT" -b "$B" -X fetch.queue.backoff.ms=10 consume bench-consume --from beginning --exit-at-end --format text
 run c-kcat-json-tuned "kcat -J, queued.min.messages=2M, queued.max.messages.kbytes=2G" --reps "$REPS" -- "${KCAT_NISSHI[@]}" -X queued.min.messages=2000000 -X queued.max.messages.kbytes=2000000 -C -t bench-consume -o beginning -e -q -J
 python3 "$K" rate-table "$N" "$OUT"/c-kt-jsonl.json "$OUT"/c-kt-text.json "$OUT"/c-kcat-json.json \
   "$OUT"/c-kcat-text.json "$OUT"/c-kcat-raw.json "$OUT"/c-py.json "$OUT"/c-kt-jsonl-tuned.json \
-  "$OUT"/c-kcat-json-tuned.json | sayf
+  "$OUT"/c-kt-text-tuned.json "$OUT"/c-kcat-json-tuned.json | sayf
 say ""
 python3 "$K" ratio "$N" "$OUT/c-kt-jsonl.json,$OUT/c-kcat-json.json" "$OUT/c-kt-text.json,$OUT/c-kcat-text.json" \
   "$OUT/c-kt-jsonl.json,$OUT/c-kcat-raw.json" "$OUT/c-kt-jsonl.json,$OUT/c-py.json" \
-  "$OUT/c-kt-jsonl-tuned.json,$OUT/c-kcat-json-tuned.json" | sayf
+  "$OUT/c-kt-jsonl-tuned.json,$OUT/c-kcat-json-tuned.json" "$OUT/c-kt-jsonl-tuned.json,$OUT/c-kcat-json.json" \
+  "$OUT/c-kt-text-tuned.json,$OUT/c-kcat-text.json" | sayf
 say ""
 
 log "seeding $N messages into the mock cluster (64 partitions)"
@@ -364,7 +366,7 @@ if [ "$MANY_TOPICS" -gt 0 ]; then
     fi
     sleep 0.05
   done
-  say "Console start → first frame listing the topics: ${first:-not within 300} s (peak RSS $(status_mib "$pid" VmHWM) MiB); warnings on screen: $(screen | grep -oE 'watermarks unavailable[^│]*' | head -1 | sed 's/ *$//' || true)"
+  say "Console start → first frame listing the topics: ${first:-not within 300} s (peak RSS $(status_mib "$pid" VmHWM) MiB); warnings on screen: $(screen | grep -oE 'watermarks unavailable[^│]*' | head -1 | sed 's/ *? help *$//; s/ *$//' || true)"
   say ""
   tm kill-session -t b >/dev/null 2>&1 || true
 fi
