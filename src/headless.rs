@@ -15,7 +15,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header as RdHeader, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
-use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use rdkafka::{ClientContext, Offset};
 use serde_json::json;
 
 use crate::cli::{ConsumeFormat, ProduceFormat};
@@ -481,6 +481,14 @@ fn stop_flag() -> Arc<AtomicBool> {
     flag
 }
 
+/// Consumer settings of ours the user may override: fetch promptly, and do
+/// not idle a second between fetches once behind (librdkafka 2.x waits
+/// `fetch.queue.backoff.ms`, default 1000 ms, when its queue is full).
+pub const CONSUMER_DEFAULTS: [(&str, &str); 2] = [
+    ("fetch.wait.max.ms", "100"),
+    ("fetch.queue.backoff.ms", "50"),
+];
+
 pub struct ConsumeArgs {
     pub topic: String,
     pub from: String,
@@ -518,7 +526,7 @@ fn consume_blocking(
     let cfg = client::client_config(
         profile,
         "consume",
-        &[("fetch.wait.max.ms", "100")],
+        &CONSUMER_DEFAULTS,
         &[
             ("group.id", &group),
             ("enable.auto.commit", "false"),
@@ -537,13 +545,14 @@ fn consume_blocking(
         start,
     };
     let starts = worker::browse::resolve_starts(&consumer, &spec).map_err(|e| anyhow!("{e}"))?;
-    let mut tpl = TopicPartitionList::with_capacity(starts.len());
-    let mut remaining_partitions = std::collections::BTreeSet::new();
-    for s in &starts {
-        tpl.add_partition_offset(&args.topic, s.partition, Offset::Offset(s.start))
-            .map_err(|e| anyhow!(explain(&e)))?;
-        remaining_partitions.insert(s.partition);
-    }
+    let tpl = worker::offsets::tpl_with(
+        starts
+            .iter()
+            .map(|s| (args.topic.as_str(), s.partition, Offset::Offset(s.start))),
+    )
+    .map_err(|e| anyhow!(e))?;
+    let mut remaining_partitions: std::collections::BTreeSet<i32> =
+        starts.iter().map(|s| s.partition).collect();
     consumer.assign(&tpl).map_err(|e| anyhow!(explain(&e)))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());

@@ -43,10 +43,11 @@ fn partitions_of(md: &Metadata, topic: Option<&str>) -> Vec<TopicPartition> {
 
 type Marks = offsets::Watermarks;
 
-fn partition_infos(md: &Metadata, topic: &str, marks: Option<&Marks>) -> Vec<PartitionInfo> {
-    let Some(t) = md.topics().iter().find(|t| t.name() == topic) else {
-        return Vec::new();
-    };
+fn partition_infos(
+    t: &rdkafka::metadata::MetadataTopic,
+    marks: Option<&Marks>,
+) -> Vec<PartitionInfo> {
+    let topic = t.name();
     let mut out: Vec<PartitionInfo> = t
         .partitions()
         .iter()
@@ -96,7 +97,7 @@ pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, String> {
         .topics()
         .iter()
         .map(|t| {
-            let infos = partition_infos(&md, t.name(), marks.as_ref());
+            let infos = partition_infos(t, marks.as_ref());
             let messages = if infos.is_empty() {
                 Some(0)
             } else {
@@ -148,10 +149,7 @@ pub fn topic_partitions(inner: &Inner, topic: &str) -> Result<(bool, Vec<Partiti
     }
     let parts = partitions_of(&md, Some(topic));
     let marks = offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT).ok();
-    Ok((
-        is_internal(topic),
-        partition_infos(&md, topic, marks.as_ref()),
-    ))
+    Ok((is_internal(topic), partition_infos(t, marks.as_ref())))
 }
 
 /// A topic's configuration (DescribeConfigs).

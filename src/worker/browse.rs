@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::{Message as _, Offset, TopicPartitionList};
+use rdkafka::{Message as _, Offset};
 use tokio::sync::mpsc;
 
 use super::Inner;
@@ -88,6 +88,7 @@ impl Session {
             &[
                 ("queued.max.messages.kbytes", "16384"),
                 ("fetch.wait.max.ms", "100"),
+                ("fetch.queue.backoff.ms", "50"),
             ],
             &[
                 ("group.id", &group),
@@ -104,11 +105,11 @@ impl Session {
     }
 
     fn assign(&self, consumer: &BaseConsumer<KtContext>) -> Result<(), String> {
-        let mut tpl = TopicPartitionList::with_capacity(self.next.len());
-        for (p, o) in &self.next {
-            tpl.add_partition_offset(&self.topic, *p, Offset::Offset(*o))
-                .map_err(|e| explain(&e))?;
-        }
+        let tpl = offsets::tpl_with(
+            self.next
+                .iter()
+                .map(|(p, o)| (&*self.topic, *p, Offset::Offset(*o))),
+        )?;
         consumer.assign(&tpl).map_err(|e| explain(&e))
     }
 

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
+use rdkafka::Offset;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::groups::GroupInfo;
-use rdkafka::{Offset, TopicPartitionList};
 
 use super::Inner;
 use super::offsets;
@@ -179,6 +179,14 @@ fn all_topic_partitions(
 /// Refresh every group: list + describe, committed offsets per group, end
 /// offsets for all their partitions in one batch (blocking).
 pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, String> {
+    // librdkafka's group listing waits for the client's first metadata,
+    // which a fresh client only requests on a one-second timer: ask now.
+    if !inner
+        .warmed
+        .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        let _ = inner.meta.fetch_metadata(None, TIMEOUT);
+    }
     let at_ms = crate::timeutil::now_ms();
     let unsupported = &inner.profile.unsupported;
     let mut described: BTreeMap<String, GroupDescription> = BTreeMap::new();
@@ -446,11 +454,10 @@ pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usiz
     );
     let consumer: BaseConsumer<KtContext> =
         client::create(&cfg, KtContext::default()).map_err(|e| e.to_string())?;
-    let mut tpl = TopicPartitionList::with_capacity(rows.len());
-    for r in rows {
-        tpl.add_partition_offset(&r.tp.topic, r.tp.partition, Offset::Offset(r.new))
-            .map_err(|e| explain(&e))?;
-    }
+    let tpl = offsets::tpl_with(
+        rows.iter()
+            .map(|r| (r.tp.topic.as_str(), r.tp.partition, Offset::Offset(r.new))),
+    )?;
     consumer
         .commit(&tpl, CommitMode::Sync)
         .map_err(|e| explain(&e))?;

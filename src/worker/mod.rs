@@ -41,6 +41,8 @@ pub struct Inner {
     sessions: Mutex<HashMap<SessionId, Arc<browse::SessionCtl>>>,
     cancels: Mutex<HashMap<ReqId, CancellationToken>>,
     conn: Mutex<ConnState>,
+    /// Set once the metadata client has fetched metadata (see `groups::refresh`).
+    pub warmed: std::sync::atomic::AtomicBool,
 }
 
 impl Inner {
@@ -127,6 +129,7 @@ pub fn spawn(profile: ClusterProfile) -> Result<WorkerHandle> {
         sessions: Mutex::new(HashMap::new()),
         cancels: Mutex::new(HashMap::new()),
         conn: Mutex::new(ConnState::Connecting),
+        warmed: std::sync::atomic::AtomicBool::new(false),
     });
     let task = tokio::spawn(run(inner, cmd_rx, sig_rx));
     Ok(WorkerHandle {

@@ -24,13 +24,27 @@ use crate::model::TopicPartition;
 /// Per-partition result: the offset, or the reason it is missing.
 pub type OffsetMap = HashMap<TopicPartition, Result<i64, String>>;
 
-fn tpl_of(parts: &[TopicPartition], value: Offset) -> Result<TopicPartitionList, String> {
-    let mut tpl = TopicPartitionList::with_capacity(parts.len());
-    for tp in parts {
-        tpl.add_partition_offset(&tp.topic, tp.partition, value)
+/// A topic-partition list with one offset each. `add_partition_offset`
+/// searches the list for every entry (quadratic on big lists), so entries
+/// are appended and then given their offset.
+pub fn tpl_with<'a>(
+    parts: impl IntoIterator<Item = (&'a str, i32, Offset)>,
+) -> Result<TopicPartitionList, String> {
+    let mut tpl = TopicPartitionList::new();
+    for (topic, partition, offset) in parts {
+        tpl.add_partition(topic, partition)
+            .set_offset(offset)
             .map_err(|e| explain(&e))?;
     }
     Ok(tpl)
+}
+
+fn tpl_of(parts: &[TopicPartition], value: Offset) -> Result<TopicPartitionList, String> {
+    tpl_with(
+        parts
+            .iter()
+            .map(|tp| (tp.topic.as_str(), tp.partition, value)),
+    )
 }
 
 fn collect(tpl: &TopicPartitionList) -> OffsetMap {
@@ -60,15 +74,21 @@ pub fn list_offsets(
     value: Offset,
     timeout: Duration,
 ) -> Result<OffsetMap, String> {
-    if parts.is_empty() {
-        return Ok(OffsetMap::new());
+    let mut out = OffsetMap::with_capacity(parts.len());
+    // Big lists go in chunks: one huge ListOffsets request per leader can
+    // take longer than any sensible timeout on a 100k-partition cluster.
+    for chunk in parts.chunks(LIST_OFFSETS_CHUNK) {
+        let tpl = tpl_of(chunk, value)?;
+        let answered = consumer
+            .offsets_for_times(tpl, timeout)
+            .map_err(|e| explain(&e))?;
+        out.extend(collect(&answered));
     }
-    let tpl = tpl_of(parts, value)?;
-    let out = consumer
-        .offsets_for_times(tpl, timeout)
-        .map_err(|e| explain(&e))?;
-    Ok(collect(&out))
+    Ok(out)
 }
+
+/// Partitions per ListOffsets round.
+pub const LIST_OFFSETS_CHUNK: usize = 1000;
 
 /// Low and high watermark (or why each is missing) per partition.
 pub type Watermarks = HashMap<TopicPartition, (Result<i64, String>, Result<i64, String>)>;
