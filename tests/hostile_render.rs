@@ -587,6 +587,26 @@ fn topic_list_and_detail_escape_hostile_names() {
         }
     }
     h.check("topic detail and list errors");
+    // Configuration that could not be read, with a hostile reason.
+    for configs in [
+        Configs::Failed("DescribeConfigs: \x1b]52;c;Q0ZH\x07\u{202e}".into()),
+        Configs::Unsupported("not supported \x1b]0;UNSUP\x07\x1b[2J".into()),
+    ] {
+        let cmds = h.ch('r');
+        let (id, topic) = find_cmd(&cmds, |c| match c {
+            Command::DescribeTopic { id, topic } => Some((*id, topic.clone())),
+            _ => None,
+        })
+        .expect("r refreshes the detail");
+        let mut d = topic_detail(false);
+        d.configs = configs;
+        h.worker(WorkerEvent::TopicDetail {
+            id,
+            topic,
+            result: Ok(d),
+        });
+        h.check("topic configuration unavailable");
+    }
     h.key(KeyCode::Esc);
     // The delete confirmation shows the hostile name to type.
     h.ch('D');
@@ -1002,10 +1022,18 @@ fn groups_scenario(meta: Meta, strict: bool) -> Harness {
     h.check("reset refused");
     h.key(KeyCode::Esc);
     h.ch('R');
-    h.key(KeyCode::Enter);
-    let cmds = h.app.update(Msg::Tick);
-    drop(cmds);
-    h.check("reset dialog again");
+    let cmds = h.key(KeyCode::Enter);
+    let (id, group) = find_cmd(&cmds, |c| match c {
+        Command::PlanOffsetReset { id, group, .. } => Some((*id, group.clone())),
+        _ => None,
+    })
+    .expect("a plan is asked for");
+    h.worker(WorkerEvent::ResetPlan {
+        id,
+        group,
+        result: Err("plan failed \x1b]52;c;UExBTg==\x07\x1b[2J\u{202e}".into()),
+    });
+    h.check("reset plan failed");
     h.key(KeyCode::Esc);
     // Delete confirmation, save-timeline dialog.
     h.ch('D');
