@@ -103,8 +103,8 @@ enum Lit {
 
 #[derive(Debug, Clone)]
 enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
     Not(Box<Expr>),
     Exists(Field),
     Cmp(Field, Op, Lit),
@@ -237,6 +237,11 @@ fn tokenize(s: &str) -> Result<Vec<Tok>> {
                     word.push(ch);
                     j += 1;
                 }
+                if word.is_empty() {
+                    // Only a lone `&` or `|` gets here (everything else in
+                    // the break set has its own arm).
+                    bail!("unexpected `{c}` at character {}: use `{c}{c}`", i + 1);
+                }
                 match word.as_str() {
                     "and" | "AND" => out.push(Tok::And),
                     "or" | "OR" => out.push(Tok::Or),
@@ -347,7 +352,13 @@ struct Parser {
     toks: Vec<Tok>,
     pos: usize,
     now_ms: i64,
+    depth: usize,
 }
+
+/// Deepest nesting of parentheses and `!` a filter may use.
+const MAX_DEPTH: usize = 64;
+/// Longest filter accepted, in characters.
+pub const MAX_LEN: usize = 8192;
 
 impl Parser {
     fn peek(&self) -> Option<&Tok> {
@@ -359,30 +370,48 @@ impl Parser {
         t
     }
     fn or(&mut self) -> Result<Expr> {
-        let mut e = self.and()?;
+        let mut terms = vec![self.and()?];
         while self.peek() == Some(&Tok::Or) {
             self.pos += 1;
-            e = Expr::Or(Box::new(e), Box::new(self.and()?));
+            terms.push(self.and()?);
         }
-        Ok(e)
+        Ok(if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Expr::Or(terms)
+        })
     }
     fn and(&mut self) -> Result<Expr> {
-        let mut e = self.unary()?;
+        let mut terms = vec![self.unary()?];
         loop {
             match self.peek() {
                 Some(Tok::And) => {
                     self.pos += 1;
-                    e = Expr::And(Box::new(e), Box::new(self.unary()?));
+                    terms.push(self.unary()?);
                 }
                 // Juxtaposition means "and": `error partition == 1`.
                 Some(Tok::Word(_) | Tok::Str(_) | Tok::Regex(_) | Tok::Not | Tok::LParen) => {
-                    e = Expr::And(Box::new(e), Box::new(self.unary()?));
+                    terms.push(self.unary()?);
                 }
-                _ => return Ok(e),
+                _ => break,
             }
         }
+        Ok(if terms.len() == 1 {
+            terms.remove(0)
+        } else {
+            Expr::And(terms)
+        })
     }
     fn unary(&mut self) -> Result<Expr> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            bail!("the filter nests deeper than {MAX_DEPTH} levels");
+        }
+        let e = self.unary_inner();
+        self.depth -= 1;
+        e
+    }
+    fn unary_inner(&mut self) -> Result<Expr> {
         match self.next() {
             Some(Tok::Not) => Ok(Expr::Not(Box::new(self.unary()?))),
             Some(Tok::LParen) => {
@@ -573,8 +602,8 @@ impl Ctx<'_> {
     fn eval(&self, e: &Expr) -> bool {
         let m = self.m;
         match e {
-            Expr::And(a, b) => self.eval(a) && self.eval(b),
-            Expr::Or(a, b) => self.eval(a) || self.eval(b),
+            Expr::And(terms) => terms.iter().all(|t| self.eval(t)),
+            Expr::Or(terms) => terms.iter().any(|t| self.eval(t)),
             Expr::Not(a) => !self.eval(a),
             Expr::Search(lit) => search(m, lit),
             Expr::Exists(f) => match f {
@@ -634,6 +663,9 @@ fn num_field(a: f64, op: Op, lit: &Lit) -> bool {
 impl Filter {
     /// Compile an expression; relative times resolve against `now_ms`.
     pub fn parse(src: &str, now_ms: i64) -> Result<Self> {
+        if src.chars().count() > MAX_LEN {
+            bail!("the filter is longer than {MAX_LEN} characters");
+        }
         let toks = tokenize(src)?;
         if toks.is_empty() {
             bail!("empty filter");
@@ -642,6 +674,7 @@ impl Filter {
             toks,
             pos: 0,
             now_ms,
+            depth: 0,
         };
         let expr = p.or()?;
         if p.pos < p.toks.len() {
@@ -774,5 +807,9 @@ mod tests {
         assert!(e("(key").contains(")"));
         assert!(e("partition == abc").contains("numbers"));
         assert!(e("\"open").contains("unterminated"));
+        assert!(e("a & b").contains("&&"));
+        assert!(e("key ~ x | value ~ y").contains("||"));
+        assert!(e(&format!("{}x{}", "(".repeat(100), ")".repeat(100))).contains("deeper"));
+        assert!(e(&"x ".repeat(5000)).contains("longer"));
     }
 }

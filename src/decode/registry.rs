@@ -192,21 +192,82 @@ fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
     Ok((idx, &b[pos..]))
 }
 
+/// Does the schema refer back to a named type (possibly itself)? Such
+/// schemas allow payloads nested as deep as they are long.
+fn has_refs(schema: &apache_avro::Schema) -> bool {
+    use apache_avro::Schema as S;
+    let mut todo = vec![schema];
+    while let Some(s) = todo.pop() {
+        match s {
+            S::Ref { .. } => return true,
+            S::Array(a) => todo.push(&a.items),
+            S::Map(m) => todo.push(&m.types),
+            S::Union(u) => todo.extend(u.variants()),
+            S::Record(r) => todo.extend(r.fields.iter().map(|f| &f.schema)),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Nesting depth of an Avro value, counted without recursion.
+fn avro_depth(v: &apache_avro::types::Value) -> usize {
+    use apache_avro::types::Value as V;
+    let mut max = 0;
+    let mut todo = vec![(v, 1usize)];
+    while let Some((v, d)) = todo.pop() {
+        max = max.max(d);
+        match v {
+            V::Union(_, inner) => todo.push((inner, d + 1)),
+            V::Array(items) => todo.extend(items.iter().map(|i| (i, d + 1))),
+            V::Map(m) => todo.extend(m.values().map(|i| (i, d + 1))),
+            V::Record(fields) => todo.extend(fields.iter().map(|(_, i)| (i, d + 1))),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Deepest Avro value turned into JSON (deeper ones are shown as bytes).
+pub const MAX_AVRO_DEPTH: usize = 128;
+/// Largest payload decoded for a schema that refers to itself.
+pub const MAX_RECURSIVE_PAYLOAD: usize = 4 * 1024;
+/// Stack for Avro decoding, which recurses once per nesting level (about
+/// 90 KB a level in a debug build, far less in release): room for
+/// `MAX_RECURSIVE_PAYLOAD` levels. It is address space; only the pages a
+/// decode touches are used.
+const AVRO_STACK: usize = 512 * 1024 * 1024;
+
 fn avro_to_json(schema: &apache_avro::Schema, payload: &[u8]) -> Result<Value, String> {
     static LIMIT: Once = Once::new();
     LIMIT.call_once(|| {
         apache_avro::max_allocation_bytes(AVRO_MAX_ALLOCATION);
     });
-    let mut reader = payload;
-    let v = apache_avro::from_avro_datum(schema, &mut reader, None)
-        .map_err(|e| format!("Avro decoding failed: {e}"))?;
-    if !reader.is_empty() {
+    if payload.len() > MAX_RECURSIVE_PAYLOAD && has_refs(schema) {
         return Err(format!(
-            "Avro decoding left {} trailing bytes",
-            reader.len()
+            "not decoded: the schema refers to itself and the payload is over {} KiB",
+            MAX_RECURSIVE_PAYLOAD / 1024
         ));
     }
-    Value::try_from(v).map_err(|e| format!("Avro value has no JSON form: {e}"))
+    // Decoding, measuring and dropping all recurse per nesting level: do
+    // them on a stack big enough for any payload let through above.
+    stacker::grow(AVRO_STACK, || {
+        let mut reader = payload;
+        let v = apache_avro::from_avro_datum(schema, &mut reader, None)
+            .map_err(|e| format!("Avro decoding failed: {e}"))?;
+        if !reader.is_empty() {
+            return Err(format!(
+                "Avro decoding left {} trailing bytes",
+                reader.len()
+            ));
+        }
+        if avro_depth(&v) > MAX_AVRO_DEPTH {
+            return Err(format!(
+                "the Avro value nests deeper than {MAX_AVRO_DEPTH} levels"
+            ));
+        }
+        Value::try_from(v).map_err(|e| format!("Avro value has no JSON form: {e}"))
+    })
 }
 
 /// Decode a framed payload (the caller checked the magic byte).
@@ -360,6 +421,29 @@ mod tests {
         // count 1 (zigzag 2), index 2 (zigzag 4)
         let d = decode_framed(&framed(3, &[2, 4, 0x08, 0x01]), 3, &cache);
         assert!(d.label.contains("message index [2]"), "{}", d.label);
+    }
+
+    #[test]
+    fn deep_recursive_payloads_are_refused_not_fatal() {
+        let schema =
+            r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#;
+        let cache = cache_with(9, &serde_json::json!({ "schema": schema }).to_string());
+        // 4,000 levels in 4 KB: decoded on the big stack, then refused for depth.
+        let mut payload = vec![2u8; 4_000];
+        payload.push(0);
+        let d = decode_framed(&framed(9, &payload), 9, &cache);
+        assert!(d.note.unwrap().contains("deeper than"), "{}", d.label);
+        // 40 KB: not decoded at all.
+        let mut payload = vec![2u8; 40_000];
+        payload.push(0);
+        let d = decode_framed(&framed(9, &payload), 9, &cache);
+        assert!(d.note.unwrap().contains("refers to itself"));
+        // Shallow values decode.
+        let d = decode_framed(&framed(9, &[2, 2, 0]), 9, &cache);
+        assert_eq!(
+            d.content,
+            Content::Json(serde_json::json!({"next": {"next": {"next": null}}}))
+        );
     }
 
     #[test]
