@@ -87,7 +87,7 @@ pub async fn topics(profile: ClusterProfile, json_out: bool, internal: bool) -> 
     };
     let snap = result.map_err(|e| anyhow!("cannot list topics: {e}"))?;
     if let Some(e) = &snap.watermark_error {
-        eprintln!("kafkaterm: warning: {e}");
+        eprintln!("kafkaterm: warning: {}", sanitize::escape(e));
     }
     if json_out {
         let arr: Vec<_> = snap
@@ -489,6 +489,35 @@ pub const CONSUMER_DEFAULTS: [(&str, &str); 2] = [
     ("fetch.queue.backoff.ms", "50"),
 ];
 
+/// One line of `consume --format text`: `partition/offset time key=KEY VALUE`
+/// then ` | name=value` per header, every field escaped for the terminal.
+pub fn write_text<'a, H>(out: &mut String, r: RecordRef<'a, H>)
+where
+    H: Iterator<Item = (&'a str, Option<&'a [u8]>)>,
+{
+    use std::fmt::Write as _;
+    let null = || Cow::Borrowed("null");
+    let _ = write!(
+        out,
+        "{}/{} {} key={} ",
+        r.partition,
+        r.offset,
+        r.timestamp
+            .map_or("-".into(), |t| timeutil::format_ts(t, true)),
+        r.key.map_or_else(null, sanitize::escape_bytes)
+    );
+    out.push_str(&r.value.map_or_else(null, sanitize::escape_bytes));
+    for (n, v) in r.headers {
+        let _ = write!(
+            out,
+            " | {}={}",
+            sanitize::escape(n),
+            v.map_or_else(null, sanitize::escape_bytes)
+        );
+    }
+    out.push('\n');
+}
+
 pub struct ConsumeArgs {
     pub topic: String,
     pub from: String,
@@ -628,31 +657,19 @@ fn consume_blocking(
                     headers: headers.iter().map(|(n, v)| (n.as_ref(), *v)),
                 },
             ),
-            ConsumeFormat::Text => {
-                use std::fmt::Write as _;
-                let _ = write!(
-                    buf,
-                    "{}/{} {} key={} ",
-                    msg.partition(),
-                    msg.offset(),
-                    timestamp.map_or("-".into(), |t| timeutil::format_ts(t, true)),
-                    msg.key()
-                        .map_or(Cow::Borrowed("null"), sanitize::escape_bytes)
-                );
-                buf.push_str(
-                    &msg.payload()
-                        .map_or(Cow::Borrowed("null"), sanitize::escape_bytes),
-                );
-                for (n, v) in &headers {
-                    let _ = write!(
-                        buf,
-                        " | {}={}",
-                        sanitize::escape(n),
-                        v.map_or(Cow::Borrowed("null"), sanitize::escape_bytes)
-                    );
-                }
-                buf.push('\n');
-            }
+            ConsumeFormat::Text => write_text(
+                &mut buf,
+                RecordRef {
+                    topic: &args.topic,
+                    partition: msg.partition(),
+                    offset: msg.offset(),
+                    timestamp,
+                    timestamp_type,
+                    key: msg.key(),
+                    value: msg.payload(),
+                    headers: headers.iter().map(|(n, v)| (n.as_ref(), *v)),
+                },
+            ),
         }
         written += 1;
         if buf.len() >= 1 << 16 {

@@ -78,8 +78,19 @@ impl GroupEvent {
     #[must_use]
     pub fn describe(&self) -> String {
         match &self.kind {
-            EventKind::Seen { state, members } => format!("watching: {state}, {members} member(s)"),
-            EventKind::StateChanged { from, to } => format!("state {from} → {to}"),
+            EventKind::Seen { state, members } => {
+                format!(
+                    "watching: {}, {members} member(s)",
+                    crate::sanitize::escape(state)
+                )
+            }
+            EventKind::StateChanged { from, to } => {
+                format!(
+                    "state {} → {}",
+                    crate::sanitize::escape(from),
+                    crate::sanitize::escape(to)
+                )
+            }
             EventKind::MemberJoined {
                 member_id,
                 client_id,

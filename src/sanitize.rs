@@ -126,18 +126,24 @@ fn escape_bytes_impl(b: &[u8], keep_newlines: bool) -> Cow<'_, str> {
 #[must_use]
 pub fn escape_segments(s: &str, keep_newlines: bool) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
-    for c in s.chars() {
-        let bad = needs_escape(c) && !(keep_newlines && c == '\n');
+    let mut clean_start = 0;
+    for (i, c) in s.char_indices() {
+        if !needs_escape(c) || (keep_newlines && c == '\n') {
+            continue;
+        }
+        if clean_start < i {
+            out.push((s[clean_start..i].to_string(), false));
+        }
         let mut piece = String::new();
-        if bad {
-            push_escape(&mut piece, c, keep_newlines);
-        } else {
-            piece.push(c);
-        }
+        push_escape(&mut piece, c, keep_newlines);
         match out.last_mut() {
-            Some((text, b)) if *b == bad => text.push_str(&piece),
-            _ => out.push((piece, bad)),
+            Some((text, true)) => text.push_str(&piece),
+            _ => out.push((piece, true)),
         }
+        clean_start = i + c.len_utf8();
+    }
+    if clean_start < s.len() {
+        out.push((s[clean_start..].to_string(), false));
     }
     out
 }

@@ -99,24 +99,37 @@ impl Builder {
         }
     }
     /// Escaped text, escapes marked; newlines end lines when `multiline`.
+    /// Long lines are cut into `CHUNK`-character pieces; once the line
+    /// budget is spent the rest is skipped.
     fn text(&mut self, s: &str, slot: Slot, multiline: bool) {
         for (seg, bad) in sanitize::escape_segments(s, multiline) {
+            if self.truncated {
+                return;
+            }
             if bad {
                 self.push(seg, Slot::Escape);
                 continue;
             }
-            let mut first = true;
-            for part in seg.split('\n') {
-                if !first {
+            for (n, part) in seg.split('\n').enumerate() {
+                if n > 0 {
                     self.newline();
                 }
-                first = false;
-                let chars: Vec<char> = part.chars().collect();
-                for (i, chunk) in chars.chunks(CHUNK).enumerate() {
-                    if i > 0 {
+                let mut rest = part;
+                let mut first = true;
+                while !rest.is_empty() {
+                    if self.truncated {
+                        return;
+                    }
+                    if !first {
                         self.newline();
                     }
-                    self.push(chunk.iter().collect::<String>(), slot);
+                    first = false;
+                    let cut = rest
+                        .char_indices()
+                        .nth(CHUNK)
+                        .map_or(rest.len(), |(i, _)| i);
+                    self.push(&rest[..cut], slot);
+                    rest = &rest[cut..];
                 }
             }
         }

@@ -205,6 +205,7 @@ impl GroupsPane {
         if self.filtering {
             self.filter.insert_str(s);
             self.recompute();
+            self.scroll = Scroll::default();
         }
         match &mut self.dialog {
             Some(Dialog::Reset(ResetDialog {
@@ -792,7 +793,7 @@ impl GroupsPane {
                 };
                 let mut cells = vec![
                     Cell::from(widgets::text_cut(g, 40, Style::default())),
-                    Cell::from(Span::styled(state.clone(), state_style(&state, dc))),
+                    Cell::from(widgets::text(&state, state_style(&state, dc))),
                     Cell::from(members),
                 ];
                 if wide {
@@ -848,7 +849,10 @@ impl GroupsPane {
                 Span::styled(" Group ", t.title),
                 widgets::text(g, t.title),
                 Span::raw(" "),
-                Span::styled(format!(" {state} "), state_style(&state, dc)),
+                Span::styled(
+                    format!(" {} ", crate::sanitize::escape(&state)),
+                    state_style(&state, dc),
+                ),
             ]));
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -895,8 +899,12 @@ impl GroupsPane {
                 format!(
                     "  {} member(s)  {}/{}",
                     d.members.len(),
-                    d.protocol_type,
-                    d.protocol
+                    crate::sanitize::escape(&d.protocol_type),
+                    if d.protocol.is_empty() {
+                        std::borrow::Cow::Borrowed("assignor not reported")
+                    } else {
+                        crate::sanitize::escape(&d.protocol)
+                    }
                 ),
                 t.muted,
             ));

@@ -295,6 +295,7 @@ impl TopicsPane {
         if self.filtering {
             self.filter.insert_str(s);
             self.recompute();
+            self.scroll = Scroll::default();
         } else if let Some(Dialog::Create(f)) = &mut self.dialog {
             f.fields[f.focus].insert_str(s);
         } else if let Some(Dialog::Delete(c, _)) = &mut self.dialog {
@@ -911,7 +912,7 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
                             Cell::from(Span::styled(marker, t.accent)),
                             Cell::from(widgets::text(&e.name, Style::default())),
                             Cell::from(widgets::text(&value, vstyle)),
-                            Cell::from(Span::styled(e.source.clone(), t.muted)),
+                            Cell::from(widgets::text(&e.source, t.muted)),
                         ])
                         .style(style)
                     });
