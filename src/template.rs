@@ -118,14 +118,15 @@ fn json_reason(e: &serde_json::Error) -> String {
 pub fn pretty_json(text: &str) -> Result<String> {
     validate_json(text)?;
     let v: serde_json::Value = serde_json::from_str(text)?;
-    Ok(serde_json::to_string_pretty(&v)?)
+    // Terminal-safe: C1 controls and bidi characters stay `\uXXXX` escapes.
+    Ok(crate::jsonl::to_safe_string(&v, true))
 }
 
 /// Compact JSON text.
 pub fn compact_json(text: &str) -> Result<String> {
     validate_json(text)?;
     let v: serde_json::Value = serde_json::from_str(text)?;
-    Ok(serde_json::to_string(&v)?)
+    Ok(crate::jsonl::to_safe_string(&v, false))
 }
 
 /// A message as typed in the composer, before templating and encoding.
@@ -140,7 +141,7 @@ pub struct MessageTemplate {
     pub value: Option<String>,
     pub value_encoding: Encoding,
     /// `name: value` pairs; a `None` value is a null header.
-    pub headers: Vec<(String, Option<String>)>,
+    pub headers: Vec<(String, HeaderText)>,
     pub timestamp: Option<i64>,
 }
 
@@ -214,10 +215,9 @@ impl MessageTemplate {
     pub fn is_templated(&self) -> bool {
         self.key.as_deref().is_some_and(|k| k.contains("{{"))
             || self.value.as_deref().is_some_and(|v| v.contains("{{"))
-            || self
-                .headers
-                .iter()
-                .any(|(n, v)| n.contains("{{") || v.as_deref().is_some_and(|v| v.contains("{{")))
+            || self.headers.iter().any(|(n, v)| {
+                n.contains("{{") || matches!(v, HeaderText::Text(t) if t.contains("{{"))
+            })
     }
 
     /// Render variation `i` into a request.
@@ -245,8 +245,13 @@ impl MessageTemplate {
                     n.clone()
                 },
                 value: match v {
-                    None => None,
-                    Some(v) => Some(
+                    HeaderText::Null => None,
+                    HeaderText::Base64(b) => Some(
+                        base64::engine::general_purpose::STANDARD
+                            .decode(b)
+                            .map_err(|e| anyhow!("header {n}: not valid base64: {e}"))?,
+                    ),
+                    HeaderText::Text(v) => Some(
                         if templated {
                             render(v, i, now_ms)?
                         } else {
@@ -268,9 +273,50 @@ impl MessageTemplate {
     }
 }
 
+/// A header value as typed in the composer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderText {
+    /// `name: null`: a null header value.
+    Null,
+    /// `name: text` (placeholders allowed).
+    Text(String),
+    /// `name:: BASE64`: exact bytes, for values that are not plain text.
+    Base64(String),
+}
+
+impl HeaderText {
+    /// The line form of a header, choosing base64 for values that are not
+    /// printable single-line UTF-8. A name holding control or invisible
+    /// characters (or `:`) cannot be typed back, so it is written with
+    /// visible escapes.
+    #[must_use]
+    pub fn line(name: &str, value: Option<&[u8]>) -> String {
+        let escaped = crate::sanitize::escape(name).replace(':', "\\x3a");
+        let name = escaped.as_str();
+        match value {
+            None => format!("{name}: null"),
+            Some(v) => match std::str::from_utf8(v) {
+                Ok(s)
+                    if s != "null"
+                        && !s
+                            .chars()
+                            .any(|c| c == '\n' || crate::sanitize::needs_escape(c)) =>
+                {
+                    format!("{name}: {s}")
+                }
+                _ => format!(
+                    "{name}:: {}",
+                    base64::engine::general_purpose::STANDARD.encode(v)
+                ),
+            },
+        }
+    }
+}
+
 /// Parse header lines `name: value`; `name:` alone is an empty value,
-/// `name: null` (unquoted) a null header; repeated names are kept in order.
-pub fn parse_header_lines(text: &str) -> Result<Vec<(String, Option<String>)>> {
+/// `name: null` (unquoted) a null header, `name:: BASE64` exact bytes;
+/// repeated names are kept in order.
+pub fn parse_header_lines(text: &str) -> Result<Vec<(String, HeaderText)>> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -283,15 +329,21 @@ pub fn parse_header_lines(text: &str) -> Result<Vec<(String, Option<String>)>> {
         if name.is_empty() {
             bail!("header line {}: the name is empty", n + 1);
         }
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        out.push((
-            name.to_string(),
+        let value = if let Some(b64) = value.strip_prefix(':') {
+            let b64 = b64.trim();
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|e| anyhow!("header line {}: not valid base64 after `::`: {e}", n + 1))?;
+            HeaderText::Base64(b64.to_string())
+        } else {
+            let value = value.strip_prefix(' ').unwrap_or(value);
             if value == "null" {
-                None
+                HeaderText::Null
             } else {
-                Some(value.to_string())
-            },
-        ));
+                HeaderText::Text(value.to_string())
+            }
+        };
+        out.push((name.to_string(), value));
     }
     Ok(out)
 }
@@ -351,7 +403,11 @@ mod tests {
             key: Some("user-{{i}}".into()),
             value: Some("{\"n\": {{i}}}".into()),
             value_encoding: Encoding::Json,
-            headers: vec![("seq".into(), Some("{{i}}".into())), ("gone".into(), None)],
+            headers: vec![
+                ("seq".into(), HeaderText::Text("{{i}}".into())),
+                ("gone".into(), HeaderText::Null),
+                ("bin".into(), HeaderText::Base64("/wA=".into())),
+            ],
             ..Default::default()
         };
         let r = t.render(3, 0).unwrap();
@@ -359,6 +415,7 @@ mod tests {
         assert_eq!(r.value.as_deref(), Some(&b"{\"n\": 3}"[..]));
         assert_eq!(r.headers[0].value.as_deref(), Some(&b"3"[..]));
         assert_eq!(r.headers[1].value, None);
+        assert_eq!(r.headers[2].value.as_deref(), Some(&[0xff, 0][..]));
         let tomb = MessageTemplate {
             topic: "t".into(),
             ..Default::default()
@@ -368,16 +425,41 @@ mod tests {
 
     #[test]
     fn header_lines() {
-        let h = parse_header_lines("a: 1\na: 2\nempty:\nnil: null\n\n").unwrap();
+        let h = parse_header_lines("a: 1\na: 2\nempty:\nnil: null\nbin:: /wA=\n\n").unwrap();
         assert_eq!(
             h,
             vec![
-                ("a".into(), Some("1".into())),
-                ("a".into(), Some("2".into())),
-                ("empty".into(), Some(String::new())),
-                ("nil".into(), None)
+                ("a".into(), HeaderText::Text("1".into())),
+                ("a".into(), HeaderText::Text("2".into())),
+                ("empty".into(), HeaderText::Text(String::new())),
+                ("nil".into(), HeaderText::Null),
+                ("bin".into(), HeaderText::Base64("/wA=".into())),
             ]
         );
         assert!(parse_header_lines("novalue").is_err());
+        assert!(
+            parse_header_lines("x:: ***")
+                .unwrap_err()
+                .to_string()
+                .contains("base64")
+        );
+        assert_eq!(HeaderText::line("h", Some(b"plain")), "h: plain");
+        assert_eq!(HeaderText::line("h", None), "h: null");
+        assert_eq!(HeaderText::line("h", Some(b"null")), "h:: bnVsbA==");
+        assert_eq!(
+            HeaderText::line("h", Some(b"two\nlines")),
+            "h:: dHdvCmxpbmVz"
+        );
+        assert_eq!(HeaderText::line("h", Some(b"\x1b[2J")), "h:: G1sySg==");
+        // Whatever a header holds, its line form parses back to the same bytes.
+        for v in [&b"a"[..], b"\xff\x00", "x\u{202e}".as_bytes(), b"null", b""] {
+            let lines = parse_header_lines(&HeaderText::line("n", Some(v))).unwrap();
+            let t = MessageTemplate {
+                topic: "t".into(),
+                headers: lines,
+                ..Default::default()
+            };
+            assert_eq!(t.render(0, 0).unwrap().headers[0].value.as_deref(), Some(v));
+        }
     }
 }

@@ -211,7 +211,10 @@ fn produce_batch_reports_deliveries() {
         key: Some("k-{{i}}".into()),
         value: Some("{\"i\": {{i}}}".into()),
         value_encoding: kafkaterm::template::Encoding::Json,
-        headers: vec![("h".into(), Some("v".into()))],
+        headers: vec![(
+            "h".into(),
+            kafkaterm::template::HeaderText::Text("v".into()),
+        )],
         ..Default::default()
     };
     w.commands

@@ -63,7 +63,8 @@ pub struct Saved {
     pub key_encoding: String,
     pub value: Option<String>,
     pub value_encoding: String,
-    pub headers: Vec<(String, Option<String>)>,
+    /// The header lines as typed (`name: value`, `name:: BASE64`).
+    pub headers: String,
     pub acks: String,
     pub compression: String,
     pub idempotent: bool,
@@ -288,10 +289,7 @@ impl ComposerPane {
             let hl: Vec<String> = p
                 .headers
                 .iter()
-                .map(|h| match &h.value {
-                    None => format!("{}: null", h.name),
-                    Some(v) => format!("{}: {}", h.name, String::from_utf8_lossy(v)),
-                })
+                .map(|h| template::HeaderText::line(&h.name, h.value.as_deref()))
                 .collect();
             self.headers = area_with(hl, "name: value (one per line)");
             self.focus = Focus::Value;
@@ -383,7 +381,7 @@ impl ComposerPane {
             key_encoding: t.key_encoding.as_str().into(),
             value: t.value.clone(),
             value_encoding: t.value_encoding.as_str().into(),
-            headers: t.headers.clone(),
+            headers: self.headers.lines().join("\n"),
             acks: self.options.acks.as_str().into(),
             compression: self.options.compression.as_str().into(),
             idempotent: self.options.idempotent,
@@ -402,12 +400,7 @@ impl ComposerPane {
         self.null_value = s.value.is_none();
         self.value = area_with(lines_of(s.value.as_deref().unwrap_or("")), "value");
         self.value_encoding = Encoding::parse(&s.value_encoding).unwrap_or_default();
-        let hl: Vec<String> = s
-            .headers
-            .iter()
-            .map(|(n, v)| format!("{n}: {}", v.as_deref().unwrap_or("null")))
-            .collect();
-        self.headers = area_with(hl, "name: value (one per line)");
+        self.headers = area_with(lines_of(&s.headers), "name: value (one per line)");
         self.options.acks = Acks::parse(&s.acks).unwrap_or_default();
         self.options.compression = Compression::parse(&s.compression).unwrap_or_default();
         self.options.idempotent = s.idempotent;
@@ -495,13 +488,13 @@ impl ComposerPane {
             Focus::Count => self.count.insert_str(s),
             Focus::Timestamp => self.timestamp.insert_str(s),
             Focus::Key => {
-                self.key.insert_str(s);
+                self.key.insert_str(pasteable(s));
             }
             Focus::Headers => {
-                self.headers.insert_str(s);
+                self.headers.insert_str(pasteable(s));
             }
             Focus::Value => {
-                self.value.insert_str(s);
+                self.value.insert_str(pasteable(s));
             }
             Focus::Options => {}
         }
@@ -1141,28 +1134,49 @@ pub fn load_saved(data_dir: &std::path::Path, max: usize) -> (Vec<Saved>, BTreeM
 
 /// Typed text and encoding for existing bytes: text when UTF-8 (JSON when
 /// it parses and `json_ok`), else base64.
+/// Typed text and encoding for existing bytes, exactly: text when they are
+/// printable UTF-8 (JSON when they parse as a JSON object or array and
+/// `json_ok`), otherwise base64, so that resending sends the same bytes and
+/// nothing unprintable lands in a text area.
 fn text_and_encoding(b: Option<&[u8]>, json_ok: bool) -> (String, Encoding) {
     use base64::Engine as _;
     match b {
         None => (String::new(), Encoding::Text),
         Some(b) => match std::str::from_utf8(b) {
             Ok(s)
-                if json_ok
-                    && serde_json::from_str::<serde_json::Value>(s)
-                        .is_ok_and(|v| v.is_object() || v.is_array()) =>
+                if !s
+                    .chars()
+                    .any(|c| c != '\n' && c != '\t' && crate::sanitize::needs_escape(c)) =>
             {
+                let json = json_ok
+                    && serde_json::from_str::<serde_json::Value>(s)
+                        .is_ok_and(|v| v.is_object() || v.is_array());
                 (
-                    template::pretty_json(s).unwrap_or_else(|_| s.to_string()),
-                    Encoding::Json,
+                    s.to_string(),
+                    if json { Encoding::Json } else { Encoding::Text },
                 )
             }
-            Ok(s) => (s.to_string(), Encoding::Text),
-            Err(_) => (
+            _ => (
                 base64::engine::general_purpose::STANDARD.encode(b),
                 Encoding::Base64,
             ),
         },
     }
+}
+
+/// Pasted text for a text area: newlines and tabs stay, every other control
+/// or invisible character is inserted as its visible escape (to send raw
+/// bytes, use the hex or base64 encoding).
+fn pasteable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (seg, bad) in crate::sanitize::escape_segments(&s.replace("\r\n", "\n"), true) {
+        if bad {
+            out.push_str(&seg.replace("\\t", "\t"));
+        } else {
+            out.push_str(&seg);
+        }
+    }
+    out
 }
 
 fn progress_line(id: ReqId, b: &Batch, dc: &DrawCtx<'_>) -> Line<'static> {
