@@ -828,11 +828,18 @@ fn production_clusters_stand_out_and_no_color_stays_readable() {
     let (app, _) = app_with(env);
     let t = draw(&app, 80, 24);
     let l = lines(&t);
-    let col = l[0].find("PROD").expect("PROD marker");
+    let col = l[23].find("PROD").expect("PROD marker in the status bar");
     let prod = Theme::dark().status_production;
     assert_eq!(
-        t.backend().buffer()[(u16::try_from(col).unwrap(), 0)].bg,
+        t.backend().buffer()[(u16::try_from(col).unwrap(), 23)].bg,
         prod.bg.unwrap()
+    );
+    // The whole status bar takes the production colour.
+    assert_eq!(t.backend().buffer()[(70, 23)].bg, prod.bg.unwrap());
+    assert!(
+        l[23].contains("test"),
+        "the cluster name is in the status bar: {}",
+        l[23]
     );
     // The mono theme uses no colour at all.
     let mut term = Terminal::new(TestBackend::new(80, 24)).unwrap();

@@ -693,3 +693,52 @@ fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
     drop(rt);
     drop(mock);
 }
+
+#[test]
+fn sends_during_an_outage_fail_with_a_reason_and_work_again_after() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let mut p = profile(&mock.bootstrap_servers());
+    // The user's librdkafka settings override our defaults: a short delivery timeout.
+    p.properties.push((
+        "message.timeout.ms".into(),
+        kafkaterm::config::Secret::new("2000"),
+    ));
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
+    let mut send = |id: u64| {
+        w.commands
+            .send(Command::ProduceBatch {
+                id,
+                options: Default::default(),
+                source: BatchSource::Messages(vec![ProduceRequest {
+                    topic: "t".into(),
+                    value: Some(b"v".to_vec()),
+                    ..Default::default()
+                }]),
+            })
+            .unwrap();
+        wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
+            WorkerEvent::Produce { id: i, progress } if i == id && progress.done => Some(progress),
+            _ => None,
+        })
+    };
+    assert_eq!(send(1).delivered, 1);
+    mock.broker_down(1).unwrap();
+    let failed = send(2);
+    assert_eq!(failed.failed, 1);
+    assert!(
+        failed.first_error.as_deref().unwrap().contains("timed out"),
+        "{failed:?}"
+    );
+    mock.broker_up(1).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut id = 3;
+    while send(id).delivered != 1 {
+        assert!(Instant::now() < deadline, "sending never recovered");
+        id += 1;
+    }
+    drop(w);
+    drop(rt);
+    drop(mock);
+}

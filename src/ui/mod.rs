@@ -102,31 +102,30 @@ fn draw_tabs(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
         spans.push(Span::raw(" "));
     }
-    let cluster_style = if app.env.production {
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The cluster badge that starts the status bar: its name, `PROD` in the
+/// production colour for a production cluster, and `READ-ONLY`.
+fn cluster_badge(app: &App, dc: &DrawCtx<'_>) -> Vec<Span<'static>> {
+    let t = dc.theme;
+    let style = if app.env.production {
         t.status_production
     } else {
         t.accent
     };
-    let mut right = vec![Span::styled(
+    let mut v = vec![Span::styled(
         format!(
             " {}{} ",
             if app.env.production { "PROD " } else { "" },
             sanitize::escape(&app.env.cluster)
         ),
-        cluster_style,
+        style,
     )];
     if app.env.read_only {
-        right.push(Span::raw(" "));
-        right.push(Span::styled(" READ-ONLY ", t.read_only));
+        v.push(Span::styled(" READ-ONLY ", t.read_only));
     }
-    let right_w: u16 = right
-        .iter()
-        .map(|s| u16::try_from(s.width()).unwrap_or(0))
-        .sum();
-    let [left_a, right_a] =
-        Layout::horizontal([Constraint::Min(1), Constraint::Length(right_w)]).areas(area);
-    f.render_widget(Paragraph::new(Line::from(spans)), left_a);
-    f.render_widget(Paragraph::new(Line::from(right)), right_a);
+    v
 }
 
 fn draw_status(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
@@ -136,7 +135,7 @@ fn draw_status(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     } else {
         t.status
     };
-    let mut spans = Vec::new();
+    let mut spans = cluster_badge(app, dc);
     let (conn, style) = match &app.status.conn {
         ConnState::Connecting => ("◌ connecting".to_string(), t.warn),
         ConnState::Connected => ("● connected".to_string(), t.ok),
