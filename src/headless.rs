@@ -643,33 +643,19 @@ fn consume_blocking(
                 continue;
             }
         }
+        let record = RecordRef {
+            topic: &args.topic,
+            partition: msg.partition(),
+            offset: msg.offset(),
+            timestamp,
+            timestamp_type,
+            key: msg.key(),
+            value: msg.payload(),
+            headers: headers.iter().map(|(n, v)| (n.as_ref(), *v)),
+        };
         match args.format {
-            ConsumeFormat::Jsonl => jsonl::write_record(
-                &mut buf,
-                RecordRef {
-                    topic: &args.topic,
-                    partition: msg.partition(),
-                    offset: msg.offset(),
-                    timestamp,
-                    timestamp_type,
-                    key: msg.key(),
-                    value: msg.payload(),
-                    headers: headers.iter().map(|(n, v)| (n.as_ref(), *v)),
-                },
-            ),
-            ConsumeFormat::Text => write_text(
-                &mut buf,
-                RecordRef {
-                    topic: &args.topic,
-                    partition: msg.partition(),
-                    offset: msg.offset(),
-                    timestamp,
-                    timestamp_type,
-                    key: msg.key(),
-                    value: msg.payload(),
-                    headers: headers.iter().map(|(n, v)| (n.as_ref(), *v)),
-                },
-            ),
+            ConsumeFormat::Jsonl => jsonl::write_record(&mut buf, record),
+            ConsumeFormat::Text => write_text(&mut buf, record),
         }
         written += 1;
         if buf.len() >= 1 << 16 {

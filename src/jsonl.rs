@@ -134,24 +134,26 @@ where
     out.push_str("]}\n");
 }
 
+/// A borrowed view of an owned record.
+pub fn view(r: &Record) -> RecordRef<'_, impl Iterator<Item = (&str, Option<&[u8]>)>> {
+    RecordRef {
+        topic: &r.topic,
+        partition: r.partition,
+        offset: r.offset,
+        timestamp: r.timestamp,
+        timestamp_type: r.timestamp_type,
+        key: r.key.as_deref(),
+        value: r.value.as_deref(),
+        headers: r
+            .headers
+            .iter()
+            .map(|h| (h.name.as_str(), h.value.as_deref())),
+    }
+}
+
 /// Append one JSON line for an owned record.
 pub fn write_owned(out: &mut String, r: &Record) {
-    write_record(
-        out,
-        RecordRef {
-            topic: &r.topic,
-            partition: r.partition,
-            offset: r.offset,
-            timestamp: r.timestamp,
-            timestamp_type: r.timestamp_type,
-            key: r.key.as_deref(),
-            value: r.value.as_deref(),
-            headers: r
-                .headers
-                .iter()
-                .map(|h| (h.name.as_str(), h.value.as_deref())),
-        },
-    );
+    write_record(out, view(r));
 }
 
 /// A message read back from a JSON line, for producing.

@@ -31,22 +31,7 @@ fn jsonl_of(records: &[Record]) -> String {
 /// writes it.
 fn text_line(r: &Record) -> String {
     let mut buf = String::new();
-    kafkaterm::headless::write_text(
-        &mut buf,
-        kafkaterm::jsonl::RecordRef {
-            topic: &r.topic,
-            partition: r.partition,
-            offset: r.offset,
-            timestamp: r.timestamp,
-            timestamp_type: r.timestamp_type,
-            key: r.key.as_deref(),
-            value: r.value.as_deref(),
-            headers: r
-                .headers
-                .iter()
-                .map(|h| (h.name.as_str(), h.value.as_deref())),
-        },
-    );
+    kafkaterm::headless::write_text(&mut buf, kafkaterm::jsonl::view(r));
     buf
 }
 
