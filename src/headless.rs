@@ -33,7 +33,8 @@ use crate::worker::{self, WorkerHandle};
 
 const ASK_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Send one command and wait for its answer.
+/// Send one command and wait for the event that answers it (see
+/// `WorkerEvent::answers`); other events are skipped.
 pub async fn ask(w: &mut WorkerHandle, cmd: Command) -> Result<WorkerEvent> {
     let id = cmd.req_id();
     w.commands
@@ -50,14 +51,7 @@ pub async fn ask(w: &mut WorkerHandle, cmd: Command) -> Result<WorkerEvent> {
                 )
             })?
             .ok_or_else(|| anyhow!("the Kafka worker stopped"))?;
-        let matches = match &ev {
-            WorkerEvent::Topics { id: i, .. }
-            | WorkerEvent::TopicDetail { id: i, .. }
-            | WorkerEvent::Groups { id: i, .. } => Some(*i) == id,
-            WorkerEvent::Refused { id: i, .. } => *i == id,
-            _ => false,
-        };
-        if matches {
+        if id.is_some() && ev.answers() == id {
             return Ok(ev);
         }
     }

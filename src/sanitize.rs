@@ -98,22 +98,12 @@ pub fn escape_multiline(s: &str) -> Cow<'_, str> {
 /// by [`escape`], invalid bytes become `\xNN`.
 #[must_use]
 pub fn escape_bytes(b: &[u8]) -> Cow<'_, str> {
-    escape_bytes_impl(b, false)
-}
-
-/// As [`escape_bytes`], keeping newlines.
-#[must_use]
-pub fn escape_bytes_multiline(b: &[u8]) -> Cow<'_, str> {
-    escape_bytes_impl(b, true)
-}
-
-fn escape_bytes_impl(b: &[u8], keep_newlines: bool) -> Cow<'_, str> {
     if let Ok(s) = std::str::from_utf8(b) {
-        return escape_str_impl(s, keep_newlines);
+        return escape(s);
     }
     let mut out = String::with_capacity(b.len() + 16);
     for chunk in b.utf8_chunks() {
-        out.push_str(&escape_str_impl(chunk.valid(), keep_newlines));
+        out.push_str(&escape(chunk.valid()));
         for byte in chunk.invalid() {
             let _ = write!(out, "\\x{byte:02x}");
         }
@@ -162,12 +152,6 @@ pub fn truncate_chars(s: &str, max_chars: usize) -> Cow<'_, str> {
             Cow::Owned(out)
         }
     }
-}
-
-/// Is this string free of anything [`escape`] would change?
-#[must_use]
-pub fn is_clean(s: &str) -> bool {
-    !s.chars().any(needs_escape)
 }
 
 #[cfg(test)]
@@ -223,8 +207,6 @@ mod tests {
         fn escaped_output_never_contains_controls(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
             let out = escape_bytes(&bytes);
             prop_assert!(out.chars().all(|c| !needs_escape(c)));
-            let ml = escape_bytes_multiline(&bytes);
-            prop_assert!(ml.chars().all(|c| c == '\n' || !needs_escape(c)));
         }
 
         #[test]

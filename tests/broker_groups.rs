@@ -285,27 +285,16 @@ fn plan(
     target: ResetTarget,
     partitions: Option<Vec<TopicPartition>>,
 ) -> Result<Vec<ResetRow>, String> {
-    rt.block_on(async {
-        // The worker answers ResetPlan, which `ask` does not match: wait for it here.
-        w.commands
-            .send(Command::PlanOffsetReset {
-                id: 7,
-                group: group.to_string(),
-                target,
-                partitions,
-            })
-            .unwrap();
-        loop {
-            match tokio::time::timeout(Duration::from_secs(30), w.events.recv())
-                .await
-                .unwrap()
-                .unwrap()
-            {
-                WorkerEvent::ResetPlan { result, .. } => return result,
-                _ => continue,
-            }
-        }
-    })
+    let cmd = Command::PlanOffsetReset {
+        id: 7,
+        group: group.to_string(),
+        target,
+        partitions,
+    };
+    match rt.block_on(ask(w, cmd)).unwrap() {
+        WorkerEvent::ResetPlan { result, .. } => result,
+        other => panic!("{other:?}"),
+    }
 }
 
 fn apply(
@@ -314,26 +303,16 @@ fn apply(
     group: &str,
     rows: Vec<ResetRow>,
 ) -> Result<usize, String> {
-    rt.block_on(async {
-        w.commands
-            .send(Command::ApplyOffsetReset {
-                id: 8,
-                group: group.to_string(),
-                rows,
-            })
-            .unwrap();
-        loop {
-            match tokio::time::timeout(Duration::from_secs(30), w.events.recv())
-                .await
-                .unwrap()
-                .unwrap()
-            {
-                WorkerEvent::ResetApplied { result, .. } => return result,
-                WorkerEvent::Refused { reason, .. } => return Err(format!("refused: {reason}")),
-                _ => continue,
-            }
-        }
-    })
+    let cmd = Command::ApplyOffsetReset {
+        id: 8,
+        group: group.to_string(),
+        rows,
+    };
+    match rt.block_on(ask(w, cmd)).unwrap() {
+        WorkerEvent::ResetApplied { result, .. } => result,
+        WorkerEvent::Refused { reason, .. } => Err(format!("refused: {reason}")),
+        other => panic!("{other:?}"),
+    }
 }
 
 fn committed(sb: &Sandbox, b: &str, group: &str) -> Vec<(i64, i64)> {
@@ -441,25 +420,15 @@ fn delete_group_only_when_empty_and_never_read_only() {
     commit(&b, &group, &topic, &[(0, 1)]);
     let delete = |profile: ClusterProfile| {
         let (rt, mut w) = worker_rt(profile);
-        rt.block_on(async {
-            w.commands
-                .send(Command::DeleteGroup {
-                    id: 1,
-                    group: group.clone(),
-                })
-                .unwrap();
-            loop {
-                match tokio::time::timeout(Duration::from_secs(30), w.events.recv())
-                    .await
-                    .unwrap()
-                    .unwrap()
-                {
-                    WorkerEvent::GroupDeleted { result, .. } => return result,
-                    WorkerEvent::Refused { reason, .. } => return Err(reason),
-                    _ => continue,
-                }
-            }
-        })
+        let cmd = Command::DeleteGroup {
+            id: 1,
+            group: group.clone(),
+        };
+        match rt.block_on(ask(&mut w, cmd)).unwrap() {
+            WorkerEvent::GroupDeleted { result, .. } => result,
+            WorkerEvent::Refused { reason, .. } => Err(reason),
+            other => panic!("{other:?}"),
+        }
     };
     let mut ro = ClusterProfile::adhoc(&b);
     ro.read_only = true;

@@ -644,21 +644,11 @@ fn create_and_delete_topics_through_the_worker() {
     let name = unique("created");
     let rt = common::rt();
     let mut w = rt.block_on(async { kafkaterm::worker::spawn(ClusterProfile::adhoc(&b)).unwrap() });
-    let mut run = |cmd: Command| {
-        rt.block_on(async {
-            w.commands.send(cmd).unwrap();
-            loop {
-                match tokio::time::timeout(Duration::from_secs(30), w.events.recv())
-                    .await
-                    .unwrap()
-                    .unwrap()
-                {
-                    WorkerEvent::TopicCreated { result, .. }
-                    | WorkerEvent::TopicDeleted { result, .. } => return result,
-                    _ => {}
-                }
-            }
-        })
+    let mut run = |cmd: Command| match rt.block_on(kafkaterm::headless::ask(&mut w, cmd)).unwrap() {
+        WorkerEvent::TopicCreated { result, .. } | WorkerEvent::TopicDeleted { result, .. } => {
+            result
+        }
+        other => panic!("{other:?}"),
     };
     let spec = NewTopicSpec {
         name: name.clone(),
@@ -700,27 +690,15 @@ fn composer_path_reports_the_broker_reason() {
     let rt = common::rt();
     let mut w = rt.block_on(async { kafkaterm::worker::spawn(ClusterProfile::adhoc(&b)).unwrap() });
     let mut send = |req: ProduceRequest| {
-        rt.block_on(async {
-            w.commands
-                .send(Command::ProduceBatch {
-                    id: 1,
-                    options: Default::default(),
-                    source: BatchSource::Messages(vec![req]),
-                })
-                .unwrap();
-            loop {
-                if let WorkerEvent::Produce { progress, .. } =
-                    tokio::time::timeout(Duration::from_secs(40), w.events.recv())
-                        .await
-                        .unwrap()
-                        .unwrap()
-                {
-                    if progress.done {
-                        return progress;
-                    }
-                }
-            }
-        })
+        let cmd = Command::ProduceBatch {
+            id: 1,
+            options: Default::default(),
+            source: BatchSource::Messages(vec![req]),
+        };
+        match rt.block_on(kafkaterm::headless::ask(&mut w, cmd)).unwrap() {
+            WorkerEvent::Produce { progress, .. } => progress,
+            other => panic!("{other:?}"),
+        }
     };
     let missing = send(ProduceRequest {
         topic: unique("composer-missing"),

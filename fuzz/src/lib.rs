@@ -303,18 +303,12 @@ pub fn check_consumer_protocol(data: &[u8]) {
 /// clean text left alone, truncation on character boundaries.
 pub fn check_escape(data: &[u8]) {
     assert_clean("escape_bytes", &sanitize::escape_bytes(data), false);
-    assert_clean(
-        "escape_bytes_multiline",
-        &sanitize::escape_bytes_multiline(data),
-        true,
-    );
     let s = String::from_utf8_lossy(data);
     if let Ok(valid) = std::str::from_utf8(data) {
         assert_eq!(sanitize::escape_bytes(data), sanitize::escape(valid));
     }
     let e = sanitize::escape(&s);
     assert_clean("escape", &e, false);
-    assert!(sanitize::is_clean(&e));
     assert_eq!(sanitize::escape(&e), e, "escaped text is left alone");
     assert_clean("escape_multiline", &sanitize::escape_multiline(&s), true);
     for keep in [false, true] {

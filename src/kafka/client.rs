@@ -2,7 +2,6 @@
 //! errors and logs, and broker errors turned into plain words.
 
 use std::fmt;
-use std::sync::Arc;
 
 use anyhow::{Result, anyhow, bail};
 use rdkafka::ClientConfig;
@@ -373,9 +372,6 @@ where
         .create_with_context(ctx)
         .map_err(|e| anyhow!(explain(&e)))
 }
-
-/// Shared handle type for clients owned by the worker.
-pub type Shared<T> = Arc<T>;
 
 #[cfg(test)]
 mod tests {

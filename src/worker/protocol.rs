@@ -340,6 +340,28 @@ pub enum WorkerEvent {
     },
 }
 
+impl WorkerEvent {
+    /// The request this event finally answers (a produce batch only when it
+    /// is done), if any.
+    #[must_use]
+    pub fn answers(&self) -> Option<ReqId> {
+        match self {
+            WorkerEvent::Topics { id, .. }
+            | WorkerEvent::TopicDetail { id, .. }
+            | WorkerEvent::TopicCreated { id, .. }
+            | WorkerEvent::TopicDeleted { id, .. }
+            | WorkerEvent::Flushed { id, .. }
+            | WorkerEvent::Groups { id, .. }
+            | WorkerEvent::ResetPlan { id, .. }
+            | WorkerEvent::ResetApplied { id, .. }
+            | WorkerEvent::GroupDeleted { id, .. } => Some(*id),
+            WorkerEvent::Produce { id, progress } if progress.done => Some(*id),
+            WorkerEvent::Refused { id, .. } => *id,
+            _ => None,
+        }
+    }
+}
+
 /// One refresh of every group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupsSnapshot {
