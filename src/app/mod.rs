@@ -500,7 +500,7 @@ impl App {
             }
             WorkerEvent::Schema { schema_id, result } => {
                 self.schemas.entries.insert(schema_id, result);
-                self.browser.schemas_changed();
+                self.browser.schemas_changed(&self.schemas);
             }
             WorkerEvent::Flushed { id, undelivered }
                 if self.quitting.is_some_and(|q| q.flush_id == id) =>

@@ -345,11 +345,9 @@ impl BrowserPane {
         ctx.cmds.push(Command::StartBrowse { session, spec });
     }
 
-    pub fn schemas_changed(&mut self) {
-        // Detail lines depend on schemas: rebuilt on next open/refresh.
-        if let Some(d) = &mut self.detail {
-            d.lines.clear();
-        }
+    /// A schema arrived: the open detail view may now decode further.
+    pub fn schemas_changed(&mut self, schemas: &SchemaCache) {
+        self.rebuild_detail(schemas);
     }
 
     pub fn tick(&mut self, ctx: &mut Ctx<'_>) {
@@ -765,9 +763,6 @@ impl BrowserPane {
     fn detail_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>, schemas: &SchemaCache) {
         let h = ctx.body_height().saturating_sub(2).max(1);
         let Some(d) = &mut self.detail else { return };
-        if d.lines.is_empty() {
-            d.lines = detail::build(&d.record, &self.modes, schemas, self.utc, d.focus);
-        }
         let max = d.lines.len().saturating_sub(1);
         match key.code {
             KeyCode::Down | KeyCode::Char('j') => d.scroll = (d.scroll + 1).min(max),
@@ -1190,14 +1185,8 @@ impl BrowserPane {
         let inner = block.inner(area);
         f.render_widget(block, area);
         let height = usize::from(inner.height);
-        // Lines are built on open; when schemas arrived they are rebuilt lazily.
-        let owned;
-        let lines: &[DLine] = if d.lines.is_empty() {
-            owned = detail::build(&d.record, &self.modes, dc.schemas, self.utc, d.focus);
-            &owned
-        } else {
-            &d.lines
-        };
+        // Lines are built in `update` (on open, decoder change, new schema).
+        let lines = &d.lines;
         let start = d.scroll.min(lines.len().saturating_sub(1));
         let end = (start + height).min(lines.len());
         let visible = detail::render(&lines[start..end], t);
