@@ -9,7 +9,7 @@ use base64::Engine as _;
 use rand::Rng;
 
 use crate::model::Header;
-use crate::worker::protocol::ProduceRequest;
+use crate::model::ProduceRequest;
 
 /// How the typed text of a key or value becomes bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

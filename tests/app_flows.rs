@@ -501,11 +501,8 @@ fn composer_sends_templates_and_shows_the_delivery_report() {
         })
         .expect("a produce batch");
     assert_eq!(count, 5);
-    assert_eq!(options.acks, kafkaterm::kafka::client::Acks::All);
-    assert_eq!(
-        options.compression,
-        kafkaterm::kafka::client::Compression::Gzip
-    );
+    assert_eq!(options.acks, kafkaterm::model::Acks::All);
+    assert_eq!(options.compression, kafkaterm::model::Compression::Gzip);
     let r = template.render(3, 0).unwrap();
     assert_eq!(r.key.unwrap(), b"user-3");
     assert_eq!(r.value.unwrap(), b"{\"n\": 3}");

@@ -685,7 +685,8 @@ fn create_and_delete_topics_through_the_worker() {
 #[test]
 fn composer_path_reports_the_broker_reason() {
     use kafkaterm::config::ClusterProfile;
-    use kafkaterm::worker::protocol::{BatchSource, Command, ProduceRequest, WorkerEvent};
+    use kafkaterm::model::ProduceRequest;
+    use kafkaterm::worker::protocol::{BatchSource, Command, WorkerEvent};
     let b = brokers();
     let rt = common::rt();
     let mut w = rt.block_on(async { kafkaterm::worker::spawn(ClusterProfile::adhoc(&b)).unwrap() });

@@ -8,11 +8,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use kafkaterm::config::{ClusterProfile, Unsupported};
-use kafkaterm::model::{Configs, Record};
+use kafkaterm::model::{Configs, ProduceRequest, Record};
 use kafkaterm::timeutil::StartAt;
 use kafkaterm::worker::protocol::{
-    BatchSource, BrowseEvent, BrowseSpec, Command, ConnState, NewTopicSpec, ProduceRequest,
-    WorkerEvent,
+    BatchSource, BrowseEvent, BrowseSpec, Command, ConnState, NewTopicSpec, WorkerEvent,
 };
 use kafkaterm::worker::{self, WorkerHandle};
 use rdkafka::ClientConfig;

@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::config::{ClusterProfile, Unsupported};
 use crate::decode::registry::SchemaCache;
-use crate::kafka::client::ProducerOptions;
+use crate::model::ProducerOptions;
 use crate::panes::{browser, composer, groups, topics};
 use crate::worker::protocol::{Command, ConnState, WorkerEvent};
 
@@ -105,7 +105,7 @@ impl Env {
             buffer_max_messages: 200_000,
             buffer_max_bytes: 256 * 1024 * 1024,
             registry_configured: p.schema_registry.is_some(),
-            producer_defaults: ProducerOptions::from_profile(p),
+            producer_defaults: p.producer_options(),
             data_dir,
             history_max: 200,
         }

@@ -3,203 +3,21 @@
 //! Secrets are resolved here (inline, from an environment variable or a
 //! command) and wrapped in [`Secret`], whose `Debug` never shows the value.
 
+mod cluster;
+mod secret;
 pub mod theme;
 
+pub use cluster::{
+    ClusterConfig, ClusterProfile, ProducerDefaults, SaslConfig, SaslMechanism, TlsConfig,
+    Unsupported,
+};
+pub use secret::{Secret, SecretSource};
+
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use serde::Deserialize;
-
-/// A secret string: never printed, never logged.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    #[must_use]
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
-}
-
-/// Where a secret comes from: exactly one of the three may be given.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SecretSource {
-    pub password: Option<Secret>,
-    pub password_env: Option<String>,
-    pub password_command: Option<String>,
-}
-
-impl SaslConfig {
-    #[must_use]
-    pub fn secret(&self) -> SecretSource {
-        SecretSource {
-            password: self.password.clone(),
-            password_env: self.password_env.clone(),
-            password_command: self.password_command.clone(),
-        }
-    }
-}
-
-impl SecretSource {
-    fn is_set(&self) -> bool {
-        self.password.is_some() || self.password_env.is_some() || self.password_command.is_some()
-    }
-
-    /// Resolve the secret; `what` names it in errors (never the value).
-    pub fn resolve(&self, what: &str) -> Result<Option<Secret>> {
-        let given = [
-            self.password.is_some(),
-            self.password_env.is_some(),
-            self.password_command.is_some(),
-        ]
-        .iter()
-        .filter(|b| **b)
-        .count();
-        if given > 1 {
-            bail!("{what}: give only one of password, password_env, password_command");
-        }
-        if let Some(p) = &self.password {
-            return Ok(Some(p.clone()));
-        }
-        if let Some(var) = &self.password_env {
-            return match std::env::var(var) {
-                Ok(v) => Ok(Some(Secret(v))),
-                Err(_) => bail!("{what}: environment variable {var} is not set"),
-            };
-        }
-        if let Some(cmd) = &self.password_command {
-            let out = Command::new("sh")
-                .arg("-c")
-                .arg(cmd)
-                .stdin(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .output()
-                .with_context(|| format!("{what}: could not run password_command"))?;
-            if !out.status.success() {
-                bail!("{what}: password_command failed ({})", out.status);
-            }
-            let s = String::from_utf8(out.stdout)
-                .map_err(|_| anyhow!("{what}: password_command output is not UTF-8"))?;
-            return Ok(Some(Secret(s.trim_end_matches(['\n', '\r']).to_string())));
-        }
-        Ok(None)
-    }
-}
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-pub enum SaslMechanism {
-    #[serde(rename = "PLAIN")]
-    Plain,
-    #[serde(rename = "SCRAM-SHA-256")]
-    ScramSha256,
-    #[serde(rename = "SCRAM-SHA-512")]
-    ScramSha512,
-    #[serde(rename = "OAUTHBEARER")]
-    OAuthBearer,
-}
-
-impl SaslMechanism {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SaslMechanism::Plain => "PLAIN",
-            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
-            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
-            SaslMechanism::OAuthBearer => "OAUTHBEARER",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct SaslConfig {
-    pub mechanism: SaslMechanism,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub password_env: Option<String>,
-    pub password_command: Option<String>,
-    /// OAUTHBEARER with OIDC: the token endpoint (client id = `username`,
-    /// client secret = the password source).
-    pub token_endpoint_url: Option<String>,
-    pub scope: Option<String>,
-    /// OAUTHBEARER unsecured-JWT config string (`sasl.oauthbearer.config`), for test setups.
-    pub oauthbearer_config: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    /// CA certificate file (PEM).
-    pub ca: Option<PathBuf>,
-    /// Client certificate (PEM).
-    pub cert: Option<PathBuf>,
-    /// Client private key (PEM).
-    pub key: Option<PathBuf>,
-    /// Password of the client key, from any secret source.
-    pub key_password: Option<Secret>,
-    pub key_password_env: Option<String>,
-    pub key_password_command: Option<String>,
-    /// Skip server certificate verification (testing only).
-    #[serde(default)]
-    pub insecure_skip_verify: bool,
-}
-
-/// Producer defaults for the composer and `produce`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
-#[serde(deny_unknown_fields)]
-pub struct ProducerDefaults {
-    pub acks: Option<String>,
-    pub compression: Option<String>,
-    pub idempotence: Option<bool>,
-}
-
-/// One cluster section of the config file.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterConfig {
-    pub brokers: String,
-    #[serde(default)]
-    pub read_only: bool,
-    /// Marks a production cluster: shown in a distinct colour.
-    #[serde(default)]
-    pub production: bool,
-    pub schema_registry: Option<String>,
-    pub schema_registry_username: Option<String>,
-    pub schema_registry_password: Option<Secret>,
-    pub schema_registry_password_env: Option<String>,
-    #[serde(default)]
-    pub watch_groups: Vec<String>,
-    pub sasl: Option<SaslConfig>,
-    pub tls: Option<TlsConfig>,
-    #[serde(default)]
-    pub properties: BTreeMap<String, toml::Value>,
-    #[serde(default)]
-    pub producer: ProducerDefaults,
-    /// Group view refresh interval in seconds (default 2).
-    pub groups_refresh_secs: Option<f64>,
-    /// Topic list refresh interval in seconds (default 10).
-    pub topics_refresh_secs: Option<f64>,
-}
 
 /// The whole config file.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -316,7 +134,7 @@ impl ConfigFile {
                 }
             }
             if let Some(p) = &c.producer.acks {
-                crate::kafka::client::Acks::parse(p).map_err(|e| {
+                crate::model::Acks::parse(p).map_err(|e| {
                     anyhow!(
                         "config error in {}: cluster `{name}`: producer.acks: {e}",
                         path.display()
@@ -324,7 +142,7 @@ impl ConfigFile {
                 })?;
             }
             if let Some(p) = &c.producer.compression {
-                crate::kafka::client::Compression::parse(p).map_err(|e| {
+                crate::model::Compression::parse(p).map_err(|e| {
                     anyhow!(
                         "config error in {}: cluster `{name}`: producer.compression: {e}",
                         path.display()
@@ -440,215 +258,6 @@ pub fn parse_property(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
         _ => Err(format!("`{}` is not key=value", crate::sanitize::escape(s))),
-    }
-}
-
-/// Operations a cluster is known not to support (the demo's mock cluster).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Unsupported {
-    pub describe_configs: bool,
-    pub list_groups: bool,
-    pub describe_groups: bool,
-    pub create_topics: bool,
-    pub delete_topics: bool,
-    pub delete_groups: bool,
-}
-
-impl Unsupported {
-    /// librdkafka's mock cluster.
-    #[must_use]
-    pub fn mock() -> Self {
-        Self {
-            describe_configs: true,
-            list_groups: true,
-            describe_groups: true,
-            create_topics: true,
-            delete_topics: true,
-            delete_groups: true,
-        }
-    }
-}
-
-/// A resolved cluster: what the worker needs to connect.
-#[derive(Debug, Clone)]
-pub struct ClusterProfile {
-    pub name: String,
-    pub brokers: String,
-    pub read_only: bool,
-    pub production: bool,
-    pub schema_registry: Option<String>,
-    pub schema_registry_auth: Option<(String, Secret)>,
-    pub watch_groups: Vec<String>,
-    /// librdkafka properties; values of secret-bearing keys are never shown.
-    pub properties: Vec<(String, Secret)>,
-    pub producer: ProducerDefaults,
-    pub groups_refresh_secs: f64,
-    pub topics_refresh_secs: f64,
-    pub unsupported: Unsupported,
-    /// Client ids and the like are prefixed with this.
-    pub client_id: String,
-}
-
-impl ClusterProfile {
-    /// A bare profile for `-b` without a config section.
-    #[must_use]
-    pub fn adhoc(brokers: &str) -> Self {
-        Self {
-            name: brokers.to_string(),
-            brokers: brokers.to_string(),
-            read_only: false,
-            production: false,
-            schema_registry: None,
-            schema_registry_auth: None,
-            watch_groups: Vec::new(),
-            properties: Vec::new(),
-            producer: ProducerDefaults::default(),
-            groups_refresh_secs: 2.0,
-            topics_refresh_secs: 10.0,
-            unsupported: Unsupported::default(),
-            client_id: "kafkaterm".into(),
-        }
-    }
-
-    /// Build the profile for a config section.
-    pub fn from_config(name: &str, c: &ClusterConfig) -> Result<Self> {
-        let mut p = Self::adhoc(&c.brokers);
-        p.name = name.to_string();
-        p.read_only = c.read_only;
-        p.production = c.production;
-        p.schema_registry = c.schema_registry.clone();
-        if let Some(user) = &c.schema_registry_username {
-            let src = SecretSource {
-                password: c.schema_registry_password.clone(),
-                password_env: c.schema_registry_password_env.clone(),
-                password_command: None,
-            };
-            let pass = src
-                .resolve(&format!("cluster `{name}` schema registry"))?
-                .unwrap_or_default();
-            p.schema_registry_auth = Some((user.clone(), pass));
-        }
-        p.watch_groups = c.watch_groups.clone();
-        p.producer = c.producer.clone();
-        if let Some(s) = c.groups_refresh_secs {
-            p.groups_refresh_secs = s.clamp(0.2, 3600.0);
-        }
-        if let Some(s) = c.topics_refresh_secs {
-            p.topics_refresh_secs = s.clamp(0.5, 86_400.0);
-        }
-        let mut props: Vec<(String, Secret)> = Vec::new();
-        let mut tls_on = false;
-        if let Some(t) = &c.tls {
-            tls_on = true;
-            if let Some(ca) = &t.ca {
-                props.push(("ssl.ca.location".into(), Secret(ca.display().to_string())));
-            }
-            if let Some(cert) = &t.cert {
-                props.push((
-                    "ssl.certificate.location".into(),
-                    Secret(cert.display().to_string()),
-                ));
-            }
-            if let Some(key) = &t.key {
-                props.push(("ssl.key.location".into(), Secret(key.display().to_string())));
-            }
-            let kp = SecretSource {
-                password: t.key_password.clone(),
-                password_env: t.key_password_env.clone(),
-                password_command: t.key_password_command.clone(),
-            };
-            if let Some(pw) = kp.resolve(&format!("cluster `{name}` tls key password"))? {
-                props.push(("ssl.key.password".into(), pw));
-            }
-            if t.insecure_skip_verify {
-                props.push((
-                    "enable.ssl.certificate.verification".into(),
-                    Secret("false".into()),
-                ));
-            }
-        }
-        if let Some(s) = &c.sasl {
-            props.push((
-                "security.protocol".into(),
-                Secret(if tls_on { "SASL_SSL" } else { "SASL_PLAINTEXT" }.into()),
-            ));
-            props.push(("sasl.mechanism".into(), Secret(s.mechanism.as_str().into())));
-            let secret = s
-                .secret()
-                .resolve(&format!("cluster `{name}` sasl password"))?;
-            match s.mechanism {
-                SaslMechanism::OAuthBearer => {
-                    if let Some(url) = &s.token_endpoint_url {
-                        props.push(("sasl.oauthbearer.method".into(), Secret("oidc".into())));
-                        props.push((
-                            "sasl.oauthbearer.token.endpoint.url".into(),
-                            Secret(url.clone()),
-                        ));
-                        if let Some(u) = &s.username {
-                            props.push(("sasl.oauthbearer.client.id".into(), Secret(u.clone())));
-                        }
-                        if let Some(pw) = secret {
-                            props.push(("sasl.oauthbearer.client.secret".into(), pw));
-                        }
-                        if let Some(scope) = &s.scope {
-                            props.push(("sasl.oauthbearer.scope".into(), Secret(scope.clone())));
-                        }
-                    } else if let Some(cfg) = &s.oauthbearer_config {
-                        props.push(("sasl.oauthbearer.config".into(), Secret(cfg.clone())));
-                        props.push((
-                            "enable.sasl.oauthbearer.unsecure.jwt".into(),
-                            Secret("true".into()),
-                        ));
-                    } else {
-                        bail!(
-                            "cluster `{name}`: OAUTHBEARER needs token_endpoint_url (OIDC) or oauthbearer_config"
-                        );
-                    }
-                }
-                _ => {
-                    props.push((
-                        "sasl.username".into(),
-                        Secret(s.username.clone().unwrap_or_default()),
-                    ));
-                    props.push(("sasl.password".into(), secret.unwrap_or_default()));
-                }
-            }
-        } else if tls_on {
-            props.push(("security.protocol".into(), Secret("SSL".into())));
-        }
-        for (k, v) in &c.properties {
-            let v = match v {
-                toml::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            set_prop(&mut props, k, v);
-        }
-        if let Some((_, id)) = props.iter().find(|(k, _)| k == "client.id") {
-            p.client_id = id.expose().to_string();
-        }
-        p.properties = props;
-        Ok(p)
-    }
-
-    /// Apply command-line overrides.
-    pub fn apply(&mut self, o: &Overrides) {
-        if let Some(b) = &o.brokers {
-            self.brokers.clone_from(b);
-        }
-        for (k, v) in &o.properties {
-            set_prop(&mut self.properties, k, v.clone());
-        }
-        if o.read_only {
-            self.read_only = true;
-        }
-    }
-}
-
-fn set_prop(props: &mut Vec<(String, Secret)>, k: &str, v: String) {
-    if let Some(slot) = props.iter_mut().find(|(key, _)| key == k) {
-        slot.1 = Secret(v);
-    } else {
-        props.push((k.to_string(), Secret(v)));
     }
 }
 

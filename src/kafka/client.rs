@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use rdkafka::ClientConfig;
 use rdkafka::client::ClientContext;
 use rdkafka::config::{FromClientConfigAndContext, RDKafkaLogLevel};
@@ -41,138 +41,6 @@ pub fn describe_properties(props: &[(String, crate::config::Secret)]) -> String 
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Producer acknowledgement level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Acks {
-    Zero,
-    #[default]
-    One,
-    All,
-}
-
-impl Acks {
-    pub const ALL: [Acks; 3] = [Acks::Zero, Acks::One, Acks::All];
-
-    pub fn parse(s: &str) -> Result<Self> {
-        match s.trim() {
-            "0" | "none" => Ok(Acks::Zero),
-            "1" | "leader" => Ok(Acks::One),
-            "all" | "-1" => Ok(Acks::All),
-            other => bail!(
-                "`{}` is not an acks level (0, 1 or all)",
-                sanitize::escape(other)
-            ),
-        }
-    }
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Acks::Zero => "0",
-            Acks::One => "1",
-            Acks::All => "all",
-        }
-    }
-}
-
-/// Compression codec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Compression {
-    #[default]
-    None,
-    Gzip,
-    Snappy,
-    Lz4,
-    Zstd,
-}
-
-impl Compression {
-    pub const ALL: [Compression; 5] = [
-        Compression::None,
-        Compression::Gzip,
-        Compression::Snappy,
-        Compression::Lz4,
-        Compression::Zstd,
-    ];
-
-    pub fn parse(s: &str) -> Result<Self> {
-        match s.trim() {
-            "none" => Ok(Compression::None),
-            "gzip" => Ok(Compression::Gzip),
-            "snappy" => Ok(Compression::Snappy),
-            "lz4" => Ok(Compression::Lz4),
-            "zstd" => Ok(Compression::Zstd),
-            other => bail!(
-                "`{}` is not a compression codec (none, gzip, snappy, lz4, zstd)",
-                sanitize::escape(other)
-            ),
-        }
-    }
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compression::None => "none",
-            Compression::Gzip => "gzip",
-            Compression::Snappy => "snappy",
-            Compression::Lz4 => "lz4",
-            Compression::Zstd => "zstd",
-        }
-    }
-}
-
-/// Producer send options.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct ProducerOptions {
-    pub acks: Acks,
-    pub compression: Compression,
-    pub idempotent: bool,
-}
-
-impl ProducerOptions {
-    /// Defaults from the cluster's `[producer]` section.
-    #[must_use]
-    pub fn from_profile(p: &ClusterProfile) -> Self {
-        Self {
-            acks: p
-                .producer
-                .acks
-                .as_deref()
-                .and_then(|a| Acks::parse(a).ok())
-                .unwrap_or_default(),
-            compression: p
-                .producer
-                .compression
-                .as_deref()
-                .and_then(|c| Compression::parse(c).ok())
-                .unwrap_or_default(),
-            idempotent: p.producer.idempotence.unwrap_or(false),
-        }
-    }
-
-    /// librdkafka properties for these options.
-    #[must_use]
-    pub fn properties(&self) -> [(&'static str, &'static str); 3] {
-        [
-            ("acks", self.acks.as_str()),
-            ("compression.type", self.compression.as_str()),
-            (
-                "enable.idempotence",
-                if self.idempotent { "true" } else { "false" },
-            ),
-        ]
-    }
-
-    /// Idempotence requires acks=all; librdkafka refuses the combination
-    /// otherwise, so say it before sending.
-    pub fn validate(&self) -> Result<()> {
-        if self.idempotent && self.acks != Acks::All {
-            bail!("idempotence requires acks=all");
-        }
-        Ok(())
-    }
 }
 
 /// librdkafka settings shared by every producer of ours: a short linger for
@@ -401,20 +269,5 @@ mod tests {
             "hunter2".into(),
         );
         assert!(!explain(&err).contains("hunter2"));
-    }
-
-    #[test]
-    fn acks_and_compression() {
-        assert_eq!(Acks::parse("all").unwrap(), Acks::All);
-        assert_eq!(Acks::parse("0").unwrap(), Acks::Zero);
-        assert!(Acks::parse("2").is_err());
-        assert_eq!(Compression::parse("zstd").unwrap(), Compression::Zstd);
-        assert!(Compression::parse("brotli").is_err());
-        let o = ProducerOptions {
-            acks: Acks::One,
-            compression: Compression::None,
-            idempotent: true,
-        };
-        assert!(o.validate().is_err());
     }
 }

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use tui_textarea::TextArea;
 
 use crate::app::{Ctx, DrawCtx, Effect};
-use crate::kafka::client::{Acks, Compression, ProducerOptions};
 use crate::model::Record;
+use crate::model::{Acks, Compression, ProducerOptions};
 use crate::template::{self, Encoding, MessageTemplate};
 use crate::ui::widgets::{self, InputResult, LineInput, Scroll};
 use crate::worker::protocol::{BatchSource, Command, ProduceProgress, ReqId, WorkerEvent};

@@ -22,7 +22,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ClusterProfile;
-use crate::kafka::client::{self, ClientSignal, KtContext, ProducerOptions};
+use crate::kafka::client::{self, ClientSignal, KtContext};
+use crate::model::ProducerOptions;
 use protocol::{BrowseEvent, Command, ConnState, ReqId, SessionId, WorkerEvent};
 
 /// Capacity of the event channel: a busy topic back-pressures the browse

@@ -14,9 +14,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use tokio_util::sync::CancellationToken;
 
 use super::Inner;
-use super::protocol::{BatchSource, ProduceProgress, ProduceRequest, ReqId, WorkerEvent};
-use crate::kafka::client::{self, KtContext, ProducerOptions, explain};
+use super::protocol::{BatchSource, ProduceProgress, ReqId, WorkerEvent};
+use crate::kafka::client::{self, KtContext, explain};
 use crate::model::Delivery;
+use crate::model::{ProduceRequest, ProducerOptions};
 
 /// Most messages awaiting a delivery report at once in one batch.
 const MAX_PENDING: usize = 50_000;

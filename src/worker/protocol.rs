@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::decode::RegistrySchema;
-use crate::kafka::client::ProducerOptions;
 use crate::model::{
-    ClusterSnapshot, Delivery, GroupSnapshot, Header, Record, TopicDetail, TopicPartition,
+    ClusterSnapshot, Delivery, GroupSnapshot, ProduceRequest, ProducerOptions, Record, TopicDetail,
+    TopicPartition,
 };
 use crate::template::MessageTemplate;
 use crate::timeutil::StartAt;
@@ -33,18 +33,6 @@ pub struct BrowseSpec {
     /// `None`: all partitions.
     pub partitions: Option<Vec<i32>>,
     pub start: StartAt,
-}
-
-/// One message to produce.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ProduceRequest {
-    pub topic: String,
-    pub partition: Option<i32>,
-    pub key: Option<Vec<u8>>,
-    pub value: Option<Vec<u8>>,
-    pub headers: Vec<Header>,
-    /// ms since the epoch; `None`: now.
-    pub timestamp: Option<i64>,
 }
 
 /// Where a batch of messages comes from.

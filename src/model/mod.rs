@@ -1,6 +1,10 @@
 //! Plain data types shared by the worker, the panes and the headless commands.
 //! None of them carries an rdkafka type, so the UI and tests never need a client.
 
+mod produce;
+
+pub use produce::{Acks, Compression, ProduceRequest, ProducerOptions};
+
 use std::sync::Arc;
 
 use serde::Serialize;

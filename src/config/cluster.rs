@@ -1,0 +1,359 @@
+//! Cluster sections of the config file and the resolved `ClusterProfile`
+//! the worker connects with.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use serde::Deserialize;
+
+use super::{Overrides, Secret, SecretSource};
+use crate::model::{Acks, Compression, ProducerOptions};
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum SaslMechanism {
+    #[serde(rename = "PLAIN")]
+    Plain,
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    #[serde(rename = "SCRAM-SHA-512")]
+    ScramSha512,
+    #[serde(rename = "OAUTHBEARER")]
+    OAuthBearer,
+}
+
+impl SaslMechanism {
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SaslMechanism::Plain => "PLAIN",
+            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
+            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
+            SaslMechanism::OAuthBearer => "OAUTHBEARER",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SaslConfig {
+    pub mechanism: SaslMechanism,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub password_env: Option<String>,
+    pub password_command: Option<String>,
+    /// OAUTHBEARER with OIDC: the token endpoint (client id = `username`,
+    /// client secret = the password source).
+    pub token_endpoint_url: Option<String>,
+    pub scope: Option<String>,
+    /// OAUTHBEARER unsecured-JWT config string (`sasl.oauthbearer.config`), for test setups.
+    pub oauthbearer_config: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// CA certificate file (PEM).
+    pub ca: Option<PathBuf>,
+    /// Client certificate (PEM).
+    pub cert: Option<PathBuf>,
+    /// Client private key (PEM).
+    pub key: Option<PathBuf>,
+    /// Password of the client key, from any secret source.
+    pub key_password: Option<Secret>,
+    pub key_password_env: Option<String>,
+    pub key_password_command: Option<String>,
+    /// Skip server certificate verification (testing only).
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+/// Producer defaults for the composer and `produce`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProducerDefaults {
+    pub acks: Option<String>,
+    pub compression: Option<String>,
+    pub idempotence: Option<bool>,
+}
+
+/// One cluster section of the config file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub brokers: String,
+    #[serde(default)]
+    pub read_only: bool,
+    /// Marks a production cluster: shown in a distinct colour.
+    #[serde(default)]
+    pub production: bool,
+    pub schema_registry: Option<String>,
+    pub schema_registry_username: Option<String>,
+    pub schema_registry_password: Option<Secret>,
+    pub schema_registry_password_env: Option<String>,
+    #[serde(default)]
+    pub watch_groups: Vec<String>,
+    pub sasl: Option<SaslConfig>,
+    pub tls: Option<TlsConfig>,
+    #[serde(default)]
+    pub properties: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub producer: ProducerDefaults,
+    /// Group view refresh interval in seconds (default 2).
+    pub groups_refresh_secs: Option<f64>,
+    /// Topic list refresh interval in seconds (default 10).
+    pub topics_refresh_secs: Option<f64>,
+}
+
+impl SaslConfig {
+    #[must_use]
+    pub fn secret(&self) -> SecretSource {
+        SecretSource {
+            password: self.password.clone(),
+            password_env: self.password_env.clone(),
+            password_command: self.password_command.clone(),
+        }
+    }
+}
+
+/// Operations a cluster is known not to support (the demo's mock cluster).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unsupported {
+    pub describe_configs: bool,
+    pub list_groups: bool,
+    pub describe_groups: bool,
+    pub create_topics: bool,
+    pub delete_topics: bool,
+    pub delete_groups: bool,
+}
+
+impl Unsupported {
+    /// librdkafka's mock cluster.
+    #[must_use]
+    pub fn mock() -> Self {
+        Self {
+            describe_configs: true,
+            list_groups: true,
+            describe_groups: true,
+            create_topics: true,
+            delete_topics: true,
+            delete_groups: true,
+        }
+    }
+}
+
+/// A resolved cluster: what the worker needs to connect.
+#[derive(Debug, Clone)]
+pub struct ClusterProfile {
+    pub name: String,
+    pub brokers: String,
+    pub read_only: bool,
+    pub production: bool,
+    pub schema_registry: Option<String>,
+    pub schema_registry_auth: Option<(String, Secret)>,
+    pub watch_groups: Vec<String>,
+    /// librdkafka properties; values of secret-bearing keys are never shown.
+    pub properties: Vec<(String, Secret)>,
+    pub producer: ProducerDefaults,
+    pub groups_refresh_secs: f64,
+    pub topics_refresh_secs: f64,
+    pub unsupported: Unsupported,
+    /// Client ids and the like are prefixed with this.
+    pub client_id: String,
+}
+
+impl ClusterProfile {
+    /// Defaults from the cluster's `[producer]` section.
+    #[must_use]
+    pub fn producer_options(&self) -> ProducerOptions {
+        let p = self;
+        ProducerOptions {
+            acks: p
+                .producer
+                .acks
+                .as_deref()
+                .and_then(|a| Acks::parse(a).ok())
+                .unwrap_or_default(),
+            compression: p
+                .producer
+                .compression
+                .as_deref()
+                .and_then(|c| Compression::parse(c).ok())
+                .unwrap_or_default(),
+            idempotent: p.producer.idempotence.unwrap_or(false),
+        }
+    }
+
+    /// A bare profile for `-b` without a config section.
+    #[must_use]
+    pub fn adhoc(brokers: &str) -> Self {
+        Self {
+            name: brokers.to_string(),
+            brokers: brokers.to_string(),
+            read_only: false,
+            production: false,
+            schema_registry: None,
+            schema_registry_auth: None,
+            watch_groups: Vec::new(),
+            properties: Vec::new(),
+            producer: ProducerDefaults::default(),
+            groups_refresh_secs: 2.0,
+            topics_refresh_secs: 10.0,
+            unsupported: Unsupported::default(),
+            client_id: "kafkaterm".into(),
+        }
+    }
+
+    /// Build the profile for a config section.
+    pub fn from_config(name: &str, c: &ClusterConfig) -> Result<Self> {
+        let mut p = Self::adhoc(&c.brokers);
+        p.name = name.to_string();
+        p.read_only = c.read_only;
+        p.production = c.production;
+        p.schema_registry = c.schema_registry.clone();
+        if let Some(user) = &c.schema_registry_username {
+            let src = SecretSource {
+                password: c.schema_registry_password.clone(),
+                password_env: c.schema_registry_password_env.clone(),
+                password_command: None,
+            };
+            let pass = src
+                .resolve(&format!("cluster `{name}` schema registry"))?
+                .unwrap_or_default();
+            p.schema_registry_auth = Some((user.clone(), pass));
+        }
+        p.watch_groups = c.watch_groups.clone();
+        p.producer = c.producer.clone();
+        if let Some(s) = c.groups_refresh_secs {
+            p.groups_refresh_secs = s.clamp(0.2, 3600.0);
+        }
+        if let Some(s) = c.topics_refresh_secs {
+            p.topics_refresh_secs = s.clamp(0.5, 86_400.0);
+        }
+        let mut props: Vec<(String, Secret)> = Vec::new();
+        let mut tls_on = false;
+        if let Some(t) = &c.tls {
+            tls_on = true;
+            if let Some(ca) = &t.ca {
+                props.push((
+                    "ssl.ca.location".into(),
+                    Secret::new(ca.display().to_string()),
+                ));
+            }
+            if let Some(cert) = &t.cert {
+                props.push((
+                    "ssl.certificate.location".into(),
+                    Secret::new(cert.display().to_string()),
+                ));
+            }
+            if let Some(key) = &t.key {
+                props.push((
+                    "ssl.key.location".into(),
+                    Secret::new(key.display().to_string()),
+                ));
+            }
+            let kp = SecretSource {
+                password: t.key_password.clone(),
+                password_env: t.key_password_env.clone(),
+                password_command: t.key_password_command.clone(),
+            };
+            if let Some(pw) = kp.resolve(&format!("cluster `{name}` tls key password"))? {
+                props.push(("ssl.key.password".into(), pw));
+            }
+            if t.insecure_skip_verify {
+                props.push((
+                    "enable.ssl.certificate.verification".into(),
+                    Secret::new("false"),
+                ));
+            }
+        }
+        if let Some(s) = &c.sasl {
+            props.push((
+                "security.protocol".into(),
+                Secret::new(if tls_on { "SASL_SSL" } else { "SASL_PLAINTEXT" }),
+            ));
+            props.push(("sasl.mechanism".into(), Secret::new(s.mechanism.as_str())));
+            let secret = s
+                .secret()
+                .resolve(&format!("cluster `{name}` sasl password"))?;
+            match s.mechanism {
+                SaslMechanism::OAuthBearer => {
+                    if let Some(url) = &s.token_endpoint_url {
+                        props.push(("sasl.oauthbearer.method".into(), Secret::new("oidc")));
+                        props.push((
+                            "sasl.oauthbearer.token.endpoint.url".into(),
+                            Secret::new(url.clone()),
+                        ));
+                        if let Some(u) = &s.username {
+                            props.push((
+                                "sasl.oauthbearer.client.id".into(),
+                                Secret::new(u.clone()),
+                            ));
+                        }
+                        if let Some(pw) = secret {
+                            props.push(("sasl.oauthbearer.client.secret".into(), pw));
+                        }
+                        if let Some(scope) = &s.scope {
+                            props.push((
+                                "sasl.oauthbearer.scope".into(),
+                                Secret::new(scope.clone()),
+                            ));
+                        }
+                    } else if let Some(cfg) = &s.oauthbearer_config {
+                        props.push(("sasl.oauthbearer.config".into(), Secret::new(cfg.clone())));
+                        props.push((
+                            "enable.sasl.oauthbearer.unsecure.jwt".into(),
+                            Secret::new("true"),
+                        ));
+                    } else {
+                        bail!(
+                            "cluster `{name}`: OAUTHBEARER needs token_endpoint_url (OIDC) or oauthbearer_config"
+                        );
+                    }
+                }
+                _ => {
+                    props.push((
+                        "sasl.username".into(),
+                        Secret::new(s.username.clone().unwrap_or_default()),
+                    ));
+                    props.push(("sasl.password".into(), secret.unwrap_or_default()));
+                }
+            }
+        } else if tls_on {
+            props.push(("security.protocol".into(), Secret::new("SSL")));
+        }
+        for (k, v) in &c.properties {
+            let v = match v {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            set_prop(&mut props, k, v);
+        }
+        if let Some((_, id)) = props.iter().find(|(k, _)| k == "client.id") {
+            p.client_id = id.expose().to_string();
+        }
+        p.properties = props;
+        Ok(p)
+    }
+
+    /// Apply command-line overrides.
+    pub fn apply(&mut self, o: &Overrides) {
+        if let Some(b) = &o.brokers {
+            self.brokers.clone_from(b);
+        }
+        for (k, v) in &o.properties {
+            set_prop(&mut self.properties, k, v.clone());
+        }
+        if o.read_only {
+            self.read_only = true;
+        }
+    }
+}
+
+fn set_prop(props: &mut Vec<(String, Secret)>, k: &str, v: String) {
+    if let Some(slot) = props.iter_mut().find(|(key, _)| key == k) {
+        slot.1 = Secret::new(v);
+    } else {
+        props.push((k.to_string(), Secret::new(v)));
+    }
+}

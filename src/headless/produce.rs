@@ -1,0 +1,264 @@
+//! `produce`: a `BaseProducer` loop over lines or JSON Lines from stdin or a file.
+
+use super::stop_flag;
+use crate::cli::ProduceFormat;
+use crate::config::ClusterProfile;
+use crate::jsonl::{self};
+use crate::kafka::client::{self, KtContext, explain};
+use crate::model::Header;
+use crate::model::{Acks, Compression, ProducerOptions};
+use crate::sanitize;
+use anyhow::{Result, anyhow, bail};
+use rdkafka::ClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header as RdHeader, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use std::io::{self, BufRead};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+struct Counts {
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    first_error: std::sync::Mutex<Option<String>>,
+}
+
+struct CountingContext(Arc<Counts>);
+
+impl ClientContext for CountingContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, msg: &str) {
+        KtContext::default().log(level, fac, msg);
+    }
+}
+
+impl ProducerContext for CountingContext {
+    type DeliveryOpaque = ();
+    fn delivery(&self, r: &DeliveryResult<'_>, (): ()) {
+        match r {
+            Ok(_) => {
+                self.0.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((e, _)) => {
+                self.0.failed.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut f) = self.0.first_error.lock() {
+                    f.get_or_insert_with(|| explain(e));
+                }
+            }
+        }
+    }
+}
+
+pub struct ProduceArgs {
+    pub topic: String,
+    pub file: Option<std::path::PathBuf>,
+    pub format: ProduceFormat,
+    pub key: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub acks: String,
+    pub compression: String,
+    pub partition: Option<i32>,
+    pub idempotent: bool,
+}
+
+/// Summary of a headless produce.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProduceSummary {
+    pub delivered: u64,
+    pub failed: u64,
+    pub seconds: f64,
+    pub first_error: Option<String>,
+}
+
+pub async fn produce(profile: ClusterProfile, args: ProduceArgs) -> Result<ProduceSummary> {
+    if profile.read_only {
+        bail!(
+            "read-only mode: cluster {} does not allow writes",
+            sanitize::escape(&profile.name)
+        );
+    }
+    let options = ProducerOptions {
+        acks: Acks::parse(&args.acks)?,
+        compression: Compression::parse(&args.compression)?,
+        idempotent: args.idempotent,
+    };
+    options.validate()?;
+    let stop = stop_flag();
+    tokio::task::spawn_blocking(move || produce_blocking(&profile, &args, options, &stop))
+        .await
+        .map_err(|e| anyhow!("produce task failed: {e}"))?
+}
+
+/// topic, partition, key, value, headers, timestamp of one message to send.
+type OutMsg<'a> = (
+    &'a str,
+    Option<i32>,
+    Option<&'a [u8]>,
+    Option<&'a [u8]>,
+    &'a [Header],
+    Option<i64>,
+);
+
+fn produce_blocking(
+    profile: &ClusterProfile,
+    args: &ProduceArgs,
+    options: ProducerOptions,
+    stop: &AtomicBool,
+) -> Result<ProduceSummary> {
+    let counts = Arc::new(Counts::default());
+    let cfg = client::client_config(
+        profile,
+        "produce",
+        &client::PRODUCER_DEFAULTS,
+        &options.properties(),
+    );
+    let producer: BaseProducer<CountingContext> = cfg
+        .create_with_context(CountingContext(Arc::clone(&counts)))
+        .map_err(|e| anyhow!(explain(&e)))?;
+    let input: Box<dyn BufRead> = match &args.file {
+        Some(p) => Box::new(io::BufReader::new(
+            std::fs::File::open(p).map_err(|e| anyhow!("cannot open {}: {e}", p.display()))?,
+        )),
+        None => Box::new(io::BufReader::with_capacity(1 << 16, io::stdin().lock())),
+    };
+    let fixed_headers: Vec<Header> = args
+        .headers
+        .iter()
+        .map(|(n, v)| Header {
+            name: n.clone(),
+            value: Some(v.as_bytes().to_vec()),
+        })
+        .collect();
+    let started = Instant::now();
+    let mut parse_failed = 0u64;
+    let mut first_parse_error: Option<String> = None;
+    let mut sent = 0u64;
+    let mut line = Vec::with_capacity(1024);
+    let mut input = input;
+    let mut line_no = 0u64;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| anyhow!("cannot read input: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
+        // Build the message.
+        let parsed;
+        let (topic, partition, key, value, headers, timestamp): OutMsg<'_> = match args.format {
+            ProduceFormat::Lines => (
+                &args.topic,
+                args.partition,
+                args.key.as_deref().map(str::as_bytes),
+                Some(&line[..]),
+                &fixed_headers,
+                None,
+            ),
+            ProduceFormat::Jsonl => {
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                let text = match std::str::from_utf8(&line) {
+                    Ok(t) => t,
+                    Err(_) => {
+                        parse_failed += 1;
+                        first_parse_error
+                            .get_or_insert_with(|| format!("line {line_no}: not UTF-8"));
+                        continue;
+                    }
+                };
+                match jsonl::parse_line(text) {
+                    Ok(m) => {
+                        parsed = m;
+                        (
+                            args.topic.as_str(),
+                            args.partition.or(parsed.partition),
+                            parsed.key.as_deref(),
+                            parsed.value.as_deref(),
+                            &parsed.headers,
+                            parsed.timestamp,
+                        )
+                    }
+                    Err(e) => {
+                        parse_failed += 1;
+                        first_parse_error.get_or_insert_with(|| format!("line {line_no}: {e:#}"));
+                        continue;
+                    }
+                }
+            }
+        };
+        let mut rec: BaseRecord<'_, [u8], [u8], ()> = BaseRecord::to(topic);
+        if let Some(k) = key {
+            rec = rec.key(k);
+        }
+        if let Some(v) = value {
+            rec = rec.payload(v);
+        }
+        if let Some(p) = partition {
+            rec = rec.partition(p);
+        }
+        if let Some(t) = timestamp {
+            rec = rec.timestamp(t);
+        }
+        if !headers.is_empty() {
+            let mut h = OwnedHeaders::new_with_capacity(headers.len());
+            for hd in headers {
+                h = h.insert(RdHeader {
+                    key: &hd.name,
+                    value: hd.value.as_deref(),
+                });
+            }
+            rec = rec.headers(h);
+        }
+        loop {
+            match producer.send(rec) {
+                Ok(()) => {
+                    sent += 1;
+                    break;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    rec = r;
+                    producer.poll(Duration::from_millis(5));
+                }
+                Err((e, _)) => {
+                    counts.failed.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(mut f) = counts.first_error.lock() {
+                        f.get_or_insert_with(|| explain(&e));
+                    }
+                    break;
+                }
+            }
+        }
+        if sent % 1024 == 0 {
+            producer.poll(Duration::ZERO);
+        }
+    }
+    let _ = producer.flush(Duration::from_secs(30));
+    let undelivered = u64::try_from(producer.in_flight_count().max(0)).unwrap_or(0);
+    let seconds = started.elapsed().as_secs_f64();
+    let failed = counts.failed.load(Ordering::Relaxed) + parse_failed + undelivered;
+    let first_error = first_parse_error
+        .or_else(|| counts.first_error.lock().ok().and_then(|f| f.clone()))
+        .or_else(|| {
+            (undelivered > 0)
+                .then(|| format!("{undelivered} message(s) still undelivered after 30 s"))
+        });
+    Ok(ProduceSummary {
+        delivered: counts.delivered.load(Ordering::Relaxed),
+        failed,
+        seconds,
+        first_error,
+    })
+}
