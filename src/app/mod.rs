@@ -2,6 +2,8 @@
 //! response to key events, worker events, ticks and I/O results, and returns
 //! the commands for the worker. Drawing (`ui::draw`) reads the state only.
 
+pub mod keymap;
+
 use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
