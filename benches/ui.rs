@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use kafkaterm::app::{App, Env, Msg, Pane};
+use kafkaterm::app::{App, Env, Msg, PaneId};
 use kafkaterm::config::theme::Theme;
 use kafkaterm::model::{
     BrokerInfo, ClusterSnapshot, GroupDescription, GroupMember, GroupSnapshot, Header,
@@ -437,14 +437,14 @@ fn render() {
     app.update(key(KeyCode::Esc));
 
     app.update(key(KeyCode::Char('3')));
-    assert_eq!(app.focus, Pane::Composer);
+    assert_eq!(app.focus, PaneId::Composer);
     row(
         "Producer (composer)",
         &time_frames(&mut app, &theme, frames),
     );
     app.update(key(KeyCode::Esc));
     app.update(key(KeyCode::Char('4')));
-    assert_eq!(app.focus, Pane::Groups);
+    assert_eq!(app.focus, PaneId::Groups);
     row(
         "Groups: list, 200 groups",
         &time_frames(&mut app, &theme, frames),
@@ -764,7 +764,7 @@ fn topics() {
         upd.push(ms(t1 - t0));
         draw.push(ms(t2 - t1));
         total.push(ms(t2 - t0));
-        assert_eq!(app.topics.view.len(), topics_n);
+        assert_eq!(app.topics.list.view.len(), topics_n);
     }
     for (name, v) in [
         ("update(Topics event): store, sort, keep selection", upd),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use kafkaterm::app::{App, Env, Msg, Pane};
+use kafkaterm::app::{App, Env, Msg, PaneId};
 use kafkaterm::config::theme::Theme;
 use kafkaterm::model::{
     BrokerInfo, ClusterSnapshot, Configs, GroupDescription, GroupMember, GroupSnapshot,
@@ -184,10 +184,10 @@ fn topic_list_filters_sorts_and_hides_internal_topics() {
     assert!(screen(&app).contains("__consumer_offsets"));
     key(&mut app, KeyCode::Char('/'));
     typ(&mut app, "pay");
-    assert_eq!(app.topics.view.len(), 1);
+    assert_eq!(app.topics.list.view.len(), 1);
     assert_eq!(app.topics.selected_topic().unwrap().name, "payments");
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.topics.view.len(), 4);
+    assert_eq!(app.topics.list.view.len(), 4);
     // Sort by messages: orders first.
     key(&mut app, KeyCode::Char('s'));
     assert_eq!(app.topics.selected_topic().unwrap().name, "orders");
@@ -301,7 +301,7 @@ fn writes_are_refused_in_read_only_mode_everywhere_in_the_ui() {
     assert!(app.topics.dialog.is_none());
     // Composer.
     key(&mut app, KeyCode::Char('3'));
-    assert_eq!(app.focus, Pane::Composer);
+    assert_eq!(app.focus, PaneId::Composer);
     typ(&mut app, "orders");
     let cmds = ctrl(&mut app, 's');
     assert!(
@@ -359,7 +359,7 @@ fn browser_buffers_filters_and_drops_stale_sessions() {
     key(&mut app, KeyCode::Char('k'));
     // Select orders (second visible after payments? sorted by name: orders, payments, users).
     let session = open_browser(&mut app);
-    assert_eq!(app.focus, Pane::Browser);
+    assert_eq!(app.focus, PaneId::Browser);
     let batch: Vec<Record> = (0..1000)
         .map(|i| {
             record(
@@ -463,7 +463,7 @@ fn detail_view_shows_headers_pretty_json_and_escapes() {
     assert!(s.contains("1b 5d 30 3b"), "{s}");
     // Edit and resend carries the message into the composer.
     key(&mut app, KeyCode::Char('e'));
-    assert_eq!(app.focus, Pane::Composer);
+    assert_eq!(app.focus, PaneId::Composer);
     assert_eq!(app.composer.topic.text, "orders");
     assert_eq!(app.composer.headers.lines().join("\n"), "trace-id: abc-123");
 }
@@ -892,7 +892,7 @@ fn composer_history_templates_and_cancel() {
         matches!(&cmds[..], [Command::Cancel { id: c }] if *c == id),
         "{cmds:?}"
     );
-    assert_eq!(app.focus, Pane::Composer);
+    assert_eq!(app.focus, PaneId::Composer);
     // Save as a template, change the key, load the template back.
     ctrl(&mut app, 't');
     key(&mut app, KeyCode::Char('s'));
@@ -1029,7 +1029,7 @@ fn huge_clusters_and_groups_stay_usable() {
     assert!(screen(&app).contains("topic-09999"));
     key(&mut app, KeyCode::Char('/'));
     typ(&mut app, "-00424");
-    assert_eq!(app.topics.view.len(), 1);
+    assert_eq!(app.topics.list.view.len(), 1);
     assert!(screen(&app).contains("topic-00424"));
     // A group with 500 members over 1,000 partitions.
     key(&mut app, KeyCode::Enter);

@@ -447,7 +447,7 @@ fn delete_group_only_when_empty_and_never_read_only() {
 
 #[test]
 fn group_view_on_nisshi_says_what_the_broker_does_not_report() {
-    use kafkaterm::app::{App, Env, Msg as AppMsg, Pane};
+    use kafkaterm::app::{App, Env, Msg as AppMsg, PaneId};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -482,7 +482,7 @@ fn group_view_on_nisshi_says_what_the_broker_does_not_report() {
     // Feed the real answer to the app and look at the members tab.
     let env = Env::from_profile(&profile, std::env::temp_dir());
     let (mut app, _) = App::new(env, kafkaterm::timeutil::now_ms(), (100, 30));
-    app.focus = Pane::Groups;
+    app.focus = PaneId::Groups;
     let id = app.groups.in_flight.expect("the app asked for groups");
     let WorkerEvent::Groups { result, .. } = ev else {
         unreachable!()

@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::rc::Rc;
 
-use kafkaterm::app::{App, DrawCtx, Env, Msg, Pane};
+use kafkaterm::app::{App, DrawCtx, Env, Msg, PaneId};
 use kafkaterm::config::theme::Theme;
 use kafkaterm::decode::registry::parse_registry_response;
 use kafkaterm::model::{
@@ -153,16 +153,12 @@ impl Harness {
         let dc = DrawCtx {
             theme: &self.theme,
             env: &self.app.env,
+            keymap: &self.app.env.keymap,
             now_ms: self.app.now_ms,
             schemas: &self.app.schemas,
         };
-        term.draw(|f| match self.app.focus {
-            Pane::Topics => self.app.topics.draw(f, body, &dc),
-            Pane::Browser => self.app.browser.draw(f, body, &dc),
-            Pane::Composer => self.app.composer.draw(f, body, &dc),
-            Pane::Groups => self.app.groups.draw(f, body, &dc),
-        })
-        .unwrap();
+        term.draw(|f| self.app.pane(self.app.focus).draw(f, body, &dc))
+            .unwrap();
         let pane = format!("{:?} pane (unscrubbed): {what}", self.app.focus);
         if let Err(e) = cells_clean(&pane, term.backend().buffer()) {
             assert!(!self.strict, "{e}");
@@ -437,7 +433,7 @@ fn answer_topics(h: &mut Harness, first: &[Command]) {
 
 /// Select the corpus topic in the topic list (filter "orders").
 fn select_corpus_topic(h: &mut Harness) {
-    h.app.focus = Pane::Topics;
+    h.app.focus = PaneId::Topics;
     h.ch('/');
     h.paste("orders");
     h.key(KeyCode::Enter);
@@ -453,7 +449,7 @@ fn select_corpus_topic(h: &mut Harness) {
 fn open_browser(h: &mut Harness) -> u64 {
     select_corpus_topic(h);
     let cmds = h.ch('b');
-    assert_eq!(h.app.focus, Pane::Browser);
+    assert_eq!(h.app.focus, PaneId::Browser);
     find_cmd(&cmds, |c| match c {
         Command::StartBrowse { session, spec } => {
             assert_eq!(spec.topic, hostile::TOPIC);
@@ -911,7 +907,7 @@ fn groups_scenario(meta: Meta, strict: bool) -> Harness {
         _ => None,
     })
     .expect("the app asks for groups first");
-    h.app.focus = Pane::Groups;
+    h.app.focus = PaneId::Groups;
     h.check("groups before the first refresh");
     h.worker(WorkerEvent::Groups {
         id,
@@ -1086,7 +1082,7 @@ fn groups_pane_escapes_hostile_state_and_protocol() {
 /// Paste hostile text into every composer field, send, and show hostile
 /// delivery errors.
 fn compose_hostile(h: &mut Harness) {
-    h.app.focus = Pane::Composer;
+    h.app.focus = PaneId::Composer;
     h.check("composer, empty");
     let evil = "\x1b]52;c;UEFTVEU=\x07\x1b[2J\x1b]0;PASTE\x07\u{202e}rtl\u{200b}\u{9b}31m\x7f\r\nsecond line\x1b[5;31;47m";
     // topic, partition, count, timestamp, options, key, headers, value
@@ -1131,14 +1127,14 @@ fn resend_every_message(h: &mut Harness) {
     let session = open_browser(h);
     load_corpus(h, session, false);
     let total = h.app.browser.view_len();
-    h.app.focus = Pane::Browser;
+    h.app.focus = PaneId::Browser;
     h.ch('g');
     for pos in 0..total {
-        h.app.focus = Pane::Browser;
+        h.app.focus = PaneId::Browser;
         h.ch('e');
-        assert_eq!(h.app.focus, Pane::Composer);
+        assert_eq!(h.app.focus, PaneId::Composer);
         h.check(&format!("composer prefilled from message {pos}"));
-        h.app.focus = Pane::Browser;
+        h.app.focus = PaneId::Browser;
         h.ch('j');
     }
 }

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 
+use indexmap::IndexMap;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Deserialize;
 use strum::{EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
@@ -299,8 +300,9 @@ enum Entry {
     },
 }
 
+/// Sections and entries in file order (the help lists them so).
 type RawFile =
-    BTreeMap<toml::Spanned<String>, BTreeMap<toml::Spanned<String>, toml::Spanned<Entry>>>;
+    IndexMap<toml::Spanned<String>, IndexMap<toml::Spanned<String>, toml::Spanned<Entry>>>;
 
 /// A keymap file error: file, line and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -198,6 +198,17 @@ pub const DETAIL_HELP: &[(&str, &str)] = &[
 ];
 
 impl BrowserPane {
+    #[must_use]
+    pub fn new(env: &crate::app::Env) -> Self {
+        Self {
+            ring: Ring::new(env.buffer_max_messages, env.buffer_max_bytes),
+            newest_first: true,
+            follow: true,
+            initialized: true,
+            ..Self::default()
+        }
+    }
+
     fn init(&mut self, ctx: &Ctx<'_>) {
         if !self.initialized {
             self.initialized = true;
@@ -350,7 +361,7 @@ impl BrowserPane {
         self.rebuild_detail(schemas);
     }
 
-    pub fn tick(&mut self, ctx: &mut Ctx<'_>) {
+    pub fn tick_legacy(&mut self, ctx: &mut Ctx<'_>) {
         self.init(ctx);
     }
 
@@ -481,7 +492,7 @@ impl BrowserPane {
         }
     }
 
-    pub fn paste(&mut self, s: &str) {
+    pub fn paste_legacy(&mut self, s: &str) {
         if self.filter_editing {
             self.filter_input.insert_str(s);
         } else if let Some(d) = &mut self.dialog {
@@ -589,13 +600,11 @@ impl BrowserPane {
             None => self.selected_record(),
         };
         if let Some(r) = r {
-            ctx.nav = Some(Nav::Compose(Box::new(
-                super::composer::Prefill::from_record(r),
-            )));
+            ctx.nav = Some(Nav::Compose(Box::new(crate::app::Prefill::from_record(r))));
         }
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>, schemas: &SchemaCache) {
+    pub fn on_key_legacy(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>, schemas: &SchemaCache) {
         self.init(ctx);
         if self.dialog.is_some() {
             self.dialog_key(key, ctx);
@@ -889,7 +898,7 @@ impl BrowserPane {
 
     // ---- drawing ----
 
-    pub fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    pub fn draw_legacy(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         if let Some(d) = &self.detail {
             self.draw_detail(d, f, area, dc);
         } else {
@@ -1282,6 +1291,43 @@ fn draw_dialog(dialog: &Dialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>)
     let inner = block.inner(r);
     f.render_widget(block, r);
     f.render_widget(Paragraph::new(lines), inner);
+}
+
+impl super::Pane for BrowserPane {
+    fn key_contexts(&self) -> Vec<crate::app::keymap::KeyContext> {
+        Vec::new()
+    }
+    fn help_contexts(&self) -> Vec<crate::app::keymap::KeyContext> {
+        use crate::app::keymap::KeyContext;
+        if self.detail.is_some() {
+            vec![KeyContext::Message, KeyContext::Navigation]
+        } else {
+            vec![KeyContext::Browser, KeyContext::Navigation]
+        }
+    }
+    fn captures_text(&self) -> bool {
+        self.captures_keys()
+    }
+    fn on_action(&mut self, _action: crate::app::keymap::Action, _ctx: &mut Ctx<'_>) {}
+    fn on_text_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
+        let schemas = ctx.schemas;
+        self.on_key_legacy(key, ctx, schemas);
+    }
+    fn on_paste(&mut self, text: &str, _ctx: &mut Ctx<'_>) {
+        self.paste_legacy(text);
+    }
+    fn on_worker(&mut self, ev: crate::worker::protocol::WorkerEvent, ctx: &mut Ctx<'_>) {
+        if let crate::worker::protocol::WorkerEvent::Browse { session, event } = ev {
+            let schemas = ctx.schemas;
+            self.on_browse(session, event, ctx, schemas);
+        }
+    }
+    fn tick(&mut self, ctx: &mut Ctx<'_>, _visible: bool) {
+        self.tick_legacy(ctx);
+    }
+    fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+        self.draw_legacy(f, area, dc);
+    }
 }
 
 #[cfg(test)]

@@ -15,44 +15,12 @@ use serde::{Deserialize, Serialize};
 use tui_textarea::TextArea;
 
 use crate::app::{Ctx, DrawCtx, Effect};
-use crate::model::Record;
 use crate::model::{Acks, Compression, ProducerOptions};
 use crate::template::{self, Encoding, MessageTemplate};
 use crate::ui::widgets::{self, InputResult, LineInput, Scroll};
 use crate::worker::protocol::{BatchSource, Command, ProduceProgress, ReqId, WorkerEvent};
 
-/// What "edit and resend" or "produce to this topic" puts in the composer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Prefill {
-    pub topic: String,
-    pub partition: Option<i32>,
-    pub key: Option<Vec<u8>>,
-    pub value: Option<Vec<u8>>,
-    pub headers: Vec<crate::model::Header>,
-    pub replace_fields: bool,
-}
-
-impl Prefill {
-    #[must_use]
-    pub fn topic(name: &str) -> Self {
-        Self {
-            topic: name.to_string(),
-            ..Default::default()
-        }
-    }
-
-    #[must_use]
-    pub fn from_record(r: &Record) -> Self {
-        Self {
-            topic: r.topic.to_string(),
-            partition: None,
-            key: r.key.clone(),
-            value: r.value.clone(),
-            headers: r.headers.clone(),
-            replace_fields: true,
-        }
-    }
-}
+pub use crate::app::Prefill;
 
 /// A sent message, kept in the history file and used for templates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -455,7 +423,7 @@ impl ComposerPane {
         }
     }
 
-    pub fn on_leave(&mut self, ctx: &mut Ctx<'_>) {
+    pub fn on_leave_legacy(&mut self, ctx: &mut Ctx<'_>) {
         if self.in_flight() > 0 && self.pending_flush.is_none() {
             let id = ctx.id();
             self.pending_flush = Some(id);
@@ -466,7 +434,7 @@ impl ComposerPane {
         }
     }
 
-    pub fn refused(&mut self, id: ReqId, reason: &str) {
+    pub fn refused_legacy(&mut self, id: ReqId, reason: &str) {
         if let Some(mut b) = self.batches.remove(&id) {
             b.progress.failed = b.count;
             b.progress.first_error = Some(reason.to_string());
@@ -481,7 +449,7 @@ impl ComposerPane {
         self.results.truncate(50);
     }
 
-    pub fn paste(&mut self, s: &str, _ctx: &mut Ctx<'_>) {
+    pub fn paste_legacy(&mut self, s: &str, _ctx: &mut Ctx<'_>) {
         match self.focus {
             Focus::Topic => self.topic.insert_str(s),
             Focus::Partition => self.partition.insert_str(s),
@@ -540,7 +508,7 @@ impl ComposerPane {
         }
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
+    pub fn on_key_legacy(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
         if self.dialog.is_some() {
             self.dialog_key(key, ctx);
             return;
@@ -610,8 +578,8 @@ impl ComposerPane {
                     }
                     ctx.info(format!("cancelling {} running send(s)", running.len()));
                 } else if self.focus == Focus::Options {
-                    ctx.nav = Some(crate::app::Nav::Focus(crate::app::Pane::Topics));
-                    self.on_leave(ctx);
+                    ctx.nav = Some(crate::app::Nav::Focus(crate::app::PaneId::Topics));
+                    self.on_leave_legacy(ctx);
                 } else {
                     self.focus = Focus::Options;
                     self.restyle();
@@ -758,7 +726,7 @@ impl ComposerPane {
         }
     }
 
-    pub fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
+    pub fn on_worker_legacy(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
         match ev {
             WorkerEvent::Produce { id, progress } => {
                 let Some(b) = self.batches.get_mut(&id) else {
@@ -801,7 +769,7 @@ impl ComposerPane {
 
     // ---- drawing ----
 
-    pub fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    pub fn draw_legacy(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         let t = dc.theme;
         let block = Block::default()
             .borders(Borders::ALL)
@@ -1242,6 +1210,38 @@ fn progress_line(id: ReqId, b: &Batch, dc: &DrawCtx<'_>) -> Line<'static> {
         ));
     }
     Line::from(spans)
+}
+
+impl super::Pane for ComposerPane {
+    fn key_contexts(&self) -> Vec<crate::app::keymap::KeyContext> {
+        Vec::new()
+    }
+    fn help_contexts(&self) -> Vec<crate::app::keymap::KeyContext> {
+        use crate::app::keymap::KeyContext;
+        vec![KeyContext::Producer, KeyContext::ProducerOptions]
+    }
+    fn captures_text(&self) -> bool {
+        self.captures_keys()
+    }
+    fn on_action(&mut self, _action: crate::app::keymap::Action, _ctx: &mut Ctx<'_>) {}
+    fn on_text_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
+        self.on_key_legacy(key, ctx);
+    }
+    fn on_paste(&mut self, text: &str, ctx: &mut Ctx<'_>) {
+        self.paste_legacy(text, ctx);
+    }
+    fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
+        self.on_worker_legacy(ev, ctx);
+    }
+    fn refused(&mut self, id: ReqId, reason: &str) {
+        self.refused_legacy(id, reason);
+    }
+    fn on_leave(&mut self, ctx: &mut Ctx<'_>) {
+        self.on_leave_legacy(ctx);
+    }
+    fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+        self.draw_legacy(f, area, dc);
+    }
 }
 
 #[cfg(test)]

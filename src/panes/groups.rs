@@ -194,14 +194,14 @@ impl GroupsPane {
     }
 
     /// Refresh on the interval, never two at once.
-    pub fn tick(&mut self, ctx: &mut Ctx<'_>) {
+    pub fn tick_legacy(&mut self, ctx: &mut Ctx<'_>) {
         if ctx.now_ms >= self.next_refresh_ms && self.in_flight.is_none() {
             self.refresh(ctx);
             self.next_refresh_ms = ctx.now_ms + self.refresh_ms;
         }
     }
 
-    pub fn paste(&mut self, s: &str) {
+    pub fn paste_legacy(&mut self, s: &str) {
         if self.filtering {
             self.filter.insert_str(s);
             self.recompute();
@@ -222,7 +222,7 @@ impl GroupsPane {
         }
     }
 
-    pub fn refused(&mut self, id: ReqId) {
+    pub fn refused_legacy(&mut self, id: ReqId) {
         match &self.dialog {
             Some(Dialog::Reset(ResetDialog {
                 stage: ResetStage::Applying(r),
@@ -244,7 +244,7 @@ impl GroupsPane {
         self.histories.get_key_value(g)
     }
 
-    pub fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
+    pub fn on_key_legacy(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
         if self.dialog.is_some() {
             self.dialog_key(key, ctx);
             return;
@@ -536,7 +536,7 @@ impl GroupsPane {
         }
     }
 
-    pub fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
+    pub fn on_worker_legacy(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
         match ev {
             WorkerEvent::Groups { id, result } => {
                 if self.in_flight != Some(id) {
@@ -668,7 +668,7 @@ impl GroupsPane {
         ]))
     }
 
-    pub fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    pub fn draw_legacy(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         if let Some((g, h)) = self.current() {
             self.draw_detail(g, h, f, area, dc);
         } else {
@@ -677,7 +677,7 @@ impl GroupsPane {
         match &self.dialog {
             Some(Dialog::Reset(r)) => draw_reset(r, f, area, dc),
             Some(Dialog::Delete(c, busy)) => {
-                super::topics::draw_confirm(c, busy.is_some(), f, area, dc)
+                crate::ui::dialog::confirm(c, busy.is_some(), f, area, dc)
             }
             Some(Dialog::SaveTimeline(input)) => {
                 let r = widgets::centered(area, 72, 4);
@@ -1436,6 +1436,42 @@ pub fn parse_target(s: &str, now_ms: i64) -> Result<ResetTarget, String> {
     Err(format!(
         "`{s}`: use earliest, latest, offset N, shift ±N, @TIME or -15m"
     ))
+}
+
+impl super::Pane for GroupsPane {
+    fn key_contexts(&self) -> Vec<crate::app::keymap::KeyContext> {
+        Vec::new()
+    }
+    fn help_contexts(&self) -> Vec<crate::app::keymap::KeyContext> {
+        use crate::app::keymap::KeyContext;
+        if self.open.is_some() {
+            vec![KeyContext::GroupDetail, KeyContext::Navigation]
+        } else {
+            vec![KeyContext::Groups, KeyContext::Navigation]
+        }
+    }
+    fn captures_text(&self) -> bool {
+        self.captures_keys()
+    }
+    fn on_action(&mut self, _action: crate::app::keymap::Action, _ctx: &mut Ctx<'_>) {}
+    fn on_text_key(&mut self, key: KeyEvent, ctx: &mut Ctx<'_>) {
+        self.on_key_legacy(key, ctx);
+    }
+    fn on_paste(&mut self, text: &str, _ctx: &mut Ctx<'_>) {
+        self.paste_legacy(text);
+    }
+    fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
+        self.on_worker_legacy(ev, ctx);
+    }
+    fn refused(&mut self, id: ReqId, _reason: &str) {
+        self.refused_legacy(id);
+    }
+    fn tick(&mut self, ctx: &mut Ctx<'_>, _visible: bool) {
+        self.tick_legacy(ctx);
+    }
+    fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+        self.draw_legacy(f, area, dc);
+    }
 }
 
 #[cfg(test)]

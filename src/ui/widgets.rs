@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::app::keymap::Action;
 use crate::config::theme::Theme;
 use crate::sanitize;
 
@@ -52,10 +53,18 @@ impl LineInput {
     }
 
     pub fn handle(&mut self, key: KeyEvent) -> InputResult {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Enter => InputResult::Submit,
             KeyCode::Esc => InputResult::Cancel,
+            _ => self.edit(key),
+        }
+    }
+
+    /// Editing keys only (Enter and Esc are the keymap's `submit` and
+    /// `cancel`, handled by the caller).
+    pub fn edit(&mut self, key: KeyEvent) -> InputResult {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
             KeyCode::Char('u') if ctrl => {
                 let at = self.byte_at(self.cursor);
                 self.text.replace_range(..at, "");
@@ -190,6 +199,24 @@ impl Scroll {
             self.offset = self.selected + 1 - height;
         }
         self.offset = self.offset.min(len.saturating_sub(height));
+    }
+
+    /// A navigation action; returns true when it was one.
+    pub fn on_action(&mut self, action: Action, len: usize, height: usize) -> bool {
+        let page = isize::try_from(height.max(1)).unwrap_or(1);
+        let delta: isize = match action {
+            Action::Down => 1,
+            Action::Up => -1,
+            Action::PageDown => page,
+            Action::PageUp => -page,
+            Action::HalfPageDown => (page / 2).max(1),
+            Action::HalfPageUp => -(page / 2).max(1),
+            Action::Top => isize::MIN / 2,
+            Action::Bottom => isize::MAX / 2,
+            _ => return false,
+        };
+        self.move_by(delta, len, height);
+        true
     }
 
     /// Common navigation keys; returns true when the key was a move.
