@@ -71,7 +71,11 @@ pub fn confirm(c: &Confirm, busy: bool, f: &mut Frame<'_>, area: Rect, dc: &Draw
         widgets::text(&c.expected, t.key_hint),
         Span::styled(": ", t.muted),
     ];
-    spans.extend(c.input.spans(t, !busy));
+    let used: usize = spans.iter().map(Span::width).sum();
+    spans.extend(
+        c.input
+            .spans_in(t, !busy, usize::from(inner.width).saturating_sub(used)),
+    );
     lines.push(Line::from(spans));
     lines.push(if busy {
         Line::from(Span::styled(format!("{} working…", dc.spinner()), t.accent))

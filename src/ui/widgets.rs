@@ -130,6 +130,75 @@ impl LineInput {
         }
     }
 
+    /// The input as spans fitting `width` columns: a window around the
+    /// cursor, with `…` where text is hidden on either side.
+    #[must_use]
+    pub fn spans_in(&self, theme: &Theme, focused: bool, width: usize) -> Vec<Span<'static>> {
+        use unicode_width::UnicodeWidthStr;
+        // Each character as shown (escaped), and its width; the cursor
+        // cell past the end is a space.
+        let mut units: Vec<String> = self
+            .text
+            .chars()
+            .map(|c| sanitize::escape(&c.to_string()).into_owned())
+            .collect();
+        units.push(" ".into());
+        let w = |u: &String| u.width().max(1);
+        let total: usize = units.iter().map(w).sum();
+        let cursor = self.cursor.min(units.len() - 1);
+        let (mut start, mut end) = (0, units.len());
+        if total > width.max(1) {
+            let width = width.max(3);
+            // Grow a window from the cursor, leaving room for the ellipses.
+            start = cursor;
+            end = cursor + 1;
+            let mut used = w(&units[cursor]);
+            loop {
+                let left = usize::from(start > 0);
+                let right = usize::from(end < units.len());
+                let mut grew = false;
+                if end < units.len()
+                    && used + w(&units[end]) + left + usize::from(end + 1 < units.len()) <= width
+                {
+                    used += w(&units[end]);
+                    end += 1;
+                    grew = true;
+                }
+                if start > 0
+                    && used + w(&units[start - 1]) + usize::from(start > 1) + right <= width
+                {
+                    start -= 1;
+                    used += w(&units[start]);
+                    grew = true;
+                }
+                if !grew {
+                    break;
+                }
+            }
+        }
+        let style_at = |i: usize| {
+            if focused && i == cursor {
+                theme.selection
+            } else {
+                theme.text
+            }
+        };
+        let mut v = Vec::new();
+        if start > 0 {
+            v.push(Span::styled("…", theme.muted));
+        }
+        let join = |r: std::ops::Range<usize>| units[r].concat();
+        v.push(Span::styled(join(start..cursor.max(start)), theme.text));
+        v.push(Span::styled(units[cursor].clone(), style_at(cursor)));
+        if cursor + 1 < end {
+            v.push(Span::styled(join(cursor + 1..end), theme.text));
+        }
+        if end < units.len() {
+            v.push(Span::styled("…", theme.muted));
+        }
+        v
+    }
+
     /// The input as spans, escaped, with a block cursor when focused.
     #[must_use]
     pub fn spans(&self, theme: &Theme, focused: bool) -> Vec<Span<'static>> {
@@ -358,6 +427,34 @@ mod tests {
         assert_eq!(i.handle(key(KeyCode::Enter)), InputResult::Submit);
         i.insert_str("x\x1by");
         assert_eq!(i.text, "héxylo");
+    }
+
+    #[test]
+    fn long_inputs_show_a_window_around_the_cursor() {
+        let t = Theme::dark();
+        let text = |spans: Vec<Span<'static>>| {
+            spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        let mut i = LineInput::with("abcdefghijklmnopqrstuvwxyz");
+        // The cursor at the end: the end shows, the start is elided.
+        assert_eq!(text(i.spans_in(&t, true, 10)), "…stuvwxyz ");
+        i.cursor = 0;
+        assert_eq!(text(i.spans_in(&t, true, 10)), "abcdefghi…");
+        i.cursor = 13;
+        let s = text(i.spans_in(&t, true, 10));
+        assert!(
+            s.starts_with('…') && s.ends_with('…') && s.contains('n'),
+            "{s}"
+        );
+        assert!(unicode_width::UnicodeWidthStr::width(s.as_str()) <= 10);
+        // Short text is shown whole.
+        assert_eq!(text(LineInput::with("abc").spans_in(&t, true, 10)), "abc ");
+        // Escapes count with their shown width.
+        let e = LineInput::with("\u{1b}x\u{1b}");
+        assert!(unicode_width::UnicodeWidthStr::width(text(e.spans_in(&t, true, 8)).as_str()) <= 8);
     }
 
     #[test]

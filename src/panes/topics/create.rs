@@ -127,7 +127,7 @@ pub fn draw(form: &CreateForm, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
             format!("{label:>20}: "),
             if i == form.focus { t.key_hint } else { t.muted },
         )];
-        spans.extend(form.fields[i].spans(t, i == form.focus));
+        spans.extend(form.fields[i].spans_in(t, i == form.focus, 62 - 22));
         lines.push(Line::from(spans));
     }
     lines.push(Line::raw(""));
