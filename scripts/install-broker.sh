@@ -31,7 +31,7 @@ if [ -x "$BIN" ]; then
   echo "$BIN"
   exit 0
 fi
-echo "installing nisshi $NISSHI_VERSION with $(basename "$PATCH") into $ROOT (first time only, ~25 minutes on 2 cores)" >&2
+echo "installing nisshi $NISSHI_VERSION with $(basename "$PATCH") into $ROOT (first time only, ~20 minutes on an idle 2-core machine)" >&2
 
 # The published sources, fetched by cargo into its registry: a throwaway package
 # that depends on exactly these versions. cargo metadata says where the two
