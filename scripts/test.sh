@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh test
 export KAFKATERM_NISSHI="$(scripts/install-broker.sh)"
+# An independent Kafka client (Python confluent-kafka) for the tests that check
+# kafkaterm and the broker against real consumer groups.
+export KAFKATERM_PYTHON="$(scripts/python-env.sh)"
 export KAFKATERM_BROKER_DIR="$(mktemp -d "${TMPDIR:-/tmp}/kafkaterm-test-broker.XXXXXX")"
 cleanup() {
   scripts/broker.sh stop || true
