@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::widgets::{self, Confirm};
 use crate::app::DrawCtx;
@@ -47,7 +47,7 @@ pub fn text(
         Line::from(Span::styled(title.to_string(), t.title)),
         t.border_focused,
     );
-    f.render_widget(Paragraph::new(lines), inner);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 /// A typed-confirmation dialog: the user types the object's name.

@@ -389,6 +389,43 @@ pub fn thousands(n: i64) -> String {
     out
 }
 
+/// A count that fits `width` columns: with thousands separators when they
+/// fit, else shortened (`1.54G`, `987.2M`, `12.3k`).
+#[must_use]
+pub fn count_fit(n: i64, width: usize) -> String {
+    let full = thousands(n);
+    if full.len() <= width {
+        return full;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let f = n as f64;
+    for (div, unit) in [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")] {
+        if f.abs() >= div {
+            for decimals in [3usize, 2, 1, 0] {
+                let s = format!("{:.*}{unit}", decimals, f / div);
+                if s.len() <= width {
+                    return s;
+                }
+            }
+        }
+    }
+    full
+}
+
+/// The widths a ratatui `Table` gives its columns in `width` columns
+/// (default spacing of 1, no highlight column), so text can be cut to fit
+/// exactly.
+#[must_use]
+pub fn column_widths(width: u16, constraints: &[Constraint]) -> Vec<usize> {
+    Layout::horizontal(constraints.iter().copied())
+        .flex(Flex::Legacy)
+        .spacing(1)
+        .split(Rect::new(0, 0, width, 1))
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect()
+}
+
 /// Human byte size.
 #[must_use]
 pub fn bytes(n: usize) -> String {
@@ -427,6 +464,24 @@ mod tests {
         assert_eq!(i.handle(key(KeyCode::Enter)), InputResult::Submit);
         i.insert_str("x\x1by");
         assert_eq!(i.text, "héxylo");
+    }
+
+    #[test]
+    fn counts_fit_their_column() {
+        assert_eq!(count_fit(1_543_210_987, 13), "1,543,210,987");
+        assert_eq!(count_fit(1_543_210_987, 10), "1.543G");
+        assert_eq!(count_fit(1_543_210_987, 5), "1.5G");
+        assert_eq!(count_fit(987_654, 5), "988k");
+        assert_eq!(count_fit(42, 3), "42");
+        let w = column_widths(
+            78,
+            &[
+                Constraint::Min(10),
+                Constraint::Length(6),
+                Constraint::Length(3),
+            ],
+        );
+        assert_eq!(w, vec![67, 6, 3]);
     }
 
     #[test]

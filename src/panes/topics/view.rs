@@ -4,15 +4,29 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::{DetailTab, DetailView, Dialog, TopicsPane, create};
 use crate::app::DrawCtx;
-use crate::model::Configs;
+use crate::model::{Configs, TopicDetail};
 use crate::timeutil;
 use crate::ui::{dialog, layout, widgets};
 
 /// Table rows the detail view shows in `body`.
+const LIST_COLUMNS: [Constraint; 5] = [
+    Constraint::Min(10),
+    Constraint::Length(6),
+    Constraint::Length(3),
+    Constraint::Length(14),
+    Constraint::Length(12),
+];
+
+/// Width of the LOW, HIGH and MESSAGES columns of the partitions table:
+/// room for 9,999,999,999 from 80 columns on, shortened numbers below.
+fn num_w(body: Rect) -> u16 {
+    if body.width >= 78 { 13 } else { 10 }
+}
+
 pub(super) fn detail_rows(body: Rect) -> usize {
     layout::table_rows(layout::header_and_body(body).1)
 }
@@ -66,7 +80,7 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
             Some(e) => Line::from(widgets::text(&format!("cannot list topics: {e}"), t.error)),
             None => Line::from(Span::styled("loading topics…", t.muted)),
         };
-        f.render_widget(Paragraph::new(msg), body);
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), body);
         return;
     };
     if p.list.view.is_empty() {
@@ -81,7 +95,7 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let height = usize::from(body.height.saturating_sub(1)).max(1);
     let mut scroll = p.list.scroll;
     scroll.keep_visible(p.list.view.len(), height);
-    let name_w = body.width.saturating_sub(38).max(10);
+    let name_w = widgets::column_widths(body.width, &LIST_COLUMNS)[0];
     let rows = p
         .list
         .view
@@ -112,7 +126,7 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
                 Style::default()
             };
             Row::new(vec![
-                Cell::from(widgets::text_cut(&tp.name, usize::from(name_w), name_style)),
+                Cell::from(widgets::text_cut(&tp.name, name_w, name_style)),
                 Cell::from(tp.partitions.to_string()),
                 Cell::from(tp.replication_factor.to_string()),
                 Cell::from(tp.messages.map_or("?".into(), widgets::thousands)),
@@ -127,17 +141,8 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
             ])
             .style(style)
         });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(10),
-            Constraint::Length(6),
-            Constraint::Length(3),
-            Constraint::Length(14),
-            Constraint::Length(12),
-        ],
-    )
-    .header(Row::new(vec!["NAME", "PARTS", "RF", "MESSAGES", ""]).style(t.header));
+    let table = Table::new(rows, LIST_COLUMNS)
+        .header(Row::new(vec!["NAME", "PARTS", "RF", "MESSAGES", ""]).style(t.header));
     f.render_widget(table, body);
 }
 
@@ -180,15 +185,42 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
         Span::raw("  "),
         refresh_span(d.in_flight.is_some(), d.refreshed_ms, dc),
     ];
-    if let Some(e) = &d.error {
-        spans.push(Span::raw("  "));
-        spans.push(widgets::text(e, t.error));
+    if let (Some(_), Some(_)) = (&d.error, &d.data) {
+        spans.push(Span::styled(
+            "  refresh failed (below: the last data)",
+            t.error,
+        ));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), head);
     let Some(data) = &d.data else {
-        f.render_widget(Paragraph::new(Span::styled("loading…", t.muted)), body);
+        let msg = match &d.error {
+            Some(e) => widgets::text(&format!("cannot describe the topic: {e}"), t.error),
+            None => Span::styled("loading…", t.muted),
+        };
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), body);
         return;
     };
+    if let Some(e) = &d.error {
+        // Keep the last data, say why it is not fresh.
+        let [msg, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(body);
+        f.render_widget(
+            Paragraph::new(widgets::text_cut(e, usize::from(msg.width), t.error)),
+            msg,
+        );
+        return draw_detail_body(d, data, f, rest, dc);
+    }
+    draw_detail_body(d, data, f, body, dc);
+}
+
+fn draw_detail_body(
+    d: &DetailView,
+    data: &TopicDetail,
+    f: &mut Frame<'_>,
+    body: Rect,
+    dc: &DrawCtx<'_>,
+) {
+    let t = dc.theme;
+    let nw = num_w(body);
     let height = usize::from(body.height.saturating_sub(1)).max(1);
     let mut scroll = d.scroll;
     match d.tab {
@@ -234,9 +266,18 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
                         }),
                         Cell::from(Line::from(isr_spans)),
                         Cell::from(isr_line),
-                        Cell::from(p.low.map_or("?".into(), widgets::thousands)),
-                        Cell::from(p.high.map_or("?".into(), widgets::thousands)),
-                        Cell::from(p.messages().map_or("?".into(), widgets::thousands)),
+                        Cell::from(
+                            p.low
+                                .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
+                        ),
+                        Cell::from(
+                            p.high
+                                .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
+                        ),
+                        Cell::from(
+                            p.messages()
+                                .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
+                        ),
                     ])
                     .style(style)
                 });
@@ -247,9 +288,9 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
                     Constraint::Length(6),
                     Constraint::Length(9),
                     Constraint::Min(14),
-                    Constraint::Length(10),
-                    Constraint::Length(10),
-                    Constraint::Length(10),
+                    Constraint::Length(nw),
+                    Constraint::Length(nw),
+                    Constraint::Length(nw),
                 ],
             )
             .header(
@@ -316,14 +357,16 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
                 Paragraph::new(widgets::text(
                     &format!("configuration unavailable: {why}"),
                     t.warn,
-                )),
+                ))
+                .wrap(Wrap { trim: false }),
                 body,
             ),
             Configs::Failed(why) => f.render_widget(
                 Paragraph::new(widgets::text(
                     &format!("configuration unavailable: {why}"),
                     t.error,
-                )),
+                ))
+                .wrap(Wrap { trim: false }),
                 body,
             ),
         },
