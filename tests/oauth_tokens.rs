@@ -251,6 +251,13 @@ fn msk_token_structure_signature_and_expiry_at_a_fixed_clock() {
     )
     .unwrap();
     assert_eq!(v.amz_date, "20240102T030405Z");
+    // A third implementation agrees: botocore 1.44.8 (`SigV4QueryAuth`,
+    // service kafka-cluster, region eu-west-1, expires 900, the same
+    // credentials and clock) presigns this URL with this signature.
+    assert_eq!(
+        v.params["X-Amz-Signature"],
+        "e39ee24ec20f431a640031d7e605d0857f827d7e6fced2b15358f5c6275fb85b"
+    );
     assert_eq!(t.issued_at_ms, FIXED as i64 * 1000);
     assert_eq!(t.expires_at_ms, (FIXED as i64 + 900) * 1000);
     // Same inputs, same token; another second, another signature.
