@@ -51,9 +51,15 @@ fn invalid_configs_fail_naming_file_and_field() {
         ("bad_mechanism.toml", vec!["line 4", "SCRAM-SHA-1"]),
         ("bad_acks.toml", vec!["producer.acks", "`2`"]),
         ("wrong_type.toml", vec!["line 3", "bool"]),
+        ("sasl_without_password.toml", vec!["line 3", "password"]),
         (
-            "sasl_without_password.toml",
-            vec!["cluster `a`", "password"],
+            "msk_without_region.toml",
+            vec!["line 4", "AWS_MSK_IAM", "`region`"],
+        ),
+        ("msk_unknown_field.toml", vec!["line 6", "aws_profile"]),
+        (
+            "oauth_two_token_sources.toml",
+            vec!["line 3", "token_command", "oauthbearer_config"],
         ),
         ("bad_default.toml", vec!["default_cluster", "nope"]),
         ("not_toml.toml", vec!["line 1"]),
@@ -128,4 +134,82 @@ fn secrets_never_reach_logs_or_json() {
         "{logged}"
     );
     assert!(!format!("{p:?}").contains("hunter2"));
+}
+
+#[test]
+fn msk_iam_and_token_command_become_oauthbearer_with_a_token_source() {
+    use kafkaterm::config::TokenSource;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/msk_iam.toml");
+    let (cfg, _) = ConfigFile::load(&path, true).unwrap();
+    let resolve = |name: &str| {
+        let o = Overrides {
+            cluster: Some(name.into()),
+            ..Default::default()
+        };
+        resolve_cluster(&cfg, &o, &path).unwrap()
+    };
+    let prop = |p: &kafkaterm::config::ClusterProfile, k: &str| {
+        p.properties
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.expose().to_string())
+    };
+    let msk = resolve("msk");
+    assert_eq!(prop(&msk, "sasl.mechanism").as_deref(), Some("OAUTHBEARER"));
+    assert_eq!(prop(&msk, "security.protocol").as_deref(), Some("SASL_SSL"));
+    assert_eq!(prop(&msk, "sasl.username"), None);
+    assert_eq!(
+        msk.token_source,
+        Some(TokenSource::AwsMskIam {
+            region: "us-east-1".into(),
+            profile: Some("analytics".into())
+        })
+    );
+    let tokens = resolve("tokens");
+    assert_eq!(
+        prop(&tokens, "security.protocol").as_deref(),
+        Some("SASL_PLAINTEXT")
+    );
+    assert_eq!(prop(&tokens, "enable.sasl.oauthbearer.unsecure.jwt"), None);
+    assert!(matches!(
+        tokens.token_source,
+        Some(TokenSource::Command { .. })
+    ));
+    // The command line is not shown in debug output (it may hold a secret).
+    assert!(!format!("{tokens:?}").contains("/run/secrets"));
+}
+
+#[test]
+fn sasl_fields_of_another_mechanism_are_refused() {
+    for (sasl, needle) in [
+        (
+            "mechanism = \"PLAIN\"\nusername = \"u\"\npassword = \"p\"\nregion = \"eu-west-1\"",
+            "`region` does not apply to mechanism PLAIN",
+        ),
+        (
+            "mechanism = \"SCRAM-SHA-512\"\nusername = \"u\"\npassword = \"p\"\ntoken_command = \"x\"",
+            "`token_command` does not apply",
+        ),
+        (
+            "mechanism = \"AWS_MSK_IAM\"\nregion = \"eu-west-1\"\npassword_env = \"X\"",
+            "`password_env` does not apply to mechanism AWS_MSK_IAM",
+        ),
+        (
+            "mechanism = \"AWS_MSK_IAM\"\nregion = \"eu west 1\"",
+            "not an AWS region name",
+        ),
+        (
+            "mechanism = \"OAUTHBEARER\"\ntoken_command = \"x\"\nusername = \"u\"",
+            "drop username",
+        ),
+        ("mechanism = \"OAUTHBEARER\"", "needs one of token_command"),
+    ] {
+        let src = format!("[clusters.a]\nbrokers = \"h:1\"\n[clusters.a.sasl]\n{sasl}\n");
+        let e = format!(
+            "{:#}",
+            ConfigFile::parse(&src, Path::new("k.toml")).unwrap_err()
+        );
+        assert!(e.contains("k.toml") && e.contains("line 3"), "{e}");
+        assert!(e.contains(needle), "{sasl}: {e}");
+    }
 }

@@ -9,7 +9,7 @@ pub mod theme;
 
 pub use cluster::{
     ClusterConfig, ClusterProfile, ProducerDefaults, SaslConfig, SaslMechanism, TlsConfig,
-    Unsupported,
+    TokenSource, Unsupported,
 };
 pub use secret::{Secret, SecretSource};
 
@@ -113,17 +113,6 @@ impl ConfigFile {
                     "config error in {}: cluster `{name}`: `brokers` is empty",
                     path.display()
                 );
-            }
-            if let Some(s) = &c.sasl {
-                if s.mechanism != SaslMechanism::OAuthBearer
-                    && (s.username.is_none() || !s.secret().is_set())
-                {
-                    bail!(
-                        "config error in {}: cluster `{name}`: sasl mechanism {} needs `username` and one of password, password_env, password_command",
-                        path.display(),
-                        s.mechanism.as_str()
-                    );
-                }
             }
             for (k, v) in &c.properties {
                 if matches!(v, toml::Value::Array(_) | toml::Value::Table(_)) {
@@ -467,8 +456,12 @@ ca = "/etc/kafka/ca.pem"
             let cfg = ConfigFile::parse(&src, Path::new("c.toml")).unwrap();
             let p = ClusterProfile::from_config("a", &cfg.clusters["a"]).unwrap();
             let c = crate::kafka::client::client_config(&p, "test", &[], &[]);
-            let made: Result<rdkafka::consumer::BaseConsumer<crate::kafka::client::KtContext>, _> =
-                crate::kafka::client::create(&c, crate::kafka::client::KtContext::default());
+            let made: Result<
+                crate::kafka::client::KtClient<
+                    rdkafka::consumer::BaseConsumer<crate::kafka::client::KtContext>,
+                >,
+                _,
+            > = crate::kafka::client::create(&c, crate::kafka::client::KtContext::default());
             assert!(made.is_ok(), "{mech}: {:?}", made.err());
         }
     }

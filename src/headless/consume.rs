@@ -5,7 +5,7 @@ use crate::cli::ConsumeFormat;
 use crate::config::ClusterProfile;
 use crate::filter::{Filter, MsgView};
 use crate::jsonl::{self, RecordRef};
-use crate::kafka::client::{self, KtContext, explain};
+use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::kafka::message::{for_each_header, header_name, timestamp_of};
 use crate::sanitize;
 use crate::timeutil::{self, StartAt};
@@ -107,7 +107,7 @@ fn consume_blocking(
             ("auto.offset.reset", "earliest"),
         ],
     );
-    let consumer: BaseConsumer<KtContext> = client::create(&cfg, KtContext::default())?;
+    let consumer: KtClient<BaseConsumer<KtContext>> = client::create(&cfg, KtContext::default())?;
     let spec = BrowseSpec {
         topic: args.topic.clone(),
         partitions: (!args.partitions.is_empty()).then(|| args.partitions.clone()),

@@ -4,7 +4,7 @@ use super::stop_flag;
 use crate::cli::ProduceFormat;
 use crate::config::ClusterProfile;
 use crate::jsonl::{self};
-use crate::kafka::client::{self, KtContext, explain};
+use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::model::Header;
 use crate::model::{Acks, Compression, ProducerOptions};
 use crate::sanitize;
@@ -113,9 +113,8 @@ fn produce_blocking(
         &client::PRODUCER_DEFAULTS,
         &options.properties(),
     );
-    let producer: BaseProducer<CountingContext> = cfg
-        .create_with_context(CountingContext(Arc::clone(&counts)))
-        .map_err(|e| anyhow!(explain(&e)))?;
+    let producer: KtClient<BaseProducer<CountingContext>> =
+        client::create(&cfg, CountingContext(Arc::clone(&counts)))?;
     let input: Box<dyn BufRead> = match &args.file {
         Some(p) => Box::new(io::BufReader::new(
             std::fs::File::open(p).map_err(|e| anyhow!("cannot open {}: {e}", p.display()))?,

@@ -11,7 +11,7 @@ use rdkafka::groups::GroupInfo;
 use super::Inner;
 use super::offsets;
 use super::protocol::{GroupsSnapshot, ResetRow, ResetTarget};
-use crate::kafka::client::{self, KtContext, explain};
+use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::kafka::consumer_protocol;
 use crate::model::{
     GroupDescription, GroupMember, GroupSnapshot, PartitionLag, TopicPartition, lag,
@@ -452,7 +452,7 @@ pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usiz
             ("enable.auto.offset.store", "false"),
         ],
     );
-    let consumer: BaseConsumer<KtContext> =
+    let consumer: KtClient<BaseConsumer<KtContext>> =
         client::create(&cfg, KtContext::default()).map_err(|e| e.to_string())?;
     let tpl = offsets::tpl_with(
         rows.iter()

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ClusterProfile;
-use crate::kafka::client::{self, ClientSignal, KtContext};
+use crate::kafka::client::{self, ClientSignal, KtClient, KtContext};
 use crate::model::ProducerOptions;
 use protocol::{BrowseEvent, Command, ConnState, ReqId, SessionId, WorkerEvent};
 
@@ -35,8 +35,8 @@ pub struct Inner {
     pub profile: ClusterProfile,
     pub events: mpsc::Sender<WorkerEvent>,
     /// Metadata, watermarks, offsets-for-times and group listing. Never subscribes.
-    pub meta: BaseConsumer<KtContext>,
-    pub admin: AdminClient<KtContext>,
+    pub meta: KtClient<BaseConsumer<KtContext>>,
+    pub admin: KtClient<AdminClient<KtContext>>,
     pub producers: Mutex<HashMap<ProducerOptions, Arc<produce::KtProducer>>>,
     pub signals_tx: mpsc::UnboundedSender<ClientSignal>,
     sessions: Mutex<HashMap<SessionId, Arc<browse::SessionCtl>>>,
@@ -107,14 +107,14 @@ pub fn spawn(profile: ClusterProfile) -> Result<WorkerHandle> {
         &[],
         &[("group.id", &meta_group), ("enable.auto.commit", "false")],
     );
-    let meta: BaseConsumer<KtContext> = client::create(
+    let meta: KtClient<BaseConsumer<KtContext>> = client::create(
         &meta_cfg,
         KtContext {
             signals: Some(sig_tx.clone()),
         },
     )?;
     let admin_cfg = client::client_config(&profile, "admin", &[], &[]);
-    let admin: AdminClient<KtContext> = client::create(
+    let admin: KtClient<AdminClient<KtContext>> = client::create(
         &admin_cfg,
         KtContext {
             signals: Some(sig_tx.clone()),
