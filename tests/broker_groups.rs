@@ -446,7 +446,7 @@ fn delete_group_only_when_empty_and_never_read_only() {
 }
 
 #[test]
-fn group_view_on_nisshi_says_what_the_broker_does_not_report() {
+fn group_view_shows_each_member_with_client_host_and_assignment() {
     use kafkaterm::app::{App, Env, Msg as AppMsg, PaneId};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
@@ -501,7 +501,12 @@ fn group_view_on_nisshi_says_what_the_broker_does_not_report() {
         .iter()
         .map(ratatui::buffer::Cell::symbol)
         .collect();
+    // The patched test broker reports what Kafka's DescribeGroups does:
+    // client id, host and the partitions the leader assigned to the member.
     assert!(screen.contains("Stable"), "{screen}");
-    assert!(screen.contains("not reported by broker"), "{screen}");
+    assert!(screen.contains("test-member"), "{screen}");
+    assert!(screen.contains("/127.0.0.1"), "{screen}");
+    assert!(screen.contains(&format!("{topic}[0,1]")), "{screen}");
+    assert!(!screen.contains("not reported"), "{screen}");
     member.leave();
 }

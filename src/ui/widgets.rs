@@ -470,7 +470,8 @@ mod tests {
     fn counts_fit_their_column() {
         assert_eq!(count_fit(1_543_210_987, 13), "1,543,210,987");
         assert_eq!(count_fit(1_543_210_987, 10), "1.543G");
-        assert_eq!(count_fit(1_543_210_987, 5), "1.5G");
+        assert_eq!(count_fit(1_543_210_987, 5), "1.54G");
+        assert_eq!(count_fit(1_543_210_987, 4), "1.5G");
         assert_eq!(count_fit(987_654, 5), "988k");
         assert_eq!(count_fit(42, 3), "42");
         let w = column_widths(

@@ -220,7 +220,18 @@ fn draw_detail_body(
     dc: &DrawCtx<'_>,
 ) {
     let t = dc.theme;
-    let nw = num_w(body);
+    // Count columns as wide as the widest count (or the MESSAGES header), so
+    // the ISR column keeps its "(out of sync: …)" note on 80 columns.
+    let widest = data
+        .partitions
+        .iter()
+        .flat_map(|p| [p.low, p.high, p.messages()])
+        .flatten()
+        .map(|n| widgets::thousands(n).len())
+        .max()
+        .unwrap_or(0)
+        .max("MESSAGES".len());
+    let nw = num_w(body).min(u16::try_from(widest).unwrap_or(u16::MAX));
     let height = usize::from(body.height.saturating_sub(1)).max(1);
     let mut scroll = d.scroll;
     match d.tab {
