@@ -741,3 +741,152 @@ fn sends_during_an_outage_fail_with_a_reason_and_work_again_after() {
     drop(rt);
     drop(mock);
 }
+
+/// A producer thread that keeps `topic` hot until `stop` is set: bursts of
+/// small records, waiting out a full queue (and an outage) instead of
+/// dropping anything. Paced so the mock's small partitions do not drop data
+/// before the browsers read it.
+fn firehose(
+    bs: &str,
+    topic: &str,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<u64> {
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bs)
+        .set("linger.ms", "5")
+        .create()
+        .unwrap();
+    let topic = topic.to_string();
+    std::thread::spawn(move || {
+        let mut n = 0u64;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            for _ in 0..200 {
+                let key = format!("{n}");
+                if p.send(BaseRecord::<str, str>::to(&topic).key(&key).payload("x"))
+                    .is_err()
+                {
+                    break;
+                }
+                n += 1;
+            }
+            p.poll(Duration::from_millis(5));
+        }
+        n
+    })
+}
+
+/// Wait (without reading) until the event channel is full: the UI is behind.
+fn wait_channel_full(w: &WorkerHandle, deadline: Instant) {
+    while w.events.len() < worker::EVENT_CAPACITY {
+        assert!(
+            Instant::now() < deadline,
+            "the firehose never filled the event channel ({} of {})",
+            w.events.len(),
+            worker::EVENT_CAPACITY
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A slow UI: one event every 50 ms, always from a full channel. Each
+/// browse session has a new batch ready within 40 ms of sending one, so at
+/// every read several sessions are waiting for room, and whatever else the
+/// worker sends meanwhile meets a full channel.
+fn slow_read(w: &mut WorkerHandle, deadline: Instant) -> WorkerEvent {
+    std::thread::sleep(Duration::from_millis(50));
+    wait_channel_full(w, deadline);
+    w.events.try_recv().expect("a full channel has an event")
+}
+
+#[test]
+fn connection_changes_reach_a_slow_ui_behind_a_firehose() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("hot", 2, 1).unwrap();
+    let bs = mock.bootstrap_servers();
+    let stop = Arc::new(AtomicBool::new(false));
+    let hose = firehose(&bs, "hot", Arc::clone(&stop));
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&bs)).unwrap() });
+    refresh_topics(&rt, &mut w, 1).unwrap();
+    // The hot topic, followed by four browse sessions (the UI opened it
+    // again and again): the event channel fills up.
+    for session in 1..=4 {
+        w.commands
+            .send(Command::StartBrowse {
+                session,
+                spec: BrowseSpec {
+                    topic: "hot".into(),
+                    partitions: None,
+                    start: StartAt::End,
+                },
+            })
+            .unwrap();
+    }
+    // The last connection state the UI has been told.
+    let mut shown: Option<ConnState> = None;
+
+    // The outage: the refresh fails and the UI must be told.
+    wait_channel_full(&w, Instant::now() + Duration::from_secs(60));
+    mock.broker_down(1).unwrap();
+    w.commands.send(Command::RefreshTopics { id: 2 }).unwrap();
+    let mut refreshed = false;
+    wait(&rt, &mut w, Duration::from_secs(60), |ev| {
+        match ev {
+            WorkerEvent::Connection(s) => shown = Some(s),
+            WorkerEvent::Topics { id: 2, result } => {
+                assert!(result.is_err(), "a refresh with the broker down succeeded");
+                refreshed = true;
+            }
+            _ => {}
+        }
+        (refreshed && matches!(shown, Some(ConnState::Down(_)))).then_some(())
+    });
+
+    // Recovery: the firehose is back, and the UI, slower than it, is
+    // behind while a refresh succeeds.
+    mock.broker_up(1).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut id = 3;
+    loop {
+        wait_channel_full(&w, deadline);
+        w.commands.send(Command::RefreshTopics { id }).unwrap();
+        let ok = loop {
+            match slow_read(&mut w, deadline) {
+                WorkerEvent::Connection(s) => shown = Some(s),
+                WorkerEvent::Topics { id: i, result } if i == id => break result.is_ok(),
+                _ => {}
+            }
+        };
+        if ok {
+            break;
+        }
+        id += 1;
+    }
+    // Let the UI catch up: it must now show the connection as up.
+    stop.store(true, Ordering::Relaxed);
+    assert!(hose.join().unwrap() > 0);
+    for session in 1..=4 {
+        w.commands.send(Command::StopBrowse { session }).unwrap();
+    }
+    let caught_up = rt.block_on(async {
+        let end = tokio::time::Instant::now() + Duration::from_secs(30);
+        while let Ok(Some(ev)) = tokio::time::timeout_at(end, w.events.recv()).await {
+            if let WorkerEvent::Connection(s) = ev {
+                shown = Some(s);
+            }
+            if shown == Some(ConnState::Connected) {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(
+        caught_up,
+        "the status never came back after the outage: the UI still shows {shown:?}"
+    );
+    drop(w);
+    drop(rt);
+    drop(mock);
+}

@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::Result;
 use rdkafka::admin::AdminClient;
 use rdkafka::consumer::BaseConsumer;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ClusterProfile;
@@ -41,28 +41,29 @@ pub struct Inner {
     pub signals_tx: mpsc::UnboundedSender<ClientSignal>,
     sessions: Mutex<HashMap<SessionId, Arc<browse::SessionCtl>>>,
     cancels: Mutex<HashMap<ReqId, CancellationToken>>,
-    conn: Mutex<ConnState>,
+    /// The connection state as last decided; [`forward_conn`] tells the UI.
+    conn: watch::Sender<ConnState>,
     /// Set once the metadata client has fetched metadata (see `groups::refresh`).
     pub warmed: std::sync::atomic::AtomicBool,
 }
 
 impl Inner {
+    /// Record the connection state. The UI hears of a change through
+    /// [`forward_conn`], which waits for room in the event channel: a change
+    /// is never dropped because a busy topic filled the channel.
     fn set_conn(&self, state: ConnState) {
-        let changed = self
-            .conn
-            .lock()
-            .map(|mut c| {
-                if *c == state {
-                    false
-                } else {
-                    *c = state.clone();
-                    true
-                }
-            })
-            .unwrap_or(false);
-        if changed {
-            let _ = self.events.try_send(WorkerEvent::Connection(state));
-        }
+        self.conn.send_if_modified(|c| {
+            if *c == state {
+                false
+            } else {
+                *c = state;
+                true
+            }
+        });
+    }
+
+    fn connected(&self) -> bool {
+        *self.conn.borrow() == ConnState::Connected
     }
 
     fn session(&self, id: SessionId) -> Option<Arc<browse::SessionCtl>> {
@@ -93,6 +94,34 @@ pub fn spawn(profile: ClusterProfile) -> Result<WorkerHandle> {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_CAPACITY);
     let (sig_tx, sig_rx) = mpsc::unbounded_channel();
+    let inner = new_inner(profile, ev_tx, sig_tx)?;
+    let task = tokio::spawn(run(inner, cmd_rx, sig_rx));
+    Ok(WorkerHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+        task,
+    })
+}
+
+/// Tell the UI of connection changes, in order, each once the event channel
+/// has room (behind the records a busy topic queued first). Changes made
+/// while one waits collapse into the latest, so the UI always ends up with
+/// the current state. Ends when the worker's state or the UI's end is gone.
+async fn forward_conn(mut state: watch::Receiver<ConnState>, events: mpsc::Sender<WorkerEvent>) {
+    while state.changed().await.is_ok() {
+        let now = state.borrow_and_update().clone();
+        if events.send(WorkerEvent::Connection(now)).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// The worker's shared state and clients. Call on a tokio runtime.
+fn new_inner(
+    profile: ClusterProfile,
+    events: mpsc::Sender<WorkerEvent>,
+    sig_tx: mpsc::UnboundedSender<ClientSignal>,
+) -> Result<Arc<Inner>> {
     tracing::info!(
         cluster = %profile.name,
         brokers = %profile.brokers,
@@ -120,24 +149,20 @@ pub fn spawn(profile: ClusterProfile) -> Result<WorkerHandle> {
             signals: Some(sig_tx.clone()),
         },
     )?;
-    let inner = Arc::new(Inner {
+    let (conn, conn_rx) = watch::channel(ConnState::Connecting);
+    tokio::spawn(forward_conn(conn_rx, events.clone()));
+    Ok(Arc::new(Inner {
         profile,
-        events: ev_tx,
+        events,
         meta,
         admin,
         producers: Mutex::new(HashMap::new()),
         signals_tx: sig_tx,
         sessions: Mutex::new(HashMap::new()),
         cancels: Mutex::new(HashMap::new()),
-        conn: Mutex::new(ConnState::Connecting),
+        conn,
         warmed: std::sync::atomic::AtomicBool::new(false),
-    });
-    let task = tokio::spawn(run(inner, cmd_rx, sig_rx));
-    Ok(WorkerHandle {
-        commands: cmd_tx,
-        events: ev_rx,
-        task,
-    })
+    }))
 }
 
 async fn run(
@@ -155,8 +180,7 @@ async fn run(
                 if sig.all_brokers_down || sig.auth_failed {
                     inner.set_conn(ConnState::Down(sig.message));
                 } else {
-                    let connected = inner.conn.lock().map(|c| *c == ConnState::Connected).unwrap_or(false);
-                    if connected {
+                    if inner.connected() {
                         inner.set_conn(ConnState::Degraded(sig.message));
                     }
                 }
@@ -415,5 +439,48 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
             });
         }
         Command::Shutdown => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filler() -> WorkerEvent {
+        WorkerEvent::Flushed {
+            id: 0,
+            undelivered: 0,
+        }
+    }
+
+    async fn next(rx: &mut mpsc::Receiver<WorkerEvent>) -> Option<WorkerEvent> {
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// A UI that has fallen behind (the event channel is full) still learns
+    /// of every connection change once it catches up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_connection_change_survives_a_full_event_channel() {
+        let (ev_tx, mut ev_rx) = mpsc::channel(1);
+        let (sig_tx, _sig_rx) = mpsc::unbounded_channel();
+        let inner = new_inner(ClusterProfile::adhoc("127.0.0.1:9"), ev_tx, sig_tx).unwrap();
+        for state in [
+            ConnState::Down("all brokers are down".into()),
+            ConnState::Connected,
+        ] {
+            inner.events.try_send(filler()).unwrap();
+            inner.set_conn(state.clone());
+            assert!(matches!(
+                next(&mut ev_rx).await,
+                Some(WorkerEvent::Flushed { .. })
+            ));
+            match next(&mut ev_rx).await {
+                Some(WorkerEvent::Connection(s)) => assert_eq!(s, state),
+                other => panic!("the change to {state:?} was lost: next event {other:?}"),
+            }
+        }
     }
 }
