@@ -890,3 +890,28 @@ fn connection_changes_reach_a_slow_ui_behind_a_firehose() {
     drop(rt);
     drop(mock);
 }
+
+#[test]
+fn the_metadata_client_reports_an_outage_by_itself() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
+    refresh_topics(&rt, &mut w, 1).unwrap();
+    // Only the worker's own clients are alive: no browse session, no
+    // producer, no request in flight. The outage must still show.
+    mock.broker_down(1).unwrap();
+    let state = wait(&rt, &mut w, Duration::from_secs(60), |ev| match ev {
+        WorkerEvent::Connection(s @ (ConnState::Down(_) | ConnState::Degraded(_))) => Some(s),
+        _ => None,
+    });
+    let why = match state {
+        ConnState::Down(why) | ConnState::Degraded(why) => why,
+        other => panic!("not an outage: {other:?}"),
+    };
+    assert!(!why.is_empty());
+    mock.broker_up(1).unwrap();
+    drop(w);
+    drop(rt);
+    drop(mock);
+}

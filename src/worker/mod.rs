@@ -151,7 +151,7 @@ fn new_inner(
     )?;
     let (conn, conn_rx) = watch::channel(ConnState::Connecting);
     tokio::spawn(forward_conn(conn_rx, events.clone()));
-    Ok(Arc::new(Inner {
+    let inner = Arc::new(Inner {
         profile,
         events,
         meta,
@@ -162,7 +162,36 @@ fn new_inner(
         cancels: Mutex::new(HashMap::new()),
         conn,
         warmed: std::sync::atomic::AtomicBool::new(false),
-    }))
+    });
+    serve_client_events(Arc::downgrade(&inner))?;
+    Ok(inner)
+}
+
+/// How long one turn of [`serve_client_events`] waits for an event.
+const EVENTS_POLL: Duration = Duration::from_millis(200);
+
+/// Serve the event queues of the worker's own clients for as long as the
+/// worker lives.
+///
+/// The metadata consumer never reads messages, but librdkafka puts its
+/// error events (and its log lines) on its queue, and rust-rdkafka hands
+/// them to `KtContext::error` (and `log`) only inside `poll`. Unpolled, an
+/// outage would never reach the connection state, and the queue would grow
+/// for as long as the outage lasts. The admin client's main queue holds its
+/// log lines (its errors among them) and is never polled by rust-rdkafka
+/// either.
+fn serve_client_events(inner: std::sync::Weak<Inner>) -> Result<()> {
+    std::thread::Builder::new()
+        .name("kt-client-events".into())
+        .spawn(move || {
+            while let Some(i) = inner.upgrade() {
+                // Nothing is assigned, so no message comes back; an error is
+                // also returned here, after the context has seen it.
+                let _ = i.meta.poll(EVENTS_POLL);
+                client::serve_main_queue(i.admin.inner());
+            }
+        })?;
+    Ok(())
 }
 
 async fn run(
@@ -458,6 +487,61 @@ mod tests {
             .await
             .ok()
             .flatten()
+    }
+
+    /// Events waiting on a client's main queue (a consumer's main queue is
+    /// forwarded to its consumer queue, and counted there).
+    fn waiting<C: rdkafka::ClientContext>(c: &rdkafka::client::Client<C>) -> usize {
+        use rdkafka::bindings as rd;
+        // SAFETY: a live client; the queue reference is released at once.
+        unsafe {
+            let q = rd::rd_kafka_queue_get_main(c.native_ptr());
+            let n = rd::rd_kafka_queue_length(q);
+            rd::rd_kafka_queue_destroy(q);
+            n
+        }
+    }
+
+    /// Through an outage the worker's own clients report trouble (the
+    /// metadata client's error callback fires) and their queues do not
+    /// grow: both are served.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_clients_queues_are_served_through_an_outage() {
+        use rdkafka::consumer::Consumer;
+        let mock = rdkafka::mocking::MockCluster::new(1).unwrap();
+        let mut profile = ClusterProfile::adhoc(&mock.bootstrap_servers());
+        // Reconnect often, so an unserved queue would fill fast.
+        profile.properties.push((
+            "reconnect.backoff.max.ms".into(),
+            crate::config::Secret::new("200"),
+        ));
+        let (ev_tx, _ev_rx) = mpsc::channel(EVENT_CAPACITY);
+        let (sig_tx, mut sig_rx) = mpsc::unbounded_channel();
+        let inner = new_inner(profile, ev_tx, sig_tx).unwrap();
+        let i = Arc::clone(&inner);
+        tokio::task::spawn_blocking(move || i.meta.fetch_metadata(None, Duration::from_secs(10)))
+            .await
+            .unwrap()
+            .unwrap();
+        mock.broker_down(1).unwrap();
+        let signal = tokio::time::timeout(Duration::from_secs(30), sig_rx.recv())
+            .await
+            .expect("the metadata client never reported the outage")
+            .unwrap();
+        assert!(!signal.message.is_empty());
+        let mut most = (0, 0);
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            most.0 = most.0.max(waiting(inner.meta.client()));
+            most.1 = most.1.max(waiting(inner.admin.inner()));
+        }
+        assert!(
+            most.0 <= 5 && most.1 <= 5,
+            "events pile up through the outage: at most {} (metadata) and {} (admin) waiting",
+            most.0,
+            most.1
+        );
+        mock.broker_up(1).unwrap();
     }
 
     /// A UI that has fallen behind (the event channel is full) still learns
