@@ -180,6 +180,7 @@ fn group(state: &str, members: &[(&str, &str, &str)], at_ms: i64) -> GroupSnapsh
                 end: Some(10 + at_ms % 7),
                 lag: Some(9 + at_ms % 7),
                 member_id: members.get(i % 2).map(|m| m.0.to_string()),
+                error: None,
             })
             .collect(),
         offsets_note: None,

@@ -915,3 +915,88 @@ fn the_metadata_client_reports_an_outage_by_itself() {
     drop(rt);
     drop(mock);
 }
+
+#[test]
+fn committed_offsets_keep_each_groups_own_failure_and_partition_errors() {
+    use kafkaterm::model::TopicPartition;
+    use kafkaterm::worker::offsets::committed_offsets;
+    use rdkafka::admin::AdminClient;
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::mocking::MockCoordinator;
+    let mock = MockCluster::new(3).unwrap();
+    mock.create_topic("t", 2, 1).unwrap();
+    for p in 0..2 {
+        mock.partition_leader("t", p, Some(1)).unwrap();
+    }
+    let bs = mock.bootstrap_servers();
+    // carol has a commit on t/0; alice's coordinator is broker 2, bob's is 3.
+    mock.coordinator(MockCoordinator::Group("carol".into()), 1)
+        .unwrap();
+    mock.coordinator(MockCoordinator::Group("alice".into()), 2)
+        .unwrap();
+    mock.coordinator(MockCoordinator::Group("bob".into()), 3)
+        .unwrap();
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("group.id", "carol")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("t", 0, Offset::Offset(4)).unwrap();
+    c.commit(&tpl, CommitMode::Sync).unwrap();
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .create()
+        .unwrap();
+
+    // Two groups fail at once, each in its own way: alice's coordinator is
+    // down (her request times out), bob's refuses (not authorized).
+    mock.broker_down(2).unwrap();
+    mock.request_errors(
+        RDKafkaApiKey::OffsetFetch,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
+    );
+    let got = committed_offsets(
+        admin.inner(),
+        &[("alice".into(), None), ("bob".into(), None)],
+        Duration::from_secs(3),
+    );
+    let alice = got["alice"].as_ref().unwrap_err();
+    let bob = got["bob"].as_ref().unwrap_err();
+    assert!(alice.contains("timed out"), "alice: {alice}");
+    assert!(bob.contains("not authorized"), "bob: {bob}");
+    mock.clear_request_errors(RDKafkaApiKey::OffsetFetch);
+
+    // A partition the broker answers with an error is reported, not dropped
+    // (t/7 does not exist).
+    let got = committed_offsets(
+        admin.inner(),
+        &[(
+            "carol".into(),
+            Some(vec![
+                TopicPartition::new("t", 0),
+                TopicPartition::new("t", 1),
+                TopicPartition::new("t", 7),
+            ]),
+        )],
+        Duration::from_secs(10),
+    );
+    let carol = got["carol"].as_ref().unwrap();
+    let of = |p: i32| {
+        carol
+            .iter()
+            .find(|(tp, _)| tp.partition == p)
+            .map(|(_, o)| o.clone())
+    };
+    assert_eq!(of(0), Some(Ok(Some(4))));
+    assert_eq!(of(1), Some(Ok(None)));
+    let t7 = of(7).unwrap_or_else(|| panic!("t/7's error vanished: {carol:?}"));
+    assert!(
+        t7.as_ref()
+            .is_err_and(|e| e.contains("unknown topic or partition")),
+        "t/7: {t7:?}"
+    );
+    drop(admin);
+    drop(c);
+    drop(mock);
+}
