@@ -98,14 +98,16 @@ pub async fn run(
     let mut worker_alive = true;
     let mut exit_note: Option<String> = None;
     let mut code = 0u8;
-    // Test hook for the terminal-restore tests: panic on the UI thread after
-    // the first frame.
+    // Test hook for the terminal-restore tests (built only with the
+    // `test-hooks` feature): panic on the UI thread after the first frame.
+    #[cfg(feature = "test-hooks")]
     let panic_after_draw = std::env::var_os("KAFKATERM_TEST_PANIC").is_some();
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             guard.terminal.draw(|f| crate::ui::draw(&app, &theme, f))?;
             last_draw = Instant::now();
             dirty = false;
+            #[cfg(feature = "test-hooks")]
             assert!(
                 !panic_after_draw,
                 "KAFKATERM_TEST_PANIC is set: panicking on purpose"
