@@ -282,7 +282,7 @@ fn create_big_topic(brokers: &str, topic: &str) {
         let r = admin.create_topics([&t], &opts).await.unwrap();
         r[0].as_ref().expect("topic created");
     });
-    std::thread::sleep(Duration::from_millis(300));
+    common::wait_topic_ready(brokers, topic, 1);
 }
 
 fn seed(brokers: &str, topic: &str, records: &[Record]) {

@@ -572,6 +572,22 @@ fn produce_batch_from_a_json_lines_file() {
     drop(mock);
 }
 
+/// Wait until browse session `session` reports progress on a search: it has
+/// taken the search (no record arrives before the search starts here).
+fn search_started(rt: &tokio::runtime::Runtime, w: &mut WorkerHandle, session: u64) {
+    wait(rt, w, Duration::from_secs(20), |ev| match ev {
+        WorkerEvent::Browse {
+            session: s,
+            event: BrowseEvent::SearchProgress { done: false, .. },
+        } if s == session => Some(()),
+        WorkerEvent::Browse {
+            session: s,
+            event: BrowseEvent::Records(batch),
+        } if s == session => panic!("{} records arrived before the search", batch.len()),
+        _ => None,
+    });
+}
+
 #[test]
 fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
     let mock = MockCluster::new(1).unwrap();
@@ -597,7 +613,8 @@ fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
         } => Some(()),
         _ => None,
     });
-    // Search forward from the end; the matches arrive afterwards.
+    // Search forward from the end; the matches arrive afterwards, once the
+    // session has taken the search (its first progress report says so).
     w.commands
         .send(Command::SearchBrowse {
             session: 5,
@@ -605,7 +622,7 @@ fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
             want: 3,
         })
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    search_started(&rt, &mut w, 5);
     produce_n(&bs, "s", 0, 300, 100); // keys k0-300 .. k0-399
     let mut found: Vec<Record> = Vec::new();
     let (scanned, matched) = wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
@@ -671,7 +688,7 @@ fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
             want: 1,
         })
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    search_started(&rt, &mut w, 5);
     w.commands
         .send(Command::CancelSearch { session: 5 })
         .unwrap();
