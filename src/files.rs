@@ -10,15 +10,16 @@ use std::path::{Path, PathBuf};
 use tokio::task::JoinHandle;
 
 /// Write `contents` to `path` atomically, creating its directory: the data
-/// goes to a temporary file in the same directory, is flushed to disk, and
-/// is renamed over `path`. A file that already exists keeps its
-/// permissions; a symbolic link keeps pointing where it did (its target is
-/// replaced).
+/// goes to a new temporary file in the same directory, is flushed to disk,
+/// and is renamed over `path`. A file that already exists keeps its
+/// permissions (a new one gets what `std::fs::write` would give it); a
+/// symbolic link keeps pointing where it did (its target is replaced).
 ///
 /// # Errors
-/// Any I/O error; `path` is then left as it was and no temporary file stays
-/// behind.
+/// Any I/O error; `path` is then left as it was and the temporary file is
+/// removed.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let target = match std::fs::canonicalize(path) {
         Ok(real) => real,
         Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
@@ -32,25 +33,31 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let name = target
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .permissions(new_file_permissions())
-        .tempfile_in(dir)?;
+    let tmp = TempPath(dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple())));
+    // A fresh name, never an existing file (or a link someone planted).
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o666)
+        .open(&tmp.0)?;
     if let Ok(meta) = std::fs::metadata(&target) {
-        tmp.as_file().set_permissions(meta.permissions())?;
+        file.set_permissions(meta.permissions())?;
     }
-    tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(&target).map_err(|e| e.error)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp.0, &target)?;
+    std::mem::forget(tmp);
     Ok(())
 }
 
-/// What `std::fs::write` would give a new file: read and write for all,
-/// narrowed by the umask.
-fn new_file_permissions() -> std::fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::Permissions::from_mode(0o666)
+/// A temporary file removed when dropped (that is, unless it was renamed).
+struct TempPath(PathBuf);
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Writes files off the async threads, each atomically, and one after the
@@ -261,5 +268,24 @@ mod tests {
                 .is_symlink()
         );
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_target_and_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The target is a directory: the rename fails.
+        let target = dir.path().join("export.jsonl");
+        std::fs::create_dir(&target).unwrap();
+        assert!(write_atomic(&target, b"data").is_err());
+        assert!(target.is_dir());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["export.jsonl"],
+            "a temporary file was left behind"
+        );
     }
 }
