@@ -393,6 +393,7 @@ mod tests {
                 end: Some(committed + lag),
                 lag: Some(lag),
                 member_id: None,
+                error: None,
             }],
             offsets_note: None,
             at_ms: at,

@@ -8,7 +8,10 @@
 //! is ever written to the terminal raw.
 
 use std::borrow::Cow;
+
 use std::fmt::Write as _;
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
 
 /// Is this character unsafe or invisible on a terminal?
 #[must_use]
@@ -138,20 +141,38 @@ pub fn escape_segments(s: &str, keep_newlines: bool) -> Vec<(String, bool)> {
     out
 }
 
-/// Truncate a string to at most `max_chars` characters, on a character
-/// boundary, appending `…` when something was cut.
+/// Truncate a string to at most `max_chars` display columns (as the
+/// terminal counts them: CJK and most emoji take two, combining marks none),
+/// cutting between grapheme clusters and ending with `…` when something was
+/// cut. Nothing fits in zero columns, not even the `…`.
 #[must_use]
 pub fn truncate_chars(s: &str, max_chars: usize) -> Cow<'_, str> {
-    match s.char_indices().nth(max_chars) {
-        None => Cow::Borrowed(s),
-        Some((idx, _)) => {
-            let keep = s[..idx].char_indices().last().map_or(0, |(i, _)| i);
-            let mut out = String::with_capacity(keep + 3);
-            out.push_str(&s[..keep]);
-            out.push('…');
-            Cow::Owned(out)
-        }
+    // No character is wider than its UTF-8 encoding is long.
+    if s.len() <= max_chars || columns(s) <= max_chars {
+        return Cow::Borrowed(s);
     }
+    let Some(budget) = max_chars.checked_sub(1) else {
+        return Cow::Borrowed("");
+    };
+    let mut used = 0;
+    let mut end = 0;
+    for (i, g) in s.grapheme_indices(true) {
+        used += g.width();
+        if used > budget {
+            break;
+        }
+        end = i + g.len();
+    }
+    let mut out = String::with_capacity(end + 3);
+    out.push_str(&s[..end]);
+    out.push('…');
+    Cow::Owned(out)
+}
+
+/// Display columns of `s`, grapheme by grapheme as ratatui draws it.
+#[must_use]
+pub fn columns(s: &str) -> usize {
+    s.graphemes(true).map(UnicodeWidthStr::width).sum()
 }
 
 #[cfg(test)]
@@ -194,11 +215,46 @@ mod tests {
         assert_eq!(escape_bytes(b"\x1b"), "\\x1b");
     }
 
+    fn cols(s: &str) -> usize {
+        columns(s)
+    }
+
+    #[test]
+    fn truncation_counts_display_columns() {
+        // CJK: two columns each.
+        assert_eq!(truncate_chars("日本語テキスト", 5), "日本…");
+        assert_eq!(truncate_chars("日本語テキスト", 6), "日本…");
+        assert_eq!(truncate_chars("日本語", 6), "日本語");
+        // Emoji: two columns each.
+        assert_eq!(truncate_chars("🦀🦀🦀🦀", 5), "🦀🦀…");
+        assert_eq!(truncate_chars("ok🦀", 4), "ok🦀");
+        assert_eq!(truncate_chars("ok🦀!", 4), "ok…");
+        // Combining marks take no column and stay with their letter.
+        let accents = "e\u{301}".repeat(6);
+        assert_eq!(truncate_chars(&accents, 6), accents);
+        assert_eq!(
+            truncate_chars(&accents, 4),
+            format!("{}…", "e\u{301}".repeat(3))
+        );
+        // Nothing fits in no columns, not even the ellipsis.
+        assert_eq!(truncate_chars("abc", 0), "");
+        assert_eq!(truncate_chars("日本", 1), "…");
+        for (s, n) in [("日本語テキスト", 5), ("🦀🦀🦀🦀", 3), ("a日b本c", 4)] {
+            let t = truncate_chars(s, n);
+            assert!(
+                cols(&t) <= n,
+                "{t:?} is {} columns, more than {n}",
+                cols(&t)
+            );
+            assert!(t.ends_with('…'), "{t:?} was cut without an ellipsis");
+        }
+    }
+
     #[test]
     fn truncation_respects_char_boundaries() {
         assert_eq!(truncate_chars("héllo wörld", 5), "héll…");
-        assert_eq!(truncate_chars("日本語", 3), "日本語");
-        assert_eq!(truncate_chars("日本語x", 3), "日本…");
+        assert_eq!(truncate_chars("日本語", 6), "日本語");
+        assert_eq!(truncate_chars("日本語x", 6), "日本…");
         assert_eq!(truncate_chars("", 0), "");
     }
 
@@ -215,9 +271,14 @@ mod tests {
         }
 
         #[test]
-        fn truncate_never_panics(s in ".*", n in 0usize..40) {
+        fn truncation_fits_its_columns(s in ".*", n in 0usize..40) {
             let t = truncate_chars(&s, n);
-            prop_assert!(t.chars().count() <= n.max(1));
+            prop_assert!(cols(&t) <= n, "{:?} is {} columns, more than {}", t, cols(&t), n);
+            if t != s {
+                let kept = t.strip_suffix('…').unwrap_or(&t);
+                prop_assert!(n == 0 || t.ends_with('…'), "{:?} was cut without an ellipsis", t);
+                prop_assert!(s.starts_with(kept));
+            }
         }
     }
 }

@@ -647,6 +647,7 @@ fn groups_snapshot(state: &str, members: Vec<GroupMember>) -> GroupsSnapshot {
                 end: Some(25),
                 lag: Some(15),
                 member_id: None,
+                error: None,
             }],
             offsets_note: None,
             at_ms: NOW,
@@ -1058,6 +1059,7 @@ fn huge_clusters_and_groups_stay_usable() {
             end: Some(20),
             lag: Some(10),
             member_id: Some(format!("member-{:03}", p / 2)),
+            error: None,
         })
         .collect();
     app.update(Msg::Worker(WorkerEvent::Groups {

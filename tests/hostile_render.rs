@@ -390,6 +390,7 @@ fn group_snapshot(group: &str, meta: Meta, at_ms: i64, shift: usize) -> GroupSna
                 end: Some(100 + i64::try_from(i * shift).unwrap()),
                 lag: (i % 4 != 0).then_some(90),
                 member_id: (i % 2 == 0).then(|| names[(i + shift) % names.len()].clone()),
+                error: None,
             })
             .collect(),
         offsets_note: Some("offsets: \x1b[6n\u{200b}".into()),

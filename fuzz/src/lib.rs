@@ -300,7 +300,7 @@ pub fn check_consumer_protocol(data: &[u8]) {
 }
 
 /// The escapers: clean output, segments that add up to the escaped text,
-/// clean text left alone, truncation on character boundaries.
+/// clean text left alone, truncation to display columns.
 pub fn check_escape(data: &[u8]) {
     assert_clean("escape_bytes", &sanitize::escape_bytes(data), false);
     let s = String::from_utf8_lossy(data);
@@ -331,5 +331,9 @@ pub fn check_escape(data: &[u8]) {
     let n = usize::from(data.first().copied().unwrap_or(0) % 50);
     let t = sanitize::truncate_chars(&e, n);
     assert_clean("truncated", &t, false);
-    assert!(t.chars().count() <= n.max(1));
+    // Cut to display columns: never wider than asked, marked when cut.
+    assert!(sanitize::columns(&t) <= n, "{t:?} is wider than {n}");
+    if *t != *e {
+        assert!(n == 0 || t.ends_with('…'), "{t:?} cut without an ellipsis");
+    }
 }

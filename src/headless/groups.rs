@@ -124,6 +124,7 @@ pub fn lag_json(g: &GroupSnapshot) -> serde_json::Value {
             "end": p.end,
             "lag": p.lag,
             "member_id": p.member_id,
+            "error": p.error,
         })).collect::<Vec<_>>(),
         "total_lag": g.total_lag(),
         "notes": g.description_note.iter().chain(g.offsets_note.iter()).cloned().collect::<Vec<_>>(),
@@ -158,7 +159,15 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
             "{:<30} {:>9} {:>12} {:>12} {:>10}  {}\n",
             sanitize::escape(&p.topic),
             p.partition,
-            p.committed.map_or("-".into(), |v| v.to_string()),
+            // "-": no commit; "?": the broker would not say (see the notes).
+            p.committed.map_or_else(
+                || if p.error.is_some() {
+                    "?".into()
+                } else {
+                    "-".into()
+                },
+                |v| v.to_string()
+            ),
             p.end.map_or("?".into(), |v| v.to_string()),
             p.lag.map_or("-".into(), |v| v.to_string()),
             p.member_id

@@ -125,6 +125,76 @@ impl ClientContext for KtContext {
 
 impl ConsumerContext for KtContext {}
 
+fn log_level(level: i32) -> RDKafkaLogLevel {
+    match level {
+        0 => RDKafkaLogLevel::Emerg,
+        1 => RDKafkaLogLevel::Alert,
+        2 => RDKafkaLogLevel::Critical,
+        3 => RDKafkaLogLevel::Error,
+        4 => RDKafkaLogLevel::Warning,
+        5 => RDKafkaLogLevel::Notice,
+        6 => RDKafkaLogLevel::Info,
+        _ => RDKafkaLogLevel::Debug,
+    }
+}
+
+/// Most events served by one call of [`serve_main_queue`].
+const MAIN_QUEUE_BATCH: usize = 1000;
+
+/// Serve what waits on a client's main queue without blocking: log lines go
+/// to the context's `log`, anything else is dropped. Returns how many events
+/// were served.
+///
+/// rust-rdkafka serves a client's main queue only in `poll`, which an admin
+/// client never calls (its thread polls the admin results' own queue), so
+/// its log lines (the admin client reports errors as log lines) would pile
+/// up there for the client's whole life.
+pub fn serve_main_queue<C: ClientContext>(client: &rdkafka::client::Client<C>) -> usize {
+    use rdkafka::bindings as rd;
+    let text = |p: *const std::os::raw::c_char| {
+        if p.is_null() {
+            String::new()
+        } else {
+            // SAFETY: librdkafka's NUL-terminated string, valid while the
+            // event lives (it is copied out before the event is destroyed).
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_string_lossy()
+                .trim()
+                .to_string()
+        }
+    };
+    // SAFETY: the client handle is live for the call; the queue reference
+    // taken here is released before returning, and every event polled is
+    // destroyed once, after its strings were copied.
+    unsafe {
+        let queue = rd::rd_kafka_queue_get_main(client.native_ptr());
+        if queue.is_null() {
+            return 0;
+        }
+        let mut served = 0;
+        while served < MAIN_QUEUE_BATCH {
+            let ev = rd::rd_kafka_queue_poll(queue, 0);
+            if ev.is_null() {
+                break;
+            }
+            served += 1;
+            if rd::rd_kafka_event_type(ev) == rd::RD_KAFKA_EVENT_LOG {
+                let mut fac = std::ptr::null();
+                let mut msg = std::ptr::null();
+                let mut level = 0;
+                if rd::rd_kafka_event_log(ev, &raw mut fac, &raw mut msg, &raw mut level) == 0 {
+                    client
+                        .context()
+                        .log(log_level(level), &text(fac), &text(msg));
+                }
+            }
+            rd::rd_kafka_event_destroy(ev);
+        }
+        rd::rd_kafka_queue_destroy(queue);
+        served
+    }
+}
+
 fn explain_reason(code: Option<RDKafkaErrorCode>, reason: &str) -> String {
     let plain = code.and_then(plain_words);
     let reason = sanitize::escape(reason);

@@ -247,6 +247,9 @@ pub struct PartitionLag {
     pub end: Option<i64>,
     pub lag: Option<i64>,
     pub member_id: Option<String>,
+    /// Why the committed or end offset is missing, when the broker said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Lag = log end offset − committed offset; no commit means no lag figure.

@@ -445,6 +445,47 @@ pub fn bytes(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratatui::buffer::Buffer;
+    use ratatui::widgets::Widget;
+
+    /// `text_cut(s, max)` drawn at the left of a row wider than `max`: what
+    /// lands in each cell.
+    fn drawn(s: &str, max: usize) -> Vec<String> {
+        let area = Rect::new(0, 0, 20, 1);
+        let mut buf = Buffer::empty(area);
+        Line::from(vec![text_cut(s, max, Style::default()), Span::raw("|")]).render(area, &mut buf);
+        (0..20).map(|x| buf[(x, 0)].symbol().to_string()).collect()
+    }
+
+    #[test]
+    fn cut_text_stays_in_its_column() {
+        for (s, max) in [
+            ("日本語のトピック名", 7),
+            ("🦀🦀🦀🦀🦀", 7),
+            ("cafe\u{301}-cafe\u{301}-cafe\u{301}", 7),
+            ("ab日本語", 5),
+        ] {
+            let cells = drawn(s, max);
+            let bar = cells.iter().position(|c| c == "|").unwrap();
+            assert!(
+                bar <= max,
+                "{s:?} cut to {max} columns spilled to column {bar}: {cells:?}"
+            );
+            assert_eq!(
+                cells[..bar]
+                    .iter()
+                    .rev()
+                    .find(|c| !c.is_empty())
+                    .map(String::as_str),
+                Some("…"),
+                "{s:?} was cut without an ellipsis: {cells:?}"
+            );
+        }
+        // What fits is left alone.
+        let cells = drawn("日本", 4);
+        assert_eq!(cells.iter().position(|c| c == "|"), Some(4), "{cells:?}");
+        assert!(!cells.iter().any(|c| c == "…"), "{cells:?}");
+    }
 
     fn key(c: KeyCode) -> KeyEvent {
         KeyEvent::new(c, KeyModifiers::NONE)

@@ -108,26 +108,41 @@ pub fn build_snapshot(
             }
         }
     }
-    let mut committed_map: BTreeMap<TopicPartition, Option<i64>> = BTreeMap::new();
+    let mut committed_map: BTreeMap<TopicPartition, &Result<Option<i64>, String>> = BTreeMap::new();
     if let Ok(c) = committed {
         for (tp, off) in c {
-            committed_map.insert(tp.clone(), *off);
+            committed_map.insert(tp.clone(), off);
         }
     }
+    // Partitions with a commit, or an error where one may be, or an owner.
     let all: BTreeSet<TopicPartition> = committed_map
         .iter()
-        .filter(|(_, o)| o.is_some())
+        .filter(|(_, o)| !matches!(o, Ok(None)))
         .map(|(tp, _)| tp.clone())
         .chain(owners.keys().cloned())
         .collect();
-    let partitions = all
+    let mut failed = Vec::new();
+    let partitions: Vec<PartitionLag> = all
         .into_iter()
         .map(|tp| {
-            let committed = committed_map.get(&tp).copied().flatten();
-            let end = ends
-                .get(&tp)
-                .and_then(|r| r.as_ref().ok().copied())
-                .filter(|e| *e >= 0);
+            let mut errors = Vec::new();
+            let committed = match committed_map.get(&tp) {
+                Some(Ok(o)) => *o,
+                Some(Err(e)) => {
+                    failed.push(format!("{}/{}: {e}", tp.topic, tp.partition));
+                    errors.push(format!("committed offset: {e}"));
+                    None
+                }
+                None => None,
+            };
+            let end = match ends.get(&tp) {
+                Some(Ok(e)) => Some(*e).filter(|e| *e >= 0),
+                Some(Err(e)) => {
+                    errors.push(format!("end offset: {e}"));
+                    None
+                }
+                None => None,
+            };
             PartitionLag {
                 lag: lag(committed, end),
                 member_id: owners.get(&tp).cloned(),
@@ -135,12 +150,23 @@ pub fn build_snapshot(
                 partition: tp.partition,
                 committed,
                 end,
+                error: (!errors.is_empty()).then(|| errors.join("; ")),
             }
         })
         .collect();
     let mut notes = Vec::new();
     if let Err(e) = committed {
         notes.push(format!("committed offsets unavailable: {e}"));
+    }
+    if !failed.is_empty() {
+        const SHOWN: usize = 3;
+        let more = failed.len().saturating_sub(SHOWN);
+        failed.truncate(SHOWN);
+        let mut note = format!("committed offsets unavailable for {}", failed.join(", "));
+        if more > 0 {
+            note.push_str(&format!(" and {more} more partition(s)"));
+        }
+        notes.push(note);
     }
     if let Some(e) = ends_error {
         notes.push(format!("end offsets unavailable: {e}"));
@@ -306,7 +332,7 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
     for r in committed.values().flatten() {
         parts.extend(
             r.iter()
-                .filter(|(_, o)| o.is_some())
+                .filter(|(_, o)| matches!(o, Ok(Some(_))))
                 .map(|(tp, _)| tp.clone()),
         );
     }
@@ -359,13 +385,14 @@ pub fn plan_reset(
     )
     .remove(group)
     .unwrap_or_else(|| Err("no answer".into()))?;
-    let current: HashMap<TopicPartition, Option<i64>> = committed.into_iter().collect();
+    let current: HashMap<TopicPartition, Result<Option<i64>, String>> =
+        committed.into_iter().collect();
     let parts: Vec<TopicPartition> = match partitions {
         Some(p) => p,
         None => {
             let mut p: Vec<TopicPartition> = current
                 .iter()
-                .filter(|(_, o)| o.is_some())
+                .filter(|(_, o)| !matches!(o, Ok(None)))
                 .map(|(tp, _)| tp.clone())
                 .collect();
             p.sort();
@@ -394,7 +421,18 @@ pub fn plan_reset(
             }
             None => return Err(format!("{}/{}: no watermarks", tp.topic, tp.partition)),
         };
-        let cur = current.get(&tp).copied().flatten();
+        // A plan shows where each partition stands: one whose committed
+        // offset the broker would not give cannot be planned honestly.
+        let cur = match current.get(&tp) {
+            Some(Ok(o)) => *o,
+            Some(Err(e)) => {
+                return Err(format!(
+                    "{}/{}: committed offset unknown: {e}",
+                    tp.topic, tp.partition
+                ));
+            }
+            None => None,
+        };
         let new = match target {
             ResetTarget::Earliest => low,
             ResetTarget::Latest => high,
@@ -511,8 +549,8 @@ mod tests {
             }],
         };
         let committed = Ok(vec![
-            (TopicPartition::new("t", 0), Some(5)),
-            (TopicPartition::new("t", 1), None),
+            (TopicPartition::new("t", 0), Ok(Some(5))),
+            (TopicPartition::new("t", 1), Ok(None)),
         ]);
         let ends: HashMap<_, _> = [
             (TopicPartition::new("t", 0), Ok(12)),
@@ -526,5 +564,48 @@ mod tests {
         assert_eq!(s.partitions[1].committed, None);
         assert_eq!(s.partitions[1].lag, None);
         assert_eq!(s.total_lag(), 7);
+    }
+
+    #[test]
+    fn partition_errors_show_in_the_row_and_the_note() {
+        let committed = Ok(vec![
+            (TopicPartition::new("t", 0), Ok(Some(5))),
+            (
+                TopicPartition::new("t", 1),
+                Err("not authorized for this topic".into()),
+            ),
+            (TopicPartition::new("t", 2), Ok(None)),
+        ]);
+        let ends: HashMap<_, _> = [
+            (
+                TopicPartition::new("t", 0),
+                Err("leader not available".into()),
+            ),
+            (TopicPartition::new("t", 1), Ok(9)),
+        ]
+        .into();
+        let s = build_snapshot("g", None, None, &committed, &ends, None, 0);
+        let rows: Vec<_> = s
+            .partitions
+            .iter()
+            .map(|p| (p.partition, p.committed, p.end, p.error.as_deref()))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (0, Some(5), None, Some("end offset: leader not available")),
+                (
+                    1,
+                    None,
+                    Some(9),
+                    Some("committed offset: not authorized for this topic")
+                ),
+            ],
+            "t/2 has no commit and no owner: no row"
+        );
+        assert_eq!(
+            s.offsets_note.as_deref(),
+            Some("committed offsets unavailable for t/1: not authorized for this topic")
+        );
     }
 }

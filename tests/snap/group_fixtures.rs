@@ -38,6 +38,7 @@ pub fn plag(
         end: Some(end),
         lag: lag(committed, Some(end)),
         member_id: member.map(str::to_string),
+        error: None,
     }
 }
 
