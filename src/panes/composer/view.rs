@@ -494,6 +494,17 @@ mod tests {
     }
 
     #[test]
+    fn a_long_topic_leaves_room_for_the_other_fields() {
+        let mut p = ComposerPane::new(&crate::app::Env::test());
+        p.topic = LineInput::with(&"orders-".repeat(20));
+        let row = fields_row(&p, &Theme::dark(), 78);
+        let s = row.to_string();
+        assert!(row.width() <= 78, "{s}");
+        assert!(s.ends_with("timestamp now "), "{s}");
+        assert!(s.starts_with("topic …") && s.contains("orders- "), "{s}");
+    }
+
+    #[test]
     fn details_go_first_then_lines_wrap() {
         let parts: Parts = vec![
             (Span::raw("#1 sent"), 0),
