@@ -9,6 +9,7 @@ use kafkaterm::model::{
     BrokerInfo, ClusterSnapshot, Configs, GroupDescription, GroupMember, GroupSnapshot,
     PartitionInfo, PartitionLag, Record, TimestampType, TopicDetail, TopicPartition, TopicSummary,
 };
+use kafkaterm::panes::composer::Area;
 use kafkaterm::timeutil::StartAt;
 use kafkaterm::worker::protocol::{
     BatchSource, BrowseEvent, Command, ConnState, GroupsSnapshot, ProduceProgress, WorkerEvent,
@@ -465,7 +466,10 @@ fn detail_view_shows_headers_pretty_json_and_escapes() {
     key(&mut app, KeyCode::Char('e'));
     assert_eq!(app.focus, PaneId::Composer);
     assert_eq!(app.composer.topic.text, "orders");
-    assert_eq!(app.composer.headers.lines().join("\n"), "trace-id: abc-123");
+    assert_eq!(
+        app.composer.message.text(Area::Headers),
+        "trace-id: abc-123"
+    );
 }
 
 #[test]
@@ -912,10 +916,12 @@ fn composer_history_templates_and_cancel() {
         })
         .expect("templates saved");
     assert!(tpl.contains("order-template"), "{tpl}");
-    app.composer.key = tui_textarea::TextArea::new(vec!["changed".into()]);
+    key(&mut app, KeyCode::Tab); // options row → key
+    typ(&mut app, "-changed");
+    assert_eq!(app.composer.message.text(Area::Key), "k1-changed");
     ctrl(&mut app, 't');
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.composer.key.lines(), ["k1"]);
+    assert_eq!(app.composer.message.text(Area::Key), "k1");
     // History recall.
     app.composer.topic = kafkaterm::ui::widgets::LineInput::with("other");
     ctrl(&mut app, 'r');
@@ -1074,4 +1080,204 @@ fn huge_clusters_and_groups_stay_usable() {
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::Char('G'));
     assert!(screen(&app).contains("member-499"), "{}", screen(&app));
+}
+
+fn produced(cmds: &[Command]) -> bool {
+    cmds.iter()
+        .any(|c| matches!(c, Command::ProduceBatch { .. }))
+}
+
+/// The 80x24 screen row `y`, trailing blanks trimmed.
+fn row(app: &App, y: usize) -> String {
+    lines(&draw(app, 80, 24))[y].trim_end().to_string()
+}
+
+#[test]
+fn composer_keys_follow_a_user_keymap() {
+    let km = kafkaterm::app::keymap::Keymap::with_user(
+        "[producer]\nsend = [\"F5\"]\n\n[producer_options]\noption_next = [\"x\"]\n",
+        std::path::Path::new("keymap.toml"),
+    )
+    .unwrap();
+    let mut env = Env::test();
+    env.keymap = Arc::new(km);
+    let (mut app, _) = app_with(env);
+    key(&mut app, KeyCode::Char('3'));
+    // Text fields take plain characters, global keys included.
+    typ(&mut app, "q1?orders");
+    assert_eq!(app.composer.topic.text, "q1?orders");
+    assert_eq!(app.focus, PaneId::Composer);
+    assert!(!app.help && !app.quit);
+    // The old key is free (typed nowhere: Ctrl-S is not text), the new one sends.
+    assert!(!produced(&ctrl(&mut app, 's')));
+    assert!(produced(&key(&mut app, KeyCode::F(5))));
+    // The footer names the key the user chose.
+    let footer = row(&app, 21);
+    assert!(footer.contains("F5 send"), "{footer}");
+    assert!(!footer.contains("Ctrl-S"), "{footer}");
+    // In the options row `x` changes acks; Space no longer does.
+    key(&mut app, KeyCode::Esc);
+    let acks = app.composer.options.acks;
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.composer.options.acks, acks);
+    key(&mut app, KeyCode::Char('x'));
+    assert_ne!(app.composer.options.acks, acks);
+    let footer = row(&app, 21);
+    assert!(footer.contains("x change"), "{footer}");
+}
+
+#[test]
+fn composer_checks_the_value_when_it_changes_not_when_drawn() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    // Nothing typed: an empty value is what will be sent, not an error.
+    let s = screen(&app);
+    assert!(s.contains("value: empty, 0 bytes"), "{s}");
+    assert!(!s.contains("invalid JSON"), "{s}");
+    for _ in 0..7 {
+        key(&mut app, KeyCode::Tab);
+    }
+    typ(&mut app, "{\"a\": ");
+    let checks = app.composer.message.checks();
+    for _ in 0..5 {
+        assert!(screen(&app).contains("invalid JSON at line 1"));
+    }
+    assert_eq!(
+        app.composer.message.checks(),
+        checks,
+        "drawing checks nothing"
+    );
+    key(&mut app, KeyCode::Left); // the cursor moves, the text does not change
+    assert_eq!(app.composer.message.checks(), checks);
+    typ(&mut app, "1}");
+    assert_eq!(app.composer.message.checks(), checks + 2);
+    assert!(screen(&app).contains("value: json ok, 8 bytes"));
+    // An encoding change in the options row checks again: the key as hex.
+    key(&mut app, KeyCode::Esc);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Right);
+    }
+    typ(&mut app, "  ");
+    assert!(app.composer.message.checks() >= checks + 4);
+    // The empty key is fine in any encoding; JSON `{"a": 1}` is not hex.
+    let s = screen(&app);
+    assert!(s.contains("✓ value: json ok"), "{s}");
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char(' ')); // value: json → hex
+    assert!(screen(&app).contains("is not hex"));
+}
+
+#[test]
+fn composer_help_lists_the_field_notes_after_the_keys() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Esc);
+    let rows = app.help_rows();
+    let pos = |k: &str| rows.iter().position(|(key, _)| key == k);
+    let send = pos("Ctrl-S").expect("the send key");
+    let headers = pos("headers").expect("the headers note");
+    assert!(send < headers);
+    assert!(rows[headers].1.contains("`name: null` is a null header"));
+    assert!(rows[headers].1.contains("`name:: BASE64`"));
+    assert!(pos("partition").is_some() && pos("timestamp").is_some());
+    // The other panes have no notes; the composer's pickers neither.
+    key(&mut app, KeyCode::Char('1'));
+    assert!(app.help_rows().iter().all(|(k, _)| k != "headers"));
+    key(&mut app, KeyCode::Char('3'));
+    ctrl(&mut app, 'r');
+    assert!(app.help_rows().iter().all(|(k, _)| k != "headers"));
+}
+
+#[test]
+fn composer_reads_old_history_pages_its_pickers_and_reports_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = r#"{"topic":"orders","partition":null,"key":"k1","key_encoding":"hex","value":"{\"v\": 1}","value_encoding":"json","headers":"","acks":"all","compression":"zstd","idempotent":true,"count":2,"at_ms":1795000000000}"#;
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&line.replace("\"count\":2", &format!("\"count\":{}", i + 1)));
+        text.push('\n');
+    }
+    text.push_str("{\"topic\": \"broken\", \"acks\": 7}\n");
+    std::fs::write(dir.path().join("history.jsonl"), text).unwrap();
+    let (history, templates) = kafkaterm::panes::composer::load_saved(dir.path(), 200);
+    assert_eq!(history.entries.len(), 40);
+    let (mut app, _) = app();
+    app.composer.load_saved(history, templates);
+    app.update(Msg::Tick);
+    let toast = app.status.toast.clone().unwrap().text;
+    assert!(toast.contains("skipped 1 unreadable line"), "{toast}");
+    key(&mut app, KeyCode::Char('3'));
+    ctrl(&mut app, 'r');
+    // A page is what the picker shows: 15 rows at 80x24.
+    key(&mut app, KeyCode::PageDown);
+    let s = screen(&app);
+    let selected = match &app.composer.dialog {
+        Some(kafkaterm::panes::composer::Dialog::History(sc)) => *sc,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(selected.selected, 15, "{s}");
+    assert!(s.contains("×16"), "the selection is on screen: {s}");
+    key(&mut app, KeyCode::Char('g'));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.composer.dialog.is_none());
+    let o = app.composer.options;
+    assert_eq!(
+        (o.acks, o.compression, o.idempotent),
+        (
+            kafkaterm::model::Acks::All,
+            kafkaterm::model::Compression::Zstd,
+            true
+        )
+    );
+    assert_eq!(
+        app.composer.message.encoding(Area::Key),
+        kafkaterm::template::Encoding::Hex
+    );
+    assert_eq!(app.composer.count.text, "1");
+}
+
+#[test]
+fn composer_footer_and_results_fit_80_columns() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    typ(&mut app, "orders");
+    for _ in 0..7 {
+        key(&mut app, KeyCode::Tab);
+    }
+    typ(&mut app, "{}");
+    let cmds = ctrl(&mut app, 's');
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::ProduceBatch { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let err = "Broker: Topic authorization failed: not allowed to write to orders-eu-west";
+    app.update(Msg::Worker(WorkerEvent::Produce {
+        id,
+        progress: ProduceProgress {
+            queued: 1,
+            delivered: 0,
+            failed: 1,
+            first_error: Some(err.into()),
+            last: None,
+            elapsed_ms: 3,
+            done: true,
+        },
+    }));
+    let rows: Vec<String> = (19..22).map(|y| row(&app, y)).collect();
+    // The error wraps onto the next row instead of being cut.
+    let joined = rows[0..2]
+        .iter()
+        .map(|r| r.trim_start_matches('│').trim_end_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains("orders-eu-west"), "{rows:?}");
+    // Each hint in the footer is whole: it ends with a description, not a cut word.
+    let footer = rows[2]
+        .trim_start_matches('│')
+        .trim_end_matches('│')
+        .trim_end();
+    assert!(footer.ends_with("templates"), "{footer}");
 }

@@ -475,6 +475,7 @@ impl App {
                 rows.extend(km.help_rows(c));
             }
         }
+        rows.extend(self.pane(self.focus).help_notes());
         rows
     }
 }

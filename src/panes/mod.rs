@@ -34,6 +34,12 @@ pub trait Pane {
         self.key_contexts()
     }
 
+    /// Notes for the help overlay after the keys: `(topic, text)` rows for
+    /// what is not a key (field syntax, for example).
+    fn help_notes(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// A text field has the keys.
     fn captures_text(&self) -> bool;
 

@@ -104,6 +104,9 @@ scenario!(
         h.key(KeyCode::Enter);
         h.key(KeyCode::Enter);
         h.key(KeyCode::Right);
+        // value: json → text → base64 → hex (Up changes backwards)
+        h.key(KeyCode::Up);
+        h.key(KeyCode::Up);
         h.key(KeyCode::Up);
         h.key(KeyCode::Left);
         h.key(KeyCode::Left);
