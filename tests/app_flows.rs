@@ -763,7 +763,205 @@ fn offset_reset_refuses_a_group_that_is_not_empty() {
     typ(&mut app, "orders-service");
     let cmds = key(&mut app, KeyCode::Enter);
     assert!(cmds.is_empty(), "no reset while the group is Stable");
-    assert!(app.status.toast.as_ref().unwrap().text.contains("Stable"));
+    // The dialog stays open and says why, in the model's words.
+    let s = screen(&app);
+    assert!(
+        s.contains("the group is Stable with 1 member(s): offsets can only be")
+            && s.contains("10 →"),
+        "{s}"
+    );
+    // Typing again clears the refusal; Esc closes the dialog.
+    key(&mut app, KeyCode::Backspace);
+    assert!(!screen(&app).contains("the group is Stable with"));
+    key(&mut app, KeyCode::Esc);
+    assert!(!screen(&app).contains("dry run"));
+}
+
+/// The reset wizard from target to applied: a bad target is explained in
+/// place, answers to requests no longer awaited are dropped, a wrong name
+/// changes nothing, and an applied reset refreshes the groups.
+#[test]
+fn offset_reset_wizard_from_target_to_applied() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('4'));
+    let id = app.groups.in_flight.unwrap();
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Ok(groups_snapshot("Empty", vec![])),
+    }));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char('R'));
+    assert!(screen(&app).contains("scope: 1 marked partition(s)"));
+    ctrl(&mut app, 'u');
+    typ(&mut app, "sideways");
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(
+        screen(&app).contains("`sideways`: use earliest"),
+        "{}",
+        screen(&app)
+    );
+    ctrl(&mut app, 'u');
+    typ(&mut app, "shift -5");
+    let cmds = key(&mut app, KeyCode::Enter);
+    let plan_id = match &cmds[..] {
+        [
+            Command::PlanOffsetReset {
+                id,
+                group,
+                target,
+                partitions,
+            },
+        ] => {
+            assert_eq!(group, "orders-service");
+            assert_eq!(*target, kafkaterm::worker::protocol::ResetTarget::Shift(-5));
+            assert_eq!(partitions, &Some(vec![TopicPartition::new("orders", 0)]));
+            *id
+        }
+        other => panic!("{other:?}"),
+    };
+    let rows = vec![kafkaterm::worker::protocol::ResetRow {
+        tp: TopicPartition::new("orders", 0),
+        current: Some(10),
+        new: 5,
+        low: 0,
+        end: 25_000,
+    }];
+    // A stale answer is ignored.
+    app.update(Msg::Worker(WorkerEvent::ResetPlan {
+        id: plan_id + 100,
+        group: "orders-service".into(),
+        result: Err("stale".into()),
+    }));
+    assert!(screen(&app).contains("computing the dry run"));
+    app.update(Msg::Worker(WorkerEvent::ResetPlan {
+        id: plan_id,
+        group: "orders-service".into(),
+        result: Ok(rows.clone()),
+    }));
+    let s = screen(&app);
+    assert!(s.contains("10 →") && s.contains("24,995"), "{s}");
+    // A wrong name: nothing applied, the dialog closes.
+    typ(&mut app, "orders");
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(!screen(&app).contains("dry run"));
+    // Again, with the right name.
+    key(&mut app, KeyCode::Char('R'));
+    let cmds = key(&mut app, KeyCode::Enter);
+    let Some(Command::PlanOffsetReset { id: plan_id, .. }) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    app.update(Msg::Worker(WorkerEvent::ResetPlan {
+        id: *plan_id,
+        group: "orders-service".into(),
+        result: Ok(rows.clone()),
+    }));
+    typ(&mut app, "orders-service");
+    let cmds = key(&mut app, KeyCode::Enter);
+    let apply_id = match &cmds[..] {
+        [Command::ApplyOffsetReset { id, group, rows: r }] => {
+            assert_eq!(group, "orders-service");
+            assert_eq!(r, &rows);
+            *id
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(screen(&app).contains("committing"));
+    let cmds = app.update(Msg::Worker(WorkerEvent::ResetApplied {
+        id: apply_id,
+        group: "orders-service".into(),
+        result: Ok(1),
+    }));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::RefreshGroups { .. })),
+        "{cmds:?}"
+    );
+    assert!(app.groups.dialog.is_none() && app.groups.marked.is_empty());
+    assert!(
+        app.status
+            .toast
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("reset 1 partition offset(s) of orders-service")
+    );
+}
+
+/// Deleting a group with members is refused before anything is typed, with
+/// the same rule the worker applies.
+#[test]
+fn deleting_a_live_group_is_refused_up_front() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('4'));
+    let id = app.groups.in_flight.unwrap();
+    let member = GroupMember {
+        member_id: "m".into(),
+        client_id: "c".into(),
+        host: "/h".into(),
+        assignment: Some(vec![TopicPartition::new("orders", 0)]),
+        assignment_note: None,
+        subscription: vec![],
+    };
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Ok(groups_snapshot("PreparingRebalance", vec![member])),
+    }));
+    key(&mut app, KeyCode::Enter);
+    assert!(key(&mut app, KeyCode::Char('D')).is_empty());
+    assert!(app.groups.dialog.is_none());
+    let toast = &app.status.toast.as_ref().unwrap().text;
+    assert!(
+        toast.contains("the group is PreparingRebalance with 1 member(s): a group can only be deleted while it is Empty"),
+        "{toast}"
+    );
+}
+
+/// A user keymap remaps a groups action and the form's submit: the new keys
+/// act, the old ones do not, and the hints and help show the new keys.
+#[test]
+fn group_keys_follow_a_user_keymap() {
+    use kafkaterm::app::keymap::Keymap;
+    let mut env = Env::test();
+    env.keymap = Arc::new(
+        Keymap::with_user(
+            "[group_detail]\nreset_offsets = [\"O\"]\n[form]\nsubmit = [\"ctrl-s\"]\n",
+            std::path::Path::new("keymap.toml"),
+        )
+        .unwrap(),
+    );
+    let (mut app, _) = app_with(env);
+    key(&mut app, KeyCode::Char('4'));
+    let id = app.groups.in_flight.unwrap();
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Ok(groups_snapshot("Empty", vec![])),
+    }));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('R'));
+    assert!(app.groups.dialog.is_none(), "R no longer resets");
+    key(&mut app, KeyCode::Char('?'));
+    assert!(
+        app.help_rows()
+            .iter()
+            .any(|(k, d)| k == "O" && d.starts_with("reset offsets")),
+        "{:?}",
+        app.help_rows()
+    );
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('O'));
+    let s = screen(&app);
+    assert!(
+        s.contains("Reset offsets of") && s.contains("Ctrl-S dry run"),
+        "{s}"
+    );
+    // Enter is not submit any more: it is ignored by the field.
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    let cmds = ctrl(&mut app, 's');
+    assert!(
+        matches!(&cmds[..], [Command::PlanOffsetReset { .. }]),
+        "{cmds:?}"
+    );
 }
 
 #[test]

@@ -476,7 +476,7 @@ fn group_view_shows_each_member_with_client_host_and_assignment() {
     let snap = result.as_ref().unwrap();
     let g = &snap.groups[0];
     let d = g.description.as_ref().expect("nisshi describes groups");
-    assert_eq!(d.state, "Stable");
+    assert_eq!(d.state, kafkaterm::model::GroupState::Stable);
     assert_eq!(d.members.len(), 1);
 
     // Feed the real answer to the app and look at the members tab.

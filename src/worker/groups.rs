@@ -14,7 +14,8 @@ use super::protocol::{GroupsSnapshot, ResetRow, ResetTarget};
 use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::kafka::consumer_protocol;
 use crate::model::{
-    GroupDescription, GroupMember, GroupSnapshot, PartitionLag, TopicPartition, lag,
+    GroupChange, GroupDescription, GroupMember, GroupSnapshot, GroupState, PartitionLag,
+    TopicPartition, check_group_change, lag,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,6 +25,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 #[must_use]
 pub fn describe(g: &GroupInfo) -> GroupDescription {
     let consumer_protocol = g.protocol_type() == "consumer" || g.protocol_type().is_empty();
+    let state = GroupState::parse(g.state());
     let members = g
         .members()
         .iter()
@@ -41,14 +43,14 @@ pub fn describe(g: &GroupInfo) -> GroupDescription {
                 m.metadata(),
                 m.assignment(),
                 consumer_protocol,
-                g.state(),
+                &state,
             );
             member
         })
         .collect();
     GroupDescription {
         group: g.name().to_string(),
-        state: g.state().to_string(),
+        state,
         protocol_type: g.protocol_type().to_string(),
         protocol: g.protocol().to_string(),
         members,
@@ -61,7 +63,7 @@ pub fn decode_member(
     metadata: Option<&[u8]>,
     assignment: Option<&[u8]>,
     consumer_protocol: bool,
-    state: &str,
+    state: &GroupState,
 ) {
     if !consumer_protocol {
         member.assignment_note = Some("not the consumer protocol: assignment not decoded".into());
@@ -74,7 +76,7 @@ pub fn decode_member(
     }
     match assignment.filter(|b| !b.is_empty()) {
         None => {
-            member.assignment_note = Some(if state == "Stable" {
+            member.assignment_note = Some(if *state == GroupState::Stable {
                 "assignment not reported by broker".into()
             } else {
                 format!("no assignment while the group is {state}")
@@ -456,8 +458,9 @@ pub fn plan_reset(
     Ok(rows)
 }
 
-/// The group's state now, or why it cannot be known.
-pub fn group_state(inner: &Inner, group: &str) -> Result<String, String> {
+/// The group's state and member count now, or why they cannot be known.
+/// A group the coordinator does not know is Dead with no members.
+pub fn group_state(inner: &Inner, group: &str) -> Result<(GroupState, usize), String> {
     if inner.profile.unsupported.describe_groups {
         return Err("this cluster does not support DescribeGroups, so the group cannot be checked to be Empty".into());
     }
@@ -469,17 +472,20 @@ pub fn group_state(inner: &Inner, group: &str) -> Result<String, String> {
         .groups()
         .iter()
         .find(|g| g.name() == group)
-        .map_or_else(|| "Dead".to_string(), |g| g.state().to_string()))
+        .map_or((GroupState::Dead, 0), |g| {
+            (GroupState::parse(g.state()), g.members().len())
+        }))
+}
+
+/// Check with the coordinator that `change` may be made to the group now.
+pub fn check_change(inner: &Inner, group: &str, change: GroupChange) -> Result<(), String> {
+    let (state, members) = group_state(inner, group)?;
+    check_group_change(change, &state, Some(members))
 }
 
 /// Commit the planned offsets, only if the group is Empty (blocking).
 pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usize, String> {
-    let state = group_state(inner, group)?;
-    if state != "Empty" && state != "Dead" {
-        return Err(format!(
-            "the group is {state}: offsets can only be reset while it is Empty (stop its consumers first)"
-        ));
-    }
+    check_change(inner, group, GroupChange::ResetOffsets)?;
     let cfg = client::client_config(
         &inner.profile,
         "reset",
@@ -517,14 +523,14 @@ mod tests {
             assignment_note: None,
             subscription: vec![],
         };
-        decode_member(&mut m, None, Some(&[]), true, "Stable");
+        decode_member(&mut m, None, Some(&[]), true, &GroupState::Stable);
         assert_eq!(
             m.assignment_note.as_deref(),
             Some("assignment not reported by broker")
         );
         let a = encode::assignment(3, &[TopicPartition::new("t", 1)], Some(b"x"));
         let s = encode::subscription(1, &["t"], None, &[], -1, None);
-        decode_member(&mut m, Some(&s), Some(&a), true, "Stable");
+        decode_member(&mut m, Some(&s), Some(&a), true, &GroupState::Stable);
         assert_eq!(m.assignment, Some(vec![TopicPartition::new("t", 1)]));
         assert_eq!(m.subscription, vec!["t"]);
     }
@@ -533,7 +539,7 @@ mod tests {
     fn snapshot_lag_and_owners() {
         let desc = GroupDescription {
             group: "g".into(),
-            state: "Stable".into(),
+            state: GroupState::Stable,
             protocol_type: "consumer".into(),
             protocol: "range".into(),
             members: vec![GroupMember {

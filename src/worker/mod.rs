@@ -452,13 +452,13 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
         Command::DeleteGroup { id, group } => {
             tokio::spawn(async move {
                 let g = group.clone();
-                let state = blocking(&i, move |inner| groups::group_state(inner, &g)).await;
-                let result = match state {
+                let idle = blocking(&i, move |inner| {
+                    groups::check_change(inner, &g, crate::model::GroupChange::Delete)
+                })
+                .await;
+                let result = match idle {
                     Err(e) => Err(e),
-                    Ok(s) if s != "Empty" && s != "Dead" => Err(format!(
-                        "the group is {s}: a group can only be deleted while it is Empty"
-                    )),
-                    Ok(_) => admin::delete_group(&i, &group).await,
+                    Ok(()) => admin::delete_group(&i, &group).await,
                 };
                 tracing::info!(group = %group, ok = result.is_ok(), "delete group");
                 let _ = i
