@@ -571,6 +571,7 @@ mod tests {
                 end: Some(lag),
                 lag: Some(lag),
                 member_id: None,
+                error: None,
             }],
             offsets_note: None,
             at_ms,
