@@ -204,17 +204,19 @@ fn python_serialized_records_consume_decoded() {
             serde_json::from_str(first.rsplit_once(" key=null ").unwrap().1).unwrap();
         assert_eq!(shown, lines[0]["value_decoded"], "{first}");
     }
+    // Each consume run (a process) fetched each schema id once, however
+    // many records used it: avro 2 runs, protobuf 2 topics x 2 runs, json 2.
     let stats = r.stats(&certs);
-    for subject in [
-        "orders-avro-value",
-        "orders-proto-value",
-        "orders-json-value",
+    for (subject, runs) in [
+        ("orders-avro-value", 2),
+        ("orders-proto-value", 4),
+        ("orders-json-value", 2),
     ] {
-        // Each consume run fetched each schema once, whatever the record count.
-        let n = stats[format!("GET /schemas/ids/{}", ids[subject])]
-            .as_u64()
-            .unwrap();
-        assert!(n >= 1, "{stats}");
+        assert_eq!(
+            stats[format!("GET /schemas/ids/{}", ids[subject])],
+            runs,
+            "{subject}: {stats}"
+        );
     }
 }
 
@@ -403,12 +405,29 @@ fn undecodable_records_stay_raw_with_a_reason() {
         v.extend_from_slice(rest);
         v
     };
+    // Schemas the registry holds but that do not parse (with a hostile name).
+    let bad_proto = u32::try_from(r.register(
+        &certs,
+        Some(BASIC),
+        "broken-proto",
+        &json!({"schema": "syntax = \"proto3\";\nmessage \u{1b}[2J { int32 x = 1 }", "schemaType": "PROTOBUF"}),
+    ))
+    .unwrap();
+    let bad_avro = u32::try_from(r.register(
+        &certs,
+        Some(BASIC),
+        "broken-avro",
+        &json!({"schema": "{\"type\": \"record\", \"name\": \"R\"}"}),
+    ))
+    .unwrap();
     let values: Vec<Vec<u8>> = vec![
         framed(proto_id, &[2, 18, 0x0a, 0x01, b'x']), // message index [9]: nowhere
         framed(avro_id, &[0x02]),                     // truncated Avro
         framed(4242, b"{}"),                          // unknown schema id
         b"\xff\xfe binary".to_vec(),                  // not framed, not text
         b"plain \x1b[2J text".to_vec(),               // text (escaped in output)
+        framed(bad_proto, &[0, 0x08, 0x01]),
+        framed(bad_avro, &[0x02]),
     ];
     let msgs: Vec<Msg> = values
         .iter()
@@ -423,7 +442,7 @@ fn undecodable_records_stay_raw_with_a_reason() {
     let raw = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(!raw.contains('\x1b'));
     let lines = json_lines(&o);
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 7);
     let err = |i: usize| {
         lines[i]["value_decode_error"]
             .as_str()
@@ -440,7 +459,10 @@ fn undecodable_records_stay_raw_with_a_reason() {
     );
     assert!(err(3).contains("binary"), "{}", lines[3]);
     assert_eq!(lines[4]["value_decoded"], "plain \u{1b}[2J text");
-    for l in &lines[..4] {
+    assert!(err(5).contains("invalid Protobuf schema"), "{}", lines[5]);
+    assert!(!err(5).contains('\x1b'), "{}", lines[5]);
+    assert!(err(6).contains("invalid Avro schema"), "{}", lines[6]);
+    for l in lines[..4].iter().chain(&lines[5..]) {
         assert!(l.get("value_decoded").is_none(), "{l}");
         assert!(
             l.get("value_base64").is_some() || l.get("value").is_some(),
@@ -479,7 +501,7 @@ fn undecodable_records_stay_raw_with_a_reason() {
         let o = run(&sb, &cfg, &["consume", &topic, "-e", "--decode"], None);
         assert!(o.status.success(), "{mode}: {}", stderr(&o));
         let lines = json_lines(&o);
-        assert_eq!(lines.len(), 5, "{mode}");
+        assert_eq!(lines.len(), 7, "{mode}");
         let e = lines[0]["value_decode_error"].as_str().unwrap();
         let want = if mode == "hang" {
             "no answer from the registry within 2 s"

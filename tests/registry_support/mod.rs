@@ -205,6 +205,31 @@ impl Registry {
         serde_json::from_str(out.trim()).unwrap()
     }
 
+    /// Register any schema body (the test registry checks nothing); returns its id.
+    pub fn register(
+        &self,
+        certs: &Certs,
+        basic: Option<&str>,
+        subject: &str,
+        body: &serde_json::Value,
+    ) -> u64 {
+        let code = "import base64,json,ssl,sys,urllib.request\nurl,ca,basic,subject,body=sys.argv[1:6]\nctx=ssl.create_default_context(cafile=ca) if url.startswith('https') else None\nreq=urllib.request.Request(url+'/subjects/'+subject+'/versions',data=body.encode(),method='POST')\nif basic: req.add_header('Authorization','Basic '+base64.b64encode(basic.encode()).decode())\nprint(json.loads(urllib.request.urlopen(req,context=ctx).read())['id'])";
+        let o = Command::new(python())
+            .args([
+                "-c",
+                code,
+                &self.url,
+                &certs.path("ca.pem"),
+                basic.unwrap_or(""),
+                subject,
+                &body.to_string(),
+            ])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+    }
+
     /// How often each `METHOD /path` was asked for.
     pub fn stats(&self, certs: &Certs) -> serde_json::Value {
         let code = "import json,ssl,sys,urllib.request\nctx=ssl.create_default_context(cafile=sys.argv[2]) if sys.argv[1].startswith('https') else None\nprint(urllib.request.urlopen(sys.argv[1]+'/_stats',context=ctx).read().decode())";
