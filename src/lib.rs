@@ -18,6 +18,7 @@ pub mod lag;
 pub mod logging;
 pub mod model;
 pub mod panes;
+pub mod registry;
 pub mod sanitize;
 pub mod template;
 pub mod term;
@@ -135,6 +136,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 exit_at_end,
                 filter,
                 format,
+                decode,
             } => {
                 headless::consume(
                     profile,
@@ -146,6 +148,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                         exit_at_end,
                         filter,
                         format,
+                        decode,
                     },
                 )
                 .await?;
@@ -160,6 +163,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 compression,
                 partition,
                 idempotent,
+                schemas,
             } => {
                 let s = headless::produce(
                     profile,
@@ -173,6 +177,18 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                         compression,
                         partition,
                         idempotent,
+                        key_schema: headless::SchemaChoice {
+                            subject: schemas.key_subject,
+                            version: schemas.key_schema_version,
+                            id: schemas.key_schema_id,
+                            message: schemas.key_message,
+                        },
+                        value_schema: headless::SchemaChoice {
+                            subject: schemas.value_subject,
+                            version: schemas.value_schema_version,
+                            id: schemas.value_schema_id,
+                            message: schemas.value_message,
+                        },
                     },
                 )
                 .await?;

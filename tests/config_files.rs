@@ -24,6 +24,8 @@ fn fixtures(kind: &str) -> Vec<PathBuf> {
 fn valid_configs_parse_and_resolve() {
     // SAFETY (test): a variable only this test reads.
     unsafe { std::env::set_var("PROD_KAFKA_PASSWORD", "from-the-env") };
+    // SAFETY (test): as above.
+    unsafe { std::env::set_var("REGISTRY_PASSWORD", "registry-from-env") };
     for path in fixtures("valid") {
         let (cfg, _) =
             ConfigFile::load(&path, true).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
@@ -36,7 +38,14 @@ fn valid_configs_parse_and_resolve() {
                 .unwrap_or_else(|e| panic!("{} {name}: {e:#}", path.display()));
             assert!(!p.brokers.is_empty());
             let debug = format!("{p:?}");
-            for secret in ["from-the-env", "inline-key-password"] {
+            for secret in [
+                "from-the-env",
+                "inline-key-password",
+                "registry-from-env",
+                "inline-registry-pw",
+                "inline-url-pw",
+                "never-run-at-load",
+            ] {
                 assert!(!debug.contains(secret), "{debug}");
             }
         }
@@ -63,6 +72,16 @@ fn invalid_configs_fail_naming_file_and_field() {
         ),
         ("bad_default.toml", vec!["default_cluster", "nope"]),
         ("not_toml.toml", vec!["line 1"]),
+        ("registry_unknown_field.toml", vec!["line 5", "cacert"]),
+        (
+            "registry_tls_over_http.toml",
+            vec!["cluster `a` schema_registry", "https://"],
+        ),
+        ("registry_two_tokens.toml", vec!["only one of token"]),
+        (
+            "protobuf_without_files.toml",
+            vec!["cluster `a` protobuf entry 1", "files"],
+        ),
     ];
     let files = fixtures("invalid");
     assert_eq!(
@@ -74,6 +93,7 @@ fn invalid_configs_fail_naming_file_and_field() {
         let path = files.iter().find(|p| p.ends_with(name)).unwrap();
         let e = format!("{:#}", ConfigFile::load(path, true).unwrap_err());
         assert!(e.contains(&path.display().to_string()), "{name}: {e}");
+        assert!(!e.contains("inline-token-value"), "{name}: {e}");
         for n in needles {
             assert!(e.contains(n), "{name}: {e:?} lacks {n:?}");
         }

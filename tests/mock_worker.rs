@@ -492,7 +492,7 @@ fn schema_registry_schemas_are_fetched_and_decode_avro() {
     use kafkaterm::decode::{Content, DecodeMode, decode, registry::SchemaCache};
     let mock = MockCluster::new(1).unwrap();
     let mut p = profile(&mock.bootstrap_servers());
-    p.schema_registry = Some(fake_registry());
+    p.schema_registry = Some(kafkaterm::config::RegistrySettings::new(&fake_registry()));
     let rt = rt();
     let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
     let mut cache = SchemaCache {
@@ -510,7 +510,10 @@ fn schema_registry_schemas_are_fetched_and_decode_avro() {
         cache.entries.insert(sid, result);
     }
     assert!(
-        cache.entries[&2].as_ref().unwrap_err().contains("404"),
+        cache.entries[&2]
+            .as_ref()
+            .unwrap_err()
+            .contains("schema not found"),
         "{:?}",
         cache.entries[&2]
     );
@@ -524,7 +527,7 @@ fn schema_registry_schemas_are_fetched_and_decode_avro() {
     );
     let unknown = [0u8, 0, 0, 0, 2, 1, 2];
     let d = decode(Some(&unknown), DecodeMode::Auto, &cache);
-    assert!(d.note.unwrap().contains("404"));
+    assert!(d.note.unwrap().contains("schema not found"));
     drop(w);
     drop(rt);
     drop(mock);

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use serde::Deserialize;
 
+use super::registry::{LegacyRegistryAuth, ProtobufTopics, RegistrySettings, SchemaRegistryConfig};
 use super::{Overrides, Secret, SecretSource};
 use crate::model::{Acks, Compression, ProducerOptions};
 
@@ -290,10 +291,14 @@ pub struct ClusterConfig {
     /// Marks a production cluster: shown in a distinct colour.
     #[serde(default)]
     pub production: bool,
-    pub schema_registry: Option<String>,
+    /// The registry's URL, or a table with TLS files and credentials.
+    pub schema_registry: Option<SchemaRegistryConfig>,
     pub schema_registry_username: Option<String>,
     pub schema_registry_password: Option<Secret>,
     pub schema_registry_password_env: Option<String>,
+    /// Topics holding plain protobuf of local message types.
+    #[serde(default)]
+    pub protobuf: Vec<ProtobufTopics>,
     #[serde(default)]
     pub watch_groups: Vec<String>,
     pub sasl: Option<SaslConfig>,
@@ -306,6 +311,18 @@ pub struct ClusterConfig {
     pub groups_refresh_secs: Option<f64>,
     /// Topic list refresh interval in seconds (default 10).
     pub topics_refresh_secs: Option<f64>,
+}
+
+impl ClusterConfig {
+    /// The flat `schema_registry_username` / `_password[_env]` keys.
+    #[must_use]
+    pub fn legacy_registry_auth(&self) -> LegacyRegistryAuth<'_> {
+        LegacyRegistryAuth {
+            username: self.schema_registry_username.as_ref(),
+            password: self.schema_registry_password.as_ref(),
+            password_env: self.schema_registry_password_env.as_ref(),
+        }
+    }
 }
 
 /// Operations a cluster is known not to support (the demo's mock cluster).
@@ -341,8 +358,9 @@ pub struct ClusterProfile {
     pub brokers: String,
     pub read_only: bool,
     pub production: bool,
-    pub schema_registry: Option<String>,
-    pub schema_registry_auth: Option<(String, Secret)>,
+    pub schema_registry: Option<RegistrySettings>,
+    /// Local protobuf types by topic pattern.
+    pub protobuf: Vec<ProtobufTopics>,
     pub watch_groups: Vec<String>,
     /// librdkafka properties; values of secret-bearing keys are never shown.
     pub properties: Vec<(String, Secret)>,
@@ -388,7 +406,7 @@ impl ClusterProfile {
             read_only: false,
             production: false,
             schema_registry: None,
-            schema_registry_auth: None,
+            protobuf: Vec::new(),
             watch_groups: Vec::new(),
             properties: Vec::new(),
             token_source: None,
@@ -406,18 +424,11 @@ impl ClusterProfile {
         p.name = name.to_string();
         p.read_only = c.read_only;
         p.production = c.production;
-        p.schema_registry = c.schema_registry.clone();
-        if let Some(user) = &c.schema_registry_username {
-            let src = SecretSource {
-                password: c.schema_registry_password.clone(),
-                password_env: c.schema_registry_password_env.clone(),
-                password_command: None,
-            };
-            let pass = src
-                .resolve(&format!("cluster `{name}` schema registry"))?
-                .unwrap_or_default();
-            p.schema_registry_auth = Some((user.clone(), pass));
+        if let Some(r) = &c.schema_registry {
+            let what = format!("cluster `{name}` schema_registry");
+            p.schema_registry = Some(r.resolve(&what, &c.legacy_registry_auth())?);
         }
+        p.protobuf = c.protobuf.clone();
         p.watch_groups = c.watch_groups.clone();
         p.producer = c.producer.clone();
         if let Some(s) = c.groups_refresh_secs {

@@ -4,12 +4,16 @@
 //! command) and wrapped in [`Secret`], whose `Debug` never shows the value.
 
 mod cluster;
+pub mod registry;
 mod secret;
 pub mod theme;
 
 pub use cluster::{
     ClusterConfig, ClusterProfile, ProducerDefaults, SaslConfig, SaslMechanism, TlsConfig,
     TokenSource, Unsupported,
+};
+pub use registry::{
+    BearerToken, ProtobufTopics, RegistryAuth, RegistrySettings, SchemaRegistryConfig,
 };
 pub use secret::{Secret, SecretSource};
 
@@ -122,6 +126,22 @@ impl ConfigFile {
                     );
                 }
             }
+            let located = |e: anyhow::Error| anyhow!("config error in {}: {e}", path.display());
+            if let Some(r) = &c.schema_registry {
+                r.check(
+                    &format!("cluster `{name}` schema_registry"),
+                    &c.legacy_registry_auth(),
+                )
+                .map_err(located)?;
+            } else if c.schema_registry_username.is_some() {
+                return Err(located(anyhow!(
+                    "cluster `{name}`: schema_registry_username without schema_registry"
+                )));
+            }
+            for (i, p) in c.protobuf.iter().enumerate() {
+                p.check(&format!("cluster `{name}` protobuf entry {}", i + 1))
+                    .map_err(located)?;
+            }
             if let Some(p) = &c.producer.acks {
                 crate::model::Acks::parse(p).map_err(|e| {
                     anyhow!(
@@ -175,6 +195,9 @@ impl ConfigFile {
             c.sasl.as_ref().is_some_and(|s| s.password.is_some())
                 || c.tls.as_ref().is_some_and(|t| t.key_password.is_some())
                 || c.schema_registry_password.is_some()
+                || c.schema_registry
+                    .as_ref()
+                    .is_some_and(SchemaRegistryConfig::has_inline_secret)
                 || c.properties
                     .keys()
                     .any(|k| crate::kafka::client::is_secret_property(k))

@@ -66,6 +66,8 @@ pub struct ConsumeArgs {
     pub exit_at_end: bool,
     pub filter: Option<String>,
     pub format: ConsumeFormat,
+    /// Add decoded keys and values (see `decoded::RecordDecoder`).
+    pub decode: bool,
 }
 
 pub async fn consume(profile: ClusterProfile, args: ConsumeArgs) -> Result<()> {
@@ -107,6 +109,10 @@ fn consume_blocking(
             ("auto.offset.reset", "earliest"),
         ],
     );
+    let decoder = args
+        .decode
+        .then(|| super::decoded::RecordDecoder::new(profile, &args.topic))
+        .transpose()?;
     let consumer: KtClient<BaseConsumer<KtContext>> = client::create(&cfg, KtContext::default())?;
     let spec = BrowseSpec {
         topic: args.topic.clone(),
@@ -193,9 +199,10 @@ fn consume_blocking(
             value: msg.payload(),
             headers: headers.iter().map(|(n, v)| (n.as_ref(), *v)),
         };
-        match args.format {
-            ConsumeFormat::Jsonl => jsonl::write_record(&mut buf, record),
-            ConsumeFormat::Text => write_text(&mut buf, record),
+        match (&decoder, args.format) {
+            (Some(d), format) => d.write(&mut buf, format, record),
+            (None, ConsumeFormat::Jsonl) => jsonl::write_record(&mut buf, record),
+            (None, ConsumeFormat::Text) => write_text(&mut buf, record),
         }
         written += 1;
         if buf.len() >= 1 << 16 {

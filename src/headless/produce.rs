@@ -1,5 +1,6 @@
 //! `produce`: a `BaseProducer` loop over lines or JSON Lines from stdin or a file.
 
+use super::decoded::{EncodedLine, LineEncoder, SchemaChoice};
 use super::stop_flag;
 use crate::cli::ProduceFormat;
 use crate::config::ClusterProfile;
@@ -60,6 +61,9 @@ pub struct ProduceArgs {
     pub compression: String,
     pub partition: Option<i32>,
     pub idempotent: bool,
+    /// Encode keys / values for registry schemas (input is JSON).
+    pub key_schema: SchemaChoice,
+    pub value_schema: SchemaChoice,
 }
 
 /// Summary of a headless produce.
@@ -100,12 +104,34 @@ type OutMsg<'a> = (
     Option<i64>,
 );
 
+/// Most lines whose schema errors are printed one by one.
+const MAX_LINE_ERRORS_SHOWN: u64 = 20;
+
+/// A line that does not fit its schema: counted, reported on stderr (one
+/// line each, the first few), and kept as the first error.
+fn note_line_error(failed: &mut u64, first: &mut Option<String>, line_no: u64, err: &str) {
+    *failed += 1;
+    let msg = format!("line {line_no}: {}", sanitize::escape(err));
+    if *failed <= MAX_LINE_ERRORS_SHOWN {
+        eprintln!("kafkaterm: not sent: {msg}");
+    } else if *failed == MAX_LINE_ERRORS_SHOWN + 1 {
+        eprintln!("kafkaterm: more lines do not fit the schema; not showing them");
+    }
+    first.get_or_insert(msg);
+}
+
 fn produce_blocking(
     profile: &ClusterProfile,
     args: &ProduceArgs,
     options: ProducerOptions,
     stop: &AtomicBool,
 ) -> Result<ProduceSummary> {
+    // Schemas are fetched before anything is sent.
+    let encoder = LineEncoder::new(profile, &args.key_schema, &args.value_schema)?;
+    let fixed_key: Option<Vec<u8>> = match (&encoder, args.format) {
+        (Some(e), ProduceFormat::Lines) => e.fixed_key(args.key.as_deref())?,
+        _ => args.key.as_ref().map(|k| k.as_bytes().to_vec()),
+    };
     let counts = Arc::new(Counts::default());
     let cfg = client::client_config(
         profile,
@@ -156,15 +182,40 @@ fn produce_blocking(
         }
         // Build the message.
         let parsed;
+        let encoded: EncodedLine;
         let (topic, partition, key, value, headers, timestamp): OutMsg<'_> = match args.format {
-            ProduceFormat::Lines => (
-                &args.topic,
-                args.partition,
-                args.key.as_deref().map(str::as_bytes),
-                Some(&line[..]),
-                &fixed_headers,
-                None,
-            ),
+            ProduceFormat::Lines => {
+                let value = match &encoder {
+                    None => Some(&line[..]),
+                    Some(_) if line.iter().all(u8::is_ascii_whitespace) => continue,
+                    Some(e) => match e.value_line(&line) {
+                        Ok(v) => {
+                            encoded = EncodedLine {
+                                key: None,
+                                value: Some(v),
+                            };
+                            encoded.value.as_ref().and_then(Option::as_deref)
+                        }
+                        Err(err) => {
+                            note_line_error(
+                                &mut parse_failed,
+                                &mut first_parse_error,
+                                line_no,
+                                &err,
+                            );
+                            continue;
+                        }
+                    },
+                };
+                (
+                    &args.topic,
+                    args.partition,
+                    fixed_key.as_deref(),
+                    value,
+                    &fixed_headers,
+                    None,
+                )
+            }
             ProduceFormat::Jsonl => {
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
@@ -181,11 +232,32 @@ fn produce_blocking(
                 match jsonl::parse_line(text) {
                     Ok(m) => {
                         parsed = m;
+                        // Key and value encoded for their schemas, both
+                        // before sending: a line that does not fit is not sent.
+                        encoded = match encoder.as_ref().map(|e| e.jsonl_line(text)) {
+                            None => EncodedLine::default(),
+                            Some(Ok(kv)) => kv,
+                            Some(Err(err)) => {
+                                note_line_error(
+                                    &mut parse_failed,
+                                    &mut first_parse_error,
+                                    line_no,
+                                    &err,
+                                );
+                                continue;
+                            }
+                        };
                         (
                             args.topic.as_str(),
                             args.partition.or(parsed.partition),
-                            parsed.key.as_deref(),
-                            parsed.value.as_deref(),
+                            match &encoded.key {
+                                Some(k) => k.as_deref(),
+                                None => parsed.key.as_deref(),
+                            },
+                            match &encoded.value {
+                                Some(v) => v.as_deref(),
+                                None => parsed.value.as_deref(),
+                            },
                             &parsed.headers,
                             parsed.timestamp,
                         )

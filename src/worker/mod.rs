@@ -45,6 +45,8 @@ pub struct Inner {
     conn: watch::Sender<ConnState>,
     /// Set once the metadata client has fetched metadata (see `groups::refresh`).
     pub warmed: std::sync::atomic::AtomicBool,
+    /// The Schema Registry client, made on first use; it caches schemas by id.
+    pub registry: crate::registry::LazyClient,
 }
 
 impl Inner {
@@ -151,7 +153,9 @@ fn new_inner(
     )?;
     let (conn, conn_rx) = watch::channel(ConnState::Connecting);
     tokio::spawn(forward_conn(conn_rx, events.clone()));
+    let registry = crate::registry::LazyClient::new(profile.schema_registry.clone());
     let inner = Arc::new(Inner {
+        registry,
         profile,
         events,
         meta,
@@ -389,23 +393,12 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
         }
         Command::FetchSchema { schema_id } => {
             tokio::spawn(async move {
-                let result = match (&i.profile.schema_registry, &i.profile.schema_registry_auth) {
-                    (None, _) => Err("no schema registry configured".to_string()),
-                    (Some(url), auth) => {
-                        let url = url.clone();
-                        let auth = auth.clone();
-                        blocking(&i, move |_| {
-                            crate::decode::registry::fetch_schema(
-                                &url,
-                                schema_id,
-                                auth.as_ref().map(|(u, p)| (u.as_str(), p.expose())),
-                                Duration::from_secs(10),
-                            )
-                        })
-                        .await
-                        .map(Arc::new)
-                    }
-                };
+                // Blocking HTTP (bounded by the registry timeout) off the
+                // async threads; the client caches by id.
+                let result = blocking(&i, move |inner| {
+                    inner.registry.get()?.schema_by_id(schema_id)
+                })
+                .await;
                 let _ = i
                     .events
                     .send(WorkerEvent::Schema { schema_id, result })
