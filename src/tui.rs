@@ -33,6 +33,12 @@ fn perform(effects: Vec<Effect>, io_tx: &mpsc::UnboundedSender<IoResult>, osc: &
     for e in effects {
         match e {
             Effect::Osc52(text) => osc.push(text),
+            Effect::Export(job) => {
+                let tx = io_tx.clone();
+                crate::export::spawn(job, move |ev| {
+                    let _ = tx.send(IoResult::Export(ev));
+                });
+            }
             Effect::WriteFile {
                 path,
                 contents,
