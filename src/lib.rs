@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod demo;
+pub mod export;
 pub mod files;
 pub mod filter;
 pub mod headless;

@@ -66,22 +66,51 @@ fn push_escape(out: &mut String, c: char, keep_newlines: bool) {
 
 fn escape_str_impl(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     // Fast path: printable ASCII or harmless non-ASCII needs no copy.
+    let mut marks = LoneMarks::default();
     let first_bad = s
         .char_indices()
-        .find(|&(_, c)| needs_escape(c) && !(keep_newlines && c == '\n'));
-    let Some((idx, _)) = first_bad else {
+        .find(|&(_, c)| marks.escapes(c, keep_newlines));
+    let Some((idx, first)) = first_bad else {
         return Cow::Borrowed(s);
     };
     let mut out = String::with_capacity(s.len() + 8);
     out.push_str(&s[..idx]);
-    for c in s[idx..].chars() {
-        if needs_escape(c) {
+    push_escape(&mut out, first, keep_newlines);
+    for c in s[idx + first.len_utf8()..].chars() {
+        if marks.escapes(c, keep_newlines) {
             push_escape(&mut out, c, keep_newlines);
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// Tracks whether a character has a visible base to combine with.
+///
+/// A combining mark (or another zero-width character) at the start of the
+/// text, after a line break or after an escape has no base character: a
+/// terminal draws it on whatever cell came before (a border, the previous
+/// column) or not at all, so a key that is a lone U+07AD showed as
+/// nothing. Such a mark is escaped (`\u{7ad}`) like an invisible control.
+#[derive(Debug, Clone, Copy, Default)]
+struct LoneMarks {
+    after_base: bool,
+}
+
+impl LoneMarks {
+    /// Is `c` escaped here? Updates what the next character follows.
+    fn escapes(&mut self, c: char, keep_newlines: bool) -> bool {
+        use unicode_width::UnicodeWidthChar;
+        if keep_newlines && c == '\n' {
+            self.after_base = false;
+            return false;
+        }
+        let lone = !self.after_base && !c.is_control() && c.width() == Some(0);
+        let bad = needs_escape(c) || lone;
+        self.after_base = !bad;
+        bad
+    }
 }
 
 /// Escape a string for a single-line terminal context (newlines escaped too).
@@ -120,8 +149,9 @@ pub fn escape_bytes(b: &[u8]) -> Cow<'_, str> {
 pub fn escape_segments(s: &str, keep_newlines: bool) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     let mut clean_start = 0;
+    let mut marks = LoneMarks::default();
     for (i, c) in s.char_indices() {
-        if !needs_escape(c) || (keep_newlines && c == '\n') {
+        if !marks.escapes(c, keep_newlines) {
             continue;
         }
         if clean_start < i {
@@ -189,6 +219,29 @@ mod tests {
         assert_eq!(escape("zero\u{200b}width"), "zero\\u{200b}width");
         assert_eq!(escape("line\nbreak"), "line\\nbreak");
         assert_eq!(escape_multiline("line\nbreak\r"), "line\nbreak\\r");
+    }
+
+    #[test]
+    fn lone_combining_marks_are_escaped() {
+        // The key 0xDE 0xAD is U+07AD, a Thaana mark with nothing to sit on.
+        let key = std::str::from_utf8(&[0xde, 0xad]).unwrap();
+        assert_eq!(escape(key), "\\u{7ad}");
+        assert_eq!(escape_bytes(&[0xde, 0xad]), "\\u{7ad}");
+        // After a line break, after an escape, and a run of them.
+        assert_eq!(escape_multiline("a\n\u{301}b"), "a\n\\u{301}b");
+        assert_eq!(escape("\x1b\u{301}"), "\\x1b\\u{301}");
+        assert_eq!(escape("\u{301}\u{302}"), "\\u{301}\\u{302}");
+        // On a base character they combine and stay as they are.
+        assert_eq!(
+            escape("e\u{301}\u{302} x\u{7ad}"),
+            "e\u{301}\u{302} x\u{7ad}"
+        );
+        assert!(matches!(escape("cafe\u{301}"), Cow::Borrowed(_)));
+        // The segments a renderer styles say the same.
+        assert_eq!(
+            escape_segments("\u{7ad}ok", false),
+            vec![("\\u{7ad}".into(), true), ("ok".into(), false)]
+        );
     }
 
     #[test]

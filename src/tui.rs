@@ -41,6 +41,12 @@ fn perform(
     for e in effects {
         match e {
             Effect::Osc52(text) => osc.push(text),
+            Effect::Export(job) => {
+                let tx = io_tx.clone();
+                crate::export::spawn(job, move |ev| {
+                    let _ = tx.send(IoResult::Export(ev));
+                });
+            }
             Effect::WriteFile {
                 path,
                 contents,

@@ -363,12 +363,14 @@ fn browser_buffers_filters_and_drops_stale_sessions() {
     assert_eq!(app.focus, PaneId::Browser);
     let batch: Vec<Record> = (0..1000)
         .map(|i| {
-            record(
+            let mut r = record(
                 i % 3,
                 i64::from(i),
                 Some(&format!("k{i}")),
                 Some(format!("{{\"n\":{i}}}").as_bytes()),
-            )
+            );
+            r.timestamp = Some(NOW + i64::from(i));
+            r
         })
         .collect();
     app.update(Msg::Worker(WorkerEvent::Browse {
@@ -1128,6 +1130,18 @@ fn composer_history_templates_and_cancel() {
     assert_eq!(app.composer.topic.text, "orders");
 }
 
+/// The save the last key asked for.
+fn export_job(app: &App) -> kafkaterm::export::ExportJob {
+    app.effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            kafkaterm::app::Effect::Export(job) => Some(job.clone()),
+            _ => None,
+        })
+        .expect("a save was started")
+}
+
 #[test]
 fn browser_export_is_json_lines_the_producer_reads_back() {
     let (mut app, cmds) = app();
@@ -1143,18 +1157,14 @@ fn browser_export_is_json_lines_the_producer_reads_back() {
         event: BrowseEvent::Records(recs.clone()),
     }));
     key(&mut app, KeyCode::Char('w'));
+    assert!(screen(&app).contains("Save all 3 buffered message(s)"));
     key(&mut app, KeyCode::Enter);
-    let (what, contents) = app
-        .effects
-        .iter()
-        .find_map(|e| match e {
-            kafkaterm::app::Effect::WriteFile { contents, what, .. } => {
-                Some((what.clone(), contents.clone()))
-            }
-            _ => None,
-        })
-        .expect("export written");
-    assert!(what.contains("3 message"), "{what}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut job = export_job(&app);
+    assert_eq!(job.records.len(), 3);
+    job.path = dir.path().join("out.jsonl");
+    kafkaterm::export::run(&job, |_, _| {}).unwrap();
+    let contents = std::fs::read_to_string(&job.path).unwrap();
     let back: Vec<_> = contents
         .lines()
         .map(|l| kafkaterm::jsonl::parse_line(l).unwrap())
@@ -1166,20 +1176,259 @@ fn browser_export_is_json_lines_the_producer_reads_back() {
         assert_eq!(b.partition, Some(r.partition));
         assert_eq!(b.headers, r.headers);
     }
-    // Marked messages only.
+    // One save at a time.
     app.effects.clear();
+    key(&mut app, KeyCode::Char('w'));
+    assert!(app.browser.dialog.is_none());
+    app.update(Msg::Io(kafkaterm::app::IoResult::Export(
+        kafkaterm::export::ExportEvent::Done {
+            id: job.id,
+            result: Ok(kafkaterm::export::ExportDone {
+                messages: 3,
+                bytes: 100,
+            }),
+        },
+    )));
+    assert!(app.browser.export.is_none());
+    // Marked messages only.
     key(&mut app, KeyCode::Char('m'));
     key(&mut app, KeyCode::Char('w'));
+    assert!(screen(&app).contains("Save the 1 marked message(s)"));
     key(&mut app, KeyCode::Enter);
-    let contents = app
-        .effects
-        .iter()
-        .find_map(|e| match e {
-            kafkaterm::app::Effect::WriteFile { contents, .. } => Some(contents.clone()),
-            _ => None,
+    assert_eq!(export_job(&app).records.len(), 1);
+}
+
+#[test]
+fn browser_save_shows_progress_and_esc_cancels_it() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    let batch: Vec<Record> = (0..5000)
+        .map(|i| record(i % 3, i64::from(i), Some("k"), Some(b"v")))
+        .collect();
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(batch),
+    }));
+    key(&mut app, KeyCode::Char('w'));
+    key(&mut app, KeyCode::Enter);
+    let job = export_job(&app);
+    assert_eq!(job.records.len(), 5000);
+    // The save runs elsewhere; the pane shows how far it got.
+    app.update(Msg::Io(kafkaterm::app::IoResult::Export(
+        kafkaterm::export::ExportEvent::Progress {
+            id: job.id,
+            written: 2000,
+            bytes: 150_000,
+        },
+    )));
+    let s = screen(&app);
+    assert!(s.contains("saving 2,000/5,000"), "{s}");
+    assert!(s.contains("Esc cancels"), "{s}");
+    // Keys still work meanwhile.
+    key(&mut app, KeyCode::Char('j'));
+    assert!(!app.browser.follow);
+    // Esc raises the flag the writer checks.
+    key(&mut app, KeyCode::Esc);
+    assert!(job.cancel.is_cancelled());
+    assert!(screen(&app).contains("cancelling"));
+    // The writer's answer ends it; nothing was left behind.
+    let dir = tempfile::tempdir().unwrap();
+    let job = kafkaterm::export::ExportJob {
+        path: dir.path().join("x.jsonl"),
+        ..job
+    };
+    let result = kafkaterm::export::run(&job, |_, _| {});
+    assert_eq!(result, Err(kafkaterm::export::ExportError::Cancelled));
+    assert!(!job.path.exists());
+    app.update(Msg::Io(kafkaterm::app::IoResult::Export(
+        kafkaterm::export::ExportEvent::Done { id: job.id, result },
+    )));
+    assert!(app.browser.export.is_none());
+    assert!(
+        app.status
+            .toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("save cancelled")),
+        "{:?}",
+        app.status.toast
+    );
+}
+
+#[test]
+fn browser_lists_newest_first_by_time_across_partitions() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    // "Last 100 per partition": partition 0's records arrive, then
+    // partition 1's, whose times interleave with them.
+    let at = |p: i32, o: i64, secs: i64| {
+        let mut r = record(p, o, Some(&format!("p{p}o{o}")), Some(b"{}"));
+        r.timestamp = Some(NOW + secs * 1000);
+        r
+    };
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![at(0, 10, 1), at(0, 11, 3), at(0, 12, 5)]),
+    }));
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![at(1, 20, 2), at(1, 21, 4), at(1, 22, 6)]),
+    }));
+    let keys = |app: &App| -> Vec<String> {
+        (0..app.browser.view_len())
+            .map(|pos| {
+                let seq = app.browser.seq_at(pos).unwrap();
+                String::from_utf8(app.browser.ring.get(seq).unwrap().key.clone().unwrap()).unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(
+        keys(&app),
+        ["p1o22", "p0o12", "p1o21", "p0o11", "p1o20", "p0o10"]
+    );
+    // The newest by time is selected while following.
+    assert_eq!(app.browser.selected_record().unwrap().offset, 22);
+    let s = screen(&app);
+    let rows: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains("p0o") || l.contains("p1o"))
+        .collect();
+    assert!(
+        rows[0].contains("p1o22") && rows[5].contains("p0o10"),
+        "{s}"
+    );
+    // Oldest first is the same order reversed; a late record with an old
+    // time lands in its place, and the selection stays on its record.
+    key(&mut app, KeyCode::Char('r'));
+    key(&mut app, KeyCode::Char('k'));
+    let selected = app.browser.selected_record().unwrap().offset;
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![at(2, 30, 0)]),
+    }));
+    assert_eq!(
+        keys(&app),
+        [
+            "p2o30", "p0o10", "p1o20", "p0o11", "p1o21", "p0o12", "p1o22"
+        ]
+    );
+    assert_eq!(app.browser.selected_record().unwrap().offset, selected);
+    // Filtered views keep the same order.
+    key(&mut app, KeyCode::Char('/'));
+    typ(&mut app, "partition != 2");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        keys(&app),
+        ["p0o10", "p1o20", "p0o11", "p1o21", "p0o12", "p1o22"]
+    );
+}
+
+#[test]
+fn browser_shows_a_lone_combining_mark_visibly() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    // The key 0xDE 0xAD is U+07AD, a combining mark with no base.
+    let mut r = record(4, 300, None, Some(b"v"));
+    r.key = Some(vec![0xde, 0xad]);
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![r]),
+    }));
+    assert!(screen(&app).contains("\\u{7ad}"), "{}", screen(&app));
+    key(&mut app, KeyCode::Enter);
+    assert!(screen(&app).contains("\\u{7ad}"), "{}", screen(&app));
+}
+
+#[test]
+fn browser_previews_are_decoded_once_per_record_and_decoder() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    let batch: Vec<Record> = (0..1000)
+        .map(|i| {
+            record(
+                0,
+                i64::from(i),
+                Some(&format!("k{i}")),
+                Some(format!("{{\"n\":{i}}}").as_bytes()),
+            )
         })
-        .unwrap();
-    assert_eq!(contents.lines().count(), 1);
+        .collect();
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(batch),
+    }));
+    // 80x24: 17 rows on screen, each decoded once when the batch arrived.
+    let rows = 17;
+    assert_eq!(app.browser.previews.decoded, rows);
+    assert!(screen(&app).contains("{\"n\":999}"));
+    // Frames and moves within the screen decode nothing.
+    for _ in 0..5 {
+        screen(&app);
+        key(&mut app, KeyCode::Char('j'));
+        app.update(Msg::Tick);
+    }
+    assert_eq!(app.browser.previews.decoded, rows);
+    // Moving past the bottom shows one new row: one decode.
+    for _ in 0..12 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    assert_eq!(app.browser.previews.decoded, rows + 1);
+    // Back up: still cached.
+    key(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.browser.previews.decoded, rows + 1);
+    // Another decoder: the rows on screen once more.
+    key(&mut app, KeyCode::Char('d'));
+    assert_eq!(app.browser.previews.decoded, 2 * rows + 1);
+    assert!(screen(&app).contains("value:text"));
+}
+
+#[test]
+fn browser_actions_follow_a_user_keymap() {
+    let mut env = Env::test();
+    env.keymap = Arc::new(
+        kafkaterm::app::keymap::Keymap::with_user(
+            "[browser]\norder = [\"o\"]\nseek = [\"O\"]\n[message]\nback = [\"left\"]\n",
+            std::path::Path::new("keymap.toml"),
+        )
+        .unwrap(),
+    );
+    let (mut app, cmds) = app_with(env);
+    answer_topics(&mut app, &cmds);
+    key(&mut app, KeyCode::Char('2'));
+    // The empty browser names the remapped key.
+    assert!(
+        screen(&app).contains("Press O to open one"),
+        "{}",
+        screen(&app)
+    );
+    key(&mut app, KeyCode::Char('1'));
+    let session = open_browser(&mut app);
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![record(0, 1, Some("a"), Some(b"x"))]),
+    }));
+    assert!(screen(&app).contains("newest first"));
+    key(&mut app, KeyCode::Char('r'));
+    assert!(screen(&app).contains("newest first"), "r is free now");
+    key(&mut app, KeyCode::Char('o'));
+    assert!(screen(&app).contains("oldest first"));
+    assert!(app.browser.dialog.is_none());
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('O'),
+        KeyModifiers::SHIFT,
+    )));
+    assert!(app.browser.dialog.is_some());
+    key(&mut app, KeyCode::Esc);
+    // The detail's footer and keys follow the remapped back key.
+    key(&mut app, KeyCode::Enter);
+    assert!(screen(&app).contains("← back"), "{}", screen(&app));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.browser.detail.is_some());
+    key(&mut app, KeyCode::Left);
+    assert!(app.browser.detail.is_none());
 }
 
 #[test]

@@ -783,15 +783,19 @@ fn browser_list_and_detail_escape_every_message() {
     h.ch('w');
     h.check("export dialog");
     h.key(KeyCode::Enter);
-    let export = h
+    let mut job = h
         .app
         .effects
         .iter()
         .find_map(|e| match e {
-            kafkaterm::app::Effect::WriteFile { contents, .. } => Some(contents.clone()),
-            kafkaterm::app::Effect::Osc52(_) => None,
+            kafkaterm::app::Effect::Export(job) => Some(job.clone()),
+            _ => None,
         })
         .expect("the export writes a file");
+    let dir = tempfile::tempdir().unwrap();
+    job.path = dir.path().join("export.jsonl");
+    kafkaterm::export::run(&job, |_, _| {}).unwrap();
+    let export = std::fs::read_to_string(&job.path).unwrap();
     hostile::assert_clean_text("export file", &export, true);
     assert_eq!(export.lines().count(), n);
     // Copy: the OSC 52 effect carries the raw text; the terminal gets base64.

@@ -19,7 +19,7 @@ use kafkaterm::filter::Filter;
 use kafkaterm::jsonl;
 use kafkaterm::kafka::consumer_protocol::{self, encode};
 use kafkaterm::model::{Header, Record, TimestampType, TopicPartition};
-use kafkaterm::panes::detail::{self, Field, Modes};
+use kafkaterm::panes::browser::detail::{self, Field, Modes};
 use kafkaterm::sanitize::{self, needs_escape};
 
 /// Panic unless `s` is safe on a terminal (`newlines`: line breaks allowed).
@@ -136,7 +136,7 @@ pub fn check_recursive_avro(data: &[u8]) {
     let mut r = record(&framed);
     r.headers.clear();
     let modes = Modes::default();
-    for line in detail::build(&r, &modes, &cache, true, Field::Value) {
+    for line in detail::build(&r, &modes, &cache, true, Field::Value, 80) {
         for (seg, _) in &line {
             assert_clean("detail line", seg, false);
         }
@@ -191,7 +191,7 @@ fn check_detail(data: &[u8], schemas: &SchemaCache) {
         };
         modes.headers.insert(r.headers[0].name.clone(), mode);
         for focus in [Field::Value, Field::Key, Field::Header(0)] {
-            for line in detail::build(&r, &modes, schemas, true, focus) {
+            for line in detail::build(&r, &modes, schemas, true, focus, 7) {
                 for (seg, _) in &line {
                     assert_clean("detail line", seg, false);
                 }

@@ -27,6 +27,9 @@ pub enum Effect {
     },
     /// Copy to the clipboard with OSC 52 (the text is base64-encoded there).
     Osc52(String),
+    /// Save records as JSON Lines off the UI thread, with progress and
+    /// cancel; results come back as [`IoResult::Export`].
+    Export(crate::export::ExportJob),
 }
 
 /// Results of effects, fed back as messages.
@@ -37,6 +40,8 @@ pub enum IoResult {
         path: PathBuf,
         result: Result<usize, String>,
     },
+    /// Progress and the end of an [`Effect::Export`] (for the browser).
+    Export(crate::export::ExportEvent),
 }
 
 /// The panes, in tab order.

@@ -216,6 +216,9 @@ impl App {
                     format!("{what}: cannot write {}: {e}", path.display()),
                 ),
             },
+            Msg::Io(r @ IoResult::Export(_)) => {
+                self.with_pane(PaneId::Browser, &mut out, |p, ctx| p.on_io(r, ctx));
+            }
         }
         out
     }

@@ -3,7 +3,6 @@
 
 pub mod browser;
 pub mod composer;
-pub mod detail;
 pub mod groups;
 pub mod list;
 pub mod topics;
@@ -13,7 +12,7 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx};
+use crate::app::{Ctx, DrawCtx, IoResult};
 use crate::worker::protocol::{ReqId, WorkerEvent};
 
 /// What every pane offers the app.
@@ -54,6 +53,9 @@ pub trait Pane {
 
     /// A worker event routed to this pane.
     fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>);
+
+    /// The result of an effect this pane asked for (a save's progress).
+    fn on_io(&mut self, _result: IoResult, _ctx: &mut Ctx<'_>) {}
 
     /// The worker refused request `id` (read-only mode).
     fn refused(&mut self, _id: ReqId, _reason: &str) {}

@@ -35,6 +35,12 @@ fn with_records(size: (u16, u16)) -> H {
     h
 }
 
+/// A record stamped now: the newest by time, so following selects it.
+fn newest(mut r: kafkaterm::model::Record) -> kafkaterm::model::Record {
+    r.timestamp = Some(crate::snap::NOW);
+    r
+}
+
 /// Browsing with the hostile records delivered after the ordinary ones.
 fn with_hostile(size: (u16, u16)) -> H {
     let mut h = with_records(size);
@@ -411,7 +417,7 @@ scenario!(
     "the detail of a record whose key, value and header hold escapes and bidi controls",
     |size| {
         let mut h = with_records(size);
-        let mut r = hostile_records()[0].clone();
+        let mut r = newest(hostile_records()[0].clone());
         r.value = Some(
             "\x1b]0;PWNED\x07title\n\u{202e}reversed\u{202c} \u{200b}zw \u{9b}2J\nok \u{85}"
                 .as_bytes()
@@ -428,7 +434,9 @@ scenario!(
     "invalid UTF-8 in the detail, then the value decoder switched to hex",
     |size| {
         let mut h = with_records(size);
-        h.browse(BrowseEvent::Records(vec![hostile_records()[4].clone()]));
+        h.browse(BrowseEvent::Records(vec![newest(
+            hostile_records()[4].clone(),
+        )]));
         h.enter();
         h.ch('d');
         h.ch('d');
@@ -442,7 +450,9 @@ scenario!(
     "CJK and emoji in key, value and a header",
     |size| {
         let mut h = with_records(size);
-        h.browse(BrowseEvent::Records(vec![hostile_records()[5].clone()]));
+        h.browse(BrowseEvent::Records(vec![newest(
+            hostile_records()[5].clone(),
+        )]));
         h.enter();
         h
     }
