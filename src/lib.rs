@@ -89,6 +89,11 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
             Some(&dirs.config.join("themes")),
         )?;
         let mut env = app::Env::from_profile(&profile, dirs.data.clone());
+        // The user's keymap.toml beside the config file patches the defaults;
+        // a bad one stops here, before the terminal is taken over.
+        env.keymap = std::sync::Arc::new(app::keymap::Keymap::load(
+            config_path.parent().unwrap_or(&dirs.config),
+        )?);
         if let Some(n) = cfg.buffer_max_messages {
             env.buffer_max_messages = n.max(100);
         }
