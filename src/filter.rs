@@ -492,6 +492,9 @@ impl Parser {
             Tok::Regex(r) => Lit::Regex(compile(&r)?),
             Tok::Word(w) => {
                 if matches!(field, Field::Timestamp) {
+                    // Milliseconds since 1970 are exact in an f64 for
+                    // hundreds of thousands of years.
+                    #[allow(clippy::cast_precision_loss)]
                     Lit::Num(timeutil::parse_time(&w, self.now_ms)? as f64)
                 } else if matches!(op, Op::Matches | Op::NotMatches) {
                     Lit::Regex(compile(&w)?)

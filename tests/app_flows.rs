@@ -1,5 +1,13 @@
 //! The app as a state machine: keys and synthetic worker events in,
 //! commands and screens out. Screens are drawn with ratatui's TestBackend.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use std::sync::Arc;
 

@@ -12,6 +12,14 @@
 //! * the full screen through the crossterm backend into a byte buffer: the
 //!   stream holds only the backend's own cursor and colour sequences, none of
 //!   the corpus's sequences.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod hostile;
 
@@ -473,7 +481,7 @@ fn answer_schemas(h: &mut Harness, cmds: &[Command]) {
                 Ok(body) => Ok(std::sync::Arc::new(
                     parse_registry_response(*schema_id, body).unwrap(),
                 )),
-                Err(e) => Err(e.clone()),
+                Err(e) => Err(e.as_str().into()),
             };
             h.worker(WorkerEvent::Schema {
                 schema_id: *schema_id,

@@ -3,6 +3,14 @@
 //! The mock lacks ListGroups, DescribeGroups, CreateTopics, DeleteTopics and
 //! DescribeConfigs, so those paths are tested against nisshi instead; here
 //! the profile says they are unsupported, as `--demo` does.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -81,7 +89,7 @@ fn refresh_topics(
 ) -> Result<kafkaterm::model::ClusterSnapshot, String> {
     w.commands.send(Command::RefreshTopics { id }).unwrap();
     wait(rt, w, Duration::from_secs(30), |ev| match ev {
-        WorkerEvent::Topics { id: i, result } if i == id => Some(result),
+        WorkerEvent::Topics { id: i, result } if i == id => Some(result.map_err(|e| e.to_string())),
         _ => None,
     })
 }
@@ -132,7 +140,9 @@ fn topic_snapshot_counts_messages_from_watermarks() {
         WorkerEvent::TopicCreated { result, .. } => Some(result),
         _ => None,
     });
-    assert!(r.unwrap_err().contains("does not support CreateTopics"));
+    let e = r.unwrap_err();
+    assert!(e.message.contains("does not support CreateTopics"), "{e}");
+    assert_eq!(e.kind, kafkaterm::worker::protocol::ErrorKind::Unsupported);
     drop(w);
     drop(rt);
     drop(mock);
@@ -507,7 +517,7 @@ fn schema_registry_schemas_are_fetched_and_decode_avro() {
             WorkerEvent::Schema { schema_id, result } => Some((schema_id, result)),
             _ => None,
         });
-        cache.entries.insert(sid, result);
+        cache.entries.insert(sid, result.map_err(|e| e.to_string()));
     }
     assert!(
         cache.entries[&2]
@@ -983,8 +993,11 @@ fn committed_offsets_keep_each_groups_own_failure_and_partition_errors() {
     );
     let alice = got["alice"].as_ref().unwrap_err();
     let bob = got["bob"].as_ref().unwrap_err();
-    assert!(alice.contains("timed out"), "alice: {alice}");
-    assert!(bob.contains("not authorized"), "bob: {bob}");
+    assert!(alice.message.contains("timed out"), "alice: {alice}");
+    assert!(bob.message.contains("not authorized"), "bob: {bob}");
+    // The kinds the UI words and colours by.
+    assert_eq!(alice.kind, kafkaterm::worker::protocol::ErrorKind::Timeout);
+    assert_eq!(bob.kind, kafkaterm::worker::protocol::ErrorKind::Auth);
     mock.clear_request_errors(RDKafkaApiKey::OffsetFetch);
 
     // A partition the broker answers with an error is reported, not dropped
@@ -1013,7 +1026,7 @@ fn committed_offsets_keep_each_groups_own_failure_and_partition_errors() {
     let t7 = of(7).unwrap_or_else(|| panic!("t/7's error vanished: {carol:?}"));
     assert!(
         t7.as_ref()
-            .is_err_and(|e| e.contains("unknown topic or partition")),
+            .is_err_and(|e| e.message.contains("unknown topic or partition")),
         "t/7: {t7:?}"
     );
     drop(admin);

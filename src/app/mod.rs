@@ -390,7 +390,9 @@ impl App {
                 self.status.conn = state;
             }
             WorkerEvent::Schema { schema_id, result } => {
-                self.schemas.entries.insert(schema_id, result);
+                self.schemas
+                    .entries
+                    .insert(schema_id, result.map_err(|e| e.to_string()));
                 self.browser.schemas_changed(&self.schemas);
             }
             WorkerEvent::Flushed { id, undelivered }

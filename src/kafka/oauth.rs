@@ -154,7 +154,8 @@ pub fn msk_token(region: &str, creds: &Credentials, now: SystemTime) -> Result<T
         env!("CARGO_PKG_VERSION")
     )));
     let issued_at_ms = to_ms(now);
-    let mut expires_at_ms = issued_at_ms + (MSK_TOKEN_SECONDS as i64) * 1000;
+    let mut expires_at_ms =
+        issued_at_ms + i64::try_from(MSK_TOKEN_SECONDS).unwrap_or(i64::MAX / 1000) * 1000;
     if let Some(exp) = creds.expiry() {
         expires_at_ms = expires_at_ms.min(to_ms(exp));
     }
@@ -429,6 +430,7 @@ fn expiry_from_number(n: f64) -> Option<i64> {
     }
     // 1e11 seconds is in the year 5138: a larger number is milliseconds.
     let ms = if n > 1e11 { n } else { n * 1000.0 };
+    #[allow(clippy::cast_possible_truncation)] // bounded just above
     (ms < 9.0e15).then_some(ms as i64)
 }
 
@@ -490,7 +492,10 @@ pub fn parse_command_output(out: &str, now_ms: i64) -> Result<Token> {
                 .ok_or_else(|| {
                     anyhow!("token_command's \"expires_in\" is not a number of seconds")
                 })?;
-            Some(now_ms + (secs * 1000.0) as i64)
+            // Saturating float-to-int: absurd lifetimes become i64::MAX.
+            #[allow(clippy::cast_possible_truncation)]
+            let ms = (secs * 1000.0) as i64;
+            Some(now_ms.saturating_add(ms))
         } else {
             None
         };
@@ -644,7 +649,8 @@ impl TokenProvider {
                 Ok(t)
             }
             Err(e) => {
-                cache.retry_at_ms = Some(now + RETRY_AFTER.as_millis() as i64);
+                cache.retry_at_ms =
+                    Some(now + i64::try_from(RETRY_AFTER.as_millis()).unwrap_or(i64::MAX / 2));
                 Err(e)
             }
         }

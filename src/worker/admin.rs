@@ -1,5 +1,6 @@
 //! Cluster metadata, topic details, topic creation and deletion.
 
+use crate::worker::error::{WorkerError, classify};
 use std::time::Duration;
 
 use rdkafka::admin::{AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
@@ -56,7 +57,12 @@ fn partition_infos(
             let m = marks.and_then(|m| m.get(&tp));
             let low = m.and_then(|(l, _)| l.as_ref().ok().copied());
             let high = m.and_then(|(_, h)| h.as_ref().ok().copied());
-            let mark_err = m.and_then(|(l, h)| l.as_ref().err().or(h.as_ref().err()).cloned());
+            let mark_err = m.and_then(|(l, h)| {
+                l.as_ref()
+                    .err()
+                    .or(h.as_ref().err())
+                    .map(|e| e.message.clone())
+            });
             PartitionInfo {
                 partition: p.id(),
                 leader: p.leader(),
@@ -73,11 +79,11 @@ fn partition_infos(
 }
 
 /// Fetch metadata and every partition's watermarks (blocking).
-pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, String> {
+pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, WorkerError> {
     let md = inner
         .meta
         .fetch_metadata(None, METADATA_TIMEOUT)
-        .map_err(|e| explain(&e))?;
+        .map_err(|e| classify(&e))?;
     let parts = partitions_of(&md, None);
     let (marks, watermark_error) = match offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT)
     {
@@ -130,18 +136,21 @@ pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, String> {
 }
 
 /// Partitions and watermarks of one topic (blocking).
-pub fn topic_partitions(inner: &Inner, topic: &str) -> Result<(bool, Vec<PartitionInfo>), String> {
+pub fn topic_partitions(
+    inner: &Inner,
+    topic: &str,
+) -> Result<(bool, Vec<PartitionInfo>), WorkerError> {
     let md = inner
         .meta
         .fetch_metadata(Some(topic), METADATA_TIMEOUT)
-        .map_err(|e| explain(&e))?;
+        .map_err(|e| classify(&e))?;
     let t = md
         .topics()
         .iter()
         .find(|t| t.name() == topic)
-        .ok_or_else(|| format!("unknown topic {}", crate::sanitize::escape(topic)))?;
+        .ok_or_else(|| crate::werr!("unknown topic {}", crate::sanitize::escape(topic)))?;
     if let Some(e) = t.error() {
-        return Err(format!(
+        return Err(crate::werr!(
             "{}: {}",
             crate::sanitize::escape(topic),
             metadata_error(e)
@@ -201,7 +210,7 @@ pub async fn topic_configs(inner: &Inner, topic: &str) -> Configs {
 pub async fn describe_topic(
     inner: std::sync::Arc<Inner>,
     topic: String,
-) -> Result<TopicDetail, String> {
+) -> Result<TopicDetail, WorkerError> {
     let inner2 = std::sync::Arc::clone(&inner);
     let t = topic.clone();
     let (internal, partitions) = tokio::task::spawn_blocking(move || topic_partitions(&inner2, &t))
@@ -221,22 +230,22 @@ type AdminResults = Result<
     rdkafka::error::KafkaError,
 >;
 
-fn admin_result(r: AdminResults) -> Result<(), String> {
+fn admin_result(r: AdminResults) -> Result<(), WorkerError> {
     match r {
-        Err(e) => Err(explain(&e)),
+        Err(e) => Err(classify(&e)),
         Ok(v) => match v.into_iter().next() {
             Some(Ok(_)) => Ok(()),
-            Some(Err((_, code))) => {
-                Err(plain_words(code).map_or_else(|| code.to_string(), str::to_string))
-            }
+            Some(Err((_, code))) => Err(super::error::from_code(code)),
             None => Err("no answer from the broker".into()),
         },
     }
 }
 
-pub async fn create_topic(inner: &Inner, spec: &NewTopicSpec) -> Result<(), String> {
+pub async fn create_topic(inner: &Inner, spec: &NewTopicSpec) -> Result<(), WorkerError> {
     if inner.profile.unsupported.create_topics {
-        return Err("this cluster does not support CreateTopics".into());
+        return Err(WorkerError::unsupported(
+            "this cluster does not support CreateTopics",
+        ));
     }
     let mut nt = NewTopic::new(
         &spec.name,
@@ -252,9 +261,11 @@ pub async fn create_topic(inner: &Inner, spec: &NewTopicSpec) -> Result<(), Stri
     admin_result(inner.admin.create_topics([&nt], &opts).await)
 }
 
-pub async fn delete_topic(inner: &Inner, topic: &str) -> Result<(), String> {
+pub async fn delete_topic(inner: &Inner, topic: &str) -> Result<(), WorkerError> {
     if inner.profile.unsupported.delete_topics {
-        return Err("this cluster does not support DeleteTopics".into());
+        return Err(WorkerError::unsupported(
+            "this cluster does not support DeleteTopics",
+        ));
     }
     let opts = AdminOptions::new()
         .request_timeout(Some(METADATA_TIMEOUT))
@@ -262,9 +273,11 @@ pub async fn delete_topic(inner: &Inner, topic: &str) -> Result<(), String> {
     admin_result(inner.admin.delete_topics(&[topic], &opts).await)
 }
 
-pub async fn delete_group(inner: &Inner, group: &str) -> Result<(), String> {
+pub async fn delete_group(inner: &Inner, group: &str) -> Result<(), WorkerError> {
     if inner.profile.unsupported.delete_groups {
-        return Err("this cluster does not support DeleteGroups".into());
+        return Err(WorkerError::unsupported(
+            "this cluster does not support DeleteGroups",
+        ));
     }
     let opts = AdminOptions::new().request_timeout(Some(METADATA_TIMEOUT));
     admin_result(inner.admin.delete_groups(&[group], &opts).await)

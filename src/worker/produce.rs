@@ -2,6 +2,7 @@
 //! compression, idempotence), batches with progress and cancel, delivery
 //! reports with partition, offset, timestamp and latency.
 
+use crate::worker::error::WorkerError;
 use std::io::BufRead;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,7 +26,10 @@ const MAX_PENDING: usize = 50_000;
 pub type KtProducer = KtClient<FutureProducer<KtContext>>;
 
 /// Get or create the producer for an option set.
-pub fn producer_for(inner: &Inner, options: ProducerOptions) -> Result<Arc<KtProducer>, String> {
+pub fn producer_for(
+    inner: &Inner,
+    options: ProducerOptions,
+) -> Result<Arc<KtProducer>, WorkerError> {
     let mut map = inner
         .producers
         .lock()
@@ -75,7 +79,7 @@ enum Source {
 }
 
 impl Source {
-    fn open(src: BatchSource) -> Result<Self, String> {
+    fn open(src: BatchSource) -> Result<Self, WorkerError> {
         Ok(match src {
             BatchSource::Template { template, count } => Source::Template(template, 0, count),
             BatchSource::File { path, topic } => {
@@ -88,7 +92,7 @@ impl Source {
     }
 
     /// Next message, or an error naming the line / variation.
-    fn next(&mut self) -> Option<Result<ProduceRequest, String>> {
+    fn next(&mut self) -> Option<Result<ProduceRequest, WorkerError>> {
         match self {
             Source::Template(t, i, count) => {
                 if *i >= *count {
@@ -96,7 +100,7 @@ impl Source {
                 }
                 let r = t
                     .render(*i, crate::timeutil::now_ms())
-                    .map_err(|e| format!("message {}: {e}", *i));
+                    .map_err(|e| crate::werr!("message {}: {e}", *i));
                 *i += 1;
                 Some(r)
             }
@@ -105,7 +109,7 @@ impl Source {
                 *n += 1;
                 let line = match line {
                     Ok(l) => l,
-                    Err(e) => return Some(Err(format!("line {}: {e}", *n))),
+                    Err(e) => return Some(Err(crate::werr!("line {}: {e}", *n))),
                 };
                 if line.trim().is_empty() {
                     continue;
@@ -120,7 +124,7 @@ impl Source {
                             headers: m.headers,
                             timestamp: m.timestamp,
                         })
-                        .map_err(|e| format!("line {}: {e:#}", *n)),
+                        .map_err(|e| crate::werr!("line {}: {e:#}", *n)),
                 );
             },
             Source::Messages(it) => it.next().map(Ok),
@@ -165,14 +169,14 @@ pub async fn run_batch(
     };
     let setup = options
         .validate()
-        .map_err(|e| e.to_string())
+        .map_err(|e| WorkerError::internal(e.to_string()))
         .and_then(|()| producer_for(&inner, options))
         .and_then(|p| Source::open(source).map(|s| (p, s)));
     let (producer, mut source) = match setup {
         Ok(x) => x,
         Err(e) => {
             prog.failed = 1;
-            prog.first_error = Some(e);
+            prog.first_error = Some(e.to_string());
             let _ = inner.events.send(report(&mut prog, true)).await;
             return;
         }
@@ -209,7 +213,7 @@ pub async fn run_batch(
             Ok(r) => r,
             Err(e) => {
                 prog.failed += 1;
-                prog.first_error.get_or_insert(e);
+                prog.first_error.get_or_insert(e.to_string());
                 continue;
             }
         };

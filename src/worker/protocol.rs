@@ -12,6 +12,8 @@ use crate::model::{
 use crate::template::MessageTemplate;
 use crate::timeutil::StartAt;
 
+pub use super::error::{ErrorKind, WorkerError};
+
 /// Correlates a reply with its request.
 pub type ReqId = u64;
 /// Identifies a browse session; batches of a stopped session are dropped.
@@ -238,7 +240,7 @@ pub enum BrowseEvent {
     /// The session's consumer was recreated after a stall; reading resumed
     /// right after the last record delivered.
     Recovered(String),
-    Failed(String),
+    Failed(WorkerError),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,22 +270,22 @@ pub enum WorkerEvent {
     Connection(ConnState),
     Topics {
         id: ReqId,
-        result: Result<ClusterSnapshot, String>,
+        result: Result<ClusterSnapshot, WorkerError>,
     },
     TopicDetail {
         id: ReqId,
         topic: String,
-        result: Result<TopicDetail, String>,
+        result: Result<TopicDetail, WorkerError>,
     },
     TopicCreated {
         id: ReqId,
         topic: String,
-        result: Result<(), String>,
+        result: Result<(), WorkerError>,
     },
     TopicDeleted {
         id: ReqId,
         topic: String,
-        result: Result<(), String>,
+        result: Result<(), WorkerError>,
     },
     Browse {
         session: SessionId,
@@ -300,26 +302,26 @@ pub enum WorkerEvent {
     },
     Schema {
         schema_id: u32,
-        result: Result<Arc<RegistrySchema>, String>,
+        result: Result<Arc<RegistrySchema>, WorkerError>,
     },
     Groups {
         id: ReqId,
-        result: Result<GroupsSnapshot, String>,
+        result: Result<GroupsSnapshot, WorkerError>,
     },
     ResetPlan {
         id: ReqId,
         group: String,
-        result: Result<Vec<ResetRow>, String>,
+        result: Result<Vec<ResetRow>, WorkerError>,
     },
     ResetApplied {
         id: ReqId,
         group: String,
-        result: Result<usize, String>,
+        result: Result<usize, WorkerError>,
     },
     GroupDeleted {
         id: ReqId,
         group: String,
-        result: Result<(), String>,
+        result: Result<(), WorkerError>,
     },
     /// A command refused before it reached Kafka (read-only, unsupported).
     Refused {

@@ -401,9 +401,9 @@ impl BrowserPane {
                 ctx.info(s);
             }
             BrowseEvent::Failed(e) => {
-                self.error = Some(e.clone());
+                self.error = Some(e.to_string());
                 self.session = None;
-                ctx.error(format!("browser: {e}"));
+                ctx.worker_error("browser", &e);
             }
         }
     }

@@ -29,7 +29,9 @@ use crate::lag::GroupHistory;
 use crate::model::{GroupState, TopicPartition};
 use crate::timeutil::StartAt;
 use crate::ui::widgets::Scroll;
-use crate::worker::protocol::{BrowseSpec, Command, GroupsSnapshot, ReqId, WorkerEvent};
+use crate::worker::protocol::{
+    BrowseSpec, Command, GroupsSnapshot, ReqId, WorkerError, WorkerEvent,
+};
 
 /// The window over which rates, trends and catch-up are computed.
 const RATE_WINDOW_MS: i64 = 30_000;
@@ -388,11 +390,11 @@ impl GroupsPane {
         }
     }
 
-    fn on_groups(&mut self, result: Result<GroupsSnapshot, String>, ctx: &mut Ctx<'_>) {
+    fn on_groups(&mut self, result: Result<GroupsSnapshot, WorkerError>, ctx: &mut Ctx<'_>) {
         let snap = match result {
             Ok(s) => s,
             Err(e) => {
-                self.last_error = Some((ctx.now_ms, e));
+                self.last_error = Some((ctx.now_ms, e.to_string()));
                 return;
             }
         };

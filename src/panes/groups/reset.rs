@@ -14,7 +14,7 @@ use crate::model::{GroupChange, GroupSnapshot, GroupState, TopicPartition, check
 use crate::timeutil;
 use crate::ui::widgets::{self, Confirm, InputResult, LineInput};
 use crate::ui::{dialog, help};
-use crate::worker::protocol::{Command, ReqId, ResetRow, ResetTarget};
+use crate::worker::protocol::{Command, ReqId, ResetRow, ResetTarget, WorkerError};
 
 /// Where the wizard is.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,7 +136,7 @@ impl ResetDialog {
     }
 
     /// The dry run arrived (ignored unless it is the one asked for).
-    pub fn on_plan(&mut self, id: ReqId, result: Result<Vec<ResetRow>, String>) {
+    pub fn on_plan(&mut self, id: ReqId, result: Result<Vec<ResetRow>, WorkerError>) {
         if self.stage != ResetStage::Planning(id) {
             return;
         }
@@ -146,7 +146,7 @@ impl ResetDialog {
                 Confirm::new("Reset offsets of", &self.group, vec![]),
                 None,
             ),
-            Err(e) => ResetStage::Target(LineInput::with(DEFAULT_TARGET), Some(e)),
+            Err(e) => ResetStage::Target(LineInput::with(DEFAULT_TARGET), Some(e.to_string())),
         };
     }
 

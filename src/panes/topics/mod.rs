@@ -19,7 +19,7 @@ use crate::model::{ClusterSnapshot, Configs, TopicDetail, TopicSummary};
 use crate::timeutil::StartAt;
 use crate::ui::layout;
 use crate::ui::widgets::{self, Confirm, InputResult, Scroll};
-use crate::worker::protocol::{BrowseSpec, Command, ReqId, WorkerEvent};
+use crate::worker::protocol::{BrowseSpec, Command, ReqId, WorkerError, WorkerEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -348,7 +348,7 @@ impl TopicsPane {
         }
     }
 
-    fn on_topics(&mut self, result: Result<ClusterSnapshot, String>, ctx: &mut Ctx<'_>) {
+    fn on_topics(&mut self, result: Result<ClusterSnapshot, WorkerError>, ctx: &mut Ctx<'_>) {
         match result {
             Ok(snap) => {
                 let keep = self.list.selected().copied().and_then(|i| {
@@ -373,8 +373,8 @@ impl TopicsPane {
             }
             Err(e) => {
                 // Keep what we had on screen; show the error.
-                self.error = Some(e.clone());
-                ctx.error(format!("topic refresh failed: {e}"));
+                ctx.worker_error("topic refresh failed", &e);
+                self.error = Some(e.to_string());
             }
         }
     }
@@ -471,7 +471,7 @@ impl Pane for TopicsPane {
                         d.error = None;
                         d.refreshed_ms = Some(ctx.now_ms);
                     }
-                    Err(e) => d.error = Some(e),
+                    Err(e) => d.error = Some(e.to_string()),
                 }
             }
             WorkerEvent::TopicCreated { id, topic, result } => {
@@ -489,7 +489,7 @@ impl Pane for TopicsPane {
                         self.in_flight = None;
                         self.refresh(ctx);
                     }
-                    Err(e) => f.error = Some(e),
+                    Err(e) => f.error = Some(e.to_string()),
                 }
             }
             WorkerEvent::TopicDeleted { id, topic, result } => {
