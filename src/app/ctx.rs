@@ -250,3 +250,29 @@ pub fn worker_error_text(what: &str, e: &WorkerError) -> (Level, String) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_errors_are_worded_and_levelled_by_kind() {
+        let (l, t) = worker_error_text(
+            "topic refresh failed",
+            &WorkerError::new(ErrorKind::Auth, "authentication failed"),
+        );
+        assert_eq!(l, Level::Error);
+        assert!(t.contains("check the credentials"), "{t}");
+        let (l, t) = worker_error_text(
+            "create topic",
+            &WorkerError::unsupported("this cluster does not support CreateTopics"),
+        );
+        assert_eq!(l, Level::Warn);
+        assert!(t.contains("not available on this cluster"), "{t}");
+        let (l, t) = worker_error_text("refresh", &WorkerError::timeout("timed out"));
+        assert_eq!(l, Level::Warn);
+        assert!(t.ends_with("(will retry)"), "{t}");
+        let (l, _) = worker_error_text("x", &WorkerError::new(ErrorKind::Broker(36), "exists"));
+        assert_eq!(l, Level::Error);
+    }
+}

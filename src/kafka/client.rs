@@ -250,6 +250,16 @@ pub fn plain_words(code: RDKafkaErrorCode) -> Option<&'static str> {
     })
 }
 
+/// The librdkafka error code of an error, including an admin operation's
+/// (which rust-rdkafka's `rdkafka_error_code` leaves out).
+#[must_use]
+pub fn error_code(e: &KafkaError) -> Option<RDKafkaErrorCode> {
+    match e {
+        KafkaError::AdminOp(code) => Some(*code),
+        other => other.rdkafka_error_code(),
+    }
+}
+
 /// A KafkaError in plain words, with no secret in it.
 #[must_use]
 pub fn explain(e: &KafkaError) -> String {
@@ -271,7 +281,7 @@ pub fn explain(e: &KafkaError) -> String {
         KafkaError::ClientCreation(desc) => {
             format!("cannot create the Kafka client: {}", sanitize::escape(desc))
         }
-        other => match other.rdkafka_error_code() {
+        other => match error_code(other) {
             Some(code) => match plain_words(code) {
                 Some(p) => p.to_string(),
                 None => sanitize::escape(&code.to_string()).into_owned(),

@@ -52,7 +52,11 @@ pub fn text(
     // two rows.
     let wide = lines.iter().any(|l| l.width() > usize::from(inner.width));
     let p = Paragraph::new(lines);
-    let p = if wide { p.wrap(Wrap { trim: false }) } else { p };
+    let p = if wide {
+        p.wrap(Wrap { trim: false })
+    } else {
+        p
+    };
     f.render_widget(p, inner);
 }
 

@@ -99,7 +99,7 @@ impl From<&str> for WorkerError {
 /// message in plain words without secrets ([`explain`]).
 #[must_use]
 pub fn classify(e: &rdkafka::error::KafkaError) -> WorkerError {
-    let kind = e.rdkafka_error_code().map_or(ErrorKind::Internal, kind_of);
+    let kind = crate::kafka::client::error_code(e).map_or(ErrorKind::Internal, kind_of);
     WorkerError::new(kind, crate::kafka::client::explain(e))
 }
 

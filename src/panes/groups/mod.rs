@@ -416,6 +416,16 @@ impl GroupsPane {
 }
 
 impl Pane for GroupsPane {
+    fn help_notes(&self) -> Vec<(String, String)> {
+        if self.dialog.is_some() {
+            return Vec::new();
+        }
+        GroupState::KNOWN
+            .iter()
+            .map(|s| (s.as_str().to_string(), s.meaning().to_string()))
+            .collect()
+    }
+
     fn key_contexts(&self) -> Vec<KeyContext> {
         if self.dialog.is_some() || self.list.filter.editing {
             vec![KeyContext::Form]
@@ -578,6 +588,24 @@ mod tests {
             offsets_note: None,
             at_ms,
         }
+    }
+
+    #[test]
+    fn help_explains_every_group_state() {
+        let p = pane(&[("g", "Stable", 0)]);
+        let notes = p.help_notes();
+        let states: Vec<&str> = notes.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            states,
+            [
+                "Stable",
+                "PreparingRebalance",
+                "CompletingRebalance",
+                "Empty",
+                "Dead"
+            ]
+        );
+        assert!(notes[3].1.contains("no members"), "{notes:?}");
     }
 
     fn pane(groups: &[(&str, &str, i64)]) -> GroupsPane {
