@@ -6,8 +6,8 @@
 //! looked up in the focused pane's keymap contexts and then `[global]`;
 //! worker events go to the pane that asked for them.
 
-mod ctx;
-mod env;
+pub mod ctx;
+pub mod env;
 pub mod keymap;
 
 pub use ctx::{Ctx, DrawCtx, Effect, IoResult, Level, Nav, PaneId, Prefill, Toast};

@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::view::{self, column_widths, state_style, state_text};
 use super::{GroupsPane, RATE_WINDOW_MS, Tab, chart, timeline};
-use crate::app::DrawCtx;
+use crate::app::ctx::DrawCtx;
 use crate::lag::{Eta, GroupHistory};
 use crate::model::{GroupMember, GroupSnapshot, TopicPartition};
 use crate::sanitize;

@@ -23,8 +23,9 @@ use ratatui::layout::Rect;
 
 use super::Pane;
 use super::list::{FilterChange, ListView, matches};
+use crate::app::ctx::{Ctx, DrawCtx, Nav};
+use crate::app::env::Env;
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx, Env, Nav};
 use crate::lag::GroupHistory;
 use crate::model::{GroupState, TopicPartition};
 use crate::timeutil::StartAt;

@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
+use crate::app::ctx::{Ctx, DrawCtx};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx};
 use crate::model::{GroupChange, GroupSnapshot, GroupState, TopicPartition, check_group_change};
 use crate::timeutil;
 use crate::ui::widgets::{self, Confirm, InputResult, LineInput};

@@ -13,8 +13,8 @@ use ratatui::layout::Rect;
 
 use super::Pane;
 use super::list::{FilterChange, ListView, matches};
+use crate::app::ctx::{Ctx, DrawCtx, Nav, Prefill};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx, Nav, Prefill};
 use crate::model::{ClusterSnapshot, Configs, TopicDetail, TopicSummary};
 use crate::timeutil::StartAt;
 use crate::ui::layout;

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::{DetailTab, DetailView, Dialog, TopicsPane, create};
-use crate::app::DrawCtx;
+use crate::app::ctx::DrawCtx;
 use crate::model::{Configs, TopicDetail};
 use crate::timeutil;
 use crate::ui::{dialog, layout, widgets};
