@@ -363,3 +363,32 @@ fn bad_user_keymap_is_an_error_with_file_and_line() {
     assert!(err.contains("keymap.toml:3"), "{err}");
     assert!(err.contains("teleport"), "{err}");
 }
+
+/// The demo's groups rebalance for real: a second orders-service member
+/// joins within a minute, and the Rebalances tab names it and the
+/// partitions that moved to it, with client ids in the Members tab.
+#[test]
+fn demo_group_visibly_rebalances() {
+    let tm = Tmux::start(&["--demo"], 80, 24);
+    tm.wait_for("orders", Duration::from_secs(15));
+    tm.keys(&["4", "/"]);
+    tm.type_text("orders-service");
+    tm.keys(&["Enter"]);
+    tm.wait_for("Consumer groups 1", T);
+    tm.keys(&["Enter"]);
+    tm.wait_for("Group orders-service", T);
+    tm.keys(&["Tab"]);
+    let s = tm.wait_for("orders[", T);
+    assert!(
+        s.contains("orders-service-") && s.contains("/127.0.0.1"),
+        "{s}"
+    );
+    tm.keys(&["Tab", "Tab"]);
+    // The first member's join is on the timeline at once; the second one
+    // joins about 20 s in, and partitions move to it.
+    let s = tm.wait_for(" moved 0x", Duration::from_secs(60));
+    assert!(s.contains("member joined"), "{s}");
+    assert!(s.contains("orders/"), "{s}");
+    tm.keys(&["q"]);
+    tm.wait_for("KT-EXITED-0", T);
+}

@@ -213,7 +213,11 @@ fn produce_batch_reports_deliveries() {
     let mock = MockCluster::new(1).unwrap();
     mock.create_topic("t", 2, 1).unwrap();
     let rt = rt();
-    let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
+    // The demo's profile: the mock's LogAppendTime (1234 ms) is not a time.
+    let mut p = profile(&mock.bootstrap_servers());
+    p.unsupported = kafkaterm::config::Unsupported::mock();
+    let before = kafkaterm::timeutil::now_ms();
+    let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
     let template = kafkaterm::template::MessageTemplate {
         topic: "t".into(),
         partition: Some(1),
@@ -244,6 +248,12 @@ fn produce_batch_reports_deliveries() {
     let last = done.last.unwrap();
     assert_eq!(last.partition, 1);
     assert!(last.latency_ms >= 0.0);
+    // The report shows when the message was sent, not the mock's 1970 answer.
+    let ts = last.timestamp.unwrap();
+    assert!(
+        ts >= before && ts <= kafkaterm::timeutil::now_ms(),
+        "{ts} not between {before} and now"
+    );
     drop(w);
     drop(rt);
     drop(mock);

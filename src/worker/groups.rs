@@ -260,6 +260,15 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Work
             continue;
         }
         if unsupported.describe_groups {
+            // The demo's groups: membership from its own consumers.
+            if let Some(d) = crate::demo::membership::describe(g) {
+                described.insert(g.clone(), d);
+                notes.insert(
+                    g.clone(),
+                    "demo: members as the demo's own consumers report them".into(),
+                );
+                continue;
+            }
             notes.insert(
                 g.clone(),
                 "membership unavailable: this cluster does not support DescribeGroups".into(),

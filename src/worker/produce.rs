@@ -132,11 +132,23 @@ impl Source {
     }
 }
 
-fn delivery_of(d: &rdkafka::producer::future_producer::Delivery, started: Instant) -> Delivery {
+/// A delivery report. `sent_ts` is the CreateTime the message was sent
+/// with; the broker's LogAppendTime replaces it unless the cluster's is not
+/// a real time (`trust_append_time` false: the mock cluster).
+fn delivery_of(
+    d: &rdkafka::producer::future_producer::Delivery,
+    started: Instant,
+    sent_ts: i64,
+    trust_append_time: bool,
+) -> Delivery {
+    let timestamp = match d.timestamp {
+        rdkafka::Timestamp::LogAppendTime(t) if trust_append_time => Some(t),
+        _ => Some(sent_ts),
+    };
     Delivery {
         partition: d.partition,
         offset: d.offset,
-        timestamp: d.timestamp.to_millis(),
+        timestamp,
         latency_ms: started.elapsed().as_secs_f64() * 1000.0,
     }
 }
@@ -183,15 +195,17 @@ pub async fn run_batch(
     };
     let mut pending = FuturesUnordered::new();
     let mut last_report = Instant::now();
+    let trust_append_time = !inner.profile.unsupported.log_append_time;
     let account = |prog: &mut ProduceProgress,
                    res: (
         Result<rdkafka::producer::future_producer::OwnedDeliveryResult, _>,
         Instant,
+        i64,
     )| {
         match res.0 {
             Ok(Ok(d)) => {
                 prog.delivered += 1;
-                prog.last = Some(delivery_of(&d, res.1));
+                prog.last = Some(delivery_of(&d, res.1, res.2, trust_append_time));
             }
             Ok(Err((e, _))) => {
                 prog.failed += 1;
@@ -227,9 +241,10 @@ pub async fn run_batch(
         if let Some(p) = req.partition {
             record = record.partition(p);
         }
-        if let Some(t) = req.timestamp {
-            record = record.timestamp(t);
-        }
+        // Always an explicit CreateTime (what librdkafka would take at this
+        // moment anyway), so the delivery report can show it.
+        let sent_ts = req.timestamp.unwrap_or_else(crate::timeutil::now_ms);
+        record = record.timestamp(sent_ts);
         if let Some(h) = headers_of(&req) {
             record = record.headers(h);
         }
@@ -238,7 +253,7 @@ pub async fn run_batch(
             match producer.send_result(record) {
                 Ok(fut) => {
                     prog.queued += 1;
-                    pending.push(async move { (fut.await, sent_at) });
+                    pending.push(async move { (fut.await, sent_at, sent_ts) });
                     break;
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
