@@ -1736,3 +1736,56 @@ fn composer_footer_and_results_fit_80_columns() {
         .trim_end();
     assert!(footer.ends_with("templates"), "{footer}");
 }
+
+/// On a big cluster the list shows as soon as metadata arrives: names,
+/// partitions and replication first, counts marked as counting; the list
+/// filters while counts arrive; the final answer ends the refresh.
+#[test]
+fn topic_list_shows_before_its_counts_and_filters_meanwhile() {
+    let (mut app, cmds) = app();
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RefreshTopics { id } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let mut names = snapshot();
+    for t in &mut names.topics {
+        t.messages = None;
+    }
+    app.update(Msg::Worker(WorkerEvent::TopicNames {
+        id,
+        snapshot: names,
+    }));
+    let s = screen(&app);
+    assert!(s.contains("orders") && s.contains("payments"), "{s}");
+    assert!(s.contains("counting messages"), "{s}");
+    assert!(s.contains("counting…"), "{s}");
+    app.update(Msg::Worker(WorkerEvent::TopicCounts {
+        id,
+        counts: vec![("orders".into(), Some(1_234_567))],
+    }));
+    // Filtering works while the rest are counted.
+    key(&mut app, KeyCode::Char('/'));
+    for c in "pay".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(s.contains("payments") && !s.contains("users"), "{s}");
+    // Backspace the filter away.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char('/'));
+        key(&mut app, KeyCode::Backspace);
+        key(&mut app, KeyCode::Enter);
+    }
+    let s = screen(&app);
+    assert!(s.contains("1,234,567") && s.contains("users"), "{s}");
+    // No second refresh while this one is still counting.
+    assert!(app.topics.in_flight == Some(id));
+    answer_topics(&mut app, &cmds);
+    let s = screen(&app);
+    assert!(s.contains("refreshed") && !s.contains("counting"), "{s}");
+    assert!(app.topics.in_flight.is_none());
+}

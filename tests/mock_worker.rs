@@ -213,9 +213,8 @@ fn produce_batch_reports_deliveries() {
     let mock = MockCluster::new(1).unwrap();
     mock.create_topic("t", 2, 1).unwrap();
     let rt = rt();
-    // The demo's profile: the mock's LogAppendTime (1234 ms) is not a time.
-    let mut p = profile(&mock.bootstrap_servers());
-    p.unsupported = kafkaterm::config::Unsupported::mock();
+    // The mock profile marks the mock's LogAppendTime (1234 ms) as no time.
+    let p = profile(&mock.bootstrap_servers());
     let before = kafkaterm::timeutil::now_ms();
     let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
     let template = kafkaterm::template::MessageTemplate {
@@ -1041,5 +1040,60 @@ fn committed_offsets_keep_each_groups_own_failure_and_partition_errors() {
     );
     drop(admin);
     drop(c);
+    drop(mock);
+}
+
+/// A topic refresh answers with the topic list from metadata first (counts
+/// unknown), then the counts in name order a few thousand partitions at a
+/// time, then the final snapshot, whose counts are the ones sent before.
+#[test]
+fn topic_refresh_lists_names_first_then_counts() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("big-a", 1500, 1).unwrap();
+    mock.create_topic("big-b", 1500, 1).unwrap();
+    mock.create_topic("small", 2, 1).unwrap();
+    produce_n(&mock.bootstrap_servers(), "small", 1, 0, 5);
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
+    w.commands.send(Command::RefreshTopics { id: 4 }).unwrap();
+    let mut names = None;
+    let mut counts: Vec<Vec<(String, Option<i64>)>> = Vec::new();
+    let last = wait(&rt, &mut w, Duration::from_secs(60), |ev| match ev {
+        WorkerEvent::TopicNames { id: 4, snapshot } => {
+            assert!(counts.is_empty(), "names come before any count");
+            names = Some(snapshot);
+            None
+        }
+        WorkerEvent::TopicCounts { id: 4, counts: c } => {
+            assert!(names.is_some(), "counts come after the names");
+            counts.push(c);
+            None
+        }
+        WorkerEvent::Topics { id: 4, result } => Some(result.unwrap()),
+        _ => None,
+    });
+    let names = names.expect("the names came first");
+    let listed: Vec<&str> = names.topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(listed, ["big-a", "big-b", "small"]);
+    assert!(names.topics.iter().all(|t| t.messages.is_none()));
+    assert!(names.topics.iter().any(|t| t.partitions == 1500));
+    // 3,002 partitions: more than one batch, whole topics, in name order.
+    assert!(counts.len() >= 2, "{counts:?}");
+    let order: Vec<String> = counts.iter().flatten().map(|(n, _)| n.clone()).collect();
+    assert_eq!(order, ["big-a", "big-b", "small"]);
+    for (name, n) in counts.iter().flatten() {
+        let fin = last.topics.iter().find(|t| &t.name == name).unwrap();
+        assert_eq!(fin.messages, *n, "{name}");
+    }
+    assert_eq!(
+        last.topics
+            .iter()
+            .find(|t| t.name == "small")
+            .unwrap()
+            .messages,
+        Some(5)
+    );
+    drop(w);
+    drop(rt);
     drop(mock);
 }

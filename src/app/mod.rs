@@ -75,6 +75,8 @@ const TOAST_MS: i64 = 6000;
 fn route(ev: &WorkerEvent) -> Option<PaneId> {
     match ev {
         WorkerEvent::Topics { .. }
+        | WorkerEvent::TopicNames { .. }
+        | WorkerEvent::TopicCounts { .. }
         | WorkerEvent::TopicDetail { .. }
         | WorkerEvent::TopicCreated { .. }
         | WorkerEvent::TopicDeleted { .. } => Some(PaneId::Topics),

@@ -80,16 +80,97 @@ fn partition_infos(
 
 /// Fetch metadata and every partition's watermarks (blocking).
 pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, WorkerError> {
+    cluster_snapshot_progressive(inner, &mut |_| {})
+}
+
+/// Partitions per watermark request while counts fill in.
+const COUNT_CHUNK: usize = 2_000;
+
+/// What a progressive refresh reports before its final snapshot.
+pub enum Progress {
+    /// The topics from metadata, counts unknown.
+    Names(ClusterSnapshot),
+    /// Counts of some topics.
+    Counts(Vec<(String, Option<i64>)>),
+}
+
+/// [`cluster_snapshot`], telling `progress` first the topic list from
+/// metadata alone, then the message counts of topics (in name order, whole
+/// topics of about [`COUNT_CHUNK`] partitions at a time) as their watermarks
+/// arrive, so a big cluster's list shows at once.
+pub fn cluster_snapshot_progressive(
+    inner: &Inner,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ClusterSnapshot, WorkerError> {
     let md = inner
         .meta
         .fetch_metadata(None, METADATA_TIMEOUT)
         .map_err(|e| classify(&e))?;
-    let parts = partitions_of(&md, None);
-    let (marks, watermark_error) = match offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT)
-    {
-        Ok(m) => (Some(m), None),
-        Err(e) => (None, Some(format!("watermarks unavailable: {e}"))),
+    progress(Progress::Names(snapshot_from(&md, None, None)));
+    let mut by_topic: Vec<&rdkafka::metadata::MetadataTopic> = md.topics().iter().collect();
+    by_topic.sort_by(|a, b| a.name().cmp(b.name()));
+    let mut marks = Marks::new();
+    let mut watermark_error = None;
+    let mut chunk: Vec<&rdkafka::metadata::MetadataTopic> = Vec::new();
+    let mut in_chunk = 0;
+    let mut flush = |chunk: &mut Vec<&rdkafka::metadata::MetadataTopic>,
+                     marks: &mut Marks,
+                     watermark_error: &mut Option<String>| {
+        let parts: Vec<TopicPartition> = chunk
+            .iter()
+            .flat_map(|t| {
+                t.partitions()
+                    .iter()
+                    .map(|p| TopicPartition::new(t.name(), p.id()))
+            })
+            .collect();
+        match offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT) {
+            Ok(m) => marks.extend(m),
+            Err(e) => {
+                watermark_error.get_or_insert_with(|| format!("watermarks unavailable: {e}"));
+            }
+        }
+        progress(Progress::Counts(
+            chunk
+                .iter()
+                .map(|t| (t.name().to_string(), topic_messages(t, Some(marks))))
+                .collect(),
+        ));
+        chunk.clear();
     };
+    for t in by_topic {
+        in_chunk += t.partitions().len();
+        chunk.push(t);
+        if in_chunk >= COUNT_CHUNK {
+            flush(&mut chunk, &mut marks, &mut watermark_error);
+            in_chunk = 0;
+        }
+    }
+    if !chunk.is_empty() {
+        flush(&mut chunk, &mut marks, &mut watermark_error);
+    }
+    Ok(snapshot_from(&md, Some(&marks), watermark_error))
+}
+
+/// Messages in a topic (sum of high − low), `None` while unknown.
+fn topic_messages(t: &rdkafka::metadata::MetadataTopic, marks: Option<&Marks>) -> Option<i64> {
+    let infos = partition_infos(t, marks);
+    if infos.is_empty() {
+        Some(0)
+    } else {
+        infos
+            .iter()
+            .map(PartitionInfo::messages)
+            .sum::<Option<i64>>()
+    }
+}
+
+/// The topic list from metadata and (when known) watermarks.
+fn snapshot_from(
+    md: &Metadata,
+    marks: Option<&Marks>,
+    watermark_error: Option<String>,
+) -> ClusterSnapshot {
     let brokers = md
         .brokers()
         .iter()
@@ -103,8 +184,10 @@ pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, WorkerError> {
         .topics()
         .iter()
         .map(|t| {
-            let infos = partition_infos(t, marks.as_ref());
-            let messages = if infos.is_empty() {
+            let infos = partition_infos(t, marks);
+            let messages = if marks.is_none() {
+                None
+            } else if infos.is_empty() {
                 Some(0)
             } else {
                 infos
@@ -128,11 +211,11 @@ pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, WorkerError> {
         })
         .collect();
     topics.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(ClusterSnapshot {
+    ClusterSnapshot {
         brokers,
         topics,
         watermark_error,
-    })
+    }
 }
 
 /// Partitions and watermarks of one topic (blocking).

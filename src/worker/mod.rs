@@ -272,7 +272,22 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
     match cmd {
         Command::RefreshTopics { id } => {
             tokio::spawn(async move {
-                let result = blocking(&i, admin::cluster_snapshot).await;
+                let events = i.events.clone();
+                let result = blocking(&i, move |inner| {
+                    // From the blocking thread: send, waiting for room.
+                    admin::cluster_snapshot_progressive(inner, &mut |p| {
+                        let ev = match p {
+                            admin::Progress::Names(snapshot) => {
+                                WorkerEvent::TopicNames { id, snapshot }
+                            }
+                            admin::Progress::Counts(counts) => {
+                                WorkerEvent::TopicCounts { id, counts }
+                            }
+                        };
+                        let _ = events.blocking_send(ev);
+                    })
+                })
+                .await;
                 i.note_result(&result, true);
                 let _ = i.events.send(WorkerEvent::Topics { id, result }).await;
             });

@@ -272,6 +272,19 @@ pub enum WorkerEvent {
         id: ReqId,
         result: Result<ClusterSnapshot, WorkerError>,
     },
+    /// A topic refresh's first answer: the topics from metadata alone, their
+    /// message counts unknown (`None`) until watermarks arrive. `Topics`
+    /// with the same id follows and ends the refresh.
+    TopicNames {
+        id: ReqId,
+        snapshot: ClusterSnapshot,
+    },
+    /// Message counts of some topics of a refresh, as their watermarks
+    /// arrive (topics in name order, a few thousand partitions at a time).
+    TopicCounts {
+        id: ReqId,
+        counts: Vec<(String, Option<i64>)>,
+    },
     TopicDetail {
         id: ReqId,
         topic: String,

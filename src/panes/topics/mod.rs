@@ -95,6 +95,9 @@ pub struct TopicsPane {
     pub sort: SortKey,
     pub reverse: bool,
     pub in_flight: Option<ReqId>,
+    /// The refresh in flight has listed the topics; their message counts
+    /// are still arriving.
+    pub counting: bool,
     pub refreshed_ms: Option<i64>,
     pub error: Option<String>,
     pub next_refresh_ms: i64,
@@ -168,6 +171,8 @@ impl TopicsPane {
             Action::Filter => self.list.filter.start(),
             Action::Cancel => {
                 if self.in_flight.take().is_some() {
+                    // Counts not yet in stay unknown ("?").
+                    self.counting = false;
                     ctx.info("refresh cancelled");
                 } else if !self.list.filter.text().is_empty() {
                     self.list.filter.clear();
@@ -348,28 +353,67 @@ impl TopicsPane {
         }
     }
 
+    /// Show `snap`, keeping the selected topic selected.
+    fn replace_snapshot(&mut self, snap: ClusterSnapshot, ctx: &Ctx<'_>) {
+        let keep = self.list.selected().copied().and_then(|i| {
+            self.snapshot
+                .as_ref()
+                .and_then(|s| s.topics.get(i))
+                .map(|t| t.name.clone())
+        });
+        self.snapshot = Some(snap);
+        self.recompute();
+        let pos = keep.and_then(|name| {
+            self.snapshot
+                .as_ref()
+                .and_then(|s| s.topics.iter().position(|t| t.name == name))
+        });
+        self.list.reselect(pos.as_ref(), list_rows(ctx.body));
+    }
+
+    /// The topic list before its counts: shown at once, with the counts of
+    /// the previous refresh kept until new ones arrive.
+    fn on_topic_names(&mut self, mut snap: ClusterSnapshot, ctx: &Ctx<'_>) {
+        if let Some(old) = &self.snapshot {
+            let before: std::collections::HashMap<&str, Option<i64>> = old
+                .topics
+                .iter()
+                .map(|t| (t.name.as_str(), t.messages))
+                .collect();
+            for t in &mut snap.topics {
+                if let Some(m) = before.get(t.name.as_str()) {
+                    t.messages = *m;
+                }
+            }
+        }
+        self.counting = true;
+        self.error = None;
+        self.replace_snapshot(snap, ctx);
+    }
+
+    fn on_topic_counts(&mut self, counts: Vec<(String, Option<i64>)>, ctx: &Ctx<'_>) {
+        let Some(mut snap) = self.snapshot.take() else {
+            return;
+        };
+        let counts: std::collections::HashMap<String, Option<i64>> = counts.into_iter().collect();
+        for t in &mut snap.topics {
+            if let Some(m) = counts.get(&t.name) {
+                t.messages = *m;
+            }
+        }
+        self.replace_snapshot(snap, ctx);
+    }
+
     fn on_topics(&mut self, result: Result<ClusterSnapshot, WorkerError>, ctx: &mut Ctx<'_>) {
+        self.counting = false;
         match result {
             Ok(snap) => {
-                let keep = self.list.selected().copied().and_then(|i| {
-                    self.snapshot
-                        .as_ref()
-                        .and_then(|s| s.topics.get(i))
-                        .map(|t| t.name.clone())
-                });
                 if let Some(e) = &snap.watermark_error {
                     ctx.warn(e.clone());
                 }
-                self.snapshot = Some(snap);
                 self.error = None;
                 self.refreshed_ms = Some(ctx.now_ms);
-                self.recompute();
-                let pos = keep.and_then(|name| {
-                    self.snapshot
-                        .as_ref()
-                        .and_then(|s| s.topics.iter().position(|t| t.name == name))
-                });
-                self.list.reselect(pos.as_ref(), list_rows(ctx.body));
+                self.replace_snapshot(snap, ctx);
             }
             Err(e) => {
                 // Keep what we had on screen; show the error.
@@ -458,6 +502,12 @@ impl Pane for TopicsPane {
             WorkerEvent::Topics { id, result } if self.in_flight == Some(id) => {
                 self.in_flight = None;
                 self.on_topics(result, ctx);
+            }
+            WorkerEvent::TopicNames { id, snapshot } if self.in_flight == Some(id) => {
+                self.on_topic_names(snapshot, ctx);
+            }
+            WorkerEvent::TopicCounts { id, counts } if self.in_flight == Some(id) => {
+                self.on_topic_counts(counts, ctx);
             }
             WorkerEvent::TopicDetail { id, topic, result } => {
                 let Some(d) = &mut self.detail else { return };

@@ -72,7 +72,14 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         ),
         t.muted,
     ));
-    spans.push(refresh_span(p.in_flight.is_some(), p.refreshed_ms, dc));
+    if p.counting {
+        spans.push(Span::styled(
+            format!("{} counting messages…", dc.spinner()),
+            t.accent,
+        ));
+    } else {
+        spans.push(refresh_span(p.in_flight.is_some(), p.refreshed_ms, dc));
+    }
     f.render_widget(Paragraph::new(Line::from(spans)), head);
 
     let Some(snap) = &p.snapshot else {
@@ -129,7 +136,11 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
                 Cell::from(widgets::text_cut(&tp.name, name_w, name_style)),
                 Cell::from(tp.partitions.to_string()),
                 Cell::from(tp.replication_factor.to_string()),
-                Cell::from(tp.messages.map_or("?".into(), widgets::thousands)),
+                Cell::from(match tp.messages {
+                    Some(n) => Span::raw(widgets::thousands(n)),
+                    None if p.counting => Span::styled("counting…", t.muted),
+                    None => Span::raw("?"),
+                }),
                 Cell::from(Span::styled(
                     flags,
                     if tp.under_replicated + tp.offline > 0 {
