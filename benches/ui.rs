@@ -150,6 +150,7 @@ fn snapshot(topics: usize, parts: usize) -> ClusterSnapshot {
                 under_replicated: usize::from(i % 500 == 0),
                 offline: 0,
                 error: None,
+                end_offsets: None,
             })
             .collect(),
         watermark_error: None,

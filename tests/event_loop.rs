@@ -121,6 +121,7 @@ fn worker_events_are_drawn_and_a_stop_request_ends_the_loop() {
                     under_replicated: 0,
                     offline: 0,
                     error: None,
+                    end_offsets: None,
                 }],
                 watermark_error: None,
             }),

@@ -274,6 +274,7 @@ fn snapshot() -> ClusterSnapshot {
             under_replicated: i % 2,
             offline: i % 4 / 3,
             error: (i % 5 == 0).then(|| format!("Broker: \x1b]52;c;RVJS\x07{i}\u{202e}")),
+            end_offsets: None,
         })
         .collect();
     topics.push(TopicSummary {
@@ -285,6 +286,7 @@ fn snapshot() -> ClusterSnapshot {
         under_replicated: 0,
         offline: 0,
         error: None,
+        end_offsets: None,
     });
     ClusterSnapshot {
         brokers: vec![BrokerInfo {

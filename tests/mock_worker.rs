@@ -1057,7 +1057,7 @@ fn topic_refresh_lists_names_first_then_counts() {
     let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
     w.commands.send(Command::RefreshTopics { id: 4 }).unwrap();
     let mut names = None;
-    let mut counts: Vec<Vec<(String, Option<i64>)>> = Vec::new();
+    let mut counts: Vec<Vec<kafkaterm::worker::protocol::TopicCount>> = Vec::new();
     let last = wait(&rt, &mut w, Duration::from_secs(60), |ev| match ev {
         WorkerEvent::TopicNames { id: 4, snapshot } => {
             assert!(counts.is_empty(), "names come before any count");
@@ -1079,11 +1079,12 @@ fn topic_refresh_lists_names_first_then_counts() {
     assert!(names.topics.iter().any(|t| t.partitions == 1500));
     // 3,002 partitions: more than one batch, whole topics, in name order.
     assert!(counts.len() >= 2, "{counts:?}");
-    let order: Vec<String> = counts.iter().flatten().map(|(n, _)| n.clone()).collect();
+    let order: Vec<String> = counts.iter().flatten().map(|c| c.name.clone()).collect();
     assert_eq!(order, ["big-a", "big-b", "small"]);
-    for (name, n) in counts.iter().flatten() {
-        let fin = last.topics.iter().find(|t| &t.name == name).unwrap();
-        assert_eq!(fin.messages, *n, "{name}");
+    for c in counts.iter().flatten() {
+        let fin = last.topics.iter().find(|t| t.name == c.name).unwrap();
+        assert_eq!(fin.messages, c.messages, "{}", c.name);
+        assert_eq!(fin.end_offsets, c.end_offsets, "{}", c.name);
     }
     assert_eq!(
         last.topics

@@ -91,7 +91,7 @@ pub enum Progress {
     /// The topics from metadata, counts unknown.
     Names(ClusterSnapshot),
     /// Counts of some topics.
-    Counts(Vec<(String, Option<i64>)>),
+    Counts(Vec<super::protocol::TopicCount>),
 }
 
 /// [`cluster_snapshot`], telling `progress` first the topic list from
@@ -133,7 +133,14 @@ pub fn cluster_snapshot_progressive(
         progress(Progress::Counts(
             chunk
                 .iter()
-                .map(|t| (t.name().to_string(), topic_messages(t, Some(marks))))
+                .map(|t| {
+                    let infos = partition_infos(t, Some(marks));
+                    super::protocol::TopicCount {
+                        name: t.name().to_string(),
+                        messages: topic_messages(&infos),
+                        end_offsets: infos.iter().map(|p| p.high).sum::<Option<i64>>(),
+                    }
+                })
                 .collect(),
         ));
         chunk.clear();
@@ -153,8 +160,7 @@ pub fn cluster_snapshot_progressive(
 }
 
 /// Messages in a topic (sum of high − low), `None` while unknown.
-fn topic_messages(t: &rdkafka::metadata::MetadataTopic, marks: Option<&Marks>) -> Option<i64> {
-    let infos = partition_infos(t, marks);
+fn topic_messages(infos: &[PartitionInfo]) -> Option<i64> {
     if infos.is_empty() {
         Some(0)
     } else {
@@ -207,6 +213,11 @@ fn snapshot_from(
                     .count(),
                 offline: infos.iter().filter(|p| p.leader < 0).count(),
                 error: t.error().map(metadata_error),
+                end_offsets: if marks.is_none() {
+                    None
+                } else {
+                    infos.iter().map(|p| p.high).sum::<Option<i64>>()
+                },
             }
         })
         .collect();

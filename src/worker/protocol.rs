@@ -207,6 +207,16 @@ impl Command {
     }
 }
 
+/// The message count of one topic, as a refresh's watermarks arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicCount {
+    pub name: String,
+    /// Sum of high − low watermarks.
+    pub messages: Option<i64>,
+    /// Sum of high watermarks.
+    pub end_offsets: Option<i64>,
+}
+
 /// Connection health as the worker sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnState {
@@ -283,7 +293,7 @@ pub enum WorkerEvent {
     /// arrive (topics in name order, a few thousand partitions at a time).
     TopicCounts {
         id: ReqId,
-        counts: Vec<(String, Option<i64>)>,
+        counts: Vec<TopicCount>,
     },
     TopicDetail {
         id: ReqId,

@@ -3,6 +3,7 @@
 //! creation and deletion, auto-refresh.
 
 mod create;
+pub mod rate;
 mod view;
 
 pub use create::{CreateForm, validate_topic_name};
@@ -19,7 +20,7 @@ use crate::model::{ClusterSnapshot, Configs, TopicDetail, TopicSummary};
 use crate::timeutil::StartAt;
 use crate::ui::layout;
 use crate::ui::widgets::{self, Confirm, InputResult, Scroll};
-use crate::worker::protocol::{BrowseSpec, Command, ReqId, WorkerError, WorkerEvent};
+use crate::worker::protocol::{BrowseSpec, Command, ReqId, TopicCount, WorkerError, WorkerEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -28,6 +29,8 @@ pub enum SortKey {
     Partitions,
     Messages,
     UnderReplicated,
+    /// Messages/s produced, from the last two refreshes.
+    Rate,
 }
 
 impl SortKey {
@@ -36,7 +39,8 @@ impl SortKey {
             SortKey::Name => SortKey::Messages,
             SortKey::Messages => SortKey::Partitions,
             SortKey::Partitions => SortKey::UnderReplicated,
-            SortKey::UnderReplicated => SortKey::Name,
+            SortKey::UnderReplicated => SortKey::Rate,
+            SortKey::Rate => SortKey::Name,
         }
     }
     fn label(self) -> &'static str {
@@ -45,6 +49,7 @@ impl SortKey {
             SortKey::Partitions => "partitions",
             SortKey::Messages => "messages",
             SortKey::UnderReplicated => "under-replicated",
+            SortKey::Rate => "in/s",
         }
     }
 }
@@ -95,6 +100,8 @@ pub struct TopicsPane {
     pub sort: SortKey,
     pub reverse: bool,
     pub in_flight: Option<ReqId>,
+    /// Produce rate per topic, from successive refreshes.
+    pub rates: rate::Rates,
     /// The refresh in flight has listed the topics; their message counts
     /// are still arriving.
     pub counting: bool,
@@ -125,6 +132,8 @@ impl TopicsPane {
             (show_internal || !t.internal) && matches(&t.name, &needle)
         };
         let sort = self.sort;
+        let rates = &self.rates;
+        let rate_of = |t: &TopicSummary| rates.get(&t.name).and_then(rate::Throughput::current);
         let cmp = |a: &usize, b: &usize| {
             let (a, b) = (&topics[*a], &topics[*b]);
             match sort {
@@ -132,6 +141,13 @@ impl TopicsPane {
                 SortKey::Partitions => b.partitions.cmp(&a.partitions),
                 SortKey::Messages => b.messages.cmp(&a.messages),
                 SortKey::UnderReplicated => b.under_replicated.cmp(&a.under_replicated),
+                // Hottest first; topics without a rate yet last.
+                SortKey::Rate => match (rate_of(a), rate_of(b)) {
+                    (Some(x), Some(y)) => y.total_cmp(&x),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => a.name.cmp(&b.name),
+                },
             }
         };
         self.list.rebuild(0..topics.len(), keep, cmp, self.reverse);
@@ -391,14 +407,16 @@ impl TopicsPane {
         self.replace_snapshot(snap, ctx);
     }
 
-    fn on_topic_counts(&mut self, counts: Vec<(String, Option<i64>)>, ctx: &Ctx<'_>) {
+    fn on_topic_counts(&mut self, counts: Vec<TopicCount>, ctx: &Ctx<'_>) {
         let Some(mut snap) = self.snapshot.take() else {
             return;
         };
-        let counts: std::collections::HashMap<String, Option<i64>> = counts.into_iter().collect();
+        let counts: std::collections::HashMap<String, TopicCount> =
+            counts.into_iter().map(|c| (c.name.clone(), c)).collect();
         for t in &mut snap.topics {
-            if let Some(m) = counts.get(&t.name) {
-                t.messages = *m;
+            if let Some(c) = counts.get(&t.name) {
+                t.messages = c.messages;
+                t.end_offsets = c.end_offsets;
             }
         }
         self.replace_snapshot(snap, ctx);
@@ -410,6 +428,15 @@ impl TopicsPane {
             Ok(snap) => {
                 if let Some(e) = &snap.watermark_error {
                     ctx.warn(e.clone());
+                }
+                // One sample per topic per refresh, from its final answer.
+                for t in &snap.topics {
+                    if let Some(end) = t.end_offsets {
+                        self.rates
+                            .entry(t.name.clone())
+                            .or_default()
+                            .sample(ctx.now_ms, end);
+                    }
                 }
                 self.error = None;
                 self.refreshed_ms = Some(ctx.now_ms);
