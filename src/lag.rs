@@ -629,10 +629,25 @@ mod tests {
         let mut h = GroupHistory::default();
         h.observe(snap(0, "Stable", vec![member("a", &[("t", 0)])], 0, 10));
         h.observe(empty(1_000, 0, 10));
-        assert_eq!(h.unstable_since, None, "Empty after Stable is not a rebalance");
-        h.observe(snap(2_000, "PreparingRebalance", vec![member("a", &[])], 0, 10));
+        assert_eq!(
+            h.unstable_since, None,
+            "Empty after Stable is not a rebalance"
+        );
+        h.observe(snap(
+            2_000,
+            "PreparingRebalance",
+            vec![member("a", &[])],
+            0,
+            10,
+        ));
         assert_eq!(h.unstable_since, Some(2_000));
-        h.observe(snap(3_000, "CompletingRebalance", vec![member("a", &[])], 0, 10));
+        h.observe(snap(
+            3_000,
+            "CompletingRebalance",
+            vec![member("a", &[])],
+            0,
+            10,
+        ));
         assert_eq!(h.unstable_since, Some(2_000));
         // Everybody left during the rebalance: the group is Empty, not unstable.
         h.observe(empty(4_000, 0, 10));

@@ -2,6 +2,14 @@
 //! Every check of what was committed goes through a plain rdkafka consumer's
 //! `committed_offsets` (not kafkaterm's code), so a dry run that wrote, or an
 //! execute that wrote something other than its plan, fails here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 
@@ -45,9 +53,7 @@ fn committed(b: &str, group: &str, topic: &str, n: i32) -> Vec<Option<i64>> {
     for p in 0..n {
         tpl.add_partition(topic, p);
     }
-    let got = c
-        .committed_offsets(tpl, Duration::from_secs(10))
-        .unwrap();
+    let got = c.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
     (0..n)
         .map(|p| match got.find_partition(topic, p).unwrap().offset() {
             Offset::Offset(o) => Some(o),
@@ -229,7 +235,10 @@ fn every_target_as_dry_run_changes_nothing_and_executed_commits_the_plan() {
     assert!(out.contains("dry run: nothing committed"), "{out}");
     assert!(out.contains("NEW LAG"), "{out}");
     // `--to offset N GROUP` is read as the operator meant it.
-    let o = run(&sb, &["-b", &b, "reset", "--to", "offset", "1", &group, "--json"]);
+    let o = run(
+        &sb,
+        &["-b", &b, "reset", "--to", "offset", "1", &group, "--json"],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(plan_rows(&json(&o))[0].2, 1);
 }
@@ -256,22 +265,41 @@ fn a_live_group_is_refused_and_unchanged() {
     }
     let o = run(
         &sb,
-        &["-b", &b, "reset", &group, "--to", "latest", "--execute", "--json"],
+        &[
+            "-b",
+            &b,
+            "reset",
+            &group,
+            "--to",
+            "latest",
+            "--execute",
+            "--json",
+        ],
     );
     assert_eq!(code(&o), 3, "{}", stderr(&o));
     let v = json(&o);
     assert_eq!(v["applied"], false);
-    assert!(v["refused"].as_str().is_some_and(|r| r.contains("Empty")), "{v}");
+    assert!(
+        v["refused"].as_str().is_some_and(|r| r.contains("Empty")),
+        "{v}"
+    );
     drop(member);
     // Once the member left the group is Empty and the same reset applies.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let o = run(&sb, &["-b", &b, "reset", &group, "--to", "latest", "--execute"]);
+        let o = run(
+            &sb,
+            &["-b", &b, "reset", &group, "--to", "latest", "--execute"],
+        );
         if code(&o) == 0 {
             break;
         }
         assert_eq!(code(&o), 3, "{}", stderr(&o));
-        assert!(std::time::Instant::now() < deadline, "still refused: {}", stderr(&o));
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still refused: {}",
+            stderr(&o)
+        );
         thread::sleep(Duration::from_millis(300));
     }
     assert_eq!(committed(&b, &group, &topic, 2), vec![Some(10), Some(6)]);
@@ -283,13 +311,28 @@ fn partition_and_topic_limit_the_scope() {
     let (topic, group, _) = seeded(&b);
     let other = unique("reset-other");
     create_topic(&b, &other, 2);
-    produce(&b, &other, &[Msg::kv("a", "b").to(0), Msg::kv("a", "b").to(1)]);
+    produce(
+        &b,
+        &other,
+        &[Msg::kv("a", "b").to(0), Msg::kv("a", "b").to(1)],
+    );
     commit(&b, &group, &other, &[(0, 1), (1, 1)]);
     let sb = Sandbox::new();
     let p1 = format!("{topic}:1");
     let o = run(
         &sb,
-        &["-b", &b, "reset", &group, "--to", "earliest", "--partition", &p1, "--execute", "--json"],
+        &[
+            "-b",
+            &b,
+            "reset",
+            &group,
+            "--to",
+            "earliest",
+            "--partition",
+            &p1,
+            "--execute",
+            "--json",
+        ],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(plan_rows(&json(&o)), vec![(1, Some(3), 0, 6)]);
@@ -298,13 +341,26 @@ fn partition_and_topic_limit_the_scope() {
     // --topic: every partition of that topic, none of the others.
     let o = run(
         &sb,
-        &["-b", &b, "reset", &group, "--to", "earliest", "--topic", &other, "--execute"],
+        &[
+            "-b",
+            &b,
+            "reset",
+            &group,
+            "--to",
+            "earliest",
+            "--topic",
+            &other,
+            "--execute",
+        ],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(committed(&b, &group, &other, 2), vec![Some(0), Some(0)]);
     assert_eq!(committed(&b, &group, &topic, 2), vec![Some(4), Some(0)]);
     // Without a scope: every partition the group committed on.
-    let o = run(&sb, &["-b", &b, "reset", &group, "--to", "latest", "--json"]);
+    let o = run(
+        &sb,
+        &["-b", &b, "reset", &group, "--to", "latest", "--json"],
+    );
     assert_eq!(json(&o)["partitions"].as_array().unwrap().len(), 4);
 }
 
@@ -319,15 +375,39 @@ fn bad_input_is_one_line_nonzero_and_commits_nothing() {
     let p9 = format!("{topic}:9");
     let nope = unique("no-such-topic");
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["reset", &missing_group, "--to", "earliest"], "does not exist"),
-        (vec!["reset", &group, "--to", "earliest", "--topic", &nope], "unknown topic"),
-        (vec!["reset", &group, "--to", "earliest", "--partition", &p9], "unknown partition"),
-        (vec!["reset", &group, "--to", "earliest", "--partition", "bad"], "TOPIC:N"),
-        (vec!["reset", &group, "--to", "sideways"], "malformed target"),
+        (
+            vec!["reset", &missing_group, "--to", "earliest"],
+            "does not exist",
+        ),
+        (
+            vec!["reset", &group, "--to", "earliest", "--topic", &nope],
+            "unknown topic",
+        ),
+        (
+            vec!["reset", &group, "--to", "earliest", "--partition", &p9],
+            "unknown partition",
+        ),
+        (
+            vec!["reset", &group, "--to", "earliest", "--partition", "bad"],
+            "TOPIC:N",
+        ),
+        (
+            vec!["reset", &group, "--to", "sideways"],
+            "malformed target",
+        ),
         (vec!["reset", &group, "--to", "offset"], "needs a number"),
-        (vec!["reset", &group, "--to", "@not-a-time"], "malformed target"),
-        (vec!["reset", &group, "--to", &before, "--execute"], "before the log start"),
-        (vec!["delete-group", &missing_group, "--execute"], "does not exist"),
+        (
+            vec!["reset", &group, "--to", "@not-a-time"],
+            "malformed target",
+        ),
+        (
+            vec!["reset", &group, "--to", &before, "--execute"],
+            "before the log start",
+        ),
+        (
+            vec!["delete-group", &missing_group, "--execute"],
+            "does not exist",
+        ),
     ];
     for (args, says) in cases {
         let mut all = vec!["-b", b.as_str()];
@@ -337,23 +417,48 @@ fn bad_input_is_one_line_nonzero_and_commits_nothing() {
         let e = one_line_error(&o);
         assert!(e.contains(says), "{args:?}: {e}");
         assert!(stdout(&o).is_empty(), "{args:?}: {}", stdout(&o));
-        assert_eq!(committed(&b, &group, &topic, 2), vec![Some(4), Some(3)], "{args:?}");
+        assert_eq!(
+            committed(&b, &group, &topic, 2),
+            vec![Some(4), Some(3)],
+            "{args:?}"
+        );
     }
     // A shift past either end is clamped, and said.
-    let o = run(&sb, &["-b", &b, "reset", &group, "--to", "shift", "-100", "--json"]);
+    let o = run(
+        &sb,
+        &["-b", &b, "reset", &group, "--to", "shift", "-100", "--json"],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(
         plan_rows(&json(&o)),
         vec![(0, Some(4), 0, 10), (1, Some(3), 0, 6)]
     );
-    assert!(stderr(&o).contains("clamped to the log start 0"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("clamped to the log start 0"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(json(&o)["notes"].as_array().unwrap().len(), 2);
     let o = run(
         &sb,
-        &["-b", &b, "reset", &group, "--to", "shift", "100", "--execute", "--json"],
+        &[
+            "-b",
+            &b,
+            "reset",
+            &group,
+            "--to",
+            "shift",
+            "100",
+            "--execute",
+            "--json",
+        ],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stderr(&o).contains("clamped to the log end 10"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("clamped to the log end 10"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(committed(&b, &group, &topic, 2), vec![Some(10), Some(6)]);
     // A command line clap cannot read: its own exit code.
     let o = run(&sb, &["-b", &b, "reset", &group]);
@@ -389,7 +494,16 @@ fn read_only_refuses_both() {
     let (topic, group, _) = seeded(&b);
     let sb = Sandbox::new();
     for args in [
-        vec!["-b", &b, "--read-only", "reset", &group, "--to", "earliest", "--execute"],
+        vec![
+            "-b",
+            &b,
+            "--read-only",
+            "reset",
+            &group,
+            "--to",
+            "earliest",
+            "--execute",
+        ],
         vec!["-b", &b, "--read-only", "reset", &group, "--to", "earliest"],
         vec!["-b", &b, "--read-only", "delete-group", &group, "--execute"],
         vec!["-b", &b, "--read-only", "delete-group", &group],
@@ -400,4 +514,51 @@ fn read_only_refuses_both() {
         assert!(e.contains("read-only"), "{e}");
         assert_eq!(committed(&b, &group, &topic, 2), vec![Some(4), Some(3)]);
     }
+}
+
+/// `watch` on an Empty group with lag and no traffic: one `idle` event
+/// naming no members and the time since the group was first seen (or its
+/// last commit); never "falling behind" or a rebalance.
+#[test]
+fn watch_says_an_idle_group_is_idle() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let b = brokers();
+    let (_topic, group, _) = seeded(&b);
+    let sb = Sandbox::new();
+    let mut child = sb
+        .cmd()
+        .args(["-b", &b, "watch", &group, "--interval", "0.5", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    let idle = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no idle event; saw {seen:?}"));
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["kind"] == "idle" {
+            break v;
+        }
+        seen.push(v);
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(idle["members"], 0, "{idle}");
+    assert_eq!(idle["since_first_seen"], true, "{idle}");
+    assert!(
+        seen.iter().all(|v| v["kind"] == "seen"),
+        "an idle Empty group had other events: {seen:?}"
+    );
 }

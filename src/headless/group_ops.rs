@@ -258,11 +258,7 @@ pub async fn reset(profile: ClusterProfile, args: ResetArgs) -> Result<ExitCode>
         return Ok(read_only(&profile, "offset resets"));
     }
     let args = args.normalized();
-    let target = parse_reset_target(
-        &args.to,
-        args.number.as_deref(),
-        crate::timeutil::now_ms(),
-    )?;
+    let target = parse_reset_target(&args.to, args.number.as_deref(), crate::timeutil::now_ms())?;
     let parts: Vec<TopicPartition> = args
         .partitions
         .iter()
@@ -302,7 +298,9 @@ pub async fn reset(profile: ClusterProfile, args: ResetArgs) -> Result<ExitCode>
         print(&out(false, check.as_ref().err().map(String::as_str)))?;
         return Ok(match check {
             Ok(()) => {
-                eprintln!("kafkaterm: dry run: nothing committed (add --execute to commit this plan)");
+                eprintln!(
+                    "kafkaterm: dry run: nothing committed (add --execute to commit this plan)"
+                );
                 ExitCode::SUCCESS
             }
             Err(why) => refuse(&format!("{why}: --execute would be refused")),
@@ -331,7 +329,9 @@ pub async fn reset(profile: ClusterProfile, args: ResetArgs) -> Result<ExitCode>
             print(&out(false, Some(&why)))?;
             Ok(refuse(&format!("{why}: nothing committed")))
         }
-        WorkerEvent::ResetApplied { result: Err(e), .. } => bail!("offset reset of {} failed: {e}", sanitize::escape(group)),
+        WorkerEvent::ResetApplied { result: Err(e), .. } => {
+            bail!("offset reset of {} failed: {e}", sanitize::escape(group))
+        }
         WorkerEvent::Refused { reason, .. } => {
             eprintln!("kafkaterm: refused: {}", sanitize::escape(&reason));
             Ok(ExitCode::from(EXIT_READ_ONLY))
@@ -404,7 +404,9 @@ pub async fn delete_group(profile: ClusterProfile, args: DeleteArgs) -> Result<E
         ))?;
         return Ok(match check {
             Ok(()) => {
-                eprintln!("kafkaterm: dry run: nothing deleted (add --execute to delete the group)");
+                eprintln!(
+                    "kafkaterm: dry run: nothing deleted (add --execute to delete the group)"
+                );
                 ExitCode::SUCCESS
             }
             Err(why) => refuse(&format!("{why}: --execute would be refused")),
@@ -428,7 +430,9 @@ pub async fn delete_group(profile: ClusterProfile, args: DeleteArgs) -> Result<E
             print(&delete_out(&g, false, Some(&why), args.json))?;
             Ok(refuse(&format!("{why}: nothing deleted")))
         }
-        WorkerEvent::GroupDeleted { result: Err(e), .. } => bail!("deleting group {} failed: {e}", sanitize::escape(group)),
+        WorkerEvent::GroupDeleted { result: Err(e), .. } => {
+            bail!("deleting group {} failed: {e}", sanitize::escape(group))
+        }
         WorkerEvent::Refused { reason, .. } => {
             eprintln!("kafkaterm: refused: {}", sanitize::escape(&reason));
             Ok(ExitCode::from(EXIT_READ_ONLY))
@@ -476,7 +480,9 @@ mod tests {
             let e = t(to, n).unwrap_err().to_string();
             assert!(!e.contains('\n'), "{e}");
             assert!(
-                e.contains("malformed target") || e.contains("needs a number") || e.contains("takes no number"),
+                e.contains("malformed target")
+                    || e.contains("needs a number")
+                    || e.contains("takes no number"),
                 "{to} {n:?}: {e}"
             );
         }
@@ -509,7 +515,10 @@ mod tests {
             json: false,
         }
         .normalized();
-        assert_eq!((a.group.as_str(), a.number.as_deref()), ("my-group", Some("5")));
+        assert_eq!(
+            (a.group.as_str(), a.number.as_deref()),
+            ("my-group", Some("5"))
+        );
         let b = ResetArgs {
             group: "g".into(),
             number: Some("-5".into()),
@@ -528,7 +537,10 @@ mod tests {
             "t/0: shift -50 from 10 is before the log start: clamped to the log start 0"
         );
         let n = clamp_note(ResetTarget::Shift(50), &row(Some(10), 20, 0, 20)).unwrap();
-        assert!(n.ends_with("past the log end: clamped to the log end 20"), "{n}");
+        assert!(
+            n.ends_with("past the log end: clamped to the log end 20"),
+            "{n}"
+        );
         assert_eq!(
             clamp_note(ResetTarget::Shift(5), &row(Some(10), 15, 0, 20)),
             None

@@ -65,7 +65,15 @@ fn idle_after_reset(size: (u16, u16)) -> H {
             "",
             vec![],
             (0..4)
-                .map(|p| plag("clickstream.raw.eu-west-1.2026", p, Some(committed), 60_000, None))
+                .map(|p| {
+                    plag(
+                        "clickstream.raw.eu-west-1.2026",
+                        p,
+                        Some(committed),
+                        60_000,
+                        None,
+                    )
+                })
                 .collect(),
             at_ms,
         )],
