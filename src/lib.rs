@@ -134,6 +134,44 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 interval,
                 json,
             } => headless::watch(profile, &group, interval, json).await?,
+            Cmd::Reset {
+                group,
+                number,
+                to,
+                topic,
+                partition,
+                execute,
+                json,
+            } => {
+                return headless::reset(
+                    profile,
+                    headless::ResetArgs {
+                        group,
+                        to,
+                        number,
+                        topics: topic,
+                        partitions: partition,
+                        execute,
+                        json,
+                    },
+                )
+                .await;
+            }
+            Cmd::DeleteGroup {
+                group,
+                execute,
+                json,
+            } => {
+                return headless::delete_group(
+                    profile,
+                    headless::DeleteArgs {
+                        group,
+                        execute,
+                        json,
+                    },
+                )
+                .await;
+            }
             Cmd::Consume {
                 topic,
                 from,

@@ -425,6 +425,35 @@ pub fn plan_reset(
         )?),
         _ => None,
     };
+    // A time before a partition's first retained record is not a position
+    // in its log: say so rather than quietly resetting to the log start.
+    if let (ResetTarget::Timestamp(ts), Some(by_time)) = (target, by_time.as_ref()) {
+        let at_start: Vec<(TopicPartition, i64)> = parts
+            .iter()
+            .filter_map(|tp| match (by_time.get(tp), marks.get(tp)) {
+                (Some(Ok(o)), Some((Ok(low), Ok(high)))) if *o >= 0 && *o == *low && low < high => {
+                    Some((tp.clone(), *low))
+                }
+                _ => None,
+            })
+            .collect();
+        if !at_start.is_empty() {
+            let first = first_timestamps(inner, &at_start)?;
+            for (tp, low) in &at_start {
+                if let Some(Some(t0)) = first.get(tp) {
+                    if ts < *t0 {
+                        return Err(crate::werr!(
+                            "{}/{}: {} is before the log start (the first retained record, offset {low}, is from {}): use earliest",
+                            crate::sanitize::escape(&tp.topic),
+                            tp.partition,
+                            crate::timeutil::format_ts(ts, true),
+                            crate::timeutil::format_ts(*t0, true),
+                        ));
+                    }
+                }
+            }
+        }
+    }
     let mut rows = Vec::with_capacity(parts.len());
     for tp in parts {
         let (low, high) = match marks.get(&tp) {
@@ -470,6 +499,51 @@ pub fn plan_reset(
         });
     }
     Ok(rows)
+}
+
+/// The timestamp of the record at each `(partition, offset)` (blocking; a
+/// throwaway consumer that assigns, never subscribes or commits). `None`
+/// for a record without a timestamp; a partition whose record did not
+/// arrive in time is missing from the answer.
+fn first_timestamps(
+    inner: &Inner,
+    at: &[(TopicPartition, i64)],
+) -> Result<HashMap<TopicPartition, Option<i64>>, WorkerError> {
+    use rdkafka::Message as _;
+    let group = format!("kafkaterm-reset-probe-{}", std::process::id());
+    let cfg = client::client_config(
+        &inner.profile,
+        "reset-probe",
+        &[("fetch.wait.max.ms", "100")],
+        &[
+            ("group.id", &group),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+        ],
+    );
+    let consumer: KtClient<BaseConsumer<KtContext>> =
+        client::create(&cfg, KtContext::default()).map_err(|e| crate::werr!("{e}"))?;
+    let tpl = offsets::tpl_with(
+        at.iter()
+            .map(|(tp, o)| (tp.topic.as_str(), tp.partition, Offset::Offset(*o))),
+    )?;
+    consumer.assign(&tpl).map_err(|e| classify(&e))?;
+    let mut out = HashMap::with_capacity(at.len());
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while out.len() < at.len() && std::time::Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                let tp = TopicPartition::new(m.topic(), m.partition());
+                if at.iter().any(|(t, o)| *t == tp && m.offset() >= *o) {
+                    out.entry(tp)
+                        .or_insert(crate::kafka::message::timestamp_of(&m).0);
+                }
+            }
+            Some(Err(e)) => tracing::debug!("reading first records: {}", explain(&e)),
+            None => {}
+        }
+    }
+    Ok(out)
 }
 
 /// The group's state and member count now, or why they cannot be known.
