@@ -21,18 +21,7 @@ use super::oauth;
 use crate::config::{ClusterProfile, TokenSource};
 use crate::sanitize;
 
-/// Does this librdkafka property carry a secret?
-#[must_use]
-pub fn is_secret_property(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    k.contains("password")
-        || k.contains("secret")
-        || k == "ssl.key.pem"
-        || k == "ssl_key"
-        || k.contains("oauthbearer.config")
-        || k.contains("jaas")
-        || k.ends_with(".token")
-}
+pub use crate::config::is_secret_property;
 
 /// Properties as `k=v, ...` with secret values replaced, for logs.
 #[must_use]
