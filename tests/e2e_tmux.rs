@@ -179,7 +179,9 @@ fn group_view_follows_consumers_coming_and_going() {
 /// After the program ends, the pane's shell runs `stty -a`: the terminal
 /// must be back in cooked mode with echo.
 fn assert_cooked(tm: &Tmux) {
-    let s = tm.wait_for("speed", T);
+    // `extproc` is on stty's last line: the whole report is on screen (its
+    // first line alone raced the check on a loaded machine).
+    let s = tm.wait_for("extproc", T);
     assert!(
         s.contains(" icanon") && !s.contains("-icanon"),
         "not in cooked mode:\n{s}"
