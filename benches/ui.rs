@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use kafkaterm::app::{App, Env, Msg, Pane};
+use kafkaterm::app::{App, Env, Msg, PaneId};
 use kafkaterm::config::theme::Theme;
 use kafkaterm::model::{
     BrokerInfo, ClusterSnapshot, GroupDescription, GroupMember, GroupSnapshot, Header,
@@ -202,6 +202,7 @@ fn groups_snapshot(groups: usize, parts: i32, at_ms: i64, progress: i64) -> Grou
                                 "consumer-{g}-{}-0b7c5a4e-1f2d-4c3b-9a8e",
                                 p % 5
                             )),
+                            error: None,
                         }
                     })
                     .collect();
@@ -437,14 +438,14 @@ fn render() {
     app.update(key(KeyCode::Esc));
 
     app.update(key(KeyCode::Char('3')));
-    assert_eq!(app.focus, Pane::Composer);
+    assert_eq!(app.focus, PaneId::Composer);
     row(
         "Producer (composer)",
         &time_frames(&mut app, &theme, frames),
     );
     app.update(key(KeyCode::Esc));
     app.update(key(KeyCode::Char('4')));
-    assert_eq!(app.focus, Pane::Groups);
+    assert_eq!(app.focus, PaneId::Groups);
     row(
         "Groups: list, 200 groups",
         &time_frames(&mut app, &theme, frames),
@@ -764,7 +765,7 @@ fn topics() {
         upd.push(ms(t1 - t0));
         draw.push(ms(t2 - t1));
         total.push(ms(t2 - t0));
-        assert_eq!(app.topics.view.len(), topics_n);
+        assert_eq!(app.topics.list.view.len(), topics_n);
     }
     for (name, v) in [
         ("update(Topics event): store, sort, keep selection", upd),

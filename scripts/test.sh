@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh test
 export KAFKATERM_NISSHI="$(scripts/install-broker.sh)"
+# An independent Kafka client (Python confluent-kafka) for the tests that check
+# kafkaterm and the broker against real consumer groups.
+export KAFKATERM_PYTHON="$(scripts/python-env.sh)"
 export KAFKATERM_BROKER_DIR="$(mktemp -d "${TMPDIR:-/tmp}/kafkaterm-test-broker.XXXXXX")"
 cleanup() {
   scripts/broker.sh stop || true
@@ -15,6 +18,12 @@ cleanup() {
 trap cleanup EXIT
 export KAFKATERM_TEST_BROKERS="$(scripts/broker.sh start)"
 echo "test broker: $KAFKATERM_TEST_BROKERS" >&2
+# Screen snapshots (tests/snapshots.rs) are compared, never written or
+# accepted here: a changed screen fails the run. To review a change, run
+# `INSTA_UPDATE=new cargo nextest run --test snapshots` and read the
+# `.snap.new` files next to the stored ones.
+export INSTA_UPDATE=no INSTA_FORCE_PASS=0
+unset INSTA_FORCE_UPDATE INSTA_FORCE_UPDATE_SNAPSHOTS
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast --failure-output final "$@"
 else

@@ -58,6 +58,46 @@ pub enum ProduceFormat {
     Jsonl,
 }
 
+/// Producing with registry schemas: input is JSON, encoded for the schema
+/// (Avro, Protobuf or JSON Schema) with the Confluent framing.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProduceSchemas {
+    /// Encode values for this subject's schema (latest version unless given)
+    #[arg(long, value_name = "SUBJECT")]
+    pub value_subject: Option<String>,
+    /// Version of --value-subject to use
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "value_subject",
+        conflicts_with = "value_schema_id"
+    )]
+    pub value_schema_version: Option<i32>,
+    /// Encode values for the schema with this id
+    #[arg(long, value_name = "ID")]
+    pub value_schema_id: Option<u32>,
+    /// Protobuf message type of the value (default: the schema's first message)
+    #[arg(long, value_name = "TYPE")]
+    pub value_message: Option<String>,
+    /// Encode keys for this subject's schema (latest version unless given)
+    #[arg(long, value_name = "SUBJECT")]
+    pub key_subject: Option<String>,
+    /// Version of --key-subject to use
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "key_subject",
+        conflicts_with = "key_schema_id"
+    )]
+    pub key_schema_version: Option<i32>,
+    /// Encode keys for the schema with this id
+    #[arg(long, value_name = "ID")]
+    pub key_schema_id: Option<u32>,
+    /// Protobuf message type of the key (default: the schema's first message)
+    #[arg(long, value_name = "TYPE")]
+    pub key_message: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// List topics with partition count, replication factor and message count
@@ -94,6 +134,11 @@ pub enum Cmd {
         filter: Option<String>,
         #[arg(long, value_enum, default_value = "jsonl")]
         format: ConsumeFormat,
+        /// Decode keys and values (Schema Registry Avro, Protobuf and JSON Schema,
+        /// local protobuf types, JSON): JSON Lines gain key_decoded/value_decoded,
+        /// key_schema_id/value_schema_id or key_decode_error/value_decode_error
+        #[arg(long)]
+        decode: bool,
     },
     /// Send messages from stdin or a file (the kcat -P of kafkaterm)
     Produce {
@@ -120,6 +165,8 @@ pub enum Cmd {
         /// Enable idempotence (needs acks=all)
         #[arg(long)]
         idempotent: bool,
+        #[command(flatten)]
+        schemas: ProduceSchemas,
     },
     /// List consumer groups with state, members and total lag
     Groups {

@@ -92,6 +92,23 @@ enum Op {
     NotMatches,
 }
 
+impl Op {
+    /// The operator as it is written.
+    fn symbol(self) -> &'static str {
+        match self {
+            Op::Eq => "==",
+            Op::Ne => "!=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Contains => "~",
+            Op::Matches => "=~",
+            Op::NotMatches => "!~",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Lit {
     Str(String),
@@ -130,6 +147,23 @@ enum Tok {
     Str(String),
     Regex(String),
     Word(String),
+}
+
+impl Tok {
+    /// The token in words, for error messages.
+    fn describe(&self) -> String {
+        match self {
+            Tok::LParen => "`(`".into(),
+            Tok::RParen => "`)`".into(),
+            Tok::And => "`&&` (and)".into(),
+            Tok::Or => "`||` (or)".into(),
+            Tok::Not => "`!` (not)".into(),
+            Tok::Op(op) => format!("`{}`", op.symbol()),
+            Tok::Str(s) => format!("the string \"{s}\""),
+            Tok::Regex(r) => format!("the regex /{r}/"),
+            Tok::Word(w) => format!("`{w}`"),
+        }
+    }
 }
 
 fn tokenize(s: &str) -> Result<Vec<Tok>> {
@@ -443,15 +477,15 @@ impl Parser {
             },
             Some(Tok::Str(s)) => Ok(Expr::Search(Lit::Str(s))),
             Some(Tok::Regex(r)) => Ok(Expr::Search(Lit::Regex(compile(&r)?))),
-            Some(Tok::Op(_)) => bail!("an operator needs a field on its left"),
-            Some(t) => bail!("unexpected {t:?}"),
+            Some(Tok::Op(op)) => bail!("`{}` needs a field on its left", op.symbol()),
+            Some(t) => bail!("unexpected {}", t.describe()),
             None => bail!("expression ends too early"),
         }
     }
     fn literal(&mut self, field: &Field, op: Op) -> Result<Lit> {
         let tok = self
             .next()
-            .ok_or_else(|| anyhow!("missing value after the operator"))?;
+            .ok_or_else(|| anyhow!("missing value after `{}`", op.symbol()))?;
         let lit = match tok {
             Tok::Str(s) if matches!(op, Op::Matches | Op::NotMatches) => Lit::Regex(compile(&s)?),
             Tok::Str(s) => Lit::Str(s),
@@ -473,7 +507,11 @@ impl Parser {
                     }
                 }
             }
-            t => bail!("expected a value, found {t:?}"),
+            t => bail!(
+                "expected a value after `{}`, found {}",
+                op.symbol(),
+                t.describe()
+            ),
         };
         if matches!(op, Op::Matches | Op::NotMatches) && !matches!(lit, Lit::Regex(_)) {
             bail!("`=~` and `!~` need a /regex/ or a string");
@@ -678,7 +716,10 @@ impl Filter {
         };
         let expr = p.or()?;
         if p.pos < p.toks.len() {
-            bail!("unexpected {:?} after the expression", p.toks[p.pos]);
+            bail!(
+                "unexpected {} after the expression",
+                p.toks[p.pos].describe()
+            );
         }
         Ok(Self {
             expr,
@@ -811,5 +852,21 @@ mod tests {
         assert!(e("key ~ x | value ~ y").contains("||"));
         assert!(e(&format!("{}x{}", "(".repeat(100), ")".repeat(100))).contains("deeper"));
         assert!(e(&"x ".repeat(5000)).contains("longer"));
+        // Tokens are named as written, never as internal names.
+        assert_eq!(
+            e("value.amount >> 100 &&"),
+            "expected a value after `>`, found `>`"
+        );
+        assert_eq!(e("key == )"), "expected a value after `==`, found `)`");
+        assert_eq!(e("(key) )"), "unexpected `)` after the expression");
+        assert_eq!(e("== 3"), "`==` needs a field on its left");
+        assert_eq!(e("key && || value"), "unexpected `||` (or)");
+        for s in ["a >> 1", "key == (", "key ~ &&", "x ) y", "&& x"] {
+            let m = e(s);
+            assert!(
+                !m.contains("Op(") && !m.contains("Tok") && !m.contains("Paren"),
+                "{s}: {m}"
+            );
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde::Serialize;
 
-use crate::model::{GroupSnapshot, TopicPartition};
+use crate::model::{GroupSnapshot, GroupState, TopicPartition};
 use crate::timeutil;
 
 /// Samples kept per group (about two hours at 2 s).
@@ -28,12 +28,12 @@ pub struct Sample {
 pub enum EventKind {
     /// First time the console saw the group.
     Seen {
-        state: String,
+        state: GroupState,
         members: usize,
     },
     StateChanged {
-        from: String,
-        to: String,
+        from: GroupState,
+        to: GroupState,
     },
     MemberJoined {
         member_id: String,
@@ -81,14 +81,14 @@ impl GroupEvent {
             EventKind::Seen { state, members } => {
                 format!(
                     "watching: {}, {members} member(s)",
-                    crate::sanitize::escape(state)
+                    crate::sanitize::escape(state.as_str())
                 )
             }
             EventKind::StateChanged { from, to } => {
                 format!(
                     "state {} → {}",
-                    crate::sanitize::escape(from),
-                    crate::sanitize::escape(to)
+                    crate::sanitize::escape(from.as_str()),
+                    crate::sanitize::escape(to.as_str())
                 )
             }
             EventKind::MemberJoined {
@@ -190,15 +190,15 @@ impl GroupHistory {
                 kind,
             });
         };
-        let state = snap.state().to_string();
+        let state = snap.state().clone();
         match (&self.last, &snap.description) {
             (None, _) => push(EventKind::Seen {
                 state: state.clone(),
                 members: snap.description.as_ref().map_or(0, |d| d.members.len()),
             }),
             (Some(prev), Some(now)) => {
-                let prev_state = prev.state().to_string();
-                if prev_state != state {
+                let prev_state = prev.state();
+                if *prev_state != state {
                     push(EventKind::StateChanged {
                         from: prev_state.clone(),
                         to: state.clone(),
@@ -234,7 +234,7 @@ impl GroupHistory {
             (Some(_), None) => {}
         }
         // Not-stable time and partition moves between stable assignments.
-        let stable = state == "Stable";
+        let stable = state == GroupState::Stable;
         let known = snap.description.is_some();
         if known && !stable && self.unstable_since.is_none() && self.last.is_some() {
             self.unstable_since = Some(at);
@@ -393,6 +393,7 @@ mod tests {
                 end: Some(committed + lag),
                 lag: Some(lag),
                 member_id: None,
+                error: None,
             }],
             offsets_note: None,
             at_ms: at,
@@ -418,7 +419,7 @@ mod tests {
             100,
         ));
         assert!(e.iter().any(
-            |e| matches!(&e.kind, EventKind::StateChanged { to, .. } if to == "PreparingRebalance")
+            |e| matches!(&e.kind, EventKind::StateChanged { to, .. } if *to == GroupState::PreparingRebalance)
         ));
         assert!(e.iter().any(
             |e| matches!(&e.kind, EventKind::MemberJoined { member_id, .. } if member_id == "b")

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod demo;
+pub mod export;
+pub mod files;
 pub mod filter;
 pub mod headless;
 pub mod jsonl;
@@ -17,6 +19,7 @@ pub mod lag;
 pub mod logging;
 pub mod model;
 pub mod panes;
+pub mod registry;
 pub mod sanitize;
 pub mod template;
 pub mod term;
@@ -134,6 +137,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 exit_at_end,
                 filter,
                 format,
+                decode,
             } => {
                 headless::consume(
                     profile,
@@ -145,6 +149,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                         exit_at_end,
                         filter,
                         format,
+                        decode,
                     },
                 )
                 .await?;
@@ -159,6 +164,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 compression,
                 partition,
                 idempotent,
+                schemas,
             } => {
                 let s = headless::produce(
                     profile,
@@ -172,6 +178,18 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                         compression,
                         partition,
                         idempotent,
+                        key_schema: headless::SchemaChoice {
+                            subject: schemas.key_subject,
+                            version: schemas.key_schema_version,
+                            id: schemas.key_schema_id,
+                            message: schemas.key_message,
+                        },
+                        value_schema: headless::SchemaChoice {
+                            subject: schemas.value_subject,
+                            version: schemas.value_schema_version,
+                            id: schemas.value_schema_id,
+                            message: schemas.value_message,
+                        },
                     },
                 )
                 .await?;

@@ -8,7 +8,10 @@
 //! is ever written to the terminal raw.
 
 use std::borrow::Cow;
+
 use std::fmt::Write as _;
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
 
 /// Is this character unsafe or invisible on a terminal?
 #[must_use]
@@ -63,22 +66,51 @@ fn push_escape(out: &mut String, c: char, keep_newlines: bool) {
 
 fn escape_str_impl(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     // Fast path: printable ASCII or harmless non-ASCII needs no copy.
+    let mut marks = LoneMarks::default();
     let first_bad = s
         .char_indices()
-        .find(|&(_, c)| needs_escape(c) && !(keep_newlines && c == '\n'));
-    let Some((idx, _)) = first_bad else {
+        .find(|&(_, c)| marks.escapes(c, keep_newlines));
+    let Some((idx, first)) = first_bad else {
         return Cow::Borrowed(s);
     };
     let mut out = String::with_capacity(s.len() + 8);
     out.push_str(&s[..idx]);
-    for c in s[idx..].chars() {
-        if needs_escape(c) {
+    push_escape(&mut out, first, keep_newlines);
+    for c in s[idx + first.len_utf8()..].chars() {
+        if marks.escapes(c, keep_newlines) {
             push_escape(&mut out, c, keep_newlines);
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// Tracks whether a character has a visible base to combine with.
+///
+/// A combining mark (or another zero-width character) at the start of the
+/// text, after a line break or after an escape has no base character: a
+/// terminal draws it on whatever cell came before (a border, the previous
+/// column) or not at all, so a key that is a lone U+07AD showed as
+/// nothing. Such a mark is escaped (`\u{7ad}`) like an invisible control.
+#[derive(Debug, Clone, Copy, Default)]
+struct LoneMarks {
+    after_base: bool,
+}
+
+impl LoneMarks {
+    /// Is `c` escaped here? Updates what the next character follows.
+    fn escapes(&mut self, c: char, keep_newlines: bool) -> bool {
+        use unicode_width::UnicodeWidthChar;
+        if keep_newlines && c == '\n' {
+            self.after_base = false;
+            return false;
+        }
+        let lone = !self.after_base && !c.is_control() && c.width() == Some(0);
+        let bad = needs_escape(c) || lone;
+        self.after_base = !bad;
+        bad
+    }
 }
 
 /// Escape a string for a single-line terminal context (newlines escaped too).
@@ -117,8 +149,9 @@ pub fn escape_bytes(b: &[u8]) -> Cow<'_, str> {
 pub fn escape_segments(s: &str, keep_newlines: bool) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = Vec::new();
     let mut clean_start = 0;
+    let mut marks = LoneMarks::default();
     for (i, c) in s.char_indices() {
-        if !needs_escape(c) || (keep_newlines && c == '\n') {
+        if !marks.escapes(c, keep_newlines) {
             continue;
         }
         if clean_start < i {
@@ -138,20 +171,38 @@ pub fn escape_segments(s: &str, keep_newlines: bool) -> Vec<(String, bool)> {
     out
 }
 
-/// Truncate a string to at most `max_chars` characters, on a character
-/// boundary, appending `…` when something was cut.
+/// Truncate a string to at most `max_chars` display columns (as the
+/// terminal counts them: CJK and most emoji take two, combining marks none),
+/// cutting between grapheme clusters and ending with `…` when something was
+/// cut. Nothing fits in zero columns, not even the `…`.
 #[must_use]
 pub fn truncate_chars(s: &str, max_chars: usize) -> Cow<'_, str> {
-    match s.char_indices().nth(max_chars) {
-        None => Cow::Borrowed(s),
-        Some((idx, _)) => {
-            let keep = s[..idx].char_indices().last().map_or(0, |(i, _)| i);
-            let mut out = String::with_capacity(keep + 3);
-            out.push_str(&s[..keep]);
-            out.push('…');
-            Cow::Owned(out)
-        }
+    // No character is wider than its UTF-8 encoding is long.
+    if s.len() <= max_chars || columns(s) <= max_chars {
+        return Cow::Borrowed(s);
     }
+    let Some(budget) = max_chars.checked_sub(1) else {
+        return Cow::Borrowed("");
+    };
+    let mut used = 0;
+    let mut end = 0;
+    for (i, g) in s.grapheme_indices(true) {
+        used += g.width();
+        if used > budget {
+            break;
+        }
+        end = i + g.len();
+    }
+    let mut out = String::with_capacity(end + 3);
+    out.push_str(&s[..end]);
+    out.push('…');
+    Cow::Owned(out)
+}
+
+/// Display columns of `s`, grapheme by grapheme as ratatui draws it.
+#[must_use]
+pub fn columns(s: &str) -> usize {
+    s.graphemes(true).map(UnicodeWidthStr::width).sum()
 }
 
 #[cfg(test)]
@@ -168,6 +219,29 @@ mod tests {
         assert_eq!(escape("zero\u{200b}width"), "zero\\u{200b}width");
         assert_eq!(escape("line\nbreak"), "line\\nbreak");
         assert_eq!(escape_multiline("line\nbreak\r"), "line\nbreak\\r");
+    }
+
+    #[test]
+    fn lone_combining_marks_are_escaped() {
+        // The key 0xDE 0xAD is U+07AD, a Thaana mark with nothing to sit on.
+        let key = std::str::from_utf8(&[0xde, 0xad]).unwrap();
+        assert_eq!(escape(key), "\\u{7ad}");
+        assert_eq!(escape_bytes(&[0xde, 0xad]), "\\u{7ad}");
+        // After a line break, after an escape, and a run of them.
+        assert_eq!(escape_multiline("a\n\u{301}b"), "a\n\\u{301}b");
+        assert_eq!(escape("\x1b\u{301}"), "\\x1b\\u{301}");
+        assert_eq!(escape("\u{301}\u{302}"), "\\u{301}\\u{302}");
+        // On a base character they combine and stay as they are.
+        assert_eq!(
+            escape("e\u{301}\u{302} x\u{7ad}"),
+            "e\u{301}\u{302} x\u{7ad}"
+        );
+        assert!(matches!(escape("cafe\u{301}"), Cow::Borrowed(_)));
+        // The segments a renderer styles say the same.
+        assert_eq!(
+            escape_segments("\u{7ad}ok", false),
+            vec![("\\u{7ad}".into(), true), ("ok".into(), false)]
+        );
     }
 
     #[test]
@@ -194,11 +268,46 @@ mod tests {
         assert_eq!(escape_bytes(b"\x1b"), "\\x1b");
     }
 
+    fn cols(s: &str) -> usize {
+        columns(s)
+    }
+
+    #[test]
+    fn truncation_counts_display_columns() {
+        // CJK: two columns each.
+        assert_eq!(truncate_chars("日本語テキスト", 5), "日本…");
+        assert_eq!(truncate_chars("日本語テキスト", 6), "日本…");
+        assert_eq!(truncate_chars("日本語", 6), "日本語");
+        // Emoji: two columns each.
+        assert_eq!(truncate_chars("🦀🦀🦀🦀", 5), "🦀🦀…");
+        assert_eq!(truncate_chars("ok🦀", 4), "ok🦀");
+        assert_eq!(truncate_chars("ok🦀!", 4), "ok…");
+        // Combining marks take no column and stay with their letter.
+        let accents = "e\u{301}".repeat(6);
+        assert_eq!(truncate_chars(&accents, 6), accents);
+        assert_eq!(
+            truncate_chars(&accents, 4),
+            format!("{}…", "e\u{301}".repeat(3))
+        );
+        // Nothing fits in no columns, not even the ellipsis.
+        assert_eq!(truncate_chars("abc", 0), "");
+        assert_eq!(truncate_chars("日本", 1), "…");
+        for (s, n) in [("日本語テキスト", 5), ("🦀🦀🦀🦀", 3), ("a日b本c", 4)] {
+            let t = truncate_chars(s, n);
+            assert!(
+                cols(&t) <= n,
+                "{t:?} is {} columns, more than {n}",
+                cols(&t)
+            );
+            assert!(t.ends_with('…'), "{t:?} was cut without an ellipsis");
+        }
+    }
+
     #[test]
     fn truncation_respects_char_boundaries() {
         assert_eq!(truncate_chars("héllo wörld", 5), "héll…");
-        assert_eq!(truncate_chars("日本語", 3), "日本語");
-        assert_eq!(truncate_chars("日本語x", 3), "日本…");
+        assert_eq!(truncate_chars("日本語", 6), "日本語");
+        assert_eq!(truncate_chars("日本語x", 6), "日本…");
         assert_eq!(truncate_chars("", 0), "");
     }
 
@@ -215,9 +324,14 @@ mod tests {
         }
 
         #[test]
-        fn truncate_never_panics(s in ".*", n in 0usize..40) {
+        fn truncation_fits_its_columns(s in ".*", n in 0usize..40) {
             let t = truncate_chars(&s, n);
-            prop_assert!(t.chars().count() <= n.max(1));
+            prop_assert!(cols(&t) <= n, "{:?} is {} columns, more than {}", t, cols(&t), n);
+            if t != s {
+                let kept = t.strip_suffix('…').unwrap_or(&t);
+                prop_assert!(n == 0 || t.ends_with('…'), "{:?} was cut without an ellipsis", t);
+                prop_assert!(s.starts_with(kept));
+            }
         }
     }
 }

@@ -11,8 +11,10 @@ use rand::Rng;
 use crate::model::Header;
 use crate::model::ProduceRequest;
 
-/// How the typed text of a key or value becomes bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How the typed text of a key or value becomes bytes (stored by name:
+/// `text`, `json`, `hex`, `base64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Encoding {
     #[default]
     Text,
@@ -52,10 +54,12 @@ impl Encoding {
         Self::ALL[(i + 1) % Self::ALL.len()]
     }
 
-    /// Turn typed text into bytes, or say precisely what is wrong.
+    /// Turn typed text into bytes, or say precisely what is wrong. Nothing
+    /// typed is an empty value (zero bytes) in every encoding.
     pub fn encode(self, text: &str) -> Result<Vec<u8>> {
         match self {
             Encoding::Text => Ok(text.as_bytes().to_vec()),
+            Encoding::Json if text.is_empty() => Ok(Vec::new()),
             Encoding::Json => {
                 validate_json(text)?;
                 Ok(text.as_bytes().to_vec())
@@ -394,6 +398,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 3, column 1"), "{e}");
+        // Nothing typed is an empty value, not invalid JSON; blanks are not.
+        for enc in Encoding::ALL {
+            assert_eq!(enc.encode("").unwrap(), Vec::<u8>::new(), "{enc:?}");
+        }
+        assert!(Encoding::Json.encode(" ").is_err());
+        assert_eq!(
+            serde_json::to_string(&Encoding::Base64).unwrap(),
+            "\"base64\""
+        );
+        for enc in Encoding::ALL {
+            let s = serde_json::to_string(&enc).unwrap();
+            assert_eq!(s, format!("\"{}\"", enc.as_str()));
+        }
     }
 
     #[test]

@@ -13,12 +13,15 @@ use tokio::sync::mpsc;
 
 use crate::app::{App, Effect, IoResult, Msg};
 use crate::config::theme::Theme;
+use crate::files::FileWriter;
 use crate::term::{self, TerminalGuard};
 use crate::timeutil::now_ms;
 use crate::worker::WorkerHandle;
 use crate::worker::protocol::Command;
 
 const FRAME: Duration = Duration::from_millis(16);
+/// How long quitting waits for files still being written.
+const FILES_GRACE: Duration = Duration::from_secs(10);
 /// Worker events handled before the loop looks at the keyboard again.
 const DRAIN_MAX: usize = 256;
 
@@ -29,28 +32,35 @@ fn send_all(tx: &mpsc::UnboundedSender<Command>, cmds: Vec<Command>) {
     }
 }
 
-fn perform(effects: Vec<Effect>, io_tx: &mpsc::UnboundedSender<IoResult>, osc: &mut Vec<String>) {
+fn perform(
+    effects: Vec<Effect>,
+    io_tx: &mpsc::UnboundedSender<IoResult>,
+    osc: &mut Vec<String>,
+    files: &mut FileWriter,
+) {
     for e in effects {
         match e {
             Effect::Osc52(text) => osc.push(text),
+            Effect::Export(job) => {
+                let tx = io_tx.clone();
+                crate::export::spawn(job, move |ev| {
+                    let _ = tx.send(IoResult::Export(ev));
+                });
+            }
             Effect::WriteFile {
                 path,
                 contents,
                 what,
             } => {
                 let tx = io_tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let result = (|| {
-                        if let Some(dir) = path.parent() {
-                            if !dir.as_os_str().is_empty() {
-                                std::fs::create_dir_all(dir)?;
-                            }
-                        }
-                        std::fs::write(&path, contents.as_bytes())?;
-                        Ok::<usize, std::io::Error>(contents.len())
-                    })()
-                    .map_err(|e| e.to_string());
-                    let _ = tx.send(IoResult::Written { what, path, result });
+                let p = path.clone();
+                files.submit(path, contents, move |result| {
+                    let result = result.map_err(|e| e.to_string());
+                    let _ = tx.send(IoResult::Written {
+                        what,
+                        path: p,
+                        result,
+                    });
                 });
             }
         }
@@ -90,17 +100,20 @@ pub async fn run(
         .checked_sub(FRAME)
         .unwrap_or_else(Instant::now);
     let mut osc: Vec<String> = Vec::new();
+    let mut files = FileWriter::default();
     let mut worker_alive = true;
     let mut exit_note: Option<String> = None;
     let mut code = 0u8;
-    // Test hook for the terminal-restore tests: panic on the UI thread after
-    // the first frame.
+    // Test hook for the terminal-restore tests (built only with the
+    // `test-hooks` feature): panic on the UI thread after the first frame.
+    #[cfg(feature = "test-hooks")]
     let panic_after_draw = std::env::var_os("KAFKATERM_TEST_PANIC").is_some();
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
             guard.terminal.draw(|f| crate::ui::draw(&app, &theme, f))?;
             last_draw = Instant::now();
             dirty = false;
+            #[cfg(feature = "test-hooks")]
             assert!(
                 !panic_after_draw,
                 "KAFKATERM_TEST_PANIC is set: panicking on purpose"
@@ -161,13 +174,21 @@ pub async fn run(
             }
         }
         let effects = std::mem::take(&mut app.effects);
-        perform(effects, &io_tx, &mut osc);
+        perform(effects, &io_tx, &mut osc, &mut files);
         if app.quit {
             break;
         }
     }
     let _ = cmd_tx.send(Command::Shutdown);
     drop(guard);
+    // Saves asked for before quitting (history, templates) finish first.
+    if tokio::time::timeout(FILES_GRACE, files.finish())
+        .await
+        .is_err()
+    {
+        tracing::warn!("files were still being written when the console quit");
+        exit_note.get_or_insert_with(|| "some files may not have been saved".into());
+    }
     let _ = tokio::time::timeout(Duration::from_secs(3), &mut worker.task).await;
     Ok(Exit {
         message: app.exit_message.take().or(exit_note),

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use kafkaterm::app::{App, Env, Msg, Pane};
+use kafkaterm::app::{App, Env, Msg, PaneId};
 use kafkaterm::config::theme::Theme;
 use kafkaterm::model::{
     BrokerInfo, ClusterSnapshot, Configs, GroupDescription, GroupMember, GroupSnapshot,
     PartitionInfo, PartitionLag, Record, TimestampType, TopicDetail, TopicPartition, TopicSummary,
 };
+use kafkaterm::panes::composer::Area;
 use kafkaterm::timeutil::StartAt;
 use kafkaterm::worker::protocol::{
     BatchSource, BrowseEvent, Command, ConnState, GroupsSnapshot, ProduceProgress, WorkerEvent,
@@ -184,10 +185,10 @@ fn topic_list_filters_sorts_and_hides_internal_topics() {
     assert!(screen(&app).contains("__consumer_offsets"));
     key(&mut app, KeyCode::Char('/'));
     typ(&mut app, "pay");
-    assert_eq!(app.topics.view.len(), 1);
+    assert_eq!(app.topics.list.view.len(), 1);
     assert_eq!(app.topics.selected_topic().unwrap().name, "payments");
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.topics.view.len(), 4);
+    assert_eq!(app.topics.list.view.len(), 4);
     // Sort by messages: orders first.
     key(&mut app, KeyCode::Char('s'));
     assert_eq!(app.topics.selected_topic().unwrap().name, "orders");
@@ -301,7 +302,7 @@ fn writes_are_refused_in_read_only_mode_everywhere_in_the_ui() {
     assert!(app.topics.dialog.is_none());
     // Composer.
     key(&mut app, KeyCode::Char('3'));
-    assert_eq!(app.focus, Pane::Composer);
+    assert_eq!(app.focus, PaneId::Composer);
     typ(&mut app, "orders");
     let cmds = ctrl(&mut app, 's');
     assert!(
@@ -359,15 +360,17 @@ fn browser_buffers_filters_and_drops_stale_sessions() {
     key(&mut app, KeyCode::Char('k'));
     // Select orders (second visible after payments? sorted by name: orders, payments, users).
     let session = open_browser(&mut app);
-    assert_eq!(app.focus, Pane::Browser);
+    assert_eq!(app.focus, PaneId::Browser);
     let batch: Vec<Record> = (0..1000)
         .map(|i| {
-            record(
+            let mut r = record(
                 i % 3,
                 i64::from(i),
                 Some(&format!("k{i}")),
                 Some(format!("{{\"n\":{i}}}").as_bytes()),
-            )
+            );
+            r.timestamp = Some(NOW + i64::from(i));
+            r
         })
         .collect();
     app.update(Msg::Worker(WorkerEvent::Browse {
@@ -463,9 +466,12 @@ fn detail_view_shows_headers_pretty_json_and_escapes() {
     assert!(s.contains("1b 5d 30 3b"), "{s}");
     // Edit and resend carries the message into the composer.
     key(&mut app, KeyCode::Char('e'));
-    assert_eq!(app.focus, Pane::Composer);
+    assert_eq!(app.focus, PaneId::Composer);
     assert_eq!(app.composer.topic.text, "orders");
-    assert_eq!(app.composer.headers.lines().join("\n"), "trace-id: abc-123");
+    assert_eq!(
+        app.composer.message.text(Area::Headers),
+        "trace-id: abc-123"
+    );
 }
 
 #[test]
@@ -647,6 +653,7 @@ fn groups_snapshot(state: &str, members: Vec<GroupMember>) -> GroupsSnapshot {
                 end: Some(25),
                 lag: Some(15),
                 member_id: None,
+                error: None,
             }],
             offsets_note: None,
             at_ms: NOW,
@@ -758,7 +765,205 @@ fn offset_reset_refuses_a_group_that_is_not_empty() {
     typ(&mut app, "orders-service");
     let cmds = key(&mut app, KeyCode::Enter);
     assert!(cmds.is_empty(), "no reset while the group is Stable");
-    assert!(app.status.toast.as_ref().unwrap().text.contains("Stable"));
+    // The dialog stays open and says why, in the model's words.
+    let s = screen(&app);
+    assert!(
+        s.contains("the group is Stable with 1 member(s): offsets can only be")
+            && s.contains("10 →"),
+        "{s}"
+    );
+    // Typing again clears the refusal; Esc closes the dialog.
+    key(&mut app, KeyCode::Backspace);
+    assert!(!screen(&app).contains("the group is Stable with"));
+    key(&mut app, KeyCode::Esc);
+    assert!(!screen(&app).contains("dry run"));
+}
+
+/// The reset wizard from target to applied: a bad target is explained in
+/// place, answers to requests no longer awaited are dropped, a wrong name
+/// changes nothing, and an applied reset refreshes the groups.
+#[test]
+fn offset_reset_wizard_from_target_to_applied() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('4'));
+    let id = app.groups.in_flight.unwrap();
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Ok(groups_snapshot("Empty", vec![])),
+    }));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char('R'));
+    assert!(screen(&app).contains("scope: 1 marked partition(s)"));
+    ctrl(&mut app, 'u');
+    typ(&mut app, "sideways");
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(
+        screen(&app).contains("`sideways`: use earliest"),
+        "{}",
+        screen(&app)
+    );
+    ctrl(&mut app, 'u');
+    typ(&mut app, "shift -5");
+    let cmds = key(&mut app, KeyCode::Enter);
+    let plan_id = match &cmds[..] {
+        [
+            Command::PlanOffsetReset {
+                id,
+                group,
+                target,
+                partitions,
+            },
+        ] => {
+            assert_eq!(group, "orders-service");
+            assert_eq!(*target, kafkaterm::worker::protocol::ResetTarget::Shift(-5));
+            assert_eq!(partitions, &Some(vec![TopicPartition::new("orders", 0)]));
+            *id
+        }
+        other => panic!("{other:?}"),
+    };
+    let rows = vec![kafkaterm::worker::protocol::ResetRow {
+        tp: TopicPartition::new("orders", 0),
+        current: Some(10),
+        new: 5,
+        low: 0,
+        end: 25_000,
+    }];
+    // A stale answer is ignored.
+    app.update(Msg::Worker(WorkerEvent::ResetPlan {
+        id: plan_id + 100,
+        group: "orders-service".into(),
+        result: Err("stale".into()),
+    }));
+    assert!(screen(&app).contains("computing the dry run"));
+    app.update(Msg::Worker(WorkerEvent::ResetPlan {
+        id: plan_id,
+        group: "orders-service".into(),
+        result: Ok(rows.clone()),
+    }));
+    let s = screen(&app);
+    assert!(s.contains("10 →") && s.contains("24,995"), "{s}");
+    // A wrong name: nothing applied, the dialog closes.
+    typ(&mut app, "orders");
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(!screen(&app).contains("dry run"));
+    // Again, with the right name.
+    key(&mut app, KeyCode::Char('R'));
+    let cmds = key(&mut app, KeyCode::Enter);
+    let Some(Command::PlanOffsetReset { id: plan_id, .. }) = cmds.first() else {
+        panic!("{cmds:?}")
+    };
+    app.update(Msg::Worker(WorkerEvent::ResetPlan {
+        id: *plan_id,
+        group: "orders-service".into(),
+        result: Ok(rows.clone()),
+    }));
+    typ(&mut app, "orders-service");
+    let cmds = key(&mut app, KeyCode::Enter);
+    let apply_id = match &cmds[..] {
+        [Command::ApplyOffsetReset { id, group, rows: r }] => {
+            assert_eq!(group, "orders-service");
+            assert_eq!(r, &rows);
+            *id
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(screen(&app).contains("committing"));
+    let cmds = app.update(Msg::Worker(WorkerEvent::ResetApplied {
+        id: apply_id,
+        group: "orders-service".into(),
+        result: Ok(1),
+    }));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::RefreshGroups { .. })),
+        "{cmds:?}"
+    );
+    assert!(app.groups.dialog.is_none() && app.groups.marked.is_empty());
+    assert!(
+        app.status
+            .toast
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("reset 1 partition offset(s) of orders-service")
+    );
+}
+
+/// Deleting a group with members is refused before anything is typed, with
+/// the same rule the worker applies.
+#[test]
+fn deleting_a_live_group_is_refused_up_front() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('4'));
+    let id = app.groups.in_flight.unwrap();
+    let member = GroupMember {
+        member_id: "m".into(),
+        client_id: "c".into(),
+        host: "/h".into(),
+        assignment: Some(vec![TopicPartition::new("orders", 0)]),
+        assignment_note: None,
+        subscription: vec![],
+    };
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Ok(groups_snapshot("PreparingRebalance", vec![member])),
+    }));
+    key(&mut app, KeyCode::Enter);
+    assert!(key(&mut app, KeyCode::Char('D')).is_empty());
+    assert!(app.groups.dialog.is_none());
+    let toast = &app.status.toast.as_ref().unwrap().text;
+    assert!(
+        toast.contains("the group is PreparingRebalance with 1 member(s): a group can only be deleted while it is Empty"),
+        "{toast}"
+    );
+}
+
+/// A user keymap remaps a groups action and the form's submit: the new keys
+/// act, the old ones do not, and the hints and help show the new keys.
+#[test]
+fn group_keys_follow_a_user_keymap() {
+    use kafkaterm::app::keymap::Keymap;
+    let mut env = Env::test();
+    env.keymap = Arc::new(
+        Keymap::with_user(
+            "[group_detail]\nreset_offsets = [\"O\"]\n[form]\nsubmit = [\"ctrl-s\"]\n",
+            std::path::Path::new("keymap.toml"),
+        )
+        .unwrap(),
+    );
+    let (mut app, _) = app_with(env);
+    key(&mut app, KeyCode::Char('4'));
+    let id = app.groups.in_flight.unwrap();
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Ok(groups_snapshot("Empty", vec![])),
+    }));
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('R'));
+    assert!(app.groups.dialog.is_none(), "R no longer resets");
+    key(&mut app, KeyCode::Char('?'));
+    assert!(
+        app.help_rows()
+            .iter()
+            .any(|(k, d)| k == "O" && d.starts_with("reset offsets")),
+        "{:?}",
+        app.help_rows()
+    );
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('O'));
+    let s = screen(&app);
+    assert!(
+        s.contains("Reset offsets of") && s.contains("Ctrl-S dry run"),
+        "{s}"
+    );
+    // Enter is not submit any more: it is ignored by the field.
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    let cmds = ctrl(&mut app, 's');
+    assert!(
+        matches!(&cmds[..], [Command::PlanOffsetReset { .. }]),
+        "{cmds:?}"
+    );
 }
 
 #[test]
@@ -892,7 +1097,7 @@ fn composer_history_templates_and_cancel() {
         matches!(&cmds[..], [Command::Cancel { id: c }] if *c == id),
         "{cmds:?}"
     );
-    assert_eq!(app.focus, Pane::Composer);
+    assert_eq!(app.focus, PaneId::Composer);
     // Save as a template, change the key, load the template back.
     ctrl(&mut app, 't');
     key(&mut app, KeyCode::Char('s'));
@@ -911,16 +1116,30 @@ fn composer_history_templates_and_cancel() {
         })
         .expect("templates saved");
     assert!(tpl.contains("order-template"), "{tpl}");
-    app.composer.key = tui_textarea::TextArea::new(vec!["changed".into()]);
+    key(&mut app, KeyCode::Tab); // options row → key
+    typ(&mut app, "-changed");
+    assert_eq!(app.composer.message.text(Area::Key), "k1-changed");
     ctrl(&mut app, 't');
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.composer.key.lines(), ["k1"]);
+    assert_eq!(app.composer.message.text(Area::Key), "k1");
     // History recall.
     app.composer.topic = kafkaterm::ui::widgets::LineInput::with("other");
     ctrl(&mut app, 'r');
     assert!(screen(&app).contains("History"));
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.composer.topic.text, "orders");
+}
+
+/// The save the last key asked for.
+fn export_job(app: &App) -> kafkaterm::export::ExportJob {
+    app.effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            kafkaterm::app::Effect::Export(job) => Some(job.clone()),
+            _ => None,
+        })
+        .expect("a save was started")
 }
 
 #[test]
@@ -938,18 +1157,14 @@ fn browser_export_is_json_lines_the_producer_reads_back() {
         event: BrowseEvent::Records(recs.clone()),
     }));
     key(&mut app, KeyCode::Char('w'));
+    assert!(screen(&app).contains("Save all 3 buffered message(s)"));
     key(&mut app, KeyCode::Enter);
-    let (what, contents) = app
-        .effects
-        .iter()
-        .find_map(|e| match e {
-            kafkaterm::app::Effect::WriteFile { contents, what, .. } => {
-                Some((what.clone(), contents.clone()))
-            }
-            _ => None,
-        })
-        .expect("export written");
-    assert!(what.contains("3 message"), "{what}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut job = export_job(&app);
+    assert_eq!(job.records.len(), 3);
+    job.path = dir.path().join("out.jsonl");
+    kafkaterm::export::run(&job, |_, _| {}).unwrap();
+    let contents = std::fs::read_to_string(&job.path).unwrap();
     let back: Vec<_> = contents
         .lines()
         .map(|l| kafkaterm::jsonl::parse_line(l).unwrap())
@@ -961,20 +1176,259 @@ fn browser_export_is_json_lines_the_producer_reads_back() {
         assert_eq!(b.partition, Some(r.partition));
         assert_eq!(b.headers, r.headers);
     }
-    // Marked messages only.
+    // One save at a time.
     app.effects.clear();
+    key(&mut app, KeyCode::Char('w'));
+    assert!(app.browser.dialog.is_none());
+    app.update(Msg::Io(kafkaterm::app::IoResult::Export(
+        kafkaterm::export::ExportEvent::Done {
+            id: job.id,
+            result: Ok(kafkaterm::export::ExportDone {
+                messages: 3,
+                bytes: 100,
+            }),
+        },
+    )));
+    assert!(app.browser.export.is_none());
+    // Marked messages only.
     key(&mut app, KeyCode::Char('m'));
     key(&mut app, KeyCode::Char('w'));
+    assert!(screen(&app).contains("Save the 1 marked message(s)"));
     key(&mut app, KeyCode::Enter);
-    let contents = app
-        .effects
-        .iter()
-        .find_map(|e| match e {
-            kafkaterm::app::Effect::WriteFile { contents, .. } => Some(contents.clone()),
-            _ => None,
+    assert_eq!(export_job(&app).records.len(), 1);
+}
+
+#[test]
+fn browser_save_shows_progress_and_esc_cancels_it() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    let batch: Vec<Record> = (0..5000)
+        .map(|i| record(i % 3, i64::from(i), Some("k"), Some(b"v")))
+        .collect();
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(batch),
+    }));
+    key(&mut app, KeyCode::Char('w'));
+    key(&mut app, KeyCode::Enter);
+    let job = export_job(&app);
+    assert_eq!(job.records.len(), 5000);
+    // The save runs elsewhere; the pane shows how far it got.
+    app.update(Msg::Io(kafkaterm::app::IoResult::Export(
+        kafkaterm::export::ExportEvent::Progress {
+            id: job.id,
+            written: 2000,
+            bytes: 150_000,
+        },
+    )));
+    let s = screen(&app);
+    assert!(s.contains("saving 2,000/5,000"), "{s}");
+    assert!(s.contains("Esc cancels"), "{s}");
+    // Keys still work meanwhile.
+    key(&mut app, KeyCode::Char('j'));
+    assert!(!app.browser.follow);
+    // Esc raises the flag the writer checks.
+    key(&mut app, KeyCode::Esc);
+    assert!(job.cancel.is_cancelled());
+    assert!(screen(&app).contains("cancelling"));
+    // The writer's answer ends it; nothing was left behind.
+    let dir = tempfile::tempdir().unwrap();
+    let job = kafkaterm::export::ExportJob {
+        path: dir.path().join("x.jsonl"),
+        ..job
+    };
+    let result = kafkaterm::export::run(&job, |_, _| {});
+    assert_eq!(result, Err(kafkaterm::export::ExportError::Cancelled));
+    assert!(!job.path.exists());
+    app.update(Msg::Io(kafkaterm::app::IoResult::Export(
+        kafkaterm::export::ExportEvent::Done { id: job.id, result },
+    )));
+    assert!(app.browser.export.is_none());
+    assert!(
+        app.status
+            .toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("save cancelled")),
+        "{:?}",
+        app.status.toast
+    );
+}
+
+#[test]
+fn browser_lists_newest_first_by_time_across_partitions() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    // "Last 100 per partition": partition 0's records arrive, then
+    // partition 1's, whose times interleave with them.
+    let at = |p: i32, o: i64, secs: i64| {
+        let mut r = record(p, o, Some(&format!("p{p}o{o}")), Some(b"{}"));
+        r.timestamp = Some(NOW + secs * 1000);
+        r
+    };
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![at(0, 10, 1), at(0, 11, 3), at(0, 12, 5)]),
+    }));
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![at(1, 20, 2), at(1, 21, 4), at(1, 22, 6)]),
+    }));
+    let keys = |app: &App| -> Vec<String> {
+        (0..app.browser.view_len())
+            .map(|pos| {
+                let seq = app.browser.seq_at(pos).unwrap();
+                String::from_utf8(app.browser.ring.get(seq).unwrap().key.clone().unwrap()).unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(
+        keys(&app),
+        ["p1o22", "p0o12", "p1o21", "p0o11", "p1o20", "p0o10"]
+    );
+    // The newest by time is selected while following.
+    assert_eq!(app.browser.selected_record().unwrap().offset, 22);
+    let s = screen(&app);
+    let rows: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains("p0o") || l.contains("p1o"))
+        .collect();
+    assert!(
+        rows[0].contains("p1o22") && rows[5].contains("p0o10"),
+        "{s}"
+    );
+    // Oldest first is the same order reversed; a late record with an old
+    // time lands in its place, and the selection stays on its record.
+    key(&mut app, KeyCode::Char('r'));
+    key(&mut app, KeyCode::Char('k'));
+    let selected = app.browser.selected_record().unwrap().offset;
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![at(2, 30, 0)]),
+    }));
+    assert_eq!(
+        keys(&app),
+        [
+            "p2o30", "p0o10", "p1o20", "p0o11", "p1o21", "p0o12", "p1o22"
+        ]
+    );
+    assert_eq!(app.browser.selected_record().unwrap().offset, selected);
+    // Filtered views keep the same order.
+    key(&mut app, KeyCode::Char('/'));
+    typ(&mut app, "partition != 2");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        keys(&app),
+        ["p0o10", "p1o20", "p0o11", "p1o21", "p0o12", "p1o22"]
+    );
+}
+
+#[test]
+fn browser_shows_a_lone_combining_mark_visibly() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    // The key 0xDE 0xAD is U+07AD, a combining mark with no base.
+    let mut r = record(4, 300, None, Some(b"v"));
+    r.key = Some(vec![0xde, 0xad]);
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![r]),
+    }));
+    assert!(screen(&app).contains("\\u{7ad}"), "{}", screen(&app));
+    key(&mut app, KeyCode::Enter);
+    assert!(screen(&app).contains("\\u{7ad}"), "{}", screen(&app));
+}
+
+#[test]
+fn browser_previews_are_decoded_once_per_record_and_decoder() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    let batch: Vec<Record> = (0..1000)
+        .map(|i| {
+            record(
+                0,
+                i64::from(i),
+                Some(&format!("k{i}")),
+                Some(format!("{{\"n\":{i}}}").as_bytes()),
+            )
         })
-        .unwrap();
-    assert_eq!(contents.lines().count(), 1);
+        .collect();
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(batch),
+    }));
+    // 80x24: 17 rows on screen, each decoded once when the batch arrived.
+    let rows = 17;
+    assert_eq!(app.browser.previews.decoded, rows);
+    assert!(screen(&app).contains("{\"n\":999}"));
+    // Frames and moves within the screen decode nothing.
+    for _ in 0..5 {
+        screen(&app);
+        key(&mut app, KeyCode::Char('j'));
+        app.update(Msg::Tick);
+    }
+    assert_eq!(app.browser.previews.decoded, rows);
+    // Moving past the bottom shows one new row: one decode.
+    for _ in 0..12 {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    assert_eq!(app.browser.previews.decoded, rows + 1);
+    // Back up: still cached.
+    key(&mut app, KeyCode::Char('g'));
+    assert_eq!(app.browser.previews.decoded, rows + 1);
+    // Another decoder: the rows on screen once more.
+    key(&mut app, KeyCode::Char('d'));
+    assert_eq!(app.browser.previews.decoded, 2 * rows + 1);
+    assert!(screen(&app).contains("value:text"));
+}
+
+#[test]
+fn browser_actions_follow_a_user_keymap() {
+    let mut env = Env::test();
+    env.keymap = Arc::new(
+        kafkaterm::app::keymap::Keymap::with_user(
+            "[browser]\norder = [\"o\"]\nseek = [\"O\"]\n[message]\nback = [\"left\"]\n",
+            std::path::Path::new("keymap.toml"),
+        )
+        .unwrap(),
+    );
+    let (mut app, cmds) = app_with(env);
+    answer_topics(&mut app, &cmds);
+    key(&mut app, KeyCode::Char('2'));
+    // The empty browser names the remapped key.
+    assert!(
+        screen(&app).contains("Press O to open one"),
+        "{}",
+        screen(&app)
+    );
+    key(&mut app, KeyCode::Char('1'));
+    let session = open_browser(&mut app);
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(vec![record(0, 1, Some("a"), Some(b"x"))]),
+    }));
+    assert!(screen(&app).contains("newest first"));
+    key(&mut app, KeyCode::Char('r'));
+    assert!(screen(&app).contains("newest first"), "r is free now");
+    key(&mut app, KeyCode::Char('o'));
+    assert!(screen(&app).contains("oldest first"));
+    assert!(app.browser.dialog.is_none());
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('O'),
+        KeyModifiers::SHIFT,
+    )));
+    assert!(app.browser.dialog.is_some());
+    key(&mut app, KeyCode::Esc);
+    // The detail's footer and keys follow the remapped back key.
+    key(&mut app, KeyCode::Enter);
+    assert!(screen(&app).contains("← back"), "{}", screen(&app));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.browser.detail.is_some());
+    key(&mut app, KeyCode::Left);
+    assert!(app.browser.detail.is_none());
 }
 
 #[test]
@@ -1029,7 +1483,7 @@ fn huge_clusters_and_groups_stay_usable() {
     assert!(screen(&app).contains("topic-09999"));
     key(&mut app, KeyCode::Char('/'));
     typ(&mut app, "-00424");
-    assert_eq!(app.topics.view.len(), 1);
+    assert_eq!(app.topics.list.view.len(), 1);
     assert!(screen(&app).contains("topic-00424"));
     // A group with 500 members over 1,000 partitions.
     key(&mut app, KeyCode::Enter);
@@ -1058,6 +1512,7 @@ fn huge_clusters_and_groups_stay_usable() {
             end: Some(20),
             lag: Some(10),
             member_id: Some(format!("member-{:03}", p / 2)),
+            error: None,
         })
         .collect();
     app.update(Msg::Worker(WorkerEvent::Groups {
@@ -1072,4 +1527,204 @@ fn huge_clusters_and_groups_stay_usable() {
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::Char('G'));
     assert!(screen(&app).contains("member-499"), "{}", screen(&app));
+}
+
+fn produced(cmds: &[Command]) -> bool {
+    cmds.iter()
+        .any(|c| matches!(c, Command::ProduceBatch { .. }))
+}
+
+/// The 80x24 screen row `y`, trailing blanks trimmed.
+fn row(app: &App, y: usize) -> String {
+    lines(&draw(app, 80, 24))[y].trim_end().to_string()
+}
+
+#[test]
+fn composer_keys_follow_a_user_keymap() {
+    let km = kafkaterm::app::keymap::Keymap::with_user(
+        "[producer]\nsend = [\"F5\"]\n\n[producer_options]\noption_next = [\"x\"]\n",
+        std::path::Path::new("keymap.toml"),
+    )
+    .unwrap();
+    let mut env = Env::test();
+    env.keymap = Arc::new(km);
+    let (mut app, _) = app_with(env);
+    key(&mut app, KeyCode::Char('3'));
+    // Text fields take plain characters, global keys included.
+    typ(&mut app, "q1?orders");
+    assert_eq!(app.composer.topic.text, "q1?orders");
+    assert_eq!(app.focus, PaneId::Composer);
+    assert!(!app.help && !app.quit);
+    // The old key is free (typed nowhere: Ctrl-S is not text), the new one sends.
+    assert!(!produced(&ctrl(&mut app, 's')));
+    assert!(produced(&key(&mut app, KeyCode::F(5))));
+    // The footer names the key the user chose.
+    let footer = row(&app, 21);
+    assert!(footer.contains("F5 send"), "{footer}");
+    assert!(!footer.contains("Ctrl-S"), "{footer}");
+    // In the options row `x` changes acks; Space no longer does.
+    key(&mut app, KeyCode::Esc);
+    let acks = app.composer.options.acks;
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.composer.options.acks, acks);
+    key(&mut app, KeyCode::Char('x'));
+    assert_ne!(app.composer.options.acks, acks);
+    let footer = row(&app, 21);
+    assert!(footer.contains("x change"), "{footer}");
+}
+
+#[test]
+fn composer_checks_the_value_when_it_changes_not_when_drawn() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    // Nothing typed: an empty value is what will be sent, not an error.
+    let s = screen(&app);
+    assert!(s.contains("value: empty, 0 bytes"), "{s}");
+    assert!(!s.contains("invalid JSON"), "{s}");
+    for _ in 0..7 {
+        key(&mut app, KeyCode::Tab);
+    }
+    typ(&mut app, "{\"a\": ");
+    let checks = app.composer.message.checks();
+    for _ in 0..5 {
+        assert!(screen(&app).contains("invalid JSON at line 1"));
+    }
+    assert_eq!(
+        app.composer.message.checks(),
+        checks,
+        "drawing checks nothing"
+    );
+    key(&mut app, KeyCode::Left); // the cursor moves, the text does not change
+    assert_eq!(app.composer.message.checks(), checks);
+    typ(&mut app, "1}");
+    assert_eq!(app.composer.message.checks(), checks + 2);
+    assert!(screen(&app).contains("value: json ok, 8 bytes"));
+    // An encoding change in the options row checks again: the key as hex.
+    key(&mut app, KeyCode::Esc);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Right);
+    }
+    typ(&mut app, "  ");
+    assert!(app.composer.message.checks() >= checks + 4);
+    // The empty key is fine in any encoding; JSON `{"a": 1}` is not hex.
+    let s = screen(&app);
+    assert!(s.contains("✓ value: json ok"), "{s}");
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char(' ')); // value: json → hex
+    assert!(screen(&app).contains("is not hex"));
+}
+
+#[test]
+fn composer_help_lists_the_field_notes_after_the_keys() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Esc);
+    let rows = app.help_rows();
+    let pos = |k: &str| rows.iter().position(|(key, _)| key == k);
+    let send = pos("Ctrl-S").expect("the send key");
+    let headers = pos("headers").expect("the headers note");
+    assert!(send < headers);
+    assert!(rows[headers].1.contains("`name: null` is a null header"));
+    assert!(rows[headers].1.contains("`name:: BASE64`"));
+    assert!(pos("partition").is_some() && pos("timestamp").is_some());
+    // The other panes have no notes; the composer's pickers neither.
+    key(&mut app, KeyCode::Char('1'));
+    assert!(app.help_rows().iter().all(|(k, _)| k != "headers"));
+    key(&mut app, KeyCode::Char('3'));
+    ctrl(&mut app, 'r');
+    assert!(app.help_rows().iter().all(|(k, _)| k != "headers"));
+}
+
+#[test]
+fn composer_reads_old_history_pages_its_pickers_and_reports_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = r#"{"topic":"orders","partition":null,"key":"k1","key_encoding":"hex","value":"{\"v\": 1}","value_encoding":"json","headers":"","acks":"all","compression":"zstd","idempotent":true,"count":2,"at_ms":1795000000000}"#;
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&line.replace("\"count\":2", &format!("\"count\":{}", i + 1)));
+        text.push('\n');
+    }
+    text.push_str("{\"topic\": \"broken\", \"acks\": 7}\n");
+    std::fs::write(dir.path().join("history.jsonl"), text).unwrap();
+    let (history, templates) = kafkaterm::panes::composer::load_saved(dir.path(), 200);
+    assert_eq!(history.entries.len(), 40);
+    let (mut app, _) = app();
+    app.composer.load_saved(history, templates);
+    app.update(Msg::Tick);
+    let toast = app.status.toast.clone().unwrap().text;
+    assert!(toast.contains("skipped 1 unreadable line"), "{toast}");
+    key(&mut app, KeyCode::Char('3'));
+    ctrl(&mut app, 'r');
+    // A page is what the picker shows: 15 rows at 80x24.
+    key(&mut app, KeyCode::PageDown);
+    let s = screen(&app);
+    let selected = match &app.composer.dialog {
+        Some(kafkaterm::panes::composer::Dialog::History(sc)) => *sc,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(selected.selected, 15, "{s}");
+    assert!(s.contains("×16"), "the selection is on screen: {s}");
+    key(&mut app, KeyCode::Char('g'));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.composer.dialog.is_none());
+    let o = app.composer.options;
+    assert_eq!(
+        (o.acks, o.compression, o.idempotent),
+        (
+            kafkaterm::model::Acks::All,
+            kafkaterm::model::Compression::Zstd,
+            true
+        )
+    );
+    assert_eq!(
+        app.composer.message.encoding(Area::Key),
+        kafkaterm::template::Encoding::Hex
+    );
+    assert_eq!(app.composer.count.text, "1");
+}
+
+#[test]
+fn composer_footer_and_results_fit_80_columns() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    typ(&mut app, "orders");
+    for _ in 0..7 {
+        key(&mut app, KeyCode::Tab);
+    }
+    typ(&mut app, "{}");
+    let cmds = ctrl(&mut app, 's');
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::ProduceBatch { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let err = "Broker: Topic authorization failed: not allowed to write to orders-eu-west";
+    app.update(Msg::Worker(WorkerEvent::Produce {
+        id,
+        progress: ProduceProgress {
+            queued: 1,
+            delivered: 0,
+            failed: 1,
+            first_error: Some(err.into()),
+            last: None,
+            elapsed_ms: 3,
+            done: true,
+        },
+    }));
+    let rows: Vec<String> = (19..22).map(|y| row(&app, y)).collect();
+    // The error wraps onto the next row instead of being cut.
+    let joined = rows[0..2]
+        .iter()
+        .map(|r| r.trim_start_matches('│').trim_end_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains("orders-eu-west"), "{rows:?}");
+    // Each hint in the footer is whole: it ends with a description, not a cut word.
+    let footer = rows[2]
+        .trim_start_matches('│')
+        .trim_end_matches('│')
+        .trim_end();
+    assert!(footer.ends_with("templates"), "{footer}");
 }

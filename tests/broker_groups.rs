@@ -446,8 +446,8 @@ fn delete_group_only_when_empty_and_never_read_only() {
 }
 
 #[test]
-fn group_view_on_nisshi_says_what_the_broker_does_not_report() {
-    use kafkaterm::app::{App, Env, Msg as AppMsg, Pane};
+fn group_view_shows_each_member_with_client_host_and_assignment() {
+    use kafkaterm::app::{App, Env, Msg as AppMsg, PaneId};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -476,13 +476,13 @@ fn group_view_on_nisshi_says_what_the_broker_does_not_report() {
     let snap = result.as_ref().unwrap();
     let g = &snap.groups[0];
     let d = g.description.as_ref().expect("nisshi describes groups");
-    assert_eq!(d.state, "Stable");
+    assert_eq!(d.state, kafkaterm::model::GroupState::Stable);
     assert_eq!(d.members.len(), 1);
 
     // Feed the real answer to the app and look at the members tab.
     let env = Env::from_profile(&profile, std::env::temp_dir());
     let (mut app, _) = App::new(env, kafkaterm::timeutil::now_ms(), (100, 30));
-    app.focus = Pane::Groups;
+    app.focus = PaneId::Groups;
     let id = app.groups.in_flight.expect("the app asked for groups");
     let WorkerEvent::Groups { result, .. } = ev else {
         unreachable!()
@@ -501,7 +501,12 @@ fn group_view_on_nisshi_says_what_the_broker_does_not_report() {
         .iter()
         .map(ratatui::buffer::Cell::symbol)
         .collect();
+    // The patched test broker reports what Kafka's DescribeGroups does:
+    // client id, host and the partitions the leader assigned to the member.
     assert!(screen.contains("Stable"), "{screen}");
-    assert!(screen.contains("not reported by broker"), "{screen}");
+    assert!(screen.contains("test-member"), "{screen}");
+    assert!(screen.contains("/127.0.0.1"), "{screen}");
+    assert!(screen.contains(&format!("{topic}[0,1]")), "{screen}");
+    assert!(!screen.contains("not reported"), "{screen}");
     member.leave();
 }

@@ -512,9 +512,16 @@ fn produce_every_acks_level_and_codec_reads_back_exactly() {
             );
         }
     }
-    // acks=0 gives no confirmation from the broker; give it a moment.
-    std::thread::sleep(Duration::from_millis(500));
-    let l = consume(&sb, &[&topic, "-e"]);
+    // acks=0 gives no confirmation from the broker: read until every
+    // message is there (or the deadline says some never arrived).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let l = loop {
+        let l = consume(&sb, &[&topic, "-e"]);
+        if l.len() >= expected.len() || std::time::Instant::now() > deadline {
+            break l;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert_eq!(l.len(), expected.len());
     let by_key: BTreeMap<String, &Value> = l
         .iter()

@@ -24,6 +24,8 @@ fn fixtures(kind: &str) -> Vec<PathBuf> {
 fn valid_configs_parse_and_resolve() {
     // SAFETY (test): a variable only this test reads.
     unsafe { std::env::set_var("PROD_KAFKA_PASSWORD", "from-the-env") };
+    // SAFETY (test): as above.
+    unsafe { std::env::set_var("REGISTRY_PASSWORD", "registry-from-env") };
     for path in fixtures("valid") {
         let (cfg, _) =
             ConfigFile::load(&path, true).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
@@ -36,7 +38,14 @@ fn valid_configs_parse_and_resolve() {
                 .unwrap_or_else(|e| panic!("{} {name}: {e:#}", path.display()));
             assert!(!p.brokers.is_empty());
             let debug = format!("{p:?}");
-            for secret in ["from-the-env", "inline-key-password"] {
+            for secret in [
+                "from-the-env",
+                "inline-key-password",
+                "registry-from-env",
+                "inline-registry-pw",
+                "inline-url-pw",
+                "never-run-at-load",
+            ] {
                 assert!(!debug.contains(secret), "{debug}");
             }
         }
@@ -51,12 +60,28 @@ fn invalid_configs_fail_naming_file_and_field() {
         ("bad_mechanism.toml", vec!["line 4", "SCRAM-SHA-1"]),
         ("bad_acks.toml", vec!["producer.acks", "`2`"]),
         ("wrong_type.toml", vec!["line 3", "bool"]),
+        ("sasl_without_password.toml", vec!["line 3", "password"]),
         (
-            "sasl_without_password.toml",
-            vec!["cluster `a`", "password"],
+            "msk_without_region.toml",
+            vec!["line 4", "AWS_MSK_IAM", "`region`"],
+        ),
+        ("msk_unknown_field.toml", vec!["line 6", "aws_profile"]),
+        (
+            "oauth_two_token_sources.toml",
+            vec!["line 3", "token_command", "oauthbearer_config"],
         ),
         ("bad_default.toml", vec!["default_cluster", "nope"]),
         ("not_toml.toml", vec!["line 1"]),
+        ("registry_unknown_field.toml", vec!["line 5", "cacert"]),
+        (
+            "registry_tls_over_http.toml",
+            vec!["cluster `a` schema_registry", "https://"],
+        ),
+        ("registry_two_tokens.toml", vec!["only one of token"]),
+        (
+            "protobuf_without_files.toml",
+            vec!["cluster `a` protobuf entry 1", "files"],
+        ),
     ];
     let files = fixtures("invalid");
     assert_eq!(
@@ -68,6 +93,7 @@ fn invalid_configs_fail_naming_file_and_field() {
         let path = files.iter().find(|p| p.ends_with(name)).unwrap();
         let e = format!("{:#}", ConfigFile::load(path, true).unwrap_err());
         assert!(e.contains(&path.display().to_string()), "{name}: {e}");
+        assert!(!e.contains("inline-token-value"), "{name}: {e}");
         for n in needles {
             assert!(e.contains(n), "{name}: {e:?} lacks {n:?}");
         }
@@ -128,4 +154,82 @@ fn secrets_never_reach_logs_or_json() {
         "{logged}"
     );
     assert!(!format!("{p:?}").contains("hunter2"));
+}
+
+#[test]
+fn msk_iam_and_token_command_become_oauthbearer_with_a_token_source() {
+    use kafkaterm::config::TokenSource;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/msk_iam.toml");
+    let (cfg, _) = ConfigFile::load(&path, true).unwrap();
+    let resolve = |name: &str| {
+        let o = Overrides {
+            cluster: Some(name.into()),
+            ..Default::default()
+        };
+        resolve_cluster(&cfg, &o, &path).unwrap()
+    };
+    let prop = |p: &kafkaterm::config::ClusterProfile, k: &str| {
+        p.properties
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.expose().to_string())
+    };
+    let msk = resolve("msk");
+    assert_eq!(prop(&msk, "sasl.mechanism").as_deref(), Some("OAUTHBEARER"));
+    assert_eq!(prop(&msk, "security.protocol").as_deref(), Some("SASL_SSL"));
+    assert_eq!(prop(&msk, "sasl.username"), None);
+    assert_eq!(
+        msk.token_source,
+        Some(TokenSource::AwsMskIam {
+            region: "us-east-1".into(),
+            profile: Some("analytics".into())
+        })
+    );
+    let tokens = resolve("tokens");
+    assert_eq!(
+        prop(&tokens, "security.protocol").as_deref(),
+        Some("SASL_PLAINTEXT")
+    );
+    assert_eq!(prop(&tokens, "enable.sasl.oauthbearer.unsecure.jwt"), None);
+    assert!(matches!(
+        tokens.token_source,
+        Some(TokenSource::Command { .. })
+    ));
+    // The command line is not shown in debug output (it may hold a secret).
+    assert!(!format!("{tokens:?}").contains("/run/secrets"));
+}
+
+#[test]
+fn sasl_fields_of_another_mechanism_are_refused() {
+    for (sasl, needle) in [
+        (
+            "mechanism = \"PLAIN\"\nusername = \"u\"\npassword = \"p\"\nregion = \"eu-west-1\"",
+            "`region` does not apply to mechanism PLAIN",
+        ),
+        (
+            "mechanism = \"SCRAM-SHA-512\"\nusername = \"u\"\npassword = \"p\"\ntoken_command = \"x\"",
+            "`token_command` does not apply",
+        ),
+        (
+            "mechanism = \"AWS_MSK_IAM\"\nregion = \"eu-west-1\"\npassword_env = \"X\"",
+            "`password_env` does not apply to mechanism AWS_MSK_IAM",
+        ),
+        (
+            "mechanism = \"AWS_MSK_IAM\"\nregion = \"eu west 1\"",
+            "not an AWS region name",
+        ),
+        (
+            "mechanism = \"OAUTHBEARER\"\ntoken_command = \"x\"\nusername = \"u\"",
+            "drop username",
+        ),
+        ("mechanism = \"OAUTHBEARER\"", "needs one of token_command"),
+    ] {
+        let src = format!("[clusters.a]\nbrokers = \"h:1\"\n[clusters.a.sasl]\n{sasl}\n");
+        let e = format!(
+            "{:#}",
+            ConfigFile::parse(&src, Path::new("k.toml")).unwrap_err()
+        );
+        assert!(e.contains("k.toml") && e.contains("line 3"), "{e}");
+        assert!(e.contains(needle), "{sasl}: {e}");
+    }
 }

@@ -201,6 +201,9 @@ fn terminal_is_restored_after_signals_and_panics() {
             "the alternate screen was left for {sig}: {s}"
         );
     }
+    // KAFKATERM_TEST_PANIC exists only in binaries built with the
+    // `test-hooks` feature, which the tests' dev-dependency on this crate
+    // turns on for the binary they run (never in a user's build).
     let tm = Tmux::start_env(
         &["--demo"],
         80,

@@ -180,6 +180,7 @@ fn group(state: &str, members: &[(&str, &str, &str)], at_ms: i64) -> GroupSnapsh
                 end: Some(10 + at_ms % 7),
                 lag: Some(9 + at_ms % 7),
                 member_id: members.get(i % 2).map(|m| m.0.to_string()),
+                error: None,
             })
             .collect(),
         offsets_note: None,
@@ -281,7 +282,7 @@ fn create_big_topic(brokers: &str, topic: &str) {
         let r = admin.create_topics([&t], &opts).await.unwrap();
         r[0].as_ref().expect("topic created");
     });
-    std::thread::sleep(Duration::from_millis(300));
+    common::wait_topic_ready(brokers, topic, 1);
 }
 
 fn seed(brokers: &str, topic: &str, records: &[Record]) {

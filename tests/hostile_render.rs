@@ -20,7 +20,7 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::rc::Rc;
 
-use kafkaterm::app::{App, DrawCtx, Env, Msg, Pane};
+use kafkaterm::app::{App, DrawCtx, Env, Msg, PaneId};
 use kafkaterm::config::theme::Theme;
 use kafkaterm::decode::registry::parse_registry_response;
 use kafkaterm::model::{
@@ -153,16 +153,12 @@ impl Harness {
         let dc = DrawCtx {
             theme: &self.theme,
             env: &self.app.env,
+            keymap: &self.app.env.keymap,
             now_ms: self.app.now_ms,
             schemas: &self.app.schemas,
         };
-        term.draw(|f| match self.app.focus {
-            Pane::Topics => self.app.topics.draw(f, body, &dc),
-            Pane::Browser => self.app.browser.draw(f, body, &dc),
-            Pane::Composer => self.app.composer.draw(f, body, &dc),
-            Pane::Groups => self.app.groups.draw(f, body, &dc),
-        })
-        .unwrap();
+        term.draw(|f| self.app.pane(self.app.focus).draw(f, body, &dc))
+            .unwrap();
         let pane = format!("{:?} pane (unscrubbed): {what}", self.app.focus);
         if let Err(e) = cells_clean(&pane, term.backend().buffer()) {
             assert!(!self.strict, "{e}");
@@ -394,6 +390,7 @@ fn group_snapshot(group: &str, meta: Meta, at_ms: i64, shift: usize) -> GroupSna
                 end: Some(100 + i64::try_from(i * shift).unwrap()),
                 lag: (i % 4 != 0).then_some(90),
                 member_id: (i % 2 == 0).then(|| names[(i + shift) % names.len()].clone()),
+                error: None,
             })
             .collect(),
         offsets_note: Some("offsets: \x1b[6n\u{200b}".into()),
@@ -437,7 +434,7 @@ fn answer_topics(h: &mut Harness, first: &[Command]) {
 
 /// Select the corpus topic in the topic list (filter "orders").
 fn select_corpus_topic(h: &mut Harness) {
-    h.app.focus = Pane::Topics;
+    h.app.focus = PaneId::Topics;
     h.ch('/');
     h.paste("orders");
     h.key(KeyCode::Enter);
@@ -453,7 +450,7 @@ fn select_corpus_topic(h: &mut Harness) {
 fn open_browser(h: &mut Harness) -> u64 {
     select_corpus_topic(h);
     let cmds = h.ch('b');
-    assert_eq!(h.app.focus, Pane::Browser);
+    assert_eq!(h.app.focus, PaneId::Browser);
     find_cmd(&cmds, |c| match c {
         Command::StartBrowse { session, spec } => {
             assert_eq!(spec.topic, hostile::TOPIC);
@@ -786,15 +783,19 @@ fn browser_list_and_detail_escape_every_message() {
     h.ch('w');
     h.check("export dialog");
     h.key(KeyCode::Enter);
-    let export = h
+    let mut job = h
         .app
         .effects
         .iter()
         .find_map(|e| match e {
-            kafkaterm::app::Effect::WriteFile { contents, .. } => Some(contents.clone()),
-            kafkaterm::app::Effect::Osc52(_) => None,
+            kafkaterm::app::Effect::Export(job) => Some(job.clone()),
+            _ => None,
         })
         .expect("the export writes a file");
+    let dir = tempfile::tempdir().unwrap();
+    job.path = dir.path().join("export.jsonl");
+    kafkaterm::export::run(&job, |_, _| {}).unwrap();
+    let export = std::fs::read_to_string(&job.path).unwrap();
     hostile::assert_clean_text("export file", &export, true);
     assert_eq!(export.lines().count(), n);
     // Copy: the OSC 52 effect carries the raw text; the terminal gets base64.
@@ -911,7 +912,7 @@ fn groups_scenario(meta: Meta, strict: bool) -> Harness {
         _ => None,
     })
     .expect("the app asks for groups first");
-    h.app.focus = Pane::Groups;
+    h.app.focus = PaneId::Groups;
     h.check("groups before the first refresh");
     h.worker(WorkerEvent::Groups {
         id,
@@ -1086,7 +1087,7 @@ fn groups_pane_escapes_hostile_state_and_protocol() {
 /// Paste hostile text into every composer field, send, and show hostile
 /// delivery errors.
 fn compose_hostile(h: &mut Harness) {
-    h.app.focus = Pane::Composer;
+    h.app.focus = PaneId::Composer;
     h.check("composer, empty");
     let evil = "\x1b]52;c;UEFTVEU=\x07\x1b[2J\x1b]0;PASTE\x07\u{202e}rtl\u{200b}\u{9b}31m\x7f\r\nsecond line\x1b[5;31;47m";
     // topic, partition, count, timestamp, options, key, headers, value
@@ -1131,14 +1132,14 @@ fn resend_every_message(h: &mut Harness) {
     let session = open_browser(h);
     load_corpus(h, session, false);
     let total = h.app.browser.view_len();
-    h.app.focus = Pane::Browser;
+    h.app.focus = PaneId::Browser;
     h.ch('g');
     for pos in 0..total {
-        h.app.focus = Pane::Browser;
+        h.app.focus = PaneId::Browser;
         h.ch('e');
-        assert_eq!(h.app.focus, Pane::Composer);
+        assert_eq!(h.app.focus, PaneId::Composer);
         h.check(&format!("composer prefilled from message {pos}"));
-        h.app.focus = Pane::Browser;
+        h.app.focus = PaneId::Browser;
         h.ch('j');
     }
 }

@@ -492,7 +492,7 @@ fn schema_registry_schemas_are_fetched_and_decode_avro() {
     use kafkaterm::decode::{Content, DecodeMode, decode, registry::SchemaCache};
     let mock = MockCluster::new(1).unwrap();
     let mut p = profile(&mock.bootstrap_servers());
-    p.schema_registry = Some(fake_registry());
+    p.schema_registry = Some(kafkaterm::config::RegistrySettings::new(&fake_registry()));
     let rt = rt();
     let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
     let mut cache = SchemaCache {
@@ -510,7 +510,10 @@ fn schema_registry_schemas_are_fetched_and_decode_avro() {
         cache.entries.insert(sid, result);
     }
     assert!(
-        cache.entries[&2].as_ref().unwrap_err().contains("404"),
+        cache.entries[&2]
+            .as_ref()
+            .unwrap_err()
+            .contains("schema not found"),
         "{:?}",
         cache.entries[&2]
     );
@@ -524,7 +527,7 @@ fn schema_registry_schemas_are_fetched_and_decode_avro() {
     );
     let unknown = [0u8, 0, 0, 0, 2, 1, 2];
     let d = decode(Some(&unknown), DecodeMode::Auto, &cache);
-    assert!(d.note.unwrap().contains("404"));
+    assert!(d.note.unwrap().contains("schema not found"));
     drop(w);
     drop(rt);
     drop(mock);
@@ -572,6 +575,22 @@ fn produce_batch_from_a_json_lines_file() {
     drop(mock);
 }
 
+/// Wait until browse session `session` reports progress on a search: it has
+/// taken the search (no record arrives before the search starts here).
+fn search_started(rt: &tokio::runtime::Runtime, w: &mut WorkerHandle, session: u64) {
+    wait(rt, w, Duration::from_secs(20), |ev| match ev {
+        WorkerEvent::Browse {
+            session: s,
+            event: BrowseEvent::SearchProgress { done: false, .. },
+        } if s == session => Some(()),
+        WorkerEvent::Browse {
+            session: s,
+            event: BrowseEvent::Records(batch),
+        } if s == session => panic!("{} records arrived before the search", batch.len()),
+        _ => None,
+    });
+}
+
 #[test]
 fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
     let mock = MockCluster::new(1).unwrap();
@@ -597,7 +616,8 @@ fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
         } => Some(()),
         _ => None,
     });
-    // Search forward from the end; the matches arrive afterwards.
+    // Search forward from the end; the matches arrive afterwards, once the
+    // session has taken the search (its first progress report says so).
     w.commands
         .send(Command::SearchBrowse {
             session: 5,
@@ -605,7 +625,7 @@ fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
             want: 3,
         })
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    search_started(&rt, &mut w, 5);
     produce_n(&bs, "s", 0, 300, 100); // keys k0-300 .. k0-399
     let mut found: Vec<Record> = Vec::new();
     let (scanned, matched) = wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
@@ -671,7 +691,7 @@ fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
             want: 1,
         })
         .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    search_started(&rt, &mut w, 5);
     w.commands
         .send(Command::CancelSearch { session: 5 })
         .unwrap();
@@ -739,5 +759,264 @@ fn sends_during_an_outage_fail_with_a_reason_and_work_again_after() {
     }
     drop(w);
     drop(rt);
+    drop(mock);
+}
+
+/// A producer thread that keeps `topic` hot until `stop` is set: bursts of
+/// small records, waiting out a full queue (and an outage) instead of
+/// dropping anything. Paced so the mock's small partitions do not drop data
+/// before the browsers read it.
+fn firehose(
+    bs: &str,
+    topic: &str,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<u64> {
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bs)
+        .set("linger.ms", "5")
+        .create()
+        .unwrap();
+    let topic = topic.to_string();
+    std::thread::spawn(move || {
+        let mut n = 0u64;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            for _ in 0..200 {
+                let key = format!("{n}");
+                if p.send(BaseRecord::<str, str>::to(&topic).key(&key).payload("x"))
+                    .is_err()
+                {
+                    break;
+                }
+                n += 1;
+            }
+            p.poll(Duration::from_millis(5));
+        }
+        n
+    })
+}
+
+/// Wait (without reading) until the event channel is full: the UI is behind.
+fn wait_channel_full(w: &WorkerHandle, deadline: Instant) {
+    while w.events.len() < worker::EVENT_CAPACITY {
+        assert!(
+            Instant::now() < deadline,
+            "the firehose never filled the event channel ({} of {})",
+            w.events.len(),
+            worker::EVENT_CAPACITY
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// A slow UI: one event every 50 ms, always from a full channel. Each
+/// browse session has a new batch ready within 40 ms of sending one, so at
+/// every read several sessions are waiting for room, and whatever else the
+/// worker sends meanwhile meets a full channel.
+fn slow_read(w: &mut WorkerHandle, deadline: Instant) -> WorkerEvent {
+    std::thread::sleep(Duration::from_millis(50));
+    wait_channel_full(w, deadline);
+    w.events.try_recv().expect("a full channel has an event")
+}
+
+#[test]
+fn connection_changes_reach_a_slow_ui_behind_a_firehose() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("hot", 2, 1).unwrap();
+    let bs = mock.bootstrap_servers();
+    let stop = Arc::new(AtomicBool::new(false));
+    let hose = firehose(&bs, "hot", Arc::clone(&stop));
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&bs)).unwrap() });
+    refresh_topics(&rt, &mut w, 1).unwrap();
+    // The hot topic, followed by four browse sessions (the UI opened it
+    // again and again): the event channel fills up.
+    for session in 1..=4 {
+        w.commands
+            .send(Command::StartBrowse {
+                session,
+                spec: BrowseSpec {
+                    topic: "hot".into(),
+                    partitions: None,
+                    start: StartAt::End,
+                },
+            })
+            .unwrap();
+    }
+    // The last connection state the UI has been told.
+    let mut shown: Option<ConnState> = None;
+
+    // The outage: the refresh fails and the UI must be told.
+    wait_channel_full(&w, Instant::now() + Duration::from_secs(60));
+    mock.broker_down(1).unwrap();
+    w.commands.send(Command::RefreshTopics { id: 2 }).unwrap();
+    let mut refreshed = false;
+    wait(&rt, &mut w, Duration::from_secs(60), |ev| {
+        match ev {
+            WorkerEvent::Connection(s) => shown = Some(s),
+            WorkerEvent::Topics { id: 2, result } => {
+                assert!(result.is_err(), "a refresh with the broker down succeeded");
+                refreshed = true;
+            }
+            _ => {}
+        }
+        (refreshed && matches!(shown, Some(ConnState::Down(_)))).then_some(())
+    });
+
+    // Recovery: the firehose is back, and the UI, slower than it, is
+    // behind while a refresh succeeds.
+    mock.broker_up(1).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut id = 3;
+    loop {
+        wait_channel_full(&w, deadline);
+        w.commands.send(Command::RefreshTopics { id }).unwrap();
+        let ok = loop {
+            match slow_read(&mut w, deadline) {
+                WorkerEvent::Connection(s) => shown = Some(s),
+                WorkerEvent::Topics { id: i, result } if i == id => break result.is_ok(),
+                _ => {}
+            }
+        };
+        if ok {
+            break;
+        }
+        id += 1;
+    }
+    // Let the UI catch up: it must now show the connection as up.
+    stop.store(true, Ordering::Relaxed);
+    assert!(hose.join().unwrap() > 0);
+    for session in 1..=4 {
+        w.commands.send(Command::StopBrowse { session }).unwrap();
+    }
+    let caught_up = rt.block_on(async {
+        let end = tokio::time::Instant::now() + Duration::from_secs(30);
+        while let Ok(Some(ev)) = tokio::time::timeout_at(end, w.events.recv()).await {
+            if let WorkerEvent::Connection(s) = ev {
+                shown = Some(s);
+            }
+            if shown == Some(ConnState::Connected) {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(
+        caught_up,
+        "the status never came back after the outage: the UI still shows {shown:?}"
+    );
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+#[test]
+fn the_metadata_client_reports_an_outage_by_itself() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
+    refresh_topics(&rt, &mut w, 1).unwrap();
+    // Only the worker's own clients are alive: no browse session, no
+    // producer, no request in flight. The outage must still show.
+    mock.broker_down(1).unwrap();
+    let state = wait(&rt, &mut w, Duration::from_secs(60), |ev| match ev {
+        WorkerEvent::Connection(s @ (ConnState::Down(_) | ConnState::Degraded(_))) => Some(s),
+        _ => None,
+    });
+    let why = match state {
+        ConnState::Down(why) | ConnState::Degraded(why) => why,
+        other => panic!("not an outage: {other:?}"),
+    };
+    assert!(!why.is_empty());
+    mock.broker_up(1).unwrap();
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+#[test]
+fn committed_offsets_keep_each_groups_own_failure_and_partition_errors() {
+    use kafkaterm::model::TopicPartition;
+    use kafkaterm::worker::offsets::committed_offsets;
+    use rdkafka::admin::AdminClient;
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::mocking::MockCoordinator;
+    let mock = MockCluster::new(3).unwrap();
+    mock.create_topic("t", 2, 1).unwrap();
+    for p in 0..2 {
+        mock.partition_leader("t", p, Some(1)).unwrap();
+    }
+    let bs = mock.bootstrap_servers();
+    // carol has a commit on t/0; alice's coordinator is broker 2, bob's is 3.
+    mock.coordinator(MockCoordinator::Group("carol".into()), 1)
+        .unwrap();
+    mock.coordinator(MockCoordinator::Group("alice".into()), 2)
+        .unwrap();
+    mock.coordinator(MockCoordinator::Group("bob".into()), 3)
+        .unwrap();
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("group.id", "carol")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("t", 0, Offset::Offset(4)).unwrap();
+    c.commit(&tpl, CommitMode::Sync).unwrap();
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .create()
+        .unwrap();
+
+    // Two groups fail at once, each in its own way: alice's coordinator is
+    // down (her request times out), bob's refuses (not authorized).
+    mock.broker_down(2).unwrap();
+    mock.request_errors(
+        RDKafkaApiKey::OffsetFetch,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED],
+    );
+    let got = committed_offsets(
+        admin.inner(),
+        &[("alice".into(), None), ("bob".into(), None)],
+        Duration::from_secs(3),
+    );
+    let alice = got["alice"].as_ref().unwrap_err();
+    let bob = got["bob"].as_ref().unwrap_err();
+    assert!(alice.contains("timed out"), "alice: {alice}");
+    assert!(bob.contains("not authorized"), "bob: {bob}");
+    mock.clear_request_errors(RDKafkaApiKey::OffsetFetch);
+
+    // A partition the broker answers with an error is reported, not dropped
+    // (t/7 does not exist).
+    let got = committed_offsets(
+        admin.inner(),
+        &[(
+            "carol".into(),
+            Some(vec![
+                TopicPartition::new("t", 0),
+                TopicPartition::new("t", 1),
+                TopicPartition::new("t", 7),
+            ]),
+        )],
+        Duration::from_secs(10),
+    );
+    let carol = got["carol"].as_ref().unwrap();
+    let of = |p: i32| {
+        carol
+            .iter()
+            .find(|(tp, _)| tp.partition == p)
+            .map(|(_, o)| o.clone())
+    };
+    assert_eq!(of(0), Some(Ok(Some(4))));
+    assert_eq!(of(1), Some(Ok(None)));
+    let t7 = of(7).unwrap_or_else(|| panic!("t/7's error vanished: {carol:?}"));
+    assert!(
+        t7.as_ref()
+            .is_err_and(|e| e.contains("unknown topic or partition")),
+        "t/7: {t7:?}"
+    );
+    drop(admin);
+    drop(c);
     drop(mock);
 }

@@ -19,7 +19,7 @@ use kafkaterm::filter::Filter;
 use kafkaterm::jsonl;
 use kafkaterm::kafka::consumer_protocol::{self, encode};
 use kafkaterm::model::{Header, Record, TimestampType, TopicPartition};
-use kafkaterm::panes::detail::{self, Field, Modes};
+use kafkaterm::panes::browser::detail::{self, Field, Modes};
 use kafkaterm::sanitize::{self, needs_escape};
 
 /// Panic unless `s` is safe on a terminal (`newlines`: line breaks allowed).
@@ -136,7 +136,7 @@ pub fn check_recursive_avro(data: &[u8]) {
     let mut r = record(&framed);
     r.headers.clear();
     let modes = Modes::default();
-    for line in detail::build(&r, &modes, &cache, true, Field::Value) {
+    for line in detail::build(&r, &modes, &cache, true, Field::Value, 80) {
         for (seg, _) in &line {
             assert_clean("detail line", seg, false);
         }
@@ -191,7 +191,7 @@ fn check_detail(data: &[u8], schemas: &SchemaCache) {
         };
         modes.headers.insert(r.headers[0].name.clone(), mode);
         for focus in [Field::Value, Field::Key, Field::Header(0)] {
-            for line in detail::build(&r, &modes, schemas, true, focus) {
+            for line in detail::build(&r, &modes, schemas, true, focus, 7) {
                 for (seg, _) in &line {
                     assert_clean("detail line", seg, false);
                 }
@@ -300,7 +300,7 @@ pub fn check_consumer_protocol(data: &[u8]) {
 }
 
 /// The escapers: clean output, segments that add up to the escaped text,
-/// clean text left alone, truncation on character boundaries.
+/// clean text left alone, truncation to display columns.
 pub fn check_escape(data: &[u8]) {
     assert_clean("escape_bytes", &sanitize::escape_bytes(data), false);
     let s = String::from_utf8_lossy(data);
@@ -331,5 +331,9 @@ pub fn check_escape(data: &[u8]) {
     let n = usize::from(data.first().copied().unwrap_or(0) % 50);
     let t = sanitize::truncate_chars(&e, n);
     assert_clean("truncated", &t, false);
-    assert!(t.chars().count() <= n.max(1));
+    // Cut to display columns: never wider than asked, marked when cut.
+    assert!(sanitize::columns(&t) <= n, "{t:?} is wider than {n}");
+    if *t != *e {
+        assert!(n == 0 || t.ends_with('…'), "{t:?} cut without an ellipsis");
+    }
 }

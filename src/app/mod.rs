@@ -1,16 +1,24 @@
 //! The application state machine: `App::update(Msg)` changes state only in
 //! response to key events, worker events, ticks and I/O results, and returns
 //! the commands for the worker. Drawing (`ui::draw`) reads the state only.
+//!
+//! The app owns the panes and routes through the [`Pane`] contract: keys are
+//! looked up in the focused pane's keymap contexts and then `[global]`;
+//! worker events go to the pane that asked for them.
 
-use std::path::PathBuf;
+mod ctx;
+mod env;
+pub mod keymap;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+pub use ctx::{Ctx, DrawCtx, Effect, IoResult, Level, Nav, PaneId, Prefill, Toast};
+pub use env::Env;
 
-use crate::config::{ClusterProfile, Unsupported};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+
 use crate::decode::registry::SchemaCache;
-use crate::model::ProducerOptions;
-use crate::panes::{browser, composer, groups, topics};
+use crate::panes::{Pane, browser, composer, groups, topics};
 use crate::worker::protocol::{Command, ConnState, WorkerEvent};
+use keymap::{Action, Chord, KeyContext};
 
 /// Input to the state machine.
 #[derive(Debug, Clone)]
@@ -22,170 +30,6 @@ pub enum Msg {
     Tick,
     Worker(WorkerEvent),
     Io(IoResult),
-}
-
-/// Side effects the event loop performs for the app (local I/O, terminal).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// Write a file; `what` names it in the result toast.
-    WriteFile {
-        path: PathBuf,
-        contents: String,
-        what: String,
-    },
-    /// Copy to the clipboard with OSC 52 (the text is base64-encoded there).
-    Osc52(String),
-}
-
-/// Results of effects, fed back as messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum IoResult {
-    Written {
-        what: String,
-        path: PathBuf,
-        result: Result<usize, String>,
-    },
-}
-
-/// The panes, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Topics,
-    Browser,
-    Composer,
-    Groups,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Topics, Pane::Browser, Pane::Composer, Pane::Groups];
-
-    #[must_use]
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Topics => "Topics",
-            Pane::Browser => "Browser",
-            Pane::Composer => "Producer",
-            Pane::Groups => "Groups",
-        }
-    }
-}
-
-/// Settings fixed for the session.
-#[derive(Debug, Clone)]
-pub struct Env {
-    pub cluster: String,
-    pub brokers: String,
-    pub read_only: bool,
-    pub production: bool,
-    pub unsupported: Unsupported,
-    pub watch_groups: Vec<String>,
-    pub topics_refresh_ms: i64,
-    pub groups_refresh_ms: i64,
-    pub buffer_max_messages: usize,
-    pub buffer_max_bytes: usize,
-    pub registry_configured: bool,
-    pub producer_defaults: ProducerOptions,
-    pub data_dir: PathBuf,
-    pub history_max: usize,
-}
-
-impl Env {
-    #[must_use]
-    pub fn from_profile(p: &ClusterProfile, data_dir: PathBuf) -> Self {
-        #[allow(clippy::cast_possible_truncation)]
-        Self {
-            cluster: p.name.clone(),
-            brokers: p.brokers.clone(),
-            read_only: p.read_only,
-            production: p.production,
-            unsupported: p.unsupported.clone(),
-            watch_groups: p.watch_groups.clone(),
-            topics_refresh_ms: (p.topics_refresh_secs * 1000.0) as i64,
-            groups_refresh_ms: (p.groups_refresh_secs * 1000.0) as i64,
-            buffer_max_messages: 200_000,
-            buffer_max_bytes: 256 * 1024 * 1024,
-            registry_configured: p.schema_registry.is_some(),
-            producer_defaults: p.producer_options(),
-            data_dir,
-            history_max: 200,
-        }
-    }
-
-    /// A minimal environment for tests.
-    #[must_use]
-    pub fn test() -> Self {
-        let mut p = ClusterProfile::adhoc("127.0.0.1:9092");
-        p.name = "test".into();
-        Self::from_profile(&p, std::env::temp_dir().join("kafkaterm-test"))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warn,
-    Error,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Toast {
-    pub text: String,
-    pub level: Level,
-    pub until_ms: i64,
-}
-
-/// Where a pane asks the app to go.
-#[derive(Debug, Clone)]
-pub enum Nav {
-    Browse(crate::worker::protocol::BrowseSpec),
-    Compose(Box<composer::Prefill>),
-    Focus(Pane),
-}
-
-/// What a pane gets while handling a key or an event.
-pub struct Ctx<'a> {
-    pub env: &'a Env,
-    pub now_ms: i64,
-    pub size: (u16, u16),
-    next_id: &'a mut u64,
-    pub cmds: Vec<Command>,
-    pub toasts: Vec<(Level, String)>,
-    pub effects: Vec<Effect>,
-    pub nav: Option<Nav>,
-}
-
-impl Ctx<'_> {
-    /// A fresh request or session id.
-    pub fn id(&mut self) -> u64 {
-        *self.next_id += 1;
-        *self.next_id
-    }
-    pub fn info(&mut self, s: impl Into<String>) {
-        self.toasts.push((Level::Info, s.into()));
-    }
-    pub fn warn(&mut self, s: impl Into<String>) {
-        self.toasts.push((Level::Warn, s.into()));
-    }
-    pub fn error(&mut self, s: impl Into<String>) {
-        self.toasts.push((Level::Error, s.into()));
-    }
-    /// Refuse a write in read-only mode; true when refused.
-    pub fn refuse_if_read_only(&mut self, what: &str) -> bool {
-        if self.env.read_only {
-            self.error(format!(
-                "read-only mode: {what} is disabled for cluster {}",
-                self.env.cluster
-            ));
-            true
-        } else {
-            false
-        }
-    }
-    /// Body height available to panes (terminal minus tab and status rows).
-    #[must_use]
-    pub fn body_height(&self) -> usize {
-        usize::from(self.size.1.saturating_sub(2))
-    }
 }
 
 /// Connection status for the status bar.
@@ -207,13 +51,15 @@ pub struct App {
     pub env: Env,
     pub now_ms: i64,
     pub size: (u16, u16),
-    pub focus: Pane,
+    pub focus: PaneId,
     pub topics: topics::TopicsPane,
     pub browser: browser::BrowserPane,
     pub composer: composer::ComposerPane,
     pub groups: groups::GroupsPane,
     pub status: Status,
     pub help: bool,
+    /// First help row shown (the overlay scrolls on small terminals).
+    pub help_scroll: usize,
     pub quitting: Option<Quitting>,
     pub quit: bool,
     /// Printed after the terminal is restored.
@@ -223,17 +69,43 @@ pub struct App {
     next_id: u64,
 }
 
-/// Smallest usable terminal.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 15;
-
 const TOAST_MS: i64 = 6000;
+
+/// Which pane a worker event belongs to (`None`: the app's own).
+fn route(ev: &WorkerEvent) -> Option<PaneId> {
+    match ev {
+        WorkerEvent::Topics { .. }
+        | WorkerEvent::TopicDetail { .. }
+        | WorkerEvent::TopicCreated { .. }
+        | WorkerEvent::TopicDeleted { .. } => Some(PaneId::Topics),
+        WorkerEvent::Browse { .. } => Some(PaneId::Browser),
+        WorkerEvent::Produce { .. } | WorkerEvent::Flushed { .. } => Some(PaneId::Composer),
+        WorkerEvent::Groups { .. }
+        | WorkerEvent::ResetPlan { .. }
+        | WorkerEvent::ResetApplied { .. }
+        | WorkerEvent::GroupDeleted { .. } => Some(PaneId::Groups),
+        _ => None,
+    }
+}
+
+fn is_global(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Quit
+            | Action::Help
+            | Action::PaneTopics
+            | Action::PaneBrowser
+            | Action::PaneProducer
+            | Action::PaneGroups
+    )
+}
 
 impl App {
     /// A new app; returns the commands to send first (initial refreshes).
     pub fn new(env: Env, now_ms: i64, size: (u16, u16)) -> (Self, Vec<Command>) {
         let composer = composer::ComposerPane::new(&env);
         let groups = groups::GroupsPane::new(&env);
+        let browser = browser::BrowserPane::new(&env);
         let mut app = Self {
             schemas: SchemaCache {
                 configured: env.registry_configured,
@@ -242,9 +114,9 @@ impl App {
             env,
             now_ms,
             size,
-            focus: Pane::Topics,
+            focus: PaneId::Topics,
             topics: topics::TopicsPane::default(),
-            browser: browser::BrowserPane::default(),
+            browser,
             composer,
             groups,
             status: Status {
@@ -253,6 +125,7 @@ impl App {
                 toast: None,
             },
             help: false,
+            help_scroll: 0,
             quitting: None,
             quit: false,
             exit_message: None,
@@ -263,16 +136,14 @@ impl App {
         (app, cmds)
     }
 
-    fn ctx(&mut self) -> Ctx<'_> {
-        Ctx {
-            env: &self.env,
-            now_ms: self.now_ms,
-            size: self.size,
-            next_id: &mut self.next_id,
-            cmds: Vec::new(),
-            toasts: Vec::new(),
-            effects: Vec::new(),
-            nav: None,
+    /// The pane with this id, through its contract.
+    #[must_use]
+    pub fn pane(&self, id: PaneId) -> &dyn Pane {
+        match id {
+            PaneId::Topics => &self.topics,
+            PaneId::Browser => &self.browser,
+            PaneId::Composer => &self.composer,
+            PaneId::Groups => &self.groups,
         }
     }
 
@@ -316,21 +187,18 @@ impl App {
                         self.quit = true;
                     }
                 }
-                let visible = self.focus;
-                self.with_pane(&mut out, |app, ctx| {
-                    app.topics.tick(ctx, visible == Pane::Topics);
-                    app.groups.tick(ctx);
-                    app.browser.tick(ctx);
-                });
+                let focus = self.focus;
+                for id in [
+                    PaneId::Topics,
+                    PaneId::Groups,
+                    PaneId::Browser,
+                    PaneId::Composer,
+                ] {
+                    self.with_pane(id, &mut out, |p, ctx| p.tick(ctx, focus == id));
+                }
             }
             Msg::Paste(s) => {
-                let focus = self.focus;
-                self.with_pane(&mut out, |app, ctx| match focus {
-                    Pane::Composer => app.composer.paste(&s, ctx),
-                    Pane::Topics => app.topics.paste(&s),
-                    Pane::Browser => app.browser.paste(&s),
-                    Pane::Groups => app.groups.paste(&s),
-                });
+                self.with_pane(self.focus, &mut out, |p, ctx| p.on_paste(&s, ctx));
             }
             Msg::Key(key) => {
                 if key.kind != KeyEventKind::Release {
@@ -348,6 +216,9 @@ impl App {
                     format!("{what}: cannot write {}: {e}", path.display()),
                 ),
             },
+            Msg::Io(r @ IoResult::Export(_)) => {
+                self.with_pane(PaneId::Browser, &mut out, |p, ctx| p.on_io(r, ctx));
+            }
         }
         out
     }
@@ -355,27 +226,24 @@ impl App {
     /// Run pane code with a context, then apply what it asked for.
     fn with_pane(
         &mut self,
+        id: PaneId,
         out: &mut Vec<Command>,
-        f: impl FnOnce(&mut PaneSet<'_>, &mut Ctx<'_>),
+        f: impl FnOnce(&mut dyn Pane, &mut Ctx<'_>),
     ) {
-        let mut ctx = Ctx {
-            env: &self.env,
-            now_ms: self.now_ms,
-            size: self.size,
-            next_id: &mut self.next_id,
-            cmds: Vec::new(),
-            toasts: Vec::new(),
-            effects: Vec::new(),
-            nav: None,
+        let mut ctx = Ctx::new(
+            &self.env,
+            &self.schemas,
+            self.now_ms,
+            self.size,
+            &mut self.next_id,
+        );
+        let pane: &mut dyn Pane = match id {
+            PaneId::Topics => &mut self.topics,
+            PaneId::Browser => &mut self.browser,
+            PaneId::Composer => &mut self.composer,
+            PaneId::Groups => &mut self.groups,
         };
-        let mut panes = PaneSet {
-            topics: &mut self.topics,
-            browser: &mut self.browser,
-            composer: &mut self.composer,
-            groups: &mut self.groups,
-            schemas: &mut self.schemas,
-        };
-        f(&mut panes, &mut ctx);
+        f(pane, &mut ctx);
         let Ctx {
             cmds,
             toasts,
@@ -394,12 +262,32 @@ impl App {
         match nav {
             Nav::Focus(p) => self.focus = p,
             Nav::Browse(spec) => {
-                self.focus = Pane::Browser;
-                self.with_pane(out, |app, ctx| app.browser.open(spec, ctx));
+                self.focus = PaneId::Browser;
+                let mut ctx = Ctx::new(
+                    &self.env,
+                    &self.schemas,
+                    self.now_ms,
+                    self.size,
+                    &mut self.next_id,
+                );
+                self.browser.open(spec, &mut ctx);
+                let (cmds, toasts, effects) = (ctx.cmds, ctx.toasts, ctx.effects);
+                out.extend(cmds);
+                self.absorb(toasts, effects);
             }
             Nav::Compose(prefill) => {
-                self.focus = Pane::Composer;
-                self.with_pane(out, |app, ctx| app.composer.prefill(*prefill, ctx));
+                self.focus = PaneId::Composer;
+                let mut ctx = Ctx::new(
+                    &self.env,
+                    &self.schemas,
+                    self.now_ms,
+                    self.size,
+                    &mut self.next_id,
+                );
+                self.composer.prefill(*prefill, &mut ctx);
+                let (cmds, toasts, effects) = (ctx.cmds, ctx.toasts, ctx.effects);
+                out.extend(cmds);
+                self.absorb(toasts, effects);
             }
         }
     }
@@ -410,14 +298,12 @@ impl App {
             self.quit = true;
             return;
         }
-        let in_flight = self.composer.in_flight();
-        if in_flight == 0 {
+        if self.composer.in_flight() == 0 {
             self.quit = true;
             return;
         }
-        let mut ctx = self.ctx();
-        let id = ctx.id();
-        drop(ctx);
+        self.next_id += 1;
+        let id = self.next_id;
         self.quitting = Some(Quitting {
             flush_id: id,
             started_ms: self.now_ms,
@@ -429,63 +315,68 @@ impl App {
     }
 
     fn on_key(&mut self, key: KeyEvent, out: &mut Vec<Command>) {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && key.code == KeyCode::Char('c') {
-            self.request_quit(out);
-            return;
-        }
+        let km = std::sync::Arc::clone(&self.env.keymap);
+        let global = km.action_in(KeyContext::Global, key);
         if self.quitting.is_some() {
-            if matches!(key.code, KeyCode::Char('q') | KeyCode::Esc) {
+            if global == Some(Action::Quit) || key.code == KeyCode::Esc {
                 self.quit = true;
             }
             return;
         }
         if self.help {
-            if matches!(
-                key.code,
-                KeyCode::Esc | KeyCode::Char('?' | 'q') | KeyCode::Enter
-            ) {
-                self.help = false;
-            }
+            self.help_key(key, global);
             return;
         }
-        let capturing = match self.focus {
-            Pane::Topics => self.topics.captures_keys(),
-            Pane::Browser => self.browser.captures_keys(),
-            Pane::Composer => self.composer.captures_keys(),
-            Pane::Groups => self.groups.captures_keys(),
-        };
-        if !capturing {
-            match key.code {
-                KeyCode::Char('q') => {
-                    self.request_quit(out);
-                    return;
-                }
-                KeyCode::Char('?') => {
-                    self.help = true;
-                    return;
-                }
-                KeyCode::Char(c @ '1'..='4') => {
-                    let idx = usize::from(c as u8 - b'1');
-                    let target = Pane::ALL[idx];
-                    self.switch_to(target, out);
-                    return;
-                }
-                _ => {}
+        let pane = self.pane(self.focus);
+        let capturing = pane.captures_text();
+        let mut contexts = pane.key_contexts();
+        contexts.push(KeyContext::Global);
+        let action = km
+            .action(&contexts, key)
+            // While typing, a plain character is text, never a global action.
+            .filter(|a| !(capturing && is_global(*a) && Chord::from_event(key).is_text()));
+        match action {
+            Some(Action::Quit) => self.request_quit(out),
+            Some(Action::Help) => {
+                self.help = true;
+                self.help_scroll = 0;
             }
+            Some(Action::PaneTopics) => self.switch_to(PaneId::Topics, out),
+            Some(Action::PaneBrowser) => self.switch_to(PaneId::Browser, out),
+            Some(Action::PaneProducer) => self.switch_to(PaneId::Composer, out),
+            Some(Action::PaneGroups) => self.switch_to(PaneId::Groups, out),
+            Some(a) => self.with_pane(self.focus, out, |p, ctx| p.on_action(a, ctx)),
+            None => self.with_pane(self.focus, out, |p, ctx| p.on_text_key(key, ctx)),
         }
-        let focus = self.focus;
-        self.with_pane(out, |app, ctx| match focus {
-            Pane::Topics => app.topics.on_key(key, ctx),
-            Pane::Browser => app.browser.on_key(key, ctx, app.schemas),
-            Pane::Composer => app.composer.on_key(key, ctx),
-            Pane::Groups => app.groups.on_key(key, ctx),
-        });
     }
 
-    fn switch_to(&mut self, target: Pane, out: &mut Vec<Command>) {
-        if self.focus == Pane::Composer && target != Pane::Composer {
-            self.with_pane(out, |app, ctx| app.composer.on_leave(ctx));
+    fn help_key(&mut self, key: KeyEvent, global: Option<Action>) {
+        let km = &self.env.keymap;
+        match km.action_in(KeyContext::Navigation, key) {
+            Some(Action::Down) => self.help_scroll += 1,
+            Some(Action::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
+            Some(Action::PageDown | Action::HalfPageDown) => self.help_scroll += 10,
+            Some(Action::PageUp | Action::HalfPageUp) => {
+                self.help_scroll = self.help_scroll.saturating_sub(10);
+            }
+            Some(Action::Top) => self.help_scroll = 0,
+            _ => {
+                if matches!(global, Some(Action::Help | Action::Quit))
+                    || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
+                {
+                    self.help = false;
+                }
+            }
+        }
+        let body = crate::ui::layout::Screen::of_size(self.size).body;
+        self.help_scroll = self
+            .help_scroll
+            .min(crate::ui::help::max_scroll(&self.help_rows(), body));
+    }
+
+    fn switch_to(&mut self, target: PaneId, out: &mut Vec<Command>) {
+        if self.focus != target {
+            self.with_pane(self.focus, out, |p, ctx| p.on_leave(ctx));
         }
         self.focus = target;
     }
@@ -514,80 +405,80 @@ impl App {
             }
             WorkerEvent::Refused { id, reason } => {
                 self.toast(Level::Error, reason.clone());
-                self.with_pane(out, |app, ctx| {
-                    if let Some(id) = id {
-                        app.topics.refused(id);
-                        app.composer.refused(id, &reason);
-                        app.groups.refused(id);
+                if let Some(id) = id {
+                    for p in PaneId::ALL {
+                        self.with_pane(p, out, |p, _| p.refused(id, &reason));
                     }
-                    let _ = ctx;
-                });
+                }
             }
             other => {
-                self.with_pane(out, |app, ctx| match other {
-                    WorkerEvent::Topics { .. }
-                    | WorkerEvent::TopicDetail { .. }
-                    | WorkerEvent::TopicCreated { .. }
-                    | WorkerEvent::TopicDeleted { .. } => app.topics.on_worker(other, ctx),
-                    WorkerEvent::Browse { session, event } => {
-                        app.browser.on_browse(session, event, ctx, app.schemas)
-                    }
-                    WorkerEvent::Produce { .. } | WorkerEvent::Flushed { .. } => {
-                        app.composer.on_worker(other, ctx)
-                    }
-                    WorkerEvent::Groups { .. }
-                    | WorkerEvent::ResetPlan { .. }
-                    | WorkerEvent::ResetApplied { .. }
-                    | WorkerEvent::GroupDeleted { .. } => app.groups.on_worker(other, ctx),
-                    _ => {}
-                });
+                if let Some(id) = route(&other) {
+                    self.with_pane(id, out, |p, ctx| p.on_worker(other, ctx));
+                }
             }
         }
     }
 
-    /// Help rows for the focused pane: global keys, then the pane's.
+    /// Help rows for the focused pane, from the keymap: global keys, then
+    /// the pane's contexts (navigation on one row).
     #[must_use]
-    pub fn help_rows(&self) -> Vec<(&'static str, &'static str)> {
-        let mut rows = vec![
-            ("1-4", "switch pane: topics, browser, producer, groups"),
-            ("?", "this help (Esc closes)"),
-            (
-                "q / Ctrl-C",
-                "quit (waits for in-flight messages; twice to force)",
+    pub fn help_rows(&self) -> Vec<(String, String)> {
+        let km = &self.env.keymap;
+        // The four pane keys share one row; the rest as the keymap says.
+        let panes: Vec<_> = km
+            .bindings(KeyContext::Global)
+            .iter()
+            .filter(|b| b.action.name().starts_with("pane_"))
+            .collect();
+        let mut rows = vec![(
+            panes
+                .iter()
+                .map(|b| km.keys_label(KeyContext::Global, b.action))
+                .collect::<Vec<_>>()
+                .join(" "),
+            format!(
+                "switch pane: {}",
+                panes
+                    .iter()
+                    .map(|b| b.desc.trim_end_matches(" pane").to_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-        ];
-        rows.extend_from_slice(match self.focus {
-            Pane::Topics => self.topics.help(),
-            Pane::Browser => self.browser.help(),
-            Pane::Composer => composer::HELP,
-            Pane::Groups => self.groups.help(),
-        });
+        )];
+        rows.extend(
+            km.bindings(KeyContext::Global)
+                .iter()
+                .filter(|b| !b.action.name().starts_with("pane_") && !b.keys.is_empty())
+                .map(|b| (km.keys_label(KeyContext::Global, b.action), b.desc.clone())),
+        );
+        for c in self.pane(self.focus).help_contexts() {
+            if c == KeyContext::Navigation {
+                let l = |actions: &[Action]| {
+                    actions
+                        .iter()
+                        .map(|a| {
+                            km.keys_label(KeyContext::Navigation, *a)
+                                .replace(" / ", "/")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                rows.push((l(&[Action::Up, Action::Down]), "move".into()));
+                rows.push((
+                    l(&[
+                        Action::PageUp,
+                        Action::PageDown,
+                        Action::HalfPageUp,
+                        Action::HalfPageDown,
+                    ]),
+                    "page up / down, half a page up / down".into(),
+                ));
+                rows.push((l(&[Action::Top, Action::Bottom]), "first / last".into()));
+            } else {
+                rows.extend(km.help_rows(c));
+            }
+        }
+        rows.extend(self.pane(self.focus).help_notes());
         rows
-    }
-}
-
-/// Mutable access to every pane at once (for routing).
-pub struct PaneSet<'a> {
-    pub topics: &'a mut topics::TopicsPane,
-    pub browser: &'a mut browser::BrowserPane,
-    pub composer: &'a mut composer::ComposerPane,
-    pub groups: &'a mut groups::GroupsPane,
-    pub schemas: &'a mut SchemaCache,
-}
-
-/// What drawing needs besides the state.
-pub struct DrawCtx<'a> {
-    pub theme: &'a crate::config::theme::Theme,
-    pub env: &'a Env,
-    pub now_ms: i64,
-    pub schemas: &'a SchemaCache,
-}
-
-impl DrawCtx<'_> {
-    /// A spinner frame that advances with the clock.
-    #[must_use]
-    pub fn spinner(&self) -> char {
-        const FRAMES: [char; 4] = ['◐', '◓', '◑', '◒'];
-        FRAMES[usize::try_from((self.now_ms / 250).rem_euclid(4)).unwrap_or(0)]
     }
 }

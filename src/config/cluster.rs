@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use serde::Deserialize;
 
+use super::registry::{LegacyRegistryAuth, ProtobufTopics, RegistrySettings, SchemaRegistryConfig};
 use super::{Overrides, Secret, SecretSource};
 use crate::model::{Acks, Compression, ProducerOptions};
 
@@ -20,6 +21,10 @@ pub enum SaslMechanism {
     ScramSha512,
     #[serde(rename = "OAUTHBEARER")]
     OAuthBearer,
+    /// AWS MSK IAM: kafkaterm signs a token with the AWS credentials and
+    /// hands it to librdkafka as an OAUTHBEARER token.
+    #[serde(rename = "AWS_MSK_IAM")]
+    AwsMskIam,
 }
 
 impl SaslMechanism {
@@ -30,12 +35,15 @@ impl SaslMechanism {
             SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
             SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
             SaslMechanism::OAuthBearer => "OAUTHBEARER",
+            SaslMechanism::AwsMskIam => "AWS_MSK_IAM",
         }
     }
 }
 
+/// The `[clusters.NAME.sasl]` table, checked when it is read so that a
+/// mistake is reported with the file and line of the table.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "SaslFields")]
 pub struct SaslConfig {
     pub mechanism: SaslMechanism,
     pub username: Option<String>,
@@ -48,6 +56,202 @@ pub struct SaslConfig {
     pub scope: Option<String>,
     /// OAUTHBEARER unsecured-JWT config string (`sasl.oauthbearer.config`), for test setups.
     pub oauthbearer_config: Option<String>,
+    /// OAUTHBEARER: a command whose output is the token (and its expiry).
+    pub token_command: Option<String>,
+    /// AWS_MSK_IAM: the AWS region of the cluster (e.g. `eu-west-1`).
+    pub region: Option<String>,
+    /// AWS_MSK_IAM: the AWS profile to take credentials from (default: the
+    /// standard AWS credential chain).
+    pub profile: Option<String>,
+}
+
+/// The fields of a `[sasl]` table as written, before the checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaslFields {
+    mechanism: SaslMechanism,
+    username: Option<String>,
+    password: Option<Secret>,
+    password_env: Option<String>,
+    password_command: Option<String>,
+    token_endpoint_url: Option<String>,
+    scope: Option<String>,
+    oauthbearer_config: Option<String>,
+    token_command: Option<String>,
+    region: Option<String>,
+    profile: Option<String>,
+}
+
+impl TryFrom<SaslFields> for SaslConfig {
+    type Error = String;
+
+    fn try_from(f: SaslFields) -> Result<Self, String> {
+        let s = SaslConfig {
+            mechanism: f.mechanism,
+            username: f.username,
+            password: f.password,
+            password_env: f.password_env,
+            password_command: f.password_command,
+            token_endpoint_url: f.token_endpoint_url,
+            scope: f.scope,
+            oauthbearer_config: f.oauthbearer_config,
+            token_command: f.token_command,
+            region: f.region,
+            profile: f.profile,
+        };
+        s.check()?;
+        Ok(s)
+    }
+}
+
+/// Is this a plausible AWS region name (it becomes part of a host name)?
+fn is_region_name(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 40
+        && r.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !r.starts_with('-')
+        && !r.ends_with('-')
+}
+
+impl SaslConfig {
+    #[must_use]
+    pub fn secret(&self) -> SecretSource {
+        SecretSource {
+            password: self.password.clone(),
+            password_env: self.password_env.clone(),
+            password_command: self.password_command.clone(),
+        }
+    }
+
+    /// The combinations that make sense for each mechanism.
+    fn check(&self) -> Result<(), String> {
+        let mech = self.mechanism.as_str();
+        let not_for = |field: &str, what: &str| {
+            Err(format!(
+                "sasl `{field}` does not apply to mechanism {mech} ({what})"
+            ))
+        };
+        if self.mechanism != SaslMechanism::AwsMskIam {
+            if self.region.is_some() {
+                return not_for("region", "it is for AWS_MSK_IAM");
+            }
+            if self.profile.is_some() {
+                return not_for("profile", "it is the AWS profile for AWS_MSK_IAM");
+            }
+        }
+        if self.mechanism != SaslMechanism::OAuthBearer && self.token_command.is_some() {
+            return not_for("token_command", "it is for OAUTHBEARER");
+        }
+        match self.mechanism {
+            SaslMechanism::Plain | SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
+                if self.username.is_none() || !self.secret().is_set() {
+                    return Err(format!(
+                        "sasl mechanism {mech} needs `username` and one of password, password_env, password_command"
+                    ));
+                }
+            }
+            SaslMechanism::OAuthBearer => {
+                let ways = [
+                    self.token_endpoint_url.is_some(),
+                    self.oauthbearer_config.is_some(),
+                    self.token_command.is_some(),
+                ]
+                .iter()
+                .filter(|b| **b)
+                .count();
+                if ways == 0 {
+                    return Err(
+                        "sasl mechanism OAUTHBEARER needs one of token_command, token_endpoint_url (OIDC) or oauthbearer_config (unsecured test tokens)"
+                            .into(),
+                    );
+                }
+                if ways > 1 {
+                    return Err(
+                        "sasl mechanism OAUTHBEARER takes only one of token_command, token_endpoint_url, oauthbearer_config"
+                            .into(),
+                    );
+                }
+                if self.token_command.is_some() {
+                    if self.username.is_some() || self.secret().is_set() || self.scope.is_some() {
+                        return Err(
+                            "sasl `token_command` gives the token itself: drop username, password*, scope"
+                                .into(),
+                        );
+                    }
+                    if self
+                        .token_command
+                        .as_deref()
+                        .is_some_and(|c| c.trim().is_empty())
+                    {
+                        return Err("sasl `token_command` is empty".into());
+                    }
+                }
+            }
+            SaslMechanism::AwsMskIam => {
+                let what = "AWS_MSK_IAM signs with your AWS credentials";
+                for (field, given) in [
+                    ("username", self.username.is_some()),
+                    ("password", self.password.is_some()),
+                    ("password_env", self.password_env.is_some()),
+                    ("password_command", self.password_command.is_some()),
+                    ("token_endpoint_url", self.token_endpoint_url.is_some()),
+                    ("scope", self.scope.is_some()),
+                    ("oauthbearer_config", self.oauthbearer_config.is_some()),
+                ] {
+                    if given {
+                        return not_for(field, what);
+                    }
+                }
+                match self.region.as_deref() {
+                    None => {
+                        return Err(
+                            "sasl mechanism AWS_MSK_IAM needs `region`, the AWS region of the cluster (e.g. region = \"eu-west-1\")"
+                                .into(),
+                        );
+                    }
+                    Some(r) if !is_region_name(r) => {
+                        return Err(format!(
+                            "sasl `region` = \"{}\" is not an AWS region name (like eu-west-1)",
+                            crate::sanitize::escape(&crate::sanitize::truncate_chars(r, 40))
+                        ));
+                    }
+                    Some(_) => {}
+                }
+                if self.profile.as_deref().is_some_and(|p| p.trim().is_empty()) {
+                    return Err("sasl `profile` is empty: leave it out to use the default AWS credential chain".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where OAUTHBEARER tokens come from when kafkaterm supplies them itself
+/// (rather than librdkafka's OIDC or unsecured-JWT support).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum TokenSource {
+    /// Sign an AWS MSK IAM token with the AWS credential chain.
+    AwsMskIam {
+        region: String,
+        profile: Option<String>,
+    },
+    /// Run a command whose output is the token.
+    Command { command: String },
+}
+
+impl std::fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenSource::AwsMskIam { region, profile } => f
+                .debug_struct("AwsMskIam")
+                .field("region", region)
+                .field("profile", profile)
+                .finish(),
+            // A command line may carry a secret of its own.
+            TokenSource::Command { .. } => f.write_str("Command(***)"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
@@ -87,10 +291,14 @@ pub struct ClusterConfig {
     /// Marks a production cluster: shown in a distinct colour.
     #[serde(default)]
     pub production: bool,
-    pub schema_registry: Option<String>,
+    /// The registry's URL, or a table with TLS files and credentials.
+    pub schema_registry: Option<SchemaRegistryConfig>,
     pub schema_registry_username: Option<String>,
     pub schema_registry_password: Option<Secret>,
     pub schema_registry_password_env: Option<String>,
+    /// Topics holding plain protobuf of local message types.
+    #[serde(default)]
+    pub protobuf: Vec<ProtobufTopics>,
     #[serde(default)]
     pub watch_groups: Vec<String>,
     pub sasl: Option<SaslConfig>,
@@ -105,13 +313,14 @@ pub struct ClusterConfig {
     pub topics_refresh_secs: Option<f64>,
 }
 
-impl SaslConfig {
+impl ClusterConfig {
+    /// The flat `schema_registry_username` / `_password[_env]` keys.
     #[must_use]
-    pub fn secret(&self) -> SecretSource {
-        SecretSource {
-            password: self.password.clone(),
-            password_env: self.password_env.clone(),
-            password_command: self.password_command.clone(),
+    pub fn legacy_registry_auth(&self) -> LegacyRegistryAuth<'_> {
+        LegacyRegistryAuth {
+            username: self.schema_registry_username.as_ref(),
+            password: self.schema_registry_password.as_ref(),
+            password_env: self.schema_registry_password_env.as_ref(),
         }
     }
 }
@@ -149,11 +358,15 @@ pub struct ClusterProfile {
     pub brokers: String,
     pub read_only: bool,
     pub production: bool,
-    pub schema_registry: Option<String>,
-    pub schema_registry_auth: Option<(String, Secret)>,
+    pub schema_registry: Option<RegistrySettings>,
+    /// Local protobuf types by topic pattern.
+    pub protobuf: Vec<ProtobufTopics>,
     pub watch_groups: Vec<String>,
     /// librdkafka properties; values of secret-bearing keys are never shown.
     pub properties: Vec<(String, Secret)>,
+    /// OAUTHBEARER tokens that kafkaterm fetches or signs itself (AWS MSK
+    /// IAM, `token_command`); every client gets them in `kafka::client::create`.
+    pub token_source: Option<TokenSource>,
     pub producer: ProducerDefaults,
     pub groups_refresh_secs: f64,
     pub topics_refresh_secs: f64,
@@ -193,9 +406,10 @@ impl ClusterProfile {
             read_only: false,
             production: false,
             schema_registry: None,
-            schema_registry_auth: None,
+            protobuf: Vec::new(),
             watch_groups: Vec::new(),
             properties: Vec::new(),
+            token_source: None,
             producer: ProducerDefaults::default(),
             groups_refresh_secs: 2.0,
             topics_refresh_secs: 10.0,
@@ -210,18 +424,11 @@ impl ClusterProfile {
         p.name = name.to_string();
         p.read_only = c.read_only;
         p.production = c.production;
-        p.schema_registry = c.schema_registry.clone();
-        if let Some(user) = &c.schema_registry_username {
-            let src = SecretSource {
-                password: c.schema_registry_password.clone(),
-                password_env: c.schema_registry_password_env.clone(),
-                password_command: None,
-            };
-            let pass = src
-                .resolve(&format!("cluster `{name}` schema registry"))?
-                .unwrap_or_default();
-            p.schema_registry_auth = Some((user.clone(), pass));
+        if let Some(r) = &c.schema_registry {
+            let what = format!("cluster `{name}` schema_registry");
+            p.schema_registry = Some(r.resolve(&what, &c.legacy_registry_auth())?);
         }
+        p.protobuf = c.protobuf.clone();
         p.watch_groups = c.watch_groups.clone();
         p.producer = c.producer.clone();
         if let Some(s) = c.groups_refresh_secs {
@@ -268,17 +475,36 @@ impl ClusterProfile {
             }
         }
         if let Some(s) = &c.sasl {
+            // MSK serves IAM only over TLS (port 9098), with public CAs.
+            let tls = tls_on || s.mechanism == SaslMechanism::AwsMskIam;
             props.push((
                 "security.protocol".into(),
-                Secret::new(if tls_on { "SASL_SSL" } else { "SASL_PLAINTEXT" }),
+                Secret::new(if tls { "SASL_SSL" } else { "SASL_PLAINTEXT" }),
             ));
-            props.push(("sasl.mechanism".into(), Secret::new(s.mechanism.as_str())));
-            let secret = s
-                .secret()
-                .resolve(&format!("cluster `{name}` sasl password"))?;
+            let mechanism = match s.mechanism {
+                SaslMechanism::AwsMskIam => SaslMechanism::OAuthBearer,
+                m => m,
+            };
+            props.push(("sasl.mechanism".into(), Secret::new(mechanism.as_str())));
             match s.mechanism {
+                SaslMechanism::AwsMskIam => {
+                    let Some(region) = s.region.clone() else {
+                        bail!("cluster `{name}`: sasl mechanism AWS_MSK_IAM needs `region`");
+                    };
+                    p.token_source = Some(TokenSource::AwsMskIam {
+                        region,
+                        profile: s.profile.clone(),
+                    });
+                }
                 SaslMechanism::OAuthBearer => {
-                    if let Some(url) = &s.token_endpoint_url {
+                    let secret = s
+                        .secret()
+                        .resolve(&format!("cluster `{name}` sasl password"))?;
+                    if let Some(command) = &s.token_command {
+                        p.token_source = Some(TokenSource::Command {
+                            command: command.clone(),
+                        });
+                    } else if let Some(url) = &s.token_endpoint_url {
                         props.push(("sasl.oauthbearer.method".into(), Secret::new("oidc")));
                         props.push((
                             "sasl.oauthbearer.token.endpoint.url".into(),
@@ -307,11 +533,14 @@ impl ClusterProfile {
                         ));
                     } else {
                         bail!(
-                            "cluster `{name}`: OAUTHBEARER needs token_endpoint_url (OIDC) or oauthbearer_config"
+                            "cluster `{name}`: OAUTHBEARER needs token_command, token_endpoint_url (OIDC) or oauthbearer_config"
                         );
                     }
                 }
-                _ => {
+                SaslMechanism::Plain | SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
+                    let secret = s
+                        .secret()
+                        .resolve(&format!("cluster `{name}` sasl password"))?;
                     props.push((
                         "sasl.username".into(),
                         Secret::new(s.username.clone().unwrap_or_default()),

@@ -4,12 +4,16 @@
 //! command) and wrapped in [`Secret`], whose `Debug` never shows the value.
 
 mod cluster;
+pub mod registry;
 mod secret;
 pub mod theme;
 
 pub use cluster::{
     ClusterConfig, ClusterProfile, ProducerDefaults, SaslConfig, SaslMechanism, TlsConfig,
-    Unsupported,
+    TokenSource, Unsupported,
+};
+pub use registry::{
+    BearerToken, ProtobufTopics, RegistryAuth, RegistrySettings, SchemaRegistryConfig,
 };
 pub use secret::{Secret, SecretSource};
 
@@ -114,17 +118,6 @@ impl ConfigFile {
                     path.display()
                 );
             }
-            if let Some(s) = &c.sasl {
-                if s.mechanism != SaslMechanism::OAuthBearer
-                    && (s.username.is_none() || !s.secret().is_set())
-                {
-                    bail!(
-                        "config error in {}: cluster `{name}`: sasl mechanism {} needs `username` and one of password, password_env, password_command",
-                        path.display(),
-                        s.mechanism.as_str()
-                    );
-                }
-            }
             for (k, v) in &c.properties {
                 if matches!(v, toml::Value::Array(_) | toml::Value::Table(_)) {
                     bail!(
@@ -132,6 +125,22 @@ impl ConfigFile {
                         path.display()
                     );
                 }
+            }
+            let located = |e: anyhow::Error| anyhow!("config error in {}: {e}", path.display());
+            if let Some(r) = &c.schema_registry {
+                r.check(
+                    &format!("cluster `{name}` schema_registry"),
+                    &c.legacy_registry_auth(),
+                )
+                .map_err(located)?;
+            } else if c.schema_registry_username.is_some() {
+                return Err(located(anyhow!(
+                    "cluster `{name}`: schema_registry_username without schema_registry"
+                )));
+            }
+            for (i, p) in c.protobuf.iter().enumerate() {
+                p.check(&format!("cluster `{name}` protobuf entry {}", i + 1))
+                    .map_err(located)?;
             }
             if let Some(p) = &c.producer.acks {
                 crate::model::Acks::parse(p).map_err(|e| {
@@ -186,6 +195,9 @@ impl ConfigFile {
             c.sasl.as_ref().is_some_and(|s| s.password.is_some())
                 || c.tls.as_ref().is_some_and(|t| t.key_password.is_some())
                 || c.schema_registry_password.is_some()
+                || c.schema_registry
+                    .as_ref()
+                    .is_some_and(SchemaRegistryConfig::has_inline_secret)
                 || c.properties
                     .keys()
                     .any(|k| crate::kafka::client::is_secret_property(k))
@@ -467,8 +479,12 @@ ca = "/etc/kafka/ca.pem"
             let cfg = ConfigFile::parse(&src, Path::new("c.toml")).unwrap();
             let p = ClusterProfile::from_config("a", &cfg.clusters["a"]).unwrap();
             let c = crate::kafka::client::client_config(&p, "test", &[], &[]);
-            let made: Result<rdkafka::consumer::BaseConsumer<crate::kafka::client::KtContext>, _> =
-                crate::kafka::client::create(&c, crate::kafka::client::KtContext::default());
+            let made: Result<
+                crate::kafka::client::KtClient<
+                    rdkafka::consumer::BaseConsumer<crate::kafka::client::KtContext>,
+                >,
+                _,
+            > = crate::kafka::client::create(&c, crate::kafka::client::KtContext::default());
             assert!(made.is_ok(), "{mech}: {:?}", made.err());
         }
     }

@@ -1,8 +1,15 @@
 //! Decoding of keys, values and header values: UTF-8 text, JSON, hex, base64,
-//! Confluent Schema Registry framing (Avro via a fetched schema), and
-//! schema-less protobuf wire format. Pure functions; schema fetching is the
-//! worker's job and reaches the decoder through a [`SchemaSource`].
+//! Confluent Schema Registry framing (Avro, Protobuf and JSON Schema via a
+//! fetched schema), local protobuf types, and schema-less protobuf wire
+//! format; and encoding JSON for a registry schema. Pure functions; schema
+//! fetching is the worker's job and reaches the decoder through a
+//! [`SchemaSource`].
 
+pub mod avro;
+pub mod encode;
+pub mod json_schema;
+pub mod local;
+pub mod proto;
 pub mod protobuf;
 pub mod registry;
 
@@ -13,6 +20,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
 
 use crate::sanitize;
+pub use encode::{FieldError, encode_json};
+pub use local::{Field, LocalProtobuf};
 pub use registry::{RegistrySchema, SchemaKind, SchemaLookup, SchemaSource};
 
 /// How a field is decoded; `Auto` detects.
@@ -202,6 +211,37 @@ pub fn decode(bytes: Option<&[u8]>, mode: DecodeMode, schemas: &dyn SchemaSource
             ),
         },
     }
+}
+
+/// Like [`decode`], for a field of a record in `topic`: where the cluster
+/// maps the topic to a local protobuf type, `Auto` and `Protobuf` decode
+/// with that type (records framed by a registry still go to the registry).
+#[must_use]
+pub fn decode_in_topic(
+    bytes: Option<&[u8]>,
+    mode: DecodeMode,
+    schemas: &dyn SchemaSource,
+    local: &LocalProtobuf,
+    topic: &str,
+    field: Field,
+) -> Decoded {
+    if let Some(b) = bytes {
+        let framed = registry_header(b).is_some_and(|id| (1..=AUTO_MAX_SCHEMA_ID).contains(&id));
+        let wants_local = match mode {
+            DecodeMode::Protobuf => true,
+            DecodeMode::Auto => !framed,
+            _ => false,
+        };
+        if wants_local {
+            if let Some((name, result)) = local.decode(topic, field, b) {
+                return match result {
+                    Ok(v) => Decoded::new(format!("protobuf {name}"), Content::Json(v)),
+                    Err(e) => Decoded::failed(format!("protobuf {name}"), b, e),
+                };
+            }
+        }
+    }
+    decode(bytes, mode, schemas)
 }
 
 /// Schema ids seen in practice are small sequential numbers: auto-detection

@@ -1,19 +1,20 @@
 //! Confluent Schema Registry wire format: magic byte 0, a 4-byte big-endian
 //! schema id, then the payload (Avro binary; for Protobuf a list of message
 //! indexes first; for JSON Schema plain JSON text). Schemas are fetched by the
-//! worker (`GET /schemas/ids/{id}`) and cached; decoding here is pure.
+//! worker through [`crate::registry`] (by id, with their references) and
+//! cached; parsing an answer and decoding here are pure.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Once};
-use std::time::Duration;
+use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::avro::AvroSchema;
+use super::json_schema::JsonSchema;
+use super::proto::{MAX_MESSAGE_INDEXES, ProtoSchema};
 use super::{Content, Decoded, protobuf};
 
-/// Largest allocation the Avro decoder may make for one value: a malformed
-/// payload cannot make it reserve gigabytes.
-const AVRO_MAX_ALLOCATION: usize = 32 * 1024 * 1024;
+pub use super::avro::{MAX_AVRO_DEPTH, MAX_RECURSIVE_PAYLOAD};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchemaKind {
@@ -22,18 +23,172 @@ pub enum SchemaKind {
     Json,
 }
 
-/// A schema from the registry, parsed once.
+impl SchemaKind {
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            SchemaKind::Avro => "avro",
+            SchemaKind::Protobuf => "protobuf",
+            SchemaKind::Json => "json schema",
+        }
+    }
+}
+
+/// A reference from one schema to another subject's version, by the name
+/// the referring schema uses (an import path, an Avro full name, a `$ref`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaReference {
+    pub name: String,
+    pub subject: String,
+    pub version: i32,
+}
+
+/// One schema as the registry describes it (`GET /schemas/ids/{id}` or
+/// `GET /subjects/{subject}/versions/{version}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaAnswer {
+    pub id: Option<u32>,
+    pub subject: Option<String>,
+    pub version: Option<i32>,
+    pub kind: SchemaKind,
+    pub schema: String,
+    pub references: Vec<SchemaReference>,
+}
+
+/// A referenced schema's content, by the name the referring schema uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedReference {
+    pub name: String,
+    pub kind: SchemaKind,
+    pub schema: String,
+}
+
+/// A parsed schema, ready to decode and encode.
+#[derive(Debug)]
+pub enum Parsed {
+    Avro(AvroSchema),
+    Protobuf(ProtoSchema),
+    Json(JsonSchema),
+}
+
+/// A schema from the registry, parsed once with everything it references.
 #[derive(Debug)]
 pub struct RegistrySchema {
     pub id: u32,
     pub kind: SchemaKind,
     pub text: String,
-    pub avro: Option<apache_avro::Schema>,
+    pub references: Vec<SchemaReference>,
+    pub parsed: Parsed,
 }
 
 impl PartialEq for RegistrySchema {
     fn eq(&self, other: &Self) -> bool {
         self.id == other.id && self.text == other.text
+    }
+}
+
+/// Text from the registry in an error: escaped and cut short.
+pub(crate) fn quote_registry(s: &str) -> String {
+    let cut = crate::sanitize::truncate_chars(s.trim(), 200);
+    crate::sanitize::escape(&cut).into_owned()
+}
+
+fn looks_like_html(body: &str) -> bool {
+    let t = body.trim_start().to_ascii_lowercase();
+    t.starts_with('<')
+}
+
+/// Parse one registry answer describing a schema.
+pub fn parse_answer(body: &str) -> Result<SchemaAnswer, String> {
+    let v: Value = serde_json::from_str(body).map_err(|e| {
+        if looks_like_html(body) {
+            "the registry answered with an HTML page, not JSON: is the URL that of a Schema Registry?"
+                .to_string()
+        } else {
+            format!("the registry's answer is not JSON ({e})")
+        }
+    })?;
+    let schema = v
+        .get("schema")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "the registry's answer has no `schema` field".to_string())?
+        .to_string();
+    let kind = match v.get("schemaType").and_then(Value::as_str) {
+        None | Some("AVRO") => SchemaKind::Avro,
+        Some("PROTOBUF") => SchemaKind::Protobuf,
+        Some("JSON") => SchemaKind::Json,
+        Some(other) => return Err(format!("unknown schema type {}", quote_registry(other))),
+    };
+    let mut references = Vec::new();
+    if let Some(refs) = v.get("references").filter(|r| !r.is_null()) {
+        let Some(items) = refs.as_array() else {
+            return Err("the registry's `references` is not a list".into());
+        };
+        for r in items {
+            let name = r.get("name").and_then(Value::as_str);
+            let subject = r.get("subject").and_then(Value::as_str);
+            let version = r
+                .get("version")
+                .and_then(Value::as_i64)
+                .and_then(|n| i32::try_from(n).ok());
+            match (name, subject, version) {
+                (Some(n), Some(s), Some(ver)) => references.push(SchemaReference {
+                    name: n.to_string(),
+                    subject: s.to_string(),
+                    version: ver,
+                }),
+                _ => return Err("a reference lacks its name, subject or version".into()),
+            }
+        }
+    }
+    Ok(SchemaAnswer {
+        id: v
+            .get("id")
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok()),
+        subject: v.get("subject").and_then(Value::as_str).map(str::to_string),
+        version: v
+            .get("version")
+            .and_then(Value::as_i64)
+            .and_then(|n| i32::try_from(n).ok()),
+        kind,
+        schema,
+        references,
+    })
+}
+
+impl RegistrySchema {
+    /// Parse schema `id` given every schema it references (directly or not).
+    pub fn build(
+        id: u32,
+        kind: SchemaKind,
+        text: &str,
+        references: Vec<SchemaReference>,
+        resolved: &[ResolvedReference],
+    ) -> Result<Self, String> {
+        let named: Vec<(String, String)> = resolved
+            .iter()
+            .map(|r| (r.name.clone(), r.schema.clone()))
+            .collect();
+        let parsed = match kind {
+            SchemaKind::Avro => {
+                let texts: Vec<&str> = resolved.iter().map(|r| r.schema.as_str()).collect();
+                Parsed::Avro(super::avro::parse(text, &texts)?)
+            }
+            SchemaKind::Protobuf => Parsed::Protobuf(super::proto::compile(
+                &format!("kafkaterm/registry/schema-{id}.proto"),
+                text,
+                &named,
+            )?),
+            SchemaKind::Json => Parsed::Json(super::json_schema::compile(text, &named)?),
+        };
+        Ok(Self {
+            id,
+            kind,
+            text: text.to_string(),
+            references,
+            parsed,
+        })
     }
 }
 
@@ -81,89 +236,23 @@ impl SchemaSource for SchemaCache {
     }
 }
 
-/// Parse the registry's answer to `GET /schemas/ids/{id}`.
+/// Parse the registry's answer to `GET /schemas/ids/{id}` for a schema
+/// without references (see [`crate::registry::Client`] for the rest).
 pub fn parse_registry_response(id: u32, body: &str) -> Result<RegistrySchema, String> {
-    let v: Value =
-        serde_json::from_str(body).map_err(|e| format!("registry answer is not JSON: {e}"))?;
-    let text = v
-        .get("schema")
-        .and_then(Value::as_str)
-        .ok_or_else(|| "registry answer has no `schema` field".to_string())?
-        .to_string();
-    let kind = match v.get("schemaType").and_then(Value::as_str) {
-        None | Some("AVRO") => SchemaKind::Avro,
-        Some("PROTOBUF") => SchemaKind::Protobuf,
-        Some("JSON") => SchemaKind::Json,
-        Some(other) => return Err(format!("unknown schema type {other}")),
-    };
-    let avro = if kind == SchemaKind::Avro {
-        Some(
-            apache_avro::Schema::parse_str(&text)
-                .map_err(|e| format!("invalid Avro schema {id}: {e}"))?,
-        )
-    } else {
-        None
-    };
-    Ok(RegistrySchema {
-        id,
-        kind,
-        text,
-        avro,
-    })
-}
-
-/// Fetch a schema by id over HTTP (blocking: call from `spawn_blocking`).
-/// `base` is the registry URL; credentials may be given separately.
-pub fn fetch_schema(
-    base: &str,
-    id: u32,
-    auth: Option<(&str, &str)>,
-    timeout: Duration,
-) -> Result<RegistrySchema, String> {
-    let url = format!("{}/schemas/ids/{id}", base.trim_end_matches('/'));
-    let agent = ureq::AgentBuilder::new().timeout(timeout).build();
-    let mut req = agent
-        .get(&url)
-        .set("Accept", "application/vnd.schemaregistry.v1+json");
-    if let Some((user, pass)) = auth {
-        use base64::Engine as _;
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-        req = req.set("Authorization", &format!("Basic {token}"));
+    let a = parse_answer(body)?;
+    if !a.references.is_empty() {
+        return Err(format!(
+            "schema {id} refers to {} other schema(s) that were not fetched",
+            a.references.len()
+        ));
     }
-    match req.call() {
-        Ok(resp) => {
-            let body = resp
-                .into_string()
-                .map_err(|e| format!("reading registry answer: {e}"))?;
-            parse_registry_response(id, &body)
-        }
-        Err(ureq::Error::Status(code, resp)) => {
-            let body = resp.into_string().unwrap_or_default();
-            let msg = serde_json::from_str::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-                .unwrap_or_default();
-            Err(
-                format!("registry answered HTTP {code} for schema {id} {msg}")
-                    .trim_end()
-                    .to_string(),
-            )
-        }
-        Err(e) => Err(format!("registry unreachable: {}", transport_reason(&e))),
-    }
-}
-
-fn transport_reason(e: &ureq::Error) -> String {
-    // The URL may hold credentials: name the kind of failure only.
-    match e {
-        ureq::Error::Transport(t) => t.kind().to_string(),
-        ureq::Error::Status(code, _) => format!("HTTP {code}"),
-    }
+    RegistrySchema::build(id, a.kind, &a.schema, Vec::new(), &[])
+        .map_err(|e| format!("schema {id}: {e}"))
 }
 
 /// Confluent protobuf framing: a zigzag varint count of message indexes
 /// followed by that many zigzag varints; a single 0 byte means `[0]`.
-fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
+pub fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
     fn varint(b: &[u8], pos: &mut usize) -> Result<i64, String> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
@@ -182,7 +271,7 @@ fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
     if count == 0 {
         return Ok((vec![0], &b[pos..]));
     }
-    if !(0..=100).contains(&count) {
+    if !(0..=MAX_MESSAGE_INDEXES).contains(&count) {
         return Err(format!("implausible message index count {count}"));
     }
     let mut idx = Vec::new();
@@ -192,121 +281,45 @@ fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
     Ok((idx, &b[pos..]))
 }
 
-/// Does the schema refer back to a named type (possibly itself)? Such
-/// schemas allow payloads nested as deep as they are long.
-fn has_refs(schema: &apache_avro::Schema) -> bool {
-    use apache_avro::Schema as S;
-    let mut todo = vec![schema];
-    while let Some(s) = todo.pop() {
-        match s {
-            S::Ref { .. } => return true,
-            S::Array(a) => todo.push(&a.items),
-            S::Map(m) => todo.push(&m.types),
-            S::Union(u) => todo.extend(u.variants()),
-            S::Record(r) => todo.extend(r.fields.iter().map(|f| &f.schema)),
-            _ => {}
-        }
-    }
-    false
-}
-
-/// Nesting depth of an Avro value, counted without recursion.
-fn avro_depth(v: &apache_avro::types::Value) -> usize {
-    use apache_avro::types::Value as V;
-    let mut max = 0;
-    let mut todo = vec![(v, 1usize)];
-    while let Some((v, d)) = todo.pop() {
-        max = max.max(d);
-        match v {
-            V::Union(_, inner) => todo.push((inner, d + 1)),
-            V::Array(items) => todo.extend(items.iter().map(|i| (i, d + 1))),
-            V::Map(m) => todo.extend(m.values().map(|i| (i, d + 1))),
-            V::Record(fields) => todo.extend(fields.iter().map(|(_, i)| (i, d + 1))),
-            _ => {}
-        }
-    }
-    max
-}
-
-/// Deepest Avro value turned into JSON (deeper ones are shown as bytes).
-pub const MAX_AVRO_DEPTH: usize = 128;
-/// Largest payload decoded for a schema that refers to itself.
-pub const MAX_RECURSIVE_PAYLOAD: usize = 4 * 1024;
-/// Stack for Avro decoding, which recurses once per nesting level (about
-/// 90 KB a level in a debug build, far less in release): room for
-/// `MAX_RECURSIVE_PAYLOAD` levels. It is address space; only the pages a
-/// decode touches are used.
-const AVRO_STACK: usize = 512 * 1024 * 1024;
-
-fn avro_to_json(schema: &apache_avro::Schema, payload: &[u8]) -> Result<Value, String> {
-    static LIMIT: Once = Once::new();
-    LIMIT.call_once(|| {
-        apache_avro::max_allocation_bytes(AVRO_MAX_ALLOCATION);
-    });
-    if payload.len() > MAX_RECURSIVE_PAYLOAD && has_refs(schema) {
-        return Err(format!(
-            "not decoded: the schema refers to itself and the payload is over {} KiB",
-            MAX_RECURSIVE_PAYLOAD / 1024
-        ));
-    }
-    // Decoding, measuring and dropping all recurse per nesting level: do
-    // them on a stack big enough for any payload let through above.
-    stacker::grow(AVRO_STACK, || {
-        let mut reader = payload;
-        let v = apache_avro::from_avro_datum(schema, &mut reader, None)
-            .map_err(|e| format!("Avro decoding failed: {e}"))?;
-        if !reader.is_empty() {
-            return Err(format!(
-                "Avro decoding left {} trailing bytes",
-                reader.len()
-            ));
-        }
-        if avro_depth(&v) > MAX_AVRO_DEPTH {
-            return Err(format!(
-                "the Avro value nests deeper than {MAX_AVRO_DEPTH} levels"
-            ));
-        }
-        Value::try_from(v).map_err(|e| format!("Avro value has no JSON form: {e}"))
-    })
-}
-
 /// Decode a framed payload (the caller checked the magic byte).
 #[must_use]
 pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
-    let payload = &b[5..];
+    let payload = b.get(5..).unwrap_or_default();
     let framed = |label: String, content: Content, note: Option<String>| Decoded {
         label,
         content,
         note,
     };
+    let raw = |note: String| Decoded {
+        label: format!("registry, schema id {id}"),
+        content: Content::Hex(payload.to_vec()),
+        note: Some(note),
+    };
     match schemas.lookup(id) {
-        SchemaLookup::Ready(s) => match s.kind {
-            SchemaKind::Avro => match s.avro.as_ref().map(|schema| avro_to_json(schema, payload)) {
-                Some(Ok(v)) => framed(format!("avro, schema id {id}"), Content::Json(v), None),
-                Some(Err(e)) => framed(
-                    format!("registry, schema id {id}"),
-                    Content::Hex(payload.to_vec()),
-                    Some(e),
-                ),
-                None => framed(
-                    format!("registry, schema id {id}"),
-                    Content::Hex(payload.to_vec()),
-                    Some("schema could not be parsed".into()),
-                ),
+        SchemaLookup::Ready(s) => match &s.parsed {
+            Parsed::Avro(a) => match a.decode(payload) {
+                Ok(v) => framed(format!("avro, schema id {id}"), Content::Json(v), None),
+                Err(e) => raw(e),
             },
-            SchemaKind::Json => match serde_json::from_slice::<Value>(payload) {
+            Parsed::Json(_) => match serde_json::from_slice::<Value>(payload) {
                 Ok(v) => framed(
                     format!("json schema, schema id {id}"),
                     Content::Json(v),
                     None,
                 ),
-                Err(e) => framed(
-                    format!("registry, schema id {id}"),
-                    Content::Hex(payload.to_vec()),
-                    Some(format!("not valid JSON: {e}")),
-                ),
+                Err(e) => raw(format!("not valid JSON: {e}")),
             },
-            SchemaKind::Protobuf => protobuf_framed(payload, id, None),
+            Parsed::Protobuf(p) => match skip_message_indexes(payload) {
+                Ok((idx, rest)) => match p.decode(&idx, rest) {
+                    Ok((name, v)) => framed(
+                        format!("protobuf {name}, schema id {id}"),
+                        Content::Json(v),
+                        None,
+                    ),
+                    Err(e) => raw(e),
+                },
+                Err(e) => raw(e),
+            },
         },
         other => {
             let why = match other {
@@ -410,17 +423,44 @@ mod tests {
     }
 
     #[test]
-    fn protobuf_message_indexes() {
-        let body =
-            serde_json::json!({ "schema": "syntax = \"proto3\";", "schemaType": "PROTOBUF" })
-                .to_string();
+    fn protobuf_with_the_schema_and_its_message_indexes() {
+        let proto = "syntax = \"proto3\";\npackage p;\nmessage A { int32 n = 1; }\nmessage B { string s = 1; message C { bool on = 1; } }\n";
+        let body = serde_json::json!({ "schema": proto, "schemaType": "PROTOBUF" }).to_string();
         let cache = cache_with(3, &body);
         let d = decode_framed(&framed(3, &[0, 0x08, 0x96, 0x01]), 3, &cache);
-        assert!(d.label.contains("message index [0]"), "{}", d.label);
-        assert_eq!(d.content, Content::Json(serde_json::json!({"1": 150})));
-        // count 1 (zigzag 2), index 2 (zigzag 4)
-        let d = decode_framed(&framed(3, &[2, 4, 0x08, 0x01]), 3, &cache);
-        assert!(d.label.contains("message index [2]"), "{}", d.label);
+        assert_eq!(d.label, "protobuf p.A, schema id 3");
+        assert_eq!(d.content, Content::Json(serde_json::json!({"n": 150})));
+        // count 2 (zigzag 4), indexes 1 (2) and 0 (0): p.B.C
+        let d = decode_framed(&framed(3, &[4, 2, 0, 0x08, 0x01]), 3, &cache);
+        assert_eq!(d.label, "protobuf p.B.C, schema id 3");
+        assert_eq!(d.content, Content::Json(serde_json::json!({"on": true})));
+        // An index pointing nowhere, and a truncated payload: raw, with the reason.
+        let d = decode_framed(&framed(3, &[2, 8, 0x08, 0x01]), 3, &cache);
+        assert!(matches!(d.content, Content::Hex(_)));
+        assert!(d.note.unwrap().contains("points nowhere"));
+        let d = decode_framed(&framed(3, &[0, 0x0a, 0x05, b'a']), 3, &cache);
+        assert!(matches!(d.content, Content::Hex(_)));
+        assert!(d.note.unwrap().contains("not a valid p.A message"));
+        let d = decode_framed(&framed(3, &[]), 3, &cache);
+        assert!(d.note.unwrap().contains("truncated"));
+    }
+
+    #[test]
+    fn answers_that_are_not_schemas() {
+        let e = parse_answer("<html><body>Login</body></html>").unwrap_err();
+        assert!(e.contains("HTML"), "{e}");
+        let e = parse_answer("garbage\x1b[2J").unwrap_err();
+        assert!(e.contains("not JSON"), "{e}");
+        assert!(!e.contains('\x1b'));
+        let e = parse_answer(r#"{"schema":"x","schemaType":"XML\u001b"}"#).unwrap_err();
+        assert!(!e.contains('\x1b'), "{e}");
+        let a = parse_answer(
+            r#"{"id":5,"subject":"s","version":2,"schema":"{}","schemaType":"JSON","references":[{"name":"a.json","subject":"a","version":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(a.id, Some(5));
+        assert_eq!(a.references[0].subject, "a");
+        assert!(parse_registry_response(5, &serde_json::json!({"schema": "{}", "schemaType": "JSON", "references": [{"name":"a","subject":"a","version":1}]}).to_string()).unwrap_err().contains("not fetched"));
     }
 
     #[test]

@@ -3,12 +3,13 @@
 //! straight from librdkafka's buffers into one output buffer, and written
 //! in large chunks.
 
+use super::decoded::RecordDecoder;
 use super::{out_err, stop_flag};
 use crate::cli::ConsumeFormat;
 use crate::config::ClusterProfile;
 use crate::filter::{Filter, MsgView};
 use crate::jsonl::{self, RecordRef, is_terminal_clean, push_int};
-use crate::kafka::client::{self, KtContext, explain};
+use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::kafka::message::{FetchQueue, MessageView, for_each_header, header_name};
 use crate::sanitize;
 use crate::timeutil::{self, StartAt};
@@ -48,7 +49,7 @@ pub fn write_text<'a, H>(out: &mut String, r: RecordRef<'a, H>)
 where
     H: Iterator<Item = (&'a str, Option<&'a [u8]>)>,
 {
-    TextWriter::default().write(out, r);
+    jsonl::append_utf8(out, |v| TextWriter::default().write(v, r));
 }
 
 /// Writes `consume --format text` lines. It keeps the date and time of the
@@ -64,37 +65,38 @@ struct TextWriter {
 }
 
 impl TextWriter {
-    fn write<'a, H>(&mut self, out: &mut String, r: RecordRef<'a, H>)
+    /// Append one line. Everything written is UTF-8.
+    fn write<'a, H>(&mut self, out: &mut Vec<u8>, r: RecordRef<'a, H>)
     where
         H: Iterator<Item = (&'a str, Option<&'a [u8]>)>,
     {
         push_int(out, r.partition);
-        out.push('/');
+        out.push(b'/');
         push_int(out, r.offset);
-        out.push(' ');
+        out.push(b' ');
         match r.timestamp {
             Some(t) => self.push_time(out, t),
-            None => out.push('-'),
+            None => out.push(b'-'),
         }
-        out.push_str(" key=");
+        out.extend_from_slice(b" key=");
         push_text(out, r.key);
-        out.push(' ');
+        out.push(b' ');
         push_text(out, r.value);
         for (name, value) in r.headers {
-            out.push_str(" | ");
-            if is_terminal_clean(name) {
-                out.push_str(name);
+            out.extend_from_slice(b" | ");
+            if is_terminal_clean(name.as_bytes()) {
+                out.extend_from_slice(name.as_bytes());
             } else {
-                out.push_str(&sanitize::escape(name));
+                out.extend_from_slice(sanitize::escape(name).as_bytes());
             }
-            out.push('=');
+            out.push(b'=');
             push_text(out, value);
         }
-        out.push('\n');
+        out.push(b'\n');
     }
 
     /// `timeutil::format_ts(t, true)`, from the cached second when it can.
-    fn push_time(&mut self, out: &mut String, t: i64) {
+    fn push_time(&mut self, out: &mut Vec<u8>, t: i64) {
         let second = t.div_euclid(1000);
         if self.ts_second != Some(second) {
             self.ts_second = Some(second);
@@ -107,26 +109,24 @@ impl TextWriter {
             }
         }
         if self.ts_prefix.is_empty() {
-            out.push_str(&timeutil::format_ts(t, true));
+            out.extend_from_slice(timeutil::format_ts(t, true).as_bytes());
             return;
         }
-        out.push_str(&self.ts_prefix);
+        out.extend_from_slice(self.ts_prefix.as_bytes());
         // 1000..=1999: the milliseconds, zero-padded to 3 digits after the 1.
         let mut digits = itoa::Buffer::new();
-        out.push_str(&digits.format(1000 + t.rem_euclid(1000))[1..]);
-        out.push('Z');
+        out.extend_from_slice(&digits.format(1000 + t.rem_euclid(1000)).as_bytes()[1..]);
+        out.push(b'Z');
     }
 }
 
 /// Key, value or header value as terminal-safe text (`null` when absent):
 /// [`sanitize::escape_bytes`], without a copy when nothing needs escaping.
-fn push_text(out: &mut String, b: Option<&[u8]>) {
+fn push_text(out: &mut Vec<u8>, b: Option<&[u8]>) {
     match b {
-        None => out.push_str("null"),
-        Some(b) => match std::str::from_utf8(b) {
-            Ok(s) if is_terminal_clean(s) => out.push_str(s),
-            _ => out.push_str(&sanitize::escape_bytes(b)),
-        },
+        None => out.extend_from_slice(b"null"),
+        Some(b) if is_terminal_clean(b) => out.extend_from_slice(b),
+        Some(b) => out.extend_from_slice(sanitize::escape_bytes(b).as_bytes()),
     }
 }
 
@@ -138,6 +138,8 @@ pub struct ConsumeArgs {
     pub exit_at_end: bool,
     pub filter: Option<String>,
     pub format: ConsumeFormat,
+    /// Add decoded keys and values (see `decoded::RecordDecoder`).
+    pub decode: bool,
 }
 
 pub async fn consume(profile: ClusterProfile, args: ConsumeArgs) -> Result<()> {
@@ -161,7 +163,12 @@ struct Sink<'a> {
     args: &'a ConsumeArgs,
     filter: Option<&'a Filter>,
     text: TextWriter,
-    buf: String,
+    /// With `--decode`: the decoder, and the line it writes (as a `String`)
+    /// before it joins `buf`.
+    decoder: Option<RecordDecoder>,
+    decoded_line: String,
+    /// Output waiting to be written; only ever UTF-8.
+    buf: Vec<u8>,
     out: io::StdoutLock<'static>,
     written: u64,
     remaining_partitions: BTreeSet<i32>,
@@ -217,9 +224,14 @@ impl Sink<'_> {
             value: msg.payload(),
             headers: headers.iter().map(|(n, v)| (n.as_ref(), *v)),
         };
-        match self.args.format {
-            ConsumeFormat::Jsonl => jsonl::write_record(&mut self.buf, record),
-            ConsumeFormat::Text => self.text.write(&mut self.buf, record),
+        match (&self.decoder, self.args.format) {
+            (Some(d), format) => {
+                self.decoded_line.clear();
+                d.write(&mut self.decoded_line, format, record);
+                self.buf.extend_from_slice(self.decoded_line.as_bytes());
+            }
+            (None, ConsumeFormat::Jsonl) => jsonl::write_record_bytes(&mut self.buf, record),
+            (None, ConsumeFormat::Text) => self.text.write(&mut self.buf, record),
         }
         self.written += 1;
     }
@@ -244,7 +256,7 @@ impl Sink<'_> {
         }
         let res = self
             .out
-            .write_all(self.buf.as_bytes())
+            .write_all(&self.buf)
             .and_then(|()| self.out.flush());
         self.buf.clear();
         match res {
@@ -277,7 +289,11 @@ fn consume_blocking(
             ("auto.offset.reset", "earliest"),
         ],
     );
-    let consumer: BaseConsumer<KtContext> = client::create(&cfg, KtContext::default())?;
+    let decoder = args
+        .decode
+        .then(|| RecordDecoder::new(profile, &args.topic))
+        .transpose()?;
+    let consumer: KtClient<BaseConsumer<KtContext>> = client::create(&cfg, KtContext::default())?;
     let spec = BrowseSpec {
         topic: args.topic.clone(),
         partitions: (!args.partitions.is_empty()).then(|| args.partitions.clone()),
@@ -304,7 +320,9 @@ fn consume_blocking(
         args,
         filter,
         text: TextWriter::default(),
-        buf: String::with_capacity(OUT_CHUNK + (64 << 10)),
+        decoder,
+        decoded_line: String::new(),
+        buf: Vec::with_capacity(OUT_CHUNK + (64 << 10)),
         out: io::stdout().lock(),
         written: 0,
         remaining_partitions: starts.iter().map(|s| s.partition).collect(),
@@ -443,11 +461,14 @@ mod tests {
             // One writer for the whole run, so its cached second is reused.
             let mut w = TextWriter::default();
             for r in &records {
-                let mut fast = String::new();
+                let mut fast = Vec::new();
                 w.write(&mut fast, jsonl::view(r));
                 let mut slow = String::new();
                 reference(&mut slow, jsonl::view(r));
-                prop_assert_eq!(fast, slow);
+                prop_assert_eq!(&String::from_utf8(fast).unwrap(), &slow);
+                let mut one = String::new();
+                write_text(&mut one, jsonl::view(r));
+                prop_assert_eq!(one, slow);
             }
         }
     }
@@ -474,9 +495,9 @@ mod tests {
             i64::MIN,
             i64::MAX,
         ] {
-            let mut out = String::new();
+            let mut out = Vec::new();
             w.push_time(&mut out, t);
-            assert_eq!(out, timeutil::format_ts(t, true), "at {t}");
+            assert_eq!(out, timeutil::format_ts(t, true).as_bytes(), "at {t}");
         }
     }
 }

@@ -66,7 +66,7 @@ pub async fn groups(profile: ClusterProfile, json_out: bool) -> Result<()> {
         s.push_str(&format!(
             "{:<40} {:<20} {:>7} {:>12}  {}\n",
             sanitize::escape(&g.group),
-            sanitize::escape(g.state()),
+            sanitize::escape(g.state().as_str()),
             g.description
                 .as_ref()
                 .map_or("?".into(), |d| d.members.len().to_string()),
@@ -83,7 +83,10 @@ fn find_group(snap: GroupsSnapshot, group: &str) -> Result<GroupSnapshot> {
         .into_iter()
         .find(|g| g.group == group)
         .ok_or_else(|| anyhow!("no group {}", sanitize::escape(group)))?;
-    let dead = g.description.as_ref().is_none_or(|d| d.state == "Dead");
+    let dead = g
+        .description
+        .as_ref()
+        .is_none_or(|d| d.state == crate::model::GroupState::Dead);
     if dead && g.partitions.is_empty() && g.offsets_note.is_none() {
         bail!("consumer group {} does not exist", sanitize::escape(group));
     }
@@ -124,6 +127,7 @@ pub fn lag_json(g: &GroupSnapshot) -> serde_json::Value {
             "end": p.end,
             "lag": p.lag,
             "member_id": p.member_id,
+            "error": p.error,
         })).collect::<Vec<_>>(),
         "total_lag": g.total_lag(),
         "notes": g.description_note.iter().chain(g.offsets_note.iter()).cloned().collect::<Vec<_>>(),
@@ -139,7 +143,7 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
     let mut s = format!(
         "group {}  state {}  members {}\n",
         sanitize::escape(&g.group),
-        sanitize::escape(g.state()),
+        sanitize::escape(g.state().as_str()),
         g.description
             .as_ref()
             .map_or("unknown".into(), |d| d.members.len().to_string())
@@ -158,7 +162,15 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
             "{:<30} {:>9} {:>12} {:>12} {:>10}  {}\n",
             sanitize::escape(&p.topic),
             p.partition,
-            p.committed.map_or("-".into(), |v| v.to_string()),
+            // "-": no commit; "?": the broker would not say (see the notes).
+            p.committed.map_or_else(
+                || if p.error.is_some() {
+                    "?".into()
+                } else {
+                    "-".into()
+                },
+                |v| v.to_string()
+            ),
             p.end.map_or("?".into(), |v| v.to_string()),
             p.lag.map_or("-".into(), |v| v.to_string()),
             p.member_id

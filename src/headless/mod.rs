@@ -4,11 +4,13 @@
 //! secrets); `main` prints it to stderr and exits non-zero.
 
 mod consume;
+mod decoded;
 mod groups;
 mod produce;
 mod topics;
 
 pub use consume::{CONSUMER_DEFAULTS, ConsumeArgs, consume, write_text};
+pub use decoded::{FieldOut, LineEncoder, RecordDecoder, SchemaChoice};
 pub use groups::{groups, lag, lag_json, watch};
 pub use produce::{ProduceArgs, ProduceSummary, produce};
 pub use topics::{describe, topics};

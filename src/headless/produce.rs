@@ -6,11 +6,12 @@
 //! is not still in flight at the end, was delivered. The final flush waits
 //! in 1 ms steps, not rust-rdkafka's 100 ms.
 
+use super::decoded::{EncodedLine, LineEncoder, SchemaChoice};
 use super::stop_flag;
 use crate::cli::ProduceFormat;
 use crate::config::ClusterProfile;
 use crate::jsonl::{self};
-use crate::kafka::client::{self, KtContext, explain};
+use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::kafka::message::TopicProducer;
 use crate::model::Header;
 use crate::model::{Acks, Compression, ProducerOptions};
@@ -65,6 +66,9 @@ pub struct ProduceArgs {
     pub compression: String,
     pub partition: Option<i32>,
     pub idempotent: bool,
+    /// Encode keys / values for registry schemas (input is JSON).
+    pub key_schema: SchemaChoice,
+    pub value_schema: SchemaChoice,
 }
 
 /// Summary of a headless produce.
@@ -108,12 +112,34 @@ type OutMsg<'a> = (
     Option<i64>,
 );
 
+/// Most lines whose schema errors are printed one by one.
+const MAX_LINE_ERRORS_SHOWN: u64 = 20;
+
+/// A line that does not fit its schema: counted, reported on stderr (one
+/// line each, the first few), and kept as the first error.
+fn note_line_error(failed: &mut u64, first: &mut Option<String>, line_no: u64, err: &str) {
+    *failed += 1;
+    let msg = format!("line {line_no}: {}", sanitize::escape(err));
+    if *failed <= MAX_LINE_ERRORS_SHOWN {
+        eprintln!("kafkaterm: not sent: {msg}");
+    } else if *failed == MAX_LINE_ERRORS_SHOWN + 1 {
+        eprintln!("kafkaterm: more lines do not fit the schema; not showing them");
+    }
+    first.get_or_insert(msg);
+}
+
 fn produce_blocking(
     profile: &ClusterProfile,
     args: &ProduceArgs,
     options: ProducerOptions,
     stop: &AtomicBool,
 ) -> Result<ProduceSummary> {
+    // Schemas are fetched before anything is sent.
+    let encoder = LineEncoder::new(profile, &args.key_schema, &args.value_schema)?;
+    let fixed_key: Option<Vec<u8>> = match (&encoder, args.format) {
+        (Some(e), ProduceFormat::Lines) => e.fixed_key(args.key.as_deref())?,
+        _ => args.key.as_ref().map(|k| k.as_bytes().to_vec()),
+    };
     let counts = Arc::new(Counts::default());
     let mut cfg = client::client_config(
         profile,
@@ -122,9 +148,8 @@ fn produce_blocking(
         &options.properties(),
     );
     cfg.set("delivery.report.only.error", "true");
-    let producer: BaseProducer<CountingContext> = cfg
-        .create_with_context(CountingContext(Arc::clone(&counts)))
-        .map_err(|e| anyhow!(explain(&e)))?;
+    let producer: KtClient<BaseProducer<CountingContext>> =
+        client::create(&cfg, CountingContext(Arc::clone(&counts)))?;
     let sender = TopicProducer::new(&producer, &args.topic).map_err(|e| anyhow!(e))?;
     let input: Box<dyn BufRead> = match &args.file {
         Some(p) => Box::new(io::BufReader::new(
@@ -169,14 +194,39 @@ fn produce_blocking(
         }
         // Build the message.
         let parsed;
+        let encoded: EncodedLine;
         let (partition, key, value, headers, timestamp): OutMsg<'_> = match args.format {
-            ProduceFormat::Lines => (
-                args.partition,
-                args.key.as_deref().map(str::as_bytes),
-                Some(&line[..]),
-                &fixed_headers,
-                None,
-            ),
+            ProduceFormat::Lines => {
+                let value = match &encoder {
+                    None => Some(&line[..]),
+                    Some(_) if line.iter().all(u8::is_ascii_whitespace) => continue,
+                    Some(e) => match e.value_line(&line) {
+                        Ok(v) => {
+                            encoded = EncodedLine {
+                                key: None,
+                                value: Some(v),
+                            };
+                            encoded.value.as_ref().and_then(Option::as_deref)
+                        }
+                        Err(err) => {
+                            note_line_error(
+                                &mut parse_failed,
+                                &mut first_parse_error,
+                                line_no,
+                                &err,
+                            );
+                            continue;
+                        }
+                    },
+                };
+                (
+                    args.partition,
+                    fixed_key.as_deref(),
+                    value,
+                    &fixed_headers,
+                    None,
+                )
+            }
             ProduceFormat::Jsonl => {
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
@@ -193,10 +243,31 @@ fn produce_blocking(
                 match jsonl::parse_line(text) {
                     Ok(m) => {
                         parsed = m;
+                        // Key and value encoded for their schemas, both
+                        // before sending: a line that does not fit is not sent.
+                        encoded = match encoder.as_ref().map(|e| e.jsonl_line(text)) {
+                            None => EncodedLine::default(),
+                            Some(Ok(kv)) => kv,
+                            Some(Err(err)) => {
+                                note_line_error(
+                                    &mut parse_failed,
+                                    &mut first_parse_error,
+                                    line_no,
+                                    &err,
+                                );
+                                continue;
+                            }
+                        };
                         (
                             args.partition.or(parsed.partition),
-                            parsed.key.as_deref(),
-                            parsed.value.as_deref(),
+                            match &encoded.key {
+                                Some(k) => k.as_deref(),
+                                None => parsed.key.as_deref(),
+                            },
+                            match &encoded.value {
+                                Some(v) => v.as_deref(),
+                                None => parsed.value.as_deref(),
+                            },
                             &parsed.headers,
                             parsed.timestamp,
                         )

@@ -1,17 +1,24 @@
 //! Building rdkafka clients from a cluster profile, with secrets kept out of
-//! errors and logs, and broker errors turned into plain words.
+//! errors and logs, and broker errors turned into plain words. Every client
+//! of ours is made by [`create`], which also gives it OAUTHBEARER tokens when
+//! the profile has a token source (AWS MSK IAM, `token_command`).
 
 use std::fmt;
+use std::ops::Deref;
 
 use anyhow::{Result, anyhow};
 use rdkafka::ClientConfig;
+use rdkafka::admin::AdminClient;
+use rdkafka::bindings as rd;
 use rdkafka::client::ClientContext;
 use rdkafka::config::{FromClientConfigAndContext, RDKafkaLogLevel};
-use rdkafka::consumer::ConsumerContext;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::producer::{BaseProducer, FutureProducer, Producer, ProducerContext};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::config::ClusterProfile;
+use super::oauth;
+use crate::config::{ClusterProfile, TokenSource};
 use crate::sanitize;
 
 /// Does this librdkafka property carry a secret?
@@ -118,6 +125,76 @@ impl ClientContext for KtContext {
 
 impl ConsumerContext for KtContext {}
 
+fn log_level(level: i32) -> RDKafkaLogLevel {
+    match level {
+        0 => RDKafkaLogLevel::Emerg,
+        1 => RDKafkaLogLevel::Alert,
+        2 => RDKafkaLogLevel::Critical,
+        3 => RDKafkaLogLevel::Error,
+        4 => RDKafkaLogLevel::Warning,
+        5 => RDKafkaLogLevel::Notice,
+        6 => RDKafkaLogLevel::Info,
+        _ => RDKafkaLogLevel::Debug,
+    }
+}
+
+/// Most events served by one call of [`serve_main_queue`].
+const MAIN_QUEUE_BATCH: usize = 1000;
+
+/// Serve what waits on a client's main queue without blocking: log lines go
+/// to the context's `log`, anything else is dropped. Returns how many events
+/// were served.
+///
+/// rust-rdkafka serves a client's main queue only in `poll`, which an admin
+/// client never calls (its thread polls the admin results' own queue), so
+/// its log lines (the admin client reports errors as log lines) would pile
+/// up there for the client's whole life.
+pub fn serve_main_queue<C: ClientContext>(client: &rdkafka::client::Client<C>) -> usize {
+    use rdkafka::bindings as rd;
+    let text = |p: *const std::os::raw::c_char| {
+        if p.is_null() {
+            String::new()
+        } else {
+            // SAFETY: librdkafka's NUL-terminated string, valid while the
+            // event lives (it is copied out before the event is destroyed).
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_string_lossy()
+                .trim()
+                .to_string()
+        }
+    };
+    // SAFETY: the client handle is live for the call; the queue reference
+    // taken here is released before returning, and every event polled is
+    // destroyed once, after its strings were copied.
+    unsafe {
+        let queue = rd::rd_kafka_queue_get_main(client.native_ptr());
+        if queue.is_null() {
+            return 0;
+        }
+        let mut served = 0;
+        while served < MAIN_QUEUE_BATCH {
+            let ev = rd::rd_kafka_queue_poll(queue, 0);
+            if ev.is_null() {
+                break;
+            }
+            served += 1;
+            if rd::rd_kafka_event_type(ev) == rd::RD_KAFKA_EVENT_LOG {
+                let mut fac = std::ptr::null();
+                let mut msg = std::ptr::null();
+                let mut level = 0;
+                if rd::rd_kafka_event_log(ev, &raw mut fac, &raw mut msg, &raw mut level) == 0 {
+                    client
+                        .context()
+                        .log(log_level(level), &text(fac), &text(msg));
+                }
+            }
+            rd::rd_kafka_event_destroy(ev);
+        }
+        rd::rd_kafka_queue_destroy(queue);
+        served
+    }
+}
+
 fn explain_reason(code: Option<RDKafkaErrorCode>, reason: &str) -> String {
     let plain = code.and_then(plain_words);
     let reason = sanitize::escape(reason);
@@ -204,7 +281,35 @@ pub fn explain(e: &KafkaError) -> String {
     }
 }
 
-/// Build a ClientConfig for a profile: our `defaults` first (the user's
+/// What [`create`] needs to make a client: librdkafka's settings and, when
+/// kafkaterm supplies OAUTHBEARER tokens itself, where they come from.
+#[derive(Clone)]
+pub struct ClientSettings {
+    config: ClientConfig,
+    tokens: Option<TokenSource>,
+}
+
+impl ClientSettings {
+    /// A librdkafka property as it will be set.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.config.get(key)
+    }
+
+    /// Set a librdkafka property.
+    pub fn set(&mut self, key: &str, value: &str) -> &mut Self {
+        self.config.set(key, value);
+        self
+    }
+
+    /// Where this client's OAUTHBEARER tokens come from, if kafkaterm supplies them.
+    #[must_use]
+    pub fn token_source(&self) -> Option<&TokenSource> {
+        self.tokens.as_ref()
+    }
+}
+
+/// Build the settings for a profile: our `defaults` first (the user's
 /// `-X` and config properties may override them), then the profile's
 /// properties, then `forced` settings this client needs to be what it is
 /// (e.g. a browser that never commits).
@@ -214,7 +319,7 @@ pub fn client_config(
     role: &str,
     defaults: &[(&str, &str)],
     forced: &[(&str, &str)],
-) -> ClientConfig {
+) -> ClientSettings {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &p.brokers);
     c.set("client.id", format!("{}-{role}", p.client_id));
@@ -228,17 +333,114 @@ pub fn client_config(
     for (k, v) in forced {
         c.set(*k, *v);
     }
-    c
+    ClientSettings {
+        config: c,
+        tokens: p.token_source.clone(),
+    }
+}
+
+/// The librdkafka handle inside an rdkafka client.
+pub trait RawHandle {
+    fn raw_handle(&self) -> *mut rd::rd_kafka_t;
+}
+
+impl<C: ConsumerContext> RawHandle for BaseConsumer<C> {
+    fn raw_handle(&self) -> *mut rd::rd_kafka_t {
+        self.client().native_ptr()
+    }
+}
+
+impl<C: ProducerContext> RawHandle for BaseProducer<C> {
+    fn raw_handle(&self) -> *mut rd::rd_kafka_t {
+        self.client().native_ptr()
+    }
+}
+
+impl<C: ClientContext + 'static> RawHandle for FutureProducer<C> {
+    fn raw_handle(&self) -> *mut rd::rd_kafka_t {
+        self.client().native_ptr()
+    }
+}
+
+impl<C: ClientContext> RawHandle for AdminClient<C> {
+    fn raw_handle(&self) -> *mut rd::rd_kafka_t {
+        self.inner().native_ptr()
+    }
+}
+
+/// A client of ours: the rdkafka client, plus its place on the token
+/// provider's list when kafkaterm supplies its OAUTHBEARER tokens. It
+/// dereferences to the client; dropping it takes the client off the list
+/// before the client itself is destroyed.
+pub struct KtClient<T> {
+    tokens: Option<oauth::Registration>,
+    client: T,
+}
+
+impl<T> KtClient<T> {
+    /// The provider of this client's tokens, if kafkaterm supplies them.
+    #[must_use]
+    pub fn token_provider(&self) -> Option<&std::sync::Arc<oauth::TokenProvider>> {
+        self.tokens.as_ref().map(oauth::Registration::provider)
+    }
+}
+
+impl<T> Deref for KtClient<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.client
+    }
+}
+
+impl<T> Drop for KtClient<T> {
+    fn drop(&mut self) {
+        // Before `client` is destroyed: the refresher must be done with it.
+        drop(self.tokens.take());
+    }
+}
+
+impl<T> fmt::Debug for KtClient<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KtClient")
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Create a client, mapping configuration errors to secret-free messages.
-pub fn create<T>(config: &ClientConfig, ctx: KtContext) -> Result<T>
+/// With a token source, the first token is obtained before the client is
+/// made (so missing credentials are a clear error rather than a hang), set
+/// on the client at once, and renewed before it expires for as long as the
+/// client lives.
+pub fn create<C, T>(settings: &ClientSettings, ctx: C) -> Result<KtClient<T>>
 where
-    T: FromClientConfigAndContext<KtContext>,
+    C: ClientContext,
+    T: FromClientConfigAndContext<C> + RawHandle,
 {
-    config
+    let provider = match &settings.tokens {
+        Some(source) => {
+            let p = oauth::provider_for(source)?;
+            let first = p.token()?;
+            Some((p, first))
+        }
+        None => None,
+    };
+    let client: T = settings
+        .config
         .create_with_context(ctx)
-        .map_err(|e| anyhow!(explain(&e)))
+        .map_err(|e| anyhow!(explain(&e)))?;
+    let tokens = match provider {
+        Some((p, first)) => {
+            let handle = client.raw_handle();
+            // SAFETY: `client` is alive for the whole of this call.
+            unsafe { oauth::install(handle, &first) }?;
+            // SAFETY: the registration lives in the KtClient next to the
+            // client and is dropped first (see `Drop for KtClient`).
+            Some(unsafe { p.register(handle) })
+        }
+        None => None,
+    };
+    Ok(KtClient { tokens, client })
 }
 
 #[cfg(test)]

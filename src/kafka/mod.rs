@@ -1,6 +1,8 @@
-//! rdkafka glue: client construction, the consumer protocol's embedded
+//! rdkafka glue: client construction (with OAUTHBEARER tokens from AWS MSK
+//! IAM or a command), the consumer protocol's embedded
 //! structures, and safe message access.
 
 pub mod client;
 pub mod consumer_protocol;
 pub mod message;
+pub mod oauth;

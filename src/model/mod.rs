@@ -1,8 +1,10 @@
 //! Plain data types shared by the worker, the panes and the headless commands.
 //! None of them carries an rdkafka type, so the UI and tests never need a client.
 
+mod group_state;
 mod produce;
 
+pub use group_state::{GroupChange, GroupState, check_group_change};
 pub use produce::{Acks, Compression, ProduceRequest, ProducerOptions};
 
 use std::sync::Arc;
@@ -231,7 +233,7 @@ impl TopicPartition {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupDescription {
     pub group: String,
-    pub state: String,
+    pub state: GroupState,
     pub protocol_type: String,
     /// The assignor (e.g. `range`, `cooperative-sticky`).
     pub protocol: String,
@@ -247,6 +249,9 @@ pub struct PartitionLag {
     pub end: Option<i64>,
     pub lag: Option<i64>,
     pub member_id: Option<String>,
+    /// Why the committed or end offset is missing, when the broker said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Lag = log end offset − committed offset; no commit means no lag figure.
@@ -296,11 +301,24 @@ impl GroupSnapshot {
             .sum()
     }
 
+    /// The group's state; unknown when the group was not described.
     #[must_use]
-    pub fn state(&self) -> &str {
+    pub fn state(&self) -> &GroupState {
+        static NOT_DESCRIBED: GroupState = GroupState::Unknown(String::new());
         self.description
             .as_ref()
-            .map_or("Unknown", |d| d.state.as_str())
+            .map_or(&NOT_DESCRIBED, |d| &d.state)
+    }
+
+    /// Members, when the group was described.
+    #[must_use]
+    pub fn members(&self) -> Option<usize> {
+        self.description.as_ref().map(|d| d.members.len())
+    }
+
+    /// May `change` be made to the group now, by what this snapshot says?
+    pub fn check_change(&self, change: GroupChange) -> Result<(), String> {
+        check_group_change(change, self.state(), self.members())
     }
 
     #[must_use]

@@ -2,16 +2,21 @@
 //! message to produce. Plain data shared by the UI, templates and the worker.
 
 use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
 
 use crate::model::Header;
 use crate::sanitize;
 
-/// Producer acknowledgement level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// Producer acknowledgement level. Stored as librdkafka spells it (`0`,
+/// `1`, `all`); the aliases `parse` accepts are read too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum Acks {
+    #[serde(rename = "0", alias = "none")]
     Zero,
     #[default]
+    #[serde(rename = "1", alias = "leader")]
     One,
+    #[serde(rename = "all", alias = "-1")]
     All,
 }
 
@@ -40,8 +45,9 @@ impl Acks {
     }
 }
 
-/// Compression codec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// Compression codec, stored by its librdkafka name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Compression {
     #[default]
     None,
@@ -147,5 +153,22 @@ mod tests {
             idempotent: true,
         };
         assert!(o.validate().is_err());
+    }
+
+    #[test]
+    fn stored_as_librdkafka_spells_them() {
+        for a in Acks::ALL {
+            let s = serde_json::to_string(&a).unwrap();
+            assert_eq!(s, format!("\"{}\"", a.as_str()));
+            assert_eq!(serde_json::from_str::<Acks>(&s).unwrap(), a);
+        }
+        for c in Compression::ALL {
+            let s = serde_json::to_string(&c).unwrap();
+            assert_eq!(s, format!("\"{}\"", c.as_str()));
+            assert_eq!(serde_json::from_str::<Compression>(&s).unwrap(), c);
+        }
+        assert_eq!(serde_json::from_str::<Acks>("\"-1\"").unwrap(), Acks::All);
+        assert!(serde_json::from_str::<Acks>("\"2\"").is_err());
+        assert!(serde_json::from_str::<Compression>("\"brotli\"").is_err());
     }
 }

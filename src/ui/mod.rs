@@ -3,24 +3,29 @@
 //! drawing, every cell is checked so no control or escape character from
 //! anywhere can reach the terminal.
 
+pub mod dialog;
+pub mod help;
+pub mod layout;
 pub mod widgets;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::app::{App, DrawCtx, Level, MIN_HEIGHT, MIN_WIDTH, Pane};
+use crate::app::keymap::{Action, KeyContext};
+use crate::app::{App, DrawCtx, Level, PaneId};
 use crate::config::theme::Theme;
 use crate::sanitize;
 use crate::timeutil;
 use crate::worker::protocol::ConnState;
+use layout::{MIN_HEIGHT, MIN_WIDTH, Screen};
 
 /// Draw the whole screen.
 pub fn draw(app: &App, theme: &Theme, f: &mut Frame<'_>) {
     let area = f.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    if Screen::too_small(area) {
         let msg = vec![
             Line::from(Span::styled("terminal too small", theme.error)),
             Line::from(Span::styled(
@@ -38,22 +43,13 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame<'_>) {
     let dc = DrawCtx {
         theme,
         env: &app.env,
+        keymap: &app.env.keymap,
         now_ms: app.now_ms,
         schemas: &app.schemas,
     };
-    let [tabs, body, status] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let Screen { tabs, body, status } = Screen::new(area);
     draw_tabs(app, f, tabs, &dc);
-    match app.focus {
-        Pane::Topics => app.topics.draw(f, body, &dc),
-        Pane::Browser => app.browser.draw(f, body, &dc),
-        Pane::Composer => app.composer.draw(f, body, &dc),
-        Pane::Groups => app.groups.draw(f, body, &dc),
-    }
+    app.pane(app.focus).draw(f, body, &dc);
     draw_status(app, f, status, &dc);
     if app.help {
         draw_help(app, f, body, &dc);
@@ -77,7 +73,16 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame<'_>) {
                 ),
                 theme.text,
             )),
-            widgets::hints(theme, &[("q / Esc / Ctrl-C", "quit now")]),
+            widgets::hints(
+                theme,
+                &[(
+                    &format!(
+                        "{} / Esc",
+                        app.env.keymap.keys_label(KeyContext::Global, Action::Quit)
+                    ),
+                    "quit now",
+                )],
+            ),
         ];
         f.render_widget(Paragraph::new(lines), inner);
     }
@@ -97,7 +102,7 @@ pub fn scrub(buf: &mut Buffer) {
 fn draw_tabs(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
     let mut spans = Vec::new();
-    for (i, p) in Pane::ALL.iter().enumerate() {
+    for (i, p) in PaneId::ALL.iter().enumerate() {
         let style = if *p == app.focus { t.tab_active } else { t.tab };
         spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
         spans.push(Span::raw(" "));
@@ -159,35 +164,49 @@ fn draw_status(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
             spans.push(Span::styled(sanitize::escape(e).into_owned(), t.error));
         }
     }
-    let help = Span::styled(" ? help ", t.key_hint);
+    let help = Span::styled(
+        format!(
+            " {} help ",
+            app.env.keymap.key_label(KeyContext::Global, Action::Help)
+        ),
+        t.key_hint,
+    );
+    let help_w = u16::try_from(help.width()).unwrap_or(8);
     let [left_a, right_a] =
-        Layout::horizontal([Constraint::Min(1), Constraint::Length(8)]).areas(area);
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(help_w)]).areas(area);
     f.render_widget(Paragraph::new(Line::from(spans)).style(base), left_a);
     f.render_widget(Paragraph::new(Line::from(help)).style(base), right_a);
 }
 
 fn draw_help(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
-    let rows_data = app.help_rows();
-    let h = u16::try_from(rows_data.len())
-        .unwrap_or(20)
-        .saturating_add(3);
-    let r = widgets::centered(
-        area,
-        area.width.saturating_sub(4).min(110),
-        h.min(area.height),
-    );
+    let rows = app.help_rows();
+    let (r, text) = help::layout(&rows, area);
     f.render_widget(Clear, r);
+    let shown = usize::from(r.height.saturating_sub(2));
+    let first = app.help_scroll.min(text.len().saturating_sub(shown));
+    let more = if text.len() > shown {
+        format!(
+            " {}-{} of {} lines (↑↓) ",
+            first + 1,
+            first + shown,
+            text.len()
+        )
+    } else {
+        String::new()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focused)
         .title(Span::styled(
             format!(" Keys: {} ", app.focus.title()),
             t.title,
-        ));
-    let rows = rows_data
-        .iter()
-        .map(|(k, d)| Row::new(vec![Span::styled(*k, t.key_hint), Span::styled(*d, t.text)]));
-    let table = Table::new(rows, [Constraint::Length(18), Constraint::Min(10)]).block(block);
-    f.render_widget(table, r);
+        ))
+        .title_bottom(Line::from(Span::styled(more, t.muted)).right_aligned());
+    let lines: Vec<Line<'static>> = text
+        .into_iter()
+        .skip(first)
+        .map(|(k, d)| Line::from(vec![Span::styled(k, t.key_hint), Span::styled(d, t.text)]))
+        .collect();
+    f.render_widget(Paragraph::new(lines).block(block), r);
 }

@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::app::keymap::Action;
 use crate::config::theme::Theme;
 use crate::sanitize;
 
@@ -52,10 +53,18 @@ impl LineInput {
     }
 
     pub fn handle(&mut self, key: KeyEvent) -> InputResult {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Enter => InputResult::Submit,
             KeyCode::Esc => InputResult::Cancel,
+            _ => self.edit(key),
+        }
+    }
+
+    /// Editing keys only (Enter and Esc are the keymap's `submit` and
+    /// `cancel`, handled by the caller).
+    pub fn edit(&mut self, key: KeyEvent) -> InputResult {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
             KeyCode::Char('u') if ctrl => {
                 let at = self.byte_at(self.cursor);
                 self.text.replace_range(..at, "");
@@ -119,6 +128,75 @@ impl LineInput {
             }
             _ => InputResult::Ignored,
         }
+    }
+
+    /// The input as spans fitting `width` columns: a window around the
+    /// cursor, with `…` where text is hidden on either side.
+    #[must_use]
+    pub fn spans_in(&self, theme: &Theme, focused: bool, width: usize) -> Vec<Span<'static>> {
+        use unicode_width::UnicodeWidthStr;
+        // Each character as shown (escaped), and its width; the cursor
+        // cell past the end is a space.
+        let mut units: Vec<String> = self
+            .text
+            .chars()
+            .map(|c| sanitize::escape(&c.to_string()).into_owned())
+            .collect();
+        units.push(" ".into());
+        let w = |u: &String| u.width().max(1);
+        let total: usize = units.iter().map(w).sum();
+        let cursor = self.cursor.min(units.len() - 1);
+        let (mut start, mut end) = (0, units.len());
+        if total > width.max(1) {
+            let width = width.max(3);
+            // Grow a window from the cursor, leaving room for the ellipses.
+            start = cursor;
+            end = cursor + 1;
+            let mut used = w(&units[cursor]);
+            loop {
+                let left = usize::from(start > 0);
+                let right = usize::from(end < units.len());
+                let mut grew = false;
+                if end < units.len()
+                    && used + w(&units[end]) + left + usize::from(end + 1 < units.len()) <= width
+                {
+                    used += w(&units[end]);
+                    end += 1;
+                    grew = true;
+                }
+                if start > 0
+                    && used + w(&units[start - 1]) + usize::from(start > 1) + right <= width
+                {
+                    start -= 1;
+                    used += w(&units[start]);
+                    grew = true;
+                }
+                if !grew {
+                    break;
+                }
+            }
+        }
+        let style_at = |i: usize| {
+            if focused && i == cursor {
+                theme.selection
+            } else {
+                theme.text
+            }
+        };
+        let mut v = Vec::new();
+        if start > 0 {
+            v.push(Span::styled("…", theme.muted));
+        }
+        let join = |r: std::ops::Range<usize>| units[r].concat();
+        v.push(Span::styled(join(start..cursor.max(start)), theme.text));
+        v.push(Span::styled(units[cursor].clone(), style_at(cursor)));
+        if cursor + 1 < end {
+            v.push(Span::styled(join(cursor + 1..end), theme.text));
+        }
+        if end < units.len() {
+            v.push(Span::styled("…", theme.muted));
+        }
+        v
     }
 
     /// The input as spans, escaped, with a block cursor when focused.
@@ -190,6 +268,24 @@ impl Scroll {
             self.offset = self.selected + 1 - height;
         }
         self.offset = self.offset.min(len.saturating_sub(height));
+    }
+
+    /// A navigation action; returns true when it was one.
+    pub fn on_action(&mut self, action: Action, len: usize, height: usize) -> bool {
+        let page = isize::try_from(height.max(1)).unwrap_or(1);
+        let delta: isize = match action {
+            Action::Down => 1,
+            Action::Up => -1,
+            Action::PageDown => page,
+            Action::PageUp => -page,
+            Action::HalfPageDown => (page / 2).max(1),
+            Action::HalfPageUp => -(page / 2).max(1),
+            Action::Top => isize::MIN / 2,
+            Action::Bottom => isize::MAX / 2,
+            _ => return false,
+        };
+        self.move_by(delta, len, height);
+        true
     }
 
     /// Common navigation keys; returns true when the key was a move.
@@ -293,6 +389,43 @@ pub fn thousands(n: i64) -> String {
     out
 }
 
+/// A count that fits `width` columns: with thousands separators when they
+/// fit, else shortened (`1.54G`, `987.2M`, `12.3k`).
+#[must_use]
+pub fn count_fit(n: i64, width: usize) -> String {
+    let full = thousands(n);
+    if full.len() <= width {
+        return full;
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let f = n as f64;
+    for (div, unit) in [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")] {
+        if f.abs() >= div {
+            for decimals in [3usize, 2, 1, 0] {
+                let s = format!("{:.*}{unit}", decimals, f / div);
+                if s.len() <= width {
+                    return s;
+                }
+            }
+        }
+    }
+    full
+}
+
+/// The widths a ratatui `Table` gives its columns in `width` columns
+/// (default spacing of 1, no highlight column), so text can be cut to fit
+/// exactly.
+#[must_use]
+pub fn column_widths(width: u16, constraints: &[Constraint]) -> Vec<usize> {
+    Layout::horizontal(constraints.iter().copied())
+        .flex(Flex::Legacy)
+        .spacing(1)
+        .split(Rect::new(0, 0, width, 1))
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect()
+}
+
 /// Human byte size.
 #[must_use]
 pub fn bytes(n: usize) -> String {
@@ -312,6 +445,47 @@ pub fn bytes(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratatui::buffer::Buffer;
+    use ratatui::widgets::Widget;
+
+    /// `text_cut(s, max)` drawn at the left of a row wider than `max`: what
+    /// lands in each cell.
+    fn drawn(s: &str, max: usize) -> Vec<String> {
+        let area = Rect::new(0, 0, 20, 1);
+        let mut buf = Buffer::empty(area);
+        Line::from(vec![text_cut(s, max, Style::default()), Span::raw("|")]).render(area, &mut buf);
+        (0..20).map(|x| buf[(x, 0)].symbol().to_string()).collect()
+    }
+
+    #[test]
+    fn cut_text_stays_in_its_column() {
+        for (s, max) in [
+            ("日本語のトピック名", 7),
+            ("🦀🦀🦀🦀🦀", 7),
+            ("cafe\u{301}-cafe\u{301}-cafe\u{301}", 7),
+            ("ab日本語", 5),
+        ] {
+            let cells = drawn(s, max);
+            let bar = cells.iter().position(|c| c == "|").unwrap();
+            assert!(
+                bar <= max,
+                "{s:?} cut to {max} columns spilled to column {bar}: {cells:?}"
+            );
+            assert_eq!(
+                cells[..bar]
+                    .iter()
+                    .rev()
+                    .find(|c| !c.is_empty())
+                    .map(String::as_str),
+                Some("…"),
+                "{s:?} was cut without an ellipsis: {cells:?}"
+            );
+        }
+        // What fits is left alone.
+        let cells = drawn("日本", 4);
+        assert_eq!(cells.iter().position(|c| c == "|"), Some(4), "{cells:?}");
+        assert!(!cells.iter().any(|c| c == "…"), "{cells:?}");
+    }
 
     fn key(c: KeyCode) -> KeyEvent {
         KeyEvent::new(c, KeyModifiers::NONE)
@@ -331,6 +505,53 @@ mod tests {
         assert_eq!(i.handle(key(KeyCode::Enter)), InputResult::Submit);
         i.insert_str("x\x1by");
         assert_eq!(i.text, "héxylo");
+    }
+
+    #[test]
+    fn counts_fit_their_column() {
+        assert_eq!(count_fit(1_543_210_987, 13), "1,543,210,987");
+        assert_eq!(count_fit(1_543_210_987, 10), "1.543G");
+        assert_eq!(count_fit(1_543_210_987, 5), "1.54G");
+        assert_eq!(count_fit(1_543_210_987, 4), "1.5G");
+        assert_eq!(count_fit(987_654, 5), "988k");
+        assert_eq!(count_fit(42, 3), "42");
+        let w = column_widths(
+            78,
+            &[
+                Constraint::Min(10),
+                Constraint::Length(6),
+                Constraint::Length(3),
+            ],
+        );
+        assert_eq!(w, vec![67, 6, 3]);
+    }
+
+    #[test]
+    fn long_inputs_show_a_window_around_the_cursor() {
+        let t = Theme::dark();
+        let text = |spans: Vec<Span<'static>>| {
+            spans
+                .iter()
+                .map(|s| s.content.to_string())
+                .collect::<String>()
+        };
+        let mut i = LineInput::with("abcdefghijklmnopqrstuvwxyz");
+        // The cursor at the end: the end shows, the start is elided.
+        assert_eq!(text(i.spans_in(&t, true, 10)), "…stuvwxyz ");
+        i.cursor = 0;
+        assert_eq!(text(i.spans_in(&t, true, 10)), "abcdefghi…");
+        i.cursor = 13;
+        let s = text(i.spans_in(&t, true, 10));
+        assert!(
+            s.starts_with('…') && s.ends_with('…') && s.contains('n'),
+            "{s}"
+        );
+        assert!(unicode_width::UnicodeWidthStr::width(s.as_str()) <= 10);
+        // Short text is shown whole.
+        assert_eq!(text(LineInput::with("abc").spans_in(&t, true, 10)), "abc ");
+        // Escapes count with their shown width.
+        let e = LineInput::with("\u{1b}x\u{1b}");
+        assert!(unicode_width::UnicodeWidthStr::width(text(e.spans_in(&t, true, 8)).as_str()) <= 8);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::Inner;
 use super::offsets;
 use super::protocol::{BrowseEvent, BrowseSpec, PartitionStart, SessionId, WorkerEvent};
 use crate::filter::{Filter, MsgView};
-use crate::kafka::client::{self, ClientSignal, KtContext, explain};
+use crate::kafka::client::{self, ClientSignal, KtClient, KtContext, explain};
 use crate::kafka::message;
 use crate::model::{Record, TopicPartition};
 use crate::timeutil::StartAt;
@@ -76,7 +76,7 @@ impl Session {
         &self,
     ) -> Result<
         (
-            BaseConsumer<KtContext>,
+            KtClient<BaseConsumer<KtContext>>,
             mpsc::UnboundedReceiver<ClientSignal>,
         ),
         String,

@@ -11,10 +11,11 @@ use rdkafka::groups::GroupInfo;
 use super::Inner;
 use super::offsets;
 use super::protocol::{GroupsSnapshot, ResetRow, ResetTarget};
-use crate::kafka::client::{self, KtContext, explain};
+use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::kafka::consumer_protocol;
 use crate::model::{
-    GroupDescription, GroupMember, GroupSnapshot, PartitionLag, TopicPartition, lag,
+    GroupChange, GroupDescription, GroupMember, GroupSnapshot, GroupState, PartitionLag,
+    TopicPartition, check_group_change, lag,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,6 +25,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 #[must_use]
 pub fn describe(g: &GroupInfo) -> GroupDescription {
     let consumer_protocol = g.protocol_type() == "consumer" || g.protocol_type().is_empty();
+    let state = GroupState::parse(g.state());
     let members = g
         .members()
         .iter()
@@ -41,14 +43,14 @@ pub fn describe(g: &GroupInfo) -> GroupDescription {
                 m.metadata(),
                 m.assignment(),
                 consumer_protocol,
-                g.state(),
+                &state,
             );
             member
         })
         .collect();
     GroupDescription {
         group: g.name().to_string(),
-        state: g.state().to_string(),
+        state,
         protocol_type: g.protocol_type().to_string(),
         protocol: g.protocol().to_string(),
         members,
@@ -61,7 +63,7 @@ pub fn decode_member(
     metadata: Option<&[u8]>,
     assignment: Option<&[u8]>,
     consumer_protocol: bool,
-    state: &str,
+    state: &GroupState,
 ) {
     if !consumer_protocol {
         member.assignment_note = Some("not the consumer protocol: assignment not decoded".into());
@@ -74,7 +76,7 @@ pub fn decode_member(
     }
     match assignment.filter(|b| !b.is_empty()) {
         None => {
-            member.assignment_note = Some(if state == "Stable" {
+            member.assignment_note = Some(if *state == GroupState::Stable {
                 "assignment not reported by broker".into()
             } else {
                 format!("no assignment while the group is {state}")
@@ -108,26 +110,41 @@ pub fn build_snapshot(
             }
         }
     }
-    let mut committed_map: BTreeMap<TopicPartition, Option<i64>> = BTreeMap::new();
+    let mut committed_map: BTreeMap<TopicPartition, &Result<Option<i64>, String>> = BTreeMap::new();
     if let Ok(c) = committed {
         for (tp, off) in c {
-            committed_map.insert(tp.clone(), *off);
+            committed_map.insert(tp.clone(), off);
         }
     }
+    // Partitions with a commit, or an error where one may be, or an owner.
     let all: BTreeSet<TopicPartition> = committed_map
         .iter()
-        .filter(|(_, o)| o.is_some())
+        .filter(|(_, o)| !matches!(o, Ok(None)))
         .map(|(tp, _)| tp.clone())
         .chain(owners.keys().cloned())
         .collect();
-    let partitions = all
+    let mut failed = Vec::new();
+    let partitions: Vec<PartitionLag> = all
         .into_iter()
         .map(|tp| {
-            let committed = committed_map.get(&tp).copied().flatten();
-            let end = ends
-                .get(&tp)
-                .and_then(|r| r.as_ref().ok().copied())
-                .filter(|e| *e >= 0);
+            let mut errors = Vec::new();
+            let committed = match committed_map.get(&tp) {
+                Some(Ok(o)) => *o,
+                Some(Err(e)) => {
+                    failed.push(format!("{}/{}: {e}", tp.topic, tp.partition));
+                    errors.push(format!("committed offset: {e}"));
+                    None
+                }
+                None => None,
+            };
+            let end = match ends.get(&tp) {
+                Some(Ok(e)) => Some(*e).filter(|e| *e >= 0),
+                Some(Err(e)) => {
+                    errors.push(format!("end offset: {e}"));
+                    None
+                }
+                None => None,
+            };
             PartitionLag {
                 lag: lag(committed, end),
                 member_id: owners.get(&tp).cloned(),
@@ -135,12 +152,23 @@ pub fn build_snapshot(
                 partition: tp.partition,
                 committed,
                 end,
+                error: (!errors.is_empty()).then(|| errors.join("; ")),
             }
         })
         .collect();
     let mut notes = Vec::new();
     if let Err(e) = committed {
         notes.push(format!("committed offsets unavailable: {e}"));
+    }
+    if !failed.is_empty() {
+        const SHOWN: usize = 3;
+        let more = failed.len().saturating_sub(SHOWN);
+        failed.truncate(SHOWN);
+        let mut note = format!("committed offsets unavailable for {}", failed.join(", "));
+        if more > 0 {
+            note.push_str(&format!(" and {more} more partition(s)"));
+        }
+        notes.push(note);
     }
     if let Some(e) = ends_error {
         notes.push(format!("end offsets unavailable: {e}"));
@@ -306,7 +334,7 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
     for r in committed.values().flatten() {
         parts.extend(
             r.iter()
-                .filter(|(_, o)| o.is_some())
+                .filter(|(_, o)| matches!(o, Ok(Some(_))))
                 .map(|(tp, _)| tp.clone()),
         );
     }
@@ -359,13 +387,14 @@ pub fn plan_reset(
     )
     .remove(group)
     .unwrap_or_else(|| Err("no answer".into()))?;
-    let current: HashMap<TopicPartition, Option<i64>> = committed.into_iter().collect();
+    let current: HashMap<TopicPartition, Result<Option<i64>, String>> =
+        committed.into_iter().collect();
     let parts: Vec<TopicPartition> = match partitions {
         Some(p) => p,
         None => {
             let mut p: Vec<TopicPartition> = current
                 .iter()
-                .filter(|(_, o)| o.is_some())
+                .filter(|(_, o)| !matches!(o, Ok(None)))
                 .map(|(tp, _)| tp.clone())
                 .collect();
             p.sort();
@@ -394,7 +423,18 @@ pub fn plan_reset(
             }
             None => return Err(format!("{}/{}: no watermarks", tp.topic, tp.partition)),
         };
-        let cur = current.get(&tp).copied().flatten();
+        // A plan shows where each partition stands: one whose committed
+        // offset the broker would not give cannot be planned honestly.
+        let cur = match current.get(&tp) {
+            Some(Ok(o)) => *o,
+            Some(Err(e)) => {
+                return Err(format!(
+                    "{}/{}: committed offset unknown: {e}",
+                    tp.topic, tp.partition
+                ));
+            }
+            None => None,
+        };
         let new = match target {
             ResetTarget::Earliest => low,
             ResetTarget::Latest => high,
@@ -418,8 +458,9 @@ pub fn plan_reset(
     Ok(rows)
 }
 
-/// The group's state now, or why it cannot be known.
-pub fn group_state(inner: &Inner, group: &str) -> Result<String, String> {
+/// The group's state and member count now, or why they cannot be known.
+/// A group the coordinator does not know is Dead with no members.
+pub fn group_state(inner: &Inner, group: &str) -> Result<(GroupState, usize), String> {
     if inner.profile.unsupported.describe_groups {
         return Err("this cluster does not support DescribeGroups, so the group cannot be checked to be Empty".into());
     }
@@ -431,17 +472,20 @@ pub fn group_state(inner: &Inner, group: &str) -> Result<String, String> {
         .groups()
         .iter()
         .find(|g| g.name() == group)
-        .map_or_else(|| "Dead".to_string(), |g| g.state().to_string()))
+        .map_or((GroupState::Dead, 0), |g| {
+            (GroupState::parse(g.state()), g.members().len())
+        }))
+}
+
+/// Check with the coordinator that `change` may be made to the group now.
+pub fn check_change(inner: &Inner, group: &str, change: GroupChange) -> Result<(), String> {
+    let (state, members) = group_state(inner, group)?;
+    check_group_change(change, &state, Some(members))
 }
 
 /// Commit the planned offsets, only if the group is Empty (blocking).
 pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usize, String> {
-    let state = group_state(inner, group)?;
-    if state != "Empty" && state != "Dead" {
-        return Err(format!(
-            "the group is {state}: offsets can only be reset while it is Empty (stop its consumers first)"
-        ));
-    }
+    check_change(inner, group, GroupChange::ResetOffsets)?;
     let cfg = client::client_config(
         &inner.profile,
         "reset",
@@ -452,7 +496,7 @@ pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usiz
             ("enable.auto.offset.store", "false"),
         ],
     );
-    let consumer: BaseConsumer<KtContext> =
+    let consumer: KtClient<BaseConsumer<KtContext>> =
         client::create(&cfg, KtContext::default()).map_err(|e| e.to_string())?;
     let tpl = offsets::tpl_with(
         rows.iter()
@@ -479,14 +523,14 @@ mod tests {
             assignment_note: None,
             subscription: vec![],
         };
-        decode_member(&mut m, None, Some(&[]), true, "Stable");
+        decode_member(&mut m, None, Some(&[]), true, &GroupState::Stable);
         assert_eq!(
             m.assignment_note.as_deref(),
             Some("assignment not reported by broker")
         );
         let a = encode::assignment(3, &[TopicPartition::new("t", 1)], Some(b"x"));
         let s = encode::subscription(1, &["t"], None, &[], -1, None);
-        decode_member(&mut m, Some(&s), Some(&a), true, "Stable");
+        decode_member(&mut m, Some(&s), Some(&a), true, &GroupState::Stable);
         assert_eq!(m.assignment, Some(vec![TopicPartition::new("t", 1)]));
         assert_eq!(m.subscription, vec!["t"]);
     }
@@ -495,7 +539,7 @@ mod tests {
     fn snapshot_lag_and_owners() {
         let desc = GroupDescription {
             group: "g".into(),
-            state: "Stable".into(),
+            state: GroupState::Stable,
             protocol_type: "consumer".into(),
             protocol: "range".into(),
             members: vec![GroupMember {
@@ -511,8 +555,8 @@ mod tests {
             }],
         };
         let committed = Ok(vec![
-            (TopicPartition::new("t", 0), Some(5)),
-            (TopicPartition::new("t", 1), None),
+            (TopicPartition::new("t", 0), Ok(Some(5))),
+            (TopicPartition::new("t", 1), Ok(None)),
         ]);
         let ends: HashMap<_, _> = [
             (TopicPartition::new("t", 0), Ok(12)),
@@ -526,5 +570,48 @@ mod tests {
         assert_eq!(s.partitions[1].committed, None);
         assert_eq!(s.partitions[1].lag, None);
         assert_eq!(s.total_lag(), 7);
+    }
+
+    #[test]
+    fn partition_errors_show_in_the_row_and_the_note() {
+        let committed = Ok(vec![
+            (TopicPartition::new("t", 0), Ok(Some(5))),
+            (
+                TopicPartition::new("t", 1),
+                Err("not authorized for this topic".into()),
+            ),
+            (TopicPartition::new("t", 2), Ok(None)),
+        ]);
+        let ends: HashMap<_, _> = [
+            (
+                TopicPartition::new("t", 0),
+                Err("leader not available".into()),
+            ),
+            (TopicPartition::new("t", 1), Ok(9)),
+        ]
+        .into();
+        let s = build_snapshot("g", None, None, &committed, &ends, None, 0);
+        let rows: Vec<_> = s
+            .partitions
+            .iter()
+            .map(|p| (p.partition, p.committed, p.end, p.error.as_deref()))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (0, Some(5), None, Some("end offset: leader not available")),
+                (
+                    1,
+                    None,
+                    Some(9),
+                    Some("committed offset: not authorized for this topic")
+                ),
+            ],
+            "t/2 has no commit and no owner: no row"
+        );
+        assert_eq!(
+            s.offsets_note.as_deref(),
+            Some("committed offsets unavailable for t/1: not authorized for this topic")
+        );
     }
 }

@@ -18,11 +18,11 @@ use std::time::Duration;
 use anyhow::Result;
 use rdkafka::admin::AdminClient;
 use rdkafka::consumer::BaseConsumer;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ClusterProfile;
-use crate::kafka::client::{self, ClientSignal, KtContext};
+use crate::kafka::client::{self, ClientSignal, KtClient, KtContext};
 use crate::model::ProducerOptions;
 use protocol::{BrowseEvent, Command, ConnState, ReqId, SessionId, WorkerEvent};
 
@@ -35,34 +35,37 @@ pub struct Inner {
     pub profile: ClusterProfile,
     pub events: mpsc::Sender<WorkerEvent>,
     /// Metadata, watermarks, offsets-for-times and group listing. Never subscribes.
-    pub meta: BaseConsumer<KtContext>,
-    pub admin: AdminClient<KtContext>,
+    pub meta: KtClient<BaseConsumer<KtContext>>,
+    pub admin: KtClient<AdminClient<KtContext>>,
     pub producers: Mutex<HashMap<ProducerOptions, Arc<produce::KtProducer>>>,
     pub signals_tx: mpsc::UnboundedSender<ClientSignal>,
     sessions: Mutex<HashMap<SessionId, Arc<browse::SessionCtl>>>,
     cancels: Mutex<HashMap<ReqId, CancellationToken>>,
-    conn: Mutex<ConnState>,
+    /// The connection state as last decided; [`forward_conn`] tells the UI.
+    conn: watch::Sender<ConnState>,
     /// Set once the metadata client has fetched metadata (see `groups::refresh`).
     pub warmed: std::sync::atomic::AtomicBool,
+    /// The Schema Registry client, made on first use; it caches schemas by id.
+    pub registry: crate::registry::LazyClient,
 }
 
 impl Inner {
+    /// Record the connection state. The UI hears of a change through
+    /// [`forward_conn`], which waits for room in the event channel: a change
+    /// is never dropped because a busy topic filled the channel.
     fn set_conn(&self, state: ConnState) {
-        let changed = self
-            .conn
-            .lock()
-            .map(|mut c| {
-                if *c == state {
-                    false
-                } else {
-                    *c = state.clone();
-                    true
-                }
-            })
-            .unwrap_or(false);
-        if changed {
-            let _ = self.events.try_send(WorkerEvent::Connection(state));
-        }
+        self.conn.send_if_modified(|c| {
+            if *c == state {
+                false
+            } else {
+                *c = state;
+                true
+            }
+        });
+    }
+
+    fn connected(&self) -> bool {
+        *self.conn.borrow() == ConnState::Connected
     }
 
     fn session(&self, id: SessionId) -> Option<Arc<browse::SessionCtl>> {
@@ -93,6 +96,34 @@ pub fn spawn(profile: ClusterProfile) -> Result<WorkerHandle> {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_CAPACITY);
     let (sig_tx, sig_rx) = mpsc::unbounded_channel();
+    let inner = new_inner(profile, ev_tx, sig_tx)?;
+    let task = tokio::spawn(run(inner, cmd_rx, sig_rx));
+    Ok(WorkerHandle {
+        commands: cmd_tx,
+        events: ev_rx,
+        task,
+    })
+}
+
+/// Tell the UI of connection changes, in order, each once the event channel
+/// has room (behind the records a busy topic queued first). Changes made
+/// while one waits collapse into the latest, so the UI always ends up with
+/// the current state. Ends when the worker's state or the UI's end is gone.
+async fn forward_conn(mut state: watch::Receiver<ConnState>, events: mpsc::Sender<WorkerEvent>) {
+    while state.changed().await.is_ok() {
+        let now = state.borrow_and_update().clone();
+        if events.send(WorkerEvent::Connection(now)).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// The worker's shared state and clients. Call on a tokio runtime.
+fn new_inner(
+    profile: ClusterProfile,
+    events: mpsc::Sender<WorkerEvent>,
+    sig_tx: mpsc::UnboundedSender<ClientSignal>,
+) -> Result<Arc<Inner>> {
     tracing::info!(
         cluster = %profile.name,
         brokers = %profile.brokers,
@@ -107,37 +138,64 @@ pub fn spawn(profile: ClusterProfile) -> Result<WorkerHandle> {
         &[],
         &[("group.id", &meta_group), ("enable.auto.commit", "false")],
     );
-    let meta: BaseConsumer<KtContext> = client::create(
+    let meta: KtClient<BaseConsumer<KtContext>> = client::create(
         &meta_cfg,
         KtContext {
             signals: Some(sig_tx.clone()),
         },
     )?;
     let admin_cfg = client::client_config(&profile, "admin", &[], &[]);
-    let admin: AdminClient<KtContext> = client::create(
+    let admin: KtClient<AdminClient<KtContext>> = client::create(
         &admin_cfg,
         KtContext {
             signals: Some(sig_tx.clone()),
         },
     )?;
+    let (conn, conn_rx) = watch::channel(ConnState::Connecting);
+    tokio::spawn(forward_conn(conn_rx, events.clone()));
+    let registry = crate::registry::LazyClient::new(profile.schema_registry.clone());
     let inner = Arc::new(Inner {
+        registry,
         profile,
-        events: ev_tx,
+        events,
         meta,
         admin,
         producers: Mutex::new(HashMap::new()),
         signals_tx: sig_tx,
         sessions: Mutex::new(HashMap::new()),
         cancels: Mutex::new(HashMap::new()),
-        conn: Mutex::new(ConnState::Connecting),
+        conn,
         warmed: std::sync::atomic::AtomicBool::new(false),
     });
-    let task = tokio::spawn(run(inner, cmd_rx, sig_rx));
-    Ok(WorkerHandle {
-        commands: cmd_tx,
-        events: ev_rx,
-        task,
-    })
+    serve_client_events(Arc::downgrade(&inner))?;
+    Ok(inner)
+}
+
+/// How long one turn of [`serve_client_events`] waits for an event.
+const EVENTS_POLL: Duration = Duration::from_millis(200);
+
+/// Serve the event queues of the worker's own clients for as long as the
+/// worker lives.
+///
+/// The metadata consumer never reads messages, but librdkafka puts its
+/// error events (and its log lines) on its queue, and rust-rdkafka hands
+/// them to `KtContext::error` (and `log`) only inside `poll`. Unpolled, an
+/// outage would never reach the connection state, and the queue would grow
+/// for as long as the outage lasts. The admin client's main queue holds its
+/// log lines (its errors among them) and is never polled by rust-rdkafka
+/// either.
+fn serve_client_events(inner: std::sync::Weak<Inner>) -> Result<()> {
+    std::thread::Builder::new()
+        .name("kt-client-events".into())
+        .spawn(move || {
+            while let Some(i) = inner.upgrade() {
+                // Nothing is assigned, so no message comes back; an error is
+                // also returned here, after the context has seen it.
+                let _ = i.meta.poll(EVENTS_POLL);
+                client::serve_main_queue(i.admin.inner());
+            }
+        })?;
+    Ok(())
 }
 
 async fn run(
@@ -155,8 +213,7 @@ async fn run(
                 if sig.all_brokers_down || sig.auth_failed {
                     inner.set_conn(ConnState::Down(sig.message));
                 } else {
-                    let connected = inner.conn.lock().map(|c| *c == ConnState::Connected).unwrap_or(false);
-                    if connected {
+                    if inner.connected() {
                         inner.set_conn(ConnState::Degraded(sig.message));
                     }
                 }
@@ -336,23 +393,12 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
         }
         Command::FetchSchema { schema_id } => {
             tokio::spawn(async move {
-                let result = match (&i.profile.schema_registry, &i.profile.schema_registry_auth) {
-                    (None, _) => Err("no schema registry configured".to_string()),
-                    (Some(url), auth) => {
-                        let url = url.clone();
-                        let auth = auth.clone();
-                        blocking(&i, move |_| {
-                            crate::decode::registry::fetch_schema(
-                                &url,
-                                schema_id,
-                                auth.as_ref().map(|(u, p)| (u.as_str(), p.expose())),
-                                Duration::from_secs(10),
-                            )
-                        })
-                        .await
-                        .map(Arc::new)
-                    }
-                };
+                // Blocking HTTP (bounded by the registry timeout) off the
+                // async threads; the client caches by id.
+                let result = blocking(&i, move |inner| {
+                    inner.registry.get()?.schema_by_id(schema_id)
+                })
+                .await;
                 let _ = i
                     .events
                     .send(WorkerEvent::Schema { schema_id, result })
@@ -399,13 +445,13 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
         Command::DeleteGroup { id, group } => {
             tokio::spawn(async move {
                 let g = group.clone();
-                let state = blocking(&i, move |inner| groups::group_state(inner, &g)).await;
-                let result = match state {
+                let idle = blocking(&i, move |inner| {
+                    groups::check_change(inner, &g, crate::model::GroupChange::Delete)
+                })
+                .await;
+                let result = match idle {
                     Err(e) => Err(e),
-                    Ok(s) if s != "Empty" && s != "Dead" => Err(format!(
-                        "the group is {s}: a group can only be deleted while it is Empty"
-                    )),
-                    Ok(_) => admin::delete_group(&i, &group).await,
+                    Ok(()) => admin::delete_group(&i, &group).await,
                 };
                 tracing::info!(group = %group, ok = result.is_ok(), "delete group");
                 let _ = i
@@ -415,5 +461,103 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
             });
         }
         Command::Shutdown => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filler() -> WorkerEvent {
+        WorkerEvent::Flushed {
+            id: 0,
+            undelivered: 0,
+        }
+    }
+
+    async fn next(rx: &mut mpsc::Receiver<WorkerEvent>) -> Option<WorkerEvent> {
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Events waiting on a client's main queue (a consumer's main queue is
+    /// forwarded to its consumer queue, and counted there).
+    fn waiting<C: rdkafka::ClientContext>(c: &rdkafka::client::Client<C>) -> usize {
+        use rdkafka::bindings as rd;
+        // SAFETY: a live client; the queue reference is released at once.
+        unsafe {
+            let q = rd::rd_kafka_queue_get_main(c.native_ptr());
+            let n = rd::rd_kafka_queue_length(q);
+            rd::rd_kafka_queue_destroy(q);
+            n
+        }
+    }
+
+    /// Through an outage the worker's own clients report trouble (the
+    /// metadata client's error callback fires) and their queues do not
+    /// grow: both are served.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_clients_queues_are_served_through_an_outage() {
+        use rdkafka::consumer::Consumer;
+        let mock = rdkafka::mocking::MockCluster::new(1).unwrap();
+        let mut profile = ClusterProfile::adhoc(&mock.bootstrap_servers());
+        // Reconnect often, so an unserved queue would fill fast.
+        profile.properties.push((
+            "reconnect.backoff.max.ms".into(),
+            crate::config::Secret::new("200"),
+        ));
+        let (ev_tx, _ev_rx) = mpsc::channel(EVENT_CAPACITY);
+        let (sig_tx, mut sig_rx) = mpsc::unbounded_channel();
+        let inner = new_inner(profile, ev_tx, sig_tx).unwrap();
+        let i = Arc::clone(&inner);
+        tokio::task::spawn_blocking(move || i.meta.fetch_metadata(None, Duration::from_secs(10)))
+            .await
+            .unwrap()
+            .unwrap();
+        mock.broker_down(1).unwrap();
+        let signal = tokio::time::timeout(Duration::from_secs(30), sig_rx.recv())
+            .await
+            .expect("the metadata client never reported the outage")
+            .unwrap();
+        assert!(!signal.message.is_empty());
+        let mut most = (0, 0);
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            most.0 = most.0.max(waiting(inner.meta.client()));
+            most.1 = most.1.max(waiting(inner.admin.inner()));
+        }
+        assert!(
+            most.0 <= 5 && most.1 <= 5,
+            "events pile up through the outage: at most {} (metadata) and {} (admin) waiting",
+            most.0,
+            most.1
+        );
+        mock.broker_up(1).unwrap();
+    }
+
+    /// A UI that has fallen behind (the event channel is full) still learns
+    /// of every connection change once it catches up.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_connection_change_survives_a_full_event_channel() {
+        let (ev_tx, mut ev_rx) = mpsc::channel(1);
+        let (sig_tx, _sig_rx) = mpsc::unbounded_channel();
+        let inner = new_inner(ClusterProfile::adhoc("127.0.0.1:9"), ev_tx, sig_tx).unwrap();
+        for state in [
+            ConnState::Down("all brokers are down".into()),
+            ConnState::Connected,
+        ] {
+            inner.events.try_send(filler()).unwrap();
+            inner.set_conn(state.clone());
+            assert!(matches!(
+                next(&mut ev_rx).await,
+                Some(WorkerEvent::Flushed { .. })
+            ));
+            match next(&mut ev_rx).await {
+                Some(WorkerEvent::Connection(s)) => assert_eq!(s, state),
+                other => panic!("the change to {state:?} was lost: next event {other:?}"),
+            }
+        }
     }
 }

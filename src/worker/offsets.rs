@@ -130,14 +130,16 @@ pub fn end_offsets(
     list_offsets(consumer, parts, Offset::End, timeout)
 }
 
-/// Committed offsets of one group, as returned by ListConsumerGroupOffsets.
-/// `None` offsets mean "no commit" for a partition that was asked about.
-pub type Committed = Vec<(TopicPartition, Option<i64>)>;
+/// Committed offsets of one group, as returned by ListConsumerGroupOffsets:
+/// for each partition the broker answered about, the offset (`None`: no
+/// commit) or, when the broker could not say, why.
+pub type Committed = Vec<(TopicPartition, Result<Option<i64>, String>)>;
 
 struct Queue(*mut rd::rd_kafka_queue_t);
 impl Drop for Queue {
     fn drop(&mut self) {
-        // SAFETY: created by rd_kafka_queue_new and destroyed once.
+        // SAFETY: created by rd_kafka_queue_new (checked non-null) and
+        // destroyed once.
         unsafe { rd::rd_kafka_queue_destroy(self.0) };
     }
 }
@@ -145,8 +147,27 @@ impl Drop for Queue {
 struct Event(*mut rd::rd_kafka_event_t);
 impl Drop for Event {
     fn drop(&mut self) {
-        // SAFETY: returned by rd_kafka_queue_poll and destroyed once.
+        // SAFETY: returned by rd_kafka_queue_poll (checked non-null) and
+        // destroyed once.
         unsafe { rd::rd_kafka_event_destroy(self.0) };
+    }
+}
+
+struct Options(*mut rd::rd_kafka_AdminOptions_t);
+impl Drop for Options {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_AdminOptions_new (checked non-null)
+        // and destroyed once.
+        unsafe { rd::rd_kafka_AdminOptions_destroy(self.0) };
+    }
+}
+
+struct Request(*mut rd::rd_kafka_ListConsumerGroupOffsets_t);
+impl Drop for Request {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_ListConsumerGroupOffsets_new and
+        // destroyed once; librdkafka keeps its own copy once sent.
+        unsafe { rd::rd_kafka_ListConsumerGroupOffsets_destroy(self.0) };
     }
 }
 
@@ -166,13 +187,125 @@ fn err_text(code: rd::rd_kafka_resp_err_t, fallback: String) -> String {
     )
 }
 
+/// Send one group's OffsetFetch on `queue`, tagged with `tag` (the event
+/// comes back carrying it).
+fn send_request(
+    rk: *mut rd::rd_kafka_t,
+    queue: &Queue,
+    tag: usize,
+    group: &str,
+    parts: Option<&[TopicPartition]>,
+    timeout_ms: i32,
+) -> Result<(), String> {
+    let cgroup = CString::new(group).map_err(|_| "group name contains a NUL byte".to_string())?;
+    let tpl = parts.map(|p| tpl_of(p, Offset::Invalid)).transpose()?;
+    // SAFETY: rk is a live client handle; the request copies the group name
+    // and the partition list, and librdkafka copies the request and the
+    // options when they are sent, so both are destroyed (by their guards)
+    // right after.
+    unsafe {
+        let opts = rd::rd_kafka_AdminOptions_new(
+            rk,
+            rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
+        );
+        if opts.is_null() {
+            return Err("librdkafka refused the ListConsumerGroupOffsets options".into());
+        }
+        let opts = Options(opts);
+        let mut errstr = [0 as std::os::raw::c_char; 256];
+        let set = rd::rd_kafka_AdminOptions_set_request_timeout(
+            opts.0,
+            timeout_ms,
+            errstr.as_mut_ptr(),
+            errstr.len(),
+        );
+        if set != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            return Err(format!(
+                "cannot set the request timeout: {}",
+                crate::sanitize::escape(&cstr(errstr.as_ptr()))
+            ));
+        }
+        // The tag rides along as the event's opaque: a pointer-sized integer
+        // librdkafka never dereferences.
+        rd::rd_kafka_AdminOptions_set_opaque(opts.0, tag as *mut std::ffi::c_void);
+        let req = rd::rd_kafka_ListConsumerGroupOffsets_new(
+            cgroup.as_ptr(),
+            tpl.as_ref()
+                .map_or(std::ptr::null(), |t| t.ptr().cast_const()),
+        );
+        if req.is_null() {
+            return Err("librdkafka refused the ListConsumerGroupOffsets request".into());
+        }
+        let mut req = Request(req);
+        rd::rd_kafka_ListConsumerGroupOffsets(rk, &raw mut req.0, 1, opts.0, queue.0);
+    }
+    Ok(())
+}
+
+/// One group's answer, read out of its result event.
+///
+/// # Safety
+/// `ev` must be a live ListConsumerGroupOffsets result event.
+unsafe fn read_answer(ev: &Event) -> Result<Committed, String> {
+    // SAFETY: the event is live until `ev` drops; all pointers read below
+    // belong to it and are copied out before returning.
+    unsafe {
+        let err = rd::rd_kafka_event_error(ev.0);
+        let res = rd::rd_kafka_event_ListConsumerGroupOffsets_result(ev.0);
+        let mut cnt = 0usize;
+        let groups = if res.is_null() {
+            std::ptr::null_mut()
+        } else {
+            rd::rd_kafka_ListConsumerGroupOffsets_result_groups(res, &raw mut cnt)
+        };
+        if groups.is_null() || cnt == 0 {
+            return Err(
+                if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                    "the broker answered without a result for the group".to_string()
+                } else {
+                    err_text(err, cstr(rd::rd_kafka_event_error_string(ev.0)))
+                },
+            );
+        }
+        // One group per request.
+        let g = *groups;
+        let gerr = rd::rd_kafka_group_result_error(g);
+        if !gerr.is_null() {
+            return Err(err_text(
+                rd::rd_kafka_error_code(gerr),
+                cstr(rd::rd_kafka_error_string(gerr)),
+            ));
+        }
+        let parts = rd::rd_kafka_group_result_partitions(g);
+        let mut out = Vec::new();
+        if !parts.is_null() {
+            let list = &*parts;
+            for j in 0..usize::try_from(list.cnt).unwrap_or(0) {
+                let e = &*list.elems.add(j);
+                let tp = TopicPartition::new(&cstr(e.topic), e.partition);
+                let v = if e.err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                    Ok((e.offset >= 0).then_some(e.offset))
+                } else {
+                    Err(err_text(e.err, cstr(rd::rd_kafka_err2str(e.err))))
+                };
+                out.push((tp, v));
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Committed offsets for several groups, one OffsetFetch per group, all in
 /// flight together. `partitions`: `None` asks for every partition the group
-/// has committed on; `Some` asks for exactly those.
+/// has committed on; `Some` asks for exactly those. Each group gets its own
+/// answer or its own reason; a partition the broker could not answer for
+/// carries the broker's reason.
 ///
 /// # Safety of the FFI
 /// Every librdkafka object created here is destroyed before returning; the
-/// client handle outlives the call (borrowed).
+/// client handle outlives the call (borrowed). Each request carries its
+/// index in `groups` as the admin options' opaque, so an answer (or a
+/// failure) is tied to its group whatever order the answers come in.
 pub fn committed_offsets<C: rdkafka::ClientContext>(
     client: &rdkafka::client::Client<C>,
     groups: &[(String, Option<Vec<TopicPartition>>)],
@@ -184,53 +317,27 @@ pub fn committed_offsets<C: rdkafka::ClientContext>(
     }
     let rk = client.native_ptr();
     // SAFETY: rk is a live client handle.
-    let queue = Queue(unsafe { rd::rd_kafka_queue_new(rk) });
+    let queue = unsafe { rd::rd_kafka_queue_new(rk) };
+    if queue.is_null() {
+        return groups
+            .iter()
+            .map(|(g, _)| (g.clone(), Err("librdkafka could not create a queue".into())))
+            .collect();
+    }
+    let queue = Queue(queue);
     let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-    let mut sent = 0usize;
-    for (group, parts) in groups {
-        let Ok(cgroup) = CString::new(group.as_str()) else {
-            results.insert(group.clone(), Err("group name contains a NUL byte".into()));
-            continue;
-        };
-        let tpl = match parts
-            .as_ref()
-            .map(|p| tpl_of(p, Offset::Invalid))
-            .transpose()
-        {
-            Ok(t) => t,
+    let mut waiting = 0usize;
+    for (idx, (group, parts)) in groups.iter().enumerate() {
+        // Tags start at 1: a null opaque means "not ours".
+        match send_request(rk, &queue, idx + 1, group, parts.as_deref(), timeout_ms) {
+            Ok(()) => waiting += 1,
             Err(e) => {
                 results.insert(group.clone(), Err(e));
-                continue;
             }
-        };
-        // SAFETY: the request copies the group name and partition list; both
-        // are destroyed after the call (librdkafka keeps its own copies).
-        unsafe {
-            let mut req = rd::rd_kafka_ListConsumerGroupOffsets_new(
-                cgroup.as_ptr(),
-                tpl.as_ref()
-                    .map_or(std::ptr::null(), |t| t.ptr().cast_const()),
-            );
-            let opts = rd::rd_kafka_AdminOptions_new(
-                rk,
-                rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
-            );
-            let mut errstr = [0 as std::os::raw::c_char; 256];
-            rd::rd_kafka_AdminOptions_set_request_timeout(
-                opts,
-                timeout_ms,
-                errstr.as_mut_ptr(),
-                errstr.len(),
-            );
-            rd::rd_kafka_ListConsumerGroupOffsets(rk, &raw mut req, 1, opts, queue.0);
-            rd::rd_kafka_ListConsumerGroupOffsets_destroy(req);
-            rd::rd_kafka_AdminOptions_destroy(opts);
         }
-        sent += 1;
     }
     let deadline = Instant::now() + timeout + Duration::from_secs(2);
-    let mut received = 0usize;
-    while received < sent {
+    while waiting > 0 {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
@@ -242,66 +349,21 @@ pub fn committed_offsets<C: rdkafka::ClientContext>(
             continue;
         }
         let ev = Event(ev);
-        received += 1;
-        // SAFETY: the event is live until `ev` drops; all pointers read below
-        // belong to it.
-        unsafe {
-            let err = rd::rd_kafka_event_error(ev.0);
-            let res = rd::rd_kafka_event_ListConsumerGroupOffsets_result(ev.0);
-            if res.is_null() {
-                continue;
-            }
-            let mut cnt = 0usize;
-            let groups_ptr = rd::rd_kafka_ListConsumerGroupOffsets_result_groups(res, &raw mut cnt);
-            if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && cnt == 0 {
-                let text = err_text(err, cstr(rd::rd_kafka_event_error_string(ev.0)));
-                // Which group failed is unknown here; record it for those still missing below.
-                results
-                    .entry(format!("\0error{received}"))
-                    .or_insert(Err(text));
-                continue;
-            }
-            for i in 0..cnt {
-                let g = *groups_ptr.add(i);
-                let name = cstr(rd::rd_kafka_group_result_name(g));
-                let gerr = rd::rd_kafka_group_result_error(g);
-                if !gerr.is_null() {
-                    let text = err_text(
-                        rd::rd_kafka_error_code(gerr),
-                        cstr(rd::rd_kafka_error_string(gerr)),
-                    );
-                    results.insert(name, Err(text));
-                    continue;
-                }
-                let parts = rd::rd_kafka_group_result_partitions(g);
-                let mut out = Vec::new();
-                if !parts.is_null() {
-                    let list = &*parts;
-                    for j in 0..usize::try_from(list.cnt).unwrap_or(0) {
-                        let e = &*list.elems.add(j);
-                        let tp = TopicPartition::new(&cstr(e.topic), e.partition);
-                        if e.err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-                            continue;
-                        }
-                        out.push((tp, (e.offset >= 0).then_some(e.offset)));
-                    }
-                }
-                results.insert(name, Ok(out));
-            }
-        }
+        waiting -= 1;
+        // SAFETY: the event is live; its opaque is the tag we set.
+        let tag = unsafe { rd::rd_kafka_event_opaque(ev.0) } as usize;
+        let Some((group, _)) = tag.checked_sub(1).and_then(|i| groups.get(i)) else {
+            tracing::warn!("committed offsets: an answer without a known request tag");
+            continue;
+        };
+        // SAFETY: every event on this queue answers a ListConsumerGroupOffsets request.
+        let answer = unsafe { read_answer(&ev) };
+        results.insert(group.clone(), answer);
     }
-    // Anything unanswered: the shared error if there was one, else a timeout.
-    let shared = results
-        .iter()
-        .find(|(k, _)| k.starts_with('\0'))
-        .and_then(|(_, v)| v.clone().err());
-    results.retain(|k, _| !k.starts_with('\0'));
     for (group, _) in groups {
-        results.entry(group.clone()).or_insert_with(|| {
-            Err(shared
-                .clone()
-                .unwrap_or_else(|| "timed out fetching committed offsets".into()))
-        });
+        results
+            .entry(group.clone())
+            .or_insert_with(|| Err("timed out fetching committed offsets".into()));
     }
     results
 }

@@ -15,14 +15,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::Inner;
 use super::protocol::{BatchSource, ProduceProgress, ReqId, WorkerEvent};
-use crate::kafka::client::{self, KtContext, explain};
+use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::model::Delivery;
 use crate::model::{ProduceRequest, ProducerOptions};
 
 /// Most messages awaiting a delivery report at once in one batch.
 const MAX_PENDING: usize = 50_000;
 
-pub type KtProducer = FutureProducer<KtContext>;
+pub type KtProducer = KtClient<FutureProducer<KtContext>>;
 
 /// Get or create the producer for an option set.
 pub fn producer_for(inner: &Inner, options: ProducerOptions) -> Result<Arc<KtProducer>, String> {

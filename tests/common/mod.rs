@@ -58,8 +58,44 @@ pub fn create_topic_with(brokers: &str, topic: &str, partitions: i32, configs: &
         let r = admin.create_topics([&nt], &opts).await.unwrap();
         r[0].as_ref().expect("topic created");
     });
-    // Let metadata settle.
-    std::thread::sleep(Duration::from_millis(300));
+    wait_topic_ready(brokers, topic, partitions);
+}
+
+/// Wait until a fresh client's metadata shows `topic` with `partitions`
+/// partitions, each with a leader: from then on every client can use it.
+pub fn wait_topic_ready(brokers: &str, topic: &str, partitions: i32) {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let seen = match c.fetch_metadata(Some(topic), Duration::from_secs(5)) {
+            Ok(md) => md
+                .topics()
+                .iter()
+                .find(|t| t.name() == topic && t.error().is_none())
+                .map(|t| {
+                    let led = t
+                        .partitions()
+                        .iter()
+                        .filter(|p| p.error().is_none() && p.leader() >= 0)
+                        .count();
+                    format!("{led} of {partitions} partitions with a leader")
+                })
+                .unwrap_or_else(|| "not in the metadata".into()),
+            Err(e) => e.to_string(),
+        };
+        if seen == format!("{partitions} of {partitions} partitions with a leader") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "topic {topic} never became ready: {seen}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// A message to seed a topic with.

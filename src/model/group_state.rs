@@ -1,0 +1,219 @@
+//! A consumer group's state as its coordinator reports it, and the one rule
+//! for changing a group's offsets or deleting it (shared by the console and
+//! the worker, so every path refuses the same groups with the same words).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The state of a classic consumer group (DescribeGroups / ListGroups).
+///
+/// Serialized as Kafka spells it, so JSON output carries the broker's string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", from = "String")]
+pub enum GroupState {
+    /// Members joined and hold their assignments.
+    Stable,
+    /// A member joined or left: the coordinator waits for every member to rejoin.
+    PreparingRebalance,
+    /// Every member rejoined: the coordinator waits for the leader's assignment.
+    CompletingRebalance,
+    /// No members; committed offsets may remain.
+    Empty,
+    /// The group has no members and no metadata left (or does not exist).
+    Dead,
+    /// A state this build does not know, as the broker spelled it; empty when
+    /// the group was not described at all.
+    Unknown(String),
+}
+
+impl GroupState {
+    /// The state of a group whose description is missing.
+    #[must_use]
+    pub fn unknown() -> Self {
+        GroupState::Unknown(String::new())
+    }
+
+    /// From the broker's string (exact spelling; anything else is `Unknown`).
+    #[must_use]
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Stable" => GroupState::Stable,
+            "PreparingRebalance" => GroupState::PreparingRebalance,
+            "CompletingRebalance" => GroupState::CompletingRebalance,
+            "Empty" => GroupState::Empty,
+            "Dead" => GroupState::Dead,
+            "" | "Unknown" => GroupState::unknown(),
+            other => GroupState::Unknown(other.to_string()),
+        }
+    }
+
+    /// As Kafka spells it (an unknown state as the broker sent it; raw: escape
+    /// it before it reaches a terminal).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            GroupState::Stable => "Stable",
+            GroupState::PreparingRebalance => "PreparingRebalance",
+            GroupState::CompletingRebalance => "CompletingRebalance",
+            GroupState::Empty => "Empty",
+            GroupState::Dead => "Dead",
+            GroupState::Unknown(s) if s.is_empty() => "Unknown",
+            GroupState::Unknown(s) => s,
+        }
+    }
+
+    /// A rebalance is in progress.
+    #[must_use]
+    pub fn is_rebalancing(&self) -> bool {
+        matches!(
+            self,
+            GroupState::PreparingRebalance | GroupState::CompletingRebalance
+        )
+    }
+
+    /// Nobody consumes for the group, so its offsets may be changed (and the
+    /// group deleted): Empty, or Dead (gone).
+    #[must_use]
+    pub fn allows_offset_changes(&self) -> bool {
+        matches!(self, GroupState::Empty | GroupState::Dead)
+    }
+}
+
+impl fmt::Display for GroupState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for GroupState {
+    fn from(s: &str) -> Self {
+        Self::parse(s)
+    }
+}
+
+impl From<String> for GroupState {
+    fn from(s: String) -> Self {
+        Self::parse(&s)
+    }
+}
+
+impl From<GroupState> for String {
+    fn from(s: GroupState) -> Self {
+        s.as_str().to_string()
+    }
+}
+
+/// A change that needs a group nobody consumes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupChange {
+    ResetOffsets,
+    Delete,
+}
+
+impl GroupChange {
+    fn rule(self) -> &'static str {
+        match self {
+            GroupChange::ResetOffsets => "offsets can only be reset while it is Empty",
+            GroupChange::Delete => "a group can only be deleted while it is Empty",
+        }
+    }
+}
+
+/// May `change` be made to a group in `state` with `members` members
+/// (`None`: not known)? The rule: the group is Empty (or Dead, i.e. gone) and
+/// has no members. Kafka refuses commits from outside a live group and
+/// deletion of a group with members anyway; checking first says why in plain
+/// words instead of a broker error code. The error is one line (raw: escape it
+/// before it reaches a terminal).
+pub fn check_group_change(
+    change: GroupChange,
+    state: &GroupState,
+    members: Option<usize>,
+) -> Result<(), String> {
+    let rule = change.rule();
+    match (state, members) {
+        (s, None | Some(0)) if s.allows_offset_changes() => Ok(()),
+        (GroupState::Unknown(s), _) if s.is_empty() => {
+            Err(format!("the group's state is not known: {rule}"))
+        }
+        (GroupState::Unknown(s), _) => Err(format!(
+            "the group's state `{s}` is not one kafkaterm knows: {rule}"
+        )),
+        (s, Some(n)) => Err(format!(
+            "the group is {s} with {n} member(s): {rule} (stop its consumers first)"
+        )),
+        (s, None) => Err(format!(
+            "the group is {s}: {rule} (stop its consumers first)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_as_kafka_spells_it() {
+        for s in [
+            "Stable",
+            "PreparingRebalance",
+            "CompletingRebalance",
+            "Empty",
+            "Dead",
+        ] {
+            let st = GroupState::parse(s);
+            assert!(!matches!(st, GroupState::Unknown(_)), "{s}");
+            assert_eq!(st.to_string(), s);
+        }
+        assert_eq!(GroupState::parse("Unknown"), GroupState::unknown());
+        assert_eq!(GroupState::parse(""), GroupState::unknown());
+        assert_eq!(GroupState::unknown().as_str(), "Unknown");
+        // Case matters: the broker spells the states exactly.
+        assert_eq!(
+            GroupState::parse("stable"),
+            GroupState::Unknown("stable".into())
+        );
+        let odd = GroupState::parse("Assigning\x1b[2J");
+        assert_eq!(odd.as_str(), "Assigning\x1b[2J");
+        assert!(GroupState::PreparingRebalance.is_rebalancing());
+        assert!(!GroupState::Stable.is_rebalancing());
+    }
+
+    #[test]
+    fn serializes_as_the_string() {
+        let v = serde_json::to_string(&[
+            GroupState::Stable,
+            GroupState::unknown(),
+            GroupState::Unknown("Weird".into()),
+        ])
+        .unwrap();
+        assert_eq!(v, r#"["Stable","Unknown","Weird"]"#);
+        let back: Vec<GroupState> = serde_json::from_str(&v).unwrap();
+        assert_eq!(back[0], GroupState::Stable);
+        assert_eq!(back[2], GroupState::Unknown("Weird".into()));
+    }
+
+    #[test]
+    fn only_an_empty_or_dead_group_without_members_may_change() {
+        use GroupChange::{Delete, ResetOffsets};
+        assert!(check_group_change(ResetOffsets, &GroupState::Empty, Some(0)).is_ok());
+        assert!(check_group_change(ResetOffsets, &GroupState::Empty, None).is_ok());
+        assert!(check_group_change(Delete, &GroupState::Dead, Some(0)).is_ok());
+        let e = check_group_change(ResetOffsets, &GroupState::Stable, Some(3)).unwrap_err();
+        assert_eq!(
+            e,
+            "the group is Stable with 3 member(s): offsets can only be reset while it is Empty (stop its consumers first)"
+        );
+        let e = check_group_change(Delete, &GroupState::PreparingRebalance, None).unwrap_err();
+        assert!(e.contains("only be deleted while it is Empty"), "{e}");
+        assert!(e.starts_with("the group is PreparingRebalance:"), "{e}");
+        // Empty but members reported: not idle.
+        assert!(check_group_change(ResetOffsets, &GroupState::Empty, Some(1)).is_err());
+        let e = check_group_change(ResetOffsets, &GroupState::unknown(), Some(0)).unwrap_err();
+        assert!(e.starts_with("the group's state is not known"), "{e}");
+        let e =
+            check_group_change(ResetOffsets, &GroupState::parse("Assigning"), Some(0)).unwrap_err();
+        assert!(e.contains("`Assigning`"), "{e}");
+    }
+}

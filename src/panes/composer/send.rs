@@ -1,0 +1,260 @@
+//! Sending: the message built from the fields, batches and their delivery
+//! reports, and the history of what was sent.
+
+use super::{Area, ComposerPane, Saved, saved};
+use crate::app::Ctx;
+use crate::template::{self, Encoding, MessageTemplate};
+use crate::ui::widgets::LineInput;
+use crate::worker::protocol::{BatchSource, Command, ProduceProgress, ReqId};
+
+/// A send: its size (learned as it goes for files), progress and label.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub count: u64,
+    pub progress: ProduceProgress,
+    pub label: String,
+}
+
+fn empty_progress() -> ProduceProgress {
+    ProduceProgress {
+        queued: 0,
+        delivered: 0,
+        failed: 0,
+        first_error: None,
+        last: None,
+        elapsed_ms: 0,
+        done: false,
+    }
+}
+
+impl ComposerPane {
+    /// Messages queued but not yet confirmed either way.
+    #[must_use]
+    pub fn in_flight(&self) -> u64 {
+        self.batches
+            .values()
+            .filter(|b| !b.progress.done)
+            .map(|b| {
+                b.count
+                    .saturating_sub(b.progress.delivered + b.progress.failed)
+            })
+            .sum()
+    }
+
+    #[must_use]
+    pub fn totals(&self) -> (u64, u64) {
+        (self.delivered_total, self.failed_total)
+    }
+
+    /// Build the template from the fields, or say what is wrong.
+    pub fn build(&self, now_ms: i64) -> Result<(MessageTemplate, u64), String> {
+        let topic = self.topic.text.trim();
+        if topic.is_empty() {
+            return Err("enter a topic".into());
+        }
+        let partition = match self.partition.text.trim() {
+            "" | "auto" => None,
+            p => Some(
+                p.parse::<i32>()
+                    .ok()
+                    .filter(|p| *p >= 0)
+                    .ok_or("partition must be `auto` or a number")?,
+            ),
+        };
+        let count: u64 = self
+            .count
+            .text
+            .trim()
+            .parse()
+            .ok()
+            .filter(|c| *c >= 1)
+            .ok_or("count must be a number ≥ 1")?;
+        let timestamp = match self.timestamp.text.trim() {
+            "" | "now" => None,
+            t => Some(
+                crate::timeutil::parse_time(t, now_ms).map_err(|e| format!("timestamp: {e}"))?,
+            ),
+        };
+        let headers = template::parse_header_lines(&self.message.text(Area::Headers))
+            .map_err(|e| e.to_string())?;
+        let t = MessageTemplate {
+            topic: topic.to_string(),
+            partition,
+            key: self.message.key(),
+            key_encoding: self.message.encoding(Area::Key),
+            value: self.message.value(),
+            value_encoding: self.message.encoding(Area::Value),
+            headers,
+            timestamp,
+        };
+        // Check the first variation now, so errors show before sending.
+        t.render(0, now_ms).map_err(|e| format!("{e:#}"))?;
+        self.options.validate().map_err(|e| e.to_string())?;
+        Ok((t, count))
+    }
+
+    pub(super) fn saved_now(&self, t: &MessageTemplate, count: u64, now_ms: i64) -> Saved {
+        Saved {
+            topic: t.topic.clone(),
+            partition: t.partition,
+            key: t.key.clone(),
+            key_encoding: t.key_encoding,
+            value: t.value.clone(),
+            value_encoding: t.value_encoding,
+            headers: self.message.text(Area::Headers),
+            acks: self.options.acks,
+            compression: self.options.compression,
+            idempotent: self.options.idempotent,
+            count,
+            at_ms: now_ms,
+        }
+    }
+
+    pub(super) fn apply_saved(&mut self, s: &Saved) {
+        self.topic = LineInput::with(&s.topic);
+        self.partition = LineInput::with(&s.partition.map_or("auto".into(), |p| p.to_string()));
+        self.count = LineInput::with(&s.count.to_string());
+        self.message
+            .set(Area::Key, s.key.as_deref(), s.key_encoding);
+        self.message
+            .set(Area::Value, s.value.as_deref(), s.value_encoding);
+        self.message
+            .set(Area::Headers, Some(&s.headers), Encoding::Text);
+        self.options.acks = s.acks;
+        self.options.compression = s.compression;
+        self.options.idempotent = s.idempotent;
+    }
+
+    pub(super) fn send(&mut self, ctx: &mut Ctx<'_>) {
+        if ctx.refuse_if_read_only("producing") {
+            return;
+        }
+        let (t, count) = match self.build(ctx.now_ms) {
+            Ok(x) => x,
+            Err(e) => return ctx.error(format!("not sent: {e}")),
+        };
+        let id = ctx.id();
+        let label = if count == 1 {
+            format!("1 message to {}", t.topic)
+        } else {
+            format!("{count} messages to {}", t.topic)
+        };
+        self.batches.insert(
+            id,
+            Batch {
+                count,
+                progress: empty_progress(),
+                label,
+            },
+        );
+        let saved = self.saved_now(&t, count, ctx.now_ms);
+        self.history.retain(|h| !h.same_message(&saved));
+        self.history.insert(0, saved);
+        self.history.truncate(self.history_max);
+        saved::push(saved::history_effect(&self.history, &ctx.env.data_dir), ctx);
+        ctx.cmds.push(Command::ProduceBatch {
+            id,
+            options: self.options,
+            source: BatchSource::Template { template: t, count },
+        });
+    }
+
+    /// Send every line of a JSON Lines file.
+    pub(super) fn send_file(&mut self, path: std::path::PathBuf, ctx: &mut Ctx<'_>) {
+        if ctx.refuse_if_read_only("producing") {
+            return;
+        }
+        let topic = self.topic.text.trim().to_string();
+        let id = ctx.id();
+        self.batches.insert(
+            id,
+            Batch {
+                count: 0,
+                progress: empty_progress(),
+                label: format!("file {}", path.display()),
+            },
+        );
+        ctx.cmds.push(Command::ProduceBatch {
+            id,
+            options: self.options,
+            source: BatchSource::File { path, topic },
+        });
+    }
+
+    pub(super) fn running(&self) -> Vec<ReqId> {
+        self.batches
+            .iter()
+            .filter(|(_, b)| !b.progress.done)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    pub(super) fn push_result(&mut self, id: ReqId, b: Batch) {
+        self.results.push_front((id, b));
+        self.results.truncate(50);
+    }
+
+    pub(super) fn on_produce(&mut self, id: ReqId, progress: ProduceProgress, ctx: &mut Ctx<'_>) {
+        let Some(b) = self.batches.get_mut(&id) else {
+            return;
+        };
+        if b.count == 0 || progress.done {
+            // File batches learn their size as they go.
+            b.count = b
+                .count
+                .max(progress.queued.max(progress.delivered + progress.failed));
+        }
+        b.progress = progress;
+        if b.progress.done {
+            if let Some(b) = self.batches.remove(&id) {
+                self.delivered_total += b.progress.delivered;
+                self.failed_total += b.progress.failed;
+                if let Some(e) = &b.progress.first_error {
+                    ctx.error(format!("send failed: {e}"));
+                }
+                self.push_result(id, b);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pane() -> ComposerPane {
+        ComposerPane::new(&crate::app::Env::test())
+    }
+
+    #[test]
+    fn builds_template_from_fields() {
+        let mut c = pane();
+        c.topic = LineInput::with("orders");
+        c.message.set(Area::Key, Some("k-{{i}}"), Encoding::Text);
+        c.message
+            .set(Area::Value, Some("{\n \"n\": 1\n}"), Encoding::Json);
+        c.message
+            .set(Area::Headers, Some("a: 1\na: 2"), Encoding::Text);
+        c.count = LineInput::with("3");
+        let (t, n) = c.build(0).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(t.topic, "orders");
+        assert_eq!(t.headers.len(), 2);
+        assert_eq!(t.render(2, 0).unwrap().key.unwrap(), b"k-2");
+    }
+
+    #[test]
+    fn invalid_json_is_reported_with_position_and_an_empty_value_is_sent_empty() {
+        let mut c = pane();
+        c.topic = LineInput::with("t");
+        let (t, _) = c.build(0).unwrap();
+        assert_eq!(t.render(0, 0).unwrap().value, Some(Vec::new()));
+        c.message
+            .set(Area::Value, Some("{\n  \"a\": ,\n}"), Encoding::Json);
+        let e = c.build(0).unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        assert!(!c.message.check().is_ok());
+        c.message.toggle_null(Area::Value);
+        assert!(c.build(0).unwrap().0.value.is_none());
+    }
+}

@@ -1,0 +1,533 @@
+//! Drawing the composer: the field rows, the text areas, the stored check,
+//! the sends (fitted to the width: details dropped first, then wrapped) and
+//! a footer of the keys that fit.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::{Area, Batch, ComposerPane, Focus, OPTIONS, ValueCheck, dialogs};
+use crate::app::DrawCtx;
+use crate::app::keymap::{Action, KeyContext};
+use crate::config::theme::Theme;
+use crate::ui::widgets::{self, LineInput};
+use crate::worker::protocol::ReqId;
+
+/// Widest one-line field besides the topic (a timestamp fits).
+const FIELD_MAX: usize = 26;
+
+pub(super) fn draw(p: &ComposerPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    let t = dc.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focused)
+        .title(Span::styled(" Producer ", t.title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let results_h: u16 = if inner.height > 20 { 4 } else { 2 };
+    let [row1, row2, key_a, hdr_a, val_a, valid, results, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(3),
+        Constraint::Length(if inner.height > 18 { 5 } else { 3 }),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(results_h),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    f.render_widget(Paragraph::new(fields_row(p, t, row1.width)), row1);
+    f.render_widget(Paragraph::new(options_row(p, t)), row2);
+    let m = &p.message;
+    let enc = |a: Area| m.encoding(a).as_str();
+    text_box(
+        p,
+        f,
+        Area::Key,
+        key_a,
+        format!(
+            " Key ({}) ",
+            if m.is_null(Area::Key) {
+                "null"
+            } else {
+                enc(Area::Key)
+            }
+        ),
+        t,
+    );
+    text_box(
+        p,
+        f,
+        Area::Headers,
+        hdr_a,
+        " Headers (name: value) ".into(),
+        t,
+    );
+    let value_title = if m.is_null(Area::Value) {
+        " Value (null: tombstone) ".to_string()
+    } else {
+        format!(" Value ({}) ", enc(Area::Value))
+    };
+    text_box(p, f, Area::Value, val_a, value_title, t);
+    f.render_widget(Paragraph::new(check_line(p, dc, valid.width)), valid);
+    f.render_widget(Paragraph::new(result_lines(p, dc, results)), results);
+    f.render_widget(Paragraph::new(footer(p, dc, hints.width)), hints);
+    dialogs::draw_open(p, f, area, dc);
+}
+
+fn text_box(p: &ComposerPane, f: &mut Frame<'_>, a: Area, area: Rect, title: String, t: &Theme) {
+    let focused = p.focus.area() == Some(a);
+    let b = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused { t.border_focused } else { t.border })
+        .title(Span::styled(title, if focused { t.title } else { t.muted }));
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    if p.message.is_null(a) {
+        f.render_widget(Paragraph::new(Span::styled("∅ null", t.null)), inner);
+    } else {
+        f.render_widget(p.message.area(a), inner);
+    }
+}
+
+/// Topic, partition, count and timestamp; the topic takes the room the
+/// others leave, each long input shows a window around its cursor.
+fn fields_row(p: &ComposerPane, t: &Theme, width: u16) -> Line<'static> {
+    let fields: [(&str, &LineInput, Focus); 4] = [
+        ("topic", &p.topic, Focus::Topic),
+        ("partition", &p.partition, Focus::Partition),
+        ("count", &p.count, Focus::Count),
+        ("timestamp", &p.timestamp, Focus::Timestamp),
+    ];
+    let shown = |i: &LineInput| crate::sanitize::escape(&i.text).width() + 1;
+    let others: usize = fields[1..]
+        .iter()
+        .map(|(l, i, _)| l.len() + 3 + shown(i).min(FIELD_MAX))
+        .sum();
+    let topic_room = usize::from(width)
+        .saturating_sub(others + "topic ".len())
+        .max(8);
+    let mut spans = Vec::new();
+    for (n, (label, input, focus)) in fields.into_iter().enumerate() {
+        let on = p.focus == focus;
+        if n > 0 {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(
+            format!("{label} "),
+            if on { t.key_hint } else { t.muted },
+        ));
+        let room = if n == 0 {
+            topic_room
+        } else {
+            shown(input).min(FIELD_MAX)
+        };
+        spans.extend(input.spans_in(t, on, room));
+    }
+    Line::from(spans)
+}
+
+fn options_row(p: &ComposerPane, t: &Theme) -> Line<'static> {
+    let m = &p.message;
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    let values = [
+        p.options.acks.as_str(),
+        p.options.compression.as_str(),
+        on_off(p.options.idempotent),
+        if m.is_null(Area::Key) {
+            "null"
+        } else {
+            m.encoding(Area::Key).as_str()
+        },
+        m.encoding(Area::Value).as_str(),
+        on_off(m.is_null(Area::Value)),
+    ];
+    let mut spans = Vec::new();
+    for (i, (name, value)) in OPTIONS.iter().zip(values).enumerate() {
+        let on = p.focus == Focus::Options && p.opt_cursor == i;
+        spans.push(Span::styled(
+            format!("{name}:"),
+            if on { t.key_hint } else { t.muted },
+        ));
+        spans.push(Span::styled(value, if on { t.selection } else { t.accent }));
+        spans.push(Span::raw(" "));
+    }
+    Line::from(spans)
+}
+
+/// The stored check of key and value (computed when they changed).
+fn check_line(p: &ComposerPane, dc: &DrawCtx<'_>, width: u16) -> Line<'static> {
+    let t = dc.theme;
+    let c = p.message.check();
+    let (mark, mark_style, text, style) = match (&c.key, &c.value) {
+        (Some(k), ValueCheck::Invalid(v)) => {
+            // Both wrong: the key's reason, and the value's when it fits.
+            let both = format!("{k}; value: {v}");
+            let text = if both.width() + 2 <= usize::from(width) {
+                both
+            } else {
+                format!("{k}; the value is invalid too")
+            };
+            ("✗ ", t.error, text, t.error)
+        }
+        (Some(k), _) => ("✗ ", t.error, k.clone(), t.error),
+        (None, ValueCheck::Invalid(v)) => ("✗ ", t.error, v.clone(), t.error),
+        (None, ValueCheck::Null) => ("✓ ", t.ok, "value: null (tombstone)".into(), t.muted),
+        (None, ValueCheck::Empty) => {
+            let null = dc
+                .keymap
+                .key_label(KeyContext::Producer, Action::ToggleNull);
+            let hint = if null.is_empty() {
+                String::new()
+            } else {
+                format!(" ({null} makes it null)")
+            };
+            (
+                "✓ ",
+                t.muted,
+                format!("value: empty, 0 bytes{hint}"),
+                t.muted,
+            )
+        }
+        (None, ValueCheck::Template(e)) => (
+            "✓ ",
+            t.ok,
+            format!("value: {} template", e.as_str()),
+            t.muted,
+        ),
+        (None, ValueCheck::Ok(e, n)) => (
+            "✓ ",
+            t.ok,
+            format!("value: {} ok, {n} bytes", e.as_str()),
+            t.muted,
+        ),
+    };
+    Line::from(vec![
+        Span::styled(mark, mark_style),
+        widgets::text_cut(&text, usize::from(width).saturating_sub(2), style),
+    ])
+}
+
+/// Parts of a line: rank 0 always shows; higher ranks are details dropped,
+/// highest first, when the line is too wide.
+type Parts = Vec<(Span<'static>, u8)>;
+
+fn result_parts(id: ReqId, b: &Batch, cancel: &str, dc: &DrawCtx<'_>) -> Parts {
+    let t = dc.theme;
+    let p = &b.progress;
+    let mut v: Parts = vec![(Span::styled(format!("#{id} "), t.muted), 0)];
+    if !p.done {
+        v.push((
+            Span::styled(
+                format!(
+                    "{} sending {}: {}/{} delivered",
+                    dc.spinner(),
+                    crate::sanitize::escape(&b.label),
+                    p.delivered,
+                    b.count.max(p.queued)
+                ),
+                t.accent,
+            ),
+            0,
+        ));
+        if !cancel.is_empty() {
+            v.push((Span::styled(format!(" ({cancel})"), t.accent), 1));
+        }
+        return v;
+    }
+    if p.failed > 0 {
+        v.push((Span::styled("✗ ", t.error), 0));
+        v.push((widgets::text(&b.label, t.text), 0));
+        v.push((
+            Span::styled(
+                format!(": {} delivered, {} failed: ", p.delivered, p.failed),
+                t.error,
+            ),
+            0,
+        ));
+        v.push((
+            widgets::text(p.first_error.as_deref().unwrap_or("unknown error"), t.error),
+            0,
+        ));
+        return v;
+    }
+    v.push((Span::styled("✓ ", t.ok), 0));
+    v.push((widgets::text(&b.label, t.text), 0));
+    match (&p.last, b.count) {
+        (Some(d), 1) => {
+            v.push((
+                Span::styled(
+                    format!(" → partition {} offset {}", d.partition, d.offset),
+                    t.text,
+                ),
+                0,
+            ));
+            v.push((
+                Span::styled(format!(" in {:.1} ms", d.latency_ms), t.text),
+                1,
+            ));
+            if let Some(ts) = d.timestamp {
+                v.push((
+                    Span::styled(
+                        format!("  ts {}", crate::timeutil::format_ts(ts, true)),
+                        t.muted,
+                    ),
+                    2,
+                ));
+            }
+        }
+        _ => {
+            #[allow(clippy::cast_precision_loss)]
+            let rate = if p.elapsed_ms > 0 {
+                p.delivered as f64 * 1000.0 / p.elapsed_ms as f64
+            } else {
+                0.0
+            };
+            v.push((
+                Span::styled(format!(": {} delivered", p.delivered), t.text),
+                0,
+            ));
+            v.push((Span::styled(format!(", {rate:.0} msg/s"), t.text), 1));
+        }
+    }
+    v
+}
+
+/// Drop details until the parts fit `width`; what still does not fit wraps.
+fn fit(mut parts: Parts, width: usize) -> Vec<Line<'static>> {
+    let total = |p: &Parts| p.iter().map(|(s, _)| s.width()).sum::<usize>();
+    while total(&parts) > width {
+        let Some(worst) = parts.iter().map(|(_, r)| *r).max().filter(|r| *r > 0) else {
+            break;
+        };
+        if let Some(i) = parts.iter().rposition(|(_, r)| *r == worst) {
+            parts.remove(i);
+        }
+    }
+    wrap(parts.into_iter().map(|(s, _)| s).collect(), width)
+}
+
+/// Wrap styled spans to `width` columns, breaking after a space where one
+/// is near, else anywhere.
+fn wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let cells: Vec<(char, Style)> = spans
+        .iter()
+        .flat_map(|s| s.content.chars().map(move |c| (c, s.style)))
+        .collect();
+    let w = |c: char| c.width().unwrap_or(0);
+    let mut rows: Vec<&[(char, Style)]> = Vec::new();
+    let mut start = 0;
+    while start < cells.len() {
+        let mut end = start;
+        let mut used = 0;
+        while end < cells.len() && used + w(cells[end].0) <= width {
+            used += w(cells[end].0);
+            end += 1;
+        }
+        if end == start {
+            end += 1; // a character wider than the row
+        } else if end < cells.len() {
+            // Break after the last space in the second half of the row.
+            if let Some(sp) = cells[start..end].iter().rposition(|(c, _)| *c == ' ') {
+                if sp > (end - start) / 2 {
+                    end = start + sp + 1;
+                }
+            }
+        }
+        rows.push(&cells[start..end]);
+        start = end;
+    }
+    rows.into_iter()
+        .map(|row| {
+            let mut spans: Vec<Span<'static>> = Vec::new();
+            for (c, style) in row {
+                match spans.last_mut() {
+                    Some(s) if s.style == *style => s.content.to_mut().push(*c),
+                    _ => spans.push(Span::styled(c.to_string(), *style)),
+                }
+            }
+            Line::from(spans)
+        })
+        .collect()
+}
+
+/// Running sends, then finished ones, newest first, as many as `area`
+/// holds; a send cut at the bottom ends in `…`.
+fn result_lines(p: &ComposerPane, dc: &DrawCtx<'_>, area: Rect) -> Vec<Line<'static>> {
+    let t = dc.theme;
+    let width = usize::from(area.width);
+    let rows = usize::from(area.height);
+    let esc = dc.keymap.key_label(KeyContext::Producer, Action::Cancel);
+    let cancel = match (esc.is_empty(), p.focus == Focus::Options) {
+        (true, _) => String::new(),
+        (false, true) => format!("{esc} cancels"),
+        (false, false) => format!("{esc} twice cancels"),
+    };
+    let sends = p
+        .batches
+        .iter()
+        .rev()
+        .map(|(id, b)| (*id, b))
+        .chain(p.results.iter().map(|(id, b)| (*id, b)));
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    for (id, b) in sends {
+        if lines.len() >= rows {
+            break;
+        }
+        let mut more = fit(result_parts(id, b, &cancel, dc), width);
+        let room = rows - lines.len();
+        if more.len() > room {
+            // The rows that do not fit join the last one shown, cut with `…`.
+            let rest: Vec<Span<'static>> = more.drain(room - 1..).flat_map(|l| l.spans).collect();
+            more.push(ellipsis(rest, width, t));
+        }
+        lines.extend(more);
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(if dc.env.read_only {
+            Span::styled(
+                "read-only mode: sending is disabled for this cluster",
+                t.warn,
+            )
+        } else {
+            Span::styled("no messages sent yet", t.muted)
+        }));
+    }
+    lines
+}
+
+/// The spans cut to `width` columns, ending in `…`.
+fn ellipsis(spans: Vec<Span<'static>>, width: usize, t: &Theme) -> Line<'static> {
+    let mut out: Vec<Span<'static>> = Vec::new();
+    let mut room = width.saturating_sub(1);
+    'spans: for s in spans {
+        let mut cut = String::new();
+        for c in s.content.chars() {
+            let w = c.width().unwrap_or(0);
+            if w > room {
+                out.push(Span::styled(cut, s.style));
+                break 'spans;
+            }
+            room -= w;
+            cut.push(c);
+        }
+        out.push(Span::styled(cut, s.style));
+    }
+    out.push(Span::styled("…", t.muted));
+    Line::from(out)
+}
+
+/// Key hints from the keymap, as many as fit `width`, most useful first;
+/// shown in their usual order.
+fn footer(p: &ComposerPane, dc: &DrawCtx<'_>, width: u16) -> Line<'static> {
+    let km = dc.keymap;
+    let pk = |a: Action| km.key_label(KeyContext::Producer, a);
+    let ok = |a: Action| km.key_label(KeyContext::ProducerOptions, a);
+    // (key, what, rank: lower is kept first)
+    let hints: Vec<(String, &str, u8)> = if p.focus == Focus::Options {
+        let move_keys: Vec<String> = [ok(Action::OptionLeft), ok(Action::OptionRight)]
+            .into_iter()
+            .filter(|k| !k.is_empty())
+            .collect();
+        vec![
+            (move_keys.join("/"), "option", 0),
+            (ok(Action::OptionNext), "change", 1),
+            (pk(Action::NextField), "field", 2),
+            (pk(Action::Send), "send", 3),
+            (
+                pk(Action::Cancel),
+                if p.running().is_empty() {
+                    "leave"
+                } else {
+                    "cancel sends"
+                },
+                4,
+            ),
+        ]
+    } else {
+        let null = if p.focus == Focus::Key {
+            "null key"
+        } else {
+            "null"
+        };
+        vec![
+            (pk(Action::Send), "send", 0),
+            (pk(Action::NextField), "field", 1),
+            (pk(Action::ToggleNull), null, 2),
+            (pk(Action::FormatJson), "format", 5),
+            (pk(Action::History), "history", 3),
+            (pk(Action::Templates), "templates", 4),
+            (pk(Action::SendFile), "file", 6),
+        ]
+    };
+    let cost = |(k, d, _): &(String, &str, u8)| k.width() + 1 + d.width() + 2;
+    let mut room = usize::from(width) + 2;
+    let mut order: Vec<usize> = (0..hints.len()).collect();
+    order.sort_by_key(|i| hints[*i].2);
+    let mut keep = vec![false; hints.len()];
+    for i in order {
+        let h = &hints[i];
+        if !h.0.is_empty() && cost(h) <= room {
+            room -= cost(h);
+            keep[i] = true;
+        }
+    }
+    let shown: Vec<(&str, &str)> = hints
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|((k, d, _), _)| (k.as_str(), *d))
+        .collect();
+    widgets::hints(dc.theme, &shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(lines: &[Line<'_>]) -> Vec<String> {
+        lines.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_long_topic_leaves_room_for_the_other_fields() {
+        let mut p = ComposerPane::new(&crate::app::Env::test());
+        p.topic = LineInput::with(&"orders-".repeat(20));
+        let row = fields_row(&p, &Theme::dark(), 78);
+        let s = row.to_string();
+        assert!(row.width() <= 78, "{s}");
+        assert!(s.ends_with("timestamp now "), "{s}");
+        assert!(s.starts_with("topic …") && s.contains("orders- "), "{s}");
+    }
+
+    #[test]
+    fn details_go_first_then_lines_wrap() {
+        let parts: Parts = vec![
+            (Span::raw("#1 sent"), 0),
+            (Span::raw(" in 3 ms"), 1),
+            (Span::raw(" at noon"), 2),
+        ];
+        assert_eq!(text(&fit(parts.clone(), 30)), ["#1 sent in 3 ms at noon"]);
+        assert_eq!(text(&fit(parts.clone(), 16)), ["#1 sent in 3 ms"]);
+        assert_eq!(text(&fit(parts, 10)), ["#1 sent"]);
+        let long = vec![(Span::raw("#2 failed: broker said no way"), 0)];
+        assert_eq!(
+            text(&fit(long, 16)),
+            ["#2 failed: ", "broker said no ", "way"]
+        );
+        let cut = ellipsis(
+            vec![Span::raw("abc"), Span::raw("défgh")],
+            6,
+            &Theme::dark(),
+        );
+        assert_eq!(cut.to_string(), "abcdé…");
+        // Wide characters never overflow a row.
+        for row in wrap(vec![Span::raw("ユーザーユーザー")], 5) {
+            assert!(row.width() <= 5, "{row}");
+        }
+    }
+}

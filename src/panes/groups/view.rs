@@ -1,0 +1,280 @@
+//! Drawing the groups pane: the layout shared with paging, the group list,
+//! and the pieces the detail uses too (refresh state, error line, columns).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+use super::{Dialog, GroupsPane, ListRow, detail};
+use crate::app::DrawCtx;
+use crate::app::keymap::{Action, KeyContext};
+use crate::model::GroupState;
+use crate::timeutil;
+use crate::ui::{layout, widgets};
+
+/// The list's areas inside its border: a header line, a note line, the table.
+fn list_areas(area: Rect) -> (Rect, Rect, Rect) {
+    let [head, note, table] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(layout::inner(area));
+    (head, note, table)
+}
+
+/// Rows of groups the list shows in the pane's `area`.
+pub(super) fn list_rows(area: Rect) -> usize {
+    layout::table_rows(list_areas(area).2)
+}
+
+/// The widths ratatui's `Table` gives `constraints` in `width` columns (its
+/// default spacing and flex), so a cell can be cut to exactly its column.
+pub(super) fn column_widths(width: u16, constraints: &[Constraint]) -> Vec<usize> {
+    Layout::horizontal(constraints.iter().copied())
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(Rect::new(0, 0, width, 1))
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect()
+}
+
+pub(super) fn draw(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    match p.open.as_deref() {
+        Some(g) => detail::draw(p, g, f, area, dc),
+        None => draw_list(p, f, area, dc),
+    }
+    match &p.dialog {
+        Some(Dialog::Reset(r)) => super::reset::draw(r, f, area, dc),
+        Some(Dialog::Delete(d)) => d.draw(f, area, dc),
+        Some(Dialog::SaveTimeline(s)) => s.draw(f, area, dc),
+        None => {}
+    }
+}
+
+/// The colour of a group state.
+pub(super) fn state_style(state: Option<&GroupState>, dc: &DrawCtx<'_>) -> Style {
+    let t = dc.theme;
+    match state {
+        Some(GroupState::Stable) => t.ok,
+        Some(GroupState::PreparingRebalance | GroupState::CompletingRebalance) => t.warn,
+        Some(GroupState::Dead) => t.error,
+        Some(GroupState::Empty | GroupState::Unknown(_)) | None => t.muted,
+    }
+}
+
+/// A state as shown: `…` before the group was seen.
+pub(super) fn state_text(state: Option<&GroupState>) -> &str {
+    state.map_or("…", GroupState::as_str)
+}
+
+/// "refreshing" (and for how long) and when the last refresh answered.
+pub(super) fn refresh_spans(
+    p: &GroupsPane,
+    cancel: Option<KeyContext>,
+    dc: &DrawCtx<'_>,
+) -> Vec<Span<'static>> {
+    let t = dc.theme;
+    let mut v = Vec::new();
+    if p.in_flight.is_some() {
+        v.push(Span::styled(
+            format!("{} refreshing", dc.spinner()),
+            t.accent,
+        ));
+        let waited = dc.now_ms - p.in_flight_since;
+        if waited > 3000 {
+            let key = cancel.map_or(String::new(), |c| dc.keymap.key_label(c, Action::Cancel));
+            let how = if key.is_empty() {
+                String::new()
+            } else {
+                format!(", {key} cancels")
+            };
+            v.push(Span::styled(format!(" ({}s{how})", waited / 1000), t.warn));
+        }
+        v.push(Span::raw("  "));
+    }
+    match p.refreshed_ms {
+        Some(ms) => v.push(Span::styled(
+            format!(
+                "refreshed {} ({})",
+                timeutil::format_clock(ms),
+                timeutil::ago(dc.now_ms, ms)
+            ),
+            t.muted,
+        )),
+        None => v.push(Span::styled("not refreshed yet", t.muted)),
+    }
+    v
+}
+
+/// The last refresh's error, when it failed.
+pub(super) fn error_line(p: &GroupsPane, dc: &DrawCtx<'_>) -> Option<Line<'static>> {
+    let (at, e) = p.last_error.as_ref()?;
+    Some(Line::from(vec![
+        Span::styled(
+            format!("last refresh failed at {}: ", timeutil::format_clock(*at)),
+            dc.theme.error,
+        ),
+        widgets::text(e, dc.theme.error),
+    ]))
+}
+
+/// The list's columns at a table width: which are shown, and their widths.
+struct Columns {
+    assignor: bool,
+    topics: bool,
+    constraints: Vec<Constraint>,
+    header: Vec<&'static str>,
+}
+
+impl Columns {
+    fn at(width: u16) -> Self {
+        let assignor = width >= 110;
+        let topics = width >= 96;
+        let mut constraints = vec![
+            Constraint::Min(12),
+            Constraint::Length(19),
+            Constraint::Length(7),
+        ];
+        let mut header = vec!["GROUP", "STATE", "MEMBERS"];
+        if assignor {
+            constraints.push(Constraint::Length(24));
+            header.push("PROTOCOL/ASSIGNOR");
+        }
+        if topics {
+            constraints.push(Constraint::Length(16));
+            header.push("TOPICS");
+        }
+        constraints.extend([Constraint::Length(13), Constraint::Length(12)]);
+        header.extend(["LAG", "TREND"]);
+        Self {
+            assignor,
+            topics,
+            constraints,
+            header,
+        }
+    }
+}
+
+fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    let t = dc.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focused)
+        .title(Span::styled(
+            format!(" Consumer groups {} ", p.list.view.len()),
+            t.title,
+        ));
+    f.render_widget(block, area);
+    let (head, note, body) = list_areas(area);
+    let mut spans = Vec::new();
+    if p.list.filter.is_shown() {
+        spans.extend(p.list.filter.spans(t));
+        spans.push(Span::raw("  "));
+    }
+    spans.push(Span::styled(format!("sort {}  ", p.sort.label()), t.muted));
+    spans.extend(refresh_spans(p, Some(KeyContext::Groups), dc));
+    f.render_widget(Paragraph::new(Line::from(spans)), head);
+    if let Some(line) = error_line(p, dc) {
+        f.render_widget(Paragraph::new(line), note);
+    } else if let Some(n) = &p.list_note {
+        f.render_widget(Paragraph::new(widgets::text(n, t.warn)), note);
+    }
+    if p.list.view.is_empty() {
+        let msg = if !p.tracked.is_empty() {
+            "no group matches the filter".to_string()
+        } else if p.refreshed_ms.is_some() {
+            "no consumer groups".to_string()
+        } else if p.last_error.is_some() {
+            let key = dc.keymap.key_label(KeyContext::Groups, Action::Refresh);
+            format!("no groups loaded ({key} tries again)")
+        } else {
+            "loading groups…".to_string()
+        };
+        f.render_widget(Paragraph::new(Span::styled(msg, t.muted)), body);
+        return;
+    }
+    let height = layout::table_rows(body);
+    let mut scroll = p.list.scroll;
+    scroll.keep_visible(p.list.view.len(), height);
+    let cols = Columns::at(body.width);
+    let widths = column_widths(body.width, &cols.constraints);
+    let w = |i: usize| widths.get(i).copied().unwrap_or(0);
+    let rows = p
+        .list
+        .view
+        .iter()
+        .enumerate()
+        .skip(scroll.offset)
+        .take(height)
+        .filter_map(|(i, g)| Some((i, g, &p.tracked.get(g)?.row)))
+        .map(|(i, g, r)| {
+            let style = if i == scroll.selected {
+                t.selection
+            } else {
+                t.text
+            };
+            let mut cells = vec![
+                widgets::text_cut(g, w(0), Style::default()),
+                widgets::text_cut(
+                    state_text(r.state.as_ref()),
+                    w(1),
+                    state_style(r.state.as_ref(), dc),
+                ),
+                Span::raw(r.members.map_or("?".to_string(), |n| n.to_string())),
+            ];
+            if cols.assignor {
+                cells.push(widgets::text_cut(&r.assignor, w(cells.len()), t.muted));
+            }
+            if cols.topics {
+                cells.push(widgets::text_cut(&r.topics, w(cells.len()), t.muted));
+            }
+            let lag_style = lag_style(r, dc);
+            cells.push(Span::styled(
+                r.lag.map_or("?".into(), widgets::thousands) + if r.growing { " ↑" } else { "" },
+                lag_style,
+            ));
+            cells.push(Span::styled(r.trend.clone(), lag_style));
+            Row::new(cells.into_iter().map(Cell::from)).style(style)
+        });
+    f.render_widget(
+        Table::new(rows, cols.constraints.clone()).header(Row::new(cols.header).style(t.header)),
+        body,
+    );
+}
+
+fn lag_style(r: &ListRow, dc: &DrawCtx<'_>) -> Style {
+    let t = dc.theme;
+    match r.lag {
+        Some(l) if r.growing && l > 1000 => t.lag_crit,
+        Some(_) if r.growing => t.lag_warn,
+        _ => t.lag_ok,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_widths_are_the_tables() {
+        // The flexible column takes what the fixed ones leave, with one
+        // column of spacing between columns, as ratatui's Table lays it out.
+        let c = [
+            Constraint::Min(12),
+            Constraint::Length(19),
+            Constraint::Length(7),
+        ];
+        assert_eq!(column_widths(78, &c), vec![50, 19, 7]);
+        let cols = Columns::at(78);
+        let w = column_widths(78, &cols.constraints);
+        assert_eq!(w.iter().sum::<usize>() + w.len() - 1, 78);
+        assert!(!cols.topics && !cols.assignor);
+        let wide = Columns::at(198);
+        assert_eq!(wide.header.len(), wide.constraints.len());
+        assert!(wide.topics && wide.assignor);
+    }
+}

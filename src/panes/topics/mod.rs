@@ -1,0 +1,516 @@
+//! Topics & partitions pane: the topic list (filter, sort, internal toggle,
+//! under-replicated marker), a topic's partitions and configuration, topic
+//! creation and deletion, auto-refresh.
+
+mod create;
+mod view;
+
+pub use create::{CreateForm, validate_topic_name};
+
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+
+use super::Pane;
+use super::list::{FilterChange, ListView, matches};
+use crate::app::keymap::{Action, KeyContext};
+use crate::app::{Ctx, DrawCtx, Nav, Prefill};
+use crate::model::{ClusterSnapshot, Configs, TopicDetail, TopicSummary};
+use crate::timeutil::StartAt;
+use crate::ui::layout;
+use crate::ui::widgets::{self, Confirm, InputResult, Scroll};
+use crate::worker::protocol::{BrowseSpec, Command, ReqId, WorkerEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Name,
+    Partitions,
+    Messages,
+    UnderReplicated,
+}
+
+impl SortKey {
+    fn next(self) -> Self {
+        match self {
+            SortKey::Name => SortKey::Messages,
+            SortKey::Messages => SortKey::Partitions,
+            SortKey::Partitions => SortKey::UnderReplicated,
+            SortKey::UnderReplicated => SortKey::Name,
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Partitions => "partitions",
+            SortKey::Messages => "messages",
+            SortKey::UnderReplicated => "under-replicated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DetailTab {
+    #[default]
+    Partitions,
+    Config,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailView {
+    pub topic: String,
+    pub data: Option<TopicDetail>,
+    pub error: Option<String>,
+    pub in_flight: Option<ReqId>,
+    pub tab: DetailTab,
+    pub scroll: Scroll,
+    pub refreshed_ms: Option<i64>,
+}
+
+impl DetailView {
+    fn rows(&self) -> usize {
+        match (&self.data, self.tab) {
+            (Some(t), DetailTab::Partitions) => t.partitions.len(),
+            (Some(t), DetailTab::Config) => match &t.configs {
+                Configs::Loaded(c) => c.len(),
+                _ => 0,
+            },
+            (None, _) => 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dialog {
+    Create(CreateForm),
+    Delete(Confirm, Option<ReqId>),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TopicsPane {
+    pub snapshot: Option<ClusterSnapshot>,
+    /// Indices into `snapshot.topics`, filtered and sorted, and the selection.
+    pub list: ListView<usize>,
+    pub show_internal: bool,
+    pub sort: SortKey,
+    pub reverse: bool,
+    pub in_flight: Option<ReqId>,
+    pub refreshed_ms: Option<i64>,
+    pub error: Option<String>,
+    pub next_refresh_ms: i64,
+    pub detail: Option<DetailView>,
+    pub dialog: Option<Dialog>,
+}
+
+/// Table rows the list shows in `body` (the same layout `view` draws).
+fn list_rows(body: Rect) -> usize {
+    layout::table_rows(layout::header_and_body(body).1)
+}
+
+impl TopicsPane {
+    /// Recompute the filtered, sorted view (on data, filter or sort changes only).
+    pub fn recompute(&mut self) {
+        let Some(snap) = &self.snapshot else {
+            self.list.view.clear();
+            return;
+        };
+        let needle = self.list.filter.text().to_lowercase();
+        let topics = &snap.topics;
+        let show_internal = self.show_internal;
+        let keep = |i: &usize| {
+            let t = &topics[*i];
+            (show_internal || !t.internal) && matches(&t.name, &needle)
+        };
+        let sort = self.sort;
+        let cmp = |a: &usize, b: &usize| {
+            let (a, b) = (&topics[*a], &topics[*b]);
+            match sort {
+                SortKey::Name => a.name.cmp(&b.name),
+                SortKey::Partitions => b.partitions.cmp(&a.partitions),
+                SortKey::Messages => b.messages.cmp(&a.messages),
+                SortKey::UnderReplicated => b.under_replicated.cmp(&a.under_replicated),
+            }
+        };
+        self.list.rebuild(0..topics.len(), keep, cmp, self.reverse);
+    }
+
+    #[must_use]
+    pub fn selected_topic(&self) -> Option<&TopicSummary> {
+        let snap = self.snapshot.as_ref()?;
+        self.list.selected().map(|i| &snap.topics[*i])
+    }
+
+    fn refresh(&mut self, ctx: &mut Ctx<'_>) {
+        if self.in_flight.is_none() {
+            let id = ctx.id();
+            self.in_flight = Some(id);
+            ctx.cmds.push(Command::RefreshTopics { id });
+        }
+        if let Some(d) = &mut self.detail {
+            if d.in_flight.is_none() {
+                let id = ctx.id();
+                d.in_flight = Some(id);
+                ctx.cmds.push(Command::DescribeTopic {
+                    id,
+                    topic: d.topic.clone(),
+                });
+            }
+        }
+        self.next_refresh_ms = ctx.now_ms + ctx.env.topics_refresh_ms;
+    }
+
+    fn list_action(&mut self, action: Action, ctx: &mut Ctx<'_>) {
+        let h = list_rows(ctx.body);
+        if self.list.navigate(action, h) {
+            return;
+        }
+        match action {
+            Action::Filter => self.list.filter.start(),
+            Action::Cancel => {
+                if self.in_flight.take().is_some() {
+                    ctx.info("refresh cancelled");
+                } else if !self.list.filter.text().is_empty() {
+                    self.list.filter.clear();
+                    self.recompute();
+                }
+            }
+            Action::ToggleInternal => {
+                self.show_internal = !self.show_internal;
+                self.recompute();
+                self.list.scroll.keep_visible(self.list.view.len(), h);
+            }
+            Action::Sort => {
+                self.sort = self.sort.next();
+                self.recompute();
+            }
+            Action::ReverseSort => {
+                self.reverse = !self.reverse;
+                self.recompute();
+            }
+            Action::Refresh => self.refresh(ctx),
+            Action::Open => {
+                if let Some(t) = self.selected_topic() {
+                    self.detail = Some(DetailView {
+                        topic: t.name.clone(),
+                        data: None,
+                        error: None,
+                        in_flight: None,
+                        tab: DetailTab::Partitions,
+                        scroll: Scroll::default(),
+                        refreshed_ms: None,
+                    });
+                    self.refresh(ctx);
+                }
+            }
+            Action::Browse => {
+                if let Some(t) = self.selected_topic() {
+                    ctx.nav = Some(Nav::Browse(BrowseSpec {
+                        topic: t.name.clone(),
+                        partitions: None,
+                        start: StartAt::LastN(100),
+                    }));
+                }
+            }
+            Action::Produce => {
+                if let Some(t) = self.selected_topic() {
+                    ctx.nav = Some(Nav::Compose(Box::new(Prefill::topic(&t.name))));
+                }
+            }
+            Action::Create if !ctx.refuse_if_read_only("creating topics") => {
+                let rf = self.snapshot.as_ref().map_or(1, |s| s.brokers.len());
+                self.dialog = Some(Dialog::Create(CreateForm::new(rf)));
+            }
+            Action::Delete => self.ask_delete(ctx),
+            _ => {}
+        }
+    }
+
+    fn ask_delete(&mut self, ctx: &mut Ctx<'_>) {
+        if ctx.refuse_if_read_only("deleting topics") {
+            return;
+        }
+        let Some(t) = self.selected_topic() else {
+            return;
+        };
+        if t.internal {
+            ctx.error(format!(
+                "{} is internal: kafkaterm does not delete internal topics",
+                t.name
+            ));
+            return;
+        }
+        let detail = vec![
+            format!(
+                "{} partitions, {} messages will be lost.",
+                t.partitions,
+                t.messages.map_or("unknown".into(), widgets::thousands)
+            ),
+            "Type the topic name to confirm.".into(),
+        ];
+        self.dialog = Some(Dialog::Delete(
+            Confirm::new("Delete topic", &t.name, detail),
+            None,
+        ));
+    }
+
+    fn detail_action(&mut self, action: Action, ctx: &mut Ctx<'_>) {
+        let Some(d) = &mut self.detail else { return };
+        let h = view::detail_rows(ctx.body);
+        if d.scroll.on_action(action, d.rows(), h) {
+            return;
+        }
+        match action {
+            Action::Back => self.detail = None,
+            Action::SwitchTab => {
+                d.tab = match d.tab {
+                    DetailTab::Partitions => DetailTab::Config,
+                    DetailTab::Config => DetailTab::Partitions,
+                };
+                d.scroll = Scroll::default();
+            }
+            Action::Refresh => self.refresh(ctx),
+            Action::Open | Action::Browse => {
+                let partitions = match (&d.data, d.tab) {
+                    (Some(t), DetailTab::Partitions) if action == Action::Open => t
+                        .partitions
+                        .get(d.scroll.selected)
+                        .map(|p| vec![p.partition]),
+                    _ => None,
+                };
+                ctx.nav = Some(Nav::Browse(BrowseSpec {
+                    topic: d.topic.clone(),
+                    partitions,
+                    start: StartAt::LastN(100),
+                }));
+            }
+            Action::Produce => {
+                ctx.nav = Some(Nav::Compose(Box::new(Prefill::topic(&d.topic))));
+            }
+            _ => {}
+        }
+    }
+
+    fn dialog_action(&mut self, action: Action, ctx: &mut Ctx<'_>) {
+        match &mut self.dialog {
+            Some(Dialog::Create(form)) => {
+                if form.in_flight.is_some() {
+                    if action == Action::Cancel {
+                        self.dialog = None;
+                    }
+                    return;
+                }
+                match action {
+                    Action::NextField => form.next_field(true),
+                    Action::PrevField => form.next_field(false),
+                    Action::Cancel => self.dialog = None,
+                    Action::Submit => match form.spec() {
+                        Ok(spec) => {
+                            let id = ctx.id();
+                            form.in_flight = Some(id);
+                            form.error = None;
+                            ctx.cmds.push(Command::CreateTopic { id, spec });
+                        }
+                        Err(e) => form.error = Some(e),
+                    },
+                    _ => {}
+                }
+            }
+            Some(Dialog::Delete(confirm, in_flight)) => {
+                if in_flight.is_some() {
+                    return;
+                }
+                match action {
+                    Action::Cancel => self.dialog = None,
+                    Action::Submit => {
+                        if confirm.matches() {
+                            let id = ctx.id();
+                            *in_flight = Some(id);
+                            ctx.cmds.push(Command::DeleteTopic {
+                                id,
+                                topic: confirm.expected.clone(),
+                            });
+                        } else {
+                            ctx.warn("the name typed does not match: nothing deleted");
+                            self.dialog = None;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn filter_key(&mut self, key: KeyEvent) {
+        if self.list.filter.on_text_key(key) == FilterChange::Changed {
+            self.recompute();
+            self.list.filter_changed();
+        }
+    }
+
+    fn on_topics(&mut self, result: Result<ClusterSnapshot, String>, ctx: &mut Ctx<'_>) {
+        match result {
+            Ok(snap) => {
+                let keep = self.list.selected().copied().and_then(|i| {
+                    self.snapshot
+                        .as_ref()
+                        .and_then(|s| s.topics.get(i))
+                        .map(|t| t.name.clone())
+                });
+                if let Some(e) = &snap.watermark_error {
+                    ctx.warn(e.clone());
+                }
+                self.snapshot = Some(snap);
+                self.error = None;
+                self.refreshed_ms = Some(ctx.now_ms);
+                self.recompute();
+                let pos = keep.and_then(|name| {
+                    self.snapshot
+                        .as_ref()
+                        .and_then(|s| s.topics.iter().position(|t| t.name == name))
+                });
+                self.list.reselect(pos.as_ref(), list_rows(ctx.body));
+            }
+            Err(e) => {
+                // Keep what we had on screen; show the error.
+                self.error = Some(e.clone());
+                ctx.error(format!("topic refresh failed: {e}"));
+            }
+        }
+    }
+}
+
+impl Pane for TopicsPane {
+    fn key_contexts(&self) -> Vec<KeyContext> {
+        if self.dialog.is_some() || self.list.filter.editing {
+            vec![KeyContext::Form]
+        } else if self.detail.is_some() {
+            vec![KeyContext::TopicDetail, KeyContext::Navigation]
+        } else {
+            vec![KeyContext::Topics, KeyContext::Navigation]
+        }
+    }
+
+    fn captures_text(&self) -> bool {
+        self.list.filter.editing || self.dialog.is_some()
+    }
+
+    fn on_action(&mut self, action: Action, ctx: &mut Ctx<'_>) {
+        if self.dialog.is_some() {
+            self.dialog_action(action, ctx);
+        } else if self.list.filter.editing {
+            if self.list.filter.on_action(action) == FilterChange::Cleared {
+                self.recompute();
+            }
+        } else if self.detail.is_some() {
+            self.detail_action(action, ctx);
+        } else {
+            self.list_action(action, ctx);
+        }
+    }
+
+    fn on_text_key(&mut self, key: KeyEvent, _ctx: &mut Ctx<'_>) {
+        match &mut self.dialog {
+            Some(Dialog::Create(form)) if form.in_flight.is_none() => {
+                let changed = form.field_mut().edit(key) == InputResult::Changed;
+                if changed {
+                    form.error = None;
+                }
+            }
+            Some(Dialog::Delete(confirm, None)) => {
+                confirm.input.edit(key);
+            }
+            Some(_) => {}
+            None if self.list.filter.editing => self.filter_key(key),
+            None => {}
+        }
+    }
+
+    fn on_paste(&mut self, s: &str, _ctx: &mut Ctx<'_>) {
+        if self.list.filter.editing {
+            self.list.filter.paste(s);
+            self.recompute();
+            self.list.filter_changed();
+        } else if let Some(Dialog::Create(f)) = &mut self.dialog {
+            f.field_mut().insert_str(s);
+        } else if let Some(Dialog::Delete(c, _)) = &mut self.dialog {
+            c.input.insert_str(s);
+        }
+    }
+
+    fn refused(&mut self, id: ReqId, _reason: &str) {
+        match &mut self.dialog {
+            Some(Dialog::Create(f)) if f.in_flight == Some(id) => f.in_flight = None,
+            Some(Dialog::Delete(_, r)) if *r == Some(id) => self.dialog = None,
+            _ => {}
+        }
+    }
+
+    fn tick(&mut self, ctx: &mut Ctx<'_>, visible: bool) {
+        let first = self.snapshot.is_none() && self.in_flight.is_none() && self.error.is_none();
+        if first || (visible && ctx.now_ms >= self.next_refresh_ms) {
+            self.refresh(ctx);
+        }
+    }
+
+    fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
+        match ev {
+            WorkerEvent::Topics { id, result } if self.in_flight == Some(id) => {
+                self.in_flight = None;
+                self.on_topics(result, ctx);
+            }
+            WorkerEvent::TopicDetail { id, topic, result } => {
+                let Some(d) = &mut self.detail else { return };
+                if d.in_flight != Some(id) || d.topic != topic {
+                    return;
+                }
+                d.in_flight = None;
+                match result {
+                    Ok(t) => {
+                        d.data = Some(t);
+                        d.error = None;
+                        d.refreshed_ms = Some(ctx.now_ms);
+                    }
+                    Err(e) => d.error = Some(e),
+                }
+            }
+            WorkerEvent::TopicCreated { id, topic, result } => {
+                let Some(Dialog::Create(f)) = &mut self.dialog else {
+                    return;
+                };
+                if f.in_flight != Some(id) {
+                    return;
+                }
+                f.in_flight = None;
+                match result {
+                    Ok(()) => {
+                        self.dialog = None;
+                        ctx.info(format!("created topic {topic}"));
+                        self.in_flight = None;
+                        self.refresh(ctx);
+                    }
+                    Err(e) => f.error = Some(e),
+                }
+            }
+            WorkerEvent::TopicDeleted { id, topic, result } => {
+                if !matches!(&self.dialog, Some(Dialog::Delete(_, r)) if *r == Some(id)) {
+                    return;
+                }
+                self.dialog = None;
+                match result {
+                    Ok(()) => {
+                        ctx.info(format!("deleted topic {topic}"));
+                        self.in_flight = None;
+                        self.refresh(ctx);
+                    }
+                    Err(e) => ctx.error(format!("delete {topic}: {e}")),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+        view::draw(self, f, area, dc);
+    }
+}

@@ -1,0 +1,392 @@
+//! Drawing the topics pane: the list and a topic's detail.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+
+use super::{DetailTab, DetailView, Dialog, TopicsPane, create};
+use crate::app::DrawCtx;
+use crate::model::{Configs, TopicDetail};
+use crate::timeutil;
+use crate::ui::{dialog, layout, widgets};
+
+/// Table rows the detail view shows in `body`.
+const LIST_COLUMNS: [Constraint; 5] = [
+    Constraint::Min(10),
+    Constraint::Length(6),
+    Constraint::Length(3),
+    Constraint::Length(14),
+    Constraint::Length(12),
+];
+
+/// Width of the LOW, HIGH and MESSAGES columns of the partitions table:
+/// room for 9,999,999,999 from 80 columns on, shortened numbers below.
+fn num_w(body: Rect) -> u16 {
+    if body.width >= 78 { 13 } else { 10 }
+}
+
+pub(super) fn detail_rows(body: Rect) -> usize {
+    layout::table_rows(layout::header_and_body(body).1)
+}
+
+pub(super) fn draw(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    if let Some(d) = &p.detail {
+        draw_detail(d, f, area, dc);
+    } else {
+        draw_list(p, f, area, dc);
+    }
+    match &p.dialog {
+        Some(Dialog::Create(form)) => create::draw(form, f, area, dc),
+        Some(Dialog::Delete(c, in_flight)) => dialog::confirm(c, in_flight.is_some(), f, area, dc),
+        None => {}
+    }
+}
+
+fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    let t = dc.theme;
+    let total = p.snapshot.as_ref().map_or(0, |s| s.topics.len());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focused)
+        .title(Span::styled(
+            format!(" Topics {}/{} ", p.list.view.len(), total),
+            t.title,
+        ));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    // Header: filter, sort, internal, refresh state.
+    let mut spans = vec![];
+    if p.list.filter.is_shown() {
+        spans.extend(p.list.filter.spans(t));
+        spans.push(Span::raw("  "));
+    }
+    spans.push(Span::styled(
+        format!(
+            "sort {}{}  internal {}  ",
+            p.sort.label(),
+            if p.reverse { " ↓" } else { "" },
+            if p.show_internal { "shown" } else { "hidden" }
+        ),
+        t.muted,
+    ));
+    spans.push(refresh_span(p.in_flight.is_some(), p.refreshed_ms, dc));
+    f.render_widget(Paragraph::new(Line::from(spans)), head);
+
+    let Some(snap) = &p.snapshot else {
+        let msg = match &p.error {
+            Some(e) => Line::from(widgets::text(&format!("cannot list topics: {e}"), t.error)),
+            None => Line::from(Span::styled("loading topics…", t.muted)),
+        };
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), body);
+        return;
+    };
+    if p.list.view.is_empty() {
+        let msg = if total == 0 {
+            "the cluster has no topics (c creates one)"
+        } else {
+            "no topic matches the filter"
+        };
+        f.render_widget(Paragraph::new(Span::styled(msg, t.muted)), body);
+        return;
+    }
+    let height = usize::from(body.height.saturating_sub(1)).max(1);
+    let mut scroll = p.list.scroll;
+    scroll.keep_visible(p.list.view.len(), height);
+    let name_w = widgets::column_widths(body.width, &LIST_COLUMNS)[0];
+    let rows = p
+        .list
+        .view
+        .iter()
+        .enumerate()
+        .skip(scroll.offset)
+        .take(height)
+        .map(|(pos, &i)| {
+            let tp = &snap.topics[i];
+            let style = if pos == scroll.selected {
+                t.selection
+            } else {
+                t.text
+            };
+            let mut flags = String::new();
+            if tp.under_replicated > 0 {
+                flags.push_str("URP ");
+            }
+            if tp.offline > 0 {
+                flags.push_str("OFFLINE ");
+            }
+            if tp.error.is_some() {
+                flags.push_str("ERR");
+            }
+            let name_style = if tp.internal {
+                t.muted
+            } else {
+                Style::default()
+            };
+            Row::new(vec![
+                Cell::from(widgets::text_cut(&tp.name, name_w, name_style)),
+                Cell::from(tp.partitions.to_string()),
+                Cell::from(tp.replication_factor.to_string()),
+                Cell::from(tp.messages.map_or("?".into(), widgets::thousands)),
+                Cell::from(Span::styled(
+                    flags,
+                    if tp.under_replicated + tp.offline > 0 {
+                        t.warn
+                    } else {
+                        t.error
+                    },
+                )),
+            ])
+            .style(style)
+        });
+    let table = Table::new(rows, LIST_COLUMNS)
+        .header(Row::new(vec!["NAME", "PARTS", "RF", "MESSAGES", ""]).style(t.header));
+    f.render_widget(table, body);
+}
+
+fn refresh_span(in_flight: bool, refreshed: Option<i64>, dc: &DrawCtx<'_>) -> Span<'static> {
+    let t = dc.theme;
+    match (in_flight, refreshed) {
+        (true, _) => Span::styled(format!("{} refreshing…", dc.spinner()), t.accent),
+        (false, Some(ms)) => Span::styled(
+            format!(
+                "refreshed {} ({})",
+                timeutil::format_clock(ms),
+                timeutil::ago(dc.now_ms, ms)
+            ),
+            t.muted,
+        ),
+        (false, None) => Span::styled("never refreshed", t.warn),
+    }
+}
+
+fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    let t = dc.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focused)
+        .title(Line::from(vec![
+            Span::styled(" Topic ", t.title),
+            widgets::text(&d.topic, t.title),
+            Span::raw(" "),
+        ]));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    let tab = |label: &str, on: bool| {
+        Span::styled(format!(" {label} "), if on { t.tab_active } else { t.tab })
+    };
+    let mut spans = vec![
+        tab("Partitions", d.tab == DetailTab::Partitions),
+        Span::raw(" "),
+        tab("Configuration", d.tab == DetailTab::Config),
+        Span::raw("  "),
+        refresh_span(d.in_flight.is_some(), d.refreshed_ms, dc),
+    ];
+    if let (Some(_), Some(_)) = (&d.error, &d.data) {
+        spans.push(Span::styled(
+            "  refresh failed (below: the last data)",
+            t.error,
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), head);
+    let Some(data) = &d.data else {
+        let msg = match &d.error {
+            Some(e) => widgets::text(&format!("cannot describe the topic: {e}"), t.error),
+            None => Span::styled("loading…", t.muted),
+        };
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), body);
+        return;
+    };
+    if let Some(e) = &d.error {
+        // Keep the last data, say why it is not fresh.
+        let [msg, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(body);
+        f.render_widget(
+            Paragraph::new(widgets::text_cut(e, usize::from(msg.width), t.error)),
+            msg,
+        );
+        return draw_detail_body(d, data, f, rest, dc);
+    }
+    draw_detail_body(d, data, f, body, dc);
+}
+
+fn draw_detail_body(
+    d: &DetailView,
+    data: &TopicDetail,
+    f: &mut Frame<'_>,
+    body: Rect,
+    dc: &DrawCtx<'_>,
+) {
+    let t = dc.theme;
+    // Count columns as wide as the widest count (or the MESSAGES header), so
+    // the ISR column keeps its "(out of sync: …)" note on 80 columns.
+    let widest = data
+        .partitions
+        .iter()
+        .flat_map(|p| [p.low, p.high, p.messages()])
+        .flatten()
+        .map(|n| widgets::thousands(n).len())
+        .max()
+        .unwrap_or(0)
+        .max("MESSAGES".len());
+    let nw = num_w(body).min(u16::try_from(widest).unwrap_or(u16::MAX));
+    let height = usize::from(body.height.saturating_sub(1)).max(1);
+    let mut scroll = d.scroll;
+    match d.tab {
+        DetailTab::Partitions => {
+            scroll.keep_visible(data.partitions.len(), height);
+            let rows = data
+                .partitions
+                .iter()
+                .enumerate()
+                .skip(scroll.offset)
+                .take(height)
+                .map(|(i, p)| {
+                    let oos = p.out_of_sync();
+                    let isr_spans: Vec<Span<'static>> = p
+                        .replicas
+                        .iter()
+                        .map(|r| {
+                            let s = if oos.contains(r) { t.warn } else { t.text };
+                            Span::styled(format!("{r} "), s)
+                        })
+                        .collect();
+                    let isr_line = if oos.is_empty() {
+                        Line::from(Span::styled(join(&p.isr), t.ok))
+                    } else {
+                        let mut v = vec![Span::styled(format!("{} ", join(&p.isr)), t.text)];
+                        v.push(Span::styled(
+                            format!("(out of sync: {})", join(&oos)),
+                            t.warn,
+                        ));
+                        Line::from(v)
+                    };
+                    let style = if i == scroll.selected {
+                        t.selection
+                    } else {
+                        t.text
+                    };
+                    Row::new(vec![
+                        Cell::from(p.partition.to_string()),
+                        Cell::from(if p.leader < 0 {
+                            Span::styled("none", t.error)
+                        } else {
+                            Span::raw(p.leader.to_string())
+                        }),
+                        Cell::from(Line::from(isr_spans)),
+                        Cell::from(isr_line),
+                        Cell::from(
+                            p.low
+                                .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
+                        ),
+                        Cell::from(
+                            p.high
+                                .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
+                        ),
+                        Cell::from(
+                            p.messages()
+                                .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
+                        ),
+                    ])
+                    .style(style)
+                });
+            let table = Table::new(
+                rows,
+                [
+                    Constraint::Length(4),
+                    Constraint::Length(6),
+                    Constraint::Length(9),
+                    Constraint::Min(14),
+                    Constraint::Length(nw),
+                    Constraint::Length(nw),
+                    Constraint::Length(nw),
+                ],
+            )
+            .header(
+                Row::new(vec![
+                    "PART", "LEADER", "REPLICAS", "ISR", "LOW", "HIGH", "MESSAGES",
+                ])
+                .style(t.header),
+            );
+            f.render_widget(table, body);
+        }
+        DetailTab::Config => match &data.configs {
+            Configs::Loaded(entries) if entries.is_empty() => {
+                f.render_widget(
+                    Paragraph::new(Span::styled(
+                        "the broker returned no configuration entries",
+                        t.muted,
+                    )),
+                    body,
+                );
+            }
+            Configs::Loaded(entries) => {
+                scroll.keep_visible(entries.len(), height);
+                let rows = entries
+                    .iter()
+                    .enumerate()
+                    .skip(scroll.offset)
+                    .take(height)
+                    .map(|(i, e)| {
+                        let marker = if e.is_default { " " } else { "*" };
+                        let value = if e.is_sensitive {
+                            "(sensitive)".to_string()
+                        } else {
+                            e.value.clone().unwrap_or_else(|| "(null)".into())
+                        };
+                        let vstyle = if e.is_default { t.muted } else { t.accent };
+                        let style = if i == scroll.selected {
+                            t.selection
+                        } else {
+                            t.text
+                        };
+                        Row::new(vec![
+                            Cell::from(Span::styled(marker, t.accent)),
+                            Cell::from(widgets::text(&e.name, Style::default())),
+                            Cell::from(widgets::text(&value, vstyle)),
+                            Cell::from(widgets::text(&e.source, t.muted)),
+                        ])
+                        .style(style)
+                    });
+                let table = Table::new(
+                    rows,
+                    [
+                        Constraint::Length(1),
+                        Constraint::Min(20),
+                        Constraint::Min(12),
+                        Constraint::Length(22),
+                    ],
+                )
+                .header(
+                    Row::new(vec!["", "NAME (* = not default)", "VALUE", "SOURCE"]).style(t.header),
+                );
+                f.render_widget(table, body);
+            }
+            Configs::Unsupported(why) => f.render_widget(
+                Paragraph::new(widgets::text(
+                    &format!("configuration unavailable: {why}"),
+                    t.warn,
+                ))
+                .wrap(Wrap { trim: false }),
+                body,
+            ),
+            Configs::Failed(why) => f.render_widget(
+                Paragraph::new(widgets::text(
+                    &format!("configuration unavailable: {why}"),
+                    t.error,
+                ))
+                .wrap(Wrap { trim: false }),
+                body,
+            ),
+        },
+    }
+}
+
+fn join(v: &[i32]) -> String {
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -1,0 +1,287 @@
+//! The Schema Registry client: HTTPS with rustls (the system's roots plus
+//! the Mozilla roots, or a given CA), client certificates, basic auth or a
+//! bearer token; schemas fetched by id or by subject and version, with
+//! every schema they reference, parsed once and cached by id.
+//!
+//! Calls block (a request is bounded by the configured timeout): the worker
+//! runs them in `spawn_blocking`, headless commands on their own threads.
+//! Errors are one line in plain words; they never hold a credential, and
+//! text from the registry in them is escaped.
+
+mod http;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use serde_json::Value;
+
+use crate::config::RegistrySettings;
+use crate::decode::registry::{
+    RegistrySchema, ResolvedReference, SchemaAnswer, SchemaReference, parse_answer,
+};
+
+pub use http::Http;
+
+/// How deep references may nest, and how many one schema may pull in.
+const MAX_REFERENCE_DEPTH: usize = 32;
+const MAX_REFERENCES: usize = 256;
+
+/// Which version of a subject's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaSelector {
+    Latest,
+    Version(i32),
+    /// A schema id: the subject is not needed.
+    Id(u32),
+}
+
+/// A schema picked for producing.
+#[derive(Debug, Clone)]
+pub struct SubjectSchema {
+    pub subject: Option<String>,
+    pub version: Option<i32>,
+    pub schema: Arc<RegistrySchema>,
+}
+
+/// One registry, with its caches.
+pub struct Client {
+    http: Http,
+    by_id: Mutex<HashMap<u32, Result<Arc<RegistrySchema>, String>>>,
+    versions: Mutex<HashMap<(String, i32), SchemaAnswer>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").finish_non_exhaustive()
+    }
+}
+
+fn subject_path(subject: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(subject, SEGMENT).to_string()
+}
+
+fn esc(s: &str) -> String {
+    crate::decode::registry::quote_registry(s)
+}
+
+impl Client {
+    /// Build the client: reads the CA and client certificate files now.
+    pub fn new(settings: &RegistrySettings) -> Result<Self, String> {
+        Ok(Self {
+            http: Http::new(settings)?,
+            by_id: Mutex::new(HashMap::new()),
+            versions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Schema `id` with its references, parsed. Results (failures too) are
+    /// cached: each id is asked for once.
+    pub fn schema_by_id(&self, id: u32) -> Result<Arc<RegistrySchema>, String> {
+        if let Some(r) = self.by_id.lock().ok().and_then(|m| m.get(&id).cloned()) {
+            return r;
+        }
+        let result = self.fetch_by_id(id).map(Arc::new);
+        if let Ok(mut m) = self.by_id.lock() {
+            m.insert(id, result.clone());
+        }
+        result
+    }
+
+    fn fetch_by_id(&self, id: u32) -> Result<RegistrySchema, String> {
+        let body = self
+            .http
+            .get(&format!("/schemas/ids/{id}"))
+            .map_err(|e| format!("schema {id}: {e}"))?;
+        let a = parse_answer(&body).map_err(|e| format!("schema {id}: {e}"))?;
+        self.build(id, &a)
+    }
+
+    fn build(&self, id: u32, a: &SchemaAnswer) -> Result<RegistrySchema, String> {
+        let resolved = self
+            .resolve_references(&a.references)
+            .map_err(|e| format!("schema {id}: {e}"))?;
+        RegistrySchema::build(id, a.kind, &a.schema, a.references.clone(), &resolved)
+            .map_err(|e| format!("schema {id}: {e}"))
+    }
+
+    /// `GET /subjects/{subject}/versions/{version}`, cached for fixed versions.
+    fn subject_version(&self, subject: &str, version: Option<i32>) -> Result<SchemaAnswer, String> {
+        if let Some(v) = version {
+            let key = (subject.to_string(), v);
+            if let Some(a) = self.versions.lock().ok().and_then(|m| m.get(&key).cloned()) {
+                return Ok(a);
+            }
+        }
+        let v = version.map_or_else(|| "latest".to_string(), |v| v.to_string());
+        let what = format!("subject {} version {v}", esc(subject));
+        let body = self
+            .http
+            .get(&format!("/subjects/{}/versions/{v}", subject_path(subject)))
+            .map_err(|e| format!("{what}: {e}"))?;
+        let a = parse_answer(&body).map_err(|e| format!("{what}: {e}"))?;
+        if let Some(ver) = a.version.or(version) {
+            if let Ok(mut m) = self.versions.lock() {
+                m.insert((subject.to_string(), ver), a.clone());
+            }
+        }
+        Ok(a)
+    }
+
+    /// Every schema the references name, dependencies before dependents.
+    fn resolve_references(
+        &self,
+        refs: &[SchemaReference],
+    ) -> Result<Vec<ResolvedReference>, String> {
+        fn walk(
+            c: &Client,
+            refs: &[SchemaReference],
+            depth: usize,
+            seen: &mut HashSet<String>,
+            out: &mut Vec<ResolvedReference>,
+        ) -> Result<(), String> {
+            if depth > MAX_REFERENCE_DEPTH {
+                return Err(format!(
+                    "references nest deeper than {MAX_REFERENCE_DEPTH} levels"
+                ));
+            }
+            for r in refs {
+                if !seen.insert(r.name.clone()) {
+                    continue;
+                }
+                if seen.len() > MAX_REFERENCES {
+                    return Err(format!("more than {MAX_REFERENCES} references"));
+                }
+                let a = c
+                    .subject_version(&r.subject, Some(r.version))
+                    .map_err(|e| format!("reference {}: {e}", esc(&r.name)))?;
+                walk(c, &a.references, depth + 1, seen, out)?;
+                out.push(ResolvedReference {
+                    name: r.name.clone(),
+                    kind: a.kind,
+                    schema: a.schema,
+                });
+            }
+            Ok(())
+        }
+        let mut out = Vec::new();
+        walk(self, refs, 0, &mut HashSet::new(), &mut out)?;
+        Ok(out)
+    }
+
+    /// The schema to produce with: a subject's latest or given version, or
+    /// an id (then `subject` may be `None`).
+    pub fn schema_for(
+        &self,
+        subject: Option<&str>,
+        selector: SchemaSelector,
+    ) -> Result<SubjectSchema, String> {
+        match (selector, subject) {
+            (SchemaSelector::Id(id), _) => Ok(SubjectSchema {
+                subject: subject.map(str::to_string),
+                version: None,
+                schema: self.schema_by_id(id)?,
+            }),
+            (_, None) => Err("a subject is needed unless a schema id is given".into()),
+            (sel, Some(subject)) => {
+                let version = match sel {
+                    SchemaSelector::Version(v) => Some(v),
+                    _ => None,
+                };
+                let a = self.subject_version(subject, version)?;
+                let id = a.id.ok_or_else(|| {
+                    format!(
+                        "subject {}: the registry's answer has no schema id",
+                        esc(subject)
+                    )
+                })?;
+                // Built once per id, shared with the decoder's cache.
+                let schema = match self.by_id.lock().ok().and_then(|m| m.get(&id).cloned()) {
+                    Some(Ok(s)) => s,
+                    _ => {
+                        let s = Arc::new(self.build(id, &a)?);
+                        if let Ok(mut m) = self.by_id.lock() {
+                            m.insert(id, Ok(Arc::clone(&s)));
+                        }
+                        s
+                    }
+                };
+                Ok(SubjectSchema {
+                    subject: Some(subject.to_string()),
+                    version: a.version,
+                    schema,
+                })
+            }
+        }
+    }
+
+    /// Fetch the schema, check `value` against it and return the framed
+    /// bytes: what the composer sends. `message` picks a Protobuf message
+    /// type (default: the schema's first). Errors point at the field.
+    pub fn encode(
+        &self,
+        subject: Option<&str>,
+        selector: SchemaSelector,
+        message: Option<&str>,
+        value: &Value,
+    ) -> Result<Vec<u8>, String> {
+        let s = self.schema_for(subject, selector)?;
+        crate::decode::encode_json(&s.schema, value, message).map_err(|e| e.to_string())
+    }
+}
+
+/// A client made on first use, so a bad certificate file or an unset
+/// registry is reported per request instead of stopping the console.
+#[derive(Debug)]
+pub struct LazyClient {
+    settings: Option<RegistrySettings>,
+    client: OnceLock<Result<Arc<Client>, String>>,
+}
+
+impl LazyClient {
+    #[must_use]
+    pub fn new(settings: Option<RegistrySettings>) -> Self {
+        Self {
+            settings,
+            client: OnceLock::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn configured(&self) -> bool {
+        self.settings.is_some()
+    }
+
+    pub fn get(&self) -> Result<Arc<Client>, String> {
+        let Some(s) = &self.settings else {
+            return Err("no schema registry configured for this cluster".into());
+        };
+        self.client
+            .get_or_init(|| Client::new(s).map(Arc::new))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_escaped_in_paths() {
+        assert_eq!(subject_path("orders-value"), "orders-value");
+        assert_eq!(subject_path("a/b c?"), "a%2Fb%20c%3F");
+        assert_eq!(subject_path("com.acme.Order"), "com.acme.Order");
+    }
+
+    #[test]
+    fn no_registry_is_a_reason_not_a_panic() {
+        let l = LazyClient::new(None);
+        assert!(!l.configured());
+        assert!(l.get().unwrap_err().contains("no schema registry"));
+    }
+}

@@ -1,0 +1,436 @@
+//! Pane 4: consumer groups, a group's detail tabs, the offset-reset wizard,
+//! group deletion and the timeline export.
+
+use kafkaterm::model::TopicPartition;
+use kafkaterm::worker::protocol::{GroupsSnapshot, ResetRow, WorkerEvent};
+
+use crate::snap::group_fixtures::{group, groups_round, member, plag};
+use crate::snap::{H, NOW, env};
+
+/// The groups pane after `rounds` refreshes five seconds apart.
+fn groups(size: (u16, u16), rounds: i64) -> H {
+    let mut h = H::new(size);
+    h.ch('4');
+    h.group_rounds((0..rounds).map(groups_round).collect());
+    h
+}
+
+/// The detail of `orders-service` (the group with the most lag) after
+/// `rounds` refreshes: a rebalance happened at rounds 3 to 5.
+fn orders_service(size: (u16, u16), rounds: i64) -> H {
+    let mut h = groups(size, rounds);
+    h.ch('/');
+    h.typ("orders-service");
+    h.enter();
+    h.enter();
+    h
+}
+
+/// An Empty group with committed offsets, as the reset wizard needs.
+fn empty_group(at_ms: i64) -> GroupsSnapshot {
+    GroupsSnapshot {
+        groups: vec![group(
+            "analytics-etl",
+            "Empty",
+            "",
+            vec![],
+            (0..4)
+                .map(|p| {
+                    plag(
+                        "clickstream.raw.eu-west-1.2026",
+                        p,
+                        Some(5_000 + i64::from(p)),
+                        60_000,
+                        None,
+                    )
+                })
+                .collect(),
+            at_ms,
+        )],
+        list_note: None,
+        at_ms,
+    }
+}
+
+fn reset_rows() -> Vec<ResetRow> {
+    (0..4)
+        .map(|p| ResetRow {
+            tp: TopicPartition::new("clickstream.raw.eu-west-1.2026", p),
+            current: if p == 3 {
+                None
+            } else {
+                Some(5_000 + i64::from(p))
+            },
+            new: 0,
+            low: 0,
+            end: 60_000,
+        })
+        .collect()
+}
+
+/// The reset wizard on the Empty group, at the target stage.
+fn reset_wizard(size: (u16, u16)) -> H {
+    let mut h = H::new(size);
+    h.ch('4');
+    h.answer_groups(Ok(empty_group(NOW)));
+    h.enter();
+    h.ch('R');
+    h
+}
+
+fn plan(h: &mut H) {
+    let id = h.last_id(|c| match c {
+        kafkaterm::worker::protocol::Command::PlanOffsetReset { id, .. } => Some(*id),
+        _ => None,
+    });
+    h.worker(WorkerEvent::ResetPlan {
+        id,
+        group: "analytics-etl".into(),
+        result: Ok(reset_rows()),
+    });
+}
+
+scenario!(
+    groups_loading,
+    "the groups pane before the first refresh answered",
+    |size| {
+        let mut h = H::new(size);
+        h.ch('4');
+        h
+    }
+);
+
+scenario!(groups_error, "the group refresh failed", |size| {
+    let mut h = H::new(size);
+    h.ch('4');
+    h.at(5_000);
+    h.answer_groups(Err(
+        "ListGroups failed: Broker: Cluster authorization failed".into(),
+    ));
+    h
+});
+
+scenario!(
+    groups_none,
+    "a cluster without consumer groups, ListGroups unsupported noted",
+    |size| {
+        let mut h = H::new(size);
+        h.ch('4');
+        h.answer_groups(Ok(GroupsSnapshot {
+            groups: vec![],
+            list_note: Some(
+                "ListGroups is not supported by this cluster: only watched groups are shown".into(),
+            ),
+            at_ms: NOW,
+        }));
+        h
+    }
+);
+
+scenario!(
+    groups_many,
+    "22 groups after eight refreshes: every state, lag trends growing and shrinking, sorted by lag",
+    |size| groups(size, 8)
+);
+
+scenario!(
+    groups_sorted_by_state_filtered,
+    "sorted by state, filtered by \"-s\"",
+    |size| {
+        let mut h = groups(size, 8);
+        h.ch('s');
+        h.ch('s');
+        h.ch('/');
+        h.typ("-s");
+        h
+    }
+);
+
+scenario!(
+    groups_refresh_slow,
+    "a refresh in flight for 6 s: the wait and how to cancel it",
+    |size| {
+        let mut h = groups(size, 2);
+        h.at(10_000);
+        h.ch('r');
+        h.at(16_000);
+        h
+    }
+);
+
+scenario!(
+    groups_hostile_names,
+    "group, member and topic names with escapes, bidi controls and wide text",
+    |size| {
+        let mut h = H::new(size);
+        h.ch('4');
+        let evil = "evil\x1b]0;PWNED\x07\u{202e}group";
+        h.answer_groups(Ok(GroupsSnapshot {
+            groups: vec![
+                group(
+                    evil,
+                    "Stable\x1b[5m",
+                    "range\u{200b}",
+                    vec![member(
+                        "m\x1b[2J-1",
+                        "client\u{9b}1",
+                        "/10.0.0.1\u{202e}",
+                        &[("t\x1b[31m", 0)],
+                    )],
+                    vec![plag("t\x1b[31m", 0, Some(1), 5, Some("m\x1b[2J-1"))],
+                    NOW,
+                ),
+                group(
+                    "消費者グループ-📦",
+                    "Stable",
+                    "range",
+                    vec![],
+                    vec![plag("注文", 0, Some(0), 3, None)],
+                    NOW,
+                ),
+            ],
+            list_note: Some("note \x1b[2J\u{202e}from the broker".into()),
+            at_ms: NOW,
+        }));
+        h
+    }
+);
+
+scenario!(
+    group_detail_partitions,
+    "orders-service partitions: committed, end, lag, owners, a partition never committed, two marked",
+    |size| {
+        let mut h = orders_service(size, 8);
+        h.ch(' ');
+        h.ch(' ');
+        h
+    }
+);
+
+scenario!(
+    group_detail_rebalancing,
+    "orders-service in the middle of a rebalance: not stable, no owners",
+    |size| orders_service(size, 5)
+);
+
+scenario!(
+    group_detail_members,
+    "members: client ids, hosts and assignments, one member reporting neither",
+    |size| {
+        let mut h = orders_service(size, 8);
+        h.tab();
+        h
+    }
+);
+
+scenario!(
+    group_detail_members_unknown,
+    "a group whose description was refused: membership not reported",
+    |size| {
+        let mut h = groups(size, 1);
+        h.ch('/');
+        h.typ("connect");
+        h.enter();
+        h.enter();
+        h.tab();
+        h
+    }
+);
+
+scenario!(
+    group_detail_members_empty,
+    "an Empty group's members tab",
+    |size| {
+        let mut h = reset_wizard(size);
+        h.esc();
+        h.tab();
+        h
+    }
+);
+
+scenario!(
+    group_detail_lag_chart,
+    "the lag chart after eight samples",
+    |size| {
+        let mut h = orders_service(size, 8);
+        h.tab();
+        h.tab();
+        h
+    }
+);
+
+scenario!(
+    group_detail_lag_collecting,
+    "the lag chart with a single sample",
+    |size| {
+        let mut h = orders_service(size, 1);
+        h.backtab();
+        h.backtab();
+        h
+    }
+);
+
+scenario!(
+    group_detail_rebalances,
+    "the rebalance timeline: seen, state changes, member joined, partitions moved, stable again",
+    |size| {
+        let mut h = orders_service(size, 8);
+        h.backtab();
+        h
+    }
+);
+
+scenario!(
+    group_reset_target,
+    "the offset-reset wizard: choosing the target",
+    |size| reset_wizard(size)
+);
+
+scenario!(
+    group_reset_target_invalid,
+    "an unparsable reset target",
+    |size| {
+        let mut h = reset_wizard(size);
+        h.ctrl('u');
+        h.typ("sideways");
+        h.enter();
+        h
+    }
+);
+
+scenario!(group_reset_planning, "the dry run being computed", |size| {
+    let mut h = reset_wizard(size);
+    h.enter();
+    h
+});
+
+scenario!(
+    group_reset_plan,
+    "the dry run: current and new offsets, the group name half typed",
+    |size| {
+        let mut h = reset_wizard(size);
+        h.enter();
+        plan(&mut h);
+        h.typ("analytics");
+        h
+    }
+);
+
+scenario!(
+    group_reset_marked_shift,
+    "a reset of two marked partitions by a shift: scope and target",
+    |size| {
+        let mut h = H::new(size);
+        h.ch('4');
+        h.answer_groups(Ok(empty_group(NOW)));
+        h.enter();
+        h.ch(' ');
+        h.ch(' ');
+        h.ch('R');
+        h.ctrl('u');
+        h.typ("shift -100");
+        h
+    }
+);
+
+scenario!(
+    group_reset_refused_not_empty,
+    "apply refused: the group is Stable with members",
+    |size| {
+        let mut h = orders_service(size, 8);
+        h.ch('R');
+        h.enter();
+        let id = h.last_id(|c| match c {
+            kafkaterm::worker::protocol::Command::PlanOffsetReset { id, .. } => Some(*id),
+            _ => None,
+        });
+        h.worker(WorkerEvent::ResetPlan {
+            id,
+            group: "orders-service".into(),
+            result: Ok(vec![ResetRow {
+                tp: TopicPartition::new("orders", 0),
+                current: Some(99_880),
+                new: 0,
+                low: 0,
+                end: 107_200,
+            }]),
+        });
+        h.typ("orders-service");
+        h.enter();
+        h
+    }
+);
+
+scenario!(
+    group_reset_plan_failed,
+    "the dry run failed: back to the target with the error",
+    |size| {
+        let mut h = reset_wizard(size);
+        h.enter();
+        let id = h.last_id(|c| match c {
+            kafkaterm::worker::protocol::Command::PlanOffsetReset { id, .. } => Some(*id),
+            _ => None,
+        });
+        h.worker(WorkerEvent::ResetPlan {
+            id,
+            group: "analytics-etl".into(),
+            result: Err("ListOffsets failed: Broker: Request timed out".into()),
+        });
+        h
+    }
+);
+
+scenario!(
+    group_reset_read_only,
+    "R on a read-only cluster: refused",
+    |size| {
+        let mut e = env();
+        e.read_only = true;
+        let mut h = H::with(size, e);
+        h.ch('4');
+        h.answer_groups(Ok(empty_group(NOW)));
+        h.enter();
+        h.ch('R');
+        h
+    }
+);
+
+scenario!(
+    group_delete_confirm,
+    "D: the typed confirmation to delete a group",
+    |size| {
+        let mut h = reset_wizard(size);
+        h.esc();
+        h.ch('D');
+        h.typ("analytics-e");
+        h
+    }
+);
+
+scenario!(
+    group_save_timeline,
+    "w: save the rebalance timeline",
+    |size| {
+        let mut h = orders_service(size, 8);
+        h.ch('w');
+        h
+    }
+);
+
+scenario!(
+    group_detail_waiting,
+    "a watched group not seen yet: waiting for the first refresh",
+    |size| {
+        let mut e = env();
+        e.watch_groups = vec!["billing-worker".into()];
+        let mut h = H::with(size, e);
+        h.ch('4');
+        h.answer_groups(Ok(GroupsSnapshot {
+            groups: vec![],
+            list_note: None,
+            at_ms: NOW,
+        }));
+        h.enter();
+        h
+    }
+);
