@@ -236,8 +236,9 @@ impl<'c> FetchQueue<'c> {
         for p in partitions {
             // SAFETY: live handle and a NUL-terminated name; the result is a
             // new reference to the partition's fetch queue (released in Drop).
-            let pq = NonNull::new(unsafe { rd::rd_kafka_queue_get_partition(rk, name.as_ptr(), p) })
-                .ok_or_else(|| format!("no fetch queue for partition {p}"))?;
+            let pq =
+                NonNull::new(unsafe { rd::rd_kafka_queue_get_partition(rk, name.as_ptr(), p) })
+                    .ok_or_else(|| format!("no fetch queue for partition {p}"))?;
             fq.partitions.push(pq);
             // SAFETY: both queues are live; forwarding takes its own reference
             // to the destination.
@@ -366,7 +367,10 @@ pub struct TopicProducer<'p> {
 }
 
 impl<'p> TopicProducer<'p> {
-    pub fn new<C: ProducerContext>(producer: &'p BaseProducer<C>, topic: &str) -> Result<Self, String> {
+    pub fn new<C: ProducerContext>(
+        producer: &'p BaseProducer<C>,
+        topic: &str,
+    ) -> Result<Self, String> {
         let name = CString::new(topic).map_err(|_| "topic name contains NUL".to_string())?;
         let rk = NonNull::new(producer.client().native_ptr())
             .ok_or_else(|| "no producer handle".to_string())?;
@@ -426,24 +430,42 @@ impl<'p> TopicProducer<'p> {
             hdrs
         };
         let vus = [
-            vu(V::RD_KAFKA_VTYPE_RKT, rd::rd_kafka_vu_s__bindgen_ty_1 { rkt: self.rkt.as_ptr() }),
+            vu(
+                V::RD_KAFKA_VTYPE_RKT,
+                rd::rd_kafka_vu_s__bindgen_ty_1 {
+                    rkt: self.rkt.as_ptr(),
+                },
+            ),
             vu(
                 V::RD_KAFKA_VTYPE_PARTITION,
-                rd::rd_kafka_vu_s__bindgen_ty_1 { i32_: partition.unwrap_or(-1) },
+                rd::rd_kafka_vu_s__bindgen_ty_1 {
+                    i32_: partition.unwrap_or(-1),
+                },
             ),
             vu(
                 V::RD_KAFKA_VTYPE_MSGFLAGS,
-                rd::rd_kafka_vu_s__bindgen_ty_1 { i: rd::RD_KAFKA_MSG_F_COPY },
+                rd::rd_kafka_vu_s__bindgen_ty_1 {
+                    i: rd::RD_KAFKA_MSG_F_COPY,
+                },
             ),
             vu(V::RD_KAFKA_VTYPE_VALUE, mem(value)),
             vu(V::RD_KAFKA_VTYPE_KEY, mem(key)),
             vu(
                 V::RD_KAFKA_VTYPE_TIMESTAMP,
-                rd::rd_kafka_vu_s__bindgen_ty_1 { i64_: timestamp.unwrap_or(0) },
+                rd::rd_kafka_vu_s__bindgen_ty_1 {
+                    i64_: timestamp.unwrap_or(0),
+                },
             ),
-            vu(V::RD_KAFKA_VTYPE_HEADERS, rd::rd_kafka_vu_s__bindgen_ty_1 { headers: hdrs }),
+            vu(
+                V::RD_KAFKA_VTYPE_HEADERS,
+                rd::rd_kafka_vu_s__bindgen_ty_1 { headers: hdrs },
+            ),
         ];
-        let n = if hdrs.is_null() { vus.len() - 1 } else { vus.len() };
+        let n = if hdrs.is_null() {
+            vus.len() - 1
+        } else {
+            vus.len()
+        };
         // SAFETY: a live handle and `n` initialised entries; with F_COPY
         // librdkafka copies key and value before returning; on success it
         // owns `hdrs`.
