@@ -785,7 +785,7 @@ mod tests {
     fn word_needs_look_by_bytes(w: u64, json: bool) -> bool {
         w.to_le_bytes()
             .iter()
-            .any(|&b| b < 0x20 || b >= 0x7f || (json && (b == b'"' || b == b'\\')))
+            .any(|&b| !(0x20..0x7f).contains(&b) || (json && (b == b'"' || b == b'\\')))
     }
 
     #[test]

@@ -286,7 +286,14 @@ fn python_encoded_records_decode_through_the_worker_and_back() {
         let bytes = client
             .encode(Some(subject), SchemaSelector::Latest, message, &value)
             .unwrap();
-        let verdict = python_decode(&r, &certs, kind, message, &[bytes], &[value.clone()]);
+        let verdict = python_decode(
+            &r,
+            &certs,
+            kind,
+            message,
+            &[bytes],
+            std::slice::from_ref(&value),
+        );
         assert_eq!(verdict["ok"], true, "{kind} {message:?}: {verdict}");
     }
 

@@ -154,7 +154,8 @@ impl BrowserPane {
     pub(super) fn dialog_text_key(&mut self, key: KeyEvent) {
         match &mut self.dialog {
             Some(Dialog::Open(form)) => {
-                if form.fields[form.focus].edit(key) == InputResult::Changed {
+                let changed = form.fields[form.focus].edit(key) == InputResult::Changed;
+                if changed {
                     form.error = None;
                 }
             }
