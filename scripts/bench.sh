@@ -20,6 +20,8 @@
 #   scripts/bench.sh                    the whole suite (~10-15 min on 2 cores)
 #   BENCH_REPS=1 scripts/bench.sh       one run per client instead of three
 #   BENCH_MANY_TOPICS=0 scripts/bench.sh   skip the 10,000-topic real-broker part
+#   BENCH_ONLY=headless scripts/bench.sh   only headless consume and produce on
+#                                          nisshi (sections 1 and 2, no mock cluster)
 #
 # The report goes to stdout and to target/bench-results/report.md; raw JSON
 # per measurement sits beside it.
@@ -30,6 +32,8 @@ N=${BENCH_MESSAGES:-1000000}
 SIZE=100
 REPS=${BENCH_REPS:-3}
 MANY_TOPICS=${BENCH_MANY_TOPICS:-10000}
+ONLY=${BENCH_ONLY:-}
+case "$ONLY" in "" | headless) ;; *) echo "BENCH_ONLY: expected 'headless', got '$ONLY'" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-$ROOT/target/bench-results}
 CACHE=${KAFKATERM_CACHE:-$HOME/.cache/kafkaterm}
 VENV=$CACHE/bench-venv
@@ -159,23 +163,28 @@ ensure_tools
 log "building (release)"
 cargo build --release --locked >&2
 KT=$ROOT/target/release/kafkaterm
-UI=$(bench_exe ui)
-MOCK=$(bench_exe mock_broker)
-[ -x "$UI" ] && [ -x "$MOCK" ] || { echo "cannot find the bench executables" >&2; exit 1; }
+if [ -z "$ONLY" ]; then
+  UI=$(bench_exe ui)
+  MOCK=$(bench_exe mock_broker)
+  [ -x "$UI" ] && [ -x "$MOCK" ] || { echo "cannot find the bench executables" >&2; exit 1; }
+fi
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/kafkaterm-bench.XXXXXX")
 export KAFKATERM_CONFIG_DIR=$TMPD/config KAFKATERM_DATA_DIR=$TMPD/data
 unset KAFKATERM_BROKERS KAFKATERM_CONFIG
 export KAFKATERM_BROKER_DIR=$TMPD/broker
 B=$(scripts/broker.sh start)
 log "nisshi broker at $B"
-MOCK_OUT=$TMPD/mock.out
-MOCK_TOPICS=(mock-consume:64)
-for r in $(seq 0 $((REPS - 1))); do MOCK_TOPICS+=("pm-kt-$r:64" "pm-kcat-$r:64"); done
-"$MOCK" serve "${MOCK_TOPICS[@]}" >"$MOCK_OUT" 2>&1 &
-MOCK_PID=$!
-for _ in $(seq 1 100); do [ -s "$MOCK_OUT" ] && break; sleep 0.1; done
-M=$(head -1 "$MOCK_OUT")
-log "mock cluster at $M"
+M=""
+if [ -z "$ONLY" ]; then
+  MOCK_OUT=$TMPD/mock.out
+  MOCK_TOPICS=(mock-consume:64)
+  for r in $(seq 0 $((REPS - 1))); do MOCK_TOPICS+=("pm-kt-$r:64" "pm-kcat-$r:64"); done
+  "$MOCK" serve "${MOCK_TOPICS[@]}" >"$MOCK_OUT" 2>&1 &
+  MOCK_PID=$!
+  for _ in $(seq 1 100); do [ -s "$MOCK_OUT" ] && break; sleep 0.1; done
+  M=$(head -1 "$MOCK_OUT")
+  log "mock cluster at $M"
+fi
 KCAT_LIB=$(kcat_current_lib)
 log "kcat with librdkafka from $KCAT_LIB"
 # kcat on a current librdkafka talks nisshi's normal protocol. Debian's own
@@ -243,6 +252,7 @@ python3 "$K" ratio "$N" "$OUT/c-kt-jsonl.json,$OUT/c-kcat-json.json" "$OUT/c-kt-
   "$OUT/c-kt-jsonl.json,$OUT/c-py.json" | sayf
 say ""
 
+if [ -z "$ONLY" ]; then
 log "seeding $N messages into the mock cluster (64 partitions)"
 PY seed "$M" mock-consume "$N" "$SIZE" >/dev/null
 say "### 1b. Same, against librdkafka's mock cluster (64 partitions)"
@@ -260,6 +270,7 @@ say ""
 python3 "$K" ratio "$N" "$OUT/m-kt-jsonl.json,$OUT/m-kcat-json.json" "$OUT/m-kt-jsonl.json,$OUT/m-kcat-raw.json" \
   "$OUT/m-kt-text.json,$OUT/m-kcat-text.json" | sayf
 say ""
+fi
 
 # ============================================================ 2. produce
 log "producing"
@@ -281,6 +292,10 @@ python3 "$K" rate-table "$N" "$OUT"/p-kt.json "$OUT"/p-kcat.json "$OUT"/p-py.jso
 say ""
 python3 "$K" ratio "$N" "$OUT/p-kt.json,$OUT/p-kcat.json" "$OUT/p-kt.json,$OUT/p-py.json" | sayf
 say ""
+if [ -n "$ONLY" ]; then
+  log "BENCH_ONLY=$ONLY: done; report in $REPORT"
+  exit 0
+fi
 say "### 2b. Same, against the mock cluster (64 partitions)"
 say ""
 run pm-kt "kafkaterm produce (mock)" --reps "$REPS" --stdin "$TMPD/produce.txt" -- "$KT" -b "$M" produce "pm-kt-{rep}" --acks 1 --compression lz4
