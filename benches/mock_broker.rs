@@ -10,6 +10,14 @@
 //!
 //! The mock keeps at most ~5 MiB and 100,000 messages per partition: give
 //! big topics enough partitions.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use std::io::Write;
 use std::time::Duration;

@@ -10,6 +10,14 @@
 //!   cargo bench --bench ui              all of them (memory last)
 //!
 //! Output is Markdown table rows, so the suite can paste it into a report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,6 +29,7 @@ use kafkaterm::model::{
     BrokerInfo, ClusterSnapshot, GroupDescription, GroupMember, GroupSnapshot, Header,
     PartitionInfo, PartitionLag, Record, TimestampType, TopicDetail, TopicPartition, TopicSummary,
 };
+use kafkaterm::tui::{Probe, WorkerIo};
 use kafkaterm::worker::protocol::{
     BrowseEvent, Command, GroupsSnapshot, PartitionStart, WorkerEvent,
 };
@@ -141,6 +150,7 @@ fn snapshot(topics: usize, parts: usize) -> ClusterSnapshot {
                 under_replicated: usize::from(i % 500 == 0),
                 offline: 0,
                 error: None,
+                end_offsets: None,
             })
             .collect(),
         watermark_error: None,
@@ -476,12 +486,11 @@ struct KeyRun {
     seconds: f64,
 }
 
-/// The event loop of src/tui.rs, reproduced with the same select!, frame
-/// pacing (16 ms) and drain bound (256), drawing to a crossterm backend
-/// that writes into a sink. A feeder thread offers `rate` records/s in
-/// 2,000-record batches through the worker's bounded channel; a key thread
-/// presses ↓/↑ every ~50 ms. Latency: key sent → the first frame drawn
-/// after the key was handled.
+/// The console's own event loop (`tui::event_loop`), drawing to a crossterm
+/// backend that writes into a sink. A feeder thread offers `rate` records/s
+/// in 2,000-record batches through the worker's bounded channel; a key
+/// thread presses ↓/↑ every ~50 ms. Latency: key sent → the first frame
+/// drawn after the key was handled (reported by the loop's probe).
 fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun {
     let theme = Theme::dark();
     let backend = CrosstermBackend::new(std::io::sink());
@@ -498,7 +507,9 @@ fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun 
         .expect("runtime");
     let (wtx, mut wrx) =
         tokio::sync::mpsc::channel::<WorkerEvent>(kafkaterm::worker::EVENT_CAPACITY);
-    let (ktx, mut krx) = tokio::sync::mpsc::unbounded_channel::<(KeyEvent, Instant)>();
+    let (ktx, krx) = tokio::sync::mpsc::unbounded_channel::<KeyEvent>();
+    // When each key was sent, in order; the loop handles keys in order.
+    let sent_at: Arc<std::sync::Mutex<std::collections::VecDeque<Instant>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let offered = Arc::new(AtomicU64::new(0));
     let feeder = {
@@ -533,6 +544,7 @@ fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun 
             }
         })
     };
+    let keys_sent = Arc::clone(&sent_at);
     let keys = std::thread::spawn(move || {
         let end = Instant::now() + Duration::from_secs_f64(secs);
         let mut i = 0u64;
@@ -547,10 +559,11 @@ fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun 
             } else {
                 KeyCode::Up
             };
-            if ktx
-                .send((KeyEvent::new(code, KeyModifiers::NONE), Instant::now()))
-                .is_err()
-            {
+            keys_sent
+                .lock()
+                .expect("key times")
+                .push_back(Instant::now());
+            if ktx.send(KeyEvent::new(code, KeyModifiers::NONE)).is_err() {
                 break;
             }
             i += 1;
@@ -566,69 +579,45 @@ fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun 
         offered: 0,
         seconds: 0.0,
     };
-    rt.block_on(async {
-        const FRAME: Duration = Duration::from_millis(16);
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut dirty = true;
-        let mut last_draw = Instant::now()
-            .checked_sub(FRAME)
-            .unwrap_or_else(Instant::now);
-        let mut handled: Vec<Instant> = Vec::new();
-        let mut worker_alive = true;
-        loop {
-            if dirty && last_draw.elapsed() >= FRAME {
-                let t = Instant::now();
-                term.draw(|f| kafkaterm::ui::draw(app, &theme, f)).unwrap();
-                let done = Instant::now();
-                out.draws.push(ms(done - t));
-                for sent in handled.drain(..) {
-                    out.latencies.push(ms(done - sent));
-                }
-                last_draw = done;
-                dirty = false;
-            }
-            let wait = if dirty {
-                FRAME.saturating_sub(last_draw.elapsed())
-            } else {
-                Duration::from_secs(3600)
-            };
-            let msg = tokio::select! {
-                k = krx.recv() => match k {
-                    Some((k, sent)) => {
-                        handled.push(sent);
-                        Some(Msg::Key(k))
-                    }
-                    None => break,
-                },
-                ev = wrx.recv(), if worker_alive => match ev {
-                    Some(ev) => Some(Msg::Worker(ev)),
-                    None => { worker_alive = false; None }
-                },
-                _ = tick.tick() => Some(Msg::Tick),
-                () = tokio::time::sleep(wait), if dirty => None,
-            };
-            app.now_ms = kafkaterm::timeutil::now_ms();
-            if let Some(msg) = msg {
-                let is_key = matches!(msg, Msg::Key(_));
-                let t = Instant::now();
-                app.update(msg);
-                if is_key {
-                    out.key_update.push(ms(t.elapsed()));
-                }
-                dirty = true;
-            }
-            for _ in 0..256 {
-                match wrx.try_recv() {
-                    Ok(ev) => {
-                        app.update(Msg::Worker(ev));
-                        dirty = true;
-                    }
-                    Err(_) => break,
-                }
+    let input = Box::pin(futures::stream::unfold(krx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|k| (Ok(ratatui::crossterm::event::Event::Key(k)), rx))
+    }));
+    let (_stop_tx, stops) = tokio::sync::mpsc::unbounded_channel();
+    let (cmd_tx, _cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut handled: Vec<Instant> = Vec::new();
+    let mut probe = |p: Probe| match p {
+        Probe::KeyHandled(update) => {
+            out.key_update.push(ms(update));
+            if let Some(t) = sent_at.lock().expect("key times").pop_front() {
+                handled.push(t);
             }
         }
-    });
+        Probe::Drawn(draw) => {
+            let done = Instant::now();
+            out.draws.push(ms(draw));
+            for sent in handled.drain(..) {
+                out.latencies.push(ms(done - sent));
+            }
+        }
+    };
+    let mut files = kafkaterm::files::FileWriter::default();
+    rt.block_on(kafkaterm::tui::event_loop(
+        app,
+        &theme,
+        &mut term,
+        input,
+        stops,
+        WorkerIo {
+            commands: &cmd_tx,
+            events: &mut wrx,
+        },
+        &mut files,
+        &mut |_, _| {},
+        &mut probe,
+    ))
+    .expect("event loop");
     out.seconds = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     // Unblock a feeder waiting on a full channel.

@@ -98,6 +98,25 @@ pub struct ProduceSchemas {
     pub key_message: Option<String>,
 }
 
+/// Exit codes of `reset`, shown in its `--help`.
+pub const RESET_EXIT_CODES: &str = "Exit codes:
+  0  the plan was printed (dry run) or committed (--execute)
+  1  error: bad input (unknown group, topic or partition, malformed target, time before the \
+log start) or the cluster failed; nothing was committed
+  2  the command line could not be parsed
+  3  refused: the group is not Empty (consumers are joined); nothing was committed. \
+A dry run exits 3 too, as --execute would be refused
+  4  refused: read-only mode";
+
+/// Exit codes of `delete-group`, shown in its `--help`.
+pub const DELETE_EXIT_CODES: &str = "Exit codes:
+  0  the group would be deleted (dry run) or was deleted (--execute)
+  1  error: unknown group, or the cluster failed; nothing was deleted
+  2  the command line could not be parsed
+  3  refused: the group is not Empty (consumers are joined); nothing was deleted. \
+A dry run exits 3 too, as --execute would be refused
+  4  refused: read-only mode";
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// List topics with partition count, replication factor and message count
@@ -176,6 +195,48 @@ pub enum Cmd {
     /// A group's per-partition committed offset, end offset, lag and owner
     Lag {
         group: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reset a group's committed offsets (a dry run unless --execute is given)
+    #[command(
+        long_about = "Reset a consumer group's committed offsets. Without --execute it prints the \
+plan (topic, partition, current offset, new offset, new lag) and changes nothing. With --execute \
+it commits exactly that plan, only while the group is Empty (no consumers joined), the same way the \
+console's reset does.\n\nWithout --topic or --partition every partition the group has committed \
+on is reset; --topic takes every partition of a topic, --partition one (both repeatable).",
+        after_help = RESET_EXIT_CODES,
+        allow_negative_numbers = true
+    )]
+    Reset {
+        group: String,
+        /// The number of `--to offset N` or `--to shift ±N`
+        #[arg(value_name = "N")]
+        number: Option<String>,
+        /// earliest | latest | offset N | shift ±N | @TIME | -15m (relative time)
+        #[arg(long, value_name = "TARGET", allow_hyphen_values = true)]
+        to: String,
+        /// Only this topic's partitions (repeatable)
+        #[arg(long, value_name = "TOPIC")]
+        topic: Vec<String>,
+        /// Only this partition, as TOPIC:N (repeatable)
+        #[arg(long, value_name = "TOPIC:N")]
+        partition: Vec<String>,
+        /// Commit the plan (default: a dry run that changes nothing)
+        #[arg(long)]
+        execute: bool,
+        /// Print {group, state, partitions:[{topic, partition, current, new, new_lag}], applied, ...}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a consumer group and its committed offsets (a dry run unless --execute is given)
+    #[command(after_help = DELETE_EXIT_CODES)]
+    DeleteGroup {
+        group: String,
+        /// Delete the group (default: a dry run that changes nothing)
+        #[arg(long)]
+        execute: bool,
+        /// Print {group, state, partitions:[{topic, partition, committed}], deleted}
         #[arg(long)]
         json: bool,
     },

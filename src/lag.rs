@@ -59,6 +59,13 @@ pub enum EventKind {
         from: i64,
         to: i64,
     },
+    /// Nothing consumed for a while with lag left (see [`Idle`]); `since_ms`
+    /// is the last commit, or when the group was first seen.
+    Idle {
+        since_ms: i64,
+        since_first_seen: bool,
+        members: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -129,6 +136,17 @@ impl GroupEvent {
                 )
             }
             EventKind::LagChanged { from, to } => format!("lag {from} → {to} ({:+})", to - from),
+            EventKind::Idle {
+                since_ms,
+                since_first_seen,
+                members,
+            } => {
+                let idle = Idle {
+                    since_ms: *since_ms,
+                    since_first_seen: *since_first_seen,
+                };
+                idle.status(*members, self.at_ms)
+            }
         }
     }
 }
@@ -138,8 +156,49 @@ impl GroupEvent {
 pub enum Eta {
     CaughtUp,
     Seconds(f64),
+    /// Lag grows because production outpaces consumption.
     FallingBehind,
+    /// Nothing was consumed over the window: the lag stands (or was moved by
+    /// an offset reset) because nobody makes progress.
+    Idle(Idle),
     Unknown,
+}
+
+/// Since when a group made no progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Idle {
+    /// When its committed offsets last changed, or when it was first seen
+    /// (see `since_first_seen`).
+    pub since_ms: i64,
+    /// No commit changed since the group was first seen.
+    pub since_first_seen: bool,
+}
+
+impl Idle {
+    /// "idle: no members, last commit 3m ago" for a group without members,
+    /// "no progress, …" for one whose members commit nothing.
+    #[must_use]
+    pub fn status(&self, members: Option<usize>, now_ms: i64) -> String {
+        let what = if members == Some(0) {
+            "idle: no members"
+        } else {
+            "no progress"
+        };
+        format!("{what}, {}", self.describe(now_ms))
+    }
+
+    /// "last commit 3m ago" / "no commit since first seen 3m ago".
+    #[must_use]
+    pub fn describe(&self, now_ms: i64) -> String {
+        #[allow(clippy::cast_precision_loss)]
+        let secs = ((now_ms - self.since_ms).max(0) / 1000) as f64;
+        let ago = timeutil::human_duration(secs);
+        if self.since_first_seen {
+            format!("no commit since first seen {ago} ago")
+        } else {
+            format!("last commit {ago} ago")
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -233,11 +292,16 @@ impl GroupHistory {
             }
             (Some(_), None) => {}
         }
-        // Not-stable time and partition moves between stable assignments.
+        // Not-stable time (a rebalance, never Empty: Empty is the normal
+        // state of a group without members) and partition moves between
+        // stable assignments.
         let stable = state == GroupState::Stable;
-        let known = snap.description.is_some();
-        if known && !stable && self.unstable_since.is_none() && self.last.is_some() {
+        if state.is_rebalancing() && self.unstable_since.is_none() && self.last.is_some() {
             self.unstable_since = Some(at);
+        } else if !stable && !state.is_rebalancing() && snap.description.is_some() {
+            // Empty or Dead after a rebalance: the rebalance is over, the
+            // group did not become Stable again.
+            self.unstable_since = None;
         }
         if stable {
             if let Some(since) = self.unstable_since.take() {
@@ -316,7 +380,34 @@ impl GroupHistory {
         })
     }
 
-    /// Time to catch up at the current rates.
+    /// When the group's committed offsets last changed (a commit or a
+    /// reset), or when it was first seen if they never changed since.
+    #[must_use]
+    pub fn last_commit(&self) -> Option<Idle> {
+        let first = self.samples.front()?;
+        let changed = self
+            .samples
+            .iter()
+            .zip(self.samples.iter().skip(1))
+            .filter(|(a, b)| a.committed_sum != b.committed_sum)
+            .map(|(_, b)| b.at_ms)
+            .next_back();
+        Some(match changed {
+            Some(at) => Idle {
+                since_ms: at,
+                since_first_seen: false,
+            },
+            None => Idle {
+                since_ms: first.at_ms,
+                since_first_seen: true,
+            },
+        })
+    }
+
+    /// Time to catch up at the current rates. "Falling behind" only when
+    /// the lag grows because production outpaces consumption; a group that
+    /// consumed nothing over the window is idle (a reset that moved its
+    /// offsets back grows the lag without anybody falling behind).
     #[must_use]
     pub fn eta(&self, window_ms: i64) -> Eta {
         let Some(last) = self.samples.back() else {
@@ -329,22 +420,24 @@ impl GroupHistory {
             return Eta::Unknown;
         };
         let net = r.consume - r.produce;
-        if r.lag_trend > 0.0 && net <= 0.0 {
+        if r.lag_trend > 0.0 && r.produce > r.consume {
             Eta::FallingBehind
         } else if net > 0.0 {
             #[allow(clippy::cast_precision_loss)]
             Eta::Seconds(last.total_lag as f64 / net)
-        } else if r.lag_trend > 0.0 {
-            Eta::FallingBehind
+        } else if r.consume <= 0.0 {
+            self.last_commit().map_or(Eta::Unknown, Eta::Idle)
         } else {
             Eta::Unknown
         }
     }
 
-    /// Is lag growing over the window?
+    /// Is lag growing over the window because production outpaces
+    /// consumption? (Not when a reset moved the committed offsets back.)
     #[must_use]
     pub fn growing(&self, window_ms: i64) -> bool {
-        self.rates(window_ms).is_some_and(|r| r.lag_trend > 0.0)
+        self.rates(window_ms)
+            .is_some_and(|r| r.lag_trend > 0.0 && r.produce > r.consume)
             && self.samples.back().is_some_and(|s| s.total_lag > 0)
     }
 }
@@ -484,5 +577,86 @@ mod tests {
             Eta::Seconds(s) => assert!((s - 10.0).abs() < 1e-9, "{s}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    fn empty(at: i64, lag: i64, committed: i64) -> GroupSnapshot {
+        snap(at, "Empty", vec![], lag, committed)
+    }
+
+    #[test]
+    fn a_reset_is_not_falling_behind_and_an_idle_group_says_since_when() {
+        let mut h = GroupHistory::default();
+        // Caught up, then reset to earliest: committed 150 → 0, end stays 150.
+        h.observe(empty(0, 0, 150));
+        h.observe(empty(2_000, 150, 0));
+        h.observe(empty(21_000, 150, 0));
+        assert!(!h.growing(60_000), "a reset is not growth from production");
+        assert_eq!(
+            h.eta(60_000),
+            Eta::Idle(Idle {
+                since_ms: 2_000,
+                since_first_seen: false
+            })
+        );
+        assert_eq!(
+            Idle {
+                since_ms: 2_000,
+                since_first_seen: false
+            }
+            .describe(21_000),
+            "last commit 19s ago"
+        );
+        assert_eq!(h.unstable_since, None, "Empty is not a rebalance");
+        // Never committed while watched: since first seen.
+        let mut h = GroupHistory::default();
+        h.observe(empty(5_000, 40, 10));
+        h.observe(empty(65_000, 40, 10));
+        let Eta::Idle(i) = h.eta(120_000) else {
+            panic!("{:?}", h.eta(120_000));
+        };
+        assert!(i.since_first_seen);
+        assert_eq!(i.describe(65_000), "no commit since first seen 1m 0s ago");
+        // Production into an Empty group: lag grows because nobody consumes.
+        let mut h = GroupHistory::default();
+        h.observe(empty(0, 10, 10));
+        h.observe(empty(10_000, 60, 10));
+        assert_eq!(h.eta(60_000), Eta::FallingBehind);
+        assert!(h.growing(60_000));
+    }
+
+    #[test]
+    fn not_stable_only_while_rebalancing() {
+        let mut h = GroupHistory::default();
+        h.observe(snap(0, "Stable", vec![member("a", &[("t", 0)])], 0, 10));
+        h.observe(empty(1_000, 0, 10));
+        assert_eq!(
+            h.unstable_since, None,
+            "Empty after Stable is not a rebalance"
+        );
+        h.observe(snap(
+            2_000,
+            "PreparingRebalance",
+            vec![member("a", &[])],
+            0,
+            10,
+        ));
+        assert_eq!(h.unstable_since, Some(2_000));
+        h.observe(snap(
+            3_000,
+            "CompletingRebalance",
+            vec![member("a", &[])],
+            0,
+            10,
+        ));
+        assert_eq!(h.unstable_since, Some(2_000));
+        // Everybody left during the rebalance: the group is Empty, not unstable.
+        h.observe(empty(4_000, 0, 10));
+        assert_eq!(h.unstable_since, None);
+        let e = h.observe(snap(5_000, "Stable", vec![member("b", &[("t", 0)])], 0, 10));
+        assert!(
+            !e.iter()
+                .any(|e| matches!(e.kind, EventKind::StableAgain { .. })),
+            "Empty → Stable is no 'stable again after … not stable': {e:?}"
+        );
     }
 }

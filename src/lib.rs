@@ -89,6 +89,11 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
             Some(&dirs.config.join("themes")),
         )?;
         let mut env = app::Env::from_profile(&profile, dirs.data.clone());
+        // The user's keymap.toml beside the config file patches the defaults;
+        // a bad one stops here, before the terminal is taken over.
+        env.keymap = std::sync::Arc::new(app::keymap::Keymap::load(
+            config_path.parent().unwrap_or(&dirs.config),
+        )?);
         if let Some(n) = cfg.buffer_max_messages {
             env.buffer_max_messages = n.max(100);
         }
@@ -129,6 +134,44 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 interval,
                 json,
             } => headless::watch(profile, &group, interval, json).await?,
+            Cmd::Reset {
+                group,
+                number,
+                to,
+                topic,
+                partition,
+                execute,
+                json,
+            } => {
+                return headless::reset(
+                    profile,
+                    headless::ResetArgs {
+                        group,
+                        to,
+                        number,
+                        topics: topic,
+                        partitions: partition,
+                        execute,
+                        json,
+                    },
+                )
+                .await;
+            }
+            Cmd::DeleteGroup {
+                group,
+                execute,
+                json,
+            } => {
+                return headless::delete_group(
+                    profile,
+                    headless::DeleteArgs {
+                        group,
+                        execute,
+                        json,
+                    },
+                )
+                .await;
+            }
             Cmd::Consume {
                 topic,
                 from,

@@ -3,10 +3,13 @@
 //! `App::update`; the screen is redrawn when something changed, at most
 //! about 60 times a second, with worker events drained in batches.
 
+use std::io;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
@@ -17,7 +20,7 @@ use crate::files::FileWriter;
 use crate::term::{self, TerminalGuard};
 use crate::timeutil::now_ms;
 use crate::worker::WorkerHandle;
-use crate::worker::protocol::Command;
+use crate::worker::protocol::{Command, WorkerEvent};
 
 const FRAME: Duration = Duration::from_millis(16);
 /// How long quitting waits for files still being written.
@@ -76,7 +79,171 @@ pub struct Exit {
     pub code: u8,
 }
 
-/// Run the console until the user quits or a signal arrives.
+/// A request to stop from outside the app (a signal): the note printed
+/// after the terminal is restored and the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    pub note: String,
+    pub code: u8,
+}
+
+/// What the loop reports to an observer (the UI benchmark measures
+/// keypress-to-frame latency with it; the console passes a no-op).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// A key was handled by `App::update`, which took this long.
+    KeyHandled(Duration),
+    /// A frame was drawn, in this long.
+    Drawn(Duration),
+}
+
+/// The channels to the worker as the loop sees them.
+pub struct WorkerIo<'a> {
+    pub commands: &'a mpsc::UnboundedSender<Command>,
+    pub events: &'a mut mpsc::Receiver<WorkerEvent>,
+}
+
+/// The console's event loop, generic over the terminal backend and the
+/// input stream so tests and the benchmark drive this very loop: one
+/// `select!` over terminal input, worker events, a 4 Hz tick, stop
+/// requests and effect results; a redraw when something changed, at most
+/// every 16 ms; worker events drained in batches of at most 256 so keys stay
+/// responsive. Returns when the app quits, the input ends or fails, or a
+/// stop request arrives.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+pub async fn event_loop<B, S>(
+    app: &mut App,
+    theme: &Theme,
+    terminal: &mut Terminal<B>,
+    mut input: S,
+    mut stops: mpsc::UnboundedReceiver<Stop>,
+    worker: WorkerIo<'_>,
+    files: &mut FileWriter,
+    osc_out: &mut dyn FnMut(&mut B, &str),
+    probe: &mut dyn FnMut(Probe),
+) -> Result<Option<Stop>>
+where
+    B: Backend,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let cmd_tx = worker.commands;
+    let events = worker.events;
+    let (io_tx, mut io_rx) = mpsc::unbounded_channel::<IoResult>();
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut last_draw = Instant::now()
+        .checked_sub(FRAME)
+        .unwrap_or_else(Instant::now);
+    let mut osc: Vec<String> = Vec::new();
+    let mut worker_alive = true;
+    let mut stops_open = true;
+    let mut stop: Option<Stop> = None;
+    // Test hook for the terminal-restore tests (built only with the
+    // `test-hooks` feature): panic on the UI thread after the first frame.
+    #[cfg(feature = "test-hooks")]
+    let panic_after_draw = std::env::var_os("KAFKATERM_TEST_PANIC").is_some();
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            let t = Instant::now();
+            terminal.draw(|f| crate::ui::draw(app, theme, f))?;
+            last_draw = Instant::now();
+            probe(Probe::Drawn(last_draw - t));
+            dirty = false;
+            #[cfg(feature = "test-hooks")]
+            assert!(
+                !panic_after_draw,
+                "KAFKATERM_TEST_PANIC is set: panicking on purpose"
+            );
+            for text in osc.drain(..) {
+                osc_out(terminal.backend_mut(), &text);
+            }
+        }
+        let wait = if dirty {
+            FRAME.saturating_sub(last_draw.elapsed())
+        } else {
+            Duration::from_secs(3600)
+        };
+        let msg = tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
+                Some(Ok(Event::Paste(s))) => Some(Msg::Paste(s)),
+                Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
+                Some(Ok(_)) => None,
+                Some(Err(e)) => {
+                    tracing::warn!("terminal input error: {e}");
+                    stop = Some(Stop { note: format!("terminal input failed: {e}"), code: 0 });
+                    break;
+                }
+                None => break,
+            },
+            ev = events.recv(), if worker_alive => match ev {
+                Some(ev) => Some(Msg::Worker(ev)),
+                None => {
+                    worker_alive = false;
+                    app.toast(crate::app::Level::Error, "the Kafka worker stopped; see the log");
+                    dirty = true;
+                    None
+                }
+            },
+            Some(r) = io_rx.recv() => Some(Msg::Io(r)),
+            _ = tick.tick() => Some(Msg::Tick),
+            () = tokio::time::sleep(wait), if dirty => None,
+            s = stops.recv(), if stops_open => match s {
+                Some(s) => { stop = Some(s); break; }
+                None => { stops_open = false; None }
+            },
+        };
+        app.now_ms = now_ms();
+        if let Some(msg) = msg {
+            let is_key = matches!(msg, Msg::Key(_));
+            let t = Instant::now();
+            let cmds = app.update(msg);
+            if is_key {
+                probe(Probe::KeyHandled(t.elapsed()));
+            }
+            send_all(cmd_tx, cmds);
+            dirty = true;
+        }
+        // Drain what the worker has ready, bounded so keys stay responsive.
+        for _ in 0..DRAIN_MAX {
+            match events.try_recv() {
+                Ok(ev) => {
+                    let cmds = app.update(Msg::Worker(ev));
+                    send_all(cmd_tx, cmds);
+                    dirty = true;
+                }
+                Err(_) => break,
+            }
+        }
+        let effects = std::mem::take(&mut app.effects);
+        perform(effects, &io_tx, &mut osc, files);
+        if app.quit {
+            break;
+        }
+    }
+    Ok(stop)
+}
+
+/// Stop requests from SIGTERM, SIGHUP and SIGINT.
+fn signal_stops() -> Result<mpsc::UnboundedReceiver<Stop>> {
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let stop = tokio::select! {
+            _ = sigterm.recv() => Stop { note: "terminated (SIGTERM)".into(), code: 143 },
+            _ = sighup.recv() => Stop { note: "hung up (SIGHUP)".into(), code: 129 },
+            _ = sigint.recv() => Stop { note: "interrupted (SIGINT)".into(), code: 130 },
+        };
+        let _ = tx.send(stop);
+    });
+    Ok(rx)
+}
+
+/// Run the console on the real terminal until the user quits or a signal
+/// arrives.
 pub async fn run(
     mut app: App,
     first: Vec<Command>,
@@ -88,99 +255,28 @@ pub async fn run(
     app.update(Msg::Resize(size.width, size.height));
     let cmd_tx = worker.commands.clone();
     send_all(&cmd_tx, first);
-    let (io_tx, mut io_rx) = mpsc::unbounded_channel::<IoResult>();
-    let mut events = EventStream::new();
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
-    let mut dirty = true;
-    let mut last_draw = Instant::now()
-        .checked_sub(FRAME)
-        .unwrap_or_else(Instant::now);
-    let mut osc: Vec<String> = Vec::new();
+    let stops = signal_stops()?;
     let mut files = FileWriter::default();
-    let mut worker_alive = true;
-    let mut exit_note: Option<String> = None;
-    let mut code = 0u8;
-    // Test hook for the terminal-restore tests (built only with the
-    // `test-hooks` feature): panic on the UI thread after the first frame.
-    #[cfg(feature = "test-hooks")]
-    let panic_after_draw = std::env::var_os("KAFKATERM_TEST_PANIC").is_some();
-    loop {
-        if dirty && last_draw.elapsed() >= FRAME {
-            guard.terminal.draw(|f| crate::ui::draw(&app, &theme, f))?;
-            last_draw = Instant::now();
-            dirty = false;
-            #[cfg(feature = "test-hooks")]
-            assert!(
-                !panic_after_draw,
-                "KAFKATERM_TEST_PANIC is set: panicking on purpose"
-            );
-            for text in osc.drain(..) {
-                let _ = term::osc52(guard.terminal.backend_mut(), &text);
-            }
-        }
-        let wait = if dirty {
-            FRAME.saturating_sub(last_draw.elapsed())
-        } else {
-            Duration::from_secs(3600)
-        };
-        let msg = tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
-                Some(Ok(Event::Paste(s))) => Some(Msg::Paste(s)),
-                Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
-                Some(Ok(_)) => None,
-                Some(Err(e)) => {
-                    tracing::warn!("terminal input error: {e}");
-                    exit_note = Some(format!("terminal input failed: {e}"));
-                    break;
-                }
-                None => break,
-            },
-            ev = worker.events.recv(), if worker_alive => match ev {
-                Some(ev) => Some(Msg::Worker(ev)),
-                None => {
-                    worker_alive = false;
-                    app.toast(crate::app::Level::Error, "the Kafka worker stopped; see the log");
-                    dirty = true;
-                    None
-                }
-            },
-            Some(r) = io_rx.recv() => Some(Msg::Io(r)),
-            _ = tick.tick() => Some(Msg::Tick),
-            _ = tokio::time::sleep(wait), if dirty => None,
-            _ = sigterm.recv() => { exit_note = Some("terminated (SIGTERM)".into()); code = 143; break; }
-            _ = sighup.recv() => { exit_note = Some("hung up (SIGHUP)".into()); code = 129; break; }
-            _ = sigint.recv() => { exit_note = Some("interrupted (SIGINT)".into()); code = 130; break; }
-        };
-        app.now_ms = now_ms();
-        if let Some(msg) = msg {
-            let cmds = app.update(msg);
-            send_all(&cmd_tx, cmds);
-            dirty = true;
-        }
-        // Drain what the worker has ready, bounded so keys stay responsive.
-        for _ in 0..DRAIN_MAX {
-            match worker.events.try_recv() {
-                Ok(ev) => {
-                    let cmds = app.update(Msg::Worker(ev));
-                    send_all(&cmd_tx, cmds);
-                    dirty = true;
-                }
-                Err(_) => break,
-            }
-        }
-        let effects = std::mem::take(&mut app.effects);
-        perform(effects, &io_tx, &mut osc, &mut files);
-        if app.quit {
-            break;
-        }
-    }
+    let stop = event_loop(
+        &mut app,
+        &theme,
+        &mut guard.terminal,
+        EventStream::new(),
+        stops,
+        WorkerIo {
+            commands: &cmd_tx,
+            events: &mut worker.events,
+        },
+        &mut files,
+        &mut |backend, text| {
+            let _ = term::osc52(backend, text);
+        },
+        &mut |_| {},
+    )
+    .await?;
     let _ = cmd_tx.send(Command::Shutdown);
     drop(guard);
+    let mut exit_note = stop.as_ref().map(|s| s.note.clone());
     // Saves asked for before quitting (history, templates) finish first.
     if tokio::time::timeout(FILES_GRACE, files.finish())
         .await
@@ -192,6 +288,6 @@ pub async fn run(
     let _ = tokio::time::timeout(Duration::from_secs(3), &mut worker.task).await;
     Ok(Exit {
         message: app.exit_message.take().or(exit_note),
-        code,
+        code: stop.map_or(0, |s| s.code),
     })
 }

@@ -1,5 +1,13 @@
 //! The app as a state machine: keys and synthetic worker events in,
 //! commands and screens out. Screens are drawn with ratatui's TestBackend.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use std::sync::Arc;
 
@@ -78,6 +86,7 @@ fn topic(name: &str, partitions: usize, messages: i64, urp: usize) -> TopicSumma
         under_replicated: urp,
         offline: 0,
         error: None,
+        end_offsets: None,
     }
 }
 
@@ -1727,4 +1736,125 @@ fn composer_footer_and_results_fit_80_columns() {
         .trim_end_matches('│')
         .trim_end();
     assert!(footer.ends_with("templates"), "{footer}");
+}
+
+/// On a big cluster the list shows as soon as metadata arrives: names,
+/// partitions and replication first, counts marked as counting; the list
+/// filters while counts arrive; the final answer ends the refresh.
+#[test]
+fn topic_list_shows_before_its_counts_and_filters_meanwhile() {
+    let (mut app, cmds) = app();
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RefreshTopics { id } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let mut names = snapshot();
+    for t in &mut names.topics {
+        t.messages = None;
+    }
+    app.update(Msg::Worker(WorkerEvent::TopicNames {
+        id,
+        snapshot: names,
+    }));
+    let s = screen(&app);
+    assert!(s.contains("orders") && s.contains("payments"), "{s}");
+    assert!(s.contains("counting messages"), "{s}");
+    assert!(s.contains("counting…"), "{s}");
+    app.update(Msg::Worker(WorkerEvent::TopicCounts {
+        id,
+        counts: vec![kafkaterm::worker::protocol::TopicCount {
+            name: "orders".into(),
+            messages: Some(1_234_567),
+            end_offsets: Some(1_300_000),
+        }],
+    }));
+    // Filtering works while the rest are counted.
+    key(&mut app, KeyCode::Char('/'));
+    for c in "pay".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&app);
+    assert!(s.contains("payments") && !s.contains("users"), "{s}");
+    // Backspace the filter away.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char('/'));
+        key(&mut app, KeyCode::Backspace);
+        key(&mut app, KeyCode::Enter);
+    }
+    let s = screen(&app);
+    assert!(s.contains("1,234,567") && s.contains("users"), "{s}");
+    // No second refresh while this one is still counting.
+    assert!(app.topics.in_flight == Some(id));
+    answer_topics(&mut app, &cmds);
+    let s = screen(&app);
+    assert!(s.contains("refreshed") && !s.contains("counting"), "{s}");
+    assert!(app.topics.in_flight.is_none());
+}
+
+/// Messages/s per topic from successive refreshes' log-end offsets: shown
+/// in the list, sortable (hottest first), with a trend on wide screens.
+#[test]
+fn topic_throughput_from_successive_refreshes() {
+    let (mut app, cmds) = app();
+    let with_ends = |ends: &[(&str, i64)]| {
+        let mut s = snapshot();
+        for t in &mut s.topics {
+            t.end_offsets = ends.iter().find(|(n, _)| *n == t.name).map(|(_, e)| *e);
+        }
+        s
+    };
+    let answer = |app: &mut App, cmds: &[Command], snap: ClusterSnapshot| {
+        let id = cmds
+            .iter()
+            .find_map(|c| match c {
+                Command::RefreshTopics { id } => Some(*id),
+                _ => None,
+            })
+            .expect("a refresh was asked for");
+        app.update(Msg::Worker(WorkerEvent::Topics {
+            id,
+            result: Ok(snap),
+        }));
+    };
+    answer(
+        &mut app,
+        &cmds,
+        with_ends(&[("orders", 1_000), ("users", 7)]),
+    );
+    let s = screen(&app);
+    assert!(s.contains("IN/s"), "{s}");
+    // Ten seconds later: orders took 500 more messages, users none.
+    app.now_ms += 10_000;
+    let more = app.update(Msg::Tick);
+    answer(
+        &mut app,
+        &more,
+        with_ends(&[("orders", 1_500), ("users", 7)]),
+    );
+    let s = screen(&app);
+    let row = |name: &str| {
+        s.lines()
+            .find(|l| l.contains(&format!("│{name} ")))
+            .unwrap_or_else(|| panic!("{name}: {s}"))
+            .to_string()
+    };
+    assert!(row("orders").contains(" 50 "), "{s}");
+    assert!(row("users").contains(" 0 "), "{s}");
+    // payments has no log-end offsets: no rate.
+    assert!(row("payments").contains(" - "), "{s}");
+    // Sorted by rate: orders first.
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Char('s'));
+    }
+    let s = screen(&app);
+    assert!(s.contains("sort in/s"), "{s}");
+    let first = s.lines().nth(4).unwrap_or_default();
+    assert!(first.contains("orders"), "{s}");
+    // A trend column from 100 columns on.
+    let wide = lines(&draw(&app, 120, 30)).join("\n");
+    assert!(wide.contains("TREND") && wide.contains('█'), "{wide}");
 }

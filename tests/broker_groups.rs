@@ -1,6 +1,14 @@
 //! Consumer groups against the real test broker: lag arithmetic after known
 //! produce/commit sequences, rebalance events as members come and go, offset
 //! resets that do exactly what the dry run said, group deletion, read-only.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 
@@ -292,7 +300,7 @@ fn plan(
         partitions,
     };
     match rt.block_on(ask(w, cmd)).unwrap() {
-        WorkerEvent::ResetPlan { result, .. } => result,
+        WorkerEvent::ResetPlan { result, .. } => result.map_err(|e| e.to_string()),
         other => panic!("{other:?}"),
     }
 }
@@ -309,7 +317,7 @@ fn apply(
         rows,
     };
     match rt.block_on(ask(w, cmd)).unwrap() {
-        WorkerEvent::ResetApplied { result, .. } => result,
+        WorkerEvent::ResetApplied { result, .. } => result.map_err(|e| e.to_string()),
         WorkerEvent::Refused { reason, .. } => Err(format!("refused: {reason}")),
         other => panic!("{other:?}"),
     }
@@ -425,7 +433,7 @@ fn delete_group_only_when_empty_and_never_read_only() {
             group: group.clone(),
         };
         match rt.block_on(ask(&mut w, cmd)).unwrap() {
-            WorkerEvent::GroupDeleted { result, .. } => result,
+            WorkerEvent::GroupDeleted { result, .. } => result.map_err(|e| e.to_string()),
             WorkerEvent::Refused { reason, .. } => Err(reason),
             other => panic!("{other:?}"),
         }

@@ -1,6 +1,14 @@
 //! Headless commands against the real test broker (nisshi over TCP):
 //! `topics`, `describe`, `consume` and `produce`, compared with what a plain
 //! rdkafka client wrote or reads.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 
@@ -669,7 +677,9 @@ fn create_and_delete_topics_through_the_worker() {
     })
     .unwrap();
     let e = run(Command::CreateTopic { id: 2, spec }).unwrap_err();
-    assert!(e.contains("already exists"), "{e}");
+    assert!(e.message.contains("already exists"), "{e}");
+    // A broker refusal carries its Kafka error code (TOPIC_ALREADY_EXISTS = 36).
+    assert_eq!(e.kind, kafkaterm::worker::protocol::ErrorKind::Broker(36));
     let sb = Sandbox::new();
     let o = sb.run(&["-b", &b, "describe", &name, "--json"], None);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -684,7 +694,7 @@ fn create_and_delete_topics_through_the_worker() {
         topic: name.clone(),
     })
     .unwrap_err();
-    assert!(e.contains("unknown topic"), "{e}");
+    assert!(e.message.contains("unknown topic"), "{e}");
     let o = sb.run(&["-b", &b, "topics", "--json"], None);
     assert!(!stdout(&o).contains(&name));
 }

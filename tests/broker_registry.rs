@@ -6,6 +6,14 @@
 //! read back with the Python deserializers; bad input and a broken registry
 //! leave records raw with a reason; local protobuf types decode without a
 //! registry.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 mod registry_support;

@@ -3,6 +3,14 @@
 //! in-memory storage and can only be created through a broker that does not
 //! yet require authentication, so SASL settings are covered by the
 //! configuration unit tests in `src/config` instead.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 

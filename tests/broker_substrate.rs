@@ -8,6 +8,15 @@
 //!
 //! Needs the patched nisshi broker (scripts/install-broker.sh) and the test
 //! Python environment (scripts/python-env.sh); scripts/test.sh provides both.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 mod common;
 
 use std::collections::BTreeSet;

@@ -1,6 +1,14 @@
 //! Every config in tests/fixtures/valid parses; every one in
 //! tests/fixtures/invalid fails with a message naming the file and what is
 //! wrong (line or field). Secrets never show in errors or debug output.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use std::path::{Path, PathBuf};
 

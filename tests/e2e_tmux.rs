@@ -1,11 +1,19 @@
 //! End to end: the real binary in tmux at 80x24, driven with send-keys and
 //! read with capture-pane. Uses the embedded demo or the test broker.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 
 use std::time::Duration;
 
-use common::{Msg, Tmux, brokers, create_topic, produce, unique};
+use common::{Msg, Sandbox, Tmux, brokers, create_topic, produce, unique};
 
 const T: Duration = Duration::from_secs(20);
 
@@ -306,6 +314,81 @@ fn console_survives_the_broker_being_killed_and_restarted() {
     tm.wait_for("after-2", Duration::from_secs(60));
     tm.keys(&["4"]);
     tm.wait_for("refreshed", T);
+    tm.keys(&["q"]);
+    tm.wait_for("KT-EXITED-0", T);
+}
+
+/// A user's keymap.toml in the config dir remaps keys in the real console:
+/// the remapped quit works and the old key no longer quits, and the help
+/// overlay (generated from the keymap) shows the new help key.
+#[test]
+fn user_keymap_remaps_keys_end_to_end() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("keymap.toml"),
+        "[global]\nquit = [\"x\"]\nhelp = [\"F1\", \"?\"]\n",
+    )
+    .unwrap();
+    let tm = Tmux::start_in(sandbox, &["--demo"], 80, 24, &[]);
+    tm.wait_for("orders", Duration::from_secs(15));
+    tm.keys(&["F1"]);
+    let s = tm.wait_for("this help", T);
+    assert!(s.contains("F1"), "the overlay lists the remapped key: {s}");
+    tm.keys(&["Escape"]);
+    // q is no longer quit: the console is still there after it.
+    tm.keys(&["q", "1"]);
+    let s = tm.wait_for("Topics", T);
+    assert!(!s.contains("KT-EXITED"), "{s}");
+    tm.keys(&["x"]);
+    tm.wait_for("KT-EXITED-0", T);
+}
+
+/// A keymap with an unknown action stops the console before it takes over
+/// the terminal, naming the file and line.
+#[test]
+fn bad_user_keymap_is_an_error_with_file_and_line() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("keymap.toml"),
+        "[global]\nquit = [\"x\"]\nteleport = [\"t\"]\n",
+    )
+    .unwrap();
+    let out = sandbox.run(&["--demo"], None);
+    assert!(!out.status.success());
+    let err = common::stderr(&out);
+    assert!(err.contains("keymap.toml:3"), "{err}");
+    assert!(err.contains("teleport"), "{err}");
+}
+
+/// The demo's groups rebalance for real: a second orders-service member
+/// joins within a minute, and the Rebalances tab names it and the
+/// partitions that moved to it, with client ids in the Members tab.
+#[test]
+fn demo_group_visibly_rebalances() {
+    let tm = Tmux::start(&["--demo"], 80, 24);
+    tm.wait_for("orders", Duration::from_secs(15));
+    tm.keys(&["4", "/"]);
+    tm.type_text("orders-service");
+    tm.keys(&["Enter"]);
+    tm.wait_for("Consumer groups 1", T);
+    tm.keys(&["Enter"]);
+    tm.wait_for("Group orders-service", T);
+    tm.keys(&["Tab"]);
+    let s = tm.wait_for("orders[", T);
+    assert!(
+        s.contains("orders-service-") && s.contains("/127.0.0.1"),
+        "{s}"
+    );
+    tm.keys(&["Tab", "Tab"]);
+    // The first member's join is on the timeline at once; the second one
+    // joins about 20 s in, and partitions move to it.
+    let s = tm.wait_for(" moved 0x", Duration::from_secs(60));
+    assert!(s.contains("member joined"), "{s}");
+    assert!(s.contains("orders/"), "{s}");
     tm.keys(&["q"]);
     tm.wait_for("KT-EXITED-0", T);
 }

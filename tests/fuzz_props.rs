@@ -4,6 +4,14 @@
 //! JSON Lines parser, the consumer protocol decoders and the escapers, on
 //! arbitrary bytes and on inputs shaped like what each one parses. Case
 //! counts are kept modest; cargo-fuzz is for long runs.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 #[path = "../fuzz/src/lib.rs"]
 mod checks;

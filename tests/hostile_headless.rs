@@ -3,6 +3,14 @@
 //! against the test broker, `consume --format jsonl|text` on the corpus
 //! (including a 10 MB value and 1,000 headers) and `produce --format jsonl`
 //! fed the corpus's own export.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 mod hostile;

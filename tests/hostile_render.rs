@@ -12,6 +12,14 @@
 //! * the full screen through the crossterm backend into a byte buffer: the
 //!   stream holds only the backend's own cursor and colour sequences, none of
 //!   the corpus's sequences.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod hostile;
 
@@ -266,6 +274,7 @@ fn snapshot() -> ClusterSnapshot {
             under_replicated: i % 2,
             offline: i % 4 / 3,
             error: (i % 5 == 0).then(|| format!("Broker: \x1b]52;c;RVJS\x07{i}\u{202e}")),
+            end_offsets: None,
         })
         .collect();
     topics.push(TopicSummary {
@@ -277,6 +286,7 @@ fn snapshot() -> ClusterSnapshot {
         under_replicated: 0,
         offline: 0,
         error: None,
+        end_offsets: None,
     });
     ClusterSnapshot {
         brokers: vec![BrokerInfo {
@@ -473,7 +483,7 @@ fn answer_schemas(h: &mut Harness, cmds: &[Command]) {
                 Ok(body) => Ok(std::sync::Arc::new(
                     parse_registry_response(*schema_id, body).unwrap(),
                 )),
-                Err(e) => Err(e.clone()),
+                Err(e) => Err(e.as_str().into()),
             };
             h.worker(WorkerEvent::Schema {
                 schema_id: *schema_id,

@@ -3,6 +3,14 @@
 //! The mock lacks ListGroups, DescribeGroups, CreateTopics, DeleteTopics and
 //! DescribeConfigs, so those paths are tested against nisshi instead; here
 //! the profile says they are unsupported, as `--demo` does.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -81,7 +89,7 @@ fn refresh_topics(
 ) -> Result<kafkaterm::model::ClusterSnapshot, String> {
     w.commands.send(Command::RefreshTopics { id }).unwrap();
     wait(rt, w, Duration::from_secs(30), |ev| match ev {
-        WorkerEvent::Topics { id: i, result } if i == id => Some(result),
+        WorkerEvent::Topics { id: i, result } if i == id => Some(result.map_err(|e| e.to_string())),
         _ => None,
     })
 }
@@ -132,7 +140,9 @@ fn topic_snapshot_counts_messages_from_watermarks() {
         WorkerEvent::TopicCreated { result, .. } => Some(result),
         _ => None,
     });
-    assert!(r.unwrap_err().contains("does not support CreateTopics"));
+    let e = r.unwrap_err();
+    assert!(e.message.contains("does not support CreateTopics"), "{e}");
+    assert_eq!(e.kind, kafkaterm::worker::protocol::ErrorKind::Unsupported);
     drop(w);
     drop(rt);
     drop(mock);
@@ -203,7 +213,10 @@ fn produce_batch_reports_deliveries() {
     let mock = MockCluster::new(1).unwrap();
     mock.create_topic("t", 2, 1).unwrap();
     let rt = rt();
-    let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
+    // The mock profile marks the mock's LogAppendTime (1234 ms) as no time.
+    let p = profile(&mock.bootstrap_servers());
+    let before = kafkaterm::timeutil::now_ms();
+    let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
     let template = kafkaterm::template::MessageTemplate {
         topic: "t".into(),
         partition: Some(1),
@@ -234,6 +247,12 @@ fn produce_batch_reports_deliveries() {
     let last = done.last.unwrap();
     assert_eq!(last.partition, 1);
     assert!(last.latency_ms >= 0.0);
+    // The report shows when the message was sent, not the mock's 1970 answer.
+    let ts = last.timestamp.unwrap();
+    assert!(
+        ts >= before && ts <= kafkaterm::timeutil::now_ms(),
+        "{ts} not between {before} and now"
+    );
     drop(w);
     drop(rt);
     drop(mock);
@@ -507,7 +526,7 @@ fn schema_registry_schemas_are_fetched_and_decode_avro() {
             WorkerEvent::Schema { schema_id, result } => Some((schema_id, result)),
             _ => None,
         });
-        cache.entries.insert(sid, result);
+        cache.entries.insert(sid, result.map_err(|e| e.to_string()));
     }
     assert!(
         cache.entries[&2]
@@ -983,8 +1002,11 @@ fn committed_offsets_keep_each_groups_own_failure_and_partition_errors() {
     );
     let alice = got["alice"].as_ref().unwrap_err();
     let bob = got["bob"].as_ref().unwrap_err();
-    assert!(alice.contains("timed out"), "alice: {alice}");
-    assert!(bob.contains("not authorized"), "bob: {bob}");
+    assert!(alice.message.contains("timed out"), "alice: {alice}");
+    assert!(bob.message.contains("not authorized"), "bob: {bob}");
+    // The kinds the UI words and colours by.
+    assert_eq!(alice.kind, kafkaterm::worker::protocol::ErrorKind::Timeout);
+    assert_eq!(bob.kind, kafkaterm::worker::protocol::ErrorKind::Auth);
     mock.clear_request_errors(RDKafkaApiKey::OffsetFetch);
 
     // A partition the broker answers with an error is reported, not dropped
@@ -1013,10 +1035,66 @@ fn committed_offsets_keep_each_groups_own_failure_and_partition_errors() {
     let t7 = of(7).unwrap_or_else(|| panic!("t/7's error vanished: {carol:?}"));
     assert!(
         t7.as_ref()
-            .is_err_and(|e| e.contains("unknown topic or partition")),
+            .is_err_and(|e| e.message.contains("unknown topic or partition")),
         "t/7: {t7:?}"
     );
     drop(admin);
     drop(c);
+    drop(mock);
+}
+
+/// A topic refresh answers with the topic list from metadata first (counts
+/// unknown), then the counts in name order a few thousand partitions at a
+/// time, then the final snapshot, whose counts are the ones sent before.
+#[test]
+fn topic_refresh_lists_names_first_then_counts() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("big-a", 1500, 1).unwrap();
+    mock.create_topic("big-b", 1500, 1).unwrap();
+    mock.create_topic("small", 2, 1).unwrap();
+    produce_n(&mock.bootstrap_servers(), "small", 1, 0, 5);
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&mock.bootstrap_servers())).unwrap() });
+    w.commands.send(Command::RefreshTopics { id: 4 }).unwrap();
+    let mut names = None;
+    let mut counts: Vec<Vec<kafkaterm::worker::protocol::TopicCount>> = Vec::new();
+    let last = wait(&rt, &mut w, Duration::from_secs(60), |ev| match ev {
+        WorkerEvent::TopicNames { id: 4, snapshot } => {
+            assert!(counts.is_empty(), "names come before any count");
+            names = Some(snapshot);
+            None
+        }
+        WorkerEvent::TopicCounts { id: 4, counts: c } => {
+            assert!(names.is_some(), "counts come after the names");
+            counts.push(c);
+            None
+        }
+        WorkerEvent::Topics { id: 4, result } => Some(result.unwrap()),
+        _ => None,
+    });
+    let names = names.expect("the names came first");
+    let listed: Vec<&str> = names.topics.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(listed, ["big-a", "big-b", "small"]);
+    assert!(names.topics.iter().all(|t| t.messages.is_none()));
+    assert!(names.topics.iter().any(|t| t.partitions == 1500));
+    // 3,002 partitions: more than one batch, whole topics, in name order.
+    assert!(counts.len() >= 2, "{counts:?}");
+    let order: Vec<String> = counts.iter().flatten().map(|c| c.name.clone()).collect();
+    assert_eq!(order, ["big-a", "big-b", "small"]);
+    for c in counts.iter().flatten() {
+        let fin = last.topics.iter().find(|t| t.name == c.name).unwrap();
+        assert_eq!(fin.messages, c.messages, "{}", c.name);
+        assert_eq!(fin.end_offsets, c.end_offsets, "{}", c.name);
+    }
+    assert_eq!(
+        last.topics
+            .iter()
+            .find(|t| t.name == "small")
+            .unwrap()
+            .messages,
+        Some(5)
+    );
+    drop(w);
+    drop(rt);
     drop(mock);
 }

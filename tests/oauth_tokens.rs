@@ -13,6 +13,14 @@
 //!   test broker accepts OAUTHBEARER, hence this broker.
 //! - Secrets (secret key, session token, the token) never reach stdout,
 //!   stderr, the JSON output or the log file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 

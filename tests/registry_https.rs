@@ -7,6 +7,14 @@
 //! (wrong CA, wrong password, client certificates, tokens, a registry that
 //! answers HTML, garbage or nothing) read in plain words, without secrets.
 //! No Kafka broker is needed: the worker runs against librdkafka's mock.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod registry_support;
 
@@ -170,7 +178,9 @@ fn fetch_through_worker(s: &RegistrySettings, ids: &[u32]) -> SchemaCache {
                 .expect("schemas arrive")
                 .expect("worker runs");
             if let WorkerEvent::Schema { schema_id, result } = ev {
-                cache.entries.insert(schema_id, result);
+                cache
+                    .entries
+                    .insert(schema_id, result.map_err(|e| e.to_string()));
             }
         }
     });

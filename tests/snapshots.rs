@@ -15,6 +15,14 @@
 //! committing.
 //!
 //! The clock and the time zone are fixed: see `tests/snap/mod.rs`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 #[macro_use]
 mod snap;

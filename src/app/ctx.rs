@@ -14,7 +14,7 @@ use crate::decode::registry::SchemaCache;
 use crate::model::{Header, Record};
 use crate::ui::layout::Screen;
 use crate::ui::widgets;
-use crate::worker::protocol::{BrowseSpec, Command};
+use crate::worker::protocol::{BrowseSpec, Command, ErrorKind, WorkerError};
 
 /// Side effects the event loop performs for the app (local I/O, terminal).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,10 +178,12 @@ impl<'a> Ctx<'a> {
     pub fn error(&mut self, s: impl Into<String>) {
         self.toasts.push((Level::Error, s.into()));
     }
-    /// Body height (transitional, for panes not yet on the shared layout).
-    #[must_use]
-    pub fn body_height(&self) -> usize {
-        usize::from(self.body.height)
+    /// A failed worker request as a toast, worded and coloured by its kind:
+    /// what the cluster does not offer, or a rule refused, is a warning; a
+    /// timeout says it is retried; authentication says what to check.
+    pub fn worker_error(&mut self, what: &str, e: &WorkerError) {
+        let (level, text) = worker_error_text(what, e);
+        self.toasts.push((level, text));
     }
 
     /// Refuse a write in read-only mode; true when refused.
@@ -226,5 +228,51 @@ impl DrawCtx<'_> {
             .collect();
         let refs: Vec<(&str, &str)> = labels.iter().map(|(k, d)| (k.as_str(), *d)).collect();
         widgets::hints(self.theme, &refs)
+    }
+}
+
+/// The words and level of a worker error, by its kind.
+#[must_use]
+pub fn worker_error_text(what: &str, e: &WorkerError) -> (Level, String) {
+    match e.kind {
+        ErrorKind::Unsupported => (
+            Level::Warn,
+            format!("{what}: not available on this cluster ({e})"),
+        ),
+        ErrorKind::Refused => (Level::Warn, format!("{what}: {e}")),
+        ErrorKind::Timeout => (Level::Warn, format!("{what}: {e} (will retry)")),
+        ErrorKind::Auth => (
+            Level::Error,
+            format!("{what}: {e} (check the credentials and ACLs in the cluster config)"),
+        ),
+        ErrorKind::Broker(_) | ErrorKind::Io | ErrorKind::Internal => {
+            (Level::Error, format!("{what}: {e}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_errors_are_worded_and_levelled_by_kind() {
+        let (l, t) = worker_error_text(
+            "topic refresh failed",
+            &WorkerError::new(ErrorKind::Auth, "authentication failed"),
+        );
+        assert_eq!(l, Level::Error);
+        assert!(t.contains("check the credentials"), "{t}");
+        let (l, t) = worker_error_text(
+            "create topic",
+            &WorkerError::unsupported("this cluster does not support CreateTopics"),
+        );
+        assert_eq!(l, Level::Warn);
+        assert!(t.contains("not available on this cluster"), "{t}");
+        let (l, t) = worker_error_text("refresh", &WorkerError::timeout("timed out"));
+        assert_eq!(l, Level::Warn);
+        assert!(t.ends_with("(will retry)"), "{t}");
+        let (l, _) = worker_error_text("x", &WorkerError::new(ErrorKind::Broker(36), "exists"));
+        assert_eq!(l, Level::Error);
     }
 }

@@ -6,8 +6,8 @@
 //! looked up in the focused pane's keymap contexts and then `[global]`;
 //! worker events go to the pane that asked for them.
 
-mod ctx;
-mod env;
+pub mod ctx;
+pub mod env;
 pub mod keymap;
 
 pub use ctx::{Ctx, DrawCtx, Effect, IoResult, Level, Nav, PaneId, Prefill, Toast};
@@ -75,6 +75,8 @@ const TOAST_MS: i64 = 6000;
 fn route(ev: &WorkerEvent) -> Option<PaneId> {
     match ev {
         WorkerEvent::Topics { .. }
+        | WorkerEvent::TopicNames { .. }
+        | WorkerEvent::TopicCounts { .. }
         | WorkerEvent::TopicDetail { .. }
         | WorkerEvent::TopicCreated { .. }
         | WorkerEvent::TopicDeleted { .. } => Some(PaneId::Topics),
@@ -390,7 +392,9 @@ impl App {
                 self.status.conn = state;
             }
             WorkerEvent::Schema { schema_id, result } => {
-                self.schemas.entries.insert(schema_id, result);
+                self.schemas
+                    .entries
+                    .insert(schema_id, result.map_err(|e| e.to_string()));
                 self.browser.schemas_changed(&self.schemas);
             }
             WorkerEvent::Flushed { id, undelivered }

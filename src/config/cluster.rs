@@ -334,6 +334,10 @@ pub struct Unsupported {
     pub create_topics: bool,
     pub delete_topics: bool,
     pub delete_groups: bool,
+    /// The produce response's LogAppendTime is not a real time (the mock
+    /// answers 1234 ms after the epoch): delivery reports show the message's
+    /// own timestamp instead.
+    pub log_append_time: bool,
 }
 
 impl Unsupported {
@@ -347,6 +351,7 @@ impl Unsupported {
             create_topics: true,
             delete_topics: true,
             delete_groups: true,
+            log_append_time: true,
         }
     }
 }

@@ -15,7 +15,7 @@ pub use cluster::{
 pub use registry::{
     BearerToken, ProtobufTopics, RegistryAuth, RegistrySettings, SchemaRegistryConfig,
 };
-pub use secret::{Secret, SecretSource};
+pub use secret::{Secret, SecretSource, is_secret_property};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -198,9 +198,7 @@ impl ConfigFile {
                 || c.schema_registry
                     .as_ref()
                     .is_some_and(SchemaRegistryConfig::has_inline_secret)
-                || c.properties
-                    .keys()
-                    .any(|k| crate::kafka::client::is_secret_property(k))
+                || c.properties.keys().any(|k| is_secret_property(k))
         })
     }
 }

@@ -88,3 +88,17 @@ impl SecretSource {
         Ok(None)
     }
 }
+
+/// Does this librdkafka property carry a secret? (Config validation and
+/// client construction both ask.)
+#[must_use]
+pub fn is_secret_property(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.contains("password")
+        || k.contains("secret")
+        || k == "ssl.key.pem"
+        || k == "ssl_key"
+        || k.contains("oauthbearer.config")
+        || k.contains("jaas")
+        || k.ends_with(".token")
+}

@@ -13,7 +13,7 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::json;
 use std::time::Duration;
 
-async fn group_snapshot(
+pub(super) async fn group_snapshot(
     w: &mut WorkerHandle,
     id: u64,
     only: Option<&str>,
@@ -77,7 +77,7 @@ pub async fn groups(profile: ClusterProfile, json_out: bool) -> Result<()> {
     print(&s)
 }
 
-fn find_group(snap: GroupsSnapshot, group: &str) -> Result<GroupSnapshot> {
+pub(super) fn find_group(snap: GroupsSnapshot, group: &str) -> Result<GroupSnapshot> {
     let g = snap
         .groups
         .into_iter()
@@ -186,6 +186,9 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
     print(&s)
 }
 
+/// The window `watch` judges rates over (as the console's groups view).
+const WATCH_RATE_WINDOW_MS: i64 = 30_000;
+
 /// Print rebalance events and lag changes until interrupted.
 pub async fn watch(
     profile: ClusterProfile,
@@ -196,6 +199,7 @@ pub async fn watch(
     let mut w = worker::spawn(profile)?;
     let mut history = GroupHistory::default();
     let mut last_lag: Option<i64> = None;
+    let mut was_idle = false;
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(interval.clamp(0.2, 3600.0)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -237,6 +241,25 @@ pub async fn watch(
             });
         }
         last_lag = Some(lag);
+        // Say once when the group stops making progress with lag left:
+        // idle (no members) or no progress, since the last commit.
+        match history.eta(WATCH_RATE_WINDOW_MS) {
+            crate::lag::Eta::Idle(idle) => {
+                if !was_idle {
+                    events.push(crate::lag::GroupEvent {
+                        at_ms: at,
+                        group: group.to_string(),
+                        kind: crate::lag::EventKind::Idle {
+                            since_ms: idle.since_ms,
+                            since_first_seen: idle.since_first_seen,
+                            members: history.last.as_ref().and_then(GroupSnapshot::members),
+                        },
+                    });
+                }
+                was_idle = true;
+            }
+            _ => was_idle = false,
+        }
         for e in events {
             if json_out {
                 lines.push_str(&jsonl::to_safe_string(&e, false));

@@ -5,12 +5,17 @@
 
 mod consume;
 mod decoded;
+mod group_ops;
 mod groups;
 mod produce;
 mod topics;
 
 pub use consume::{CONSUMER_DEFAULTS, ConsumeArgs, consume, write_text};
 pub use decoded::{FieldOut, LineEncoder, RecordDecoder, SchemaChoice};
+pub use group_ops::{
+    DeleteArgs, EXIT_NOT_EMPTY, EXIT_READ_ONLY, ResetArgs, clamp_note, delete_group,
+    parse_partition, parse_reset_target, reset,
+};
 pub use groups::{groups, lag, lag_json, watch};
 pub use produce::{ProduceArgs, ProduceSummary, produce};
 pub use topics::{describe, topics};

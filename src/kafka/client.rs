@@ -21,18 +21,7 @@ use super::oauth;
 use crate::config::{ClusterProfile, TokenSource};
 use crate::sanitize;
 
-/// Does this librdkafka property carry a secret?
-#[must_use]
-pub fn is_secret_property(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    k.contains("password")
-        || k.contains("secret")
-        || k == "ssl.key.pem"
-        || k == "ssl_key"
-        || k.contains("oauthbearer.config")
-        || k.contains("jaas")
-        || k.ends_with(".token")
-}
+pub use crate::config::is_secret_property;
 
 /// Properties as `k=v, ...` with secret values replaced, for logs.
 #[must_use]
@@ -250,6 +239,16 @@ pub fn plain_words(code: RDKafkaErrorCode) -> Option<&'static str> {
     })
 }
 
+/// The librdkafka error code of an error, including an admin operation's
+/// (which rust-rdkafka's `rdkafka_error_code` leaves out).
+#[must_use]
+pub fn error_code(e: &KafkaError) -> Option<RDKafkaErrorCode> {
+    match e {
+        KafkaError::AdminOp(code) => Some(*code),
+        other => other.rdkafka_error_code(),
+    }
+}
+
 /// A KafkaError in plain words, with no secret in it.
 #[must_use]
 pub fn explain(e: &KafkaError) -> String {
@@ -271,7 +270,7 @@ pub fn explain(e: &KafkaError) -> String {
         KafkaError::ClientCreation(desc) => {
             format!("cannot create the Kafka client: {}", sanitize::escape(desc))
         }
-        other => match other.rdkafka_error_code() {
+        other => match error_code(other) {
             Some(code) => match plain_words(code) {
                 Some(p) => p.to_string(),
                 None => sanitize::escape(&code.to_string()).into_owned(),

@@ -34,6 +34,38 @@ impl GroupState {
         GroupState::Unknown(String::new())
     }
 
+    /// What the state means, in one line (the Groups pane's help).
+    #[must_use]
+    pub fn meaning(&self) -> &'static str {
+        match self {
+            GroupState::Stable => {
+                "members hold their assignments and consume; commits move the lag"
+            }
+            GroupState::PreparingRebalance => {
+                "a member joined, left or timed out: consumption pauses until every member rejoins"
+            }
+            GroupState::CompletingRebalance => {
+                "every member rejoined: waiting for the leader's assignment to reach them"
+            }
+            GroupState::Empty => {
+                "no members; committed offsets are kept (offsets can be reset or the group deleted)"
+            }
+            GroupState::Dead => "no members and no metadata: the group is gone or being removed",
+            GroupState::Unknown(_) => {
+                "the broker did not describe the group, or used a name this build does not know"
+            }
+        }
+    }
+
+    /// The states a broker reports, in lifecycle order.
+    pub const KNOWN: [GroupState; 5] = [
+        GroupState::Stable,
+        GroupState::PreparingRebalance,
+        GroupState::CompletingRebalance,
+        GroupState::Empty,
+        GroupState::Dead,
+    ];
+
     /// From the broker's string (exact spelling; anything else is `Unknown`).
     #[must_use]
     pub fn parse(s: &str) -> Self {

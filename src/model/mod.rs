@@ -35,6 +35,10 @@ pub struct TopicSummary {
     pub offline: usize,
     /// A topic-level metadata error, in plain words.
     pub error: Option<String>,
+    /// Sum of the partitions' high watermarks (log-end offsets), for the
+    /// produce rate between refreshes; `None` while unknown.
+    #[serde(skip)]
+    pub end_offsets: Option<i64>,
 }
 
 /// One partition of a topic, with its watermarks.

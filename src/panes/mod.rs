@@ -11,8 +11,8 @@ use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 
+use crate::app::ctx::{Ctx, DrawCtx, IoResult};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx, IoResult};
 use crate::worker::protocol::{ReqId, WorkerEvent};
 
 /// What every pane offers the app.

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::widgets::{self, Confirm};
-use crate::app::DrawCtx;
+use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 
 /// Clear a centred `w`x`h` rectangle of `area`, draw a bordered block with
@@ -47,7 +47,17 @@ pub fn text(
         Line::from(Span::styled(title.to_string(), t.title)),
         t.border_focused,
     );
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    // Wrap only when a line is too wide: ratatui's word wrapper turns a
+    // line of nothing but spaces (an empty input with its cursor cell) into
+    // two rows.
+    let wide = lines.iter().any(|l| l.width() > usize::from(inner.width));
+    let p = Paragraph::new(lines);
+    let p = if wide {
+        p.wrap(Wrap { trim: false })
+    } else {
+        p
+    };
+    f.render_widget(p, inner);
 }
 
 /// A typed-confirmation dialog: the user types the object's name.

@@ -1,5 +1,6 @@
 //! Cluster metadata, topic details, topic creation and deletion.
 
+use crate::worker::error::{WorkerError, classify};
 use std::time::Duration;
 
 use rdkafka::admin::{AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
@@ -56,7 +57,12 @@ fn partition_infos(
             let m = marks.and_then(|m| m.get(&tp));
             let low = m.and_then(|(l, _)| l.as_ref().ok().copied());
             let high = m.and_then(|(_, h)| h.as_ref().ok().copied());
-            let mark_err = m.and_then(|(l, h)| l.as_ref().err().or(h.as_ref().err()).cloned());
+            let mark_err = m.and_then(|(l, h)| {
+                l.as_ref()
+                    .err()
+                    .or(h.as_ref().err())
+                    .map(|e| e.message.clone())
+            });
             PartitionInfo {
                 partition: p.id(),
                 leader: p.leader(),
@@ -73,17 +79,104 @@ fn partition_infos(
 }
 
 /// Fetch metadata and every partition's watermarks (blocking).
-pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, String> {
+pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, WorkerError> {
+    cluster_snapshot_progressive(inner, &mut |_| {})
+}
+
+/// Partitions per watermark request while counts fill in.
+const COUNT_CHUNK: usize = 2_000;
+
+/// What a progressive refresh reports before its final snapshot.
+pub enum Progress {
+    /// The topics from metadata, counts unknown.
+    Names(ClusterSnapshot),
+    /// Counts of some topics.
+    Counts(Vec<super::protocol::TopicCount>),
+}
+
+/// [`cluster_snapshot`], telling `progress` first the topic list from
+/// metadata alone, then the message counts of topics (in name order, whole
+/// topics of about [`COUNT_CHUNK`] partitions at a time) as their watermarks
+/// arrive, so a big cluster's list shows at once.
+pub fn cluster_snapshot_progressive(
+    inner: &Inner,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ClusterSnapshot, WorkerError> {
     let md = inner
         .meta
         .fetch_metadata(None, METADATA_TIMEOUT)
-        .map_err(|e| explain(&e))?;
-    let parts = partitions_of(&md, None);
-    let (marks, watermark_error) = match offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT)
-    {
-        Ok(m) => (Some(m), None),
-        Err(e) => (None, Some(format!("watermarks unavailable: {e}"))),
+        .map_err(|e| classify(&e))?;
+    progress(Progress::Names(snapshot_from(&md, None, None)));
+    let mut by_topic: Vec<&rdkafka::metadata::MetadataTopic> = md.topics().iter().collect();
+    by_topic.sort_by(|a, b| a.name().cmp(b.name()));
+    let mut marks = Marks::new();
+    let mut watermark_error = None;
+    let mut chunk: Vec<&rdkafka::metadata::MetadataTopic> = Vec::new();
+    let mut in_chunk = 0;
+    let mut flush = |chunk: &mut Vec<&rdkafka::metadata::MetadataTopic>,
+                     marks: &mut Marks,
+                     watermark_error: &mut Option<String>| {
+        let parts: Vec<TopicPartition> = chunk
+            .iter()
+            .flat_map(|t| {
+                t.partitions()
+                    .iter()
+                    .map(|p| TopicPartition::new(t.name(), p.id()))
+            })
+            .collect();
+        match offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT) {
+            Ok(m) => marks.extend(m),
+            Err(e) => {
+                watermark_error.get_or_insert_with(|| format!("watermarks unavailable: {e}"));
+            }
+        }
+        progress(Progress::Counts(
+            chunk
+                .iter()
+                .map(|t| {
+                    let infos = partition_infos(t, Some(marks));
+                    super::protocol::TopicCount {
+                        name: t.name().to_string(),
+                        messages: topic_messages(&infos),
+                        end_offsets: infos.iter().map(|p| p.high).sum::<Option<i64>>(),
+                    }
+                })
+                .collect(),
+        ));
+        chunk.clear();
     };
+    for t in by_topic {
+        in_chunk += t.partitions().len();
+        chunk.push(t);
+        if in_chunk >= COUNT_CHUNK {
+            flush(&mut chunk, &mut marks, &mut watermark_error);
+            in_chunk = 0;
+        }
+    }
+    if !chunk.is_empty() {
+        flush(&mut chunk, &mut marks, &mut watermark_error);
+    }
+    Ok(snapshot_from(&md, Some(&marks), watermark_error))
+}
+
+/// Messages in a topic (sum of high − low), `None` while unknown.
+fn topic_messages(infos: &[PartitionInfo]) -> Option<i64> {
+    if infos.is_empty() {
+        Some(0)
+    } else {
+        infos
+            .iter()
+            .map(PartitionInfo::messages)
+            .sum::<Option<i64>>()
+    }
+}
+
+/// The topic list from metadata and (when known) watermarks.
+fn snapshot_from(
+    md: &Metadata,
+    marks: Option<&Marks>,
+    watermark_error: Option<String>,
+) -> ClusterSnapshot {
     let brokers = md
         .brokers()
         .iter()
@@ -97,8 +190,10 @@ pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, String> {
         .topics()
         .iter()
         .map(|t| {
-            let infos = partition_infos(t, marks.as_ref());
-            let messages = if infos.is_empty() {
+            let infos = partition_infos(t, marks);
+            let messages = if marks.is_none() {
+                None
+            } else if infos.is_empty() {
                 Some(0)
             } else {
                 infos
@@ -118,30 +213,38 @@ pub fn cluster_snapshot(inner: &Inner) -> Result<ClusterSnapshot, String> {
                     .count(),
                 offline: infos.iter().filter(|p| p.leader < 0).count(),
                 error: t.error().map(metadata_error),
+                end_offsets: if marks.is_none() {
+                    None
+                } else {
+                    infos.iter().map(|p| p.high).sum::<Option<i64>>()
+                },
             }
         })
         .collect();
     topics.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(ClusterSnapshot {
+    ClusterSnapshot {
         brokers,
         topics,
         watermark_error,
-    })
+    }
 }
 
 /// Partitions and watermarks of one topic (blocking).
-pub fn topic_partitions(inner: &Inner, topic: &str) -> Result<(bool, Vec<PartitionInfo>), String> {
+pub fn topic_partitions(
+    inner: &Inner,
+    topic: &str,
+) -> Result<(bool, Vec<PartitionInfo>), WorkerError> {
     let md = inner
         .meta
         .fetch_metadata(Some(topic), METADATA_TIMEOUT)
-        .map_err(|e| explain(&e))?;
+        .map_err(|e| classify(&e))?;
     let t = md
         .topics()
         .iter()
         .find(|t| t.name() == topic)
-        .ok_or_else(|| format!("unknown topic {}", crate::sanitize::escape(topic)))?;
+        .ok_or_else(|| crate::werr!("unknown topic {}", crate::sanitize::escape(topic)))?;
     if let Some(e) = t.error() {
-        return Err(format!(
+        return Err(crate::werr!(
             "{}: {}",
             crate::sanitize::escape(topic),
             metadata_error(e)
@@ -201,7 +304,7 @@ pub async fn topic_configs(inner: &Inner, topic: &str) -> Configs {
 pub async fn describe_topic(
     inner: std::sync::Arc<Inner>,
     topic: String,
-) -> Result<TopicDetail, String> {
+) -> Result<TopicDetail, WorkerError> {
     let inner2 = std::sync::Arc::clone(&inner);
     let t = topic.clone();
     let (internal, partitions) = tokio::task::spawn_blocking(move || topic_partitions(&inner2, &t))
@@ -221,22 +324,22 @@ type AdminResults = Result<
     rdkafka::error::KafkaError,
 >;
 
-fn admin_result(r: AdminResults) -> Result<(), String> {
+fn admin_result(r: AdminResults) -> Result<(), WorkerError> {
     match r {
-        Err(e) => Err(explain(&e)),
+        Err(e) => Err(classify(&e)),
         Ok(v) => match v.into_iter().next() {
             Some(Ok(_)) => Ok(()),
-            Some(Err((_, code))) => {
-                Err(plain_words(code).map_or_else(|| code.to_string(), str::to_string))
-            }
+            Some(Err((_, code))) => Err(super::error::from_code(code)),
             None => Err("no answer from the broker".into()),
         },
     }
 }
 
-pub async fn create_topic(inner: &Inner, spec: &NewTopicSpec) -> Result<(), String> {
+pub async fn create_topic(inner: &Inner, spec: &NewTopicSpec) -> Result<(), WorkerError> {
     if inner.profile.unsupported.create_topics {
-        return Err("this cluster does not support CreateTopics".into());
+        return Err(WorkerError::unsupported(
+            "this cluster does not support CreateTopics",
+        ));
     }
     let mut nt = NewTopic::new(
         &spec.name,
@@ -252,9 +355,11 @@ pub async fn create_topic(inner: &Inner, spec: &NewTopicSpec) -> Result<(), Stri
     admin_result(inner.admin.create_topics([&nt], &opts).await)
 }
 
-pub async fn delete_topic(inner: &Inner, topic: &str) -> Result<(), String> {
+pub async fn delete_topic(inner: &Inner, topic: &str) -> Result<(), WorkerError> {
     if inner.profile.unsupported.delete_topics {
-        return Err("this cluster does not support DeleteTopics".into());
+        return Err(WorkerError::unsupported(
+            "this cluster does not support DeleteTopics",
+        ));
     }
     let opts = AdminOptions::new()
         .request_timeout(Some(METADATA_TIMEOUT))
@@ -262,9 +367,11 @@ pub async fn delete_topic(inner: &Inner, topic: &str) -> Result<(), String> {
     admin_result(inner.admin.delete_topics(&[topic], &opts).await)
 }
 
-pub async fn delete_group(inner: &Inner, group: &str) -> Result<(), String> {
+pub async fn delete_group(inner: &Inner, group: &str) -> Result<(), WorkerError> {
     if inner.profile.unsupported.delete_groups {
-        return Err("this cluster does not support DeleteGroups".into());
+        return Err(WorkerError::unsupported(
+            "this cluster does not support DeleteGroups",
+        ));
     }
     let opts = AdminOptions::new().request_timeout(Some(METADATA_TIMEOUT));
     admin_result(inner.admin.delete_groups(&[group], &opts).await)

@@ -3,6 +3,7 @@
 //! and sends records to the app. A watchdog recreates the consumer when it
 //! stalls after a broker outage and resumes right after the last record sent.
 
+use crate::worker::error::{WorkerError, classify};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -104,13 +105,13 @@ impl Session {
         Ok((consumer, rx))
     }
 
-    fn assign(&self, consumer: &BaseConsumer<KtContext>) -> Result<(), String> {
+    fn assign(&self, consumer: &BaseConsumer<KtContext>) -> Result<(), WorkerError> {
         let tpl = offsets::tpl_with(
             self.next
                 .iter()
                 .map(|(p, o)| (&*self.topic, *p, Offset::Offset(*o))),
         )?;
-        consumer.assign(&tpl).map_err(|e| explain(&e))
+        consumer.assign(&tpl).map_err(|e| classify(&e))
     }
 
     /// Resolve partitions and start offsets, then report them.
@@ -118,7 +119,7 @@ impl Session {
         &mut self,
         spec: &BrowseSpec,
         consumer: &BaseConsumer<KtContext>,
-    ) -> Result<(), String> {
+    ) -> Result<(), WorkerError> {
         let starts = resolve_starts(consumer, spec)?;
         for s in &starts {
             self.next.insert(s.partition, s.start);
@@ -148,7 +149,7 @@ impl Session {
         Some(h)
     }
 
-    fn run(&mut self, spec: &BrowseSpec) -> Result<(), String> {
+    fn run(&mut self, spec: &BrowseSpec) -> Result<(), WorkerError> {
         let (mut consumer, mut signals) = self.new_consumer()?;
         self.resolve(spec, &consumer)?;
         self.assign(&consumer)?;
@@ -343,18 +344,18 @@ impl Session {
 pub fn resolve_starts(
     consumer: &BaseConsumer<KtContext>,
     spec: &BrowseSpec,
-) -> Result<Vec<PartitionStart>, String> {
+) -> Result<Vec<PartitionStart>, WorkerError> {
     let md = consumer
         .fetch_metadata(Some(&spec.topic), super::admin::METADATA_TIMEOUT)
-        .map_err(|e| explain(&e))?;
+        .map_err(|e| classify(&e))?;
     let t = md
         .topics()
         .iter()
         .find(|t| t.name() == spec.topic)
-        .ok_or_else(|| format!("unknown topic {}", crate::sanitize::escape(&spec.topic)))?;
+        .ok_or_else(|| crate::werr!("unknown topic {}", crate::sanitize::escape(&spec.topic)))?;
     if let Some(e) = t.error() {
         let code: rdkafka::error::RDKafkaErrorCode = e.into();
-        return Err(format!(
+        return Err(crate::werr!(
             "{}: {}",
             crate::sanitize::escape(&spec.topic),
             client::plain_words(code).map_or_else(|| code.to_string(), str::to_string)
@@ -367,7 +368,7 @@ pub fn resolve_starts(
         .collect();
     parts.sort_unstable();
     if parts.is_empty() {
-        return Err(format!(
+        return Err(crate::werr!(
             "unknown topic {}",
             crate::sanitize::escape(&spec.topic)
         ));
@@ -375,7 +376,7 @@ pub fn resolve_starts(
     if let Some(want) = &spec.partitions {
         for p in want {
             if !parts.contains(p) {
-                return Err(format!(
+                return Err(crate::werr!(
                     "topic has no partition {p} (it has {})",
                     parts.len()
                 ));
@@ -402,9 +403,9 @@ pub fn resolve_starts(
         let (low, high) = match marks.get(tp) {
             Some((Ok(l), Ok(h))) => (*l, *h),
             Some((Err(e), _) | (_, Err(e))) => {
-                return Err(format!("partition {}: {e}", tp.partition));
+                return Err(e.clone().context(&format!("partition {}", tp.partition)));
             }
-            None => return Err(format!("partition {}: no watermarks", tp.partition)),
+            None => return Err(crate::werr!("partition {}: no watermarks", tp.partition)),
         };
         let start = match spec.start {
             StartAt::Beginning => low,
@@ -413,7 +414,9 @@ pub fn resolve_starts(
             StartAt::LastN(n) => high.saturating_sub(n).max(low),
             StartAt::Timestamp(_) => match by_time.as_ref().and_then(|m| m.get(tp)) {
                 Some(Ok(o)) if *o >= 0 => (*o).clamp(low, high),
-                Some(Err(e)) => return Err(format!("partition {}: {e}", tp.partition)),
+                Some(Err(e)) => {
+                    return Err(e.clone().context(&format!("partition {}", tp.partition)));
+                }
                 _ => high,
             },
         };

@@ -1,6 +1,7 @@
 //! Consumer groups: list and describe, committed and end offsets (batched),
 //! offset reset planning and applying.
 
+use crate::worker::error::{WorkerError, classify};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
@@ -97,8 +98,8 @@ pub fn build_snapshot(
     group: &str,
     description: Option<GroupDescription>,
     description_note: Option<String>,
-    committed: &Result<offsets::Committed, String>,
-    ends: &HashMap<TopicPartition, Result<i64, String>>,
+    committed: &Result<offsets::Committed, WorkerError>,
+    ends: &HashMap<TopicPartition, Result<i64, WorkerError>>,
     ends_error: Option<&str>,
     at_ms: i64,
 ) -> GroupSnapshot {
@@ -110,7 +111,8 @@ pub fn build_snapshot(
             }
         }
     }
-    let mut committed_map: BTreeMap<TopicPartition, &Result<Option<i64>, String>> = BTreeMap::new();
+    let mut committed_map: BTreeMap<TopicPartition, &Result<Option<i64>, WorkerError>> =
+        BTreeMap::new();
     if let Ok(c) = committed {
         for (tp, off) in c {
             committed_map.insert(tp.clone(), off);
@@ -186,11 +188,11 @@ pub fn build_snapshot(
 fn all_topic_partitions(
     inner: &Inner,
     only: Option<&BTreeSet<String>>,
-) -> Result<Vec<TopicPartition>, String> {
+) -> Result<Vec<TopicPartition>, WorkerError> {
     let md = inner
         .meta
         .fetch_metadata(None, TIMEOUT)
-        .map_err(|e| explain(&e))?;
+        .map_err(|e| classify(&e))?;
     Ok(md
         .topics()
         .iter()
@@ -206,7 +208,7 @@ fn all_topic_partitions(
 
 /// Refresh every group: list + describe, committed offsets per group, end
 /// offsets for all their partitions in one batch (blocking).
-pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, String> {
+pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, WorkerError> {
     // librdkafka's group listing waits for the client's first metadata,
     // which a fresh client only requests on a one-second timer: ask now.
     if !inner
@@ -242,7 +244,7 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
             Err(e) => {
                 let reason = explain(&e);
                 if named.is_empty() {
-                    return Err(format!("listing groups failed: {reason}"));
+                    return Err(crate::werr!("listing groups failed: {reason}"));
                 }
                 list_note = Some(format!(
                     "listing groups failed ({reason}): showing the groups named in the config"
@@ -258,6 +260,15 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
             continue;
         }
         if unsupported.describe_groups {
+            // The demo's groups: membership from its own consumers.
+            if let Some(d) = crate::demo::membership::describe(g) {
+                described.insert(g.clone(), d);
+                notes.insert(
+                    g.clone(),
+                    "demo: members as the demo's own consumers report them".into(),
+                );
+                continue;
+            }
             notes.insert(
                 g.clone(),
                 "membership unavailable: this cluster does not support DescribeGroups".into(),
@@ -361,7 +372,7 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Stri
                 notes.remove(g),
                 &c,
                 &ends,
-                ends_error.as_deref(),
+                ends_error.as_ref().map(|e| e.message.as_str()),
                 at_ms,
             )
         })
@@ -379,7 +390,7 @@ pub fn plan_reset(
     group: &str,
     target: ResetTarget,
     partitions: Option<Vec<TopicPartition>>,
-) -> Result<Vec<ResetRow>, String> {
+) -> Result<Vec<ResetRow>, WorkerError> {
     let committed = offsets::committed_offsets(
         inner.admin.inner(),
         &[(group.to_string(), partitions.clone())],
@@ -387,7 +398,7 @@ pub fn plan_reset(
     )
     .remove(group)
     .unwrap_or_else(|| Err("no answer".into()))?;
-    let current: HashMap<TopicPartition, Result<Option<i64>, String>> =
+    let current: HashMap<TopicPartition, Result<Option<i64>, WorkerError>> =
         committed.into_iter().collect();
     let parts: Vec<TopicPartition> = match partitions {
         Some(p) => p,
@@ -414,23 +425,53 @@ pub fn plan_reset(
         )?),
         _ => None,
     };
+    // A time before a partition's first retained record is not a position
+    // in its log: say so rather than quietly resetting to the log start.
+    if let (ResetTarget::Timestamp(ts), Some(by_time)) = (target, by_time.as_ref()) {
+        let at_start: Vec<(TopicPartition, i64)> = parts
+            .iter()
+            .filter_map(|tp| match (by_time.get(tp), marks.get(tp)) {
+                (Some(Ok(o)), Some((Ok(low), Ok(high)))) if *o >= 0 && *o == *low && low < high => {
+                    Some((tp.clone(), *low))
+                }
+                _ => None,
+            })
+            .collect();
+        if !at_start.is_empty() {
+            let first = first_timestamps(inner, &at_start)?;
+            for (tp, low) in &at_start {
+                if let Some(Some(t0)) = first.get(tp) {
+                    if ts < *t0 {
+                        return Err(crate::werr!(
+                            "{}/{}: {} is before the log start (the first retained record, offset {low}, is from {}): use earliest",
+                            crate::sanitize::escape(&tp.topic),
+                            tp.partition,
+                            crate::timeutil::format_ts(ts, true),
+                            crate::timeutil::format_ts(*t0, true),
+                        ));
+                    }
+                }
+            }
+        }
+    }
     let mut rows = Vec::with_capacity(parts.len());
     for tp in parts {
         let (low, high) = match marks.get(&tp) {
             Some((Ok(l), Ok(h))) => (*l, *h),
             Some((Err(e), _) | (_, Err(e))) => {
-                return Err(format!("{}/{}: {e}", tp.topic, tp.partition));
+                return Err(e.clone().context(&format!("{}/{}", tp.topic, tp.partition)));
             }
-            None => return Err(format!("{}/{}: no watermarks", tp.topic, tp.partition)),
+            None => return Err(crate::werr!("{}/{}: no watermarks", tp.topic, tp.partition)),
         };
         // A plan shows where each partition stands: one whose committed
         // offset the broker would not give cannot be planned honestly.
         let cur = match current.get(&tp) {
             Some(Ok(o)) => *o,
             Some(Err(e)) => {
-                return Err(format!(
+                return Err(crate::werr!(
                     "{}/{}: committed offset unknown: {e}",
-                    tp.topic, tp.partition
+                    tp.topic,
+                    tp.partition
                 ));
             }
             None => None,
@@ -443,7 +484,9 @@ pub fn plan_reset(
             ResetTarget::Timestamp(_) => match by_time.as_ref().and_then(|m| m.get(&tp)) {
                 Some(Ok(o)) if *o >= 0 => *o,
                 Some(Ok(_)) => high,
-                Some(Err(e)) => return Err(format!("{}/{}: {e}", tp.topic, tp.partition)),
+                Some(Err(e)) => {
+                    return Err(e.clone().context(&format!("{}/{}", tp.topic, tp.partition)));
+                }
                 None => high,
             },
         };
@@ -458,16 +501,63 @@ pub fn plan_reset(
     Ok(rows)
 }
 
+/// The timestamp of the record at each `(partition, offset)` (blocking; a
+/// throwaway consumer that assigns, never subscribes or commits). `None`
+/// for a record without a timestamp; a partition whose record did not
+/// arrive in time is missing from the answer.
+fn first_timestamps(
+    inner: &Inner,
+    at: &[(TopicPartition, i64)],
+) -> Result<HashMap<TopicPartition, Option<i64>>, WorkerError> {
+    use rdkafka::Message as _;
+    let group = format!("kafkaterm-reset-probe-{}", std::process::id());
+    let cfg = client::client_config(
+        &inner.profile,
+        "reset-probe",
+        &[("fetch.wait.max.ms", "100")],
+        &[
+            ("group.id", &group),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+        ],
+    );
+    let consumer: KtClient<BaseConsumer<KtContext>> =
+        client::create(&cfg, KtContext::default()).map_err(|e| crate::werr!("{e}"))?;
+    let tpl = offsets::tpl_with(
+        at.iter()
+            .map(|(tp, o)| (tp.topic.as_str(), tp.partition, Offset::Offset(*o))),
+    )?;
+    consumer.assign(&tpl).map_err(|e| classify(&e))?;
+    let mut out = HashMap::with_capacity(at.len());
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while out.len() < at.len() && std::time::Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                let tp = TopicPartition::new(m.topic(), m.partition());
+                if at.iter().any(|(t, o)| *t == tp && m.offset() >= *o) {
+                    out.entry(tp)
+                        .or_insert(crate::kafka::message::timestamp_of(&m).0);
+                }
+            }
+            Some(Err(e)) => tracing::debug!("reading first records: {}", explain(&e)),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
 /// The group's state and member count now, or why they cannot be known.
 /// A group the coordinator does not know is Dead with no members.
-pub fn group_state(inner: &Inner, group: &str) -> Result<(GroupState, usize), String> {
+pub fn group_state(inner: &Inner, group: &str) -> Result<(GroupState, usize), WorkerError> {
     if inner.profile.unsupported.describe_groups {
-        return Err("this cluster does not support DescribeGroups, so the group cannot be checked to be Empty".into());
+        return Err(WorkerError::unsupported(
+            "this cluster does not support DescribeGroups, so the group cannot be checked to be Empty",
+        ));
     }
     let list = inner
         .meta
         .fetch_group_list(Some(group), TIMEOUT)
-        .map_err(|e| format!("cannot check the group's state: {}", explain(&e)))?;
+        .map_err(|e| classify(&e).context("cannot check the group's state"))?;
     Ok(list
         .groups()
         .iter()
@@ -478,13 +568,13 @@ pub fn group_state(inner: &Inner, group: &str) -> Result<(GroupState, usize), St
 }
 
 /// Check with the coordinator that `change` may be made to the group now.
-pub fn check_change(inner: &Inner, group: &str, change: GroupChange) -> Result<(), String> {
+pub fn check_change(inner: &Inner, group: &str, change: GroupChange) -> Result<(), WorkerError> {
     let (state, members) = group_state(inner, group)?;
-    check_group_change(change, &state, Some(members))
+    check_group_change(change, &state, Some(members)).map_err(WorkerError::refused)
 }
 
 /// Commit the planned offsets, only if the group is Empty (blocking).
-pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usize, String> {
+pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usize, WorkerError> {
     check_change(inner, group, GroupChange::ResetOffsets)?;
     let cfg = client::client_config(
         &inner.profile,
@@ -504,7 +594,7 @@ pub fn apply_reset(inner: &Inner, group: &str, rows: &[ResetRow]) -> Result<usiz
     )?;
     consumer
         .commit(&tpl, CommitMode::Sync)
-        .map_err(|e| explain(&e))?;
+        .map_err(|e| classify(&e))?;
     Ok(rows.len())
 }
 

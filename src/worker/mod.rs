@@ -5,11 +5,13 @@
 
 pub mod admin;
 pub mod browse;
+pub mod error;
 pub mod groups;
 pub mod offsets;
 pub mod produce;
 pub mod protocol;
 
+use crate::worker::error::WorkerError;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -75,11 +77,11 @@ impl Inner {
     /// The outcome of a cluster-wide refresh says how the connection is:
     /// success means connected; a failed metadata refresh means we cannot
     /// talk to the cluster; a failed group refresh means it is degraded.
-    fn note_result<T>(&self, r: &Result<T, String>, whole_cluster: bool) {
+    fn note_result<T>(&self, r: &Result<T, WorkerError>, whole_cluster: bool) {
         match r {
             Ok(_) => self.set_conn(ConnState::Connected),
-            Err(e) if whole_cluster => self.set_conn(ConnState::Down(e.clone())),
-            Err(e) => self.set_conn(ConnState::Degraded(e.clone())),
+            Err(e) if whole_cluster => self.set_conn(ConnState::Down(e.message.clone())),
+            Err(e) => self.set_conn(ConnState::Degraded(e.message.clone())),
         }
     }
 }
@@ -234,8 +236,8 @@ async fn run(
 /// Run blocking work off the async threads; a panic becomes an error.
 async fn blocking<T: Send + 'static>(
     inner: &Arc<Inner>,
-    f: impl FnOnce(&Inner) -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
+    f: impl FnOnce(&Inner) -> Result<T, WorkerError> + Send + 'static,
+) -> Result<T, WorkerError> {
     let i = Arc::clone(inner);
     tokio::task::spawn_blocking(move || f(&i))
         .await
@@ -270,7 +272,22 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
     match cmd {
         Command::RefreshTopics { id } => {
             tokio::spawn(async move {
-                let result = blocking(&i, admin::cluster_snapshot).await;
+                let events = i.events.clone();
+                let result = blocking(&i, move |inner| {
+                    // From the blocking thread: send, waiting for room.
+                    admin::cluster_snapshot_progressive(inner, &mut |p| {
+                        let ev = match p {
+                            admin::Progress::Names(snapshot) => {
+                                WorkerEvent::TopicNames { id, snapshot }
+                            }
+                            admin::Progress::Counts(counts) => {
+                                WorkerEvent::TopicCounts { id, counts }
+                            }
+                        };
+                        let _ = events.blocking_send(ev);
+                    })
+                })
+                .await;
                 i.note_result(&result, true);
                 let _ = i.events.send(WorkerEvent::Topics { id, result }).await;
             });
@@ -326,7 +343,9 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                     inner,
                     WorkerEvent::Browse {
                         session,
-                        event: BrowseEvent::Failed(format!("cannot start a browse thread: {e}")),
+                        event: BrowseEvent::Failed(crate::werr!(
+                            "cannot start a browse thread: {e}"
+                        )),
                     },
                 );
             }
@@ -396,7 +415,7 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                 // Blocking HTTP (bounded by the registry timeout) off the
                 // async threads; the client caches by id.
                 let result = blocking(&i, move |inner| {
-                    inner.registry.get()?.schema_by_id(schema_id)
+                    Ok(inner.registry.get()?.schema_by_id(schema_id)?)
                 })
                 .await;
                 let _ = i

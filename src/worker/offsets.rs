@@ -9,6 +9,7 @@
 //!   (one OffsetFetch per group, all groups in flight at once on one queue),
 //!   which rust-rdkafka does not wrap, hence the FFI below.
 
+use crate::worker::error::{WorkerError, classify};
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::time::{Duration, Instant};
@@ -18,28 +19,28 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::kafka::client::{KtContext, explain, plain_words};
+use crate::kafka::client::{KtContext, plain_words};
 use crate::model::TopicPartition;
 
 /// Per-partition result: the offset, or the reason it is missing.
-pub type OffsetMap = HashMap<TopicPartition, Result<i64, String>>;
+pub type OffsetMap = HashMap<TopicPartition, Result<i64, WorkerError>>;
 
 /// A topic-partition list with one offset each. `add_partition_offset`
 /// searches the list for every entry (quadratic on big lists), so entries
 /// are appended and then given their offset.
 pub fn tpl_with<'a>(
     parts: impl IntoIterator<Item = (&'a str, i32, Offset)>,
-) -> Result<TopicPartitionList, String> {
+) -> Result<TopicPartitionList, WorkerError> {
     let mut tpl = TopicPartitionList::new();
     for (topic, partition, offset) in parts {
         tpl.add_partition(topic, partition)
             .set_offset(offset)
-            .map_err(|e| explain(&e))?;
+            .map_err(|e| classify(&e))?;
     }
     Ok(tpl)
 }
 
-fn tpl_of(parts: &[TopicPartition], value: Offset) -> Result<TopicPartitionList, String> {
+fn tpl_of(parts: &[TopicPartition], value: Offset) -> Result<TopicPartitionList, WorkerError> {
     tpl_with(
         parts
             .iter()
@@ -53,12 +54,12 @@ fn collect(tpl: &TopicPartitionList) -> OffsetMap {
         .map(|e| {
             let tp = TopicPartition::new(e.topic(), e.partition());
             let v = match e.error() {
-                Err(err) => Err(explain(&err)),
+                Err(err) => Err(classify(&err)),
                 Ok(()) => match e.offset() {
                     Offset::Offset(o) => Ok(o),
                     // No message at or after the time: the end.
                     Offset::End => Ok(-1),
-                    other => Err(format!("no offset ({other:?})")),
+                    other => Err(crate::werr!("no offset ({other:?})")),
                 },
             };
             (tp, v)
@@ -73,7 +74,7 @@ pub fn list_offsets(
     parts: &[TopicPartition],
     value: Offset,
     timeout: Duration,
-) -> Result<OffsetMap, String> {
+) -> Result<OffsetMap, WorkerError> {
     let mut out = OffsetMap::with_capacity(parts.len());
     // Big lists go in chunks: one huge ListOffsets request per leader can
     // take longer than any sensible timeout on a 100k-partition cluster.
@@ -81,7 +82,7 @@ pub fn list_offsets(
         let tpl = tpl_of(chunk, value)?;
         let answered = consumer
             .offsets_for_times(tpl, timeout)
-            .map_err(|e| explain(&e))?;
+            .map_err(|e| classify(&e))?;
         out.extend(collect(&answered));
     }
     Ok(out)
@@ -91,14 +92,14 @@ pub fn list_offsets(
 pub const LIST_OFFSETS_CHUNK: usize = 1000;
 
 /// Low and high watermark (or why each is missing) per partition.
-pub type Watermarks = HashMap<TopicPartition, (Result<i64, String>, Result<i64, String>)>;
+pub type Watermarks = HashMap<TopicPartition, (Result<i64, WorkerError>, Result<i64, WorkerError>)>;
 
 /// Low and high watermarks for many partitions: two batched requests per leader.
 pub fn watermarks(
     consumer: &BaseConsumer<KtContext>,
     parts: &[TopicPartition],
     timeout: Duration,
-) -> Result<Watermarks, String> {
+) -> Result<Watermarks, WorkerError> {
     let start = Instant::now();
     let high = list_offsets(consumer, parts, Offset::End, timeout)?;
     let left = timeout
@@ -126,14 +127,14 @@ pub fn end_offsets(
     consumer: &BaseConsumer<KtContext>,
     parts: &[TopicPartition],
     timeout: Duration,
-) -> Result<OffsetMap, String> {
+) -> Result<OffsetMap, WorkerError> {
     list_offsets(consumer, parts, Offset::End, timeout)
 }
 
 /// Committed offsets of one group, as returned by ListConsumerGroupOffsets:
 /// for each partition the broker answered about, the offset (`None`: no
 /// commit) or, when the broker could not say, why.
-pub type Committed = Vec<(TopicPartition, Result<Option<i64>, String>)>;
+pub type Committed = Vec<(TopicPartition, Result<Option<i64>, WorkerError>)>;
 
 struct Queue(*mut rd::rd_kafka_queue_t);
 impl Drop for Queue {
@@ -179,11 +180,14 @@ fn cstr(p: *const std::os::raw::c_char) -> String {
     unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
-fn err_text(code: rd::rd_kafka_resp_err_t, fallback: String) -> String {
+fn err_text(code: rd::rd_kafka_resp_err_t, fallback: String) -> WorkerError {
     let code: RDKafkaErrorCode = code.into();
-    plain_words(code).map_or_else(
-        || crate::sanitize::escape(&fallback).into_owned(),
-        str::to_string,
+    WorkerError::new(
+        super::error::kind_of(code),
+        plain_words(code).map_or_else(
+            || crate::sanitize::escape(&fallback).into_owned(),
+            str::to_string,
+        ),
     )
 }
 
@@ -196,7 +200,7 @@ fn send_request(
     group: &str,
     parts: Option<&[TopicPartition]>,
     timeout_ms: i32,
-) -> Result<(), String> {
+) -> Result<(), WorkerError> {
     let cgroup = CString::new(group).map_err(|_| "group name contains a NUL byte".to_string())?;
     let tpl = parts.map(|p| tpl_of(p, Offset::Invalid)).transpose()?;
     // SAFETY: rk is a live client handle; the request copies the group name
@@ -220,7 +224,7 @@ fn send_request(
             errstr.len(),
         );
         if set != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            return Err(format!(
+            return Err(crate::werr!(
                 "cannot set the request timeout: {}",
                 crate::sanitize::escape(&cstr(errstr.as_ptr()))
             ));
@@ -246,7 +250,7 @@ fn send_request(
 ///
 /// # Safety
 /// `ev` must be a live ListConsumerGroupOffsets result event.
-unsafe fn read_answer(ev: &Event) -> Result<Committed, String> {
+unsafe fn read_answer(ev: &Event) -> Result<Committed, WorkerError> {
     // SAFETY: the event is live until `ev` drops; all pointers read below
     // belong to it and are copied out before returning.
     unsafe {
@@ -261,7 +265,7 @@ unsafe fn read_answer(ev: &Event) -> Result<Committed, String> {
         if groups.is_null() || cnt == 0 {
             return Err(
                 if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-                    "the broker answered without a result for the group".to_string()
+                    "the broker answered without a result for the group".into()
                 } else {
                     err_text(err, cstr(rd::rd_kafka_event_error_string(ev.0)))
                 },
@@ -310,8 +314,8 @@ pub fn committed_offsets<C: rdkafka::ClientContext>(
     client: &rdkafka::client::Client<C>,
     groups: &[(String, Option<Vec<TopicPartition>>)],
     timeout: Duration,
-) -> HashMap<String, Result<Committed, String>> {
-    let mut results: HashMap<String, Result<Committed, String>> = HashMap::new();
+) -> HashMap<String, Result<Committed, WorkerError>> {
+    let mut results: HashMap<String, Result<Committed, WorkerError>> = HashMap::new();
     if groups.is_empty() {
         return results;
     }

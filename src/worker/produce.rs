@@ -2,6 +2,7 @@
 //! compression, idempotence), batches with progress and cancel, delivery
 //! reports with partition, offset, timestamp and latency.
 
+use crate::worker::error::WorkerError;
 use std::io::BufRead;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,7 +26,10 @@ const MAX_PENDING: usize = 50_000;
 pub type KtProducer = KtClient<FutureProducer<KtContext>>;
 
 /// Get or create the producer for an option set.
-pub fn producer_for(inner: &Inner, options: ProducerOptions) -> Result<Arc<KtProducer>, String> {
+pub fn producer_for(
+    inner: &Inner,
+    options: ProducerOptions,
+) -> Result<Arc<KtProducer>, WorkerError> {
     let mut map = inner
         .producers
         .lock()
@@ -75,7 +79,7 @@ enum Source {
 }
 
 impl Source {
-    fn open(src: BatchSource) -> Result<Self, String> {
+    fn open(src: BatchSource) -> Result<Self, WorkerError> {
         Ok(match src {
             BatchSource::Template { template, count } => Source::Template(template, 0, count),
             BatchSource::File { path, topic } => {
@@ -88,7 +92,7 @@ impl Source {
     }
 
     /// Next message, or an error naming the line / variation.
-    fn next(&mut self) -> Option<Result<ProduceRequest, String>> {
+    fn next(&mut self) -> Option<Result<ProduceRequest, WorkerError>> {
         match self {
             Source::Template(t, i, count) => {
                 if *i >= *count {
@@ -96,7 +100,7 @@ impl Source {
                 }
                 let r = t
                     .render(*i, crate::timeutil::now_ms())
-                    .map_err(|e| format!("message {}: {e}", *i));
+                    .map_err(|e| crate::werr!("message {}: {e}", *i));
                 *i += 1;
                 Some(r)
             }
@@ -105,7 +109,7 @@ impl Source {
                 *n += 1;
                 let line = match line {
                     Ok(l) => l,
-                    Err(e) => return Some(Err(format!("line {}: {e}", *n))),
+                    Err(e) => return Some(Err(crate::werr!("line {}: {e}", *n))),
                 };
                 if line.trim().is_empty() {
                     continue;
@@ -120,7 +124,7 @@ impl Source {
                             headers: m.headers,
                             timestamp: m.timestamp,
                         })
-                        .map_err(|e| format!("line {}: {e:#}", *n)),
+                        .map_err(|e| crate::werr!("line {}: {e:#}", *n)),
                 );
             },
             Source::Messages(it) => it.next().map(Ok),
@@ -128,11 +132,23 @@ impl Source {
     }
 }
 
-fn delivery_of(d: &rdkafka::producer::future_producer::Delivery, started: Instant) -> Delivery {
+/// A delivery report. `sent_ts` is the CreateTime the message was sent
+/// with; the broker's LogAppendTime replaces it unless the cluster's is not
+/// a real time (`trust_append_time` false: the mock cluster).
+fn delivery_of(
+    d: &rdkafka::producer::future_producer::Delivery,
+    started: Instant,
+    sent_ts: i64,
+    trust_append_time: bool,
+) -> Delivery {
+    let timestamp = match d.timestamp {
+        rdkafka::Timestamp::LogAppendTime(t) if trust_append_time => Some(t),
+        _ => Some(sent_ts),
+    };
     Delivery {
         partition: d.partition,
         offset: d.offset,
-        timestamp: d.timestamp.to_millis(),
+        timestamp,
         latency_ms: started.elapsed().as_secs_f64() * 1000.0,
     }
 }
@@ -165,29 +181,31 @@ pub async fn run_batch(
     };
     let setup = options
         .validate()
-        .map_err(|e| e.to_string())
+        .map_err(|e| WorkerError::internal(e.to_string()))
         .and_then(|()| producer_for(&inner, options))
         .and_then(|p| Source::open(source).map(|s| (p, s)));
     let (producer, mut source) = match setup {
         Ok(x) => x,
         Err(e) => {
             prog.failed = 1;
-            prog.first_error = Some(e);
+            prog.first_error = Some(e.to_string());
             let _ = inner.events.send(report(&mut prog, true)).await;
             return;
         }
     };
     let mut pending = FuturesUnordered::new();
     let mut last_report = Instant::now();
+    let trust_append_time = !inner.profile.unsupported.log_append_time;
     let account = |prog: &mut ProduceProgress,
                    res: (
         Result<rdkafka::producer::future_producer::OwnedDeliveryResult, _>,
         Instant,
+        i64,
     )| {
         match res.0 {
             Ok(Ok(d)) => {
                 prog.delivered += 1;
-                prog.last = Some(delivery_of(&d, res.1));
+                prog.last = Some(delivery_of(&d, res.1, res.2, trust_append_time));
             }
             Ok(Err((e, _))) => {
                 prog.failed += 1;
@@ -209,7 +227,7 @@ pub async fn run_batch(
             Ok(r) => r,
             Err(e) => {
                 prog.failed += 1;
-                prog.first_error.get_or_insert(e);
+                prog.first_error.get_or_insert(e.to_string());
                 continue;
             }
         };
@@ -223,9 +241,10 @@ pub async fn run_batch(
         if let Some(p) = req.partition {
             record = record.partition(p);
         }
-        if let Some(t) = req.timestamp {
-            record = record.timestamp(t);
-        }
+        // Always an explicit CreateTime (what librdkafka would take at this
+        // moment anyway), so the delivery report can show it.
+        let sent_ts = req.timestamp.unwrap_or_else(crate::timeutil::now_ms);
+        record = record.timestamp(sent_ts);
         if let Some(h) = headers_of(&req) {
             record = record.headers(h);
         }
@@ -234,7 +253,7 @@ pub async fn run_batch(
             match producer.send_result(record) {
                 Ok(fut) => {
                     prog.queued += 1;
-                    pending.push(async move { (fut.await, sent_at) });
+                    pending.push(async move { (fut.await, sent_at, sent_ts) });
                     break;
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {

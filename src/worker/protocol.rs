@@ -12,6 +12,8 @@ use crate::model::{
 use crate::template::MessageTemplate;
 use crate::timeutil::StartAt;
 
+pub use super::error::{ErrorKind, WorkerError};
+
 /// Correlates a reply with its request.
 pub type ReqId = u64;
 /// Identifies a browse session; batches of a stopped session are dropped.
@@ -205,6 +207,16 @@ impl Command {
     }
 }
 
+/// The message count of one topic, as a refresh's watermarks arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicCount {
+    pub name: String,
+    /// Sum of high − low watermarks.
+    pub messages: Option<i64>,
+    /// Sum of high watermarks.
+    pub end_offsets: Option<i64>,
+}
+
 /// Connection health as the worker sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnState {
@@ -238,7 +250,7 @@ pub enum BrowseEvent {
     /// The session's consumer was recreated after a stall; reading resumed
     /// right after the last record delivered.
     Recovered(String),
-    Failed(String),
+    Failed(WorkerError),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,22 +280,35 @@ pub enum WorkerEvent {
     Connection(ConnState),
     Topics {
         id: ReqId,
-        result: Result<ClusterSnapshot, String>,
+        result: Result<ClusterSnapshot, WorkerError>,
+    },
+    /// A topic refresh's first answer: the topics from metadata alone, their
+    /// message counts unknown (`None`) until watermarks arrive. `Topics`
+    /// with the same id follows and ends the refresh.
+    TopicNames {
+        id: ReqId,
+        snapshot: ClusterSnapshot,
+    },
+    /// Message counts of some topics of a refresh, as their watermarks
+    /// arrive (topics in name order, a few thousand partitions at a time).
+    TopicCounts {
+        id: ReqId,
+        counts: Vec<TopicCount>,
     },
     TopicDetail {
         id: ReqId,
         topic: String,
-        result: Result<TopicDetail, String>,
+        result: Result<TopicDetail, WorkerError>,
     },
     TopicCreated {
         id: ReqId,
         topic: String,
-        result: Result<(), String>,
+        result: Result<(), WorkerError>,
     },
     TopicDeleted {
         id: ReqId,
         topic: String,
-        result: Result<(), String>,
+        result: Result<(), WorkerError>,
     },
     Browse {
         session: SessionId,
@@ -300,26 +325,26 @@ pub enum WorkerEvent {
     },
     Schema {
         schema_id: u32,
-        result: Result<Arc<RegistrySchema>, String>,
+        result: Result<Arc<RegistrySchema>, WorkerError>,
     },
     Groups {
         id: ReqId,
-        result: Result<GroupsSnapshot, String>,
+        result: Result<GroupsSnapshot, WorkerError>,
     },
     ResetPlan {
         id: ReqId,
         group: String,
-        result: Result<Vec<ResetRow>, String>,
+        result: Result<Vec<ResetRow>, WorkerError>,
     },
     ResetApplied {
         id: ReqId,
         group: String,
-        result: Result<usize, String>,
+        result: Result<usize, WorkerError>,
     },
     GroupDeleted {
         id: ReqId,
         group: String,
-        result: Result<(), String>,
+        result: Result<(), WorkerError>,
     },
     /// A command refused before it reached Kafka (read-only, unsupported).
     Refused {

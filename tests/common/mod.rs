@@ -339,7 +339,17 @@ impl Tmux {
     }
 
     pub fn start_env(args: &[&str], width: u16, height: u16, env: &[(&str, &str)]) -> Self {
-        let sandbox = Sandbox::new();
+        Self::start_in(Sandbox::new(), args, width, height, env)
+    }
+
+    /// Start in a prepared sandbox (config files written beforehand).
+    pub fn start_in(
+        sandbox: Sandbox,
+        args: &[&str],
+        width: u16,
+        height: u16,
+        env: &[(&str, &str)],
+    ) -> Self {
         let session = unique("kt");
         let mut cmdline = format!(
             "env KAFKATERM_CONFIG_DIR={} KAFKATERM_DATA_DIR={} TERM=xterm-256color",

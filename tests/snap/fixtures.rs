@@ -23,6 +23,7 @@ pub fn topic(name: &str, partitions: usize, messages: Option<i64>) -> TopicSumma
         under_replicated: 0,
         offline: 0,
         error: None,
+        end_offsets: None,
     }
 }
 

@@ -52,6 +52,44 @@ fn empty_group(at_ms: i64) -> GroupsSnapshot {
     }
 }
 
+/// `analytics-etl` caught up, then reset to 5,000 behind the end of each
+/// partition 19 s before the last refresh, then left alone (no members, no
+/// traffic).
+fn idle_after_reset(size: (u16, u16)) -> H {
+    let mut h = H::new(size);
+    h.ch('4');
+    let round = |at_ms: i64, committed: i64| GroupsSnapshot {
+        groups: vec![group(
+            "analytics-etl",
+            "Empty",
+            "",
+            vec![],
+            (0..4)
+                .map(|p| {
+                    plag(
+                        "clickstream.raw.eu-west-1.2026",
+                        p,
+                        Some(committed),
+                        60_000,
+                        None,
+                    )
+                })
+                .collect(),
+            at_ms,
+        )],
+        list_note: None,
+        at_ms,
+    };
+    h.group_rounds(vec![
+        round(NOW, 60_000),
+        round(NOW + 5_000, 55_000),
+        round(NOW + 14_000, 55_000),
+        round(NOW + 24_000, 55_000),
+    ]);
+    h.enter();
+    h
+}
+
 fn reset_rows() -> Vec<ResetRow> {
     (0..4)
         .map(|p| ResetRow {
@@ -205,6 +243,12 @@ scenario!(
         h.ch(' ');
         h
     }
+);
+
+scenario!(
+    group_detail_idle_after_reset,
+    "an Empty group reset 19 s ago, no traffic: idle since the last commit, neither falling behind nor 'not stable'",
+    |size| idle_after_reset(size)
 );
 
 scenario!(

@@ -213,7 +213,10 @@ impl H {
             Command::RefreshTopics { id } => Some(*id),
             _ => None,
         });
-        self.worker(WorkerEvent::Topics { id, result });
+        self.worker(WorkerEvent::Topics {
+            id,
+            result: result.map_err(Into::into),
+        });
     }
 
     pub fn answer_detail(&mut self, result: Result<TopicDetail, String>) {
@@ -229,7 +232,11 @@ impl H {
                 }
             }
         }
-        self.worker(WorkerEvent::TopicDetail { id, topic, result });
+        self.worker(WorkerEvent::TopicDetail {
+            id,
+            topic,
+            result: result.map_err(Into::into),
+        });
     }
 
     pub fn answer_groups(&mut self, result: Result<GroupsSnapshot, String>) {
@@ -237,7 +244,10 @@ impl H {
             Command::RefreshGroups { id, .. } => Some(*id),
             _ => None,
         });
-        self.worker(WorkerEvent::Groups { id, result });
+        self.worker(WorkerEvent::Groups {
+            id,
+            result: result.map_err(Into::into),
+        });
     }
 
     /// Feed the groups pane one refresh per snapshot, each at its own

@@ -4,8 +4,8 @@
 use super::dialogs::{Dialog, OpenForm};
 use super::message::Copy;
 use super::{BrowserPane, view};
+use crate::app::ctx::{Ctx, Effect, Nav};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, Effect, Nav};
 use crate::ui::widgets::LineInput;
 use crate::worker::protocol::Command;
 
@@ -50,7 +50,9 @@ impl BrowserPane {
             None => self.selected_record(),
         };
         if let Some(r) = r {
-            ctx.nav = Some(Nav::Compose(Box::new(crate::app::Prefill::from_record(r))));
+            ctx.nav = Some(Nav::Compose(Box::new(
+                crate::app::ctx::Prefill::from_record(r),
+            )));
         }
     }
 

@@ -10,8 +10,8 @@ use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{BrowserPane, SearchState};
+use crate::app::ctx::{Ctx, DrawCtx};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx};
 use crate::sanitize;
 use crate::timeutil::StartAt;
 use crate::ui::dialog;

@@ -11,8 +11,8 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::BrowserPane;
 use super::detail::{self, DLine, Field};
+use crate::app::ctx::{Ctx, DrawCtx};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx};
 use crate::decode::registry::SchemaCache;
 use crate::model::Record;
 use crate::ui::{layout, widgets};

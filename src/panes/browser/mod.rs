@@ -35,8 +35,8 @@ pub use ring::Ring;
 
 use super::Pane;
 use super::list::FilterLine;
+use crate::app::ctx::{Ctx, DrawCtx, IoResult};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx, IoResult};
 use crate::decode;
 use crate::decode::registry::SchemaCache;
 use crate::export::CancelFlag;
@@ -108,7 +108,7 @@ pub struct BrowserPane {
 
 impl BrowserPane {
     #[must_use]
-    pub fn new(env: &crate::app::Env) -> Self {
+    pub fn new(env: &crate::app::env::Env) -> Self {
         Self {
             session: None,
             spec: None,
@@ -401,9 +401,9 @@ impl BrowserPane {
                 ctx.info(s);
             }
             BrowseEvent::Failed(e) => {
-                self.error = Some(e.clone());
+                self.error = Some(e.to_string());
                 self.session = None;
-                ctx.error(format!("browser: {e}"));
+                ctx.worker_error("browser", &e);
             }
         }
     }

@@ -117,8 +117,8 @@ impl PreviewCache {
         let mut shown = Vec::new();
         for (seq, r) in visible {
             shown.push(seq);
-            if let std::collections::hash_map::Entry::Vacant(e) = self.rows.entry(seq) {
-                e.insert(row(r, &spec, schemas));
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.rows.entry(seq) {
+                slot.insert(row(r, &spec, schemas));
                 self.decoded += 1;
             }
         }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{BrowserPane, ExportState, OrderKey, TimeOrder};
+use crate::app::ctx::{Ctx, Effect};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, Effect};
 use crate::export::{CancelFlag, ExportError, ExportEvent, ExportJob};
 use crate::model::Record;
 use crate::ui::widgets;

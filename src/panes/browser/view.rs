@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthChar;
 
 use super::BrowserPane;
 use super::preview::{self, FieldKind, FieldPreview, PreviewSpec};
-use crate::app::DrawCtx;
+use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 use crate::config::theme::Theme;
 use crate::sanitize;

@@ -10,8 +10,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::{ComposerPane, Saved, saved};
+use crate::app::ctx::{Ctx, DrawCtx};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx};
 use crate::ui::widgets::{LineInput, Scroll};
 use crate::ui::{dialog, widgets};
 

@@ -21,8 +21,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 
 use super::Pane;
+use crate::app::ctx::{Ctx, DrawCtx, Nav, PaneId, Prefill};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx, Nav, PaneId, Prefill};
 use crate::model::{Acks, Compression, ProducerOptions};
 use crate::template::{self, Encoding};
 use crate::ui::widgets::LineInput;
@@ -117,7 +117,7 @@ fn cycle<T: PartialEq + Copy>(all: &[T], cur: T, back: bool) -> T {
 
 impl ComposerPane {
     #[must_use]
-    pub fn new(env: &crate::app::Env) -> Self {
+    pub fn new(env: &crate::app::env::Env) -> Self {
         let null = env
             .keymap
             .key_label(KeyContext::Producer, Action::ToggleNull);
@@ -428,7 +428,7 @@ mod tests {
     use super::*;
 
     fn pane() -> ComposerPane {
-        ComposerPane::new(&crate::app::Env::test())
+        ComposerPane::new(&crate::app::env::Env::test())
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::{Ctx, Effect};
+use crate::app::ctx::{Ctx, Effect};
 use crate::model::{Acks, Compression};
 use crate::template::Encoding;
 

@@ -2,7 +2,7 @@
 //! reports, and the history of what was sent.
 
 use super::{Area, ComposerPane, Saved, saved};
-use crate::app::Ctx;
+use crate::app::ctx::Ctx;
 use crate::template::{self, Encoding, MessageTemplate};
 use crate::ui::widgets::LineInput;
 use crate::worker::protocol::{BatchSource, Command, ProduceProgress, ReqId};
@@ -223,7 +223,7 @@ mod tests {
     use super::*;
 
     fn pane() -> ComposerPane {
-        ComposerPane::new(&crate::app::Env::test())
+        ComposerPane::new(&crate::app::env::Env::test())
     }
 
     #[test]

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{Area, Batch, ComposerPane, Focus, OPTIONS, ValueCheck, dialogs};
-use crate::app::DrawCtx;
+use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 use crate::config::theme::Theme;
 use crate::ui::widgets::{self, LineInput};
@@ -495,7 +495,7 @@ mod tests {
 
     #[test]
     fn a_long_topic_leaves_room_for_the_other_fields() {
-        let mut p = ComposerPane::new(&crate::app::Env::test());
+        let mut p = ComposerPane::new(&crate::app::env::Env::test());
         p.topic = LineInput::with(&"orders-".repeat(20));
         let row = fields_row(&p, &Theme::dark(), 78);
         let s = row.to_string();

@@ -9,7 +9,7 @@ use ratatui::symbols;
 use ratatui::text::Span;
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition, Paragraph};
 
-use crate::app::DrawCtx;
+use crate::app::ctx::DrawCtx;
 use crate::lag::GroupHistory;
 
 /// The chart's data for one group, built from its samples.

@@ -6,8 +6,8 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 
 use super::reset::Flow;
+use crate::app::ctx::{Ctx, DrawCtx};
 use crate::app::keymap::Action;
-use crate::app::{Ctx, DrawCtx};
 use crate::model::{GroupChange, GroupSnapshot};
 use crate::ui::dialog;
 use crate::ui::widgets::Confirm;

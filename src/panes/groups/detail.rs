@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::view::{self, column_widths, state_style, state_text};
 use super::{GroupsPane, RATE_WINDOW_MS, Tab, chart, timeline};
-use crate::app::DrawCtx;
+use crate::app::ctx::DrawCtx;
 use crate::lag::{Eta, GroupHistory};
 use crate::model::{GroupMember, GroupSnapshot, TopicPartition};
 use crate::sanitize;
@@ -144,6 +144,14 @@ fn summary_line(h: &GroupHistory, dc: &DrawCtx<'_>) -> Line<'static> {
             t.ok,
         ),
         Eta::FallingBehind => Span::styled("falling behind", t.lag_crit),
+        Eta::Idle(idle) => {
+            let members = h
+                .last
+                .as_ref()
+                .and_then(|s| s.description.as_ref())
+                .map(|d| d.members.len());
+            Span::styled(idle.status(members, dc.now_ms), t.warn)
+        }
         Eta::Unknown => Span::styled("catch-up time unknown yet", t.muted),
     }]);
     if let Some(d) = h.last.as_ref().and_then(|s| s.description.as_ref()) {

@@ -23,13 +23,16 @@ use ratatui::layout::Rect;
 
 use super::Pane;
 use super::list::{FilterChange, ListView, matches};
+use crate::app::ctx::{Ctx, DrawCtx, Nav};
+use crate::app::env::Env;
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx, Env, Nav};
 use crate::lag::GroupHistory;
 use crate::model::{GroupState, TopicPartition};
 use crate::timeutil::StartAt;
 use crate::ui::widgets::Scroll;
-use crate::worker::protocol::{BrowseSpec, Command, GroupsSnapshot, ReqId, WorkerEvent};
+use crate::worker::protocol::{
+    BrowseSpec, Command, GroupsSnapshot, ReqId, WorkerError, WorkerEvent,
+};
 
 /// The window over which rates, trends and catch-up are computed.
 const RATE_WINDOW_MS: i64 = 30_000;
@@ -388,11 +391,11 @@ impl GroupsPane {
         }
     }
 
-    fn on_groups(&mut self, result: Result<GroupsSnapshot, String>, ctx: &mut Ctx<'_>) {
+    fn on_groups(&mut self, result: Result<GroupsSnapshot, WorkerError>, ctx: &mut Ctx<'_>) {
         let snap = match result {
             Ok(s) => s,
             Err(e) => {
-                self.last_error = Some((ctx.now_ms, e));
+                self.last_error = Some((ctx.now_ms, e.to_string()));
                 return;
             }
         };
@@ -414,6 +417,16 @@ impl GroupsPane {
 }
 
 impl Pane for GroupsPane {
+    fn help_notes(&self) -> Vec<(String, String)> {
+        if self.dialog.is_some() {
+            return Vec::new();
+        }
+        GroupState::KNOWN
+            .iter()
+            .map(|s| (s.as_str().to_string(), s.meaning().to_string()))
+            .collect()
+    }
+
     fn key_contexts(&self) -> Vec<KeyContext> {
         if self.dialog.is_some() || self.list.filter.editing {
             vec![KeyContext::Form]
@@ -576,6 +589,24 @@ mod tests {
             offsets_note: None,
             at_ms,
         }
+    }
+
+    #[test]
+    fn help_explains_every_group_state() {
+        let p = pane(&[("g", "Stable", 0)]);
+        let notes = p.help_notes();
+        let states: Vec<&str> = notes.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            states,
+            [
+                "Stable",
+                "PreparingRebalance",
+                "CompletingRebalance",
+                "Empty",
+                "Dead"
+            ]
+        );
+        assert!(notes[3].1.contains("no members"), "{notes:?}");
     }
 
     fn pane(groups: &[(&str, &str, i64)]) -> GroupsPane {

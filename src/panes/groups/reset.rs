@@ -8,13 +8,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
+use crate::app::ctx::{Ctx, DrawCtx};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx};
 use crate::model::{GroupChange, GroupSnapshot, GroupState, TopicPartition, check_group_change};
 use crate::timeutil;
 use crate::ui::widgets::{self, Confirm, InputResult, LineInput};
 use crate::ui::{dialog, help};
-use crate::worker::protocol::{Command, ReqId, ResetRow, ResetTarget};
+use crate::worker::protocol::{Command, ReqId, ResetRow, ResetTarget, WorkerError};
 
 /// Where the wizard is.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,7 +136,7 @@ impl ResetDialog {
     }
 
     /// The dry run arrived (ignored unless it is the one asked for).
-    pub fn on_plan(&mut self, id: ReqId, result: Result<Vec<ResetRow>, String>) {
+    pub fn on_plan(&mut self, id: ReqId, result: Result<Vec<ResetRow>, WorkerError>) {
         if self.stage != ResetStage::Planning(id) {
             return;
         }
@@ -146,7 +146,7 @@ impl ResetDialog {
                 Confirm::new("Reset offsets of", &self.group, vec![]),
                 None,
             ),
-            Err(e) => ResetStage::Target(LineInput::with(DEFAULT_TARGET), Some(e)),
+            Err(e) => ResetStage::Target(LineInput::with(DEFAULT_TARGET), Some(e.to_string())),
         };
     }
 

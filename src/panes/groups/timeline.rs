@@ -11,8 +11,8 @@ use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::reset::Flow;
+use crate::app::ctx::{DrawCtx, Effect};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{DrawCtx, Effect};
 use crate::lag::GroupHistory;
 use crate::timeutil;
 use crate::ui::dialog;

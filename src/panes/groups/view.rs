@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::{Dialog, GroupsPane, ListRow, detail};
-use crate::app::DrawCtx;
+use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 use crate::model::GroupState;
 use crate::timeutil;

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use crate::app::DrawCtx;
+use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 use crate::ui::dialog;
 use crate::ui::widgets::{self, LineInput};

@@ -3,6 +3,7 @@
 //! creation and deletion, auto-refresh.
 
 mod create;
+pub mod rate;
 mod view;
 
 pub use create::{CreateForm, validate_topic_name};
@@ -13,13 +14,13 @@ use ratatui::layout::Rect;
 
 use super::Pane;
 use super::list::{FilterChange, ListView, matches};
+use crate::app::ctx::{Ctx, DrawCtx, Nav, Prefill};
 use crate::app::keymap::{Action, KeyContext};
-use crate::app::{Ctx, DrawCtx, Nav, Prefill};
 use crate::model::{ClusterSnapshot, Configs, TopicDetail, TopicSummary};
 use crate::timeutil::StartAt;
 use crate::ui::layout;
 use crate::ui::widgets::{self, Confirm, InputResult, Scroll};
-use crate::worker::protocol::{BrowseSpec, Command, ReqId, WorkerEvent};
+use crate::worker::protocol::{BrowseSpec, Command, ReqId, TopicCount, WorkerError, WorkerEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -28,6 +29,8 @@ pub enum SortKey {
     Partitions,
     Messages,
     UnderReplicated,
+    /// Messages/s produced, from the last two refreshes.
+    Rate,
 }
 
 impl SortKey {
@@ -36,7 +39,8 @@ impl SortKey {
             SortKey::Name => SortKey::Messages,
             SortKey::Messages => SortKey::Partitions,
             SortKey::Partitions => SortKey::UnderReplicated,
-            SortKey::UnderReplicated => SortKey::Name,
+            SortKey::UnderReplicated => SortKey::Rate,
+            SortKey::Rate => SortKey::Name,
         }
     }
     fn label(self) -> &'static str {
@@ -45,6 +49,7 @@ impl SortKey {
             SortKey::Partitions => "partitions",
             SortKey::Messages => "messages",
             SortKey::UnderReplicated => "under-replicated",
+            SortKey::Rate => "in/s",
         }
     }
 }
@@ -95,6 +100,11 @@ pub struct TopicsPane {
     pub sort: SortKey,
     pub reverse: bool,
     pub in_flight: Option<ReqId>,
+    /// Produce rate per topic, from successive refreshes.
+    pub rates: rate::Rates,
+    /// The refresh in flight has listed the topics; their message counts
+    /// are still arriving.
+    pub counting: bool,
     pub refreshed_ms: Option<i64>,
     pub error: Option<String>,
     pub next_refresh_ms: i64,
@@ -122,6 +132,8 @@ impl TopicsPane {
             (show_internal || !t.internal) && matches(&t.name, &needle)
         };
         let sort = self.sort;
+        let rates = &self.rates;
+        let rate_of = |t: &TopicSummary| rates.get(&t.name).and_then(rate::Throughput::current);
         let cmp = |a: &usize, b: &usize| {
             let (a, b) = (&topics[*a], &topics[*b]);
             match sort {
@@ -129,6 +141,13 @@ impl TopicsPane {
                 SortKey::Partitions => b.partitions.cmp(&a.partitions),
                 SortKey::Messages => b.messages.cmp(&a.messages),
                 SortKey::UnderReplicated => b.under_replicated.cmp(&a.under_replicated),
+                // Hottest first; topics without a rate yet last.
+                SortKey::Rate => match (rate_of(a), rate_of(b)) {
+                    (Some(x), Some(y)) => y.total_cmp(&x),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => a.name.cmp(&b.name),
+                },
             }
         };
         self.list.rebuild(0..topics.len(), keep, cmp, self.reverse);
@@ -168,6 +187,8 @@ impl TopicsPane {
             Action::Filter => self.list.filter.start(),
             Action::Cancel => {
                 if self.in_flight.take().is_some() {
+                    // Counts not yet in stay unknown ("?").
+                    self.counting = false;
                     ctx.info("refresh cancelled");
                 } else if !self.list.filter.text().is_empty() {
                     self.list.filter.clear();
@@ -348,33 +369,83 @@ impl TopicsPane {
         }
     }
 
-    fn on_topics(&mut self, result: Result<ClusterSnapshot, String>, ctx: &mut Ctx<'_>) {
+    /// Show `snap`, keeping the selected topic selected.
+    fn replace_snapshot(&mut self, snap: ClusterSnapshot, ctx: &Ctx<'_>) {
+        let keep = self.list.selected().copied().and_then(|i| {
+            self.snapshot
+                .as_ref()
+                .and_then(|s| s.topics.get(i))
+                .map(|t| t.name.clone())
+        });
+        self.snapshot = Some(snap);
+        self.recompute();
+        let pos = keep.and_then(|name| {
+            self.snapshot
+                .as_ref()
+                .and_then(|s| s.topics.iter().position(|t| t.name == name))
+        });
+        self.list.reselect(pos.as_ref(), list_rows(ctx.body));
+    }
+
+    /// The topic list before its counts: shown at once, with the counts of
+    /// the previous refresh kept until new ones arrive.
+    fn on_topic_names(&mut self, mut snap: ClusterSnapshot, ctx: &Ctx<'_>) {
+        if let Some(old) = &self.snapshot {
+            let before: std::collections::HashMap<&str, Option<i64>> = old
+                .topics
+                .iter()
+                .map(|t| (t.name.as_str(), t.messages))
+                .collect();
+            for t in &mut snap.topics {
+                if let Some(m) = before.get(t.name.as_str()) {
+                    t.messages = *m;
+                }
+            }
+        }
+        self.counting = true;
+        self.error = None;
+        self.replace_snapshot(snap, ctx);
+    }
+
+    fn on_topic_counts(&mut self, counts: Vec<TopicCount>, ctx: &Ctx<'_>) {
+        let Some(mut snap) = self.snapshot.take() else {
+            return;
+        };
+        let counts: std::collections::HashMap<String, TopicCount> =
+            counts.into_iter().map(|c| (c.name.clone(), c)).collect();
+        for t in &mut snap.topics {
+            if let Some(c) = counts.get(&t.name) {
+                t.messages = c.messages;
+                t.end_offsets = c.end_offsets;
+            }
+        }
+        self.replace_snapshot(snap, ctx);
+    }
+
+    fn on_topics(&mut self, result: Result<ClusterSnapshot, WorkerError>, ctx: &mut Ctx<'_>) {
+        self.counting = false;
         match result {
             Ok(snap) => {
-                let keep = self.list.selected().copied().and_then(|i| {
-                    self.snapshot
-                        .as_ref()
-                        .and_then(|s| s.topics.get(i))
-                        .map(|t| t.name.clone())
-                });
                 if let Some(e) = &snap.watermark_error {
                     ctx.warn(e.clone());
                 }
-                self.snapshot = Some(snap);
+                // One sample per topic per refresh, from its final answer.
+                for t in &snap.topics {
+                    if let Some(end) = t.end_offsets {
+                        self.rates
+                            .entry(t.name.clone())
+                            .or_default()
+                            .sample(ctx.now_ms, end);
+                    }
+                }
                 self.error = None;
                 self.refreshed_ms = Some(ctx.now_ms);
-                self.recompute();
-                let pos = keep.and_then(|name| {
-                    self.snapshot
-                        .as_ref()
-                        .and_then(|s| s.topics.iter().position(|t| t.name == name))
-                });
-                self.list.reselect(pos.as_ref(), list_rows(ctx.body));
+                self.replace_snapshot(snap, ctx);
             }
             Err(e) => {
                 // Keep what we had on screen; show the error.
-                self.error = Some(e.clone());
-                ctx.error(format!("topic refresh failed: {e}"));
+                ctx.worker_error("topic refresh failed", &e);
+                self.error = Some(e.to_string());
             }
         }
     }
@@ -459,6 +530,12 @@ impl Pane for TopicsPane {
                 self.in_flight = None;
                 self.on_topics(result, ctx);
             }
+            WorkerEvent::TopicNames { id, snapshot } if self.in_flight == Some(id) => {
+                self.on_topic_names(snapshot, ctx);
+            }
+            WorkerEvent::TopicCounts { id, counts } if self.in_flight == Some(id) => {
+                self.on_topic_counts(counts, ctx);
+            }
             WorkerEvent::TopicDetail { id, topic, result } => {
                 let Some(d) = &mut self.detail else { return };
                 if d.in_flight != Some(id) || d.topic != topic {
@@ -471,7 +548,7 @@ impl Pane for TopicsPane {
                         d.error = None;
                         d.refreshed_ms = Some(ctx.now_ms);
                     }
-                    Err(e) => d.error = Some(e),
+                    Err(e) => d.error = Some(e.to_string()),
                 }
             }
             WorkerEvent::TopicCreated { id, topic, result } => {
@@ -489,7 +566,7 @@ impl Pane for TopicsPane {
                         self.in_flight = None;
                         self.refresh(ctx);
                     }
-                    Err(e) => f.error = Some(e),
+                    Err(e) => f.error = Some(e.to_string()),
                 }
             }
             WorkerEvent::TopicDeleted { id, topic, result } => {

@@ -7,19 +7,35 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::{DetailTab, DetailView, Dialog, TopicsPane, create};
-use crate::app::DrawCtx;
+use crate::app::ctx::DrawCtx;
 use crate::model::{Configs, TopicDetail};
 use crate::timeutil;
 use crate::ui::{dialog, layout, widgets};
 
 /// Table rows the detail view shows in `body`.
-const LIST_COLUMNS: [Constraint; 5] = [
-    Constraint::Min(10),
-    Constraint::Length(6),
-    Constraint::Length(3),
-    Constraint::Length(14),
-    Constraint::Length(12),
-];
+/// The topic list's columns: NAME, PARTS, RF, MESSAGES, IN/s, (TREND from
+/// 100 columns on,) flags.
+fn list_columns(width: u16) -> Vec<Constraint> {
+    let mut c = vec![
+        Constraint::Min(10),
+        Constraint::Length(6),
+        Constraint::Length(3),
+        Constraint::Length(14),
+    ];
+    if width >= RATE_FROM {
+        c.push(Constraint::Length(7));
+    }
+    if width >= TREND_FROM {
+        c.push(Constraint::Length(TREND_W));
+    }
+    c.push(Constraint::Length(12));
+    c
+}
+
+/// Narrower than this, the names keep the room of the IN/s column.
+const RATE_FROM: u16 = 70;
+const TREND_FROM: u16 = 100;
+const TREND_W: u16 = 10;
 
 /// Width of the LOW, HIGH and MESSAGES columns of the partitions table:
 /// room for 9,999,999,999 from 80 columns on, shortened numbers below.
@@ -72,7 +88,14 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         ),
         t.muted,
     ));
-    spans.push(refresh_span(p.in_flight.is_some(), p.refreshed_ms, dc));
+    if p.counting {
+        spans.push(Span::styled(
+            format!("{} counting messages…", dc.spinner()),
+            t.accent,
+        ));
+    } else {
+        spans.push(refresh_span(p.in_flight.is_some(), p.refreshed_ms, dc));
+    }
     f.render_widget(Paragraph::new(Line::from(spans)), head);
 
     let Some(snap) = &p.snapshot else {
@@ -95,7 +118,10 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let height = usize::from(body.height.saturating_sub(1)).max(1);
     let mut scroll = p.list.scroll;
     scroll.keep_visible(p.list.view.len(), height);
-    let name_w = widgets::column_widths(body.width, &LIST_COLUMNS)[0];
+    let columns = list_columns(body.width);
+    let show_rate = body.width >= RATE_FROM;
+    let trend = body.width >= TREND_FROM;
+    let name_w = widgets::column_widths(body.width, &columns)[0];
     let rows = p
         .list
         .view
@@ -125,24 +151,53 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
             } else {
                 Style::default()
             };
-            Row::new(vec![
+            let rate = p.rates.get(&tp.name);
+            let mut cells = vec![
                 Cell::from(widgets::text_cut(&tp.name, name_w, name_style)),
                 Cell::from(tp.partitions.to_string()),
                 Cell::from(tp.replication_factor.to_string()),
-                Cell::from(tp.messages.map_or("?".into(), widgets::thousands)),
-                Cell::from(Span::styled(
-                    flags,
-                    if tp.under_replicated + tp.offline > 0 {
-                        t.warn
-                    } else {
-                        t.error
+                Cell::from(match tp.messages {
+                    Some(n) => Span::raw(widgets::thousands(n)),
+                    None if p.counting => Span::styled("counting…", t.muted),
+                    None => Span::raw("?"),
+                }),
+            ];
+            if show_rate {
+                cells.push(Cell::from(
+                    match rate.and_then(super::rate::Throughput::current) {
+                        Some(r) if r >= 0.05 => Span::styled(super::rate::short_rate(r), t.accent),
+                        Some(_) => Span::styled("0", t.muted),
+                        None => Span::styled("-", t.muted),
                     },
-                )),
-            ])
-            .style(style)
+                ));
+            }
+            if trend {
+                cells.push(Cell::from(Span::styled(
+                    rate.map_or_else(String::new, |r| {
+                        super::rate::bars(&r.rates, usize::from(TREND_W))
+                    }),
+                    t.accent,
+                )));
+            }
+            cells.push(Cell::from(Span::styled(
+                flags,
+                if tp.under_replicated + tp.offline > 0 {
+                    t.warn
+                } else {
+                    t.error
+                },
+            )));
+            Row::new(cells).style(style)
         });
-    let table = Table::new(rows, LIST_COLUMNS)
-        .header(Row::new(vec!["NAME", "PARTS", "RF", "MESSAGES", ""]).style(t.header));
+    let mut header = vec!["NAME", "PARTS", "RF", "MESSAGES"];
+    if show_rate {
+        header.push("IN/s");
+    }
+    if trend {
+        header.push("TREND");
+    }
+    header.push("");
+    let table = Table::new(rows, columns).header(Row::new(header).style(t.header));
     f.render_widget(table, body);
 }
 

@@ -6,9 +6,12 @@
 //! The mock implements no ListGroups, DescribeGroups, CreateTopics,
 //! DeleteTopics or DescribeConfigs: the demo's profile says so, names its
 //! groups in `watch_groups`, and the panes say plainly what is unavailable.
+//! Group membership comes from the demo's own consumers ([`membership`]).
+
+pub mod membership;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -204,23 +207,28 @@ fn spawn_traffic(brokers: &str, running: Arc<AtomicBool>) -> Result<()> {
     Ok(())
 }
 
-fn consumer(brokers: &str, group: &str, topic: &str) -> Option<BaseConsumer> {
-    let c: BaseConsumer = ClientConfig::new()
+/// A member of a demo group, known to [`membership`] until it is dropped
+/// (which leaves the group). Client ids are numbered per process.
+fn consumer(brokers: &str, group: &str, topic: &str) -> Option<BaseConsumer<membership::Tracked>> {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let client_id = format!("{group}-{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    let c: BaseConsumer<membership::Tracked> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", group)
         .set("enable.auto.commit", "true")
         .set("auto.commit.interval.ms", "1000")
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "6000")
-        .set("client.id", format!("{group}-worker"))
-        .create()
+        .set("client.id", &client_id)
+        .set("partition.assignment.strategy", membership::ASSIGNOR)
+        .create_with_context(membership::Tracked::join(group, &client_id, &[topic]))
         .ok()?;
     c.subscribe(&[topic]).ok()?;
     Some(c)
 }
 
 /// Poll at most `per_sec` messages a second for `dur`.
-fn consume_for(c: &BaseConsumer, per_sec: u32, dur: Duration) {
+fn consume_for(c: &BaseConsumer<membership::Tracked>, per_sec: u32, dur: Duration) {
     let start = Instant::now();
     let gap = Duration::from_millis(1000 / u64::from(per_sec.max(1)));
     while start.elapsed() < dur {

@@ -1,0 +1,180 @@
+//! The worker's error: what kind of failure (so the UI can choose its words
+//! and colour without reading text) and the plain words to show. Carried in
+//! the protocol; no rdkafka type in it.
+
+/// What went wrong, as far as the UI needs to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No answer in time.
+    Timeout,
+    /// The cluster does not offer the operation (an API it refuses, an old
+    /// broker, the demo's mock cluster).
+    Unsupported,
+    /// Authentication failed or the principal is not authorized.
+    Auth,
+    /// The broker answered with an error; the Kafka/librdkafka error code.
+    Broker(i32),
+    /// The connection to the brokers, or a local file.
+    Io,
+    /// Refused by a rule: the group is not Empty, read-only mode.
+    Refused,
+    /// Anything else: a bug, bad input.
+    Internal,
+}
+
+/// A failed worker request: its kind and a terminal-safe, secret-free
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct WorkerError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl WorkerError {
+    #[must_use]
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+    /// Anything without a more precise kind.
+    #[must_use]
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+    /// A change refused by kafkaterm's own rules (for example resetting a
+    /// group that is not Empty).
+    #[must_use]
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Refused, message)
+    }
+    #[must_use]
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unsupported, message)
+    }
+    #[must_use]
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Timeout, message)
+    }
+    /// The same kind, the message prefixed with what was being done.
+    #[must_use]
+    pub fn context(self, what: &str) -> Self {
+        Self {
+            kind: self.kind,
+            message: format!("{what}: {}", self.message),
+        }
+    }
+    /// Is this worth a warning rather than an error (the cluster simply does
+    /// not offer it)?
+    #[must_use]
+    pub fn is_unsupported(&self) -> bool {
+        self.kind == ErrorKind::Unsupported
+    }
+}
+
+/// A [`WorkerError`] of kind `Internal` from `format!` arguments.
+#[macro_export]
+macro_rules! werr {
+    ($($arg:tt)*) => {
+        $crate::worker::error::WorkerError::internal(format!($($arg)*))
+    };
+}
+
+/// Text errors from code that has no better kind are internal.
+impl From<String> for WorkerError {
+    fn from(message: String) -> Self {
+        Self::internal(message)
+    }
+}
+
+impl From<&str> for WorkerError {
+    fn from(message: &str) -> Self {
+        Self::internal(message)
+    }
+}
+
+/// A librdkafka error as a [`WorkerError`]: the kind from its code, the
+/// message in plain words without secrets ([`explain`]).
+#[must_use]
+pub fn classify(e: &rdkafka::error::KafkaError) -> WorkerError {
+    let kind = crate::kafka::client::error_code(e).map_or(ErrorKind::Internal, kind_of);
+    WorkerError::new(kind, crate::kafka::client::explain(e))
+}
+
+/// A broker or librdkafka error code as a [`WorkerError`] in plain words.
+#[must_use]
+pub fn from_code(code: rdkafka::types::RDKafkaErrorCode) -> WorkerError {
+    WorkerError::new(
+        kind_of(code),
+        crate::kafka::client::plain_words(code).map_or_else(
+            || crate::sanitize::escape(&code.to_string()).into_owned(),
+            str::to_string,
+        ),
+    )
+}
+
+/// The kind of a librdkafka error code.
+#[must_use]
+pub fn kind_of(code: rdkafka::types::RDKafkaErrorCode) -> ErrorKind {
+    use rdkafka::types::RDKafkaErrorCode as C;
+    match Some(code) {
+        Some(C::RequestTimedOut | C::OperationTimedOut | C::MessageTimedOut) => ErrorKind::Timeout,
+        Some(
+            C::Authentication
+            | C::SaslAuthenticationFailed
+            | C::TopicAuthorizationFailed
+            | C::GroupAuthorizationFailed
+            | C::ClusterAuthorizationFailed
+            | C::TransactionalIdAuthorizationFailed
+            | C::DelegationTokenAuthorizationFailed,
+        ) => ErrorKind::Auth,
+        Some(C::UnsupportedVersion | C::UnsupportedFeature | C::UnsupportedForMessageFormat) => {
+            ErrorKind::Unsupported
+        }
+        Some(
+            C::AllBrokersDown
+            | C::BrokerTransportFailure
+            | C::Resolve
+            | C::NetworkException
+            | C::FileSystem,
+        ) => ErrorKind::Io,
+        Some(code) => ErrorKind::Broker(code as i32),
+        None => ErrorKind::Internal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdkafka::error::KafkaError;
+    use rdkafka::types::RDKafkaErrorCode as C;
+
+    #[test]
+    fn kinds_from_librdkafka_codes() {
+        let k = |c| classify(&KafkaError::AdminOp(c)).kind;
+        assert_eq!(k(C::OperationTimedOut), ErrorKind::Timeout);
+        assert_eq!(k(C::SaslAuthenticationFailed), ErrorKind::Auth);
+        assert_eq!(k(C::GroupAuthorizationFailed), ErrorKind::Auth);
+        assert_eq!(k(C::UnsupportedVersion), ErrorKind::Unsupported);
+        assert_eq!(k(C::AllBrokersDown), ErrorKind::Io);
+        assert_eq!(
+            k(C::NonEmptyGroup),
+            ErrorKind::Broker(C::NonEmptyGroup as i32)
+        );
+        let e = classify(&KafkaError::AdminOp(C::NonEmptyGroup));
+        assert_eq!(e.to_string(), "the group still has active members");
+        assert_eq!(
+            classify(&KafkaError::ClientCreation("x".into())).kind,
+            ErrorKind::Internal
+        );
+    }
+
+    #[test]
+    fn context_keeps_the_kind() {
+        let e = WorkerError::timeout("no answer").context("describing groups");
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert_eq!(e.to_string(), "describing groups: no answer");
+    }
+}
