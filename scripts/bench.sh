@@ -2,9 +2,15 @@
 # kafkaterm's benchmark suite. Prints figures (Markdown) and never asserts
 # times. Comparisons are ratios against another client run in the same
 # session, on the same broker and machine:
-#   * kcat (Debian's package, librdkafka 2.0) for consuming;
+#   * kcat for consuming and producing: Debian's kcat binary run against a
+#     current librdkafka (the librdkafka.so.1 bundled in the confluent-kafka
+#     wheel, through LD_LIBRARY_PATH), and Debian's own build (librdkafka
+#     2.0.2) as an extra, labelled row;
 #   * Python confluent-kafka (PyPI, bundles a recent librdkafka) for
 #     producing, consuming and the group-lag / topic-list references.
+# The primary figure for consume and produce is the client's CPU seconds
+# (user + sys of the client process): on loopback the broker bounds the
+# wall time, which is reported too.
 #
 # It installs what it needs (apt: kcat, tmux, python3-venv; pip:
 # confluent-kafka into a venv under ~/.cache/kafkaterm), starts a private
@@ -14,6 +20,8 @@
 #   scripts/bench.sh                    the whole suite (~10-15 min on 2 cores)
 #   BENCH_REPS=1 scripts/bench.sh       one run per client instead of three
 #   BENCH_MANY_TOPICS=0 scripts/bench.sh   skip the 10,000-topic real-broker part
+#   BENCH_ONLY=headless scripts/bench.sh   only headless consume and produce on
+#                                          nisshi (sections 1 and 2, no mock cluster)
 #
 # The report goes to stdout and to target/bench-results/report.md; raw JSON
 # per measurement sits beside it.
@@ -24,6 +32,8 @@ N=${BENCH_MESSAGES:-1000000}
 SIZE=100
 REPS=${BENCH_REPS:-3}
 MANY_TOPICS=${BENCH_MANY_TOPICS:-10000}
+ONLY=${BENCH_ONLY:-}
+case "$ONLY" in "" | headless) ;; *) echo "BENCH_ONLY: expected 'headless', got '$ONLY'" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-$ROOT/target/bench-results}
 CACHE=${KAFKATERM_CACHE:-$HOME/.cache/kafkaterm}
 VENV=$CACHE/bench-venv
@@ -58,6 +68,26 @@ ensure_tools() {
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q "confluent-kafka==$CONFLUENT_KAFKA_VERSION" >&2
   fi
+}
+
+# kcat linked against a current librdkafka: a private directory whose
+# librdkafka.so.1 is the one bundled in the confluent-kafka wheel, for
+# LD_LIBRARY_PATH. Checks with `kcat -V` that kcat really loads it.
+kcat_current_lib() {
+  local lib dir=$CACHE/kcat-librdkafka want got
+  lib=$("$VENV/bin/python" -c '
+import glob, os, confluent_kafka
+libs = os.path.join(os.path.dirname(os.path.dirname(confluent_kafka.__file__)), "confluent_kafka.libs")
+print(sorted(glob.glob(os.path.join(libs, "librdkafka*.so*")))[0])')
+  mkdir -p "$dir"
+  ln -sfn "$lib" "$dir/librdkafka.so.1"
+  want=$("$VENV/bin/python" -c 'import confluent_kafka as c; print(c.libversion()[0])')
+  got=$(LD_LIBRARY_PATH=$dir kcat -V 2>&1 | sed -n 's/.*librdkafka \([0-9][0-9.]*\).*/\1/p' | head -1)
+  if [ "$got" != "$want" ]; then
+    echo "kcat with LD_LIBRARY_PATH=$dir reports librdkafka '$got', expected $want" >&2
+    return 1
+  fi
+  echo "$dir"
 }
 
 # Paths of the bench executables (cargo builds them without running them).
@@ -133,28 +163,37 @@ ensure_tools
 log "building (release)"
 cargo build --release --locked >&2
 KT=$ROOT/target/release/kafkaterm
-UI=$(bench_exe ui)
-MOCK=$(bench_exe mock_broker)
-[ -x "$UI" ] && [ -x "$MOCK" ] || { echo "cannot find the bench executables" >&2; exit 1; }
+if [ -z "$ONLY" ]; then
+  UI=$(bench_exe ui)
+  MOCK=$(bench_exe mock_broker)
+  [ -x "$UI" ] && [ -x "$MOCK" ] || { echo "cannot find the bench executables" >&2; exit 1; }
+fi
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/kafkaterm-bench.XXXXXX")
 export KAFKATERM_CONFIG_DIR=$TMPD/config KAFKATERM_DATA_DIR=$TMPD/data
 unset KAFKATERM_BROKERS KAFKATERM_CONFIG
 export KAFKATERM_BROKER_DIR=$TMPD/broker
 B=$(scripts/broker.sh start)
 log "nisshi broker at $B"
-MOCK_OUT=$TMPD/mock.out
-MOCK_TOPICS=(mock-consume:64)
-for r in $(seq 0 $((REPS - 1))); do MOCK_TOPICS+=("pm-kt-$r:64" "pm-kcat-$r:64" "pm-py-$r:64"); done
-"$MOCK" serve "${MOCK_TOPICS[@]}" >"$MOCK_OUT" 2>&1 &
-MOCK_PID=$!
-for _ in $(seq 1 100); do [ -s "$MOCK_OUT" ] && break; sleep 0.1; done
-M=$(head -1 "$MOCK_OUT")
-log "mock cluster at $M"
-# Debian's kcat (librdkafka 2.0.2) cannot parse nisshi's ApiVersions
-# answer; without the ApiVersions request (pre-0.10 fallback) it reads
-# fine but cannot produce. Against the mock it uses its normal protocol.
-KCAT_NISSHI=(kcat -X api.version.request=false -X broker.version.fallback=0.9.0 -b "$B")
-KCAT_MOCK=(kcat -b "$M")
+M=""
+if [ -z "$ONLY" ]; then
+  MOCK_OUT=$TMPD/mock.out
+  MOCK_TOPICS=(mock-consume:64)
+  for r in $(seq 0 $((REPS - 1))); do MOCK_TOPICS+=("pm-kt-$r:64" "pm-kcat-$r:64"); done
+  "$MOCK" serve "${MOCK_TOPICS[@]}" >"$MOCK_OUT" 2>&1 &
+  MOCK_PID=$!
+  for _ in $(seq 1 100); do [ -s "$MOCK_OUT" ] && break; sleep 0.1; done
+  M=$(head -1 "$MOCK_OUT")
+  log "mock cluster at $M"
+fi
+KCAT_LIB=$(kcat_current_lib)
+log "kcat with librdkafka from $KCAT_LIB"
+# kcat on a current librdkafka talks nisshi's normal protocol. Debian's own
+# build (librdkafka 2.0.2) cannot parse nisshi's ApiVersions answer; without
+# the ApiVersions request (pre-0.10 fallback) it reads fine but cannot
+# produce: it stays as an extra, labelled consume row.
+KCAT=(env LD_LIBRARY_PATH="$KCAT_LIB" kcat -b "$B")
+KCAT_DEB=(kcat -X api.version.request=false -X broker.version.fallback=0.9.0 -b "$B")
+KCAT_MOCK=(env LD_LIBRARY_PATH="$KCAT_LIB" kcat -b "$M")
 
 # ============================================================ header
 {
@@ -165,10 +204,10 @@ KCAT_MOCK=(kcat -b "$M")
   echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(uname -sr)"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- kafkaterm: $($KT --version) (librdkafka $(grep -m1 -A1 'name = "rdkafka-sys"' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p' | sed 's/.*+//'), release build)"
-  echo "- kcat: $(kcat -V 2>&1 | grep -m1 Version | sed 's/ builtin.*//')"
+  echo "- kcat: $(LD_LIBRARY_PATH=$KCAT_LIB kcat -V 2>&1 | grep -m1 Version | sed 's/ builtin.*//') (Debian's kcat binary with the wheel's librdkafka via LD_LIBRARY_PATH); extra rows: Debian's own build, $(kcat -V 2>&1 | grep -m1 Version | sed 's/ builtin.*//; s/.*(//; s/JSON, //; s/Transactions, //; s/IncrementalAssign, //')"
   echo "- Python confluent-kafka: $("$VENV/bin/python" -c 'import confluent_kafka as c; print(c.version(), "(librdkafka", c.libversion()[0] + ")")')"
   echo "- broker: nisshi $(basename "$(dirname "$(dirname "$(scripts/install-broker.sh)")")" | sed 's/nisshi-//') (in memory) on loopback; librdkafka mock cluster (benches/mock_broker.rs) on loopback"
-  echo "- messages: $(thousands "$N") of ${SIZE}-byte JSON values (keyed for consume), $REPS run(s) per client, median reported"
+  echo "- messages: $(thousands "$N") of ${SIZE}-byte JSON values (for consume: with a key and one header), $REPS run(s) per client, median reported"
   echo
 } | sayf
 
@@ -176,78 +215,94 @@ KCAT_MOCK=(kcat -b "$M")
 log "seeding $N messages into nisshi topic bench-consume (8 partitions)"
 PY create "$B" bench-consume:8 >/dev/null
 PY seed "$B" bench-consume "$N" "$SIZE" >/dev/null
-say "## 1. Headless consume to /dev/null ($(thousands "$N") messages, 8 partitions, nisshi)"
+say "## 1. Headless consume to /dev/null ($(thousands "$N") messages with a key and one header, 8 partitions, nisshi)"
 say ""
-say "Wall time of the whole process (start, metadata, read to the end, exit), stdout to /dev/null."
+say "Each run is a whole process (start, metadata, read to the end, exit), stdout to /dev/null. Client CPU s = user + sys of the client process (wait4); the broker's CPU is not in it. kcat rows use librdkafka $("$VENV/bin/python" -c 'import confluent_kafka as c; print(c.libversion()[0])') unless labelled Debian."
 say ""
-# Correctness first: both clients deliver every message.
+# Correctness first: every client delivers every message.
 "$KT" -b "$B" consume bench-consume --from beginning --exit-at-end --format jsonl | wc -l >"$TMPD/kt.count"
-"${KCAT_NISSHI[@]}" -C -t bench-consume -o beginning -e -q -J | wc -l >"$TMPD/kcat.count"
-say "Lines written: kafkaterm $(cat "$TMPD/kt.count"), kcat $(cat "$TMPD/kcat.count") (expected $N)."
+"$KT" -b "$B" consume bench-consume --from beginning --exit-at-end --format text | wc -l >"$TMPD/kt-text.count"
+"${KCAT[@]}" -C -t bench-consume -o beginning -e -q -J | wc -l >"$TMPD/kcat.count"
+say "Lines written: kafkaterm jsonl $(cat "$TMPD/kt.count"), text $(cat "$TMPD/kt-text.count"), kcat -J $(cat "$TMPD/kcat.count") (expected $N)."
 say ""
 KTC=("$KT" -b "$B" consume bench-consume --from beginning --exit-at-end)
+KCC=(-C -t bench-consume -o beginning -e -q)
+KCAT_TEXT_FMT='%p/%o %T key=%k %s | %h\n'
+# kafkaterm's consumer defaults (src/headless/consume.rs CONSUMER_DEFAULTS),
+# so that kcat's wall time is not its 1-second fetch.queue.backoff.ms.
+KCAT_FETCH=(-X fetch.wait.max.ms=100 -X fetch.queue.backoff.ms=50)
 run c-kt-jsonl "kafkaterm --format jsonl" --reps "$REPS" -- "${KTC[@]}" --format jsonl
 run c-kt-text "kafkaterm --format text" --reps "$REPS" -- "${KTC[@]}" --format text
-run c-kcat-json "kcat -J (JSON envelope)" --reps "$REPS" -- "${KCAT_NISSHI[@]}" -C -t bench-consume -o beginning -e -q -J
-run c-kcat-text "kcat -f '%p/%o %T key=%k %s'" --reps "$REPS" -- "${KCAT_NISSHI[@]}" -C -t bench-consume -o beginning -e -q -f '%p/%o %T key=%k %s\n'
-run c-kcat-raw "kcat (value only)" --reps "$REPS" -- "${KCAT_NISSHI[@]}" -C -t bench-consume -o beginning -e -q
+run c-kcat-json "kcat -J (JSON envelope)" --reps "$REPS" -- "${KCAT[@]}" "${KCC[@]}" -J
+run c-kcat-json-f "kcat -J, kafkaterm's fetch settings" --reps "$REPS" -- "${KCAT[@]}" "${KCAT_FETCH[@]}" "${KCC[@]}" -J
+run c-kcat-text "kcat -f '%p/%o %T key=%k %s \\| %h\\n'" --reps "$REPS" -- "${KCAT[@]}" "${KCC[@]}" -f "$KCAT_TEXT_FMT"
+run c-kcat-text-f "kcat -f (as above), kafkaterm's fetch settings" --reps "$REPS" -- "${KCAT[@]}" "${KCAT_FETCH[@]}" "${KCC[@]}" -f "$KCAT_TEXT_FMT"
+run c-kcat-raw "kcat raw value dump (-C -e -q)" --reps "$REPS" -- "${KCAT[@]}" "${KCC[@]}"
+run c-kcat-raw-f "kcat raw value dump, kafkaterm's fetch settings" --reps "$REPS" -- "${KCAT[@]}" "${KCAT_FETCH[@]}" "${KCC[@]}"
+run c-kcat-deb-json "kcat -J, Debian's build (librdkafka 2.0.2, pre-0.10 protocol)" --reps "$REPS" -- "${KCAT_DEB[@]}" "${KCC[@]}" -J
 run c-py "python confluent-kafka (count only)" --reps "$REPS" -- "$VENV/bin/python" "$K" consume "$B" bench-consume
-run c-kt-jsonl-tuned "kafkaterm jsonl -X fetch.queue.backoff.ms=10" --reps "$REPS" -- "$KT" -b "$B" -X fetch.queue.backoff.ms=10 consume bench-consume --from beginning --exit-at-end --format jsonl
-run c-kt-text-tuned "kafkaterm text -X fetch.queue.backoff.ms=10" --reps "$REPS" -- "$KT" -b "$B" -X fetch.queue.backoff.ms=10 consume bench-consume --from beginning --exit-at-end --format text
-run c-kcat-json-tuned "kcat -J, queued.min.messages=2M, queued.max.messages.kbytes=2G" --reps "$REPS" -- "${KCAT_NISSHI[@]}" -X queued.min.messages=2000000 -X queued.max.messages.kbytes=2000000 -C -t bench-consume -o beginning -e -q -J
 python3 "$K" rate-table "$N" "$OUT"/c-kt-jsonl.json "$OUT"/c-kt-text.json "$OUT"/c-kcat-json.json \
-  "$OUT"/c-kcat-text.json "$OUT"/c-kcat-raw.json "$OUT"/c-py.json "$OUT"/c-kt-jsonl-tuned.json \
-  "$OUT"/c-kt-text-tuned.json "$OUT"/c-kcat-json-tuned.json | sayf
+  "$OUT"/c-kcat-json-f.json "$OUT"/c-kcat-text.json "$OUT"/c-kcat-text-f.json "$OUT"/c-kcat-raw.json \
+  "$OUT"/c-kcat-raw-f.json "$OUT"/c-kcat-deb-json.json "$OUT"/c-py.json | sayf
 say ""
-python3 "$K" ratio "$N" "$OUT/c-kt-jsonl.json,$OUT/c-kcat-json.json" "$OUT/c-kt-text.json,$OUT/c-kcat-text.json" \
-  "$OUT/c-kt-jsonl.json,$OUT/c-kcat-raw.json" "$OUT/c-kt-jsonl.json,$OUT/c-py.json" \
-  "$OUT/c-kt-jsonl-tuned.json,$OUT/c-kcat-json-tuned.json" "$OUT/c-kt-jsonl-tuned.json,$OUT/c-kcat-json.json" \
-  "$OUT/c-kt-text-tuned.json,$OUT/c-kcat-text.json" | sayf
+python3 "$K" ratio "$N" "$OUT/c-kt-jsonl.json,$OUT/c-kcat-json.json" "$OUT/c-kt-jsonl.json,$OUT/c-kcat-json-f.json" \
+  "$OUT/c-kt-jsonl.json,$OUT/c-kcat-raw.json" "$OUT/c-kt-jsonl.json,$OUT/c-kcat-raw-f.json" \
+  "$OUT/c-kt-text.json,$OUT/c-kcat-text.json" "$OUT/c-kt-text.json,$OUT/c-kcat-text-f.json" \
+  "$OUT/c-kt-text.json,$OUT/c-kcat-raw.json" "$OUT/c-kt-jsonl.json,$OUT/c-kcat-deb-json.json" \
+  "$OUT/c-kt-jsonl.json,$OUT/c-py.json" | sayf
 say ""
 
+if [ -z "$ONLY" ]; then
 log "seeding $N messages into the mock cluster (64 partitions)"
 PY seed "$M" mock-consume "$N" "$SIZE" >/dev/null
-say "### 1b. Same, against librdkafka's mock cluster (64 partitions; kcat with its normal protocol)"
+say "### 1b. Same, against librdkafka's mock cluster (64 partitions)"
 say ""
 KTM=("$KT" -b "$M" consume mock-consume --from beginning --exit-at-end)
+KCM=(-C -t mock-consume -o beginning -e -q)
 run m-kt-jsonl "kafkaterm --format jsonl (mock)" --reps "$REPS" -- "${KTM[@]}" --format jsonl
 run m-kt-text "kafkaterm --format text (mock)" --reps "$REPS" -- "${KTM[@]}" --format text
-run m-kcat-json "kcat -J (mock)" --reps "$REPS" -- "${KCAT_MOCK[@]}" -C -t mock-consume -o beginning -e -q -J
-run m-kcat-text "kcat -f '%p/%o %T key=%k %s' (mock)" --reps "$REPS" -- "${KCAT_MOCK[@]}" -C -t mock-consume -o beginning -e -q -f '%p/%o %T key=%k %s\n'
-run m-kt-jsonl-tuned "kafkaterm jsonl -X fetch.queue.backoff.ms=10 (mock)" --reps "$REPS" -- "$KT" -b "$M" -X fetch.queue.backoff.ms=10 consume mock-consume --from beginning --exit-at-end --format jsonl
+run m-kcat-json "kcat -J (mock)" --reps "$REPS" -- "${KCAT_MOCK[@]}" "${KCM[@]}" -J
+run m-kcat-text "kcat -f (as in 1) (mock)" --reps "$REPS" -- "${KCAT_MOCK[@]}" "${KCM[@]}" -f "$KCAT_TEXT_FMT"
+run m-kcat-raw "kcat raw value dump (mock)" --reps "$REPS" -- "${KCAT_MOCK[@]}" "${KCM[@]}"
 python3 "$K" rate-table "$N" "$OUT"/m-kt-jsonl.json "$OUT"/m-kt-text.json "$OUT"/m-kcat-json.json \
-  "$OUT"/m-kcat-text.json "$OUT"/m-kt-jsonl-tuned.json | sayf
+  "$OUT"/m-kcat-text.json "$OUT"/m-kcat-raw.json | sayf
 say ""
-python3 "$K" ratio "$N" "$OUT/m-kt-jsonl.json,$OUT/m-kcat-json.json" "$OUT/m-kt-text.json,$OUT/m-kcat-text.json" \
-  "$OUT/m-kt-jsonl-tuned.json,$OUT/m-kcat-json.json" | sayf
+python3 "$K" ratio "$N" "$OUT/m-kt-jsonl.json,$OUT/m-kcat-json.json" "$OUT/m-kt-jsonl.json,$OUT/m-kcat-raw.json" \
+  "$OUT/m-kt-text.json,$OUT/m-kcat-text.json" | sayf
 say ""
+fi
 
 # ============================================================ 2. produce
 log "producing"
 python3 "$K" gen "$TMPD/produce.txt" "$N" "$SIZE" >/dev/null
 for r in $(seq 0 $((REPS - 1))); do
-  PY create "$B" "p-kt-$r:8" "p-py-$r:8" >/dev/null
+  PY create "$B" "p-kt-$r:8" "p-kcat-$r:8" "p-py-$r:8" >/dev/null
 done
 say "## 2. Headless produce, acks=1, lz4 ($(thousands "$N") lines of $SIZE bytes from a file, 8 partitions, nisshi)"
 say ""
-say "kafkaterm: \`kafkaterm -b ADDR produce TOPIC --acks 1 --compression lz4 < file\`. Python: the same file, same acks and codec, and kafkaterm's producer settings (linger.ms=5, queue.buffering.max.messages=1000000); a fresh topic per run. Wall time of the whole process, including the final flush."
+say "kafkaterm: \`kafkaterm -b ADDR produce TOPIC --acks 1 --compression lz4 < file\`. kcat: \`kcat -P -t TOPIC -X acks=1 -z lz4\` with kafkaterm's producer settings (\`-X linger.ms=5 -X queue.buffering.max.messages=1000000\`). Python: the same file, acks, codec and settings. A fresh topic per run. Each run is a whole process, including the final flush."
 say ""
 run p-kt "kafkaterm produce" --reps "$REPS" --stdin "$TMPD/produce.txt" -- "$KT" -b "$B" produce "p-kt-{rep}" --acks 1 --compression lz4
+run p-kcat "kcat -P -z lz4" --reps "$REPS" --stdin "$TMPD/produce.txt" -- "${KCAT[@]}" -P -t "p-kcat-{rep}" -X acks=1 -z lz4 -X linger.ms=5 -X queue.buffering.max.messages=1000000
 run p-py "python confluent-kafka producer" --reps "$REPS" -- "$VENV/bin/python" "$K" produce "$B" "p-py-{rep}" "$TMPD/produce.txt" 1 lz4
-say "Messages in the topics afterwards: kafkaterm $(PY count "$B" p-kt-0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])'), python $(PY count "$B" p-py-0 | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])') (expected $N each)."
+count_of() { PY count "$B" "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])'; }
+say "Messages in the topics afterwards (first run): kafkaterm $(count_of p-kt-0), kcat $(count_of p-kcat-0), python $(count_of p-py-0) (expected $N each)."
 say ""
-python3 "$K" rate-table "$N" "$OUT"/p-kt.json "$OUT"/p-py.json | sayf
+python3 "$K" rate-table "$N" "$OUT"/p-kt.json "$OUT"/p-kcat.json "$OUT"/p-py.json | sayf
 say ""
-python3 "$K" ratio "$N" "$OUT/p-kt.json,$OUT/p-py.json" | sayf
+python3 "$K" ratio "$N" "$OUT/p-kt.json,$OUT/p-kcat.json" "$OUT/p-kt.json,$OUT/p-py.json" | sayf
 say ""
-say "### 2b. Same, against the mock cluster (64 partitions), with kcat -P as a third producer"
+if [ -n "$ONLY" ]; then
+  log "BENCH_ONLY=$ONLY: done; report in $REPORT"
+  exit 0
+fi
+say "### 2b. Same, against the mock cluster (64 partitions)"
 say ""
 run pm-kt "kafkaterm produce (mock)" --reps "$REPS" --stdin "$TMPD/produce.txt" -- "$KT" -b "$M" produce "pm-kt-{rep}" --acks 1 --compression lz4
 run pm-kcat "kcat -P -z lz4 (mock)" --reps "$REPS" --stdin "$TMPD/produce.txt" -- "${KCAT_MOCK[@]}" -P -t "pm-kcat-{rep}" -X acks=1 -z lz4 -X linger.ms=5 -X queue.buffering.max.messages=1000000
-run pm-py "python confluent-kafka producer (mock)" --reps "$REPS" -- "$VENV/bin/python" "$K" produce "$M" "pm-py-{rep}" "$TMPD/produce.txt" 1 lz4
-python3 "$K" rate-table "$N" "$OUT"/pm-kt.json "$OUT"/pm-kcat.json "$OUT"/pm-py.json | sayf
+python3 "$K" rate-table "$N" "$OUT"/pm-kt.json "$OUT"/pm-kcat.json | sayf
 say ""
-python3 "$K" ratio "$N" "$OUT/pm-kt.json,$OUT/pm-kcat.json" "$OUT/pm-kt.json,$OUT/pm-py.json" | sayf
+python3 "$K" ratio "$N" "$OUT/pm-kt.json,$OUT/pm-kcat.json" | sayf
 say ""
 
 # ============================================================ 3, 4, 6a, 5a: the App

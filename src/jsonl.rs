@@ -12,7 +12,6 @@
 //! overrides and invisible format characters as `\uXXXX`, so no output of
 //! ours can carry a raw escape sequence to a terminal.
 
-use std::fmt::Write as _;
 use std::io;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -24,61 +23,247 @@ use serde_json::Value;
 use crate::model::{Header, Record, TimestampType};
 use crate::sanitize::needs_escape;
 
-/// Append `s` as a quoted, terminal-safe JSON string.
-pub fn write_str(out: &mut String, s: &str) {
-    out.push('"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let esc: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            _ => None,
-        };
-        if esc.is_none() && !needs_escape(c) {
-            continue;
-        }
-        out.push_str(&s[start..i]);
-        if let Some(e) = esc {
-            out.push_str(e);
-        } else {
-            push_u_escape(out, c);
-        }
-        start = i + c.len_utf8();
-    }
-    out.push_str(std::str::from_utf8(&bytes[start..]).unwrap_or_default());
-    out.push('"');
+// ---------------------------------------------------------------- writer
+//
+// The writers append bytes to a `Vec<u8>` (the consume fast path writes
+// straight into its output buffer); `String` callers go through
+// [`append_utf8`]. Everything written is UTF-8: text is copied only after
+// it has been checked character by character, escapes are ASCII.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// For the 8 bytes in `w`: a byte's high bit is set in `.0` when the byte
+/// is a control (below 0x20), DEL, or part of a non-ASCII character, and in
+/// `.1` when it is `"` or `\`. Exact as "any byte" answers (the classic
+/// has-less / has-zero word tricks); which bit is set may be off after the
+/// first hit, so the callers only test for zero.
+#[inline]
+fn word_classes(w: u64) -> (u64, u64) {
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w;
+    let del_or_high = w | w.wrapping_add(ONES);
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let backslash = w ^ (ONES * u64::from(b'\\'));
+    let special = (quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash);
+    ((below_space | del_or_high) & HIGH, special & HIGH)
 }
 
-fn push_u_escape(out: &mut String, c: char) {
-    let mut buf = [0u16; 2];
-    for unit in c.encode_utf16(&mut buf) {
-        let _ = write!(out, "\\u{unit:04x}");
+/// The 8 bytes at `at`, if there are 8.
+#[inline]
+fn word_at(b: &[u8], at: usize) -> Option<[u8; 8]> {
+    b.get(at..at.checked_add(8)?)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+}
+
+/// The character starting at byte `at` (a non-ASCII lead byte), if the
+/// bytes there are valid UTF-8.
+#[inline]
+fn char_at(b: &[u8], at: usize) -> Option<char> {
+    let len = match *b.get(at)? {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    std::str::from_utf8(b.get(at..at + len)?)
+        .ok()?
+        .chars()
+        .next()
+}
+
+/// Is this valid UTF-8 with nothing the terminal rule escapes, so that
+/// [`crate::sanitize::escape_bytes`] would return it unchanged?
+#[must_use]
+pub fn is_terminal_clean(b: &[u8]) -> bool {
+    // The first character has no base before it (a lone combining mark is
+    // escaped); every later one follows a character left as it is, where
+    // `needs_escape` alone decides.
+    if b.first().is_some_and(|&x| x >= 0x80) {
+        match char_at(b, 0) {
+            Some(c) if !crate::sanitize::escapes_first(c) => {}
+            _ => return false,
+        }
     }
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(w) = word_at(b, i) {
+            if word_classes(u64::from_le_bytes(w)).0 == 0 {
+                i += 8;
+                continue;
+            }
+        }
+        let end = (i + 8).min(b.len());
+        while i < end {
+            let x = b[i];
+            if x < 0x80 {
+                if x < 0x20 || x == 0x7f {
+                    return false;
+                }
+                i += 1;
+            } else {
+                match char_at(b, i) {
+                    Some(c) if !needs_escape(c) => i += c.len_utf8(),
+                    _ => return false,
+                }
+            }
+        }
+    }
+    true
+}
+
+/// The bytes are not UTF-8.
+struct NotUtf8;
+
+/// Scratch space of [`push_json_chars`]: flushed to the output when fewer
+/// than `HEADROOM` bytes are left, which is more than one round of its loop
+/// can write (8 bytes of input, each at most 6 bytes out, or one character
+/// of up to 4 bytes as two `\uXXXX`).
+const SCRATCH: usize = 256;
+const HEADROOM: usize = 64;
+
+/// Append `b` as the inside of a terminal-safe JSON string: JSON's escapes
+/// for `"`, `\`, `\n`, `\r`, `\t`, `\uXXXX` for other controls, DEL and
+/// every non-ASCII character [`needs_escape`] flags. Plain words of 8 ASCII
+/// bytes are copied whole, words whose only specials are `"` or `\` without
+/// branching. On `Err` (not UTF-8) a part may have been appended: the
+/// caller truncates.
+fn push_json_chars(out: &mut Vec<u8>, b: &[u8]) -> Result<(), NotUtf8> {
+    let mut buf = [0u8; SCRATCH];
+    let mut j = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if j + HEADROOM > SCRATCH {
+            out.extend_from_slice(&buf[..j]);
+            j = 0;
+        }
+        if let Some(w) = word_at(b, i) {
+            let (hard, quote_or_backslash) = word_classes(u64::from_le_bytes(w));
+            if hard == 0 {
+                if quote_or_backslash == 0 {
+                    buf[j..j + 8].copy_from_slice(&w);
+                    j += 8;
+                } else {
+                    for x in w {
+                        let esc = usize::from(x == b'"' || x == b'\\');
+                        buf[j] = if esc == 1 { b'\\' } else { x };
+                        buf[j + 1] = x;
+                        j += 1 + esc;
+                    }
+                }
+                i += 8;
+                continue;
+            }
+        }
+        // Byte by byte (character by character) to the end of this word.
+        let end = (i + 8).min(b.len());
+        while i < end {
+            let x = b[i];
+            if x < 0x80 {
+                let short = match x {
+                    b'"' => Some(b'"'),
+                    b'\\' => Some(b'\\'),
+                    b'\n' => Some(b'n'),
+                    b'\r' => Some(b'r'),
+                    b'\t' => Some(b't'),
+                    _ => None,
+                };
+                if let Some(e) = short {
+                    buf[j] = b'\\';
+                    buf[j + 1] = e;
+                    j += 2;
+                } else if x < 0x20 || x == 0x7f {
+                    j += put_u_escape(&mut buf[j..], char::from(x));
+                } else {
+                    buf[j] = x;
+                    j += 1;
+                }
+                i += 1;
+            } else {
+                let c = char_at(b, i).ok_or(NotUtf8)?;
+                let n = c.len_utf8();
+                if needs_escape(c) {
+                    j += put_u_escape(&mut buf[j..], c);
+                } else {
+                    buf[j..j + n].copy_from_slice(&b[i..i + n]);
+                    j += n;
+                }
+                i += n;
+            }
+        }
+    }
+    out.extend_from_slice(&buf[..j]);
+    Ok(())
+}
+
+/// Write `c` as `\uXXXX` (two of them beyond the BMP) at the start of
+/// `buf`; returns the length written (6 or 12).
+fn put_u_escape(buf: &mut [u8], c: char) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut units = [0u16; 2];
+    let mut n = 0;
+    for unit in c.encode_utf16(&mut units) {
+        let at = &mut buf[n..n + 6];
+        at[0] = b'\\';
+        at[1] = b'u';
+        for (k, shift) in [12, 8, 4, 0].into_iter().enumerate() {
+            at[2 + k] = HEX[usize::from((*unit >> shift) & 0xf)];
+        }
+        n += 6;
+    }
+    n
+}
+
+/// Append a quoted, terminal-safe JSON string.
+pub fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    // A `&str` is UTF-8: the only error case cannot happen.
+    let _ = push_json_chars(out, s.as_bytes());
+    out.push(b'"');
+}
+
+/// Append `s` as a quoted, terminal-safe JSON string.
+pub fn write_str(out: &mut String, s: &str) {
+    append_utf8(out, |v| push_json_str(v, s));
+}
+
+/// Run a byte writer of this module and append what it wrote to a
+/// `String`. The writers only write UTF-8, so nothing is ever replaced.
+pub fn append_utf8(out: &mut String, write: impl FnOnce(&mut Vec<u8>)) {
+    let mut bytes = Vec::new();
+    write(&mut bytes);
+    out.push_str(&String::from_utf8_lossy(&bytes));
+}
+
+/// Append an integer in decimal.
+#[inline]
+pub fn push_int(out: &mut Vec<u8>, n: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// `"field":"text"` for UTF-8 bytes, `"field_base64":"..."` otherwise,
-/// `"field":null` when absent.
-fn write_bytes_field(out: &mut String, field: &str, bytes: Option<&[u8]>) {
-    match bytes {
-        None => {
-            let _ = write!(out, "\"{field}\":null");
-        }
-        Some(b) => match std::str::from_utf8(b) {
-            Ok(s) => {
-                let _ = write!(out, "\"{field}\":");
-                write_str(out, s);
-            }
-            Err(_) => {
-                let _ = write!(out, "\"{field}_base64\":\"");
-                B64.encode_string(b, out);
-                out.push('"');
-            }
-        },
+/// `"field":null` when absent. `field` is a plain ASCII name.
+fn write_bytes_field(out: &mut Vec<u8>, field: &str, bytes: Option<&[u8]>) {
+    let mark = out.len();
+    out.push(b'"');
+    out.extend_from_slice(field.as_bytes());
+    let Some(b) = bytes else {
+        out.extend_from_slice(b"\":null");
+        return;
+    };
+    out.extend_from_slice(b"\":\"");
+    if push_json_chars(out, b).is_ok() {
+        out.push(b'"');
+        return;
     }
+    out.truncate(mark);
+    out.push(b'"');
+    out.extend_from_slice(field.as_bytes());
+    out.extend_from_slice(b"_base64\":\"");
+    let start = out.len();
+    out.resize(start + base64::encoded_len(b.len(), true).unwrap_or(0), 0);
+    let written = B64.encode_slice(b, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + written);
+    out.push(b'"');
 }
 
 /// A borrowed view of a message, so the consume fast path can write straight
@@ -95,43 +280,47 @@ pub struct RecordRef<'a, H> {
 }
 
 /// Append one JSON line (with the trailing newline) for a message.
+pub fn write_record_bytes<'a, H>(out: &mut Vec<u8>, r: RecordRef<'a, H>)
+where
+    H: Iterator<Item = (&'a str, Option<&'a [u8]>)>,
+{
+    out.extend_from_slice(b"{\"topic\":");
+    push_json_str(out, r.topic);
+    out.extend_from_slice(b",\"partition\":");
+    push_int(out, r.partition);
+    out.extend_from_slice(b",\"offset\":");
+    push_int(out, r.offset);
+    out.extend_from_slice(b",\"timestamp\":");
+    match r.timestamp {
+        Some(t) => push_int(out, t),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"timestamp_type\":\"");
+    out.extend_from_slice(r.timestamp_type.as_str().as_bytes());
+    out.extend_from_slice(b"\",");
+    write_bytes_field(out, "key", r.key);
+    out.push(b',');
+    write_bytes_field(out, "value", r.value);
+    out.extend_from_slice(b",\"headers\":[");
+    for (i, (name, value)) in r.headers.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"name\":");
+        push_json_str(out, name);
+        out.push(b',');
+        write_bytes_field(out, "value", value);
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}\n");
+}
+
+/// Append one JSON line (with the trailing newline) for a message.
 pub fn write_record<'a, H>(out: &mut String, r: RecordRef<'a, H>)
 where
     H: Iterator<Item = (&'a str, Option<&'a [u8]>)>,
 {
-    out.push_str("{\"topic\":");
-    write_str(out, r.topic);
-    let _ = write!(
-        out,
-        ",\"partition\":{},\"offset\":{},\"timestamp\":",
-        r.partition, r.offset
-    );
-    match r.timestamp {
-        Some(t) => {
-            let _ = write!(out, "{t}");
-        }
-        None => out.push_str("null"),
-    }
-    let _ = write!(
-        out,
-        ",\"timestamp_type\":\"{}\",",
-        r.timestamp_type.as_str()
-    );
-    write_bytes_field(out, "key", r.key);
-    out.push(',');
-    write_bytes_field(out, "value", r.value);
-    out.push_str(",\"headers\":[");
-    for (i, (name, value)) in r.headers.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"name\":");
-        write_str(out, name);
-        out.push(',');
-        write_bytes_field(out, "value", value);
-        out.push('}');
-    }
-    out.push_str("]}\n");
+    append_utf8(out, |v| write_record_bytes(v, r));
 }
 
 /// A borrowed view of an owned record.
@@ -249,15 +438,17 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for SafeFormatter
         if !fragment.chars().any(needs_escape) {
             return w.write_all(fragment.as_bytes());
         }
-        let mut s = String::with_capacity(fragment.len() + 8);
+        let mut s = Vec::with_capacity(fragment.len() + 8);
         for c in fragment.chars() {
             if needs_escape(c) {
-                push_u_escape(&mut s, c);
+                let mut esc = [0u8; 12];
+                let n = put_u_escape(&mut esc, c);
+                s.extend_from_slice(&esc[..n]);
             } else {
-                s.push(c);
+                s.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
             }
         }
-        w.write_all(s.as_bytes())
+        w.write_all(&s)
     }
     // Delegate the layout-affecting methods so pretty printing still works.
     fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -424,6 +615,17 @@ mod tests {
     }
 
     #[test]
+    fn terminal_clean_follows_the_lone_mark_rule() {
+        for s in ["\u{300}", "\u{300}a", "\u{7ad}", "\u{200b}x", "a\u{202e}"] {
+            assert!(!is_terminal_clean(s.as_bytes()), "{s:?}");
+        }
+        for s in ["", "a\u{300}", "e\u{301}\u{302}", "日本", "\u{1f600}"] {
+            assert!(is_terminal_clean(s.as_bytes()), "{s:?}");
+        }
+        assert!(!is_terminal_clean(b"\xcc"));
+    }
+
+    #[test]
     fn parse_errors_are_clear() {
         assert!(
             parse_line("nope")
@@ -449,6 +651,243 @@ mod tests {
                 .to_string()
                 .contains("name")
         );
+    }
+
+    /// The writer as it was before the fast path (char by char, `write!`),
+    /// kept to pin the output byte for byte.
+    mod reference {
+        use super::super::{B64, RecordRef, needs_escape};
+        use base64::Engine as _;
+        use std::fmt::Write as _;
+
+        pub fn write_str(out: &mut String, s: &str) {
+            out.push('"');
+            let mut start = 0;
+            for (i, c) in s.char_indices() {
+                let esc: Option<&str> = match c {
+                    '"' => Some("\\\""),
+                    '\\' => Some("\\\\"),
+                    '\n' => Some("\\n"),
+                    '\r' => Some("\\r"),
+                    '\t' => Some("\\t"),
+                    _ => None,
+                };
+                if esc.is_none() && !needs_escape(c) {
+                    continue;
+                }
+                out.push_str(&s[start..i]);
+                if let Some(e) = esc {
+                    out.push_str(e);
+                } else {
+                    let mut buf = [0u16; 2];
+                    for unit in c.encode_utf16(&mut buf) {
+                        let _ = write!(out, "\\u{unit:04x}");
+                    }
+                }
+                start = i + c.len_utf8();
+            }
+            out.push_str(&s[start..]);
+            out.push('"');
+        }
+
+        fn write_bytes_field(out: &mut String, field: &str, bytes: Option<&[u8]>) {
+            match bytes {
+                None => {
+                    let _ = write!(out, "\"{field}\":null");
+                }
+                Some(b) => match std::str::from_utf8(b) {
+                    Ok(s) => {
+                        let _ = write!(out, "\"{field}\":");
+                        write_str(out, s);
+                    }
+                    Err(_) => {
+                        let _ = write!(out, "\"{field}_base64\":\"");
+                        B64.encode_string(b, out);
+                        out.push('"');
+                    }
+                },
+            }
+        }
+
+        pub fn write_record<'a, H>(out: &mut String, r: RecordRef<'a, H>)
+        where
+            H: Iterator<Item = (&'a str, Option<&'a [u8]>)>,
+        {
+            out.push_str("{\"topic\":");
+            write_str(out, r.topic);
+            let _ = write!(
+                out,
+                ",\"partition\":{},\"offset\":{},\"timestamp\":",
+                r.partition, r.offset
+            );
+            match r.timestamp {
+                Some(t) => {
+                    let _ = write!(out, "{t}");
+                }
+                None => out.push_str("null"),
+            }
+            let _ = write!(
+                out,
+                ",\"timestamp_type\":\"{}\",",
+                r.timestamp_type.as_str()
+            );
+            write_bytes_field(out, "key", r.key);
+            out.push(',');
+            write_bytes_field(out, "value", r.value);
+            out.push_str(",\"headers\":[");
+            for (i, (name, value)) in r.headers.enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"name\":");
+                write_str(out, name);
+                out.push(',');
+                write_bytes_field(out, "value", value);
+                out.push('}');
+            }
+            out.push_str("]}\n");
+        }
+    }
+
+    /// Text with every kind of character the escaping rules distinguish.
+    fn tricky_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                4 => proptest::char::range(' ', '~'),
+                1 => proptest::char::range('\0', '\u{7f}'),
+                1 => proptest::char::range('\u{80}', '\u{2fff}'),
+                1 => proptest::sample::select(vec![
+                    '"', '\\', '\n', '\r', '\t', '\u{7f}', '\u{9b}', '\u{ad}', '\u{200b}',
+                    '\u{202e}', '\u{2028}', '\u{2029}', '\u{feff}', '\u{e0041}', 'é', '日',
+                    '\u{1f600}',
+                ]),
+                1 => any::<char>(),
+            ],
+            0..80,
+        )
+        .prop_map(|cs| cs.into_iter().collect())
+    }
+
+    fn tricky_bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            tricky_text().prop_map(String::into_bytes),
+            proptest::collection::vec(any::<u8>(), 0..64),
+        ]
+    }
+
+    /// Does the word hold a byte of the JSON rule's attention (`json`: also
+    /// `"` and `\\`), by [`word_classes`]?
+    fn word_needs_look<const JSON: bool>(w: u64) -> bool {
+        let (hard, special) = word_classes(w);
+        hard != 0 || (JSON && special != 0)
+    }
+
+    fn word_needs_look_by_bytes(w: u64, json: bool) -> bool {
+        w.to_le_bytes()
+            .iter()
+            .any(|&b| !(0x20..0x7f).contains(&b) || (json && (b == b'"' || b == b'\\')))
+    }
+
+    #[test]
+    fn word_test_is_exact_for_every_byte_in_every_place() {
+        for fill in [b'a', b' ', b'~', 0x7e, 0x21, 0x5b, 0x5d, 0x23] {
+            for place in 0..8 {
+                for b in 0..=255u8 {
+                    let mut bytes = [fill; 8];
+                    bytes[place] = b;
+                    let w = u64::from_le_bytes(bytes);
+                    assert_eq!(
+                        word_needs_look::<true>(w),
+                        word_needs_look_by_bytes(w, true),
+                        "{bytes:?}"
+                    );
+                    assert_eq!(
+                        word_needs_look::<false>(w),
+                        word_needs_look_by_bytes(w, false),
+                        "{bytes:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn word_test_is_exact(w in any::<u64>(), ascii in any::<[u8; 8]>()) {
+            prop_assert_eq!(word_needs_look::<true>(w), word_needs_look_by_bytes(w, true));
+            prop_assert_eq!(word_needs_look::<false>(w), word_needs_look_by_bytes(w, false));
+            // Mostly printable words, where a stray bit decides.
+            let w = u64::from_le_bytes(ascii.map(|b| 0x20 + b % 0x60));
+            prop_assert_eq!(word_needs_look::<true>(w), word_needs_look_by_bytes(w, true));
+            prop_assert_eq!(word_needs_look::<false>(w), word_needs_look_by_bytes(w, false));
+        }
+
+        #[test]
+        fn write_str_matches_the_reference(s in tricky_text()) {
+            let mut fast = String::new();
+            write_str(&mut fast, &s);
+            let mut slow = String::new();
+            reference::write_str(&mut slow, &s);
+            prop_assert_eq!(fast, slow);
+            prop_assert_eq!(is_terminal_clean(s.as_bytes()), matches!(crate::sanitize::escape(&s), std::borrow::Cow::Borrowed(_)));
+        }
+
+        #[test]
+        fn write_record_matches_the_reference(
+            topic in tricky_text(),
+            partition in any::<i32>(),
+            offset in any::<i64>(),
+            timestamp in proptest::option::of(any::<i64>()),
+            key in proptest::option::of(tricky_bytes()),
+            value in proptest::option::of(tricky_bytes()),
+            hs in proptest::collection::vec((tricky_text(), proptest::option::of(tricky_bytes())), 0..4),
+        ) {
+            let r = Record {
+                topic: topic.as_str().into(),
+                partition,
+                offset,
+                timestamp,
+                timestamp_type: if timestamp.is_some() { TimestampType::LogAppendTime } else { TimestampType::NotAvailable },
+                key,
+                value,
+                headers: hs.into_iter().map(|(name, value)| Header { name, value }).collect(),
+            };
+            let mut fast = String::new();
+            write_owned(&mut fast, &r);
+            let mut slow = String::new();
+            reference::write_record(&mut slow, view(&r));
+            prop_assert_eq!(&fast, &slow);
+            // The byte writer itself (the consume fast path), appending to
+            // what is already in its buffer.
+            let mut bytes = b"x\n".to_vec();
+            write_record_bytes(&mut bytes, view(&r));
+            prop_assert_eq!(&bytes[..2], b"x\n");
+            prop_assert_eq!(std::str::from_utf8(&bytes[2..]).ok(), Some(slow.as_str()));
+            // serde_json reads back what was written; nothing a terminal
+            // acts on is left raw.
+            prop_assert!(fast.chars().all(|c| c == '\n' || !needs_escape(c)));
+            let v: Value = serde_json::from_str(fast.trim_end()).unwrap();
+            prop_assert_eq!(v["topic"].as_str(), Some(&*r.topic));
+            prop_assert_eq!(v["partition"].as_i64(), Some(i64::from(partition)));
+            prop_assert_eq!(v["offset"].as_i64(), Some(offset));
+            prop_assert_eq!(v["timestamp"].as_i64(), timestamp);
+            for (field, bytes) in [("key", &r.key), ("value", &r.value)] {
+                let text = bytes.as_deref().and_then(|b| std::str::from_utf8(b).ok());
+                match (bytes, text) {
+                    (None, _) => prop_assert_eq!(&v[field], &Value::Null),
+                    (Some(_), Some(t)) => prop_assert_eq!(v[field].as_str(), Some(t)),
+                    (Some(b), None) => prop_assert_eq!(
+                        v[format!("{field}_base64")].as_str().map(|s| B64.decode(s).unwrap()),
+                        Some(b.clone())
+                    ),
+                }
+            }
+            let hs = v["headers"].as_array().unwrap();
+            prop_assert_eq!(hs.len(), r.headers.len());
+            for (h, j) in r.headers.iter().zip(hs) {
+                prop_assert_eq!(j["name"].as_str(), Some(h.name.as_str()));
+            }
+        }
     }
 
     proptest! {

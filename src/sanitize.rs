@@ -113,6 +113,15 @@ impl LoneMarks {
     }
 }
 
+/// Does [`escape`] escape `c` when it is the first character of the text?
+/// (Beyond [`needs_escape`]: a zero-width character there has no base to
+/// combine with.) After a character left as it is, only [`needs_escape`]
+/// decides.
+#[must_use]
+pub fn escapes_first(c: char) -> bool {
+    LoneMarks::default().escapes(c, false)
+}
+
 /// Escape a string for a single-line terminal context (newlines escaped too).
 #[must_use]
 pub fn escape(s: &str) -> Cow<'_, str> {

@@ -7,7 +7,7 @@ thresholds: benchmarks never assert times).
   gen FILE N SIZE                   N lines of SIZE-byte JSON-ish values
   create BOOT NAME:PARTS...         create topics (waits for them)
   create-many BOOT PREFIX COUNT PARTS   COUNT topics PREFIX-00000.. in batches
-  seed BOOT TOPIC N SIZE            produce N keyed messages quickly
+  seed BOOT TOPIC N SIZE            produce N messages with a key and one header, quickly
   produce BOOT TOPIC FILE ACKS CODEC   the produce reference: lines of FILE
   consume BOOT TOPIC                the consume reference: read to the end
   commit-groups BOOT PREFIX NGROUPS TOPIC...   commit offsets for groups
@@ -15,9 +15,9 @@ thresholds: benchmarks never assert times).
   topics-ref BOOT [CHUNK]           metadata + watermarks of every partition
   count BOOT TOPIC                  messages in a topic (sum of high watermarks)
   run [--reps R] [--stdin F] [--stdout F] [--label L] [--out F] -- CMD...
-                                    wall time, CPU and peak RSS of a command
-  rate-table N FILE...              Markdown rows of msgs/s from `run` files
-  ratio N A,B...                    kafkaterm ÷ other msgs/s from `run` files
+                                    wall time, client CPU and peak RSS of each run
+  rate-table N FILE...              Markdown rows: CPU s, wall s, msgs/s of `run` files
+  ratio N A,B...                    kafkaterm ÷ other CPU s and wall s of `run` files
   time-ratio A,B...                 other ÷ kafkaterm time from `run` files
   field FILE KEY...                 one field of a JSON file
 """
@@ -27,6 +27,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -136,7 +137,8 @@ def produce_all(p, topic, values, keyed):
         while True:
             try:
                 if keyed:
-                    p.produce(topic, v, b"key-%d" % i, on_delivery=cb)
+                    p.produce(topic, v, b"key-%d" % i, on_delivery=cb,
+                              headers=[("trace-id", b"%016x" % i)])
                 else:
                     p.produce(topic, v, on_delivery=cb)
                 break
@@ -150,6 +152,8 @@ def produce_all(p, topic, values, keyed):
 
 
 def cmd_seed(boot, topic, n, size):
+    """N values of SIZE bytes, each with a key (`key-I`) and one header
+    (`trace-id`: 16 hex digits), uncompressed."""
     n, size = int(n), int(size)
     p = producer(boot, acks=1, **{"compression.type": "none", "linger.ms": 20})
     t0 = time.time()
@@ -317,8 +321,9 @@ def cmd_count(boot, topic):
 
 
 def cmd_run(*args):
-    """Run a command REPS times; record wall seconds of each run, the peak RSS
-    of the children and exit codes. Options before `--`:
+    """Run a command REPS times; record for each run the wall seconds, the
+    client CPU seconds (user + sys of the process and its children, from
+    wait4) and the peak RSS, and the exit codes. Options before `--`:
       --reps R        (default 1); `{rep}` in the command becomes 0..R-1
       --stdin FILE    stdin of each run (default: /dev/null)
       --stdout FILE   stdout of each run (default: /dev/null)
@@ -342,29 +347,39 @@ def cmd_run(*args):
         else:
             sys.exit(f"run: unknown option {opt}")
     args.pop(0)
-    walls, exits, stderr = [], [], ""
+    walls, cpus, rss, exits, stderr = [], [], [], [], ""
     for rep in range(reps):
         argv = [a.replace("{rep}", str(rep)) for a in args]
         stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
-        with open(stdout_path, "wb") as so:
+        with open(stdout_path, "wb") as so, tempfile.TemporaryFile() as se:
             t0 = time.perf_counter()
-            p = subprocess.run(argv, stdin=stdin, stdout=so, stderr=subprocess.PIPE)
+            p = subprocess.Popen(argv, stdin=stdin, stdout=so, stderr=se)
+            _pid, status, ru = os.wait4(p.pid, 0)
             walls.append(time.perf_counter() - t0)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            se.seek(0)
+            err = se.read()
         if stdin_path:
             stdin.close()
+        cpus.append(ru.ru_utime + ru.ru_stime)
+        rss.append(ru.ru_maxrss)
         exits.append(p.returncode)
         if p.returncode != 0 or not stderr:
-            stderr = p.stderr.decode(errors="replace")[-1500:]
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    srt = sorted(walls)
+            stderr = err.decode(errors="replace")[-1500:]
     res = dict(label=label or " ".join(args[:3]), walls=[round(w, 4) for w in walls],
-               median_s=round(srt[len(srt) // 2], 4), min_s=round(srt[0], 4),
-               maxrss_kb=ru.ru_maxrss, exits=exits, ok=all(e == 0 for e in exits),
-               cpu_s_per_run=round((ru.ru_utime + ru.ru_stime) / reps, 3), stderr=stderr)
+               median_s=round(median(walls), 4), min_s=round(min(walls), 4),
+               cpus=[round(c, 3) for c in cpus], cpu_median_s=round(median(cpus), 3),
+               maxrss_kb=max(rss), exits=exits, ok=all(e == 0 for e in exits),
+               stderr=stderr)
     if out_path:
         with open(out_path, "w") as f:
             json.dump(res, f)
     out(**res)
+
+
+def median(xs):
+    s = sorted(xs)
+    return s[len(s) // 2] if len(s) % 2 else (s[len(s) // 2 - 1] + s[len(s) // 2]) / 2
 
 
 def load(path):
@@ -377,27 +392,37 @@ def rate(r, n):
 
 
 def cmd_rate_table(n, *paths):
-    """Markdown rows: label | median s | runs | msgs/s | CPU s | peak RSS."""
+    """Markdown rows: label | CPU s (median; runs) | wall s (median; runs) |
+    msgs/s | peak RSS. CPU seconds (user + sys of the client process) come
+    first: on loopback the broker bounds the wall time."""
     n = int(n)
-    print("| client / mode | median s | runs (s) | msgs/s (median) | CPU s/run | peak RSS MiB |")
-    print("|---|---:|---|---:|---:|---:|")
+    print("| client / mode | client CPU s (median) | CPU s runs | wall s (median) | wall s runs "
+          "| msgs/s (wall) | µs CPU per message | peak RSS MiB |")
+    print("|---|---:|---|---:|---|---:|---:|---:|")
     for p in paths:
         r = load(p)
-        runs = ", ".join(f"{w:.2f}" for w in r["walls"])
         status = "" if r["ok"] else f" (FAILED: exit {r['exits']})"
-        print(f"| {r['label']}{status} | {r['median_s']:.2f} | {runs} | {rate(r, n):,.0f} | "
-              f"{r['cpu_s_per_run']:.2f} | {r['maxrss_kb'] / 1024:.0f} |")
+        cruns = ", ".join(f"{c:.2f}" for c in r["cpus"])
+        wruns = ", ".join(f"{w:.2f}" for w in r["walls"])
+        print(f"| {r['label']}{status} | {r['cpu_median_s']:.2f} | {cruns} | {r['median_s']:.2f} | "
+              f"{wruns} | {rate(r, n):,.0f} | {r['cpu_median_s'] * 1e6 / n:.2f} | "
+              f"{r['maxrss_kb'] / 1024:.0f} |")
 
 
 def cmd_ratio(n, *pairs):
-    """Markdown rows for A/B pairs: A | B | A msgs/s | B msgs/s | A ÷ B."""
-    n = int(n)
-    print("| kafkaterm | vs | kafkaterm msgs/s | other msgs/s | ratio (kafkaterm ÷ other) |")
-    print("|---|---|---:|---:|---:|")
+    """Markdown rows for A/B pairs: CPU A ÷ CPU B (below 1: A needs less CPU)
+    and wall A ÷ wall B (below 1: A is faster)."""
+    print("| kafkaterm | vs | kafkaterm CPU s | other CPU s | CPU ratio (kafkaterm ÷ other) "
+          "| kafkaterm wall s | other wall s | wall ratio (kafkaterm ÷ other) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for pair in pairs:
         a, b = (load(x) for x in pair.split(","))
-        ra, rb = rate(a, n), rate(b, n)
-        print(f"| {a['label']} | {b['label']} | {ra:,.0f} | {rb:,.0f} | {ra / rb:.2f}× |")
+        ca, cb = a["cpu_median_s"], b["cpu_median_s"]
+        wa, wb = a["median_s"], b["median_s"]
+        fa = "" if a["ok"] else " FAILED"
+        fb = "" if b["ok"] else " FAILED"
+        print(f"| {a['label']}{fa} | {b['label']}{fb} | {ca:.2f} | {cb:.2f} | "
+              f"**{ca / cb:.2f}×** | {wa:.2f} | {wb:.2f} | {wa / wb:.2f}× |")
 
 
 def cmd_time_ratio(*pairs):

@@ -1,4 +1,10 @@
 //! `produce`: a `BaseProducer` loop over lines or JSON Lines from stdin or a file.
+//!
+//! Messages go out through a topic handle made once
+//! (`kafka::message::TopicProducer`). librdkafka reports failed deliveries
+//! only (`delivery.report.only.error`): what was sent and did not fail, and
+//! is not still in flight at the end, was delivered. The final flush waits
+//! in 1 ms steps, not rust-rdkafka's 100 ms.
 
 use super::decoded::{EncodedLine, LineEncoder, SchemaChoice};
 use super::stop_flag;
@@ -6,22 +12,22 @@ use crate::cli::ProduceFormat;
 use crate::config::ClusterProfile;
 use crate::jsonl::{self};
 use crate::kafka::client::{self, KtClient, KtContext, explain};
+use crate::kafka::message::TopicProducer;
 use crate::model::Header;
 use crate::model::{Acks, Compression, ProducerOptions};
 use crate::sanitize;
 use anyhow::{Result, anyhow, bail};
 use rdkafka::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header as RdHeader, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::producer::{BaseProducer, DeliveryResult, Producer, ProducerContext};
 use std::io::{self, BufRead};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// Failed deliveries, as librdkafka reports them.
 #[derive(Default)]
 struct Counts {
-    delivered: AtomicU64,
     failed: AtomicU64,
     first_error: std::sync::Mutex<Option<String>>,
 }
@@ -38,9 +44,8 @@ impl ProducerContext for CountingContext {
     type DeliveryOpaque = ();
     fn delivery(&self, r: &DeliveryResult<'_>, (): ()) {
         match r {
-            Ok(_) => {
-                self.0.delivered.fetch_add(1, Ordering::Relaxed);
-            }
+            // Only failures are reported (`delivery.report.only.error`).
+            Ok(_) => {}
             Err((e, _)) => {
                 self.0.failed.fetch_add(1, Ordering::Relaxed);
                 if let Ok(mut f) = self.0.first_error.lock() {
@@ -94,9 +99,12 @@ pub async fn produce(profile: ClusterProfile, args: ProduceArgs) -> Result<Produ
         .map_err(|e| anyhow!("produce task failed: {e}"))?
 }
 
-/// topic, partition, key, value, headers, timestamp of one message to send.
+/// How long the final flush may wait for acknowledgements.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// partition, key, value, headers, timestamp of one message to send (to
+/// the topic given on the command line).
 type OutMsg<'a> = (
-    &'a str,
     Option<i32>,
     Option<&'a [u8]>,
     Option<&'a [u8]>,
@@ -133,14 +141,16 @@ fn produce_blocking(
         _ => args.key.as_ref().map(|k| k.as_bytes().to_vec()),
     };
     let counts = Arc::new(Counts::default());
-    let cfg = client::client_config(
+    let mut cfg = client::client_config(
         profile,
         "produce",
         &client::PRODUCER_DEFAULTS,
         &options.properties(),
     );
+    cfg.set("delivery.report.only.error", "true");
     let producer: KtClient<BaseProducer<CountingContext>> =
         client::create(&cfg, CountingContext(Arc::clone(&counts)))?;
+    let sender = TopicProducer::new(&producer, &args.topic).map_err(|e| anyhow!(e))?;
     let input: Box<dyn BufRead> = match &args.file {
         Some(p) => Box::new(io::BufReader::new(
             std::fs::File::open(p).map_err(|e| anyhow!("cannot open {}: {e}", p.display()))?,
@@ -158,7 +168,9 @@ fn produce_blocking(
     let started = Instant::now();
     let mut parse_failed = 0u64;
     let mut first_parse_error: Option<String> = None;
+    // Queued for delivery, and refused by librdkafka at once.
     let mut sent = 0u64;
+    let mut send_failed = 0u64;
     let mut line = Vec::with_capacity(1024);
     let mut input = input;
     let mut line_no = 0u64;
@@ -183,7 +195,7 @@ fn produce_blocking(
         // Build the message.
         let parsed;
         let encoded: EncodedLine;
-        let (topic, partition, key, value, headers, timestamp): OutMsg<'_> = match args.format {
+        let (partition, key, value, headers, timestamp): OutMsg<'_> = match args.format {
             ProduceFormat::Lines => {
                 let value = match &encoder {
                     None => Some(&line[..]),
@@ -208,7 +220,6 @@ fn produce_blocking(
                     },
                 };
                 (
-                    &args.topic,
                     args.partition,
                     fixed_key.as_deref(),
                     value,
@@ -248,7 +259,6 @@ fn produce_blocking(
                             }
                         };
                         (
-                            args.topic.as_str(),
                             args.partition.or(parsed.partition),
                             match &encoded.key {
                                 Some(k) => k.as_deref(),
@@ -270,43 +280,19 @@ fn produce_blocking(
                 }
             }
         };
-        let mut rec: BaseRecord<'_, [u8], [u8], ()> = BaseRecord::to(topic);
-        if let Some(k) = key {
-            rec = rec.key(k);
-        }
-        if let Some(v) = value {
-            rec = rec.payload(v);
-        }
-        if let Some(p) = partition {
-            rec = rec.partition(p);
-        }
-        if let Some(t) = timestamp {
-            rec = rec.timestamp(t);
-        }
-        if !headers.is_empty() {
-            let mut h = OwnedHeaders::new_with_capacity(headers.len());
-            for hd in headers {
-                h = h.insert(RdHeader {
-                    key: &hd.name,
-                    value: hd.value.as_deref(),
-                });
-            }
-            rec = rec.headers(h);
-        }
         loop {
-            match producer.send(rec) {
+            match sender.send(partition, key, value, headers, timestamp) {
                 Ok(()) => {
                     sent += 1;
                     break;
                 }
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    rec = r;
+                Err(RDKafkaErrorCode::QueueFull) => {
                     producer.poll(Duration::from_millis(5));
                 }
-                Err((e, _)) => {
-                    counts.failed.fetch_add(1, Ordering::Relaxed);
+                Err(code) => {
+                    send_failed += 1;
                     if let Ok(mut f) = counts.first_error.lock() {
-                        f.get_or_insert_with(|| explain(&e));
+                        f.get_or_insert_with(|| explain(&KafkaError::MessageProduction(code)));
                     }
                     break;
                 }
@@ -316,18 +302,26 @@ fn produce_blocking(
             producer.poll(Duration::ZERO);
         }
     }
-    let _ = producer.flush(Duration::from_secs(30));
+    // rust-rdkafka's flush waits in 100 ms steps; 1 ms steps end the run as
+    // soon as the last acknowledgement is in.
+    let deadline = Instant::now() + FLUSH_TIMEOUT;
+    while producer.flush(Duration::from_millis(1)).is_err() && Instant::now() < deadline {}
     let undelivered = u64::try_from(producer.in_flight_count().max(0)).unwrap_or(0);
     let seconds = started.elapsed().as_secs_f64();
-    let failed = counts.failed.load(Ordering::Relaxed) + parse_failed + undelivered;
+    let failed_deliveries = counts.failed.load(Ordering::Relaxed);
+    let failed = failed_deliveries + send_failed + parse_failed + undelivered;
     let first_error = first_parse_error
         .or_else(|| counts.first_error.lock().ok().and_then(|f| f.clone()))
         .or_else(|| {
-            (undelivered > 0)
-                .then(|| format!("{undelivered} message(s) still undelivered after 30 s"))
+            (undelivered > 0).then(|| {
+                format!(
+                    "{undelivered} message(s) still undelivered after {} s",
+                    FLUSH_TIMEOUT.as_secs()
+                )
+            })
         });
     Ok(ProduceSummary {
-        delivered: counts.delivered.load(Ordering::Relaxed),
+        delivered: sent.saturating_sub(failed_deliveries + undelivered),
         failed,
         seconds,
         first_error,

@@ -1,26 +1,127 @@
-//! Reading consumed messages safely. rust-rdkafka's header accessor panics on
-//! a header name that is not UTF-8; hostile input must not crash the
-//! console, so headers are read through librdkafka directly here.
+//! Messages through librdkafka's C API, where rust-rdkafka's safe wrappers
+//! fall short. This is the one module with `unsafe` for messages:
+//!
+//! - rust-rdkafka's header accessor panics on a header name that is not
+//!   UTF-8; hostile input must not crash the console, so headers are read
+//!   through librdkafka directly here.
+//! - rust-rdkafka hands out one message per `poll` (an event, a clock read
+//!   and an `Arc` each); [`FetchQueue`] takes them from librdkafka in
+//!   batches with `rd_kafka_consume_batch_queue`, for the headless consumer.
+//! - rust-rdkafka's `BaseProducer::send` copies the topic name and has
+//!   librdkafka look the topic up for every message; [`TopicProducer`]
+//!   sends through a topic handle made once, for the headless producer.
 
 use std::borrow::Cow;
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::fmt::Write as _;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rdkafka::Message;
 use rdkafka::bindings as rd;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::message::BorrowedMessage;
+use rdkafka::producer::{BaseProducer, Producer, ProducerContext};
 
 use crate::model::{Header, Record, TimestampType};
 
+/// A consumed message as librdkafka hands it out, borrowed for `'m`: from
+/// `BaseConsumer::poll` (via `From<&BorrowedMessage>`) or from a [`Batch`].
+#[derive(Clone, Copy)]
+pub struct MessageView<'m> {
+    ptr: NonNull<rd::rd_kafka_message_t>,
+    _life: PhantomData<&'m rd::rd_kafka_message_t>,
+}
+
+impl<'m> From<&'m BorrowedMessage<'_>> for MessageView<'m> {
+    fn from(msg: &'m BorrowedMessage<'_>) -> Self {
+        MessageView {
+            // SAFETY: a `BorrowedMessage` always wraps a non-null message
+            // (rust-rdkafka keeps it in a `NonNull`).
+            ptr: unsafe { NonNull::new_unchecked(msg.ptr()) },
+            _life: PhantomData,
+        }
+    }
+}
+
+impl<'m> MessageView<'m> {
+    fn raw(&self) -> &'m rd::rd_kafka_message_t {
+        // SAFETY: `ptr` is a message librdkafka handed out, alive and not
+        // changed by librdkafka until it is destroyed, which happens only
+        // after 'm ends (the `BorrowedMessage` or `Batch` it came from).
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// The error this "message" carries instead of data (end of partition,
+    /// a fetch error), if any.
+    #[must_use]
+    pub fn error(&self) -> Option<rd::rd_kafka_resp_err_t> {
+        let err = self.raw().err;
+        (err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR).then_some(err)
+    }
+
+    #[must_use]
+    pub fn partition(&self) -> i32 {
+        self.raw().partition
+    }
+
+    #[must_use]
+    pub fn offset(&self) -> i64 {
+        self.raw().offset
+    }
+
+    #[must_use]
+    pub fn key(&self) -> Option<&'m [u8]> {
+        let m = self.raw();
+        // SAFETY: `key_len` bytes at `key`, owned by the message for 'm.
+        (!m.key.is_null())
+            .then(|| unsafe { std::slice::from_raw_parts(m.key.cast::<u8>(), m.key_len) })
+    }
+
+    #[must_use]
+    pub fn payload(&self) -> Option<&'m [u8]> {
+        let m = self.raw();
+        // SAFETY: `len` bytes at `payload`, owned by the message for 'm.
+        (!m.payload.is_null())
+            .then(|| unsafe { std::slice::from_raw_parts(m.payload.cast::<u8>(), m.len) })
+    }
+
+    /// The timestamp and its type, as rust-rdkafka's `Message::timestamp`.
+    #[must_use]
+    pub fn timestamp(&self) -> (Option<i64>, TimestampType) {
+        let mut kind = rd::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+        // SAFETY: a live message; librdkafka only reads it.
+        let t = unsafe { rd::rd_kafka_message_timestamp(self.ptr.as_ptr(), &raw mut kind) };
+        if t == -1 {
+            return (None, TimestampType::NotAvailable);
+        }
+        match kind {
+            rd::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_NOT_AVAILABLE => {
+                (None, TimestampType::NotAvailable)
+            }
+            rd::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_CREATE_TIME => {
+                (Some(t), TimestampType::CreateTime)
+            }
+            rd::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME => {
+                (Some(t), TimestampType::LogAppendTime)
+            }
+        }
+    }
+}
+
 /// Call `f(name, value)` for every header of the message, in order.
 pub fn for_each_header<'m>(
-    msg: &'m BorrowedMessage<'_>,
+    msg: impl Into<MessageView<'m>>,
     mut f: impl FnMut(&'m [u8], Option<&'m [u8]>),
 ) {
+    let msg: MessageView<'m> = msg.into();
     let mut hdrs: *mut rd::rd_kafka_headers_t = std::ptr::null_mut();
-    // SAFETY: the message pointer is live for 'm; the headers belong to it.
-    let err = unsafe { rd::rd_kafka_message_headers(msg.ptr(), &raw mut hdrs) };
+    // SAFETY: the message pointer is live for 'm; the headers belong to it
+    // (librdkafka parses them on first use into the message's own storage).
+    let err = unsafe { rd::rd_kafka_message_headers(msg.ptr.as_ptr(), &raw mut hdrs) };
     if err != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR || hdrs.is_null() {
         return;
     }
@@ -97,6 +198,299 @@ pub fn to_record(msg: &BorrowedMessage<'_>, topic: &Arc<str>) -> Record {
         key: msg.key().map(<[u8]>::to_vec),
         value: msg.payload().map(<[u8]>::to_vec),
         headers,
+    }
+}
+
+/// A queue that the fetch queues of some partitions are forwarded to, read
+/// in batches. Messages of those partitions (and their end-of-partition and
+/// fetch errors) arrive here, no longer on the consumer's own queue, which
+/// keeps logs and client errors: poll the consumer now and then for those.
+pub struct FetchQueue<'c> {
+    queue: NonNull<rd::rd_kafka_queue_t>,
+    partitions: Vec<NonNull<rd::rd_kafka_queue_t>>,
+    slots: Vec<*mut rd::rd_kafka_message_t>,
+    _consumer: PhantomData<&'c ()>,
+}
+
+impl<'c> FetchQueue<'c> {
+    /// Forward the fetch queues of `topic`'s `partitions` to a new queue,
+    /// read up to `batch` messages at a time. Call before `assign`.
+    pub fn new<C: ConsumerContext>(
+        consumer: &'c BaseConsumer<C>,
+        topic: &str,
+        partitions: impl IntoIterator<Item = i32>,
+        batch: usize,
+    ) -> Result<Self, String> {
+        let rk = consumer.client().native_ptr();
+        let name = CString::new(topic).map_err(|_| "topic name contains NUL".to_string())?;
+        // SAFETY: `rk` is the consumer's live handle; it outlives 'c, and
+        // so this queue (the `PhantomData` borrow).
+        let queue = NonNull::new(unsafe { rd::rd_kafka_queue_new(rk) })
+            .ok_or_else(|| "cannot create a fetch queue".to_string())?;
+        let mut fq = FetchQueue {
+            queue,
+            partitions: Vec::new(),
+            slots: Vec::with_capacity(batch.max(1)),
+            _consumer: PhantomData,
+        };
+        for p in partitions {
+            // SAFETY: live handle and a NUL-terminated name; the result is a
+            // new reference to the partition's fetch queue (released in Drop).
+            let pq =
+                NonNull::new(unsafe { rd::rd_kafka_queue_get_partition(rk, name.as_ptr(), p) })
+                    .ok_or_else(|| format!("no fetch queue for partition {p}"))?;
+            fq.partitions.push(pq);
+            // SAFETY: both queues are live; forwarding takes its own reference
+            // to the destination.
+            unsafe { rd::rd_kafka_queue_forward(pq.as_ptr(), fq.queue.as_ptr()) };
+        }
+        Ok(fq)
+    }
+
+    /// Wait up to `wait` for a first message, then take whatever else is
+    /// queued (up to the batch size) without waiting further.
+    pub fn poll_batch(&mut self, wait: Duration) -> Batch<'_> {
+        self.slots.clear();
+        let cap = self.slots.capacity();
+        let mut n = self.take(0, cap, 0);
+        if n == 0 && !wait.is_zero() {
+            let ms = i32::try_from(wait.as_millis()).unwrap_or(i32::MAX).max(1);
+            n = self.take(0, 1, ms);
+            if n == 1 {
+                n += self.take(1, cap - 1, 0);
+            }
+        }
+        // SAFETY: librdkafka wrote `n` message pointers into the first `n`
+        // slots (all within the capacity); each is ours until destroyed.
+        unsafe { self.slots.set_len(n) };
+        Batch {
+            slots: &mut self.slots,
+            next: 0,
+        }
+    }
+
+    /// `rd_kafka_consume_batch_queue` into slots `from..from + max`.
+    fn take(&mut self, from: usize, max: usize, timeout_ms: i32) -> usize {
+        if max == 0 {
+            return 0;
+        }
+        // SAFETY: the queue is live; the pointer addresses `max` writable
+        // slots inside the vector's capacity (from + max <= capacity).
+        let got = unsafe {
+            rd::rd_kafka_consume_batch_queue(
+                self.queue.as_ptr(),
+                timeout_ms,
+                self.slots.as_mut_ptr().add(from),
+                max,
+            )
+        };
+        usize::try_from(got).unwrap_or(0).min(max)
+    }
+}
+
+impl Drop for FetchQueue<'_> {
+    fn drop(&mut self) {
+        for pq in self.partitions.drain(..) {
+            // SAFETY: our reference to a partition's fetch queue: stop
+            // forwarding to the queue about to go, then release it.
+            unsafe {
+                rd::rd_kafka_queue_forward(pq.as_ptr(), std::ptr::null_mut());
+                rd::rd_kafka_queue_destroy(pq.as_ptr());
+            }
+        }
+        // SAFETY: we own this queue; what is still in it is purged. The
+        // consumer is still alive (it is borrowed for 'c).
+        unsafe { rd::rd_kafka_queue_destroy(self.queue.as_ptr()) };
+    }
+}
+
+/// Messages taken from a [`FetchQueue`]. [`Batch::drain`] destroys each
+/// right after it has been handled; whatever is left when the batch is
+/// dropped is destroyed then.
+pub struct Batch<'q> {
+    slots: &'q mut Vec<*mut rd::rd_kafka_message_t>,
+    /// Slots before this one are destroyed already.
+    next: usize,
+}
+
+impl Batch<'_> {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Hand the messages to `f` in order, destroying each as soon as `f`
+    /// returns, so that what librdkafka allocated for it (the parsed
+    /// headers) goes back to the allocator while it is still at hand. Stops
+    /// early when `f` returns `false`.
+    pub fn drain(&mut self, mut f: impl FnMut(MessageView<'_>) -> bool) {
+        while let Some(&p) = self.slots.get(self.next) {
+            self.next += 1;
+            let Some(ptr) = NonNull::new(p) else {
+                continue;
+            };
+            let go_on = f(MessageView {
+                ptr,
+                _life: PhantomData,
+            });
+            // SAFETY: a message from rd_kafka_consume_batch_queue, destroyed
+            // exactly once (`next` has moved past it); the view given to `f`
+            // could not outlive the call.
+            unsafe { rd::rd_kafka_message_destroy(p) };
+            if !go_on {
+                return;
+            }
+        }
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        for &p in self.slots.get(self.next..).unwrap_or_default() {
+            if !p.is_null() {
+                // SAFETY: the messages `drain` did not reach, each destroyed
+                // once, here.
+                unsafe { rd::rd_kafka_message_destroy(p) };
+            }
+        }
+        self.slots.clear();
+    }
+}
+
+/// A producer's handle on one topic. Messages go out as with
+/// `BaseProducer::send` (copied, partition unassigned unless given,
+/// timestamp "now" unless given), minus the per-message topic lookup.
+pub struct TopicProducer<'p> {
+    rk: NonNull<rd::rd_kafka_t>,
+    rkt: NonNull<rd::rd_kafka_topic_t>,
+    _producer: PhantomData<&'p ()>,
+}
+
+impl<'p> TopicProducer<'p> {
+    pub fn new<C: ProducerContext>(
+        producer: &'p BaseProducer<C>,
+        topic: &str,
+    ) -> Result<Self, String> {
+        let name = CString::new(topic).map_err(|_| "topic name contains NUL".to_string())?;
+        let rk = NonNull::new(producer.client().native_ptr())
+            .ok_or_else(|| "no producer handle".to_string())?;
+        // SAFETY: the producer's live handle (it outlives 'p, and so this
+        // handle) and a NUL-terminated name; NULL asks for the default
+        // topic configuration, as a send by name does.
+        let rkt = NonNull::new(unsafe {
+            rd::rd_kafka_topic_new(rk.as_ptr(), name.as_ptr(), std::ptr::null_mut())
+        })
+        .ok_or_else(|| format!("cannot open topic {}", crate::sanitize::escape(topic)))?;
+        Ok(TopicProducer {
+            rk,
+            rkt,
+            _producer: PhantomData,
+        })
+    }
+
+    /// Queue one message; librdkafka copies everything it needs.
+    pub fn send(
+        &self,
+        partition: Option<i32>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[Header],
+        timestamp: Option<i64>,
+    ) -> Result<(), RDKafkaErrorCode> {
+        use rd::rd_kafka_vtype_t as V;
+        let vu = |vtype, u| rd::rd_kafka_vu_t { vtype, u };
+        let mem = |b: Option<&[u8]>| rd::rd_kafka_vu_s__bindgen_ty_1 {
+            mem: rd::rd_kafka_vu_s__bindgen_ty_1__bindgen_ty_1 {
+                ptr: b.map_or(std::ptr::null_mut(), |b| b.as_ptr().cast_mut().cast()),
+                size: b.map_or(0, <[u8]>::len),
+            },
+        };
+        let hdrs = if headers.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            // SAFETY: a new, empty list we own until librdkafka takes it.
+            let hdrs = unsafe { rd::rd_kafka_headers_new(headers.len()) };
+            for h in headers {
+                let (v, vlen) = h
+                    .value
+                    .as_deref()
+                    .map_or((std::ptr::null(), 0), |v| (v.as_ptr(), v.len()));
+                // SAFETY: name and value are read for the given lengths and
+                // copied into the list (a null value is a null header).
+                unsafe {
+                    rd::rd_kafka_header_add(
+                        hdrs,
+                        h.name.as_ptr().cast(),
+                        isize::try_from(h.name.len()).unwrap_or(isize::MAX),
+                        v.cast(),
+                        isize::try_from(vlen).unwrap_or(isize::MAX),
+                    );
+                }
+            }
+            hdrs
+        };
+        let vus = [
+            vu(
+                V::RD_KAFKA_VTYPE_RKT,
+                rd::rd_kafka_vu_s__bindgen_ty_1 {
+                    rkt: self.rkt.as_ptr(),
+                },
+            ),
+            vu(
+                V::RD_KAFKA_VTYPE_PARTITION,
+                rd::rd_kafka_vu_s__bindgen_ty_1 {
+                    i32_: partition.unwrap_or(-1),
+                },
+            ),
+            vu(
+                V::RD_KAFKA_VTYPE_MSGFLAGS,
+                rd::rd_kafka_vu_s__bindgen_ty_1 {
+                    i: rd::RD_KAFKA_MSG_F_COPY,
+                },
+            ),
+            vu(V::RD_KAFKA_VTYPE_VALUE, mem(value)),
+            vu(V::RD_KAFKA_VTYPE_KEY, mem(key)),
+            vu(
+                V::RD_KAFKA_VTYPE_TIMESTAMP,
+                rd::rd_kafka_vu_s__bindgen_ty_1 {
+                    i64_: timestamp.unwrap_or(0),
+                },
+            ),
+            vu(
+                V::RD_KAFKA_VTYPE_HEADERS,
+                rd::rd_kafka_vu_s__bindgen_ty_1 { headers: hdrs },
+            ),
+        ];
+        let n = if hdrs.is_null() {
+            vus.len() - 1
+        } else {
+            vus.len()
+        };
+        // SAFETY: a live handle and `n` initialised entries; with F_COPY
+        // librdkafka copies key and value before returning; on success it
+        // owns `hdrs`.
+        let err = unsafe { rd::rd_kafka_produceva(self.rk.as_ptr(), vus.as_ptr(), n) };
+        if err.is_null() {
+            return Ok(());
+        }
+        // SAFETY: on failure the error is ours to read and free, and the
+        // headers stay ours.
+        let code = unsafe {
+            let code = rd::rd_kafka_error_code(err);
+            rd::rd_kafka_error_destroy(err);
+            if !hdrs.is_null() {
+                rd::rd_kafka_headers_destroy(hdrs);
+            }
+            code
+        };
+        Err(RDKafkaErrorCode::from(code))
+    }
+}
+
+impl Drop for TopicProducer<'_> {
+    fn drop(&mut self) {
+        // SAFETY: our reference to the topic; queued messages keep their own.
+        unsafe { rd::rd_kafka_topic_destroy(self.rkt.as_ptr()) };
     }
 }
 
