@@ -155,17 +155,21 @@ fn summary_line(h: &GroupHistory, dc: &DrawCtx<'_>) -> Line<'static> {
         Eta::Unknown => Span::styled("catch-up time unknown yet", t.muted),
     }]);
     if let Some(d) = h.last.as_ref().and_then(|s| s.description.as_ref()) {
-        let assignor = if d.protocol.is_empty() {
-            Cow::Borrowed("assignor not reported")
-        } else {
-            sanitize::escape(&d.protocol)
+        // An Empty group has no protocol: Kafka reports both as "".
+        let protocol = match (d.protocol_type.is_empty(), d.protocol.is_empty()) {
+            (true, true) if d.members.is_empty() => Cow::Borrowed("no assignor (no members)"),
+            (_, true) => Cow::Owned(format!(
+                "{}/assignor not reported",
+                sanitize::escape(&d.protocol_type)
+            )),
+            _ => Cow::Owned(format!(
+                "{}/{}",
+                sanitize::escape(&d.protocol_type),
+                sanitize::escape(&d.protocol)
+            )),
         };
         parts.push(vec![Span::styled(
-            format!(
-                "{} member(s)  {}/{assignor}",
-                d.members.len(),
-                sanitize::escape(&d.protocol_type),
-            ),
+            format!("{} member(s)  {protocol}", d.members.len()),
             t.muted,
         )]);
     }
