@@ -21,14 +21,19 @@ pub enum Encoding {
     Json,
     Hex,
     Base64,
+    /// JSON encoded for the topic's Schema Registry subject
+    /// (`TOPIC-value` / `TOPIC-key`, its latest version) with the Confluent
+    /// framing; the worker encodes it when sending.
+    Schema,
 }
 
 impl Encoding {
-    pub const ALL: [Encoding; 4] = [
+    pub const ALL: [Encoding; 5] = [
         Encoding::Text,
         Encoding::Json,
         Encoding::Hex,
         Encoding::Base64,
+        Encoding::Schema,
     ];
 
     #[must_use]
@@ -38,6 +43,7 @@ impl Encoding {
             Encoding::Json => "json",
             Encoding::Hex => "hex",
             Encoding::Base64 => "base64",
+            Encoding::Schema => "schema",
         }
     }
 
@@ -45,7 +51,7 @@ impl Encoding {
         Self::ALL
             .into_iter()
             .find(|e| e.as_str() == s)
-            .ok_or_else(|| anyhow!("`{s}` is not an encoding (text, json, hex, base64)"))
+            .ok_or_else(|| anyhow!("`{s}` is not an encoding (text, json, hex, base64, schema)"))
     }
 
     #[must_use]
@@ -59,8 +65,8 @@ impl Encoding {
     pub fn encode(self, text: &str) -> Result<Vec<u8>> {
         match self {
             Encoding::Text => Ok(text.as_bytes().to_vec()),
-            Encoding::Json if text.is_empty() => Ok(Vec::new()),
-            Encoding::Json => {
+            Encoding::Json | Encoding::Schema if text.is_empty() => Ok(Vec::new()),
+            Encoding::Json | Encoding::Schema => {
                 validate_json(text)?;
                 Ok(text.as_bytes().to_vec())
             }

@@ -489,6 +489,14 @@ fn fake_registry() -> String {
                     "200 OK",
                     serde_json::json!({ "schema": schema }).to_string(),
                 )
+            } else if request.starts_with("GET /subjects/t-value/versions/latest ") {
+                (
+                    "200 OK",
+                    serde_json::json!({
+                        "subject": "t-value", "version": 3, "id": 1, "schema": schema
+                    })
+                    .to_string(),
+                )
             } else {
                 (
                     "404 Not Found",
@@ -1093,6 +1101,83 @@ fn topic_refresh_lists_names_first_then_counts() {
             .unwrap()
             .messages,
         Some(5)
+    );
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+/// The composer's `schema` encoding: the value typed as JSON is sent encoded
+/// for the topic's `TOPIC-value` subject (latest), Confluent-framed; a value
+/// that does not fit is refused before anything is sent, naming the field.
+#[test]
+fn template_values_are_encoded_for_the_topic_value_subject() {
+    use kafkaterm::decode::{Content, DecodeMode, decode, registry::SchemaCache};
+    use kafkaterm::template::{Encoding, MessageTemplate};
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let mut p = profile(&mock.bootstrap_servers());
+    p.schema_registry = Some(kafkaterm::config::RegistrySettings::new(&fake_registry()));
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
+    let send = |w: &mut WorkerHandle, id: u64, value: &str| {
+        w.commands
+            .send(Command::ProduceBatch {
+                id,
+                options: Default::default(),
+                source: BatchSource::Template {
+                    template: MessageTemplate {
+                        topic: "t".into(),
+                        partition: Some(0),
+                        value: Some(value.into()),
+                        value_encoding: Encoding::Schema,
+                        ..Default::default()
+                    },
+                    count: 1,
+                },
+            })
+            .unwrap();
+        wait(&rt, w, Duration::from_secs(30), |ev| match ev {
+            WorkerEvent::Produce { id: i, progress } if i == id && progress.done => Some(progress),
+            _ => None,
+        })
+    };
+    let ok = send(&mut w, 1, r#"{"id": "o-1", "qty": 5}"#);
+    assert_eq!((ok.delivered, ok.failed), (1, 0), "{ok:?}");
+    let bad = send(&mut w, 2, r#"{"id": "o-2", "qty": "five"}"#);
+    assert_eq!((bad.delivered, bad.failed), (0, 1), "{bad:?}");
+    let why = bad.first_error.unwrap();
+    assert!(why.contains("t-value") && why.contains("qty"), "{why}");
+    // Exactly one message is on the topic, and it decodes back.
+    let mut got = Vec::new();
+    let spec = BrowseSpec {
+        topic: "t".into(),
+        partitions: None,
+        start: kafkaterm::timeutil::StartAt::Beginning,
+    };
+    w.commands
+        .send(Command::StartBrowse { session: 5, spec })
+        .unwrap();
+    collect(&rt, &mut w, &mut got, 1, Duration::from_secs(30));
+    assert_eq!(got.len(), 1);
+    let value = got[0].value.clone().unwrap();
+    assert_eq!(&value[..5], &[0, 0, 0, 0, 1], "magic byte and schema id 1");
+    let mut cache = SchemaCache {
+        configured: true,
+        ..Default::default()
+    };
+    w.commands
+        .send(Command::FetchSchema { schema_id: 1 })
+        .unwrap();
+    let result = wait(&rt, &mut w, Duration::from_secs(20), |ev| match ev {
+        WorkerEvent::Schema { result, .. } => Some(result),
+        _ => None,
+    });
+    cache.entries.insert(1, result.map_err(|e| e.to_string()));
+    let d = decode(Some(&value), DecodeMode::Auto, &cache);
+    assert_eq!(
+        d.content,
+        Content::Json(serde_json::json!({"id": "o-1", "qty": 5}))
     );
     drop(w);
     drop(rt);

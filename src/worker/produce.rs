@@ -66,6 +66,64 @@ fn headers_of(req: &ProduceRequest) -> Option<OwnedHeaders> {
     Some(h)
 }
 
+/// The registry schemas a template's `schema` encodings use: the topic's
+/// `TOPIC-key` / `TOPIC-value` subjects at their latest versions, fetched
+/// once per batch before anything is sent.
+#[derive(Default)]
+struct TemplateSchemas {
+    key: Option<(String, crate::registry::SubjectSchema)>,
+    value: Option<(String, crate::registry::SubjectSchema)>,
+}
+
+impl TemplateSchemas {
+    fn fetch(inner: &Inner, t: &crate::template::MessageTemplate) -> Result<Self, WorkerError> {
+        use crate::template::Encoding;
+        let want = |e: Encoding| e == Encoding::Schema;
+        if !want(t.key_encoding) && !want(t.value_encoding) {
+            return Ok(Self::default());
+        }
+        let client = inner.registry.get()?;
+        let fetch =
+            |suffix: &str| -> Result<(String, crate::registry::SubjectSchema), WorkerError> {
+                let subject = format!("{}-{suffix}", t.topic);
+                client
+                    .schema_for(Some(&subject), crate::registry::SchemaSelector::Latest)
+                    .map(|s| (subject.clone(), s))
+                    .map_err(|e| crate::werr!("schema of subject {subject}: {e}"))
+            };
+        Ok(Self {
+            key: want(t.key_encoding).then(|| fetch("key")).transpose()?,
+            value: want(t.value_encoding).then(|| fetch("value")).transpose()?,
+        })
+    }
+
+    /// Encode the rendered JSON of key and value for their subjects.
+    fn apply(&self, req: &mut ProduceRequest) -> Result<(), WorkerError> {
+        for (which, field, name) in [
+            (&self.key, &mut req.key, "key"),
+            (&self.value, &mut req.value, "value"),
+        ] {
+            let (Some((subject, s)), Some(bytes)) = (which, field.as_mut()) else {
+                continue;
+            };
+            if bytes.is_empty() {
+                return Err(crate::werr!(
+                    "{name}: nothing typed, and schema {subject} needs a JSON value"
+                ));
+            }
+            let json: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| crate::werr!("{name} is not JSON: {e}"))?;
+            *bytes = crate::decode::encode_json(&s.schema, &json, None).map_err(|e| {
+                crate::werr!(
+                    "{name} does not fit schema {subject} v{}: {e}",
+                    s.version.map_or_else(|| "?".to_string(), |v| v.to_string())
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
 /// Messages of a batch, produced lazily so a million-line file or template
 /// never sits in memory whole.
 enum Source {
@@ -193,6 +251,24 @@ pub async fn run_batch(
             return;
         }
     };
+    // Registry schemas for `schema` encodings: fetched (blocking HTTP, off
+    // the async threads) before the first message.
+    let schemas = match &source {
+        Source::Template(t, ..) => {
+            let t = t.clone();
+            super::blocking(&inner, move |inner| TemplateSchemas::fetch(inner, &t)).await
+        }
+        _ => Ok(TemplateSchemas::default()),
+    };
+    let schemas = match schemas {
+        Ok(s) => s,
+        Err(e) => {
+            prog.failed = 1;
+            prog.first_error = Some(e.to_string());
+            let _ = inner.events.send(report(&mut prog, true)).await;
+            return;
+        }
+    };
     let mut pending = FuturesUnordered::new();
     let mut last_report = Instant::now();
     let trust_append_time = !inner.profile.unsupported.log_append_time;
@@ -223,7 +299,7 @@ pub async fn run_batch(
             prog.first_error.get_or_insert_with(|| "cancelled".into());
             break;
         }
-        let req = match next {
+        let req = match next.and_then(|mut r| schemas.apply(&mut r).map(|()| r)) {
             Ok(r) => r,
             Err(e) => {
                 prog.failed += 1;

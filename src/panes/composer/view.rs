@@ -13,6 +13,7 @@ use super::{Area, Batch, ComposerPane, Focus, OPTIONS, ValueCheck, dialogs};
 use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 use crate::config::theme::Theme;
+use crate::template::Encoding;
 use crate::ui::widgets::{self, LineInput};
 use crate::worker::protocol::ReqId;
 
@@ -196,6 +197,15 @@ fn check_line(p: &ComposerPane, dc: &DrawCtx<'_>, width: u16) -> Line<'static> {
             "✓ ",
             t.ok,
             format!("value: {} template", e.as_str()),
+            t.muted,
+        ),
+        (None, ValueCheck::Ok(Encoding::Schema, _)) => (
+            "✓ ",
+            t.ok,
+            format!(
+                "value: JSON ok; encoded for subject {}-value (latest) when sent",
+                crate::sanitize::escape(p.topic.text.trim())
+            ),
             t.muted,
         ),
         (None, ValueCheck::Ok(e, n)) => (
