@@ -9,6 +9,12 @@ them. It reads commands from stdin, one a line:
     join                 start one more consumer (the next index)
     leave I              close consumer I (it sends LeaveGroup)
     commit P OFFSET      the consumer that owns partition P commits OFFSET for it
+    hold I               stop polling consumer I: it keeps its membership
+                         (librdkafka heartbeats and rejoins in the background)
+                         but serves no rebalance callback, so in a cooperative
+                         rebalance it does not give up the partitions it must
+                         revoke and the group stays in the first round
+    release I            poll consumer I again
     quit                 close every consumer and exit
 
 and writes JSON lines to stdout:
@@ -23,6 +29,9 @@ and writes JSON lines to stdout:
         the consumer itself reports in assignment(), the same in two rounds
         in a row. Each consumer: index, client_id, member_id, assignment
         ([[topic, partition], ...]). Printed once per settled state.
+    {"kind": "stable", "commands": N, "broker": {...}}
+        while some consumer is held: the broker's view each time it is Stable
+        and differs from the last one printed
     {"kind": "error", "message": "..."}
         a command could not be carried out
 
@@ -52,6 +61,7 @@ class Members:
     def __init__(self, args):
         self.args = args
         self.live = {}  # index -> Consumer
+        self.held = set()
         self.next_index = 0
 
     def join(self):
@@ -88,8 +98,9 @@ class Members:
         ]
 
     def poll(self):
-        for consumer in self.live.values():
-            consumer.poll(0.05)
+        for index, consumer in self.live.items():
+            if index not in self.held:
+                consumer.poll(0.05)
 
 
 def broker_view(admin, group):
@@ -157,6 +168,7 @@ def main():
     done = 0
     previous = None
     printed = None
+    last_stable = None
     try:
         while True:
             try:
@@ -188,6 +200,16 @@ def main():
                                 "member_id": member_id,
                             }
                         )
+                    elif words[0] in ("hold", "release") and len(words) == 2:
+                        index = int(words[1])
+                        if index not in members.live:
+                            raise ValueError(f"no consumer {index}")
+                        if words[0] == "hold":
+                            members.held.add(index)
+                        else:
+                            members.held.discard(index)
+                        done += 1
+                        emit({"kind": "ack", "command": words[0], "commands": done, "index": index})
                     elif words[0] == "commit" and len(words) == 3:
                         partition, offset = int(words[1]), int(words[2])
                         tp = [args.topic, partition]
@@ -225,6 +247,11 @@ def main():
             members.poll()
             seen = members.view()
             described = None
+            if members.held:
+                broker = broker_view(admin, args.group)
+                if broker["state"] == "STABLE" and broker != last_stable:
+                    emit({"kind": "stable", "commands": done, "broker": broker})
+                    last_stable = broker
             if sorted(tp for c in seen for tp in c["assignment"]) == partitions:
                 described = broker_view(admin, args.group)
             if settled(seen, described, partitions):
