@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde::Serialize;
 
-use crate::model::{GroupSnapshot, GroupState, TopicPartition};
+use crate::model::{GroupDescription, GroupSnapshot, GroupState, TopicPartition};
 use crate::timeutil;
 
 /// Samples kept per group (about two hours at 2 s).
@@ -219,7 +219,17 @@ pub struct GroupHistory {
     pub events: VecDeque<GroupEvent>,
     pub last: Option<GroupSnapshot>,
     pub unstable_since: Option<i64>,
+    /// The last description the broker gave: membership and state changes
+    /// are measured against it, so a refresh in which DescribeGroups failed
+    /// does not make every member look new afterwards.
+    last_description: Option<GroupDescription>,
     last_stable_owners: Option<BTreeMap<TopicPartition, String>>,
+    /// Partitions a member gave up in a stable assignment while the group
+    /// still subscribes to their topic: the first round of a cooperative
+    /// rebalance, in which a partition is revoked before the follow-up round
+    /// gives it to another member. Each maps to the member it left, so the
+    /// move is reported once, from that member to the one that takes it.
+    released: BTreeMap<TopicPartition, String>,
 }
 
 fn owners(s: &GroupSnapshot) -> Option<BTreeMap<TopicPartition, String>> {
@@ -250,24 +260,21 @@ impl GroupHistory {
             });
         };
         let state = snap.state().clone();
-        match (&self.last, &snap.description) {
-            (None, _) => push(EventKind::Seen {
+        match (&self.last, &self.last_description, &snap.description) {
+            (None, _, _) => push(EventKind::Seen {
                 state: state.clone(),
                 members: snap.description.as_ref().map_or(0, |d| d.members.len()),
             }),
-            (Some(prev), Some(now)) => {
-                let prev_state = prev.state();
-                if *prev_state != state {
+            // Described before: compare with that description.
+            (Some(_), Some(prev), Some(now)) => {
+                if prev.state != state {
                     push(EventKind::StateChanged {
-                        from: prev_state.clone(),
+                        from: prev.state.clone(),
                         to: state.clone(),
                     });
                 }
-                let before: BTreeSet<&str> = prev
-                    .description
-                    .as_ref()
-                    .map(|d| d.members.iter().map(|m| m.member_id.as_str()).collect())
-                    .unwrap_or_default();
+                let before: BTreeSet<&str> =
+                    prev.members.iter().map(|m| m.member_id.as_str()).collect();
                 let after: BTreeSet<&str> =
                     now.members.iter().map(|m| m.member_id.as_str()).collect();
                 for m in &now.members {
@@ -279,18 +286,26 @@ impl GroupHistory {
                         });
                     }
                 }
-                if let Some(pd) = &prev.description {
-                    for m in &pd.members {
-                        if !after.contains(m.member_id.as_str()) {
-                            push(EventKind::MemberLeft {
-                                member_id: m.member_id.clone(),
-                                client_id: m.client_id.clone(),
-                            });
-                        }
+                for m in &prev.members {
+                    if !after.contains(m.member_id.as_str()) {
+                        push(EventKind::MemberLeft {
+                            member_id: m.member_id.clone(),
+                            client_id: m.client_id.clone(),
+                        });
                     }
                 }
             }
-            (Some(_), None) => {}
+            // Described for the first time: its state is news, but who was
+            // there before is unknown, so nobody is said to have joined.
+            (Some(prev), None, Some(_)) => {
+                if *prev.state() != state {
+                    push(EventKind::StateChanged {
+                        from: prev.state().clone(),
+                        to: state.clone(),
+                    });
+                }
+            }
+            (Some(_), _, None) => {}
         }
         // Not-stable time (a rebalance, never Empty: Empty is the normal
         // state of a group without members) and partition moves between
@@ -304,23 +319,58 @@ impl GroupHistory {
             self.unstable_since = None;
         }
         if stable {
+            let rebalanced = self.unstable_since.is_some();
             if let Some(since) = self.unstable_since.take() {
                 push(EventKind::StableAgain {
                     after_ms: at - since,
                 });
             }
-            if let Some(now_owners) = owners(&snap) {
+            if let (Some(now_owners), Some(d)) = (owners(&snap), &snap.description) {
                 if let Some(prev_owners) = &self.last_stable_owners {
-                    let keys: BTreeSet<&TopicPartition> =
-                        prev_owners.keys().chain(now_owners.keys()).collect();
+                    let subscribed: BTreeSet<&str> = d
+                        .members
+                        .iter()
+                        .flat_map(|m| m.subscription.iter().map(String::as_str))
+                        .collect();
+                    let keys: BTreeSet<TopicPartition> = prev_owners
+                        .keys()
+                        .chain(now_owners.keys())
+                        .chain(self.released.keys())
+                        .cloned()
+                        .collect();
                     for tp in keys {
-                        let from = prev_owners.get(tp);
-                        let to = now_owners.get(tp);
-                        if from != to {
+                        let to = now_owners.get(&tp);
+                        let from = prev_owners
+                            .get(&tp)
+                            .or_else(|| self.released.get(&tp))
+                            .cloned();
+                        if to.is_none() {
+                            let Some(from) = from else { continue };
+                            // Still wanted by the group: a cooperative
+                            // rebalance revoked it and its next round gives
+                            // it to someone. Wait for that round (seen, or
+                            // the owner showing up) before saying where it went.
+                            let pending = subscribed.contains(tp.topic.as_str())
+                                && (prev_owners.contains_key(&tp) || !rebalanced);
+                            if pending {
+                                self.released.insert(tp, from);
+                                continue;
+                            }
+                            self.released.remove(&tp);
                             push(EventKind::PartitionMoved {
                                 topic: tp.topic.clone(),
                                 partition: tp.partition,
-                                from: from.cloned(),
+                                from: Some(from),
+                                to: None,
+                            });
+                            continue;
+                        }
+                        self.released.remove(&tp);
+                        if from.as_ref() != to {
+                            push(EventKind::PartitionMoved {
+                                topic: tp.topic.clone(),
+                                partition: tp.partition,
+                                from,
                                 to: to.cloned(),
                             });
                         }
@@ -328,6 +378,9 @@ impl GroupHistory {
                 }
                 self.last_stable_owners = Some(now_owners);
             }
+        }
+        if let Some(d) = &snap.description {
+            self.last_description = Some(d.clone());
         }
         // Time series.
         self.samples.push_back(Sample {
@@ -657,6 +710,171 @@ mod tests {
             !e.iter()
                 .any(|e| matches!(e.kind, EventKind::StableAgain { .. })),
             "Empty → Stable is no 'stable again after … not stable': {e:?}"
+        );
+    }
+
+    fn subscribed(id: &str, tps: &[(&str, i32)]) -> GroupMember {
+        GroupMember {
+            subscription: vec!["t".into()],
+            ..member(id, tps)
+        }
+    }
+
+    fn moves(e: &[GroupEvent]) -> Vec<(i32, Option<String>, Option<String>)> {
+        e.iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::PartitionMoved {
+                    partition,
+                    from,
+                    to,
+                    ..
+                } => Some((*partition, from.clone(), to.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn a_cooperative_move_is_one_event_from_the_old_owner_to_the_new() {
+        let four = [("t", 0), ("t", 1), ("t", 2), ("t", 3)];
+        let mut h = GroupHistory::default();
+        h.observe(snap(0, "Stable", vec![subscribed("a", &four)], 0, 0));
+        // First round: a gives up t/2 and t/3; b joined with nothing yet.
+        let e = h.observe(snap(
+            1000,
+            "Stable",
+            vec![subscribed("a", &[("t", 0), ("t", 1)]), subscribed("b", &[])],
+            0,
+            0,
+        ));
+        assert_eq!(moves(&e), vec![], "released, not yet moved: {e:?}");
+        let e = h.observe(snap(
+            2000,
+            "PreparingRebalance",
+            vec![subscribed("a", &[("t", 0), ("t", 1)]), subscribed("b", &[])],
+            0,
+            0,
+        ));
+        assert_eq!(moves(&e), vec![]);
+        // Second round: b takes them.
+        let e = h.observe(snap(
+            3000,
+            "Stable",
+            vec![
+                subscribed("a", &[("t", 0), ("t", 1)]),
+                subscribed("b", &[("t", 2), ("t", 3)]),
+            ],
+            0,
+            0,
+        ));
+        assert_eq!(
+            moves(&e),
+            vec![(2, some("a"), some("b")), (3, some("a"), some("b"))]
+        );
+        // Nothing more to report once settled.
+        let e = h.observe(snap(
+            4000,
+            "Stable",
+            vec![
+                subscribed("a", &[("t", 0), ("t", 1)]),
+                subscribed("b", &[("t", 2), ("t", 3)]),
+            ],
+            0,
+            0,
+        ));
+        assert_eq!(moves(&e), vec![]);
+    }
+
+    #[test]
+    fn a_released_partition_returned_to_its_owner_did_not_move() {
+        let mut h = GroupHistory::default();
+        h.observe(snap(0, "Stable", vec![subscribed("a", &[("t", 0)])], 0, 0));
+        assert_eq!(
+            moves(&h.observe(snap(1000, "Stable", vec![subscribed("a", &[])], 0, 0))),
+            vec![]
+        );
+        assert_eq!(
+            moves(&h.observe(snap(
+                2000,
+                "Stable",
+                vec![subscribed("a", &[("t", 0)])],
+                0,
+                0
+            ))),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn a_partition_nobody_takes_after_the_next_rebalance_is_unassigned() {
+        let mut h = GroupHistory::default();
+        let two = [("t", 0), ("t", 1)];
+        h.observe(snap(0, "Stable", vec![subscribed("a", &two)], 0, 0));
+        let one = vec![subscribed("a", &[("t", 0)])];
+        assert_eq!(
+            moves(&h.observe(snap(1000, "Stable", one.clone(), 0, 0))),
+            vec![]
+        );
+        assert_eq!(
+            moves(&h.observe(snap(2000, "Stable", one.clone(), 0, 0))),
+            vec![],
+            "no rebalance seen yet"
+        );
+        h.observe(snap(3000, "CompletingRebalance", one.clone(), 0, 0));
+        assert_eq!(
+            moves(&h.observe(snap(4000, "Stable", one, 0, 0))),
+            vec![(1, some("a"), None)]
+        );
+    }
+
+    #[test]
+    fn a_partition_of_a_topic_no_longer_subscribed_is_unassigned_at_once() {
+        let mut h = GroupHistory::default();
+        h.observe(snap(
+            0,
+            "Stable",
+            vec![member("a", &[("t", 0), ("u", 0)])],
+            0,
+            0,
+        ));
+        let a = GroupMember {
+            subscription: vec!["u".into()],
+            ..member("a", &[("u", 0)])
+        };
+        assert_eq!(
+            moves(&h.observe(snap(1000, "Stable", vec![a], 0, 0))),
+            vec![(0, some("a"), None)]
+        );
+    }
+
+    #[test]
+    fn a_refresh_without_description_does_not_make_members_new() {
+        let mut h = GroupHistory::default();
+        h.observe(snap(0, "Stable", vec![member("a", &[("t", 0)])], 0, 0));
+        let mut blind = snap(1000, "Stable", vec![], 0, 0);
+        blind.description = None;
+        blind.description_note = Some("DescribeGroups failed".into());
+        assert_eq!(h.observe(blind), vec![]);
+        let e = h.observe(snap(
+            2000,
+            "Stable",
+            vec![member("a", &[("t", 0)]), member("b", &[])],
+            0,
+            0,
+        ));
+        let kinds: Vec<_> = e.iter().map(|e| &e.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![&EventKind::MemberJoined {
+                member_id: "b".into(),
+                client_id: "client-b".into(),
+                host: "/10.0.0.1".into(),
+            }],
+            "only b is new, and the state did not change"
         );
     }
 }
