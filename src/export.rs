@@ -106,18 +106,12 @@ pub fn run(
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let name = job
-        .path
-        .file_name()
-        .map_or_else(|| "export".into(), |n| n.to_string_lossy().into_owned());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".part")
-        .tempfile_in(dir)?;
+    // Dropping `tmp` on any way out removes the partial file.
+    let (tmp, mut file) = crate::files::TempPath::create_beside(&job.path, dir, "part")?;
     let mut bytes = 0u64;
     let mut reported = (0usize, 0u64);
     {
-        let mut out = BufWriter::with_capacity(256 * 1024, tmp.as_file_mut());
+        let mut out = BufWriter::with_capacity(256 * 1024, &mut file);
         let mut line = String::new();
         for (i, r) in job.records.iter().enumerate() {
             // Dropping `tmp` on the way out removes the partial file.
@@ -139,9 +133,9 @@ pub fn run(
     if job.cancel.is_cancelled() {
         return Err(ExportError::Cancelled);
     }
-    tmp.as_file().sync_all()?;
-    tmp.persist(&job.path)
-        .map_err(|e| ExportError::from(e.error))?;
+    file.sync_all()?;
+    drop(file);
+    tmp.persist(&job.path)?;
     progress(job.records.len(), bytes);
     Ok(ExportDone {
         messages: job.records.len(),

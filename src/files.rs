@@ -19,7 +19,6 @@ use tokio::task::JoinHandle;
 /// Any I/O error; `path` is then left as it was and the temporary file is
 /// removed.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     let target = match std::fs::canonicalize(path) {
         Ok(real) => real,
         Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
@@ -30,29 +29,56 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let name = target
-        .file_name()
-        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = TempPath(dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple())));
-    // A fresh name, never an existing file (or a link someone planted).
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o666)
-        .open(&tmp.0)?;
+    let (tmp, mut file) = TempPath::create_beside(&target, dir, "tmp")?;
     if let Ok(meta) = std::fs::metadata(&target) {
         file.set_permissions(meta.permissions())?;
     }
     file.write_all(contents)?;
     file.sync_all()?;
     drop(file);
-    std::fs::rename(&tmp.0, &target)?;
-    std::mem::forget(tmp);
-    Ok(())
+    tmp.persist(&target)
 }
 
 /// A temporary file removed when dropped (that is, unless it was renamed).
-struct TempPath(PathBuf);
+pub struct TempPath(PathBuf);
+
+impl TempPath {
+    /// A new, hidden file `.NAME.RANDOM.SUFFIX` in `dir` for `target`: a
+    /// fresh name, never an existing file (or a link someone planted).
+    ///
+    /// # Errors
+    /// The file cannot be created.
+    pub fn create_beside(
+        target: &Path,
+        dir: &Path,
+        suffix: &str,
+    ) -> io::Result<(Self, std::fs::File)> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let name = target
+            .file_name()
+            .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+        let tmp = TempPath(dir.join(format!(
+            ".{name}.{}.{suffix}",
+            uuid::Uuid::new_v4().simple()
+        )));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&tmp.0)?;
+        Ok((tmp, file))
+    }
+
+    /// Rename the file to `target`; it is no longer removed.
+    ///
+    /// # Errors
+    /// The rename failed (the temporary file is then removed).
+    pub fn persist(self, target: &Path) -> io::Result<()> {
+        std::fs::rename(&self.0, target)?;
+        std::mem::forget(self);
+        Ok(())
+    }
+}
 
 impl Drop for TempPath {
     fn drop(&mut self) {
