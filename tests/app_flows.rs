@@ -1858,3 +1858,62 @@ fn topic_throughput_from_successive_refreshes() {
     let wide = lines(&draw(&app, 120, 30)).join("\n");
     assert!(wide.contains("TREND") && wide.contains('█'), "{wide}");
 }
+
+/// The topic detail shows each partition's produce rate from successive
+/// descriptions' high watermarks.
+#[test]
+fn partition_throughput_in_the_topic_detail() {
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    key(&mut app, KeyCode::Char('j'));
+    let describe = |app: &mut App, cmds: &[Command], highs: [i64; 2]| {
+        let id = cmds
+            .iter()
+            .find_map(|c| match c {
+                Command::DescribeTopic { id, .. } => Some(*id),
+                _ => None,
+            })
+            .expect("describe requested");
+        let part = |partition: i32, high: i64| PartitionInfo {
+            partition,
+            leader: 1,
+            replicas: vec![1],
+            isr: vec![1],
+            low: Some(0),
+            high: Some(high),
+            error: None,
+        };
+        app.update(Msg::Worker(WorkerEvent::TopicDetail {
+            id,
+            topic: "payments".into(),
+            result: Ok(TopicDetail {
+                name: "payments".into(),
+                internal: false,
+                partitions: vec![part(0, highs[0]), part(1, highs[1])],
+                configs: Configs::Loaded(vec![]),
+            }),
+        }));
+    };
+    let cmds = key(&mut app, KeyCode::Enter);
+    describe(&mut app, &cmds, [100, 500]);
+    let s = screen(&app);
+    assert!(s.contains("IN/s"), "{s}");
+    app.now_ms += 10_000;
+    let more = app.update(Msg::Tick);
+    describe(&mut app, &more, [100, 1_500]);
+    let s = screen(&app);
+    let row = |p: &str| {
+        s.lines()
+            .find(|l| l.starts_with(&format!("│{p} ")))
+            .unwrap_or_else(|| panic!("partition {p}: {s}"))
+            .to_string()
+    };
+    assert!(
+        row("0").trim_end_matches('│').trim_end().ends_with(" 0"),
+        "{s}"
+    );
+    assert!(
+        row("1").trim_end_matches('│').trim_end().ends_with(" 100"),
+        "{s}"
+    );
+}

@@ -231,8 +231,7 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Work
         // One group: DescribeGroups only.
     } else if unsupported.list_groups {
         list_note = Some(
-            "this cluster does not support ListGroups: showing the groups named in the config"
-                .to_string(),
+            "no ListGroups on this cluster: showing the groups named in the config".to_string(),
         );
     } else {
         match inner.meta.fetch_group_list(None, TIMEOUT) {

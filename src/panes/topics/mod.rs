@@ -70,6 +70,9 @@ pub struct DetailView {
     pub tab: DetailTab,
     pub scroll: Scroll,
     pub refreshed_ms: Option<i64>,
+    /// Produce rate per partition, from successive descriptions' high
+    /// watermarks.
+    pub rates: std::collections::BTreeMap<i32, rate::Throughput>,
 }
 
 impl DetailView {
@@ -219,6 +222,7 @@ impl TopicsPane {
                         tab: DetailTab::Partitions,
                         scroll: Scroll::default(),
                         refreshed_ms: None,
+                        rates: std::collections::BTreeMap::new(),
                     });
                     self.refresh(ctx);
                 }
@@ -544,6 +548,14 @@ impl Pane for TopicsPane {
                 d.in_flight = None;
                 match result {
                     Ok(t) => {
+                        for p in &t.partitions {
+                            if let Some(high) = p.high {
+                                d.rates
+                                    .entry(p.partition)
+                                    .or_default()
+                                    .sample(ctx.now_ms, high);
+                            }
+                        }
                         d.data = Some(t);
                         d.error = None;
                         d.refreshed_ms = Some(ctx.now_ms);

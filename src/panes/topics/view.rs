@@ -286,7 +286,15 @@ fn draw_detail_body(
         .max()
         .unwrap_or(0)
         .max("MESSAGES".len());
-    let nw = num_w(body).min(u16::try_from(widest).unwrap_or(u16::MAX));
+    // Exact counts first: the IN/s column only where the counts keep their
+    // full width next to PART, LEADER, REPLICAS and ISR's minimum.
+    let full = num_w(body).min(u16::try_from(widest).unwrap_or(u16::MAX));
+    let show_rate = body.width >= 4 + 6 + 9 + 14 + 6 + 7 + 3 * full;
+    let nw = if show_rate {
+        full
+    } else {
+        full.min((body.width.saturating_sub(4 + 6 + 9 + 14 + 6) / 3).max(6))
+    };
     let height = usize::from(body.height.saturating_sub(1)).max(1);
     let mut scroll = d.scroll;
     match d.tab {
@@ -344,24 +352,47 @@ fn draw_detail_body(
                             p.messages()
                                 .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
                         ),
+                        Cell::from(if !show_rate {
+                            Span::raw("")
+                        } else {
+                            match d
+                                .rates
+                                .get(&p.partition)
+                                .and_then(super::rate::Throughput::current)
+                            {
+                                Some(r) if r >= 0.05 => {
+                                    Span::styled(super::rate::short_rate(r), t.accent)
+                                }
+                                Some(_) => Span::styled("0", t.muted),
+                                None => Span::styled("-", t.muted),
+                            }
+                        }),
                     ])
                     .style(style)
                 });
-            let table = Table::new(
-                rows,
-                [
-                    Constraint::Length(4),
-                    Constraint::Length(6),
-                    Constraint::Length(9),
-                    Constraint::Min(14),
-                    Constraint::Length(nw),
-                    Constraint::Length(nw),
-                    Constraint::Length(nw),
-                ],
-            )
-            .header(
+            let mut widths = vec![
+                Constraint::Length(4),
+                Constraint::Length(6),
+                Constraint::Length(9),
+                Constraint::Min(14),
+                Constraint::Length(nw),
+                Constraint::Length(nw),
+                Constraint::Length(nw),
+            ];
+            // Without a width for it, the IN/s cell is not drawn.
+            if show_rate {
+                widths.push(Constraint::Length(6));
+            }
+            let table = Table::new(rows, widths).header(
                 Row::new(vec![
-                    "PART", "LEADER", "REPLICAS", "ISR", "LOW", "HIGH", "MESSAGES",
+                    "PART",
+                    "LEADER",
+                    "REPLICAS",
+                    "ISR",
+                    "LOW",
+                    "HIGH",
+                    "MESSAGES",
+                    if show_rate { "IN/s" } else { "" },
                 ])
                 .style(t.header),
             );
