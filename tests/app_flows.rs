@@ -1917,3 +1917,48 @@ fn partition_throughput_in_the_topic_detail() {
         "{s}"
     );
 }
+
+/// The composer's `schema` encoding: the value is checked as JSON, the check
+/// line names the subject it is encoded for, and the template sent to the
+/// worker asks for the schema encoding (the worker encodes it).
+#[test]
+fn composer_schema_encoding_names_the_subject_and_sends_json_for_it() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    typ(&mut app, "payments");
+    app.composer.message.set(
+        Area::Value,
+        Some("{\"id\": \"p-1\", \"amount\": 12}"),
+        kafkaterm::template::Encoding::Schema,
+    );
+    let s = lines(&draw(&app, 120, 30)).join("\n");
+    assert!(s.contains("encoded for subject payments-value"), "{s}");
+    let cmds = ctrl(&mut app, 's');
+    let template = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::ProduceBatch {
+                source: BatchSource::Template { template, .. },
+                ..
+            } => Some(template.clone()),
+            _ => None,
+        })
+        .expect("a produce batch");
+    assert_eq!(
+        template.value_encoding,
+        kafkaterm::template::Encoding::Schema
+    );
+    // Not JSON: refused before anything is sent.
+    app.composer.message.set(
+        Area::Value,
+        Some("{\"id\": "),
+        kafkaterm::template::Encoding::Schema,
+    );
+    let cmds = ctrl(&mut app, 's');
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Command::ProduceBatch { .. })),
+        "{cmds:?}"
+    );
+}
