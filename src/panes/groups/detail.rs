@@ -157,7 +157,7 @@ fn summary_line(h: &GroupHistory, dc: &DrawCtx<'_>) -> Line<'static> {
     if let Some(d) = h.last.as_ref().and_then(|s| s.description.as_ref()) {
         // An Empty group has no protocol: Kafka reports both as "".
         let protocol = match (d.protocol_type.is_empty(), d.protocol.is_empty()) {
-            (true, true) if d.members.is_empty() => Cow::Borrowed("no assignor (no members)"),
+            (_, true) if d.members.is_empty() => Cow::Borrowed("no assignor (no members)"),
             (_, true) => Cow::Owned(format!(
                 "{}/assignor not reported",
                 sanitize::escape(&d.protocol_type)
