@@ -212,6 +212,8 @@ fn groups_snapshot(groups: usize, parts: i32, at_ms: i64, progress: i64) -> Grou
                                 "consumer-{g}-{}-0b7c5a4e-1f2d-4c3b-9a8e",
                                 p % 5
                             )),
+                            lag_ms: Some(i64::from(p) * 1_500),
+                            lag_ms_estimated: false,
                             error: None,
                         }
                     })

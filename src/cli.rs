@@ -191,12 +191,22 @@ pub enum Cmd {
     Groups {
         #[arg(long)]
         json: bool,
+        /// Look twice, SECS apart, so the status can tell OK, LAGGING and
+        /// STALLED apart (one look tells only REBALANCING, EMPTY, STOPPED
+        /// and a caught-up OK)
+        #[arg(long, value_name = "SECS", default_value = "0")]
+        window: f64,
     },
-    /// A group's per-partition committed offset, end offset, lag and owner
+    /// A group's per-partition committed offset, end offset, lag, lag in time, status and owner
     Lag {
         group: String,
         #[arg(long)]
         json: bool,
+        /// Look twice, SECS apart, so the status can tell OK, LAGGING and
+        /// STALLED apart (one look tells only REBALANCING, EMPTY, STOPPED
+        /// and a caught-up OK)
+        #[arg(long, value_name = "SECS", default_value = "0")]
+        window: f64,
     },
     /// Reset a group's committed offsets (a dry run unless --execute is given)
     #[command(

@@ -662,6 +662,8 @@ fn groups_snapshot(state: &str, members: Vec<GroupMember>) -> GroupsSnapshot {
                 end: Some(25),
                 lag: Some(15),
                 member_id: None,
+                lag_ms: None,
+                lag_ms_estimated: false,
                 error: None,
             }],
             offsets_note: None,
@@ -1521,6 +1523,8 @@ fn huge_clusters_and_groups_stay_usable() {
             end: Some(20),
             lag: Some(10),
             member_id: Some(format!("member-{:03}", p / 2)),
+            lag_ms: None,
+            lag_ms_estimated: false,
             error: None,
         })
         .collect();

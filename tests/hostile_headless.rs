@@ -188,6 +188,8 @@ fn group(state: &str, members: &[(&str, &str, &str)], at_ms: i64) -> GroupSnapsh
                 end: Some(10 + at_ms % 7),
                 lag: Some(9 + at_ms % 7),
                 member_id: members.get(i % 2).map(|m| m.0.to_string()),
+                lag_ms: None,
+                lag_ms_estimated: false,
                 error: None,
             })
             .collect(),
@@ -210,7 +212,11 @@ fn watch_lines(states: [&str; 3]) -> Vec<String> {
     events.push(GroupEvent {
         at_ms: 3_000,
         group: names[2].clone(),
-        kind: EventKind::LagChanged { from: 1, to: 2 },
+        kind: EventKind::LagChanged {
+            from: 1,
+            to: 2,
+            max_lag_ms: Some(1500),
+        },
     });
     assert!(events.len() >= 5, "{events:?}");
     let mut lines = Vec::new();

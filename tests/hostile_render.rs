@@ -400,6 +400,8 @@ fn group_snapshot(group: &str, meta: Meta, at_ms: i64, shift: usize) -> GroupSna
                 end: Some(100 + i64::try_from(i * shift).unwrap()),
                 lag: (i % 4 != 0).then_some(90),
                 member_id: (i % 2 == 0).then(|| names[(i + shift) % names.len()].clone()),
+                lag_ms: None,
+                lag_ms_estimated: false,
                 error: None,
             })
             .collect(),

@@ -113,6 +113,7 @@ pub enum Action {
     NextTab,
     PrevTab,
     ResetOffsets,
+    LagUnit,
     // dialogs
     Submit,
     Choose,

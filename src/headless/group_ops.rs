@@ -266,7 +266,14 @@ pub async fn reset(profile: ClusterProfile, args: ResetArgs) -> Result<ExitCode>
         .collect::<Result<_>>()?;
     let group = args.group.as_str();
     let mut w = worker::spawn(profile)?;
-    let g = find_group(group_snapshot(&mut w, 1, Some(group)).await?, group)?;
+    let g = find_group(
+        group_snapshot(&mut w, 1, Some(group))
+            .await?
+            .groups
+            .into_iter()
+            .find(|g| g.group == group),
+        group,
+    )?;
     let partitions = scope(&mut w, &args.topics, &parts).await?;
     let ev = ask(
         &mut w,
@@ -393,7 +400,14 @@ pub async fn delete_group(profile: ClusterProfile, args: DeleteArgs) -> Result<E
     }
     let group = args.group.as_str();
     let mut w = worker::spawn(profile)?;
-    let g = find_group(group_snapshot(&mut w, 1, Some(group)).await?, group)?;
+    let g = find_group(
+        group_snapshot(&mut w, 1, Some(group))
+            .await?
+            .groups
+            .into_iter()
+            .find(|g| g.group == group),
+        group,
+    )?;
     if !args.execute {
         let check = g.check_change(GroupChange::Delete);
         print(&delete_out(

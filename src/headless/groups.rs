@@ -3,14 +3,15 @@
 use super::{ask, print};
 use crate::config::ClusterProfile;
 use crate::jsonl::{self};
-use crate::lag::GroupHistory;
-use crate::model::GroupSnapshot;
+use crate::lag::{GroupHistory, Health, HealthReport};
+use crate::model::{GroupSnapshot, TopicPartition};
 use crate::sanitize;
 use crate::timeutil::{self};
 use crate::worker::protocol::{Command, GroupsSnapshot, WorkerEvent};
 use crate::worker::{self, WorkerHandle};
 use anyhow::{Result, anyhow, bail};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub(super) async fn group_snapshot(
@@ -32,26 +33,74 @@ pub(super) async fn group_snapshot(
     result.map_err(|e| anyhow!("{e}"))
 }
 
-pub async fn groups(profile: ClusterProfile, json_out: bool) -> Result<()> {
+/// Seconds as JSON: ms precision.
+#[allow(clippy::cast_precision_loss)]
+fn seconds(ms: Option<i64>) -> Option<f64> {
+    ms.map(|ms| ms as f64 / 1000.0)
+}
+
+/// The window a status is judged over after looks `window` seconds apart
+/// (with room for the refreshes' own time).
+#[allow(clippy::cast_possible_truncation)]
+fn status_window_ms(window: f64) -> i64 {
+    (window.max(0.0) * 1000.0) as i64 + 60_000
+}
+
+/// One look at the groups, or two `window` seconds apart: each group's
+/// history over them, by name, and the list's note.
+async fn look(
+    w: &mut WorkerHandle,
+    only: Option<&str>,
+    window: f64,
+) -> Result<(BTreeMap<String, GroupHistory>, Option<String>)> {
+    let mut histories: BTreeMap<String, GroupHistory> = BTreeMap::new();
+    let first = group_snapshot(w, 1, only).await?;
+    for g in first.groups {
+        histories.entry(g.group.clone()).or_default().observe(g);
+    }
+    let mut note = first.list_note;
+    if window > 0.0 {
+        tokio::time::sleep(Duration::from_secs_f64(window.min(3600.0))).await;
+        let second = group_snapshot(w, 2, only).await?;
+        let seen: std::collections::BTreeSet<String> =
+            second.groups.iter().map(|g| g.group.clone()).collect();
+        for g in second.groups {
+            histories.entry(g.group.clone()).or_default().observe(g);
+        }
+        // Gone by the second look: not listed.
+        histories.retain(|g, _| seen.contains(g));
+        note = second.list_note;
+    }
+    Ok((histories, note))
+}
+
+pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Result<()> {
     let mut w = worker::spawn(profile)?;
-    let snap = group_snapshot(&mut w, 1, None).await?;
-    if let Some(n) = &snap.list_note {
+    let (histories, list_note) = look(&mut w, None, window).await?;
+    if let Some(n) = &list_note {
         eprintln!("kafkaterm: note: {}", sanitize::escape(n));
     }
+    let window_ms = status_window_ms(window);
+    let groups: Vec<(&GroupSnapshot, Option<HealthReport>)> = histories
+        .values()
+        .filter_map(|h| Some((h.last.as_ref()?, h.health(window_ms))))
+        .collect();
     if json_out {
-        let arr: Vec<_> = snap
-            .groups
+        let arr: Vec<_> = groups
             .iter()
-            .map(|g| {
+            .map(|(g, health)| {
                 let d = g.description.as_ref();
                 json!({
                     "group": g.group,
                     "state": g.state(),
+                    "status": health.as_ref().map(|r| r.status),
+                    "status_reason": health.as_ref().map(|r| r.reason.clone()),
                     "members": d.map(|d| d.members.len()),
                     "protocol_type": d.map(|d| d.protocol_type.clone()),
                     "assignor": d.map(|d| d.protocol.clone()),
                     "topics": g.topics(),
                     "total_lag": g.total_lag(),
+                    "max_lag_seconds": seconds(g.max_lag_ms()),
                     "note": g.description_note.iter().chain(g.offsets_note.iter()).cloned().collect::<Vec<_>>().join("; "),
                 })
             })
@@ -59,30 +108,36 @@ pub async fn groups(profile: ClusterProfile, json_out: bool) -> Result<()> {
         return print(&(jsonl::to_safe_string(&arr, true) + "\n"));
     }
     let mut s = format!(
-        "{:<40} {:<20} {:>7} {:>12}  {}\n",
-        "GROUP", "STATE", "MEMBERS", "LAG", "TOPICS"
+        "{:<40} {:<20} {:<11} {:>7} {:>12} {:>8}  {}\n",
+        "GROUP", "STATE", "STATUS", "MEMBERS", "LAG", "TIME", "TOPICS"
     );
-    for g in &snap.groups {
+    for (g, health) in &groups {
         s.push_str(&format!(
-            "{:<40} {:<20} {:>7} {:>12}  {}\n",
+            "{:<40} {:<20} {:<11} {:>7} {:>12} {:>8}  {}\n",
             sanitize::escape(&g.group),
             sanitize::escape(g.state().as_str()),
+            health.as_ref().map_or("?", |r| r.status.as_str()),
             g.description
                 .as_ref()
                 .map_or("?".into(), |d| d.members.len().to_string()),
             g.total_lag(),
+            lag_time(g.max_lag_ms()),
             sanitize::escape(&g.topics().join(","))
         ));
     }
     print(&s)
 }
 
-pub(super) fn find_group(snap: GroupsSnapshot, group: &str) -> Result<GroupSnapshot> {
-    let g = snap
-        .groups
-        .into_iter()
-        .find(|g| g.group == group)
-        .ok_or_else(|| anyhow!("no group {}", sanitize::escape(group)))?;
+/// A lag in time for text output.
+fn lag_time(ms: Option<i64>) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    ms.map_or("-".into(), |ms| {
+        timeutil::human_duration((ms / 1000) as f64)
+    })
+}
+
+pub(super) fn find_group(snap: Option<GroupSnapshot>, group: &str) -> Result<GroupSnapshot> {
+    let g = snap.ok_or_else(|| anyhow!("no group {}", sanitize::escape(group)))?;
     let dead = g
         .description
         .as_ref()
@@ -93,9 +148,13 @@ pub(super) fn find_group(snap: GroupsSnapshot, group: &str) -> Result<GroupSnaps
     Ok(g)
 }
 
-/// The `lag GROUP --json` object.
+/// The `lag GROUP --json` object, with the statuses judged over `window_ms`.
 #[must_use]
-pub fn lag_json(g: &GroupSnapshot) -> serde_json::Value {
+pub fn lag_json(h: &GroupHistory, window_ms: i64) -> serde_json::Value {
+    let Some(g) = h.last.as_ref() else {
+        return serde_json::Value::Null;
+    };
+    let health = h.health(window_ms);
     let members: Vec<_> = g
         .description
         .as_ref()
@@ -117,6 +176,8 @@ pub fn lag_json(g: &GroupSnapshot) -> serde_json::Value {
     json!({
         "group": g.group,
         "state": g.state(),
+        "status": health.as_ref().map(|r| r.status),
+        "status_reason": health.as_ref().map(|r| r.reason.clone()),
         "protocol_type": g.description.as_ref().map(|d| d.protocol_type.clone()),
         "assignor": g.description.as_ref().map(|d| d.protocol.clone()),
         "members": members,
@@ -126,40 +187,53 @@ pub fn lag_json(g: &GroupSnapshot) -> serde_json::Value {
             "committed": p.committed,
             "end": p.end,
             "lag": p.lag,
+            "lag_seconds": seconds(p.lag_ms),
+            "lag_seconds_estimated": p.lag_ms_estimated,
+            "status": h.partition_health(&TopicPartition::new(&p.topic, p.partition), window_ms),
             "member_id": p.member_id,
             "error": p.error,
         })).collect::<Vec<_>>(),
         "total_lag": g.total_lag(),
+        "max_lag_seconds": seconds(g.max_lag_ms()),
         "notes": g.description_note.iter().chain(g.offsets_note.iter()).cloned().collect::<Vec<_>>(),
     })
 }
 
-pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result<()> {
+pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool, window: f64) -> Result<()> {
     let mut w = worker::spawn(profile)?;
-    let g = find_group(group_snapshot(&mut w, 1, Some(group)).await?, group)?;
+    let (mut histories, _) = look(&mut w, Some(group), window).await?;
+    let h = histories.remove(group).unwrap_or_default();
+    let g = find_group(h.last.clone(), group)?;
+    let window_ms = status_window_ms(window);
     if json_out {
-        return print(&(jsonl::to_safe_string(&lag_json(&g), true) + "\n"));
+        return print(&(jsonl::to_safe_string(&lag_json(&h, window_ms), true) + "\n"));
     }
+    let health = h.health(window_ms);
     let mut s = format!(
-        "group {}  state {}  members {}\n",
+        "group {}  state {}  members {}  status {}\n",
         sanitize::escape(&g.group),
         sanitize::escape(g.state().as_str()),
         g.description
             .as_ref()
-            .map_or("unknown".into(), |d| d.members.len().to_string())
+            .map_or("unknown".into(), |d| d.members.len().to_string()),
+        health.as_ref().map_or_else(
+            || "? (lag left: --window SECS tells OK, LAGGING and STALLED apart)".to_string(),
+            |r| format!("{} ({})", r.status.as_str(), sanitize::escape(&r.reason))
+        ),
     );
     for n in g.description_note.iter().chain(g.offsets_note.iter()) {
         s.push_str(&format!("note: {}\n", sanitize::escape(n)));
     }
     s.push_str(&format!(
-        "\n{:<30} {:>9} {:>12} {:>12} {:>10}  {}\n",
-        "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "OWNER"
+        "\n{:<30} {:>9} {:>12} {:>12} {:>10} {:>8} {:<11}  {}\n",
+        "TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "TIME", "STATUS", "OWNER"
     ));
     let mut per_topic: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
     for p in &g.partitions {
         *per_topic.entry(&p.topic).or_default() += p.lag.unwrap_or(0);
+        let status = h.partition_health(&TopicPartition::new(&p.topic, p.partition), window_ms);
         s.push_str(&format!(
-            "{:<30} {:>9} {:>12} {:>12} {:>10}  {}\n",
+            "{:<30} {:>9} {:>12} {:>12} {:>10} {:>8} {:<11}  {}\n",
             sanitize::escape(&p.topic),
             p.partition,
             // "-": no commit; "?": the broker would not say (see the notes).
@@ -173,6 +247,8 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
             ),
             p.end.map_or("?".into(), |v| v.to_string()),
             p.lag.map_or("-".into(), |v| v.to_string()),
+            lag_time(p.lag_ms),
+            status.map_or("?", Health::as_str),
             p.member_id
                 .as_deref()
                 .map_or("-".into(), |m| sanitize::escape(m).into_owned())
@@ -183,6 +259,9 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
         s.push_str(&format!("total {}: {l}\n", sanitize::escape(t)));
     }
     s.push_str(&format!("total lag: {}\n", g.total_lag()));
+    if let Some(ms) = g.max_lag_ms() {
+        s.push_str(&format!("lag in time: {}\n", lag_time(Some(ms))));
+    }
     print(&s)
 }
 
@@ -199,6 +278,7 @@ pub async fn watch(
     let mut w = worker::spawn(profile)?;
     let mut history = GroupHistory::default();
     let mut last_lag: Option<i64> = None;
+    let mut last_status: Option<Health> = None;
     let mut was_idle = false;
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(interval.clamp(0.2, 3600.0)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -237,10 +317,26 @@ pub async fn watch(
                 kind: crate::lag::EventKind::LagChanged {
                     from: last_lag.unwrap_or(0),
                     to: lag,
+                    max_lag_ms: history.last.as_ref().and_then(GroupSnapshot::max_lag_ms),
                 },
             });
         }
         last_lag = Some(lag);
+        // Say when the group's health changes.
+        if let Some(r) = history.health(WATCH_RATE_WINDOW_MS) {
+            if last_status != Some(r.status) {
+                events.push(crate::lag::GroupEvent {
+                    at_ms: at,
+                    group: group.to_string(),
+                    kind: crate::lag::EventKind::StatusChanged {
+                        from: last_status,
+                        to: r.status,
+                        reason: r.reason,
+                    },
+                });
+                last_status = Some(r.status);
+            }
+        }
         // Say once when the group stops making progress with lag left:
         // idle (no members) or no progress, since the last commit.
         match history.eta(WATCH_RATE_WINDOW_MS) {

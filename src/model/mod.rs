@@ -253,6 +253,16 @@ pub struct PartitionLag {
     pub end: Option<i64>,
     pub lag: Option<i64>,
     pub member_id: Option<String>,
+    /// How far behind the group is in time, ms: the snapshot's time minus
+    /// the timestamp of the record at the committed offset (the next one the
+    /// group reads); 0 when caught up; `None` when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_ms: Option<i64>,
+    /// The lag in time is an estimate: the record at the committed offset
+    /// was not read this refresh, so it is measured from an older one (an
+    /// upper bound).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lag_ms_estimated: bool,
     /// Why the committed or end offset is missing, when the broker said.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -287,6 +297,12 @@ impl GroupSnapshot {
     #[must_use]
     pub fn total_lag(&self) -> i64 {
         self.partitions.iter().filter_map(|p| p.lag).sum()
+    }
+
+    /// The group's lag in time: the largest of its partitions', ms.
+    #[must_use]
+    pub fn max_lag_ms(&self) -> Option<i64> {
+        self.partitions.iter().filter_map(|p| p.lag_ms).max()
     }
 
     /// Sum of committed offsets (for the consumption rate).

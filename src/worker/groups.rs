@@ -150,6 +150,8 @@ pub fn build_snapshot(
             PartitionLag {
                 lag: lag(committed, end),
                 member_id: owners.get(&tp).cloned(),
+                lag_ms: None,
+                lag_ms_estimated: false,
                 topic: tp.topic,
                 partition: tp.partition,
                 committed,
@@ -358,7 +360,7 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Work
         Ok(m) => (m, None),
         Err(e) => (HashMap::new(), Some(e)),
     };
-    let groups = names
+    let mut groups: Vec<GroupSnapshot> = names
         .iter()
         .map(|g| {
             let c = committed
@@ -376,6 +378,7 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Work
             )
         })
         .collect();
+    inner.lag_times.fill(inner, &mut groups, only.is_none());
     Ok(GroupsSnapshot {
         groups,
         list_note,
@@ -437,9 +440,9 @@ pub fn plan_reset(
             })
             .collect();
         if !at_start.is_empty() {
-            let first = first_timestamps(inner, &at_start)?;
+            let first = super::lag_time::record_timestamps(inner, &at_start, TIMEOUT)?;
             for (tp, low) in &at_start {
-                if let Some(Some(t0)) = first.get(tp) {
+                if let Some(Some(t0)) = first.get(&(tp.clone(), *low)) {
                     if ts < *t0 {
                         return Err(crate::werr!(
                             "{}/{}: {} is before the log start (the first retained record, offset {low}, is from {}): use earliest",
@@ -498,51 +501,6 @@ pub fn plan_reset(
         });
     }
     Ok(rows)
-}
-
-/// The timestamp of the record at each `(partition, offset)` (blocking; a
-/// throwaway consumer that assigns, never subscribes or commits). `None`
-/// for a record without a timestamp; a partition whose record did not
-/// arrive in time is missing from the answer.
-fn first_timestamps(
-    inner: &Inner,
-    at: &[(TopicPartition, i64)],
-) -> Result<HashMap<TopicPartition, Option<i64>>, WorkerError> {
-    use rdkafka::Message as _;
-    let group = format!("kafkaterm-reset-probe-{}", std::process::id());
-    let cfg = client::client_config(
-        &inner.profile,
-        "reset-probe",
-        &[("fetch.wait.max.ms", "100")],
-        &[
-            ("group.id", &group),
-            ("enable.auto.commit", "false"),
-            ("enable.auto.offset.store", "false"),
-        ],
-    );
-    let consumer: KtClient<BaseConsumer<KtContext>> =
-        client::create(&cfg, KtContext::default()).map_err(|e| crate::werr!("{e}"))?;
-    let tpl = offsets::tpl_with(
-        at.iter()
-            .map(|(tp, o)| (tp.topic.as_str(), tp.partition, Offset::Offset(*o))),
-    )?;
-    consumer.assign(&tpl).map_err(|e| classify(&e))?;
-    let mut out = HashMap::with_capacity(at.len());
-    let deadline = std::time::Instant::now() + TIMEOUT;
-    while out.len() < at.len() && std::time::Instant::now() < deadline {
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                let tp = TopicPartition::new(m.topic(), m.partition());
-                if at.iter().any(|(t, o)| *t == tp && m.offset() >= *o) {
-                    out.entry(tp)
-                        .or_insert(crate::kafka::message::timestamp_of(&m).0);
-                }
-            }
-            Some(Err(e)) => tracing::debug!("reading first records: {}", explain(&e)),
-            None => {}
-        }
-    }
-    Ok(out)
 }
 
 /// The group's state and member count now, or why they cannot be known.

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod browse;
 pub mod error;
 pub mod groups;
+pub mod lag_time;
 pub mod offsets;
 pub mod produce;
 pub mod protocol;
@@ -49,6 +50,8 @@ pub struct Inner {
     pub warmed: std::sync::atomic::AtomicBool,
     /// The Schema Registry client, made on first use; it caches schemas by id.
     pub registry: crate::registry::LazyClient,
+    /// The records at groups' committed offsets, read for their lag in time.
+    pub lag_times: lag_time::LagTimes,
 }
 
 impl Inner {
@@ -168,6 +171,7 @@ fn new_inner(
         cancels: Mutex::new(HashMap::new()),
         conn,
         warmed: std::sync::atomic::AtomicBool::new(false),
+        lag_times: lag_time::LagTimes::default(),
     });
     serve_client_events(Arc::downgrade(&inner))?;
     Ok(inner)

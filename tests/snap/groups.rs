@@ -304,6 +304,18 @@ scenario!(
 );
 
 scenario!(
+    group_detail_lag_chart_seconds,
+    "the lag chart in time (u) after eight samples",
+    |size| {
+        let mut h = orders_service(size, 8);
+        h.tab();
+        h.tab();
+        h.ch('u');
+        h
+    }
+);
+
+scenario!(
     group_detail_lag_collecting,
     "the lag chart with a single sample",
     |size| {

@@ -89,22 +89,41 @@ pub(super) fn draw(p: &GroupsPane, g: &str, f: &mut Frame<'_>, area: Rect, dc: &
                 .collect()
         })
         .unwrap_or_default();
+    // The group's health and why, then the notes.
+    let health: Vec<Span<'static>> = h
+        .and_then(|h| h.health(RATE_WINDOW_MS))
+        .map(|r| {
+            vec![
+                Span::styled(r.status.as_str(), view::health_style(Some(r.status), dc)),
+                Span::styled(format!(": {}", sanitize::escape(&r.reason)), t.muted),
+            ]
+        })
+        .unwrap_or_default();
     if let Some(line) = view::error_line(p, dc) {
         f.render_widget(Paragraph::new(line), notes);
-    } else if !notes_shown.is_empty() {
-        let joined: Vec<&str> = notes_shown.iter().map(|s| s.as_str()).collect();
-        f.render_widget(
-            Paragraph::new(widgets::text(&joined.join("; "), t.warn)),
-            notes,
-        );
-    } else if !p.marked.is_empty() {
-        f.render_widget(
-            Paragraph::new(Span::styled(
+    } else {
+        // Marked partitions (the user's own doing) first, then the notes
+        // the broker gave reason for, then the health, parts two spaces apart.
+        let mut parts: Vec<Vec<Span<'static>>> = Vec::new();
+        if !p.marked.is_empty() {
+            parts.push(vec![Span::styled(
                 format!("{} partition(s) marked for reset", p.marked.len()),
                 t.accent,
-            )),
-            notes,
-        );
+            )]);
+        }
+        if !notes_shown.is_empty() {
+            let joined: Vec<&str> = notes_shown.iter().map(|s| s.as_str()).collect();
+            parts.push(vec![widgets::text(&joined.join("; "), t.warn)]);
+        }
+        if !health.is_empty() {
+            parts.push(health);
+        }
+        let spans: Vec<Span<'static>> = parts
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, part)| (i > 0).then(|| Span::raw("  ")).into_iter().chain(part))
+            .collect();
+        f.render_widget(Paragraph::new(Line::from(spans)), notes);
     }
     let (Some(h), Some(snap)) = (h, snap) else {
         f.render_widget(
@@ -127,10 +146,17 @@ fn summary_line(h: &GroupHistory, dc: &DrawCtx<'_>) -> Line<'static> {
     let t = dc.theme;
     let mut parts: Vec<Vec<Span<'static>>> = Vec::new();
     let total = h.samples.back().map(|s| s.total_lag);
-    parts.push(vec![
+    let mut lag = vec![
         Span::styled("lag ", t.muted),
         Span::styled(total.map_or("?".into(), widgets::thousands), t.accent),
-    ]);
+    ];
+    if let Some(ms) = h.samples.back().and_then(|s| s.max_lag_ms) {
+        lag.push(Span::styled(
+            format!(" ({} behind)", view::lag_time_text(Some(ms), false)),
+            t.accent,
+        ));
+    }
+    parts.push(lag);
     if let Some(r) = h.rates(RATE_WINDOW_MS) {
         parts.push(vec![Span::styled(
             format!("in {:.1}/s  out {:.1}/s", r.produce, r.consume),
@@ -225,16 +251,25 @@ fn draw_partitions(
     let height = layout::table_rows(table_a);
     let mut scroll = p.detail_scroll;
     scroll.keep_visible(snap.partitions.len(), height);
-    let constraints = [
+    // The status column where the width allows; at 80 columns the lag's
+    // colour carries it.
+    let with_status = table_a.width >= 92;
+    let mut constraints = vec![
         Constraint::Length(1),
         Constraint::Min(10),
         Constraint::Length(5),
         Constraint::Length(12),
         Constraint::Length(12),
         Constraint::Length(10),
-        Constraint::Min(10),
+        Constraint::Length(8),
     ];
+    if with_status {
+        constraints.push(Constraint::Length(11));
+    }
+    constraints.push(Constraint::Min(10));
+    let owner_col = constraints.len() - 1;
     let w = column_widths(table_a.width, &constraints);
+    let h = p.current().map(|(_, h)| h);
     let cut = |s: &str, i: usize, style: Style| widgets::text_cut(s, w[i], style);
     let rows = snap
         .partitions
@@ -252,7 +287,18 @@ fn draw_partitions(
             } else {
                 t.text
             };
-            Row::new(vec![
+            let status = h.and_then(|h| {
+                h.partition_health(
+                    &TopicPartition::new(&pl.topic, pl.partition),
+                    RATE_WINDOW_MS,
+                )
+            });
+            let lag_style = match status {
+                Some(s) if s.is_bad() => view::health_style(Some(s), dc),
+                _ if pl.lag.unwrap_or(0) > 0 => t.lag_warn,
+                _ => t.lag_ok,
+            };
+            let mut cells = vec![
                 Cell::from(if marked { "*" } else { " " }),
                 Cell::from(cut(&pl.topic, 1, Style::default())),
                 Cell::from(pl.partition.to_string()),
@@ -269,17 +315,32 @@ fn draw_partitions(
                 Cell::from(cut(
                     &pl.lag.map_or("-".into(), widgets::thousands),
                     5,
-                    if pl.lag.unwrap_or(0) > 0 {
-                        t.lag_warn
-                    } else {
-                        t.lag_ok
-                    },
+                    lag_style,
                 )),
-                Cell::from(cut(&owner, 6, if known { t.text } else { t.muted })),
-            ])
-            .style(style)
+                Cell::from(cut(
+                    &view::lag_time_text(pl.lag_ms, pl.lag_ms_estimated),
+                    6,
+                    lag_style,
+                )),
+            ];
+            if with_status {
+                cells.push(Cell::from(Span::styled(
+                    view::health_text(status),
+                    view::health_style(status, dc),
+                )));
+            }
+            cells.push(Cell::from(cut(
+                &owner,
+                owner_col,
+                if known { t.text } else { t.muted },
+            )));
+            Row::new(cells).style(style)
         });
-    let header = ["", "TOPIC", "PART", "COMMITTED", "END", "LAG", "OWNER"];
+    let mut header = vec!["", "TOPIC", "PART", "COMMITTED", "END", "LAG", "TIME"];
+    if with_status {
+        header.push("STATUS");
+    }
+    header.push("OWNER");
     f.render_widget(
         Table::new(rows, constraints).header(Row::new(header).style(t.header)),
         table_a,

@@ -26,7 +26,7 @@ use super::list::{FilterChange, ListView, matches};
 use crate::app::ctx::{Ctx, DrawCtx, Nav};
 use crate::app::env::Env;
 use crate::app::keymap::{Action, KeyContext};
-use crate::lag::GroupHistory;
+use crate::lag::{GroupHistory, Health};
 use crate::model::{GroupState, TopicPartition};
 use crate::timeutil::StartAt;
 use crate::ui::widgets::Scroll;
@@ -43,6 +43,10 @@ const TREND_SAMPLES: usize = 12;
 pub enum SortKey {
     #[default]
     Lag,
+    /// The lag in time, largest first.
+    LagTime,
+    /// The groups that need a look first (stopped, stalled, lagging).
+    Status,
     Name,
     State,
 }
@@ -50,7 +54,9 @@ pub enum SortKey {
 impl SortKey {
     fn next(self) -> Self {
         match self {
-            SortKey::Lag => SortKey::Name,
+            SortKey::Lag => SortKey::LagTime,
+            SortKey::LagTime => SortKey::Status,
+            SortKey::Status => SortKey::Name,
             SortKey::Name => SortKey::State,
             SortKey::State => SortKey::Lag,
         }
@@ -59,9 +65,24 @@ impl SortKey {
     fn label(self) -> &'static str {
         match self {
             SortKey::Lag => "lag",
+            SortKey::LagTime => "lag in time",
+            SortKey::Status => "status",
             SortKey::Name => "name",
             SortKey::State => "state",
         }
+    }
+}
+
+/// Where a status sorts: the ones that need a look first, unknown last.
+fn status_rank(h: Option<Health>) -> u8 {
+    match h {
+        Some(Health::Stopped) => 0,
+        Some(Health::Stalled) => 1,
+        Some(Health::Lagging) => 2,
+        Some(Health::Rebalancing) => 3,
+        Some(Health::Ok) => 4,
+        Some(Health::Empty) => 5,
+        None => 6,
     }
 }
 
@@ -108,8 +129,12 @@ pub struct ListRow {
     pub assignor: String,
     pub topics: String,
     pub lag: Option<i64>,
+    /// The group's lag in time, ms (its largest partition's).
+    pub lag_ms: Option<i64>,
     pub growing: bool,
     pub trend: String,
+    /// The group's health over the rate window, when it can be told.
+    pub status: Option<Health>,
 }
 
 impl ListRow {
@@ -125,8 +150,10 @@ impl ListRow {
             }),
             topics: snap.map_or(String::new(), |s| s.topics().join(",")),
             lag: h.samples.back().map(|s| s.total_lag),
+            lag_ms: h.samples.back().and_then(|s| s.max_lag_ms),
             growing: h.growing(RATE_WINDOW_MS),
             trend: sparkline(h, TREND_SAMPLES),
+            status: h.health(RATE_WINDOW_MS).map(|r| r.status),
         }
     }
 }
@@ -166,6 +193,8 @@ pub struct GroupsPane {
     pub marked: BTreeSet<TopicPartition>,
     /// The open group's lag chart.
     pub chart: Option<LagSeries>,
+    /// The chart shows the lag in time rather than in messages.
+    pub chart_seconds: bool,
     pub dialog: Option<Dialog>,
 }
 
@@ -191,6 +220,8 @@ impl GroupsPane {
         let tracked = &self.tracked;
         let row = |g: &String| tracked.get(g).map(|t| &t.row);
         let lag = |g: &String| row(g).and_then(|r| r.lag).unwrap_or(-1);
+        let lag_ms = |g: &String| row(g).and_then(|r| r.lag_ms).unwrap_or(-1);
+        let status = |g: &String| status_rank(row(g).and_then(|r| r.status));
         let state = |g: &String| {
             row(g)
                 .and_then(|r| r.state.as_ref())
@@ -203,6 +234,11 @@ impl GroupsPane {
             |a, b| match sort {
                 SortKey::Name => a.cmp(b),
                 SortKey::Lag => lag(b).cmp(&lag(a)).then(a.cmp(b)),
+                SortKey::LagTime => lag_ms(b).cmp(&lag_ms(a)).then(a.cmp(b)),
+                SortKey::Status => status(a)
+                    .cmp(&status(b))
+                    .then(lag(b).cmp(&lag(a)))
+                    .then(a.cmp(b)),
                 SortKey::State => state(a).cmp(state(b)).then(a.cmp(b)),
             },
             false,
@@ -243,7 +279,7 @@ impl GroupsPane {
             .as_ref()
             .and_then(|g| Some((g, self.tracked.get(g)?)))
         {
-            Some((g, t)) => LagSeries::sync(&mut self.chart, g, &t.history),
+            Some((g, t)) => LagSeries::sync(&mut self.chart, g, &t.history, self.chart_seconds),
             None => self.chart = None,
         }
     }
@@ -329,6 +365,10 @@ impl GroupsPane {
                 self.detail_scroll = Scroll::default();
             }
             Action::Refresh => self.refresh(ctx),
+            Action::LagUnit if self.tab == Tab::Lag => {
+                self.chart_seconds = !self.chart_seconds;
+                self.sync_chart();
+            }
             Action::Mark if self.tab == Tab::Partitions => {
                 let sel = self.detail_scroll.selected;
                 if let Some(p) = self.partition_at(sel) {
@@ -421,9 +461,25 @@ impl Pane for GroupsPane {
         if self.dialog.is_some() {
             return Vec::new();
         }
-        GroupState::KNOWN
+        let states = GroupState::KNOWN
             .iter()
-            .map(|s| (s.as_str().to_string(), s.meaning().to_string()))
+            .map(|s| (s.as_str().to_string(), s.meaning().to_string()));
+        let window = crate::timeutil::human_duration(f64::from(
+            u16::try_from(RATE_WINDOW_MS / 1000).unwrap_or(u16::MAX),
+        ));
+        let statuses = Health::ALL.iter().map(move |h| {
+            (
+                h.as_str().to_string(),
+                format!("{} (over {window})", h.meaning()),
+            )
+        });
+        states
+            .chain(statuses)
+            .chain(std::iter::once((
+                "TIME".to_string(),
+                "lag in time: now minus the timestamp of the next record the group reads (~: from an older record)"
+                    .to_string(),
+            )))
             .collect()
     }
 
@@ -584,6 +640,8 @@ mod tests {
                 end: Some(lag),
                 lag: Some(lag),
                 member_id: None,
+                lag_ms: None,
+                lag_ms_estimated: false,
                 error: None,
             }],
             offsets_note: None,
@@ -603,7 +661,14 @@ mod tests {
                 "PreparingRebalance",
                 "CompletingRebalance",
                 "Empty",
-                "Dead"
+                "Dead",
+                "OK",
+                "LAGGING",
+                "STALLED",
+                "STOPPED",
+                "EMPTY",
+                "REBALANCING",
+                "TIME"
             ]
         );
         assert!(notes[3].1.contains("no members"), "{notes:?}");
@@ -638,7 +703,7 @@ mod tests {
     }
 
     #[test]
-    fn sorting_by_lag_name_and_state() {
+    fn sorting_by_lag_lag_time_status_name_and_state() {
         let mut p = pane(&[
             ("b", "Stable", 5),
             ("a", "PreparingRebalance", 50),
@@ -646,6 +711,18 @@ mod tests {
             ("d", "Weird", 0),
         ]);
         assert_eq!(p.list.view, ["c", "a", "b", "d", "watched"]);
+        // Lag in time: unknown everywhere here, so by name, unknown last.
+        if let Some(t) = p.tracked.get_mut("d") {
+            t.row.lag_ms = Some(90_000);
+        }
+        p.sort = p.sort.next();
+        p.recompute();
+        assert_eq!(p.list.view, ["d", "a", "b", "c", "watched"]);
+        // Status: the ones that need a look first (no members with lag
+        // left: stopped, by lag), then rebalancing, empty, not known.
+        p.sort = p.sort.next();
+        p.recompute();
+        assert_eq!(p.list.view, ["c", "b", "a", "d", "watched"]);
         p.sort = p.sort.next();
         p.recompute();
         assert_eq!(p.list.view, ["a", "b", "c", "d", "watched"]);

@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use super::{Dialog, GroupsPane, ListRow, detail};
 use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
+use crate::lag::Health;
 use crate::model::GroupState;
 use crate::timeutil;
 use crate::ui::{layout, widgets};
@@ -124,6 +125,7 @@ pub(super) fn error_line(p: &GroupsPane, dc: &DrawCtx<'_>) -> Option<Line<'stati
 
 /// The list's columns at a table width: which are shown, and their widths.
 struct Columns {
+    trend: bool,
     assignor: bool,
     topics: bool,
     constraints: Vec<Constraint>,
@@ -132,14 +134,16 @@ struct Columns {
 
 impl Columns {
     fn at(width: u16) -> Self {
-        let assignor = width >= 110;
-        let topics = width >= 96;
+        let trend = width >= 96;
+        let topics = width >= 112;
+        let assignor = width >= 138;
         let mut constraints = vec![
             Constraint::Min(12),
             Constraint::Length(19),
             Constraint::Length(7),
+            Constraint::Length(11),
         ];
-        let mut header = vec!["GROUP", "STATE", "MEMBERS"];
+        let mut header = vec!["GROUP", "STATE", "MEMBERS", "STATUS"];
         if assignor {
             constraints.push(Constraint::Length(24));
             header.push("PROTOCOL/ASSIGNOR");
@@ -148,15 +152,48 @@ impl Columns {
             constraints.push(Constraint::Length(16));
             header.push("TOPICS");
         }
-        constraints.extend([Constraint::Length(13), Constraint::Length(12)]);
-        header.extend(["LAG", "TREND"]);
+        constraints.extend([Constraint::Length(13), Constraint::Length(7)]);
+        header.extend(["LAG", "TIME"]);
+        if trend {
+            constraints.push(Constraint::Length(12));
+            header.push("TREND");
+        }
         Self {
+            trend,
             assignor,
             topics,
             constraints,
             header,
         }
     }
+}
+
+/// The colour of a health status.
+pub(super) fn health_style(status: Option<Health>, dc: &DrawCtx<'_>) -> Style {
+    let t = dc.theme;
+    match status {
+        Some(Health::Ok) => t.ok,
+        Some(Health::Lagging | Health::Rebalancing) => t.warn,
+        Some(Health::Stalled | Health::Stopped) => t.lag_crit,
+        Some(Health::Empty) | None => t.muted,
+    }
+}
+
+/// A health status as shown: `?` when it cannot be told yet.
+pub(super) fn health_text(status: Option<Health>) -> &'static str {
+    status.map_or("?", Health::as_str)
+}
+
+/// A lag in time as shown: `3m 20s`, `-` when unknown, `~` before an estimate.
+pub(super) fn lag_time_text(ms: Option<i64>, estimated: bool) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    ms.map_or_else(
+        || "-".to_string(),
+        |ms| {
+            let d = timeutil::human_duration((ms / 1000) as f64);
+            if estimated { format!("~{d}") } else { d }
+        },
+    )
 }
 
 fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
@@ -225,6 +262,7 @@ fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
                     state_style(r.state.as_ref(), dc),
                 ),
                 Span::raw(r.members.map_or("?".to_string(), |n| n.to_string())),
+                Span::styled(health_text(r.status), health_style(r.status, dc)),
             ];
             if cols.assignor {
                 cells.push(widgets::text_cut(&r.assignor, w(cells.len()), t.muted));
@@ -237,7 +275,10 @@ fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
                 r.lag.map_or("?".into(), widgets::thousands) + if r.growing { " ↑" } else { "" },
                 lag_style,
             ));
-            cells.push(Span::styled(r.trend.clone(), lag_style));
+            cells.push(Span::styled(lag_time_text(r.lag_ms, false), lag_style));
+            if cols.trend {
+                cells.push(Span::styled(r.trend.clone(), lag_style));
+            }
             Row::new(cells.into_iter().map(Cell::from)).style(style)
         });
     f.render_widget(
@@ -272,9 +313,12 @@ mod tests {
         let cols = Columns::at(78);
         let w = column_widths(78, &cols.constraints);
         assert_eq!(w.iter().sum::<usize>() + w.len() - 1, 78);
-        assert!(!cols.topics && !cols.assignor);
+        assert!(!cols.topics && !cols.assignor && !cols.trend);
+        assert_eq!(cols.header.len(), cols.constraints.len());
+        // The group name keeps a useful width at 80 columns.
+        assert!(w[0] >= 16, "{w:?}");
         let wide = Columns::at(198);
         assert_eq!(wide.header.len(), wide.constraints.len());
-        assert!(wide.topics && wide.assignor);
+        assert!(wide.topics && wide.assignor && wide.trend);
     }
 }

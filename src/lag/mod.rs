@@ -8,6 +8,9 @@ use serde::Serialize;
 use crate::model::{GroupDescription, GroupSnapshot, GroupState, TopicPartition};
 use crate::timeutil;
 
+mod health;
+pub use health::{Health, HealthReport};
+
 /// Samples kept per group (about two hours at 2 s).
 pub const MAX_SAMPLES: usize = 3600;
 /// Samples kept per partition.
@@ -21,6 +24,16 @@ pub struct Sample {
     pub total_lag: i64,
     pub committed_sum: i64,
     pub end_sum: i64,
+    /// The group's lag in time (its largest partition's), ms, when known.
+    pub max_lag_ms: Option<i64>,
+}
+
+/// One partition's lag and committed offset at a refresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PartitionSample {
+    pub at_ms: i64,
+    pub lag: i64,
+    pub committed: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,6 +71,15 @@ pub enum EventKind {
     LagChanged {
         from: i64,
         to: i64,
+        /// The group's lag in time then, in seconds in JSON.
+        #[serde(rename = "max_lag_seconds", serialize_with = "ms_as_seconds")]
+        max_lag_ms: Option<i64>,
+    },
+    /// The group's health status changed (see [`Health`]).
+    StatusChanged {
+        from: Option<Health>,
+        to: Health,
+        reason: String,
     },
     /// Nothing consumed for a while with lag left (see [`Idle`]); `since_ms`
     /// is the last commit, or when the group was first seen.
@@ -66,6 +88,15 @@ pub enum EventKind {
         since_first_seen: bool,
         members: Option<usize>,
     },
+}
+
+/// Milliseconds written as seconds (JSON).
+#[allow(clippy::ref_option, clippy::cast_precision_loss)]
+fn ms_as_seconds<S: serde::Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_f64(*ms as f64 / 1000.0),
+        None => s.serialize_none(),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -135,7 +166,25 @@ impl GroupEvent {
                     timeutil::human_duration(secs)
                 )
             }
-            EventKind::LagChanged { from, to } => format!("lag {from} → {to} ({:+})", to - from),
+            EventKind::LagChanged {
+                from,
+                to,
+                max_lag_ms,
+            } => match max_lag_ms {
+                #[allow(clippy::cast_precision_loss)]
+                Some(ms) => format!(
+                    "lag {from} → {to} ({:+}), {} behind",
+                    to - from,
+                    timeutil::human_duration((ms / 1000) as f64)
+                ),
+                None => format!("lag {from} → {to} ({:+})", to - from),
+            },
+            EventKind::StatusChanged { from, to, reason } => format!(
+                "status {} → {}: {}",
+                from.map_or("?", Health::as_str),
+                to.as_str(),
+                crate::sanitize::escape(reason)
+            ),
             EventKind::Idle {
                 since_ms,
                 since_first_seen,
@@ -215,7 +264,7 @@ pub struct Rates {
 #[derive(Debug, Clone, Default)]
 pub struct GroupHistory {
     pub samples: VecDeque<Sample>,
-    pub partition_lag: HashMap<TopicPartition, VecDeque<(i64, i64)>>,
+    pub partition_lag: HashMap<TopicPartition, VecDeque<PartitionSample>>,
     pub events: VecDeque<GroupEvent>,
     pub last: Option<GroupSnapshot>,
     pub unstable_since: Option<i64>,
@@ -388,17 +437,22 @@ impl GroupHistory {
             total_lag: snap.total_lag(),
             committed_sum: snap.committed_sum(),
             end_sum: snap.end_sum(),
+            max_lag_ms: snap.max_lag_ms(),
         });
         while self.samples.len() > MAX_SAMPLES {
             self.samples.pop_front();
         }
         for p in &snap.partitions {
-            if let Some(l) = p.lag {
+            if let (Some(lag), Some(committed)) = (p.lag, p.committed) {
                 let s = self
                     .partition_lag
                     .entry(TopicPartition::new(&p.topic, p.partition))
                     .or_default();
-                s.push_back((at, l));
+                s.push_back(PartitionSample {
+                    at_ms: at,
+                    lag,
+                    committed,
+                });
                 while s.len() > MAX_PARTITION_SAMPLES {
                     s.pop_front();
                 }
@@ -539,6 +593,8 @@ mod tests {
                 end: Some(committed + lag),
                 lag: Some(lag),
                 member_id: None,
+                lag_ms: None,
+                lag_ms_estimated: false,
                 error: None,
             }],
             offsets_note: None,
