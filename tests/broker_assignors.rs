@@ -677,3 +677,49 @@ fn roundrobin_rebalance_events() {
 fn cooperative_sticky_rebalance_events() {
     check_rebalance_events("cooperative-sticky");
 }
+
+/// The console, as a user sees it over tmux: the Members tab lists each
+/// real consumer with its client id, host and the partitions it reports
+/// owning; after a third member joins, the Rebalances tab shows the join
+/// and exactly the partitions that really moved.
+#[test]
+fn members_and_rebalances_tabs_end_to_end() {
+    let b = brokers();
+    let topic = topic_with_messages(&b, "e2e-members");
+    let group = unique("g-e2e");
+    let mut members = Members::start(&b, &topic, &group, "range", 2);
+    let before = members.settled(2);
+    let tm = common::Tmux::start(&["-b", &b], 160, 30);
+    tm.wait_for("Topics", EVENT);
+    tm.keys(&["4", "/"]);
+    tm.type_text(&group);
+    tm.keys(&["Enter"]);
+    tm.wait_for("Consumer groups 1", EVENT);
+    tm.keys(&["Enter"]);
+    tm.wait_for(&format!("Group {group}"), EVENT);
+    tm.keys(&["Tab"]);
+    for c in &before.consumers {
+        let parts: Vec<String> = c.assignment.iter().map(i64::to_string).collect();
+        let owned = format!("{topic}[{}]", parts.join(","));
+        let s = tm.wait_for(&owned, EVENT);
+        assert!(s.contains(&c.client_id), "{} missing:\n{s}", c.client_id);
+    }
+    let s = tm.wait_for("/127.0.0.1", EVENT);
+    assert!(s.contains(&before.consumers[0].client_id), "{s}");
+    members.send("join");
+    let after = members.settled(3);
+    let moves = real_moves(&before, &after);
+    assert!(!moves.is_empty(), "a third range member takes partitions");
+    tm.keys(&["Tab", "Tab"]);
+    let s = tm.wait_for("member joined", EVENT);
+    assert!(s.contains("Rebalances"), "{s}");
+    for (p, _, _) in &moves {
+        tm.wait_for(&format!("{topic}/{p} moved"), EVENT);
+    }
+    // Nothing else is said to have moved.
+    let s = tm.screen();
+    let said = s.matches(" moved ").count();
+    assert_eq!(said, moves.len(), "moves on screen vs real {moves:?}:\n{s}");
+    tm.keys(&["q"]);
+    tm.wait_for("KT-EXITED-0", EVENT);
+}
