@@ -752,9 +752,14 @@ fn msk_iam_failures_are_plain_words_without_secrets() {
     .unwrap();
     let (stdout, stderr) = (common::stdout(&out), common::stderr(&out));
     assert!(!out.status.success(), "{stdout}");
-    // The headless command reports the failed request; the broker's reason
-    // is in the log as an authentication failure.
+    // The headless command gives the reason, in one line: the broker
+    // refused the authentication (not just "lost the connection").
     assert!(stderr.starts_with("kafkaterm: "), "{stderr}");
+    assert!(
+        stderr.contains("authentication failed") && stderr.contains("signature does not verify"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     let log = log_of(&sb);
     assert!(
         log.contains("authentication failed") && log.contains("the signature does not verify"),

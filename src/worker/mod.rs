@@ -12,7 +12,7 @@ pub mod offsets;
 pub mod produce;
 pub mod protocol;
 
-use crate::worker::error::WorkerError;
+use crate::worker::error::{ErrorKind, WorkerError};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -52,6 +52,10 @@ pub struct Inner {
     pub registry: crate::registry::LazyClient,
     /// The records at groups' committed offsets, read for their lag in time.
     pub lag_times: lag_time::LagTimes,
+    /// The last authentication failure a client reported, in plain words:
+    /// the reason behind requests that then fail as lost connections or
+    /// timeouts.
+    auth_failure: Mutex<Option<String>>,
 }
 
 impl Inner {
@@ -59,6 +63,11 @@ impl Inner {
     /// [`forward_conn`], which waits for room in the event channel: a change
     /// is never dropped because a busy topic filled the channel.
     fn set_conn(&self, state: ConnState) {
+        if state == ConnState::Connected {
+            if let Ok(mut a) = self.auth_failure.lock() {
+                *a = None;
+            }
+        }
         self.conn.send_if_modified(|c| {
             if *c == state {
                 false
@@ -67,6 +76,21 @@ impl Inner {
                 true
             }
         });
+    }
+
+    /// A failed request whose real cause was an authentication failure
+    /// (librdkafka reports those on the client, and the request itself
+    /// then fails as a lost connection or a timeout) says so.
+    fn with_cause(&self, e: WorkerError) -> WorkerError {
+        if !matches!(e.kind, ErrorKind::Io | ErrorKind::Timeout) {
+            return e;
+        }
+        match self.auth_failure.lock().ok().and_then(|a| a.clone()) {
+            Some(auth) if auth != e.message => {
+                WorkerError::new(ErrorKind::Auth, format!("{auth}; {}", e.message))
+            }
+            _ => e,
+        }
     }
 
     fn connected(&self) -> bool {
@@ -172,6 +196,7 @@ fn new_inner(
         conn,
         warmed: std::sync::atomic::AtomicBool::new(false),
         lag_times: lag_time::LagTimes::default(),
+        auth_failure: Mutex::new(None),
     });
     serve_client_events(Arc::downgrade(&inner))?;
     Ok(inner)
@@ -216,6 +241,11 @@ async fn run(
                 Some(cmd) => dispatch(&inner, cmd),
             },
             Some(sig) = signals.recv() => {
+                if sig.auth_failed {
+                    if let Ok(mut a) = inner.auth_failure.lock() {
+                        *a = Some(sig.message.clone());
+                    }
+                }
                 if sig.all_brokers_down || sig.auth_failed {
                     inner.set_conn(ConnState::Down(sig.message));
                 } else {
@@ -249,6 +279,7 @@ async fn blocking<T: Send + 'static>(
             tracing::error!("worker task failed: {e}");
             Err("internal error in the worker (see the log)".into())
         })
+        .map_err(|e| inner.with_cause(e))
 }
 
 fn emit(inner: &Arc<Inner>, ev: WorkerEvent) {
