@@ -614,3 +614,54 @@ fn local_protobuf_types_decode_without_a_registry() {
         stderr(&o)
     );
 }
+
+/// The console, as a user sees it over tmux at 80x24: records that the
+/// Python confluent-kafka Avro serializer wrote (an independent encoder)
+/// show decoded in the browser's list and in the message view, with their
+/// schema id.
+#[test]
+fn the_browser_shows_python_serialized_records_decoded() {
+    let (certs, r, ids) = started();
+    let topic = unique("reg-tui");
+    create_topic(&brokers(), &topic, 1);
+    let avro = json!([
+        {"id": 41, "ship_to": {"city": "Lyon", "zip": null}, "items": [{"sku": "a", "price": 1.5}], "status": "NEW", "tags": {}, "note": null}
+    ]);
+    python_produce(
+        &r,
+        &certs,
+        &topic,
+        "avro",
+        "orders-avro-value",
+        "acme.Order",
+        &avro,
+    );
+    let sb = Sandbox::new();
+    let cfg = config(&sb, &r, &certs, "");
+    let tm = common::Tmux::start_in(
+        sb,
+        &["--config", &cfg, "--cluster", "t"],
+        80,
+        24,
+        &[("KT_TEST_REGISTRY_PW", "s3cret-pw")],
+    );
+    let t = std::time::Duration::from_secs(30);
+    tm.wait_for("refreshed", t);
+    tm.keys(&["/"]);
+    tm.type_text(&topic);
+    tm.keys(&["Enter"]);
+    tm.wait_for("Topics 1/", t);
+    tm.keys(&["b"]);
+    // The list's preview is the decoded record, not the framed bytes.
+    let id = ids["orders-avro-value"].as_u64().unwrap();
+    tm.wait_for(&format!("[avro, schema id {id}] {{\"id\""), t);
+    // The message view shows all of it.
+    tm.keys(&["Enter"]);
+    let s = tm.wait_for("\"city\": \"Lyon\"", t);
+    assert!(
+        s.contains(&format!("Value [avro, schema id {id}]")) && s.contains("\"id\": 41"),
+        "{s}"
+    );
+    tm.keys(&["Escape", "q"]);
+    tm.wait_for("KT-EXITED-0", t);
+}
