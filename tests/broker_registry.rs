@@ -665,3 +665,119 @@ fn the_browser_shows_python_serialized_records_decoded() {
     tm.keys(&["Escape", "q"]);
     tm.wait_for("KT-EXITED-0", t);
 }
+
+/// What the composer sends for the `schema` encoding (a template through
+/// the worker's ProduceBatch, as the composer builds it) reads back with the
+/// Python deserializer, for a chosen subject and version and for a schema id.
+#[test]
+fn composer_schema_sends_read_back_with_the_python_deserializer() {
+    use kafkaterm::config::{ClusterProfile, RegistryAuth, RegistrySettings, Secret};
+    use kafkaterm::registry::SchemaSelector;
+    use kafkaterm::template::{Encoding, MessageTemplate, SchemaChoice};
+    use kafkaterm::worker::protocol::{BatchSource, Command, WorkerEvent};
+
+    let (certs, r, ids) = started();
+    let mut profile = ClusterProfile::adhoc(&brokers());
+    let mut reg = RegistrySettings::new(&r.url);
+    reg.ca = Some(certs.path("ca.pem").into());
+    reg.auth = RegistryAuth::Basic {
+        username: "ops".into(),
+        password: Secret::new("s3cret-pw"),
+    };
+    profile.schema_registry = Some(reg);
+    let rt = common::rt();
+    let avro_id = u32::try_from(ids["orders-avro-value"].as_u64().unwrap()).unwrap();
+    for (n, choice) in [
+        SchemaChoice {
+            subject: Some("orders-avro-value".into()),
+            selector: SchemaSelector::Version(1),
+        },
+        SchemaChoice {
+            subject: None,
+            selector: SchemaSelector::Id(avro_id),
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let topic = unique("reg-composer");
+        create_topic(&brokers(), &topic, 1);
+        let value = r#"{"id": 77, "ship_to": {"city": "Nice"}, "items": [{"sku": "c", "price": 2.5}], "status": "NEW", "tags": {"x": 2}}"#;
+        let event = rt.block_on(async {
+            let mut w = kafkaterm::worker::spawn(profile.clone()).unwrap();
+            kafkaterm::headless::ask(
+                &mut w,
+                Command::ProduceBatch {
+                    id: 1,
+                    options: Default::default(),
+                    source: BatchSource::Template {
+                        template: MessageTemplate {
+                            topic: topic.clone(),
+                            partition: Some(0),
+                            key: Some("k".into()),
+                            value: Some(value.into()),
+                            value_encoding: Encoding::Schema,
+                            value_schema: choice.clone(),
+                            ..Default::default()
+                        },
+                        count: 2,
+                    },
+                },
+            )
+            .await
+            .unwrap()
+        });
+        let WorkerEvent::Produce { progress, .. } = event else {
+            panic!("{event:?}");
+        };
+        assert_eq!(
+            (progress.delivered, progress.failed),
+            (2, 0),
+            "{n}: {progress:?}"
+        );
+        let seen = json!({"id": 77, "ship_to": {"city": "Nice", "zip": null}, "items": [{"sku": "c", "price": 2.5}], "status": "NEW", "tags": {"x": 2}, "note": null});
+        let verdict = python_consume(
+            &r,
+            &certs,
+            &topic,
+            "avro",
+            "acme.Order",
+            &json!([seen, seen]),
+        );
+        assert_eq!(verdict["ok"], true, "{n}: {verdict}");
+    }
+    // A version the subject does not have: nothing is sent, the reason names it.
+    let topic = unique("reg-composer-bad");
+    create_topic(&brokers(), &topic, 1);
+    let event = rt.block_on(async {
+        let mut w = kafkaterm::worker::spawn(profile.clone()).unwrap();
+        kafkaterm::headless::ask(
+            &mut w,
+            Command::ProduceBatch {
+                id: 1,
+                options: Default::default(),
+                source: BatchSource::Template {
+                    template: MessageTemplate {
+                        topic: topic.clone(),
+                        value: Some("{}".into()),
+                        value_encoding: Encoding::Schema,
+                        value_schema: SchemaChoice {
+                            subject: Some("orders-avro-value".into()),
+                            selector: SchemaSelector::Version(99),
+                        },
+                        ..Default::default()
+                    },
+                    count: 1,
+                },
+            },
+        )
+        .await
+        .unwrap()
+    });
+    let WorkerEvent::Produce { progress, .. } = event else {
+        panic!("{event:?}");
+    };
+    assert_eq!(progress.delivered, 0, "{progress:?}");
+    let why = progress.first_error.unwrap_or_default();
+    assert!(why.contains("orders-avro-value"), "{why}");
+}

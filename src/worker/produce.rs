@@ -66,9 +66,9 @@ fn headers_of(req: &ProduceRequest) -> Option<OwnedHeaders> {
     Some(h)
 }
 
-/// The registry schemas a template's `schema` encodings use: the topic's
-/// `TOPIC-key` / `TOPIC-value` subjects at their latest versions, fetched
-/// once per batch before anything is sent.
+/// The registry schemas a template's `schema` encodings use: the subjects
+/// chosen (the topic's `TOPIC-key` / `TOPIC-value` by default) at the chosen
+/// version or id, fetched once per batch before anything is sent.
 #[derive(Default)]
 struct TemplateSchemas {
     key: Option<(String, crate::registry::SubjectSchema)>,
@@ -77,23 +77,35 @@ struct TemplateSchemas {
 
 impl TemplateSchemas {
     fn fetch(inner: &Inner, t: &crate::template::MessageTemplate) -> Result<Self, WorkerError> {
-        use crate::template::Encoding;
+        use crate::template::{Encoding, SchemaChoice};
         let want = |e: Encoding| e == Encoding::Schema;
         if !want(t.key_encoding) && !want(t.value_encoding) {
             return Ok(Self::default());
         }
         let client = inner.registry.get()?;
-        let fetch =
-            |suffix: &str| -> Result<(String, crate::registry::SubjectSchema), WorkerError> {
-                let subject = format!("{}-{suffix}", t.topic);
-                client
-                    .schema_for(Some(&subject), crate::registry::SchemaSelector::Latest)
-                    .map(|s| (subject.clone(), s))
-                    .map_err(|e| crate::werr!("schema of subject {subject}: {e}"))
+        let fetch = |suffix: &str,
+                     choice: &SchemaChoice|
+         -> Result<(String, crate::registry::SubjectSchema), WorkerError> {
+            let subject = choice
+                .subject
+                .clone()
+                .unwrap_or_else(|| format!("{}-{suffix}", t.topic));
+            let named = match choice.selector {
+                crate::registry::SchemaSelector::Id(id) => format!("schema id {id}"),
+                _ => format!("subject {subject}"),
             };
+            client
+                .schema_for(Some(&subject), choice.selector)
+                .map(|s| (named.clone(), s))
+                .map_err(|e| crate::werr!("schema of {named}: {e}"))
+        };
         Ok(Self {
-            key: want(t.key_encoding).then(|| fetch("key")).transpose()?,
-            value: want(t.value_encoding).then(|| fetch("value")).transpose()?,
+            key: want(t.key_encoding)
+                .then(|| fetch("key", &t.key_schema))
+                .transpose()?,
+            value: want(t.value_encoding)
+                .then(|| fetch("value", &t.value_schema))
+                .transpose()?,
         })
     }
 
@@ -108,15 +120,15 @@ impl TemplateSchemas {
             };
             if bytes.is_empty() {
                 return Err(crate::werr!(
-                    "{name}: nothing typed, and schema {subject} needs a JSON value"
+                    "{name}: nothing typed, and the schema of {subject} needs a JSON value"
                 ));
             }
             let json: serde_json::Value = serde_json::from_slice(bytes)
                 .map_err(|e| crate::werr!("{name} is not JSON: {e}"))?;
             *bytes = crate::decode::encode_json(&s.schema, &json, None).map_err(|e| {
                 crate::werr!(
-                    "{name} does not fit schema {subject} v{}: {e}",
-                    s.version.map_or_else(|| "?".to_string(), |v| v.to_string())
+                    "{name} does not fit {subject}{}: {e}",
+                    s.version.map_or_else(String::new, |v| format!(" v{v}"))
                 )
             })?;
         }

@@ -86,6 +86,7 @@ impl ComposerPane {
             value_encoding: self.message.encoding(Area::Value),
             headers,
             timestamp,
+            ..Default::default()
         };
         // Check the first variation now, so errors show before sending.
         t.render(0, now_ms).map_err(|e| format!("{e:#}"))?;
