@@ -674,6 +674,119 @@ fn groups_snapshot(state: &str, members: Vec<GroupMember>) -> GroupsSnapshot {
     }
 }
 
+/// A group as a stepped refresh's listing gives it: state and members, no offsets.
+fn listed(name: &str, state: &str, at_ms: i64) -> GroupSnapshot {
+    GroupSnapshot {
+        group: name.into(),
+        description: Some(GroupDescription {
+            group: name.into(),
+            state: state.into(),
+            protocol_type: "consumer".into(),
+            protocol: "range".into(),
+            members: vec![],
+        }),
+        description_note: None,
+        partitions: vec![],
+        offsets_note: None,
+        at_ms,
+    }
+}
+
+#[test]
+fn groups_list_at_once_and_lag_fills_in_visible_first() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('4'));
+    let id = app.groups.in_flight.unwrap();
+    // The listing: 3,000 groups with their states at once, lag loading.
+    let names: Vec<String> = (0..3000).map(|i| format!("g-{i:04}")).collect();
+    app.update(Msg::Worker(WorkerEvent::GroupList {
+        id,
+        groups: names.iter().map(|n| listed(n, "Empty", NOW)).collect(),
+        list_note: None,
+    }));
+    let s = screen(&app);
+    assert!(s.contains("Consumer groups 3000"), "{s}");
+    assert!(s.contains("lag known for 0 of 3,000"), "{s}");
+    assert!(
+        s.contains("g-0000") && s.contains("Empty") && s.contains('…'),
+        "{s}"
+    );
+    // The list scrolls and filters while lag loads.
+    key(&mut app, KeyCode::Char('/'));
+    typ(&mut app, "g-2999");
+    assert!(
+        screen(&app).contains("Consumer groups 1"),
+        "{}",
+        screen(&app)
+    );
+    key(&mut app, KeyCode::Esc);
+    assert!(
+        screen(&app).contains("Consumer groups 3000"),
+        "{}",
+        screen(&app)
+    );
+    assert_eq!(app.groups.in_flight, Some(id));
+    key(&mut app, KeyCode::Home);
+    // Offsets of some groups: their lag shows, the count follows.
+    let with_lag = |name: &str, lag: i64| {
+        let mut g = listed(name, "Empty", NOW + 1);
+        g.partitions = vec![PartitionLag {
+            topic: "orders".into(),
+            partition: 0,
+            committed: Some(10),
+            end: Some(10 + lag),
+            lag: Some(lag),
+            member_id: None,
+            lag_ms: Some(lag * 1000),
+            lag_ms_estimated: false,
+            error: None,
+        }];
+        g
+    };
+    app.update(Msg::Worker(WorkerEvent::GroupOffsets {
+        id,
+        groups: vec![with_lag("g-0001", 4242)],
+    }));
+    let s = screen(&app);
+    assert!(
+        s.contains("4,242") && s.contains("lag known for 1 of 3,000"),
+        "{s}"
+    );
+    // The final answer carries everything: a group seen in a step is not
+    // counted twice.
+    app.update(Msg::Worker(WorkerEvent::Groups {
+        id,
+        result: Ok(GroupsSnapshot {
+            groups: names
+                .iter()
+                .map(|n| with_lag(n, if n == "g-0001" { 4242 } else { 1 }))
+                .collect(),
+            list_note: None,
+            at_ms: NOW + 1,
+        }),
+    }));
+    assert_eq!(app.groups.in_flight, None);
+    assert_eq!(app.groups.tracked["g-0001"].history.samples.len(), 1);
+    assert_eq!(app.groups.tracked["g-0002"].history.samples.len(), 1);
+    assert!(!screen(&app).contains("lag known for"), "{}", screen(&app));
+    // The next refresh asks for the visible rows (sorted by lag) first.
+    app.now_ms += 60_000;
+    let cmds = app.update(Msg::Tick);
+    let first = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RefreshGroups { first, .. } => first.clone(),
+            _ => None,
+        })
+        .expect("a refresh");
+    assert_eq!(
+        first.first().map(String::as_str),
+        Some("g-0001"),
+        "{first:?}"
+    );
+    assert!(first.len() > 5 && first.len() < 40, "{first:?}");
+}
+
 #[test]
 fn groups_view_shows_lag_members_and_rebalances() {
     let (mut app, _) = app();

@@ -475,6 +475,7 @@ fn group_view_shows_each_member_with_client_host_and_assignment() {
             Command::RefreshGroups {
                 id: 1,
                 only: Some(group.clone()),
+                first: None,
             },
         ))
         .unwrap();
@@ -517,4 +518,77 @@ fn group_view_shows_each_member_with_client_host_and_assignment() {
     assert!(screen.contains(&format!("{topic}[0,1]")), "{screen}");
     assert!(!screen.contains("not reported"), "{screen}");
     member.leave();
+}
+
+/// A stepped refresh (the console's) on the real broker: the listing of
+/// every group comes first, then the offsets of the groups asked for first,
+/// then the others; the final answer holds every group once.
+#[test]
+fn stepped_refresh_lists_first_then_the_groups_asked_for() {
+    let b = brokers();
+    let topic = unique("steps");
+    create_topic(&b, &topic, 2);
+    produce(
+        &b,
+        &topic,
+        &[Msg::kv("a", "1").to(0), Msg::kv("b", "2").to(1)],
+    );
+    let groups: Vec<String> = (0..3).map(|i| unique(&format!("g-steps{i}"))).collect();
+    for (i, g) in groups.iter().enumerate() {
+        commit(&b, g, &topic, &[(0, i64::try_from(i % 2).unwrap())]);
+    }
+    let (rt, mut w) = worker_rt(ClusterProfile::adhoc(&b));
+    w.commands
+        .send(Command::RefreshGroups {
+            id: 9,
+            only: None,
+            first: Some(vec![groups[2].clone()]),
+        })
+        .unwrap();
+    let mut order: Vec<(&'static str, Vec<String>)> = Vec::new();
+    let final_groups = rt.block_on(async {
+        loop {
+            let ev = tokio::time::timeout(Duration::from_secs(60), w.events.recv())
+                .await
+                .expect("timed out")
+                .expect("worker stopped");
+            let ours = |gs: &[kafkaterm::model::GroupSnapshot]| -> Vec<String> {
+                gs.iter()
+                    .map(|g| g.group.clone())
+                    .filter(|g| groups.contains(g))
+                    .collect()
+            };
+            match ev {
+                WorkerEvent::GroupList {
+                    id: 9, groups: gs, ..
+                } => {
+                    assert!(
+                        gs.iter()
+                            .all(|g| g.partitions.iter().all(|p| p.committed.is_none()))
+                    );
+                    order.push(("list", ours(&gs)));
+                }
+                WorkerEvent::GroupOffsets { id: 9, groups: gs } => {
+                    order.push(("offsets", ours(&gs)))
+                }
+                WorkerEvent::Groups { id: 9, result } => break ours(&result.unwrap().groups),
+                _ => {}
+            }
+        }
+    });
+    assert_eq!(order[0].0, "list", "{order:?}");
+    let mut listed = order[0].1.clone();
+    listed.sort();
+    let mut all = groups.clone();
+    all.sort();
+    assert_eq!(listed, all, "every group listed first: {order:?}");
+    assert_eq!(order[1], ("offsets", vec![groups[2].clone()]), "{order:?}");
+    let later: Vec<String> = order[2..].iter().flat_map(|(_, g)| g.clone()).collect();
+    assert!(
+        later.contains(&groups[0]) && later.contains(&groups[1]) && !later.contains(&groups[2]),
+        "{order:?}"
+    );
+    let mut fin = final_groups;
+    fin.sort();
+    assert_eq!(fin, all);
 }

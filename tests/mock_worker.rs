@@ -417,7 +417,11 @@ fn failed_group_refresh_is_shown_then_recovers() {
     let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
     let refresh = |rt: &tokio::runtime::Runtime, w: &mut WorkerHandle, id: u64| {
         w.commands
-            .send(Command::RefreshGroups { id, only: None })
+            .send(Command::RefreshGroups {
+                id,
+                only: None,
+                first: None,
+            })
             .unwrap();
         wait(rt, w, Duration::from_secs(30), |ev| match ev {
             WorkerEvent::Groups { id: i, result } if i == id => Some(result),

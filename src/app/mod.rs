@@ -83,6 +83,8 @@ fn route(ev: &WorkerEvent) -> Option<PaneId> {
         WorkerEvent::Browse { .. } => Some(PaneId::Browser),
         WorkerEvent::Produce { .. } | WorkerEvent::Flushed { .. } => Some(PaneId::Composer),
         WorkerEvent::Groups { .. }
+        | WorkerEvent::GroupList { .. }
+        | WorkerEvent::GroupOffsets { .. }
         | WorkerEvent::ResetPlan { .. }
         | WorkerEvent::ResetApplied { .. }
         | WorkerEvent::GroupDeleted { .. } => Some(PaneId::Groups),

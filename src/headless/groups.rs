@@ -24,6 +24,7 @@ pub(super) async fn group_snapshot(
         Command::RefreshGroups {
             id,
             only: only.map(str::to_string),
+            first: None,
         },
     )
     .await?;

@@ -208,9 +208,32 @@ fn all_topic_partitions(
         .collect())
 }
 
+/// A step of a stepped group refresh (see [`refresh_in_steps`]).
+pub enum Step {
+    /// Every group's description, before any offsets.
+    Listed(Vec<GroupSnapshot>, Option<String>),
+    /// Offsets and lag of some groups.
+    Offsets(Vec<GroupSnapshot>),
+}
+
+/// Groups whose offsets one step fetches, after the first ones.
+const OFFSETS_CHUNK: usize = 500;
+
 /// Refresh every group: list + describe, committed offsets per group, end
 /// offsets for all their partitions in one batch (blocking).
 pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, WorkerError> {
+    refresh_in_steps(inner, only, None, &mut |_| {})
+}
+
+/// [`refresh`], telling `step` the listing as soon as it is in, then the
+/// offsets of the groups in `first`, then of the others in chunks
+/// (`first: None`: one step with everything).
+pub fn refresh_in_steps(
+    inner: &Inner,
+    only: Option<&str>,
+    first: Option<&[String]>,
+    step: &mut dyn FnMut(Step),
+) -> Result<GroupsSnapshot, WorkerError> {
     // librdkafka's group listing waits for the client's first metadata,
     // which a fresh client only requests on a one-second timer: ask now.
     if !inner
@@ -299,6 +322,77 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Work
             }
         }
     }
+    let at_ms_listed = at_ms;
+    if first.is_some() {
+        let listed = names
+            .iter()
+            .map(|g| {
+                build_snapshot(
+                    g,
+                    described.get(g).cloned(),
+                    notes.get(g).cloned(),
+                    &Ok(Vec::new()),
+                    &HashMap::new(),
+                    None,
+                    at_ms_listed,
+                )
+            })
+            .collect();
+        step(Step::Listed(listed, list_note.clone()));
+    }
+    // The order offsets are fetched in: the groups asked for first, then
+    // the others in chunks.
+    let chunks: Vec<Vec<String>> = match first {
+        None => vec![names.iter().cloned().collect()],
+        Some(first) => {
+            let head: Vec<String> = first
+                .iter()
+                .filter(|g| names.contains(*g))
+                .cloned()
+                .collect();
+            let rest: Vec<String> = names
+                .iter()
+                .filter(|g| !head.contains(g))
+                .cloned()
+                .collect();
+            std::iter::once(head)
+                .chain(rest.chunks(OFFSETS_CHUNK).map(<[String]>::to_vec))
+                .filter(|c| !c.is_empty())
+                .collect()
+        }
+    };
+    let mut groups = Vec::with_capacity(names.len());
+    for chunk in chunks {
+        let snaps = offsets_of(
+            inner,
+            &chunk,
+            &mut described,
+            &mut notes,
+            at_ms,
+            only.is_none() && first.is_none(),
+        );
+        if first.is_some() {
+            step(Step::Offsets(snaps.clone()));
+        }
+        groups.extend(snaps);
+    }
+    groups.sort_by(|a, b| a.group.cmp(&b.group));
+    Ok(GroupsSnapshot {
+        groups,
+        list_note,
+        at_ms,
+    })
+}
+
+/// Committed and end offsets, lag and lag in time of `names` (blocking).
+fn offsets_of(
+    inner: &Inner,
+    names: &[String],
+    described: &mut BTreeMap<String, GroupDescription>,
+    notes: &mut HashMap<String, String>,
+    at_ms: i64,
+    whole: bool,
+) -> Vec<GroupSnapshot> {
     // Committed offsets: ask for everything the group committed; where that
     // comes back empty (brokers or mocks that ignore "all topics"), ask again
     // for the partitions of the topics the group subscribes to, or of every topic.
@@ -378,12 +472,8 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Work
             )
         })
         .collect();
-    inner.lag_times.fill(inner, &mut groups, only.is_none());
-    Ok(GroupsSnapshot {
-        groups,
-        list_note,
-        at_ms,
-    })
+    inner.lag_times.fill(inner, &mut groups, whole);
+    groups
 }
 
 /// Compute the new offsets for a reset (blocking; a dry run, writes nothing).

@@ -459,10 +459,26 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                     .await;
             });
         }
-        Command::RefreshGroups { id, only } => {
+        Command::RefreshGroups { id, only, first } => {
             tokio::spawn(async move {
-                let result =
-                    blocking(&i, move |inner| groups::refresh(inner, only.as_deref())).await;
+                let events = i.events.clone();
+                let result = blocking(&i, move |inner| {
+                    // From the blocking thread: send, waiting for room.
+                    groups::refresh_in_steps(inner, only.as_deref(), first.as_deref(), &mut |s| {
+                        let ev = match s {
+                            groups::Step::Listed(groups, list_note) => WorkerEvent::GroupList {
+                                id,
+                                groups,
+                                list_note,
+                            },
+                            groups::Step::Offsets(groups) => {
+                                WorkerEvent::GroupOffsets { id, groups }
+                            }
+                        };
+                        let _ = events.blocking_send(ev);
+                    })
+                })
+                .await;
                 i.note_result(&result, false);
                 let _ = i.events.send(WorkerEvent::Groups { id, result }).await;
             });

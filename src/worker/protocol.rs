@@ -146,10 +146,15 @@ pub enum Command {
     FetchSchema {
         schema_id: u32,
     },
-    /// Refresh every group, or `only` one (no ListGroups then).
+    /// Refresh every group, or `only` one (no ListGroups then). With
+    /// `first`, the answer comes in steps: `GroupList` (every group's state
+    /// and members) as soon as the listing is in, then `GroupOffsets` for the
+    /// groups named in `first` (the visible and watched ones), then for the
+    /// rest in chunks, then `Groups` with everything.
     RefreshGroups {
         id: ReqId,
         only: Option<String>,
+        first: Option<Vec<String>>,
     },
     PlanOffsetReset {
         id: ReqId,
@@ -330,6 +335,18 @@ pub enum WorkerEvent {
     Groups {
         id: ReqId,
         result: Result<GroupsSnapshot, WorkerError>,
+    },
+    /// A stepped group refresh's listing: each group's description (state,
+    /// members, assignor), partitions without offsets yet.
+    GroupList {
+        id: ReqId,
+        groups: Vec<GroupSnapshot>,
+        list_note: Option<String>,
+    },
+    /// A stepped group refresh's offsets and lag for some of the groups.
+    GroupOffsets {
+        id: ReqId,
+        groups: Vec<GroupSnapshot>,
     },
     ResetPlan {
         id: ReqId,

@@ -27,7 +27,7 @@ use crate::app::ctx::{Ctx, DrawCtx, Nav};
 use crate::app::env::Env;
 use crate::app::keymap::{Action, KeyContext};
 use crate::lag::{GroupHistory, Health};
-use crate::model::{GroupState, TopicPartition};
+use crate::model::{GroupSnapshot, GroupState, TopicPartition};
 use crate::timeutil::StartAt;
 use crate::ui::widgets::Scroll;
 use crate::worker::protocol::{
@@ -140,7 +140,19 @@ pub struct ListRow {
 impl ListRow {
     #[must_use]
     pub fn of(h: &GroupHistory) -> Self {
-        let snap = h.last.as_ref();
+        Self::with_listing(h, None)
+    }
+
+    /// The row, with state, members and assignor from a listing newer than
+    /// the group's last full refresh (a stepped refresh lists every group
+    /// before their offsets arrive).
+    #[must_use]
+    pub fn with_listing(h: &GroupHistory, listed: Option<&GroupSnapshot>) -> Self {
+        let snap = match (h.last.as_ref(), listed) {
+            (Some(s), Some(l)) if l.at_ms > s.at_ms => Some(l),
+            (Some(s), _) => Some(s),
+            (None, l) => l,
+        };
         let d = snap.and_then(|s| s.description.as_ref());
         Self {
             state: snap.map(|s| s.state().clone()),
@@ -163,6 +175,15 @@ impl ListRow {
 pub struct Tracked {
     pub history: GroupHistory,
     pub row: ListRow,
+    /// The group as the current refresh's listing described it (before its
+    /// offsets arrived).
+    pub listed: Option<GroupSnapshot>,
+}
+
+impl Tracked {
+    fn update_row(&mut self) {
+        self.row = ListRow::with_listing(&self.history, self.listed.as_ref());
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -195,6 +216,8 @@ pub struct GroupsPane {
     pub chart: Option<LagSeries>,
     /// The chart shows the lag in time rather than in messages.
     pub chart_seconds: bool,
+    /// Groups whose offsets the running refresh already delivered.
+    pub observed: BTreeSet<String>,
     pub dialog: Option<Dialog>,
 }
 
@@ -269,8 +292,71 @@ impl GroupsPane {
             let id = ctx.id();
             self.in_flight = Some(id);
             self.in_flight_since = ctx.now_ms;
-            ctx.cmds.push(Command::RefreshGroups { id, only: None });
+            self.observed.clear();
+            // Offsets first for what the user looks at: the open group,
+            // the visible rows and the watched groups.
+            let mut first: Vec<String> = self.open.iter().cloned().collect();
+            let rows = view::list_rows(ctx.body);
+            let mut scroll = self.list.scroll;
+            scroll.keep_visible(self.list.view.len(), rows);
+            first.extend(
+                self.list
+                    .view
+                    .iter()
+                    .skip(scroll.offset)
+                    .take(rows)
+                    .cloned(),
+            );
+            first.extend(ctx.env.watch_groups.iter().cloned());
+            let mut seen = BTreeSet::new();
+            first.retain(|g| seen.insert(g.clone()));
+            ctx.cmds.push(Command::RefreshGroups {
+                id,
+                only: None,
+                first: Some(first),
+            });
         }
+    }
+
+    /// A stepped refresh's listing: state, members and assignor of every
+    /// group at once, lag to follow.
+    fn on_list(
+        &mut self,
+        groups: Vec<GroupSnapshot>,
+        list_note: Option<String>,
+        ctx: &mut Ctx<'_>,
+    ) {
+        self.list_note = list_note;
+        for g in groups {
+            let t = self.tracked.entry(g.group.clone()).or_default();
+            t.listed = Some(g);
+            t.update_row();
+        }
+        self.recompute_keeping(ctx.body);
+    }
+
+    /// A stepped refresh's offsets for some groups.
+    fn on_offsets(&mut self, groups: Vec<GroupSnapshot>, ctx: &mut Ctx<'_>) {
+        for g in groups {
+            self.observed.insert(g.group.clone());
+            let t = self.tracked.entry(g.group.clone()).or_default();
+            t.history.observe(g);
+            t.listed = None;
+            t.update_row();
+        }
+        self.recompute_keeping(ctx.body);
+        self.sync_chart();
+    }
+
+    /// While a stepped refresh runs: groups whose lag is known, of all.
+    #[must_use]
+    pub fn lag_known(&self) -> (usize, usize) {
+        let known = self
+            .tracked
+            .values()
+            .filter(|t| t.row.lag.is_some())
+            .count();
+        (known, self.tracked.len())
     }
 
     fn sync_chart(&mut self) {
@@ -445,9 +531,14 @@ impl GroupsPane {
         let seen: BTreeSet<String> = snap.groups.iter().map(|g| g.group.clone()).collect();
         for g in snap.groups {
             let t = self.tracked.entry(g.group.clone()).or_default();
-            t.history.observe(g);
-            t.row = ListRow::of(&t.history);
+            // Seen already in this refresh's steps.
+            if !self.observed.contains(&g.group) {
+                t.history.observe(g);
+            }
+            t.listed = None;
+            t.update_row();
         }
+        self.observed.clear();
         // Groups that vanished (deleted) and are not watched go away.
         self.tracked
             .retain(|g, _| seen.contains(g) || ctx.env.watch_groups.contains(g));
@@ -554,6 +645,14 @@ impl Pane for GroupsPane {
             WorkerEvent::Groups { id, result } if self.in_flight == Some(id) => {
                 self.in_flight = None;
                 self.on_groups(result, ctx);
+            }
+            WorkerEvent::GroupList {
+                id,
+                groups,
+                list_note,
+            } if self.in_flight == Some(id) => self.on_list(groups, list_note, ctx),
+            WorkerEvent::GroupOffsets { id, groups } if self.in_flight == Some(id) => {
+                self.on_offsets(groups, ctx);
             }
             WorkerEvent::ResetPlan { id, result, .. } => {
                 if let Some(Dialog::Reset(r)) = &mut self.dialog {
@@ -680,7 +779,7 @@ mod tests {
             let t = p.tracked.entry((*g).to_string()).or_default();
             t.history.observe(snap(g, state, *lag, 0));
             t.history.observe(snap(g, state, *lag * 2, 10_000));
-            t.row = ListRow::of(&t.history);
+            t.update_row();
         }
         p.tracked.insert("watched".into(), Tracked::default());
         p.recompute();

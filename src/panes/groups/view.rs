@@ -213,6 +213,18 @@ fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         spans.push(Span::raw("  "));
     }
     spans.push(Span::styled(format!("sort {}  ", p.sort.label()), t.muted));
+    // A stepped refresh fills lag in: say how much of the order is known.
+    let (known, all) = p.lag_known();
+    if p.in_flight.is_some() && known < all {
+        spans.push(Span::styled(
+            format!(
+                "lag known for {} of {}  ",
+                widgets::thousands(i64::try_from(known).unwrap_or(i64::MAX)),
+                widgets::thousands(i64::try_from(all).unwrap_or(i64::MAX))
+            ),
+            t.warn,
+        ));
+    }
     spans.extend(refresh_spans(p, Some(KeyContext::Groups), dc));
     f.render_widget(Paragraph::new(Line::from(spans)), head);
     if let Some(line) = error_line(p, dc) {
@@ -272,7 +284,16 @@ fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
             }
             let lag_style = lag_style(r, dc);
             cells.push(Span::styled(
-                r.lag.map_or("?".into(), widgets::thousands) + if r.growing { " ↑" } else { "" },
+                r.lag.map_or_else(
+                    || {
+                        if p.in_flight.is_some() {
+                            "…".into()
+                        } else {
+                            "?".into()
+                        }
+                    },
+                    widgets::thousands,
+                ) + if r.growing { " ↑" } else { "" },
                 lag_style,
             ));
             cells.push(Span::styled(lag_time_text(r.lag_ms, false), lag_style));
