@@ -187,6 +187,18 @@ pub fn build_snapshot(
     }
 }
 
+/// Ask again for a group's offsets on every partition of the cluster only
+/// up to this many partitions.
+const EVERY_PARTITION_RETRY_MAX: usize = 20_000;
+
+/// Every partition of the cluster's topics, fetched once per refresh.
+fn cached_partitions<'a>(
+    inner: &Inner,
+    cache: &'a mut Option<Vec<TopicPartition>>,
+) -> &'a [TopicPartition] {
+    cache.get_or_insert_with(|| all_topic_partitions(inner, None).unwrap_or_default())
+}
+
 fn all_topic_partitions(
     inner: &Inner,
     only: Option<&BTreeSet<String>>,
@@ -362,6 +374,7 @@ pub fn refresh_in_steps(
         }
     };
     let mut groups = Vec::with_capacity(names.len());
+    let mut meta = None;
     for chunk in chunks {
         let snaps = offsets_of(
             inner,
@@ -370,6 +383,7 @@ pub fn refresh_in_steps(
             &mut notes,
             at_ms,
             only.is_none() && first.is_none(),
+            &mut meta,
         );
         if first.is_some() {
             step(Step::Offsets(snaps.clone()));
@@ -392,6 +406,7 @@ fn offsets_of(
     notes: &mut HashMap<String, String>,
     at_ms: i64,
     whole: bool,
+    meta: &mut Option<Vec<TopicPartition>>,
 ) -> Vec<GroupSnapshot> {
     // Committed offsets: ask for everything the group committed; where that
     // comes back empty (brokers or mocks that ignore "all topics"), ask again
@@ -405,7 +420,7 @@ fn offsets_of(
         .map(|(g, _)| g.clone())
         .collect();
     if !retry.is_empty() {
-        let mut every: Option<Vec<TopicPartition>> = None;
+        let all = cached_partitions(inner, meta);
         let mut second = Vec::new();
         for g in retry {
             let subscribed: BTreeSet<String> = described
@@ -417,13 +432,19 @@ fn offsets_of(
                         .collect()
                 })
                 .unwrap_or_default();
-            let parts = if subscribed.is_empty() {
-                if every.is_none() {
-                    every = Some(all_topic_partitions(inner, None).unwrap_or_default());
+            let parts: Vec<TopicPartition> = if subscribed.is_empty() {
+                // Every partition of the cluster, where that is a sane
+                // request: on a big cluster a group that committed nothing
+                // is simply shown without offsets.
+                if all.len() > EVERY_PARTITION_RETRY_MAX {
+                    continue;
                 }
-                every.clone().unwrap_or_default()
+                all.to_vec()
             } else {
-                all_topic_partitions(inner, Some(&subscribed)).unwrap_or_default()
+                all.iter()
+                    .filter(|tp| subscribed.contains(&tp.topic))
+                    .cloned()
+                    .collect()
             };
             if !parts.is_empty() {
                 second.push((g, Some(parts)));
