@@ -252,7 +252,9 @@ pub fn refresh_in_steps(
         .warmed
         .swap(true, std::sync::atomic::Ordering::Relaxed)
     {
-        let _ = inner.meta.fetch_metadata(None, TIMEOUT);
+        // One topic's metadata brings the broker list without the cost of
+        // every topic's (seconds on a cluster of 100,000 partitions).
+        let _ = inner.meta.fetch_metadata(Some("__consumer_offsets"), TIMEOUT);
     }
     let at_ms = crate::timeutil::now_ms();
     let unsupported = &inner.profile.unsupported;
