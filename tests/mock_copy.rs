@@ -1,0 +1,210 @@
+//! The copy engine (`worker::copy`) through an outage, on librdkafka's mock
+//! cluster: the destination's broker goes down mid-copy, the report gives
+//! exactly the messages confirmed, and the resume it names copies the rest
+//! without copying a confirmed message twice.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use kafkaterm::config::{ClusterProfile, Secret};
+use kafkaterm::timeutil::StartAt;
+use kafkaterm::worker::copy::{
+    self, CopyOutcome, CopyProgress, CopySelection, CopySpec, CopyStart, SOURCE_HEADER,
+};
+use rdkafka::ClientConfig;
+use rdkafka::Message;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Headers;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+const N: i64 = 40_000;
+
+fn seed(brokers: &str) {
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "20")
+        .create()
+        .unwrap();
+    for i in 0..N {
+        let k = format!("k{i}");
+        let v = format!("value {i}");
+        loop {
+            match p.send(BaseRecord::to("src").key(&k).payload(&v).partition(0)) {
+                Ok(()) => break,
+                Err(_) => {
+                    p.poll(Duration::from_millis(10));
+                }
+            }
+        }
+    }
+    p.flush(Duration::from_secs(30)).unwrap();
+}
+
+/// Source offsets named by the source header of every message in `dst`.
+fn copied_offsets(brokers: &str) -> Vec<i64> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "mock-copy-reader")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let (_, high) = c
+        .fetch_watermarks("dst", 0, Duration::from_secs(10))
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition_offset("dst", 0, rdkafka::Offset::Beginning)
+        .unwrap();
+    c.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut next = 0;
+    while next < high {
+        assert!(Instant::now() < deadline, "dst not read to its end");
+        let Some(m) = c.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let m = m.unwrap();
+        next = m.offset() + 1;
+        let h = m.headers().expect("headers");
+        let src = h
+            .iter()
+            .find(|h| h.key == SOURCE_HEADER)
+            .and_then(|h| h.value)
+            .map(|v| String::from_utf8(v.to_vec()).unwrap())
+            .expect("a source header");
+        let off: i64 = src.strip_prefix("src/0@").unwrap().parse().unwrap();
+        assert_eq!(m.key(), Some(format!("k{off}").as_bytes()), "key of {src}");
+        out.push(off);
+    }
+    out
+}
+
+fn profile(brokers: &str) -> ClusterProfile {
+    let mut p = ClusterProfile::adhoc(brokers);
+    for (k, v) in [
+        ("message.timeout.ms", "3000"),
+        ("batch.num.messages", "200"),
+        ("reconnect.backoff.max.ms", "200"),
+    ] {
+        p.properties.push((k.into(), Secret::new(v)));
+    }
+    p
+}
+
+#[test]
+fn an_outage_mid_copy_reports_the_confirmed_count_and_the_resume_never_duplicates() {
+    let mock = MockCluster::new(3).unwrap();
+    mock.create_topic("src", 1, 1).unwrap();
+    mock.create_topic("dst", 1, 1).unwrap();
+    mock.partition_leader("src", 0, Some(1)).unwrap();
+    mock.partition_leader("dst", 0, Some(2)).unwrap();
+    let brokers = mock.bootstrap_servers();
+    seed(&brokers);
+    // A slow destination, so that the copy is still running when it goes down.
+    mock.broker_round_trip_time(2, Duration::from_millis(100))
+        .unwrap();
+
+    let spec = CopySpec {
+        source_header: true,
+        keep_partitions: true,
+        ..CopySpec::new(
+            "src",
+            "dst",
+            CopySelection::Range {
+                partitions: None,
+                start: CopyStart::At(StartAt::Beginning),
+                end: None,
+            },
+        )
+    };
+    let (tx, rx) = mpsc::channel::<CopyProgress>();
+    let (p, s) = (profile(&brokers), spec.clone());
+    let copier = std::thread::spawn(move || {
+        copy::run(&p, &s, 0, &|| false, &mut |pr| {
+            let _ = tx.send(*pr);
+        })
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let pr = rx.recv_timeout(Duration::from_secs(60)).expect("progress");
+        if pr.confirmed > 0 {
+            assert!(
+                pr.confirmed < u64::try_from(N).unwrap(),
+                "the copy outran the outage"
+            );
+            mock.broker_down(2).unwrap();
+            break;
+        }
+        assert!(Instant::now() < deadline);
+    }
+    let report = copier.join().unwrap().expect("a report");
+    assert!(
+        matches!(report.outcome, CopyOutcome::Failed(_)),
+        "{report:?}"
+    );
+    eprintln!("first run: {report:?}");
+    let confirmed = report.progress.confirmed;
+    assert!(confirmed > 0 && report.progress.failed > 0, "{report:?}");
+    let resume = report.resume.clone().expect("a resume point");
+    assert_eq!(resume.from.keys().copied().collect::<Vec<_>>(), vec![0]);
+
+    mock.broker_up(2).unwrap();
+    mock.broker_round_trip_time(2, Duration::ZERO).unwrap();
+    let first = copied_offsets(&brokers);
+    let written = u64::try_from(first.len()).unwrap();
+    assert!(
+        written >= confirmed && written <= confirmed + report.uncertain,
+        "{written} written, {confirmed} confirmed, {} uncertain",
+        report.uncertain
+    );
+    let mut distinct = first.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), first.len(), "no message copied twice");
+    // Every confirmed message is before the resume point or skipped by it.
+    let from = resume.from[&0];
+    let skipped = |o: i64| {
+        resume
+            .skip
+            .get(&0)
+            .is_some_and(|r| r.iter().any(|(a, b)| (*a..=*b).contains(&o)))
+    };
+    let confirmed_past = first.iter().filter(|o| **o >= from && skipped(**o)).count();
+    assert!(
+        first.iter().filter(|o| **o < from).count() + confirmed_past
+            >= usize::try_from(confirmed).unwrap(),
+        "the resume point leaves a confirmed message to be copied again"
+    );
+
+    // Resume as the report says.
+    let resumed = CopySpec {
+        selection: CopySelection::Range {
+            partitions: None,
+            start: CopyStart::Offsets(resume.from.clone()),
+            end: None,
+        },
+        skip: resume.skip.clone(),
+        ..spec
+    };
+    let r2 = copy::run(&profile(&brokers), &resumed, 0, &|| false, &mut |_| {}).unwrap();
+    assert_eq!(r2.outcome, CopyOutcome::Complete, "{r2:?}");
+    let all = copied_offsets(&brokers);
+    let mut counts: BTreeMap<i64, u32> = BTreeMap::new();
+    for o in &all {
+        *counts.entry(*o).or_default() += 1;
+    }
+    assert_eq!(
+        counts.keys().copied().collect::<Vec<_>>(),
+        (0..N).collect::<Vec<_>>(),
+        "every message copied"
+    );
+    let twice = counts.values().filter(|c| **c > 1).count();
+    assert!(
+        u64::try_from(twice).unwrap() <= report.uncertain,
+        "{twice} message(s) copied twice, only {} were uncertain",
+        report.uncertain
+    );
+    assert!(counts.values().all(|c| *c <= 2));
+}
