@@ -536,6 +536,12 @@ impl CopyDialog {
         };
         let text =
             |s: String, style| Line::from(Span::styled(sanitize::escape(&s).into_owned(), style));
+        // Errors and the report are cut into lines between words.
+        let wrapped = |lines: &mut Vec<Line<'static>>, s: &str, style| {
+            for l in super::dialogs::wrap(&sanitize::escape(s), inner_w) {
+                lines.push(Line::from(Span::styled(l, style)));
+            }
+        };
         let mut lines: Vec<Line<'static>> = Vec::new();
         let title = " Copy messages to another topic ";
         match &self.stage {
@@ -594,7 +600,7 @@ impl CopyDialog {
                 }
                 lines.push(Line::raw(""));
                 match &self.error {
-                    Some(e) => lines.push(text(e.clone(), t.error)),
+                    Some(e) => wrapped(&mut lines, e, t.error),
                     None => lines.push(hint(&[
                         (Action::NextField, "next"),
                         (Action::Submit, "count (dry run)"),
@@ -702,7 +708,7 @@ impl CopyDialog {
                     CopyOutcome::Failed(_) => t.error,
                 };
                 for (i, l) in self.report_lines(r).into_iter().enumerate() {
-                    lines.push(text(l, if i == 0 { style } else { t.text }));
+                    wrapped(&mut lines, &l, if i == 0 { style } else { t.text });
                 }
                 lines.push(hint(&[(Action::Submit, "close")]));
             }

@@ -201,7 +201,7 @@ impl BrowserPane {
 
 /// Text cut into lines of at most `width` columns, between words where it
 /// can.
-fn wrap(s: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap(s: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut cur = String::new();
