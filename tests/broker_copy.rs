@@ -6,6 +6,7 @@
 //!
 //! Needs the broker (`KAFKATERM_TEST_BROKERS`) and the test Python
 //! environment (`KAFKATERM_PYTHON`); scripts/test.sh provides both.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 mod hostile;

@@ -2,6 +2,7 @@
 //! cluster: the destination's broker goes down mid-copy, the report gives
 //! exactly the messages confirmed, and the resume it names copies the rest
 //! without copying a confirmed message twice.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;

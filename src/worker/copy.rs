@@ -191,6 +191,11 @@ const PRODUCER_DEFAULTS: [(&str, &str); 7] = [
     ("message.timeout.ms", "60000"),
 ];
 
+/// A consumed message's headers as raw names and values, in order.
+type RawHeaders<'m> = SmallVec<[(&'m [u8], Option<&'m [u8]>); 8]>;
+/// The same with names as the filter sees them.
+type NamedHeaders<'m> = SmallVec<[(std::borrow::Cow<'m, str>, Option<&'m [u8]>); 4]>;
+
 /// The state of one message sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
@@ -677,7 +682,7 @@ pub fn run(
                 let (Some(sender), Some(producer)) = (&sender, &producer) else {
                     return true;
                 };
-                let mut headers: SmallVec<[(&[u8], Option<&[u8]>); 8]> = SmallVec::new();
+                let mut headers: RawHeaders<'_> = SmallVec::new();
                 for_each_header(msg, |n, v| headers.push((n, v)));
                 if spec.source_header {
                     source_label(&mut label, &spec.source, part.id, offset);
@@ -824,7 +829,7 @@ fn matches_filter(filter: Option<&Filter>, topic: &str, msg: MessageView<'_>) ->
     let Some(f) = filter else {
         return true;
     };
-    let mut headers: SmallVec<[(std::borrow::Cow<'_, str>, Option<&[u8]>); 4]> = SmallVec::new();
+    let mut headers: NamedHeaders<'_> = SmallVec::new();
     for_each_header(msg, |n, v| headers.push((header_name(n), v)));
     f.matches(&MsgView {
         topic,
