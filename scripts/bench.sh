@@ -225,7 +225,7 @@ copy_section() {
   say "kafkaterm: \`kafkaterm -b ADDR copy bench-consume DST --keep-partitions --keep-timestamps\` (acks=all, idempotent, lz4: its defaults). The pipeline: \`kafkaterm consume bench-consume --exit-at-end --format jsonl | kafkaterm produce DST --format jsonl --acks all --idempotent --compression lz4\` (the JSON lines carry partition and timestamp, so it keeps both too). CPU s of the pipeline = both processes (and the shell). A fresh destination topic per run."
   say ""
   run cp-kt "kafkaterm copy" --reps "$REPS" -- "$KT" -b "$B" copy bench-consume "cp-kt-{rep}" --keep-partitions --keep-timestamps
-  run cp-pipe "consume jsonl | produce jsonl" --reps "$REPS" -- sh -c "'$KT' -b '$B' consume bench-consume --exit-at-end --format jsonl | '$KT' -b '$B' produce 'cp-pipe-{rep}' --format jsonl --acks all --idempotent --compression lz4"
+  run cp-pipe "consume jsonl, piped to produce jsonl" --reps "$REPS" -- sh -c "'$KT' -b '$B' consume bench-consume --exit-at-end --format jsonl | '$KT' -b '$B' produce 'cp-pipe-{rep}' --format jsonl --acks all --idempotent --compression lz4"
   cp_count() { PY count "$B" "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])'; }
   say "Messages in the destinations afterwards (first run): kafkaterm copy $(cp_count cp-kt-0), pipeline $(cp_count cp-pipe-0) (expected $N each)."
   say ""
