@@ -13,6 +13,7 @@ use kafkaterm::timeutil::StartAt;
 use kafkaterm::worker::copy::{
     self, CopyOutcome, CopyProgress, CopySelection, CopySpec, CopyStart, SOURCE_HEADER,
 };
+use kafkaterm::worker::protocol::{Command, WorkerEvent};
 use rdkafka::ClientConfig;
 use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -23,12 +24,16 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 const N: i64 = 40_000;
 
 fn seed(brokers: &str) {
+    seed_n(brokers, N);
+}
+
+fn seed_n(brokers: &str, n: i64) {
     let p: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("linger.ms", "20")
         .create()
         .unwrap();
-    for i in 0..N {
+    for i in 0..n {
         let k = format!("k{i}");
         let v = format!("value {i}");
         loop {
@@ -208,4 +213,107 @@ fn an_outage_mid_copy_reports_the_confirmed_count_and_the_resume_never_duplicate
         report.uncertain
     );
     assert!(counts.values().all(|c| *c <= 2));
+}
+
+/// The next event `pick` accepts, within `timeout`.
+fn wait_for<T>(
+    rt: &tokio::runtime::Runtime,
+    w: &mut kafkaterm::worker::WorkerHandle,
+    pick: impl Fn(WorkerEvent) -> Option<T>,
+) -> T {
+    rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let ev = tokio::time::timeout_at(deadline, w.events.recv())
+                .await
+                .expect("no answer in time")
+                .expect("the worker stopped");
+            if let Some(t) = pick(ev) {
+                return t;
+            }
+        }
+    })
+}
+
+/// The browser's path: `StartCopy` through the worker, a dry run and then
+/// the copy of exactly the marked offsets; a read-only worker refuses the
+/// copy but not the dry run.
+#[test]
+fn the_worker_counts_then_copies_exactly_the_marked_messages() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("src", 1, 1).unwrap();
+    mock.create_topic("dst", 1, 1).unwrap();
+    let brokers = mock.bootstrap_servers();
+    seed_n(&brokers, 50);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let marked = vec![(0, 3), (0, 17), (0, 42)];
+    let spec = CopySpec {
+        source_header: true,
+        ..CopySpec::new("src", "dst", CopySelection::Messages(marked.clone()))
+    };
+
+    let mut ro = profile(&brokers);
+    ro.read_only = true;
+    let mut w = rt.block_on(async { kafkaterm::worker::spawn(ro).unwrap() });
+    w.commands
+        .send(Command::StartCopy {
+            id: 1,
+            spec: spec.clone(),
+        })
+        .unwrap();
+    let reason = wait_for(&rt, &mut w, |ev| match ev {
+        WorkerEvent::Refused {
+            id: Some(1),
+            reason,
+        } => Some(reason),
+        WorkerEvent::Copied { id: 1, result } => panic!("copied in read-only mode: {result:?}"),
+        _ => None,
+    });
+    assert!(reason.contains("read-only"), "{reason}");
+    let dry = CopySpec {
+        dry_run: true,
+        ..spec.clone()
+    };
+    w.commands
+        .send(Command::StartCopy {
+            id: 2,
+            spec: dry.clone(),
+        })
+        .unwrap();
+    let r = wait_for(&rt, &mut w, |ev| match ev {
+        WorkerEvent::Copied { id: 2, result } => Some(result),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!((r.progress.selected, r.progress.confirmed), (3, 0));
+    drop(w);
+
+    let mut w = rt.block_on(async { kafkaterm::worker::spawn(profile(&brokers)).unwrap() });
+    w.commands
+        .send(Command::StartCopy { id: 3, spec: dry })
+        .unwrap();
+    let r = wait_for(&rt, &mut w, |ev| match ev {
+        WorkerEvent::Copied { id: 3, result } => Some(result),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(r.progress.selected, 3);
+    assert!(
+        copied_offsets(&brokers).is_empty(),
+        "a dry run sends nothing"
+    );
+    w.commands.send(Command::StartCopy { id: 4, spec }).unwrap();
+    let r = wait_for(&rt, &mut w, |ev| match ev {
+        WorkerEvent::Copied { id: 4, result } => Some(result),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(r.outcome, CopyOutcome::Complete, "{r:?}");
+    assert_eq!(r.progress.confirmed, 3);
+    assert_eq!(copied_offsets(&brokers), vec![3, 17, 42]);
+    drop(w);
+    drop(rt);
 }
