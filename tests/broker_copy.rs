@@ -234,6 +234,10 @@ fn bad_input_is_refused_before_anything_is_sent() {
     assert!(!ok && code == 1, "{e}");
     assert!(e.contains("does not exist"), "{e}");
 
+    let (ok, code, e) = copy(&sb, &brokers, &[&missing, &dst]);
+    assert!(!ok && code == 1, "{e}");
+    assert!(e.contains("unknown topic"), "{e}");
+
     let (ok, code, e) = copy(&sb, &brokers, &[&src, &dst, "--filter", "value.x =="]);
     assert!(!ok && code == 1, "{e}");
     assert!(e.contains("filter"), "{e}");
