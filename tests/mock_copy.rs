@@ -4,6 +4,8 @@
 //! without copying a confirmed message twice.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -316,4 +318,111 @@ fn the_worker_counts_then_copies_exactly_the_marked_messages() {
     assert_eq!(copied_offsets(&brokers), vec![3, 17, 42]);
     drop(w);
     drop(rt);
+}
+
+/// The same outage through the command line: `kafkaterm copy` exits 1
+/// with the confirmed count and a resume command; that command, run as
+/// printed, completes the copy without copying a confirmed message twice.
+#[test]
+fn the_printed_resume_command_completes_an_interrupted_copy() {
+    let mock = MockCluster::new(3).unwrap();
+    mock.create_topic("src", 1, 1).unwrap();
+    mock.create_topic("dst", 1, 1).unwrap();
+    mock.partition_leader("src", 0, Some(1)).unwrap();
+    mock.partition_leader("dst", 0, Some(2)).unwrap();
+    let brokers = mock.bootstrap_servers();
+    seed(&brokers);
+    mock.broker_round_trip_time(2, Duration::from_millis(100))
+        .unwrap();
+    let sb = common::Sandbox::new();
+    let settings = [
+        "-X",
+        "message.timeout.ms=3000",
+        "-X",
+        "batch.num.messages=200",
+        "-X",
+        "reconnect.backoff.max.ms=200",
+    ];
+    let mut cmd = sb.cmd();
+    cmd.args(["-b", &brokers])
+        .args(settings)
+        .args(["copy", "src", "dst", "--keep-partitions", "--source-header"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    // Down with the destination once the first messages are in.
+    let watcher: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok((_, high)) = watcher.fetch_watermarks("dst", 0, Duration::from_secs(5)) {
+            if high > 0 {
+                assert!(high < N, "the copy outran the outage");
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "nothing was copied");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    mock.broker_down(2).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let confirmed: u64 = stderr
+        .split("copy stopped: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no confirmed count in {stderr}"));
+    let uncertain: u64 = stderr
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("kafkaterm: ")?
+                .split(" of the failed message(s) were sent")
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0);
+    let resume = stderr
+        .lines()
+        .find_map(|l| {
+            l.split("to resume without copying a confirmed message twice: ")
+                .nth(1)
+        })
+        .unwrap_or_else(|| panic!("no resume command in {stderr}"));
+    let words: Vec<&str> = resume.split(' ').collect();
+    assert_eq!(&words[..4], ["kafkaterm", "copy", "src", "dst"], "{resume}");
+
+    mock.broker_up(2).unwrap();
+    mock.broker_round_trip_time(2, Duration::ZERO).unwrap();
+    let first = copied_offsets(&brokers);
+    let written = u64::try_from(first.len()).unwrap();
+    assert!(
+        written >= confirmed && written <= confirmed + uncertain,
+        "{written} written, {confirmed} confirmed, {uncertain} uncertain"
+    );
+    let out = sb.run(
+        &[&["-b", brokers.as_str()], &settings[..], &words[1..]].concat(),
+        None,
+    );
+    let stderr = common::stderr(&out);
+    assert!(out.status.success(), "the resume failed: {stderr}");
+    let all = copied_offsets(&brokers);
+    let mut counts: BTreeMap<i64, u32> = BTreeMap::new();
+    for o in &all {
+        *counts.entry(*o).or_default() += 1;
+    }
+    assert_eq!(
+        counts.keys().copied().collect::<Vec<_>>(),
+        (0..N).collect::<Vec<_>>(),
+        "every message copied"
+    );
+    let twice = counts.values().filter(|c| **c > 1).count();
+    assert!(
+        u64::try_from(twice).unwrap() <= uncertain,
+        "{twice} message(s) copied twice, only {uncertain} were uncertain"
+    );
 }
