@@ -465,7 +465,8 @@ impl CopyDialog {
                 self.topic,
                 dest
             ),
-            format!("{}; lz4, acks=all, idempotent.", self.options_text()),
+            format!("{}.", self.options_text()),
+            "Sent lz4-compressed, acks=all, idempotent.".into(),
             "This cluster is marked production.".into(),
         ]
     }
@@ -663,10 +664,11 @@ impl CopyDialog {
                         ),
                         t.text,
                     ));
-                    lines.push(text(
-                        format!("{}; lz4, acks=all, idempotent.", self.options_text()),
+                    wrapped(
+                        &mut lines,
+                        &format!("{}; lz4, acks=all, idempotent.", self.options_text()),
                         t.muted,
-                    ));
+                    );
                     lines.push(Line::raw(""));
                     lines.push(hint(&[(Action::Submit, "copy"), (Action::Cancel, "back")]));
                 }
