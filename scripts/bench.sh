@@ -20,8 +20,10 @@
 #   scripts/bench.sh                    the whole suite (~10-15 min on 2 cores)
 #   BENCH_REPS=1 scripts/bench.sh       one run per client instead of three
 #   BENCH_MANY_TOPICS=0 scripts/bench.sh   skip the 10,000-topic real-broker part
-#   BENCH_ONLY=headless scripts/bench.sh   only headless consume and produce on
-#                                          nisshi (sections 1 and 2, no mock cluster)
+#   BENCH_ONLY=headless scripts/bench.sh   only headless consume, produce and copy
+#                                          on nisshi (sections 1 and 2, no mock cluster)
+#   BENCH_ONLY=copy scripts/bench.sh       only the copy (section 2c): kafkaterm copy
+#                                          against consume | produce on nisshi
 #
 # The report goes to stdout and to target/bench-results/report.md; raw JSON
 # per measurement sits beside it.
@@ -33,7 +35,7 @@ SIZE=100
 REPS=${BENCH_REPS:-3}
 MANY_TOPICS=${BENCH_MANY_TOPICS:-10000}
 ONLY=${BENCH_ONLY:-}
-case "$ONLY" in "" | headless) ;; *) echo "BENCH_ONLY: expected 'headless', got '$ONLY'" >&2; exit 2 ;; esac
+case "$ONLY" in "" | headless | copy) ;; *) echo "BENCH_ONLY: expected 'headless' or 'copy', got '$ONLY'" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-$ROOT/target/bench-results}
 CACHE=${KAFKATERM_CACHE:-$HOME/.cache/kafkaterm}
 VENV=$CACHE/bench-venv
@@ -211,10 +213,37 @@ KCAT_MOCK=(env LD_LIBRARY_PATH="$KCAT_LIB" kcat -b "$M")
   echo
 } | sayf
 
+# ============================================================ 2c. copy (a function: run after
+# section 2, or alone with BENCH_ONLY=copy)
+copy_section() {
+  log "copying"
+  for r in $(seq 0 $((REPS - 1))); do
+    PY create "$B" "cp-kt-$r:8" "cp-pipe-$r:8" >/dev/null
+  done
+  say "## 2c. Copy between topics ($(thousands "$N") messages of bench-consume: ${SIZE}-byte values with a key and one header, 8 partitions, nisshi)"
+  say ""
+  say "kafkaterm: \`kafkaterm -b ADDR copy bench-consume DST --keep-partitions --keep-timestamps\` (acks=all, idempotent, lz4: its defaults). The pipeline: \`kafkaterm consume bench-consume --exit-at-end --format jsonl | kafkaterm produce DST --format jsonl --acks all --idempotent --compression lz4\` (the JSON lines carry partition and timestamp, so it keeps both too). CPU s of the pipeline = both processes (and the shell). A fresh destination topic per run."
+  say ""
+  run cp-kt "kafkaterm copy" --reps "$REPS" -- "$KT" -b "$B" copy bench-consume "cp-kt-{rep}" --keep-partitions --keep-timestamps
+  run cp-pipe "consume jsonl, piped to produce jsonl" --reps "$REPS" -- sh -c "'$KT' -b '$B' consume bench-consume --exit-at-end --format jsonl | '$KT' -b '$B' produce 'cp-pipe-{rep}' --format jsonl --acks all --idempotent --compression lz4"
+  cp_count() { PY count "$B" "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["messages"])'; }
+  say "Messages in the destinations afterwards (first run): kafkaterm copy $(cp_count cp-kt-0), pipeline $(cp_count cp-pipe-0) (expected $N each)."
+  say ""
+  python3 "$K" rate-table "$N" "$OUT"/cp-kt.json "$OUT"/cp-pipe.json | sayf
+  say ""
+  python3 "$K" ratio "$N" "$OUT/cp-kt.json,$OUT/cp-pipe.json" | sayf
+  say ""
+}
+
 # ============================================================ 1. consume
 log "seeding $N messages into nisshi topic bench-consume (8 partitions)"
 PY create "$B" bench-consume:8 >/dev/null
 PY seed "$B" bench-consume "$N" "$SIZE" >/dev/null
+if [ "$ONLY" = copy ]; then
+  copy_section
+  log "BENCH_ONLY=$ONLY: done; report in $REPORT"
+  exit 0
+fi
 say "## 1. Headless consume to /dev/null ($(thousands "$N") messages with a key and one header, 8 partitions, nisshi)"
 say ""
 say "Each run is a whole process (start, metadata, read to the end, exit), stdout to /dev/null. Client CPU s = user + sys of the client process (wait4); the broker's CPU is not in it. kcat rows use librdkafka $("$VENV/bin/python" -c 'import confluent_kafka as c; print(c.libversion()[0])') unless labelled Debian."
@@ -292,6 +321,7 @@ python3 "$K" rate-table "$N" "$OUT"/p-kt.json "$OUT"/p-kcat.json "$OUT"/p-py.jso
 say ""
 python3 "$K" ratio "$N" "$OUT/p-kt.json,$OUT/p-kcat.json" "$OUT/p-kt.json,$OUT/p-py.json" | sayf
 say ""
+copy_section
 if [ -n "$ONLY" ]; then
   log "BENCH_ONLY=$ONLY: done; report in $REPORT"
   exit 0

@@ -36,7 +36,7 @@ pub struct Global {
     /// Theme: dark, light, ansi16, mono, or a file in the config dir's themes/
     #[arg(long, global = true)]
     pub theme: Option<String>,
-    /// Refuse every write (produce, create/delete topic, offset reset, delete group)
+    /// Refuse every write (produce, copy, create/delete topic, offset reset, delete group)
     #[arg(long, global = true)]
     pub read_only: bool,
     /// Run against an embedded demo cluster (librdkafka's mock cluster with traffic)
@@ -117,6 +117,15 @@ pub const DELETE_EXIT_CODES: &str = "Exit codes:
 A dry run exits 3 too, as --execute would be refused
   4  refused: read-only mode";
 
+/// Exit codes of `copy`, shown in its `--help`.
+pub const COPY_EXIT_CODES: &str = "Exit codes:
+  0  every selected message was copied (or, with --dry-run, counted)
+  1  error before anything was sent (unknown topic, bad filter, a topic onto itself without \
+--force), or a message failed / the copy was interrupted: the report gives the confirmed count \
+and the command that resumes the copy
+  2  the command line could not be parsed
+  4  refused: read-only mode";
+
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// List topics with partition count, replication factor and message count
@@ -186,6 +195,55 @@ pub enum Cmd {
         idempotent: bool,
         #[command(flatten)]
         schemas: ProduceSchemas,
+    },
+    /// Copy messages to another topic (a dead-letter redrive), keys, values and headers byte for byte
+    #[command(
+        long_about = "Copy messages from SRC to DST: keys, values (null values too) and headers (in \
+order) byte for byte, compressed with lz4 unless --compression says otherwise. Each partition is \
+read from --from up to its end when the copy starts. DST must exist. Progress and the report go to \
+stderr.\n\nIf a message fails, reading stops, what was sent is waited for, and the report gives \
+the number of messages confirmed and the command that resumes the copy (--from per partition, \
+--skip for messages confirmed past that point), which never copies a confirmed message twice.",
+        after_help = COPY_EXIT_CODES
+    )]
+    Copy {
+        /// Source topic
+        source: String,
+        /// Destination topic (must exist)
+        dest: String,
+        /// beginning | end | OFFSET | @TIMESTAMP | -15m | -N (last N per partition) | P:OFFSET,P:OFFSET (a resume)
+        #[arg(long, default_value = "beginning", allow_hyphen_values = true)]
+        from: String,
+        /// Only these source partitions (repeatable)
+        #[arg(short, long)]
+        partition: Vec<i32>,
+        /// Stop after N messages
+        #[arg(short = 'c', long)]
+        count: Option<u64>,
+        /// Only messages matching this filter expression
+        #[arg(long)]
+        filter: Option<String>,
+        /// Keep each message's timestamp (default: the time of the copy)
+        #[arg(long)]
+        keep_timestamps: bool,
+        /// Write each message to the partition of the same number (default: by key)
+        #[arg(long)]
+        keep_partitions: bool,
+        /// Add a header kafkaterm.source = SRC/PARTITION@OFFSET
+        #[arg(long)]
+        source_header: bool,
+        /// none, gzip, snappy, lz4, zstd
+        #[arg(long, default_value = "lz4")]
+        compression: String,
+        /// Offsets not to copy, as P:OFFSET or P:FIRST-LAST, comma-separated (repeatable; printed by an interrupted copy)
+        #[arg(long, value_name = "P:A-B,...")]
+        skip: Vec<String>,
+        /// Allow copying a topic onto itself
+        #[arg(long)]
+        force: bool,
+        /// Count what would be copied; send nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// List consumer groups with state, members and total lag
     Groups {

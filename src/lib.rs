@@ -176,6 +176,41 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 )
                 .await;
             }
+            Cmd::Copy {
+                source,
+                dest,
+                from,
+                partition,
+                count,
+                filter,
+                keep_timestamps,
+                keep_partitions,
+                source_header,
+                compression,
+                skip,
+                force,
+                dry_run,
+            } => {
+                return headless::copy(
+                    profile,
+                    headless::CopyArgs {
+                        source,
+                        dest,
+                        from,
+                        partitions: partition,
+                        count,
+                        filter,
+                        keep_timestamps,
+                        keep_partitions,
+                        source_header,
+                        compression,
+                        skip,
+                        force,
+                        dry_run,
+                    },
+                )
+                .await;
+            }
             Cmd::Consume {
                 topic,
                 from,

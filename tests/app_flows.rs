@@ -2079,3 +2079,127 @@ fn composer_schema_encoding_names_the_subject_and_sends_json_for_it() {
         "{cmds:?}"
     );
 }
+
+fn copy_started(cmds: &[Command]) -> Option<(u64, kafkaterm::worker::protocol::CopySpec)> {
+    cmds.iter().find_map(|c| match c {
+        Command::StartCopy { id, spec } => Some((*id, spec.clone())),
+        _ => None,
+    })
+}
+
+fn copy_report(
+    dry_run: bool,
+    selected: u64,
+    confirmed: u64,
+    outcome: kafkaterm::worker::protocol::CopyOutcome,
+) -> kafkaterm::worker::protocol::CopyReport {
+    kafkaterm::worker::protocol::CopyReport {
+        progress: kafkaterm::worker::protocol::CopyProgress {
+            total: selected,
+            read: selected,
+            selected,
+            confirmed,
+            failed: 0,
+            elapsed_ms: 10,
+        },
+        dry_run,
+        outcome,
+        uncertain: 0,
+        resume: None,
+    }
+}
+
+#[test]
+fn browser_copy_counts_first_then_copies_with_progress_cancel_and_a_report() {
+    use kafkaterm::worker::protocol::{CopyOutcome, CopyProgress, CopySelection};
+    let mut env = Env::test();
+    env.production = true;
+    let (mut app, cmds) = app_with(env);
+    answer_topics(&mut app, &cmds);
+    let session = open_browser(&mut app);
+    let batch: Vec<Record> = (0..6)
+        .map(|i| {
+            let mut r = record(i % 2, i64::from(i), Some("k"), None);
+            r.timestamp = Some(NOW + i64::from(i));
+            r
+        })
+        .collect();
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(batch),
+    }));
+    // Mark the newest two (offsets 5 and 4), then open the copy dialog.
+    key(&mut app, KeyCode::Char('m'));
+    key(&mut app, KeyCode::Char('m'));
+    assert!(key(&mut app, KeyCode::Char('C')).is_empty());
+    assert!(screen(&app).contains("the 2 marked message(s)"));
+    // Enter without a destination: an error, nothing sent.
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert!(screen(&app).contains("enter the destination topic"));
+    typ(&mut app, "orders-retry");
+    // Space on an option toggles it: tab to "keep partition numbers".
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char(' '));
+    // Enter: a dry run first.
+    let (id, spec) = copy_started(&key(&mut app, KeyCode::Enter)).expect("a dry run");
+    assert!(spec.dry_run && spec.keep_partitions && spec.keep_timestamps);
+    assert_eq!(spec.dest, "orders-retry");
+    assert_eq!(
+        spec.selection,
+        CopySelection::Messages(vec![(0, 4), (1, 5)])
+    );
+    assert!(screen(&app).contains("counting"));
+    app.update(Msg::Worker(WorkerEvent::Copied {
+        id,
+        result: Ok(copy_report(true, 2, 0, CopyOutcome::Complete)),
+    }));
+    // Production: the destination's name must be typed.
+    assert!(screen(&app).contains("type orders-retry"));
+    assert!(copy_started(&key(&mut app, KeyCode::Enter)).is_none());
+    typ(&mut app, "orders-retry");
+    let (id, spec) = copy_started(&key(&mut app, KeyCode::Enter)).expect("the copy");
+    assert!(!spec.dry_run);
+    app.update(Msg::Worker(WorkerEvent::CopyProgress {
+        id,
+        progress: CopyProgress {
+            total: 2,
+            read: 1,
+            selected: 1,
+            confirmed: 1,
+            failed: 0,
+            elapsed_ms: 5,
+        },
+    }));
+    assert!(screen(&app).contains("confirmed 1"));
+    // Esc cancels the running copy (once), and the report closes the dialog.
+    let cmds = key(&mut app, KeyCode::Esc);
+    assert!(matches!(cmds.as_slice(), [Command::Cancel { id: c }] if *c == id));
+    assert!(key(&mut app, KeyCode::Esc).is_empty());
+    app.update(Msg::Worker(WorkerEvent::Copied {
+        id,
+        result: Ok(copy_report(false, 1, 1, CopyOutcome::Cancelled)),
+    }));
+    assert!(screen(&app).contains("Cancelled: 1 message(s) confirmed"));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.browser.dialog.is_none());
+}
+
+#[test]
+fn browser_copy_is_refused_in_read_only_mode() {
+    let mut env = Env::test();
+    env.read_only = true;
+    let (mut app, cmds) = app_with(env);
+    answer_topics(&mut app, &cmds);
+    open_browser(&mut app);
+    assert!(key(&mut app, KeyCode::Char('C')).is_empty());
+    assert!(app.browser.dialog.is_none());
+    assert!(
+        app.status
+            .toast
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("read-only")
+    );
+}

@@ -98,6 +98,7 @@ pub enum Action {
     ValueDecoder,
     KeyDecoder,
     Decoder,
+    CopyTo,
     // producer
     Send,
     ToggleNull,

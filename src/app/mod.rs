@@ -80,7 +80,9 @@ fn route(ev: &WorkerEvent) -> Option<PaneId> {
         | WorkerEvent::TopicDetail { .. }
         | WorkerEvent::TopicCreated { .. }
         | WorkerEvent::TopicDeleted { .. } => Some(PaneId::Topics),
-        WorkerEvent::Browse { .. } => Some(PaneId::Browser),
+        WorkerEvent::Browse { .. }
+        | WorkerEvent::CopyProgress { .. }
+        | WorkerEvent::Copied { .. } => Some(PaneId::Browser),
         WorkerEvent::Produce { .. } | WorkerEvent::Flushed { .. } => Some(PaneId::Composer),
         WorkerEvent::Groups { .. }
         | WorkerEvent::GroupList { .. }

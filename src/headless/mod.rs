@@ -1,9 +1,11 @@
 //! Headless commands for scripts: `topics`, `describe`, `groups`, `lag` and
 //! `watch` ask the same worker the console uses; `consume` and `produce` run
-//! their own tight loops for throughput. Errors return `Err` (one line, no
+//! their own tight loops for throughput, and `copy` runs the copy engine
+//! (`worker::copy`) that the browser's copy dialog also uses. Errors return `Err` (one line, no
 //! secrets); `main` prints it to stderr and exits non-zero.
 
 mod consume;
+mod copy;
 mod decoded;
 mod group_ops;
 mod groups;
@@ -11,6 +13,7 @@ mod produce;
 mod topics;
 
 pub use consume::{CONSUMER_DEFAULTS, ConsumeArgs, consume, write_text};
+pub use copy::{CopyArgs, copy, report_lines as copy_report_lines, resume_command};
 pub use decoded::{FieldOut, LineEncoder, RecordDecoder, SchemaChoice};
 pub use group_ops::{
     DeleteArgs, EXIT_NOT_EMPTY, EXIT_READ_ONLY, ResetArgs, clamp_note, delete_group,

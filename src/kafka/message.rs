@@ -9,7 +9,8 @@
 //!   batches with `rd_kafka_consume_batch_queue`, for the headless consumer.
 //! - rust-rdkafka's `BaseProducer::send` copies the topic name and has
 //!   librdkafka look the topic up for every message; [`TopicProducer`]
-//!   sends through a topic handle made once, for the headless producer.
+//!   sends through a topic handle made once, for the headless producer
+//!   and `copy` (which also passes raw header names and a delivery opaque).
 
 use std::borrow::Cow;
 use std::ffi::{CStr, CString};
@@ -397,6 +398,30 @@ impl<'p> TopicProducer<'p> {
         headers: &[Header],
         timestamp: Option<i64>,
     ) -> Result<(), RDKafkaErrorCode> {
+        self.send_with(
+            partition,
+            key,
+            value,
+            headers
+                .iter()
+                .map(|h| (h.name.as_bytes(), h.value.as_deref())),
+            timestamp,
+            0,
+        )
+    }
+
+    /// Queue one message with headers given as raw names and values (in
+    /// order; a `None` value is a null header) and a delivery `opaque`
+    /// that the producer context's delivery callback receives back.
+    pub fn send_with<'h>(
+        &self,
+        partition: Option<i32>,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: impl ExactSizeIterator<Item = (&'h [u8], Option<&'h [u8]>)>,
+        timestamp: Option<i64>,
+        opaque: usize,
+    ) -> Result<(), RDKafkaErrorCode> {
         use rd::rd_kafka_vtype_t as V;
         let vu = |vtype, u| rd::rd_kafka_vu_t { vtype, u };
         let mem = |b: Option<&[u8]>| rd::rd_kafka_vu_s__bindgen_ty_1 {
@@ -405,23 +430,20 @@ impl<'p> TopicProducer<'p> {
                 size: b.map_or(0, <[u8]>::len),
             },
         };
-        let hdrs = if headers.is_empty() {
+        let hdrs = if headers.len() == 0 {
             std::ptr::null_mut()
         } else {
             // SAFETY: a new, empty list we own until librdkafka takes it.
             let hdrs = unsafe { rd::rd_kafka_headers_new(headers.len()) };
-            for h in headers {
-                let (v, vlen) = h
-                    .value
-                    .as_deref()
-                    .map_or((std::ptr::null(), 0), |v| (v.as_ptr(), v.len()));
+            for (name, value) in headers {
+                let (v, vlen) = value.map_or((std::ptr::null(), 0), |v| (v.as_ptr(), v.len()));
                 // SAFETY: name and value are read for the given lengths and
                 // copied into the list (a null value is a null header).
                 unsafe {
                     rd::rd_kafka_header_add(
                         hdrs,
-                        h.name.as_ptr().cast(),
-                        isize::try_from(h.name.len()).unwrap_or(isize::MAX),
+                        name.as_ptr().cast(),
+                        isize::try_from(name.len()).unwrap_or(isize::MAX),
                         v.cast(),
                         isize::try_from(vlen).unwrap_or(isize::MAX),
                     );
@@ -457,6 +479,12 @@ impl<'p> TopicProducer<'p> {
                 },
             ),
             vu(
+                V::RD_KAFKA_VTYPE_OPAQUE,
+                rd::rd_kafka_vu_s__bindgen_ty_1 {
+                    ptr: opaque as *mut std::os::raw::c_void,
+                },
+            ),
+            vu(
                 V::RD_KAFKA_VTYPE_HEADERS,
                 rd::rd_kafka_vu_s__bindgen_ty_1 { headers: hdrs },
             ),
@@ -468,7 +496,7 @@ impl<'p> TopicProducer<'p> {
         };
         // SAFETY: a live handle and `n` initialised entries; with F_COPY
         // librdkafka copies key and value before returning; on success it
-        // owns `hdrs`.
+        // owns `hdrs`. The opaque is an integer handed back untouched.
         let err = unsafe { rd::rd_kafka_produceva(self.rk.as_ptr(), vus.as_ptr(), n) };
         if err.is_null() {
             return Ok(());

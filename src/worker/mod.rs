@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod browse;
+pub mod copy;
 pub mod error;
 pub mod groups;
 pub mod lag_time;
@@ -426,6 +427,52 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                     c.remove(&id);
                 }
             });
+        }
+        Command::StartCopy { id, spec } => {
+            let token = CancellationToken::new();
+            if let Ok(mut c) = i.cancels.lock() {
+                c.insert(id, token.clone());
+            }
+            let spawned = std::thread::Builder::new()
+                .name(format!("kt-copy-{id}"))
+                .spawn(move || {
+                    let events = i.events.clone();
+                    let stop = || token.is_cancelled();
+                    let mut report = |p: &copy::CopyProgress| {
+                        // Progress may be dropped when the UI is behind.
+                        let _ = events.try_send(WorkerEvent::CopyProgress { id, progress: *p });
+                    };
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        copy::run(
+                            &i.profile,
+                            &spec,
+                            crate::timeutil::now_ms(),
+                            &stop,
+                            &mut report,
+                        )
+                    }))
+                    .unwrap_or_else(|_| Err("internal error in the copy (see the log)".into()));
+                    tracing::info!(
+                        source = %spec.source,
+                        dest = %spec.dest,
+                        dry_run = spec.dry_run,
+                        ok = result.is_ok(),
+                        "copy"
+                    );
+                    if let Ok(mut c) = i.cancels.lock() {
+                        c.remove(&id);
+                    }
+                    let _ = i.events.blocking_send(WorkerEvent::Copied { id, result });
+                });
+            if let Err(e) = spawned {
+                emit(
+                    inner,
+                    WorkerEvent::Copied {
+                        id,
+                        result: Err(crate::werr!("cannot start a copy thread: {e}")),
+                    },
+                );
+            }
         }
         Command::Cancel { id } => {
             if let Some(t) = i.cancels.lock().ok().and_then(|c| c.get(&id).cloned()) {

@@ -12,6 +12,9 @@ use crate::model::{
 use crate::template::MessageTemplate;
 use crate::timeutil::StartAt;
 
+pub use super::copy::{
+    CopyOutcome, CopyProgress, CopyReport, CopySelection, CopySpec, CopyStart, Resume,
+};
 pub use super::error::{ErrorKind, WorkerError};
 
 /// Correlates a reply with its request.
@@ -172,7 +175,14 @@ pub enum Command {
         id: ReqId,
         group: String,
     },
-    /// Stop a long operation (a produce batch); other requests simply have
+    /// Copy messages to another topic (or, as a dry run, count them);
+    /// progress comes as `CopyProgress`, the end as `Copied`. `Cancel`
+    /// stops it.
+    StartCopy {
+        id: ReqId,
+        spec: CopySpec,
+    },
+    /// Stop a long operation (a produce batch, a copy); other requests simply have
     /// their answers ignored by the app.
     Cancel {
         id: ReqId,
@@ -191,7 +201,7 @@ impl Command {
                 | Command::ProduceBatch { .. }
                 | Command::ApplyOffsetReset { .. }
                 | Command::DeleteGroup { .. }
-        )
+        ) || matches!(self, Command::StartCopy { spec, .. } if !spec.dry_run)
     }
 
     #[must_use]
@@ -206,7 +216,8 @@ impl Command {
             | Command::RefreshGroups { id, .. }
             | Command::PlanOffsetReset { id, .. }
             | Command::ApplyOffsetReset { id, .. }
-            | Command::DeleteGroup { id, .. } => Some(*id),
+            | Command::DeleteGroup { id, .. }
+            | Command::StartCopy { id, .. } => Some(*id),
             _ => None,
         }
     }
@@ -363,6 +374,16 @@ pub enum WorkerEvent {
         group: String,
         result: Result<(), WorkerError>,
     },
+    /// How far a copy is (some may be skipped when the UI is behind).
+    CopyProgress {
+        id: ReqId,
+        progress: CopyProgress,
+    },
+    /// A copy ended: its report, or why it could not start.
+    Copied {
+        id: ReqId,
+        result: Result<CopyReport, WorkerError>,
+    },
     /// A command refused before it reached Kafka (read-only, unsupported).
     Refused {
         id: Option<ReqId>,
@@ -384,7 +405,8 @@ impl WorkerEvent {
             | WorkerEvent::Groups { id, .. }
             | WorkerEvent::ResetPlan { id, .. }
             | WorkerEvent::ResetApplied { id, .. }
-            | WorkerEvent::GroupDeleted { id, .. } => Some(*id),
+            | WorkerEvent::GroupDeleted { id, .. }
+            | WorkerEvent::Copied { id, .. } => Some(*id),
             WorkerEvent::Produce { id, progress } if progress.done => Some(*id),
             WorkerEvent::Refused { id, .. } => *id,
             _ => None,

@@ -291,6 +291,126 @@ scenario!(
     }
 );
 
+/// The id of the newest copy (or dry run) asked of the worker.
+fn copy_id(h: &H) -> u64 {
+    h.last_id(|c| match c {
+        Command::StartCopy { id, .. } => Some(*id),
+        _ => None,
+    })
+}
+
+/// The copy dialog over two marked messages, the destination typed.
+fn copy_form(size: (u16, u16), env: kafkaterm::app::Env) -> H {
+    let mut h = browsing_with(size, env);
+    h.at(500);
+    h.browse(BrowseEvent::Records(records()));
+    h.ch('m');
+    h.ch('m');
+    h.ch('C');
+    h.typ("orders-retry");
+    h
+}
+
+scenario!(
+    browser_copy_dialog,
+    "C: copy the marked messages to another topic (the form)",
+    |size| copy_form(size, env())
+);
+
+scenario!(
+    browser_copy_range_dialog,
+    "C, then space: copy an offset range of one partition, options toggled",
+    |size| {
+        let mut h = copy_form(size, env());
+        h.backtab();
+        h.ch(' ');
+        for _ in 0..5 {
+            h.tab();
+        }
+        h.ch(' ');
+        h.tab();
+        h.ch(' ');
+        h
+    }
+);
+
+scenario!(
+    browser_copy_confirm_production,
+    "the copy's dry-run count on a production cluster: type the destination to confirm",
+    |size| {
+        let mut e = env();
+        e.production = true;
+        let mut h = copy_form(size, e);
+        h.enter();
+        let id = copy_id(&h);
+        h.worker(WorkerEvent::Copied {
+            id,
+            result: Ok(kafkaterm::worker::protocol::CopyReport {
+                progress: kafkaterm::worker::protocol::CopyProgress {
+                    total: 2,
+                    read: 2,
+                    selected: 2,
+                    ..Default::default()
+                },
+                dry_run: true,
+                outcome: kafkaterm::worker::protocol::CopyOutcome::Complete,
+                uncertain: 0,
+                resume: None,
+            }),
+        });
+        h.typ("orders-re");
+        h
+    }
+);
+
+scenario!(
+    browser_copy_report,
+    "the copy's final report after a failure",
+    |size| {
+        let mut h = copy_form(size, env());
+        h.enter();
+        let id = copy_id(&h);
+        let report =
+            |dry_run, confirmed, failed, outcome| kafkaterm::worker::protocol::CopyReport {
+                progress: kafkaterm::worker::protocol::CopyProgress {
+                    total: 2,
+                    read: 2,
+                    selected: 2,
+                    confirmed,
+                    failed,
+                    elapsed_ms: 100,
+                },
+                dry_run,
+                outcome,
+                uncertain: 0,
+                resume: None,
+            };
+        h.worker(WorkerEvent::Copied {
+            id,
+            result: Ok(report(
+                true,
+                0,
+                0,
+                kafkaterm::worker::protocol::CopyOutcome::Complete,
+            )),
+        });
+        h.enter();
+        let id = copy_id(&h);
+        h.worker(WorkerEvent::Copied {
+            id,
+            result: Ok(report(
+                false,
+                1,
+                1,
+                kafkaterm::worker::protocol::CopyOutcome::Failed(
+                    "message timed out: the broker did not acknowledge it in time".into(),
+                ),
+            )),
+        });
+        h
+    }
+);
+
 scenario!(
     browser_decoders,
     "value decoder hex and key decoder base64 in the list",

@@ -56,6 +56,32 @@ impl BrowserPane {
         }
     }
 
+    /// Open the copy dialog: marked, filtered or a range of the browsed topic.
+    fn open_copy(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(spec) = &self.spec else {
+            ctx.warn("no topic open: open one to copy its messages");
+            return;
+        };
+        if ctx.refuse_if_read_only("copying messages") {
+            return;
+        }
+        let at = |s: u64| self.ring.get(s).map(|r| (r.partition, r.offset));
+        let marked: Vec<(i32, i64)> = self.marked.iter().filter_map(|s| at(*s)).collect();
+        let filtered = self.filter.as_ref().map(|f| {
+            (
+                f.source().to_string(),
+                self.matches.seqs().filter_map(at).collect(),
+            )
+        });
+        let selected = self.selected_record().map(|r| (r.partition, r.offset));
+        self.dialog = Some(Dialog::Copy(Box::new(super::copy::CopyDialog::new(
+            &spec.topic,
+            marked,
+            filtered,
+            selected,
+        ))));
+    }
+
     /// A navigation action on the list; true when it was one.
     fn navigate(&mut self, action: Action, h: usize) -> bool {
         let page = isize::try_from(h.max(1)).unwrap_or(1);
@@ -179,6 +205,7 @@ impl BrowserPane {
             Action::CopyMessage => self.copy(Copy::Message, ctx),
             Action::CopyKey => self.copy(Copy::Key, ctx),
             Action::Resend => self.resend(ctx),
+            Action::CopyTo => self.open_copy(ctx),
             _ => {}
         }
     }

@@ -31,9 +31,10 @@ const OPEN_LABELS: [&str; 3] = [
     "from (beginning, end, offset, @time, -15m, -N)",
 ];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
     Open(OpenForm),
+    Copy(Box<super::copy::CopyDialog>),
     Export(LineInput),
     Search(LineInput),
 }
@@ -97,6 +98,12 @@ impl BrowserPane {
         let Some(dialog) = &mut self.dialog else {
             return;
         };
+        if let Dialog::Copy(c) = dialog {
+            if c.on_action(action, ctx) == super::copy::Flow::Close {
+                self.dialog = None;
+            }
+            return;
+        }
         if action == Action::Cancel {
             self.dialog = None;
             return;
@@ -147,7 +154,7 @@ impl BrowserPane {
                     _ => ctx.warn("enter how many matches to find (a positive number)"),
                 }
             }
-            Dialog::Export(_) | Dialog::Search(_) => {}
+            Dialog::Export(_) | Dialog::Search(_) | Dialog::Copy(_) => {}
         }
     }
 
@@ -162,6 +169,7 @@ impl BrowserPane {
             Some(Dialog::Export(input) | Dialog::Search(input)) => {
                 input.edit(key);
             }
+            Some(Dialog::Copy(c)) => c.on_text_key(key),
             None => {}
         }
     }
@@ -170,6 +178,7 @@ impl BrowserPane {
         match &mut self.dialog {
             Some(Dialog::Open(f)) => f.fields[f.focus].insert_str(s),
             Some(Dialog::Export(i) | Dialog::Search(i)) => i.insert_str(s),
+            Some(Dialog::Copy(c)) => c.paste(s),
             None => {}
         }
     }
@@ -192,7 +201,7 @@ impl BrowserPane {
 
 /// Text cut into lines of at most `width` columns, between words where it
 /// can.
-fn wrap(s: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap(s: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut cur = String::new();
@@ -236,6 +245,10 @@ pub(super) fn draw(
     // Inside the dialog's border, as `dialog::frame` draws it.
     let inner_w = usize::from(WIDTH.min(area.width).saturating_sub(2));
     let (title, lines, h): (&str, Vec<Line<'static>>, u16) = match dialog {
+        Dialog::Copy(c) => {
+            c.draw(f, area, dc);
+            return;
+        }
         Dialog::Open(form) => {
             let mut lines = Vec::new();
             for (i, label) in OPEN_LABELS.iter().enumerate() {

@@ -6,10 +6,11 @@
 //!
 //! `mod.rs` holds the state and the actions; `view` draws the list,
 //! `message` the detail (its rows built by `detail`), `dialogs` the open,
-//! save and search dialogs; `ring` is the buffer, `order` the time order,
+//! save and search dialogs, `copy` the copy-to-another-topic dialog; `ring` is the buffer, `order` the time order,
 //! `preview` the list's decoded previews.
 
 mod actions;
+pub mod copy;
 pub mod detail;
 mod dialogs;
 mod message;
@@ -533,9 +534,28 @@ impl Pane for BrowserPane {
 
     fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
         self.body = ctx.body;
-        if let WorkerEvent::Browse { session, event } = ev {
-            self.on_browse(session, event, ctx);
-            self.refresh_previews(ctx.schemas);
+        match ev {
+            WorkerEvent::Browse { session, event } => {
+                self.on_browse(session, event, ctx);
+                self.refresh_previews(ctx.schemas);
+            }
+            WorkerEvent::CopyProgress { id, progress } => {
+                if let Some(Dialog::Copy(c)) = &mut self.dialog {
+                    c.on_progress(id, progress);
+                }
+            }
+            WorkerEvent::Copied { id, result } => {
+                if let Some(Dialog::Copy(c)) = &mut self.dialog {
+                    c.on_copied(id, result, ctx.env.production);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn refused(&mut self, id: crate::worker::protocol::ReqId, reason: &str) {
+        if let Some(Dialog::Copy(c)) = &mut self.dialog {
+            c.refused(id, reason);
         }
     }
 

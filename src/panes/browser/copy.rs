@@ -1,0 +1,789 @@
+//! The browser's copy dialog: send the marked messages, the filtered ones,
+//! or an offset range of one partition to another topic (a dead-letter
+//! redrive). A dry-run count first, then a confirmation (the destination's
+//! name typed on a production cluster), progress with cancel, and a final
+//! report. The copy itself runs in the worker (`worker::copy`).
+
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::app::ctx::{Ctx, DrawCtx};
+use crate::app::keymap::{Action, KeyContext};
+use crate::model::Compression;
+use crate::sanitize;
+use crate::timeutil::StartAt;
+use crate::ui::dialog;
+use crate::ui::widgets::{self, Confirm, InputResult, LineInput};
+use crate::worker::copy::SOURCE_HEADER;
+use crate::worker::protocol::{
+    Command, CopyOutcome, CopyProgress, CopyReport, CopySelection, CopySpec, CopyStart, ReqId,
+    WorkerError,
+};
+
+/// Which messages the dialog copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Marked,
+    Filtered,
+    Range,
+}
+
+/// Where the dialog is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    Form,
+    /// The dry run is counting.
+    Counting(ReqId),
+    /// The dry run's count; on a production cluster, the typed confirmation.
+    Confirm {
+        count: u64,
+        confirm: Option<Confirm>,
+    },
+    Running {
+        id: ReqId,
+        progress: CopyProgress,
+        cancelling: bool,
+    },
+    Done(CopyReport),
+}
+
+/// The copy dialog's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyDialog {
+    pub topic: String,
+    pub source: Source,
+    pub marked: Vec<(i32, i64)>,
+    pub filtered: Vec<(i32, i64)>,
+    /// The browser's filter (applied to a range copy too).
+    pub filter: Option<String>,
+    pub dest: LineInput,
+    pub partition: LineInput,
+    pub first: LineInput,
+    pub last: LineInput,
+    pub keep_timestamps: bool,
+    pub keep_partitions: bool,
+    pub source_header: bool,
+    /// Index into [`CopyDialog::fields`].
+    pub focus: usize,
+    pub error: Option<String>,
+    pub stage: Stage,
+    /// The spec counted and then copied.
+    pub spec: Option<CopySpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Source,
+    Dest,
+    Partition,
+    First,
+    Last,
+    KeepTimestamps,
+    KeepPartitions,
+    SourceHeader,
+}
+
+/// What closing or keeping the dialog means to the pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Stay,
+    Close,
+}
+
+const WIDTH: u16 = 72;
+
+fn n(v: u64) -> String {
+    widgets::thousands(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+impl CopyDialog {
+    /// A dialog for the browsed `topic`, defaulting to the marked messages,
+    /// else the filtered ones, else a range of the selected message's partition.
+    #[must_use]
+    pub fn new(
+        topic: &str,
+        marked: Vec<(i32, i64)>,
+        filtered: Option<(String, Vec<(i32, i64)>)>,
+        selected: Option<(i32, i64)>,
+    ) -> Self {
+        let (filter, filtered) = match filtered {
+            Some((f, v)) => (Some(f), v),
+            None => (None, Vec::new()),
+        };
+        let source = if !marked.is_empty() {
+            Source::Marked
+        } else if filter.is_some() {
+            Source::Filtered
+        } else {
+            Source::Range
+        };
+        let (p, o) = selected.map_or((String::new(), String::new()), |(p, o)| {
+            (p.to_string(), o.to_string())
+        });
+        Self {
+            topic: topic.to_string(),
+            source,
+            marked,
+            filtered,
+            filter,
+            dest: LineInput::default(),
+            partition: LineInput::with(&p),
+            first: LineInput::with(&o),
+            last: LineInput::default(),
+            keep_timestamps: true,
+            keep_partitions: false,
+            source_header: false,
+            focus: 1,
+            error: None,
+            stage: Stage::Form,
+            spec: None,
+        }
+    }
+
+    fn sources(&self) -> Vec<Source> {
+        let mut v = Vec::new();
+        if !self.marked.is_empty() {
+            v.push(Source::Marked);
+        }
+        if self.filter.is_some() {
+            v.push(Source::Filtered);
+        }
+        v.push(Source::Range);
+        v
+    }
+
+    fn fields(&self) -> Vec<Field> {
+        let mut v = vec![Field::Source, Field::Dest];
+        if self.source == Source::Range {
+            v.extend([Field::Partition, Field::First, Field::Last]);
+        }
+        v.extend([
+            Field::KeepTimestamps,
+            Field::KeepPartitions,
+            Field::SourceHeader,
+        ]);
+        v
+    }
+
+    fn focused(&self) -> Field {
+        let f = self.fields();
+        f[self.focus.min(f.len() - 1)]
+    }
+
+    fn source_text(&self) -> String {
+        match self.source {
+            Source::Marked => format!("the {} marked message(s)", n(self.marked.len() as u64)),
+            Source::Filtered => format!(
+                "the {} buffered message(s) matching the filter",
+                n(self.filtered.len() as u64)
+            ),
+            Source::Range if self.filter.is_some() => {
+                "an offset range of one partition, matching the filter".into()
+            }
+            Source::Range => "an offset range of one partition".into(),
+        }
+    }
+
+    /// The spec for the form's values.
+    fn build(&self) -> Result<CopySpec, String> {
+        let dest = self.dest.text.trim();
+        if dest.is_empty() {
+            return Err("enter the destination topic".into());
+        }
+        if dest == self.topic {
+            return Err("the destination is the topic being browsed: choose another".into());
+        }
+        let (selection, filter) = match self.source {
+            Source::Marked => (CopySelection::Messages(self.marked.clone()), None),
+            Source::Filtered => (CopySelection::Messages(self.filtered.clone()), None),
+            Source::Range => {
+                let p: i32 = self
+                    .partition
+                    .text
+                    .trim()
+                    .parse()
+                    .map_err(|_| "enter the partition to copy from".to_string())?;
+                let first: i64 = match self.first.text.trim() {
+                    "" => 0,
+                    s => s.parse().map_err(|_| format!("`{s}` is not an offset"))?,
+                };
+                let end = match self.last.text.trim() {
+                    "" => None,
+                    s => {
+                        let last: i64 = s.parse().map_err(|_| format!("`{s}` is not an offset"))?;
+                        if last < first {
+                            return Err("the last offset is before the first".into());
+                        }
+                        Some(last + 1)
+                    }
+                };
+                (
+                    CopySelection::Range {
+                        partitions: Some(vec![p]),
+                        start: CopyStart::At(StartAt::Offset(first)),
+                        end,
+                    },
+                    self.filter.clone(),
+                )
+            }
+        };
+        if matches!(&selection, CopySelection::Messages(v) if v.is_empty()) {
+            return Err("no messages to copy".into());
+        }
+        Ok(CopySpec {
+            filter,
+            keep_timestamps: self.keep_timestamps,
+            keep_partitions: self.keep_partitions,
+            source_header: self.source_header,
+            compression: Compression::Lz4,
+            ..CopySpec::new(&self.topic, dest, selection)
+        })
+    }
+
+    fn start(&mut self, dry_run: bool, ctx: &mut Ctx<'_>) -> Option<ReqId> {
+        let mut spec = self.spec.clone()?;
+        spec.dry_run = dry_run;
+        let id = ctx.id();
+        ctx.cmds.push(Command::StartCopy { id, spec });
+        Some(id)
+    }
+
+    /// A keymap action while the dialog is open.
+    pub fn on_action(&mut self, action: Action, ctx: &mut Ctx<'_>) -> Flow {
+        match &mut self.stage {
+            Stage::Form => match action {
+                Action::Cancel => return Flow::Close,
+                Action::NextField => self.focus = (self.focus + 1) % self.fields().len(),
+                Action::PrevField => {
+                    let l = self.fields().len();
+                    self.focus = (self.focus + l - 1) % l;
+                }
+                Action::Submit => match self.build() {
+                    Ok(spec) => {
+                        self.spec = Some(spec);
+                        if let Some(id) = self.start(true, ctx) {
+                            self.stage = Stage::Counting(id);
+                        }
+                    }
+                    Err(e) => self.error = Some(e),
+                },
+                _ => {}
+            },
+            Stage::Counting(id) => {
+                if action == Action::Cancel {
+                    ctx.cmds.push(Command::Cancel { id: *id });
+                    self.stage = Stage::Form;
+                }
+            }
+            Stage::Confirm { count, confirm } => match action {
+                Action::Cancel => self.stage = Stage::Form,
+                Action::Submit if *count == 0 => return Flow::Close,
+                Action::Submit => {
+                    if confirm.as_ref().is_some_and(|c| !c.matches()) {
+                        self.error = Some("type the destination topic's name to confirm".into());
+                    } else if !ctx.refuse_if_read_only("copying") {
+                        if let Some(id) = self.start(false, ctx) {
+                            self.stage = Stage::Running {
+                                id,
+                                progress: CopyProgress::default(),
+                                cancelling: false,
+                            };
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Stage::Running { id, cancelling, .. } => {
+                if action == Action::Cancel && !*cancelling {
+                    *cancelling = true;
+                    ctx.cmds.push(Command::Cancel { id: *id });
+                }
+            }
+            Stage::Done(_) => {
+                if matches!(action, Action::Cancel | Action::Submit) {
+                    return Flow::Close;
+                }
+            }
+        }
+        Flow::Stay
+    }
+
+    /// A key typed into the dialog: text for the focused input, space
+    /// toggles an option or changes what is copied.
+    pub fn on_text_key(&mut self, key: KeyEvent) {
+        match &mut self.stage {
+            Stage::Form => {}
+            Stage::Confirm {
+                confirm: Some(c), ..
+            } => {
+                if c.input.edit(key) == InputResult::Changed {
+                    self.error = None;
+                }
+                return;
+            }
+            _ => return,
+        }
+        let toggle = matches!(
+            key.code,
+            KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right
+        );
+        let changed = match self.focused() {
+            Field::Source if toggle => {
+                let s = self.sources();
+                let i = s.iter().position(|x| *x == self.source).unwrap_or(0);
+                let next = if key.code == KeyCode::Left {
+                    (i + s.len() - 1) % s.len()
+                } else {
+                    (i + 1) % s.len()
+                };
+                self.source = s[next];
+                true
+            }
+            Field::KeepTimestamps if toggle => {
+                self.keep_timestamps = !self.keep_timestamps;
+                true
+            }
+            Field::KeepPartitions if toggle => {
+                self.keep_partitions = !self.keep_partitions;
+                true
+            }
+            Field::SourceHeader if toggle => {
+                self.source_header = !self.source_header;
+                true
+            }
+            Field::Dest => self.dest.edit(key) == InputResult::Changed,
+            Field::Partition => self.partition.edit(key) == InputResult::Changed,
+            Field::First => self.first.edit(key) == InputResult::Changed,
+            Field::Last => self.last.edit(key) == InputResult::Changed,
+            _ => false,
+        };
+        if changed {
+            self.error = None;
+        }
+    }
+
+    pub fn paste(&mut self, s: &str) {
+        match &mut self.stage {
+            Stage::Form => match self.focused() {
+                Field::Dest => self.dest.insert_str(s),
+                Field::Partition => self.partition.insert_str(s),
+                Field::First => self.first.insert_str(s),
+                Field::Last => self.last.insert_str(s),
+                _ => {}
+            },
+            Stage::Confirm {
+                confirm: Some(c), ..
+            } => c.input.insert_str(s),
+            _ => {}
+        }
+    }
+
+    pub fn on_progress(&mut self, id: ReqId, p: CopyProgress) {
+        if let Stage::Running {
+            id: running,
+            progress,
+            ..
+        } = &mut self.stage
+        {
+            if *running == id {
+                *progress = p;
+            }
+        }
+    }
+
+    /// A copy (or dry run) ended.
+    pub fn on_copied(
+        &mut self,
+        id: ReqId,
+        result: Result<CopyReport, WorkerError>,
+        production: bool,
+    ) {
+        match (&self.stage, result) {
+            (Stage::Counting(c), Ok(r)) if *c == id => {
+                let count = r.progress.selected;
+                let dest = self.spec.as_ref().map_or("", |s| s.dest.as_str());
+                self.stage = Stage::Confirm {
+                    count,
+                    confirm: (production && count > 0)
+                        .then(|| Confirm::new("Copy to", dest, self.confirm_detail(count))),
+                };
+            }
+            (Stage::Counting(c), Err(e)) if *c == id => {
+                self.stage = Stage::Form;
+                self.error = Some(e.to_string());
+            }
+            (Stage::Running { id: r, .. }, Ok(report)) if *r == id => {
+                self.stage = Stage::Done(report);
+            }
+            (Stage::Running { id: r, .. }, Err(e)) if *r == id => {
+                self.stage = Stage::Form;
+                self.error = Some(e.to_string());
+            }
+            _ => {}
+        }
+    }
+
+    /// The worker refused request `id` (read-only mode).
+    pub fn refused(&mut self, id: ReqId, reason: &str) {
+        let ours = match &self.stage {
+            Stage::Counting(c) => *c == id,
+            Stage::Running { id: r, .. } => *r == id,
+            _ => false,
+        };
+        if ours {
+            self.stage = Stage::Form;
+            self.error = Some(reason.to_string());
+        }
+    }
+
+    fn options_text(&self) -> String {
+        let mut o = Vec::new();
+        o.push(if self.keep_timestamps {
+            "original timestamps"
+        } else {
+            "new timestamps"
+        });
+        o.push(if self.keep_partitions {
+            "same partitions"
+        } else {
+            "partitions by key"
+        });
+        if self.source_header {
+            o.push("with a source header");
+        }
+        o.join(", ")
+    }
+
+    fn confirm_detail(&self, count: u64) -> Vec<String> {
+        let dest = self.spec.as_ref().map_or("", |s| s.dest.as_str());
+        vec![
+            format!(
+                "{} message(s) from {} to {} (a dry run counted them).",
+                n(count),
+                self.topic,
+                dest
+            ),
+            format!("{}.", self.options_text()),
+            "Sent lz4-compressed, acks=all, idempotent.".into(),
+            "This cluster is marked production.".into(),
+        ]
+    }
+
+    fn report_lines(&self, r: &CopyReport) -> Vec<String> {
+        let p = &r.progress;
+        let dest = self.spec.as_ref().map_or("", |s| s.dest.as_str());
+        let mut out = vec![match &r.outcome {
+            CopyOutcome::Complete => format!(
+                "Copied {} message(s) from {} to {}.",
+                n(p.confirmed),
+                self.topic,
+                dest
+            ),
+            CopyOutcome::Cancelled => format!(
+                "Cancelled: {} message(s) confirmed in {}, {} failed.",
+                n(p.confirmed),
+                dest,
+                n(p.failed)
+            ),
+            CopyOutcome::Failed(_) => format!(
+                "Stopped: {} message(s) confirmed in {}, {} failed.",
+                n(p.confirmed),
+                dest,
+                n(p.failed)
+            ),
+        }];
+        if let CopyOutcome::Failed(e) = &r.outcome {
+            out.push(format!("First error: {e}"));
+        }
+        if r.uncertain > 0 {
+            out.push(format!(
+                "{} failed message(s) were sent but never acknowledged: the broker may have written them.",
+                n(r.uncertain)
+            ));
+        }
+        if let Some(res) = &r.resume {
+            for (part, off) in &res.from {
+                out.push(format!(
+                    "Partition {part}: not copied from offset {off} on."
+                ));
+            }
+        }
+        let selected = match self.spec.as_ref().map(|s| &s.selection) {
+            Some(CopySelection::Messages(v)) => v.len() as u64,
+            _ => p.selected,
+        };
+        if r.outcome == CopyOutcome::Complete && p.selected < selected {
+            out.push(format!(
+                "{} of the {} message(s) are no longer in the topic (retention).",
+                n(selected - p.selected),
+                n(selected)
+            ));
+        }
+        out
+    }
+
+    /// Draw the dialog over `area`.
+    pub fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+        let t = dc.theme;
+        let inner_w = usize::from(WIDTH.min(area.width).saturating_sub(2));
+        let hint = |pairs: &[(Action, &str)]| {
+            let v: Vec<(KeyContext, Action, &str)> = pairs
+                .iter()
+                .map(|(a, d)| (KeyContext::Form, *a, *d))
+                .collect();
+            dc.hints(&v)
+        };
+        let text =
+            |s: String, style| Line::from(Span::styled(sanitize::escape(&s).into_owned(), style));
+        // Errors and the report are cut into lines between words.
+        let wrapped = |lines: &mut Vec<Line<'static>>, s: &str, style| {
+            for l in super::dialogs::wrap(&sanitize::escape(s), inner_w) {
+                lines.push(Line::from(Span::styled(l, style)));
+            }
+        };
+        let mut lines: Vec<Line<'static>> = Vec::new();
+        let title = " Copy messages to another topic ";
+        match &self.stage {
+            Stage::Form => {
+                let focus = self.focused();
+                let label = |f: Field| if f == focus { t.key_hint } else { t.muted };
+                let check = |on: bool| if on { "[x] " } else { "[ ] " };
+                lines.push(Line::from(vec![
+                    Span::styled("copy       ", label(Field::Source)),
+                    Span::styled("◀ ", t.muted),
+                    widgets::text(&self.source_text(), t.text),
+                    Span::styled(" ▶", t.muted),
+                ]));
+                lines.push(Line::from(Span::styled(
+                    format!("from       {}", sanitize::escape(&self.topic)),
+                    t.muted,
+                )));
+                let input = |name: &str, f: Field, i: &LineInput| {
+                    let mut s = vec![Span::styled(format!("{name:<11}"), label(f))];
+                    s.extend(i.spans_in(t, f == focus, inner_w.saturating_sub(11)));
+                    Line::from(s)
+                };
+                lines.push(input("to topic", Field::Dest, &self.dest));
+                if self.source == Source::Range {
+                    lines.push(input("partition", Field::Partition, &self.partition));
+                    lines.push(input("first", Field::First, &self.first));
+                    lines.push(input("last", Field::Last, &self.last));
+                    if focus == Field::Last {
+                        lines.push(Line::from(Span::styled(
+                            "           (blank: up to the end when the copy starts)",
+                            t.muted,
+                        )));
+                    }
+                }
+                for (f, on, what) in [
+                    (
+                        Field::KeepTimestamps,
+                        self.keep_timestamps,
+                        "keep the original timestamps".to_string(),
+                    ),
+                    (
+                        Field::KeepPartitions,
+                        self.keep_partitions,
+                        "keep partition numbers (else by key)".to_string(),
+                    ),
+                    (
+                        Field::SourceHeader,
+                        self.source_header,
+                        format!("add a header {SOURCE_HEADER} = topic/partition@offset"),
+                    ),
+                ] {
+                    lines.push(Line::from(vec![
+                        Span::styled(check(on), label(f)),
+                        Span::styled(what, if f == focus { t.key_hint } else { t.text }),
+                    ]));
+                }
+                lines.push(Line::raw(""));
+                match &self.error {
+                    Some(e) => wrapped(&mut lines, e, t.error),
+                    None => lines.push(hint(&[
+                        (Action::NextField, "next"),
+                        (Action::Submit, "count (dry run)"),
+                        (Action::Cancel, "cancel"),
+                    ])),
+                }
+                if self.error.is_none()
+                    && matches!(
+                        focus,
+                        Field::Source
+                            | Field::KeepTimestamps
+                            | Field::KeepPartitions
+                            | Field::SourceHeader
+                    )
+                {
+                    lines.push(Line::from(Span::styled("space changes it", t.muted)));
+                }
+            }
+            Stage::Counting(_) => {
+                lines.push(Line::from(Span::styled(
+                    format!("{} counting (dry run, nothing is sent)…", dc.spinner()),
+                    t.accent,
+                )));
+                lines.push(hint(&[(Action::Cancel, "cancel")]));
+            }
+            Stage::Confirm {
+                confirm: Some(c), ..
+            } => {
+                dialog::confirm(c, false, f, area, dc);
+                if let Some(e) = &self.error {
+                    let r = widgets::centered(area, 70, 1);
+                    f.render_widget(
+                        ratatui::widgets::Paragraph::new(text(e.clone(), t.error)),
+                        Rect {
+                            y: r.y.saturating_add(6),
+                            ..r
+                        },
+                    );
+                }
+                return;
+            }
+            Stage::Confirm {
+                count,
+                confirm: None,
+            } => {
+                let dest = self.spec.as_ref().map_or("", |s| s.dest.as_str());
+                if *count == 0 {
+                    lines.push(text(
+                        "Nothing to copy: no message was selected.".into(),
+                        t.warn,
+                    ));
+                    lines.push(hint(&[(Action::Submit, "close")]));
+                } else {
+                    lines.push(text(
+                        format!(
+                            "Copy {} message(s) from {} to {}?",
+                            n(*count),
+                            self.topic,
+                            dest
+                        ),
+                        t.text,
+                    ));
+                    wrapped(
+                        &mut lines,
+                        &format!("{}; lz4, acks=all, idempotent.", self.options_text()),
+                        t.muted,
+                    );
+                    lines.push(Line::raw(""));
+                    lines.push(hint(&[(Action::Submit, "copy"), (Action::Cancel, "back")]));
+                }
+            }
+            Stage::Running {
+                progress: p,
+                cancelling,
+                ..
+            } => {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "{} {}",
+                        dc.spinner(),
+                        if *cancelling {
+                            "cancelling: waiting for what was sent…"
+                        } else {
+                            "copying…"
+                        }
+                    ),
+                    t.accent,
+                )));
+                lines.push(text(
+                    format!(
+                        "read {} of at most {}, sent {}, confirmed {}, failed {}",
+                        n(p.read),
+                        n(p.total),
+                        n(p.selected),
+                        n(p.confirmed),
+                        n(p.failed)
+                    ),
+                    t.text,
+                ));
+                lines.push(hint(&[(Action::Cancel, "cancel")]));
+            }
+            Stage::Done(r) => {
+                let style = match r.outcome {
+                    CopyOutcome::Complete => t.ok,
+                    CopyOutcome::Cancelled => t.warn,
+                    CopyOutcome::Failed(_) => t.error,
+                };
+                for (i, l) in self.report_lines(r).into_iter().enumerate() {
+                    wrapped(&mut lines, &l, if i == 0 { style } else { t.text });
+                }
+                lines.push(hint(&[(Action::Submit, "close")]));
+            }
+        }
+        let lines: Vec<Line<'static>> = lines
+            .into_iter()
+            .map(|l| Line::from(super::view::fit(l.spans, inner_w)))
+            .collect();
+        let h = u16::try_from(lines.len()).unwrap_or(20).saturating_add(2);
+        dialog::text(f, area, (WIDTH, h), title, lines, dc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dialog() -> CopyDialog {
+        CopyDialog::new(
+            "dlq",
+            vec![(0, 4), (1, 9)],
+            Some(("key ~ \"x\"".into(), vec![(0, 4)])),
+            Some((2, 17)),
+        )
+    }
+
+    #[test]
+    fn the_marked_messages_come_first_and_space_cycles_the_source() {
+        let mut d = dialog();
+        assert_eq!(d.source, Source::Marked);
+        d.focus = 0;
+        let space = KeyEvent::from(KeyCode::Char(' '));
+        d.on_text_key(space);
+        assert_eq!(d.source, Source::Filtered);
+        d.on_text_key(space);
+        assert_eq!(d.source, Source::Range);
+        assert_eq!(
+            (d.partition.text.as_str(), d.first.text.as_str()),
+            ("2", "17")
+        );
+        d.on_text_key(space);
+        assert_eq!(d.source, Source::Marked);
+        let plain = CopyDialog::new("dlq", vec![], None, None);
+        assert_eq!(plain.source, Source::Range);
+        assert_eq!(plain.sources(), vec![Source::Range]);
+    }
+
+    #[test]
+    fn the_form_builds_the_spec_it_shows() {
+        let mut d = dialog();
+        assert!(d.build().unwrap_err().contains("destination"));
+        d.dest = LineInput::with("dlq");
+        assert!(d.build().unwrap_err().contains("browsed"));
+        d.dest = LineInput::with("orders");
+        let s = d.build().unwrap();
+        assert_eq!(s.selection, CopySelection::Messages(vec![(0, 4), (1, 9)]));
+        assert!(s.keep_timestamps && !s.keep_partitions && !s.source_header);
+        assert_eq!(s.filter, None);
+        d.source = Source::Range;
+        d.last = LineInput::with("20");
+        let s = d.build().unwrap();
+        assert_eq!(
+            s.selection,
+            CopySelection::Range {
+                partitions: Some(vec![2]),
+                start: CopyStart::At(StartAt::Offset(17)),
+                end: Some(21),
+            }
+        );
+        assert_eq!(s.filter.as_deref(), Some("key ~ \"x\""));
+        d.last = LineInput::with("3");
+        assert!(d.build().unwrap_err().contains("before"));
+        d.partition = LineInput::with("x");
+        assert!(d.build().is_err());
+    }
+}
