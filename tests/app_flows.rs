@@ -224,6 +224,7 @@ fn topic_detail_shows_partitions_isr_and_configs() {
         internal: false,
         partitions: vec![
             PartitionInfo {
+                lso: None,
                 partition: 0,
                 leader: 1,
                 replicas: vec![1, 2, 3],
@@ -233,6 +234,7 @@ fn topic_detail_shows_partitions_isr_and_configs() {
                 error: None,
             },
             PartitionInfo {
+                lso: None,
                 partition: 1,
                 leader: 2,
                 replicas: vec![2, 3, 1],
@@ -656,6 +658,7 @@ fn groups_snapshot(state: &str, members: Vec<GroupMember>) -> GroupsSnapshot {
             }),
             description_note: None,
             partitions: vec![PartitionLag {
+                lso: None,
                 topic: "orders".into(),
                 partition: 0,
                 committed: Some(10),
@@ -1515,6 +1518,7 @@ fn huge_clusters_and_groups_stay_usable() {
     let mut snap = groups_snapshot("Stable", members);
     snap.groups[0].partitions = (0..1000)
         .map(|p| PartitionLag {
+            lso: None,
             topic: "big".into(),
             partition: p,
             committed: Some(10),
@@ -1875,6 +1879,7 @@ fn partition_throughput_in_the_topic_detail() {
             })
             .expect("describe requested");
         let part = |partition: i32, high: i64| PartitionInfo {
+            lso: None,
             partition,
             leader: 1,
             replicas: vec![1],

@@ -298,6 +298,7 @@ fn browser_resumes_after_all_brokers_go_down_without_duplicates_or_gaps() {
         .send(Command::StartBrowse {
             session: 1,
             spec: BrowseSpec {
+                isolation: kafkaterm::model::Isolation::default(),
                 topic: "live".into(),
                 partitions: None,
                 start: StartAt::Beginning,
@@ -630,6 +631,7 @@ fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
         .send(Command::StartBrowse {
             session: 5,
             spec: BrowseSpec {
+                isolation: kafkaterm::model::Isolation::default(),
                 topic: "s".into(),
                 partitions: None,
                 start: StartAt::End,
@@ -864,6 +866,7 @@ fn connection_changes_reach_a_slow_ui_behind_a_firehose() {
             .send(Command::StartBrowse {
                 session,
                 spec: BrowseSpec {
+                    isolation: kafkaterm::model::Isolation::default(),
                     topic: "hot".into(),
                     partitions: None,
                     start: StartAt::End,
@@ -1151,6 +1154,7 @@ fn template_values_are_encoded_for_the_topic_value_subject() {
     // Exactly one message is on the topic, and it decodes back.
     let mut got = Vec::new();
     let spec = BrowseSpec {
+        isolation: kafkaterm::model::Isolation::default(),
         topic: "t".into(),
         partitions: None,
         start: kafkaterm::timeutil::StartAt::Beginning,

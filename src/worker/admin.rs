@@ -70,6 +70,7 @@ fn partition_infos(
                 isr: p.isr().to_vec(),
                 low,
                 high,
+                lso: None,
                 error: p.error().map(metadata_error).or(mark_err),
             }
         })

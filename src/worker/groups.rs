@@ -154,6 +154,7 @@ pub fn build_snapshot(
                 partition: tp.partition,
                 committed,
                 end,
+                lso: None,
                 error: (!errors.is_empty()).then(|| errors.join("; ")),
             }
         })

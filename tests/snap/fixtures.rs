@@ -143,6 +143,7 @@ fn partition(
     high: i64,
 ) -> PartitionInfo {
     PartitionInfo {
+        lso: None,
         partition: p,
         leader,
         replicas: replicas.to_vec(),

@@ -88,6 +88,7 @@ impl OpenForm {
             topic: topic.to_string(),
             partitions,
             start,
+            isolation: crate::model::Isolation::default(),
         })
     }
 }

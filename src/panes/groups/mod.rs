@@ -346,6 +346,8 @@ impl GroupsPane {
                         topic: p.topic.clone(),
                         partitions: Some(vec![p.partition]),
                         start: p.committed.map_or(StartAt::Beginning, StartAt::Offset),
+                        // The browser reads at its own isolation level.
+                        isolation: crate::model::Isolation::default(),
                     }));
                 }
             }
@@ -578,6 +580,7 @@ mod tests {
             }),
             description_note: None,
             partitions: vec![PartitionLag {
+                lso: None,
                 topic: format!("{group}.events"),
                 partition: 0,
                 committed: Some(0),

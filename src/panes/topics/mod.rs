@@ -16,7 +16,7 @@ use super::Pane;
 use super::list::{FilterChange, ListView, matches};
 use crate::app::ctx::{Ctx, DrawCtx, Nav, Prefill};
 use crate::app::keymap::{Action, KeyContext};
-use crate::model::{ClusterSnapshot, Configs, TopicDetail, TopicSummary};
+use crate::model::{ClusterSnapshot, Configs, Isolation, TopicDetail, TopicSummary};
 use crate::timeutil::StartAt;
 use crate::ui::layout;
 use crate::ui::widgets::{self, Confirm, InputResult, Scroll};
@@ -233,6 +233,8 @@ impl TopicsPane {
                         topic: t.name.clone(),
                         partitions: None,
                         start: StartAt::LastN(100),
+                        // The browser reads at its own isolation level.
+                        isolation: Isolation::default(),
                     }));
                 }
             }
@@ -306,6 +308,7 @@ impl TopicsPane {
                     topic: d.topic.clone(),
                     partitions,
                     start: StartAt::LastN(100),
+                    isolation: Isolation::default(),
                 }));
             }
             Action::Produce => {
