@@ -359,6 +359,8 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Work
         Ok(m) => (m, None),
         Err(e) => (HashMap::new(), Some(e)),
     };
+    // Last stable offsets, to tell lag held by an open transaction.
+    let lsos = offsets::end_offsets(&inner.lso, &parts, TIMEOUT).unwrap_or_default();
     let groups = names
         .iter()
         .map(|g| {
@@ -366,7 +368,7 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Work
                 .get(g)
                 .cloned()
                 .unwrap_or_else(|| Err("not fetched".into()));
-            build_snapshot(
+            let mut s = build_snapshot(
                 g,
                 described.remove(g),
                 notes.remove(g),
@@ -374,7 +376,14 @@ pub fn refresh(inner: &Inner, only: Option<&str>) -> Result<GroupsSnapshot, Work
                 &ends,
                 ends_error.as_ref().map(|e| e.message.as_str()),
                 at_ms,
-            )
+            );
+            for p in &mut s.partitions {
+                p.lso = lsos
+                    .get(&TopicPartition::new(&p.topic, p.partition))
+                    .and_then(|r| r.as_ref().ok().copied())
+                    .filter(|o| *o >= 0);
+            }
+            s
         })
         .collect();
     Ok(GroupsSnapshot {
