@@ -98,6 +98,7 @@ pub enum Action {
     ValueDecoder,
     KeyDecoder,
     Decoder,
+    Isolation,
     // producer
     Send,
     ToggleNull,
@@ -109,6 +110,7 @@ pub enum Action {
     OptionRight,
     OptionNext,
     OptionPrev,
+    TransactionalId,
     // groups
     NextTab,
     PrevTab,
