@@ -299,6 +299,7 @@ fn browser_resumes_after_all_brokers_go_down_without_duplicates_or_gaps() {
             session: 1,
             spec: BrowseSpec {
                 isolation: kafkaterm::model::Isolation::default(),
+                positions: Vec::new(),
                 topic: "live".into(),
                 partitions: None,
                 start: StartAt::Beginning,
@@ -632,6 +633,7 @@ fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
             session: 5,
             spec: BrowseSpec {
                 isolation: kafkaterm::model::Isolation::default(),
+                positions: Vec::new(),
                 topic: "s".into(),
                 partitions: None,
                 start: StartAt::End,
@@ -867,6 +869,7 @@ fn connection_changes_reach_a_slow_ui_behind_a_firehose() {
                 session,
                 spec: BrowseSpec {
                     isolation: kafkaterm::model::Isolation::default(),
+                    positions: Vec::new(),
                     topic: "hot".into(),
                     partitions: None,
                     start: StartAt::End,
@@ -1155,6 +1158,7 @@ fn template_values_are_encoded_for_the_topic_value_subject() {
     let mut got = Vec::new();
     let spec = BrowseSpec {
         isolation: kafkaterm::model::Isolation::default(),
+        positions: Vec::new(),
         topic: "t".into(),
         partitions: None,
         start: kafkaterm::timeutil::StartAt::Beginning,

@@ -301,6 +301,7 @@ fn consume_blocking(
         partitions: (!args.partitions.is_empty()).then(|| args.partitions.clone()),
         start,
         isolation: args.isolation,
+        positions: Vec::new(),
     };
     let starts = worker::browse::resolve_starts(&consumer, &spec).map_err(|e| anyhow!("{e}"))?;
     let tpl = worker::offsets::tpl_with(

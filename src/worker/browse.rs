@@ -410,7 +410,13 @@ pub fn resolve_starts(
             }
             None => return Err(crate::werr!("partition {}: no watermarks", tp.partition)),
         };
+        let given = spec
+            .positions
+            .iter()
+            .find(|(p, _)| *p == tp.partition)
+            .map(|(_, o)| (*o).clamp(low, high));
         let start = match spec.start {
+            _ if given.is_some() => given.unwrap_or(low),
             StartAt::Beginning => low,
             StartAt::End => high,
             StartAt::Offset(o) => o.clamp(low, high),

@@ -38,6 +38,9 @@ pub struct BrowseSpec {
     /// `read_committed` stops at the last stable offset and skips aborted
     /// transactions' records.
     pub isolation: Isolation,
+    /// Start offsets of some partitions, overriding `start` for them (the
+    /// browser reopening where its previous session started).
+    pub positions: Vec<(i32, i64)>,
 }
 
 /// Where a batch of messages comes from.

@@ -89,6 +89,7 @@ impl OpenForm {
             partitions,
             start,
             isolation: crate::model::Isolation::default(),
+            positions: Vec::new(),
         })
     }
 }

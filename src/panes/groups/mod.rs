@@ -348,6 +348,7 @@ impl GroupsPane {
                         start: p.committed.map_or(StartAt::Beginning, StartAt::Offset),
                         // The browser reads at its own isolation level.
                         isolation: crate::model::Isolation::default(),
+                        positions: Vec::new(),
                     }));
                 }
             }

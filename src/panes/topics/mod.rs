@@ -235,6 +235,7 @@ impl TopicsPane {
                         start: StartAt::LastN(100),
                         // The browser reads at its own isolation level.
                         isolation: Isolation::default(),
+                        positions: Vec::new(),
                     }));
                 }
             }
@@ -309,6 +310,7 @@ impl TopicsPane {
                     partitions,
                     start: StartAt::LastN(100),
                     isolation: Isolation::default(),
+                    positions: Vec::new(),
                 }));
             }
             Action::Produce => {
