@@ -73,6 +73,9 @@ pub struct DetailView {
     /// Produce rate per partition, from successive descriptions' high
     /// watermarks.
     pub rates: std::collections::BTreeMap<i32, rate::Throughput>,
+    /// Since when each partition's last stable offset has been held below
+    /// its high watermark (the stuck-transaction rule).
+    pub lso: crate::model::lso::LsoWatch,
 }
 
 impl DetailView {
@@ -223,6 +226,7 @@ impl TopicsPane {
                         scroll: Scroll::default(),
                         refreshed_ms: None,
                         rates: std::collections::BTreeMap::new(),
+                        lso: crate::model::lso::LsoWatch::default(),
                     });
                     self.refresh(ctx);
                 }
@@ -560,7 +564,10 @@ impl Pane for TopicsPane {
                                     .or_default()
                                     .sample(ctx.now_ms, high);
                             }
+                            d.lso.observe(p.partition, p.lso, p.high, ctx.now_ms);
                         }
+                        let keep: Vec<i32> = t.partitions.iter().map(|p| p.partition).collect();
+                        d.lso.retain(&keep);
                         d.data = Some(t);
                         d.error = None;
                         d.refreshed_ms = Some(ctx.now_ms);

@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::{DetailTab, DetailView, Dialog, TopicsPane, create};
 use crate::app::ctx::DrawCtx;
-use crate::model::{Configs, TopicDetail};
+use crate::model::lso::{self, LsoState};
+use crate::model::{Configs, PartitionInfo, TopicDetail};
 use crate::timeutil;
 use crate::ui::{dialog, layout, widgets};
 
@@ -39,6 +40,9 @@ const TREND_W: u16 = 10;
 
 /// Width of the LOW, HIGH and MESSAGES columns of the partitions table:
 /// room for 9,999,999,999 from 80 columns on, shortened numbers below.
+/// The TXN column: `stuck 59m59s`.
+const TXN_W: u16 = 13;
+
 fn num_w(body: Rect) -> u16 {
     if body.width >= 78 { 13 } else { 10 }
 }
@@ -240,6 +244,27 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
         Span::raw("  "),
         refresh_span(d.in_flight.is_some(), d.refreshed_ms, dc),
     ];
+    if let Some(data) = &d.data {
+        // Likely stuck transactions first: they matter more than when.
+        let stuck = stuck_partitions(d, data, dc);
+        if let Some((p, age)) = stuck.first() {
+            let more = if stuck.len() > 1 {
+                format!(" (+{} more)", stuck.len() - 1)
+            } else {
+                String::new()
+            };
+            spans.insert(
+                3,
+                Span::styled(
+                    format!(
+                        "  ⚠ stuck transaction? p{p} LSO held {}{more}",
+                        lso::short_age(*age)
+                    ),
+                    t.error,
+                ),
+            );
+        }
+    }
     if let (Some(_), Some(_)) = (&d.error, &d.data) {
         spans.push(Span::styled(
             "  refresh failed (below: the last data)",
@@ -267,6 +292,31 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
     draw_detail_body(d, data, f, body, dc);
 }
 
+/// Partitions whose LSO has been held below the high watermark longer than
+/// the threshold, with how long, longest first.
+fn stuck_partitions(d: &DetailView, data: &TopicDetail, dc: &DrawCtx<'_>) -> Vec<(i32, i64)> {
+    let mut v: Vec<(i32, i64)> = data
+        .partitions
+        .iter()
+        .filter_map(|p| match lso_state(d, p, dc) {
+            LsoState::Stuck { held_ms, .. } => Some((p.partition, held_ms)),
+            _ => None,
+        })
+        .collect();
+    v.sort_by_key(|(p, age)| (std::cmp::Reverse(*age), *p));
+    v
+}
+
+fn lso_state(d: &DetailView, p: &PartitionInfo, dc: &DrawCtx<'_>) -> LsoState {
+    d.lso.state(
+        p.partition,
+        p.lso,
+        p.high,
+        dc.now_ms,
+        dc.env.stuck_transaction_ms,
+    )
+}
+
 fn draw_detail_body(
     d: &DetailView,
     data: &TopicDetail,
@@ -280,20 +330,24 @@ fn draw_detail_body(
     let widest = data
         .partitions
         .iter()
-        .flat_map(|p| [p.low, p.high, p.messages()])
+        .flat_map(|p| [p.low, p.high, p.lso, p.messages()])
         .flatten()
         .map(|n| widgets::thousands(n).len())
         .max()
         .unwrap_or(0)
         .max("MESSAGES".len());
-    // Exact counts first: the IN/s column only where the counts keep their
-    // full width next to PART, LEADER, REPLICAS and ISR's minimum.
+    // Exact counts first (LOW, HIGH, LSO, MESSAGES): the IN/s column only
+    // where they keep their full width next to PART, LEADER, REPLICAS and
+    // ISR's minimum; the transaction column (how long each LSO has been
+    // held) only where IN/s fits too.
     let full = num_w(body).min(u16::try_from(widest).unwrap_or(u16::MAX));
-    let show_rate = body.width >= 4 + 6 + 9 + 14 + 6 + 7 + 3 * full;
+    let fixed = 4 + 6 + 9 + 14;
+    let show_rate = body.width >= fixed + 8 + 6 + 4 * full;
+    let show_txn = body.width >= fixed + 9 + 6 + TXN_W + 4 * full;
     let nw = if show_rate {
         full
     } else {
-        full.min((body.width.saturating_sub(4 + 6 + 9 + 14 + 6) / 3).max(6))
+        full.min((body.width.saturating_sub(fixed + 7) / 4).max(6))
     };
     let height = usize::from(body.height.saturating_sub(1)).max(1);
     let mut scroll = d.scroll;
@@ -348,6 +402,16 @@ fn draw_detail_body(
                             p.high
                                 .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
                         ),
+                        Cell::from(match (p.lso, lso_state(d, p, dc)) {
+                            (None, _) => Span::styled("?", t.muted),
+                            (Some(n), LsoState::Stuck { .. }) => {
+                                Span::styled(widgets::count_fit(n, usize::from(nw)), t.error)
+                            }
+                            (Some(n), LsoState::Held { .. }) => {
+                                Span::styled(widgets::count_fit(n, usize::from(nw)), t.warn)
+                            }
+                            (Some(n), _) => Span::raw(widgets::count_fit(n, usize::from(nw))),
+                        }),
                         Cell::from(
                             p.messages()
                                 .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
@@ -367,6 +431,21 @@ fn draw_detail_body(
                                 None => Span::styled("-", t.muted),
                             }
                         }),
+                        Cell::from(if show_txn {
+                            match lso_state(d, p, dc) {
+                                LsoState::Stuck { held_ms, .. } => Span::styled(
+                                    format!("stuck {}", lso::short_age(held_ms)),
+                                    t.error,
+                                ),
+                                LsoState::Held { held_ms, .. } => Span::styled(
+                                    format!("open {}", lso::short_age(held_ms)),
+                                    t.warn,
+                                ),
+                                _ => Span::raw(""),
+                            }
+                        } else {
+                            Span::raw("")
+                        }),
                     ])
                     .style(style)
                 });
@@ -378,10 +457,14 @@ fn draw_detail_body(
                 Constraint::Length(nw),
                 Constraint::Length(nw),
                 Constraint::Length(nw),
+                Constraint::Length(nw),
             ];
-            // Without a width for it, the IN/s cell is not drawn.
+            // Without a width for it, the IN/s (TXN) cell is not drawn.
             if show_rate {
                 widths.push(Constraint::Length(6));
+            }
+            if show_txn {
+                widths.push(Constraint::Length(TXN_W));
             }
             let table = Table::new(rows, widths).header(
                 Row::new(vec![
@@ -391,8 +474,10 @@ fn draw_detail_body(
                     "ISR",
                     "LOW",
                     "HIGH",
+                    "LSO",
                     "MESSAGES",
                     if show_rate { "IN/s" } else { "" },
+                    if show_txn { "TXN" } else { "" },
                 ])
                 .style(t.header),
             );
