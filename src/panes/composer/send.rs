@@ -181,15 +181,11 @@ impl ComposerPane {
             return Ok(None);
         }
         let tid = self.transactional_id(ctx.env).to_string();
-        if self
-            .batches
-            .values()
-            .any(|b| !b.progress.done && b.txn.as_ref().is_some_and(|t| t.transactional_id == tid))
-        {
-            return Err(format!(
-                "transactional.id {} has a transaction open; wait for it or cancel it (Esc in the options row)",
-                crate::sanitize::escape(&tid)
-            ));
+        // A second transaction with the same id would fence the first.
+        if let Some((id, _)) = self.batches.iter().find(|(_, b)| {
+            !b.progress.done && b.txn.as_ref().is_some_and(|t| t.transactional_id == tid)
+        }) {
+            return Err(format!("transaction #{id} is still open"));
         }
         let commit = self.txn_mode == TxnMode::Commit;
         Ok(Some((

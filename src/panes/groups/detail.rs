@@ -495,6 +495,9 @@ mod tests {
             "{note}"
         );
         // No LSO known, or none below the high watermark: nothing to say.
-        assert_eq!(lso_note(&snap(vec![pl(0, 1, 9, None), pl(1, 1, 9, Some(9))])), None);
+        assert_eq!(
+            lso_note(&snap(vec![pl(0, 1, 9, None), pl(1, 1, 9, Some(9))])),
+            None
+        );
     }
 }

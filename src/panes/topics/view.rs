@@ -330,7 +330,7 @@ fn draw_detail_body(
     let widest = data
         .partitions
         .iter()
-        .flat_map(|p| [p.low, p.high, p.lso, p.messages()])
+        .flat_map(|p| [p.low, p.high, p.messages()])
         .flatten()
         .map(|n| widgets::thousands(n).len())
         .max()
@@ -339,16 +339,44 @@ fn draw_detail_body(
     // Exact counts first (LOW, HIGH, LSO, MESSAGES): the IN/s column only
     // where they keep their full width next to PART, LEADER, REPLICAS and
     // ISR's minimum; the transaction column (how long each LSO has been
-    // held) only where IN/s fits too.
+    // held) only where IN/s fits too. An LSO equal to the high watermark
+    // reads `=`, so the LSO column is narrow until a transaction holds one.
     let full = num_w(body).min(u16::try_from(widest).unwrap_or(u16::MAX));
-    let fixed = 4 + 6 + 9 + 14;
-    let show_rate = body.width >= fixed + 8 + 6 + 4 * full;
-    let show_txn = body.width >= fixed + 9 + 6 + TXN_W + 4 * full;
+    let held_w = data
+        .partitions
+        .iter()
+        .filter(|p| matches!((p.lso, p.high), (Some(l), Some(h)) if l < h))
+        .filter_map(|p| p.lso)
+        .map(|n| widgets::thousands(n).len())
+        .max()
+        .map_or(3, |w| {
+            u16::try_from(w).unwrap_or(u16::MAX).clamp(3, full.max(3))
+        });
+    // ISR keeps room for its "(out of sync: …)" note before IN/s shows.
+    let isr_w = data
+        .partitions
+        .iter()
+        .map(|p| {
+            let oos = p.out_of_sync();
+            join(&p.isr).len()
+                + if oos.is_empty() {
+                    0
+                } else {
+                    " (out of sync: )".len() + join(&oos).len()
+                }
+        })
+        .max()
+        .map_or(14, |w| u16::try_from(w).unwrap_or(u16::MAX).clamp(14, 30));
+    let fixed = 4 + 6 + 9 + isr_w;
+    let show_rate = body.width >= fixed + 8 + 6 + 3 * full + held_w;
+    let show_txn = body.width >= fixed + 9 + 6 + TXN_W + 3 * full + held_w;
     let nw = if show_rate {
         full
     } else {
-        full.min((body.width.saturating_sub(fixed + 7) / 4).max(6))
+        // Counts before the ISR note: ISR down to its minimum.
+        full.min((body.width.saturating_sub(4 + 6 + 9 + 14 + 7 + held_w) / 3).max(6))
     };
+    let lw = held_w.min(nw.max(3));
     let height = usize::from(body.height.saturating_sub(1)).max(1);
     let mut scroll = d.scroll;
     match d.tab {
@@ -405,12 +433,13 @@ fn draw_detail_body(
                         Cell::from(match (p.lso, lso_state(d, p, dc)) {
                             (None, _) => Span::styled("?", t.muted),
                             (Some(n), LsoState::Stuck { .. }) => {
-                                Span::styled(widgets::count_fit(n, usize::from(nw)), t.error)
+                                Span::styled(widgets::count_fit(n, usize::from(lw)), t.error)
                             }
                             (Some(n), LsoState::Held { .. }) => {
-                                Span::styled(widgets::count_fit(n, usize::from(nw)), t.warn)
+                                Span::styled(widgets::count_fit(n, usize::from(lw)), t.warn)
                             }
-                            (Some(n), _) => Span::raw(widgets::count_fit(n, usize::from(nw))),
+                            // Equal to the high watermark.
+                            (Some(_), _) => Span::styled("=", t.muted),
                         }),
                         Cell::from(
                             p.messages()
@@ -456,7 +485,7 @@ fn draw_detail_body(
                 Constraint::Min(14),
                 Constraint::Length(nw),
                 Constraint::Length(nw),
-                Constraint::Length(nw),
+                Constraint::Length(lw),
                 Constraint::Length(nw),
             ];
             // Without a width for it, the IN/s (TXN) cell is not drawn.
