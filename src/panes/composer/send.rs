@@ -307,10 +307,11 @@ impl ComposerPane {
                 self.failed_total += b.progress.failed;
                 match (&b.txn, &b.progress.first_error) {
                     (Some(t), Some(e)) => ctx.error(format!(
-                        "{}: {e}",
+                        "{}: {}",
                         t.outcome
                             .as_ref()
-                            .map_or("transaction failed", TxnOutcome::words)
+                            .map_or("transaction failed", TxnOutcome::words),
+                        e.strip_prefix("starting the transaction: ").unwrap_or(e)
                     )),
                     (Some(t), None) => ctx.info(
                         t.outcome

@@ -388,6 +388,13 @@ fn txn_result(mut v: Parts, b: &Batch, x: &super::TxnBatch, dc: &DrawCtx<'_>) ->
         ));
     }
     if let Some(e) = &p.first_error {
+        // "no transaction started: starting the transaction: …" says it twice.
+        let e = match x.outcome {
+            Some(TxnOutcome::NotStarted) => {
+                e.strip_prefix("starting the transaction: ").unwrap_or(e)
+            }
+            _ => e,
+        };
         v.push((Span::styled(": ", t.error), 0));
         v.push((widgets::text(e, t.error), 0));
     }

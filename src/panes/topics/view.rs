@@ -242,8 +242,9 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
         Span::raw(" "),
         tab("Configuration", d.tab == DetailTab::Config),
         Span::raw("  "),
-        refresh_span(d.in_flight.is_some(), d.refreshed_ms, dc),
     ];
+    let refresh = refresh_span(d.in_flight.is_some(), d.refreshed_ms, dc);
+    let mut warned = false;
     if let Some(data) = &d.data {
         // Likely stuck transactions first: they matter more than when.
         let stuck = stuck_partitions(d, data, dc);
@@ -253,17 +254,21 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
             } else {
                 String::new()
             };
-            spans.insert(
-                3,
-                Span::styled(
-                    format!(
-                        "  ⚠ stuck transaction? p{p} LSO held {}{more}",
-                        lso::short_age(*age)
-                    ),
-                    t.error,
+            spans.push(Span::styled(
+                format!(
+                    "⚠ stuck transaction? p{p} LSO held {}{more}  ",
+                    lso::short_age(*age)
                 ),
-            );
+                t.error,
+            ));
+            warned = true;
         }
+    }
+    // A stuck-transaction warning keeps its age: the refresh time goes
+    // when both do not fit.
+    let used: usize = spans.iter().map(Span::width).sum();
+    if !warned || used + refresh.width() <= usize::from(head.width) {
+        spans.push(refresh);
     }
     if let (Some(_), Some(_)) = (&d.error, &d.data) {
         spans.push(Span::styled(
@@ -368,13 +373,19 @@ fn draw_detail_body(
         .max()
         .map_or(14, |w| u16::try_from(w).unwrap_or(u16::MAX).clamp(14, 30));
     let fixed = 4 + 6 + 9 + isr_w;
+    let isr_min = data
+        .partitions
+        .iter()
+        .map(|p| join(&p.isr).len())
+        .max()
+        .map_or(5, |w| u16::try_from(w).unwrap_or(u16::MAX).clamp(5, 14));
     let show_rate = body.width >= fixed + 8 + 6 + 3 * full + held_w;
     let show_txn = body.width >= fixed + 9 + 6 + TXN_W + 3 * full + held_w;
     let nw = if show_rate {
         full
     } else {
-        // Counts before the ISR note: ISR down to its minimum.
-        full.min((body.width.saturating_sub(4 + 6 + 9 + 14 + 7 + held_w) / 3).max(6))
+        // Exact counts before the ISR note: ISR down to its bare list.
+        full.min((body.width.saturating_sub(4 + 6 + 9 + isr_min + 7 + held_w) / 3).max(6))
     };
     let lw = held_w.min(nw.max(3));
     let height = usize::from(body.height.saturating_sub(1)).max(1);
@@ -482,7 +493,7 @@ fn draw_detail_body(
                 Constraint::Length(4),
                 Constraint::Length(6),
                 Constraint::Length(9),
-                Constraint::Min(14),
+                Constraint::Min(isr_min),
                 Constraint::Length(nw),
                 Constraint::Length(nw),
                 Constraint::Length(lw),
