@@ -126,11 +126,18 @@ pub fn lag_json(g: &GroupSnapshot) -> serde_json::Value {
             "committed": p.committed,
             "end": p.end,
             "lag": p.lag,
+            "lso": p.lso,
             "member_id": p.member_id,
             "error": p.error,
         })).collect::<Vec<_>>(),
         "total_lag": g.total_lag(),
-        "notes": g.description_note.iter().chain(g.offsets_note.iter()).cloned().collect::<Vec<_>>(),
+        "notes": g
+            .description_note
+            .iter()
+            .chain(g.offsets_note.iter())
+            .cloned()
+            .chain(crate::panes::groups::lso_note(g))
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -148,7 +155,13 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
             .as_ref()
             .map_or("unknown".into(), |d| d.members.len().to_string())
     );
-    for n in g.description_note.iter().chain(g.offsets_note.iter()) {
+    let held = crate::panes::groups::lso_note(g);
+    for n in g
+        .description_note
+        .iter()
+        .chain(g.offsets_note.iter())
+        .chain(held.iter())
+    {
         s.push_str(&format!("note: {}\n", sanitize::escape(n)));
     }
     s.push_str(&format!(

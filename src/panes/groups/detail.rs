@@ -126,6 +126,7 @@ pub(super) fn draw(p: &GroupsPane, g: &str, f: &mut Frame<'_>, area: Rect, dc: &
 /// When a partition's last stable offset is below its high watermark, the
 /// lag up to the high watermark cannot drain for a `read_committed`
 /// consumer until the open transaction ends: say how much, and where.
+/// Topic names are raw: the caller escapes the note as it shows it.
 #[must_use]
 pub fn lso_note(snap: &crate::model::GroupSnapshot) -> Option<String> {
     let mut held = 0i64;
@@ -134,7 +135,7 @@ pub fn lso_note(snap: &crate::model::GroupSnapshot) -> Option<String> {
         if let (Some(lso), Some(end), Some(lag)) = (pl.lso, pl.end, pl.lag) {
             if lso < end && lag > 0 {
                 held += lag.min(end - lso);
-                where_.push(format!("{}/{}", sanitize::escape(&pl.topic), pl.partition));
+                where_.push(format!("{}/{}", pl.topic, pl.partition));
             }
         }
     }

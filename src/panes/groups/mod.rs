@@ -6,6 +6,7 @@
 mod chart;
 mod delete;
 mod detail;
+pub use detail::lso_note;
 mod reset;
 mod timeline;
 mod view;
