@@ -155,7 +155,7 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool) -> Result
             .as_ref()
             .map_or("unknown".into(), |d| d.members.len().to_string())
     );
-    let held = crate::panes::groups::lso_note(g);
+    let held = crate::panes::groups::lso_note(&g);
     for n in g
         .description_note
         .iter()
