@@ -136,6 +136,10 @@ impl ComposerPane {
         self.options.acks = s.acks;
         self.options.compression = s.compression;
         self.options.idempotent = s.idempotent;
+        if s.acks != crate::model::Acks::All || !s.idempotent {
+            // A transaction needs both; the recalled message has neither.
+            self.txn_mode = TxnMode::Off;
+        }
     }
 
     /// The `transactional.id` a transactional send uses now.
