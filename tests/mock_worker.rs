@@ -1404,3 +1404,62 @@ fn a_cancelled_send_or_a_worker_shutdown_aborts_the_open_transaction() {
     drop(rt);
     drop(mock);
 }
+
+/// `kafkaterm produce --transactional` against the mock cluster: the lines
+/// go out in one transaction, committed, or aborted with `--abort`; stderr
+/// says which with the id, and the exit status is zero for both.
+#[test]
+fn headless_transactional_produce_commits_or_aborts() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let bs = mock.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        use std::io::Write;
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kafkaterm"));
+        c.env("KAFKATERM_CONFIG_DIR", dir.path().join("config"))
+            .env("KAFKATERM_DATA_DIR", dir.path().join("data"))
+            .env_remove("KAFKATERM_BROKERS")
+            .args(["-b", &bs, "produce", "t", "--transactional"])
+            .args(extra)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"a\nb\nc\n").unwrap();
+        let o = child.wait_with_output().unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (ok, e) = run(&["--transactional-id", "kt-headless"]);
+    assert!(ok, "{e}");
+    assert!(e.contains("3 delivered, 0 failed"), "{e}");
+    assert!(
+        e.contains("transaction committed (transactional.id kt-headless)"),
+        "{e}"
+    );
+    let (ok, e) = run(&["--abort"]);
+    assert!(ok, "{e}");
+    assert!(e.contains("transaction aborted (as asked)"), "{e}");
+    assert!(e.contains("(transactional.id kafkaterm-"), "{e}");
+    // The six were written (the mock keeps aborted records too).
+    assert_eq!(
+        read_all(&bs, 6)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>(),
+        ["a", "b", "c", "a", "b", "c"]
+    );
+    // Refused by the cluster: one line, non-zero.
+    mock.request_errors(
+        RDKafkaApiKey::InitProducerId,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+    );
+    let (ok, e) = run(&[]);
+    assert!(!ok);
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(e.contains("the cluster refused transactions"), "{e}");
+    drop(mock);
+}
