@@ -163,6 +163,7 @@ fn topic_detail(name: &str, parts: i32) -> TopicDetail {
         internal: false,
         partitions: (0..parts)
             .map(|p| PartitionInfo {
+                lso: None,
                 partition: p,
                 leader: p % 3 + 1,
                 replicas: vec![1, 2, 3],
@@ -203,6 +204,7 @@ fn groups_snapshot(groups: usize, parts: i32, at_ms: i64, progress: i64) -> Grou
                         let end = 100_000 + i64::from(p) * 10 + progress * 2;
                         let committed = 90_000 + i64::from(p) * 7 + progress;
                         PartitionLag {
+                            lso: None,
                             topic: topic.clone(),
                             partition: p,
                             committed: Some(committed),

@@ -167,6 +167,10 @@ pub enum Cmd {
         /// key_schema_id/value_schema_id or key_decode_error/value_decode_error
         #[arg(long)]
         decode: bool,
+        /// read_uncommitted (every record, aborted transactions' too) or
+        /// read_committed (committed records only, up to the last stable offset)
+        #[arg(long, value_name = "LEVEL", default_value = "read_uncommitted", value_parser = parse_isolation)]
+        isolation: crate::model::Isolation,
     },
     /// Send messages from stdin or a file (the kcat -P of kafkaterm)
     Produce {
@@ -193,6 +197,16 @@ pub enum Cmd {
         /// Enable idempotence (needs acks=all)
         #[arg(long)]
         idempotent: bool,
+        /// Send everything in one transaction (acks=all and idempotence are
+        /// implied), committed at the end unless --abort is given
+        #[arg(long)]
+        transactional: bool,
+        /// End the transaction with an abort instead of a commit
+        #[arg(long, requires = "transactional")]
+        abort: bool,
+        /// The transactional.id (default: kafkaterm-<host>-<random>)
+        #[arg(long, value_name = "ID", requires = "transactional")]
+        transactional_id: Option<String>,
         #[command(flatten)]
         schemas: ProduceSchemas,
     },
@@ -318,4 +332,9 @@ on is reset; --topic takes every partition of a topic, --partition one (both rep
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `--isolation`: read_committed or read_uncommitted.
+fn parse_isolation(s: &str) -> Result<crate::model::Isolation, String> {
+    crate::model::Isolation::parse(s).map_err(|e| e.to_string())
 }

@@ -220,6 +220,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 filter,
                 format,
                 decode,
+                isolation,
             } => {
                 headless::consume(
                     profile,
@@ -232,6 +233,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                         filter,
                         format,
                         decode,
+                        isolation,
                     },
                 )
                 .await?;
@@ -246,6 +248,9 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 compression,
                 partition,
                 idempotent,
+                transactional,
+                abort,
+                transactional_id,
                 schemas,
             } => {
                 let s = headless::produce(
@@ -260,6 +265,13 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                         compression,
                         partition,
                         idempotent,
+                        transaction: transactional.then(|| {
+                            crate::model::TxnSpec::new(
+                                transactional_id
+                                    .unwrap_or_else(crate::model::generated_transactional_id),
+                                !abort,
+                            )
+                        }),
                         key_schema: headless::SchemaChoice {
                             subject: schemas.key_subject,
                             version: schemas.key_schema_version,
@@ -287,6 +299,21 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                     s.delivered,
                     s.failed
                 );
+                if let Some((id, outcome)) = &s.transaction {
+                    eprintln!("kafkaterm: {} (transactional.id {id})", outcome.words());
+                    let as_asked = matches!(
+                        outcome,
+                        crate::model::TxnOutcome::Committed | crate::model::TxnOutcome::Aborted
+                    );
+                    if !as_asked {
+                        anyhow::bail!(
+                            "{}",
+                            s.first_error
+                                .clone()
+                                .unwrap_or_else(|| outcome.words().to_string())
+                        );
+                    }
+                }
                 if s.failed > 0 {
                     anyhow::bail!(
                         "{} message(s) failed: {}",

@@ -224,6 +224,7 @@ fn topic_detail_shows_partitions_isr_and_configs() {
         internal: false,
         partitions: vec![
             PartitionInfo {
+                lso: None,
                 partition: 0,
                 leader: 1,
                 replicas: vec![1, 2, 3],
@@ -233,6 +234,7 @@ fn topic_detail_shows_partitions_isr_and_configs() {
                 error: None,
             },
             PartitionInfo {
+                lso: None,
                 partition: 1,
                 leader: 2,
                 replicas: vec![2, 3, 1],
@@ -656,6 +658,7 @@ fn groups_snapshot(state: &str, members: Vec<GroupMember>) -> GroupsSnapshot {
             }),
             description_note: None,
             partitions: vec![PartitionLag {
+                lso: None,
                 topic: "orders".into(),
                 partition: 0,
                 committed: Some(10),
@@ -740,6 +743,7 @@ fn groups_list_at_once_and_lag_fills_in_visible_first() {
             lag_ms: Some(lag * 1000),
             lag_ms_estimated: false,
             error: None,
+            lso: None,
         }];
         g
     };
@@ -1630,6 +1634,7 @@ fn huge_clusters_and_groups_stay_usable() {
     let mut snap = groups_snapshot("Stable", members);
     snap.groups[0].partitions = (0..1000)
         .map(|p| PartitionLag {
+            lso: None,
             topic: "big".into(),
             partition: p,
             committed: Some(10),
@@ -1992,6 +1997,7 @@ fn partition_throughput_in_the_topic_detail() {
             })
             .expect("describe requested");
         let part = |partition: i32, high: i64| PartitionInfo {
+            lso: None,
             partition,
             leader: 1,
             replicas: vec![1],
@@ -2109,6 +2115,147 @@ fn copy_report(
     }
 }
 
+/// The StartBrowse among `cmds`.
+fn started(cmds: &[Command]) -> (u64, kafkaterm::worker::protocol::BrowseSpec) {
+    cmds.iter()
+        .find_map(|c| match c {
+            Command::StartBrowse { session, spec } => Some((*session, spec.clone())),
+            _ => None,
+        })
+        .expect("a browse session started")
+}
+
+#[test]
+fn isolation_toggle_reopens_the_browser_at_the_same_positions() {
+    use kafkaterm::model::Isolation;
+    use kafkaterm::worker::protocol::PartitionStart;
+    let (mut app, cmds) = app();
+    answer_topics(&mut app, &cmds);
+    let cmds = key(&mut app, KeyCode::Char('b'));
+    let (s1, spec) = started(&cmds);
+    assert_eq!(spec.isolation, Isolation::ReadUncommitted);
+    assert!(spec.positions.is_empty());
+    assert!(
+        screen(&app).contains("read_uncommitted"),
+        "{}",
+        screen(&app)
+    );
+    // The session started at "last 100" of two partitions.
+    let starts = vec![
+        PartitionStart {
+            partition: 0,
+            start: 40,
+            low: 0,
+            high: 140,
+        },
+        PartitionStart {
+            partition: 1,
+            start: 7,
+            low: 7,
+            high: 90,
+        },
+    ];
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session: s1,
+        event: BrowseEvent::Started {
+            partitions: starts.clone(),
+        },
+    }));
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session: s1,
+        event: BrowseEvent::Records(vec![record(0, 40, Some("a"), Some(b"x"))]),
+    }));
+    assert_eq!(app.browser.ring.records.len(), 1);
+    // `i`: read_committed, the old session stopped, a new one from the
+    // same offsets of the same partitions.
+    let cmds = key(&mut app, KeyCode::Char('i'));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::StopBrowse { session } if *session == s1)),
+        "{cmds:?}"
+    );
+    let (s2, spec2) = started(&cmds);
+    assert_ne!(s2, s1);
+    assert_eq!(spec2.isolation, Isolation::ReadCommitted);
+    assert_eq!(spec2.positions, vec![(0, 40), (1, 7)]);
+    assert_eq!(
+        (spec2.topic.as_str(), spec2.start),
+        ("orders", StartAt::LastN(100))
+    );
+    assert_eq!(spec2.partitions, spec.partitions);
+    assert!(
+        app.browser.ring.records.is_empty(),
+        "the range is read again"
+    );
+    let s = screen(&app);
+    assert!(
+        s.contains("read_committed") && !s.contains("read_uncommitted"),
+        "{s}"
+    );
+    // The old session's late records are dropped.
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session: s1,
+        event: BrowseEvent::Records(vec![record(0, 41, Some("b"), Some(b"y"))]),
+    }));
+    assert!(app.browser.ring.records.is_empty());
+    // Back again, from where the read_committed session started.
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session: s2,
+        event: BrowseEvent::Started { partitions: starts },
+    }));
+    let (_, spec3) = started(&key(&mut app, KeyCode::Char('i')));
+    assert_eq!(spec3.isolation, Isolation::ReadUncommitted);
+    assert_eq!(spec3.positions, vec![(0, 40), (1, 7)]);
+    // Opening another topic keeps the chosen level but not the positions.
+    key(&mut app, KeyCode::Char('i'));
+    let cmds = key(&mut app, KeyCode::Char('1'));
+    let _ = cmds;
+    let (_, spec4) = started(&key(&mut app, KeyCode::Char('b')));
+    assert_eq!(spec4.isolation, Isolation::ReadCommitted);
+    assert!(spec4.positions.is_empty());
+}
+
+/// The options row's txn toggle: from the topic field, Tab to the options
+/// row and Right to `txn`.
+fn to_txn_option(app: &mut App) {
+    for _ in 0..4 {
+        key(app, KeyCode::Tab);
+    }
+    for _ in 0..6 {
+        key(app, KeyCode::Right);
+    }
+}
+
+fn txn_sent(cmds: &[Command]) -> (u64, kafkaterm::model::TxnSpec, u64) {
+    cmds.iter()
+        .find_map(|c| match c {
+            Command::ProduceTransaction {
+                id,
+                options,
+                txn,
+                source: BatchSource::Template { count, .. },
+            } => {
+                assert_eq!(options.acks, kafkaterm::model::Acks::All);
+                assert!(options.idempotent);
+                Some((*id, txn.clone(), *count))
+            }
+            _ => None,
+        })
+        .expect("a transactional send")
+}
+
+fn done(delivered: u64, failed: u64, error: Option<&str>) -> ProduceProgress {
+    ProduceProgress {
+        queued: delivered + failed,
+        delivered,
+        failed,
+        first_error: error.map(str::to_string),
+        last: None,
+        elapsed_ms: 20,
+        done: true,
+    }
+}
+
 #[test]
 fn browser_copy_counts_first_then_copies_with_progress_cancel_and_a_report() {
     use kafkaterm::worker::protocol::{CopyOutcome, CopyProgress, CopySelection};
@@ -2201,5 +2348,148 @@ fn browser_copy_is_refused_in_read_only_mode() {
             .unwrap()
             .text
             .contains("read-only")
+    );
+}
+
+#[test]
+fn composer_transaction_mode_commits_aborts_and_never_leaves_one_open() {
+    use kafkaterm::model::TxnOutcome;
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    typ(&mut app, "orders");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab); // count
+    key(&mut app, KeyCode::Backspace);
+    typ(&mut app, "3");
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::BackTab); // back to topic
+    to_txn_option(&mut app);
+    key(&mut app, KeyCode::Char(' ')); // txn off -> commit
+    assert!(screen(&app).contains("transaction kafkaterm-test-00c0ffee → commit"));
+    let (id, txn, count) = txn_sent(&ctrl(&mut app, 's'));
+    assert_eq!(count, 3);
+    assert_eq!(txn.transactional_id, "kafkaterm-test-00c0ffee");
+    assert!(txn.commit);
+    // A second send with the same id while the first is open is refused.
+    let again = ctrl(&mut app, 's');
+    assert!(again.is_empty(), "{again:?}");
+    assert!(
+        screen(&app).contains("not sent: transaction #3 is still open"),
+        "{}",
+        screen(&app)
+    );
+    app.update(Msg::Worker(WorkerEvent::TxnEnded {
+        id,
+        transactional_id: txn.transactional_id.clone(),
+        outcome: TxnOutcome::Committed,
+    }));
+    app.update(Msg::Worker(WorkerEvent::Produce {
+        id,
+        progress: done(3, 0, None),
+    }));
+    let s = screen(&app);
+    assert!(
+        s.contains("✓ 3 messages to orders: transaction committed, 3 delivered"),
+        "{s}"
+    );
+
+    // Abort mode with a typed id.
+    key(&mut app, KeyCode::Char(' ')); // commit -> abort
+    key(&mut app, KeyCode::Char('t'));
+    typ(&mut app, "ops-replay-1");
+    key(&mut app, KeyCode::Enter);
+    let (id, txn, _) = txn_sent(&ctrl(&mut app, 's'));
+    assert_eq!(txn.transactional_id, "ops-replay-1");
+    assert!(!txn.commit);
+    app.update(Msg::Worker(WorkerEvent::TxnEnded {
+        id,
+        transactional_id: txn.transactional_id.clone(),
+        outcome: TxnOutcome::Aborted,
+    }));
+    app.update(Msg::Worker(WorkerEvent::Produce {
+        id,
+        progress: done(3, 0, None),
+    }));
+    let s = screen(&app);
+    assert!(
+        s.contains("transaction aborted (as asked), 3 written"),
+        "{s}"
+    );
+
+    // Refused by the cluster: the report says why, in plain words.
+    let (id, txn, _) = txn_sent(&ctrl(&mut app, 's'));
+    app.update(Msg::Worker(WorkerEvent::TxnEnded {
+        id,
+        transactional_id: txn.transactional_id,
+        outcome: TxnOutcome::NotStarted,
+    }));
+    app.update(Msg::Worker(WorkerEvent::Produce {
+        id,
+        progress: done(
+            0,
+            1,
+            Some("starting the transaction: the cluster refused transactions"),
+        ),
+    }));
+    let s = screen(&app);
+    assert!(
+        s.contains("✗ 3 messages to orders: no transaction started"),
+        "{s}"
+    );
+
+    // Leaving the pane with a transaction open aborts it, with a note.
+    let (id, _, _) = txn_sent(&ctrl(&mut app, 's'));
+    let cmds = key(&mut app, KeyCode::Char('1'));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Cancel { id: i } if *i == id)),
+        "{cmds:?}"
+    );
+    assert!(
+        screen(&app).contains("aborting 1 open transaction"),
+        "{}",
+        screen(&app)
+    );
+    // Once: coming back and leaving again does not cancel it twice.
+    key(&mut app, KeyCode::Char('3'));
+    let cmds = key(&mut app, KeyCode::Char('1'));
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Command::Cancel { id: i } if *i == id)),
+        "{cmds:?}"
+    );
+}
+
+#[test]
+fn quitting_aborts_an_open_transaction_with_a_note() {
+    let (mut app, _) = app();
+    key(&mut app, KeyCode::Char('3'));
+    typ(&mut app, "orders");
+    to_txn_option(&mut app);
+    key(&mut app, KeyCode::Char(' '));
+    let (id, _, _) = txn_sent(&ctrl(&mut app, 's'));
+    let cmds = key(&mut app, KeyCode::Char('q'));
+    assert!(
+        cmds.iter()
+            .any(|c| matches!(c, Command::Cancel { id: i } if *i == id)),
+        "{cmds:?}"
+    );
+    let flush = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::Flush { id, .. } => Some(*id),
+            _ => None,
+        })
+        .expect("quit waits for the send");
+    app.update(Msg::Worker(WorkerEvent::Flushed {
+        id: flush,
+        undelivered: 0,
+    }));
+    assert!(app.quit);
+    let note = app.exit_message.unwrap();
+    assert!(
+        note.contains("aborted 1 open transaction(s) on quitting"),
+        "{note}"
     );
 }

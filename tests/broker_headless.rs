@@ -411,6 +411,9 @@ fn describe_json_has_partitions_watermarks_and_configs() {
         assert!(!p["isr"].as_array().unwrap().is_empty());
         assert_eq!(p["low"], 0);
         assert_eq!(p["high"], 4);
+        // No transaction on the topic: the last stable offset is the high
+        // watermark.
+        assert_eq!(p["lso"], 4);
     }
     // nisshi answers DescribeConfigs with no entries: an empty array, no error.
     assert!(v["configs"].is_array());
@@ -747,4 +750,107 @@ fn composer_path_reports_the_broker_reason() {
     let d = ok.last.unwrap();
     assert_eq!((d.partition, d.offset), (0, 0));
     assert!(d.timestamp.is_some() && d.latency_ms > 0.0);
+}
+
+/// nisshi 0.8.1 refuses transactional producers (InitProducerId answers
+/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED): `produce --transactional` fails
+/// before reading its input, with one plain line and a non-zero exit, and
+/// nothing is written.
+#[test]
+fn transactional_produce_refused_by_the_cluster_is_one_plain_line() {
+    let b = brokers();
+    let topic = unique("txn-refused");
+    create_topic(&b, &topic, 1);
+    let sb = Sandbox::new();
+    for extra in [
+        &[][..],
+        &["--abort"][..],
+        &["--transactional-id", "kafkaterm-test-given"][..],
+    ] {
+        let mut args = vec!["-b", &b, "produce", &topic, "--transactional"];
+        args.extend_from_slice(extra);
+        let o = sb.run(&args, Some(b"one\ntwo\n"));
+        assert!(!o.status.success(), "{extra:?}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+        assert!(
+            e.contains("starting the transaction: the cluster refused transactions")
+                && e.contains("TRANSACTIONAL_ID_AUTHORIZATION_FAILED"),
+            "{e}"
+        );
+    }
+    let o = sb.run(&["-b", &b, "describe", &topic, "--json"], None);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["partitions"][0]["high"], 0, "nothing was written");
+    // --abort and --transactional-id need --transactional.
+    let o = sb.run(&["-b", &b, "produce", &topic, "--abort"], Some(b"x\n"));
+    assert!(!o.status.success());
+    // A bad isolation level is refused before connecting.
+    let o = sb.run(&["-b", &b, "consume", &topic, "--isolation", "dirty"], None);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("isolation"), "{}", stderr(&o));
+    // Both levels read the same non-transactional records.
+    let o = sb.run(&["-b", &b, "produce", &topic], Some(b"a\nb\n"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    for level in ["read_committed", "read_uncommitted"] {
+        let got = consume(&sb, &[&topic, "-e", "--isolation", level]);
+        assert_eq!(got.len(), 2, "{level}");
+    }
+}
+
+/// The composer's path: the worker's transactional send is refused by the
+/// cluster, and says so (no transaction started, nothing delivered).
+#[test]
+fn composer_transaction_refused_by_the_cluster_is_reported() {
+    use kafkaterm::config::ClusterProfile;
+    use kafkaterm::model::{ProduceRequest, TxnOutcome, TxnSpec};
+    use kafkaterm::worker::protocol::{BatchSource, Command, WorkerEvent};
+    let b = brokers();
+    let topic = unique("txn-composer");
+    create_topic(&b, &topic, 1);
+    let rt = common::rt();
+    let mut w = rt.block_on(async { kafkaterm::worker::spawn(ClusterProfile::adhoc(&b)).unwrap() });
+    let msgs = (0..3)
+        .map(|i| ProduceRequest {
+            topic: topic.clone(),
+            value: Some(format!("m{i}").into_bytes()),
+            ..Default::default()
+        })
+        .collect();
+    w.commands
+        .send(Command::ProduceTransaction {
+            id: 7,
+            options: Default::default(),
+            source: BatchSource::Messages(msgs),
+            txn: TxnSpec::new("kafkaterm-test-composer", true),
+        })
+        .unwrap();
+    let (mut ended, mut done) = (None, None);
+    rt.block_on(async {
+        while done.is_none() {
+            match tokio::time::timeout(Duration::from_secs(60), w.events.recv())
+                .await
+                .expect("an answer")
+                .expect("worker alive")
+            {
+                WorkerEvent::TxnEnded {
+                    id: 7,
+                    transactional_id,
+                    outcome,
+                } => ended = Some((transactional_id, outcome)),
+                WorkerEvent::Produce { id: 7, progress } if progress.done => done = Some(progress),
+                _ => {}
+            }
+        }
+    });
+    let (tid, outcome) = ended.expect("TxnEnded before the final report");
+    assert_eq!(tid, "kafkaterm-test-composer");
+    assert_eq!(outcome, TxnOutcome::NotStarted);
+    let p = done.unwrap();
+    assert_eq!(p.delivered, 0);
+    let e = p.first_error.unwrap();
+    assert!(
+        e.starts_with("starting the transaction: the cluster refused transactions"),
+        "{e}"
+    );
 }

@@ -182,6 +182,7 @@ fn group(state: &str, members: &[(&str, &str, &str)], at_ms: i64) -> GroupSnapsh
             .iter()
             .enumerate()
             .map(|(i, t)| PartitionLag {
+                lso: None,
                 topic: t.clone(),
                 partition: i32::try_from(i).unwrap(),
                 committed: Some(1),

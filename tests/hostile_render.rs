@@ -308,6 +308,7 @@ fn topic_detail(hostile_source: bool) -> TopicDetail {
         internal: false,
         partitions: (0..3)
             .map(|p| PartitionInfo {
+                lso: None,
                 partition: p,
                 leader: if p == 2 { -1 } else { 1 },
                 replicas: vec![1, 2, 3],
@@ -394,6 +395,7 @@ fn group_snapshot(group: &str, meta: Meta, at_ms: i64, shift: usize) -> GroupSna
             .iter()
             .enumerate()
             .map(|(i, t)| PartitionLag {
+                lso: None,
                 topic: t.clone(),
                 partition: i32::try_from(i).unwrap(),
                 committed: (i % 4 != 0).then_some(10 + i64::try_from(shift).unwrap()),

@@ -298,6 +298,8 @@ fn browser_resumes_after_all_brokers_go_down_without_duplicates_or_gaps() {
         .send(Command::StartBrowse {
             session: 1,
             spec: BrowseSpec {
+                isolation: kafkaterm::model::Isolation::default(),
+                positions: Vec::new(),
                 topic: "live".into(),
                 partitions: None,
                 start: StartAt::Beginning,
@@ -634,6 +636,8 @@ fn forward_search_stops_after_n_matches_and_can_be_cancelled() {
         .send(Command::StartBrowse {
             session: 5,
             spec: BrowseSpec {
+                isolation: kafkaterm::model::Isolation::default(),
+                positions: Vec::new(),
                 topic: "s".into(),
                 partitions: None,
                 start: StartAt::End,
@@ -868,6 +872,8 @@ fn connection_changes_reach_a_slow_ui_behind_a_firehose() {
             .send(Command::StartBrowse {
                 session,
                 spec: BrowseSpec {
+                    isolation: kafkaterm::model::Isolation::default(),
+                    positions: Vec::new(),
                     topic: "hot".into(),
                     partitions: None,
                     start: StartAt::End,
@@ -1155,6 +1161,8 @@ fn template_values_are_encoded_for_the_topic_value_subject() {
     // Exactly one message is on the topic, and it decodes back.
     let mut got = Vec::new();
     let spec = BrowseSpec {
+        isolation: kafkaterm::model::Isolation::default(),
+        positions: Vec::new(),
         topic: "t".into(),
         partitions: None,
         start: kafkaterm::timeutil::StartAt::Beginning,
@@ -1185,5 +1193,277 @@ fn template_values_are_encoded_for_the_topic_value_subject() {
     );
     drop(w);
     drop(rt);
+    drop(mock);
+}
+
+/// A transactional send's end: the `TxnEnded` event and the final report.
+fn txn_send(
+    rt: &tokio::runtime::Runtime,
+    w: &mut WorkerHandle,
+    id: u64,
+    count: u64,
+    txn: kafkaterm::model::TxnSpec,
+    then: impl FnOnce(&mut WorkerHandle),
+) -> (
+    kafkaterm::model::TxnOutcome,
+    kafkaterm::worker::protocol::ProduceProgress,
+) {
+    let template = kafkaterm::template::MessageTemplate {
+        topic: "t".into(),
+        partition: Some(0),
+        key: Some("k-{{i}}".into()),
+        value: Some("v-{{i}}".into()),
+        ..Default::default()
+    };
+    w.commands
+        .send(Command::ProduceTransaction {
+            id,
+            options: Default::default(),
+            source: BatchSource::Template { template, count },
+            txn,
+        })
+        .unwrap();
+    then(w);
+    let mut outcome = None;
+    let done = wait(rt, w, Duration::from_secs(60), |ev| match ev {
+        WorkerEvent::TxnEnded {
+            id: i, outcome: o, ..
+        } if i == id => {
+            outcome = Some(o);
+            None
+        }
+        WorkerEvent::Produce { id: i, progress } if i == id && progress.done => Some(progress),
+        _ => None,
+    });
+    (
+        outcome.expect("TxnEnded comes before the final report"),
+        done,
+    )
+}
+
+/// Records of partition 0 of `t`, read at `read_committed`.
+fn read_all(bs: &str, n: usize) -> Vec<(i64, String)> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bs)
+        .set("group.id", "txn-check")
+        .set("isolation.level", "read_committed")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("t", 0, Offset::Beginning).unwrap();
+    c.assign(&tpl).unwrap();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while out.len() < n && Instant::now() < deadline {
+        if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
+            use rdkafka::Message;
+            out.push((
+                m.offset(),
+                String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn transactional_sends_commit_or_abort_the_n_messages_as_asked() {
+    use kafkaterm::model::{TxnOutcome, TxnSpec};
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let bs = mock.bootstrap_servers();
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&bs)).unwrap() });
+    let (o, p) = txn_send(&rt, &mut w, 1, 5, TxnSpec::new("kt-commit", true), |_| {});
+    assert_eq!(o, TxnOutcome::Committed);
+    assert_eq!((p.delivered, p.failed, p.first_error), (5, 0, None));
+    // The five went out through the transactional producer, in order, one
+    // after the other on the partition.
+    let got = read_all(&bs, 5);
+    assert_eq!(
+        got,
+        (0..5).map(|i| (i, format!("v-{i}"))).collect::<Vec<_>>()
+    );
+    // An abort on purpose: written, then aborted; the report says so and
+    // it is not a failure.
+    let (o, p) = txn_send(&rt, &mut w, 2, 3, TxnSpec::new("kt-abort", false), |_| {});
+    assert_eq!(o, TxnOutcome::Aborted);
+    assert_eq!((p.delivered, p.failed, p.first_error), (3, 0, None));
+    // The same id again, committed: the old epoch is fenced, the new works.
+    let (o, p) = txn_send(&rt, &mut w, 3, 2, TxnSpec::new("kt-commit", true), |_| {});
+    assert_eq!((o, p.delivered), (TxnOutcome::Committed, 2));
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+#[test]
+fn coordinator_errors_are_reported_in_plain_words() {
+    use kafkaterm::model::{TxnOutcome, TxnSpec};
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let bs = mock.bootstrap_servers();
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&bs)).unwrap() });
+
+    // Refused by the cluster: no transaction, nothing sent.
+    mock.request_errors(
+        RDKafkaApiKey::InitProducerId,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+    );
+    let (o, p) = txn_send(&rt, &mut w, 1, 3, TxnSpec::new("kt-refused", true), |_| {});
+    assert_eq!(o, TxnOutcome::NotStarted);
+    assert_eq!((p.delivered, p.queued), (0, 0));
+    let e = p.first_error.unwrap();
+    assert!(
+        e.starts_with("starting the transaction: the cluster refused transactions"),
+        "{e}"
+    );
+
+    // Fenced at commit time: a newer producer took the id over.
+    mock.request_errors(
+        RDKafkaApiKey::EndTxn,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_PRODUCER_FENCED],
+    );
+    let (o, p) = txn_send(&rt, &mut w, 2, 3, TxnSpec::new("kt-fenced", true), |_| {});
+    let e = p.first_error.unwrap();
+    assert_eq!(o, TxnOutcome::AbortedOnFailure, "{e}");
+    assert!(e.starts_with("committing: fenced: another producer"), "{e}");
+    mock.clear_request_errors(RDKafkaApiKey::EndTxn);
+
+    // No coordinator within the time allowed.
+    mock.request_errors(
+        RDKafkaApiKey::FindCoordinator,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE; 200],
+    );
+    let mut late = TxnSpec::new("kt-late", true);
+    late.timeout_ms = 2_000;
+    let (o, p) = txn_send(&rt, &mut w, 3, 3, late, |_| {});
+    assert_eq!(o, TxnOutcome::NotStarted);
+    let e = p.first_error.unwrap();
+    assert!(
+        e.starts_with("starting the transaction: ")
+            && (e.contains("timed out waiting for the transaction coordinator")
+                || e.contains("the transaction coordinator is not available")),
+        "{e}"
+    );
+    mock.clear_request_errors(RDKafkaApiKey::FindCoordinator);
+
+    // And a healthy coordinator again.
+    let (o, _) = txn_send(&rt, &mut w, 4, 1, TxnSpec::new("kt-ok", true), |_| {});
+    assert_eq!(o, TxnOutcome::Committed);
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+#[test]
+fn a_cancelled_send_or_a_worker_shutdown_aborts_the_open_transaction() {
+    use kafkaterm::model::{TxnOutcome, TxnSpec};
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let bs = mock.bootstrap_servers();
+    let rt = rt();
+    let mut w = rt.block_on(async { worker::spawn(profile(&bs)).unwrap() });
+    // Slow acknowledgements keep the transaction open while we cancel.
+    mock.broker_round_trip_time(1, Duration::from_millis(300))
+        .unwrap();
+    let wait_started = |w: &mut WorkerHandle, id: u64| {
+        wait(&rt, w, Duration::from_secs(30), |ev| match ev {
+            WorkerEvent::Produce { id: i, progress } if i == id && progress.queued > 0 => Some(()),
+            _ => None,
+        });
+    };
+    let (o, p) = txn_send(
+        &rt,
+        &mut w,
+        1,
+        1_000_000,
+        TxnSpec::new("kt-cancel", true),
+        |w| {
+            wait_started(w, 1);
+            w.commands.send(Command::Cancel { id: 1 }).unwrap();
+        },
+    );
+    assert_eq!(o, TxnOutcome::AbortedOnFailure);
+    assert!(p.delivered < 1_000_000);
+    assert!(
+        p.first_error.as_deref().unwrap().contains("cancelled"),
+        "{p:?}"
+    );
+    // Shutdown (the console quitting) aborts, too.
+    let (o, _) = txn_send(
+        &rt,
+        &mut w,
+        2,
+        1_000_000,
+        TxnSpec::new("kt-quit", true),
+        |w| {
+            wait_started(w, 2);
+            w.commands.send(Command::Shutdown).unwrap();
+        },
+    );
+    assert_eq!(o, TxnOutcome::AbortedOnFailure);
+    drop(w);
+    drop(rt);
+    drop(mock);
+}
+
+/// `kafkaterm produce --transactional` against the mock cluster: the lines
+/// go out in one transaction, committed, or aborted with `--abort`; stderr
+/// says which with the id, and the exit status is zero for both.
+#[test]
+fn headless_transactional_produce_commits_or_aborts() {
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("t", 1, 1).unwrap();
+    let bs = mock.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        use std::io::Write;
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kafkaterm"));
+        c.env("KAFKATERM_CONFIG_DIR", dir.path().join("config"))
+            .env("KAFKATERM_DATA_DIR", dir.path().join("data"))
+            .env_remove("KAFKATERM_BROKERS")
+            .args(["-b", &bs, "produce", "t", "--transactional"])
+            .args(extra)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(b"a\nb\nc\n").unwrap();
+        let o = child.wait_with_output().unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (ok, e) = run(&["--transactional-id", "kt-headless"]);
+    assert!(ok, "{e}");
+    assert!(e.contains("3 delivered, 0 failed"), "{e}");
+    assert!(
+        e.contains("transaction committed (transactional.id kt-headless)"),
+        "{e}"
+    );
+    let (ok, e) = run(&["--abort"]);
+    assert!(ok, "{e}");
+    assert!(e.contains("transaction aborted (as asked)"), "{e}");
+    assert!(e.contains("(transactional.id kafkaterm-"), "{e}");
+    // The six were written (the mock keeps aborted records too).
+    assert_eq!(
+        read_all(&bs, 6)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect::<Vec<_>>(),
+        ["a", "b", "c", "a", "b", "c"]
+    );
+    // Refused by the cluster: one line, non-zero.
+    mock.request_errors(
+        RDKafkaApiKey::InitProducerId,
+        &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED],
+    );
+    let (ok, e) = run(&[]);
+    assert!(!ok);
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(e.contains("the cluster refused transactions"), "{e}");
     drop(mock);
 }

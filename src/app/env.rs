@@ -24,6 +24,11 @@ pub struct Env {
     pub producer_defaults: ProducerOptions,
     pub data_dir: PathBuf,
     pub history_max: usize,
+    /// LSO held below the high watermark this long: a likely stuck transaction.
+    pub stuck_transaction_ms: i64,
+    /// The composer's `transactional.id` unless one is typed:
+    /// `kafkaterm-<host>-<random>`, one per session.
+    pub transactional_id: String,
     /// The keymap: defaults patched by the user's `keymap.toml`.
     pub keymap: Arc<Keymap>,
 }
@@ -47,6 +52,8 @@ impl Env {
             producer_defaults: p.producer_options(),
             data_dir,
             history_max: 200,
+            stuck_transaction_ms: (p.stuck_transaction_secs * 1000.0) as i64,
+            transactional_id: crate::model::generated_transactional_id(),
             keymap: Arc::new(Keymap::default()),
         }
     }
@@ -56,6 +63,8 @@ impl Env {
     pub fn test() -> Self {
         let mut p = ClusterProfile::adhoc("127.0.0.1:9092");
         p.name = "test".into();
-        Self::from_profile(&p, std::env::temp_dir().join("kafkaterm-test"))
+        let mut env = Self::from_profile(&p, std::env::temp_dir().join("kafkaterm-test"));
+        env.transactional_id = "kafkaterm-test-00c0ffee".into();
+        env
     }
 }

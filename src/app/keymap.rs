@@ -99,6 +99,7 @@ pub enum Action {
     KeyDecoder,
     Decoder,
     CopyTo,
+    Isolation,
     // producer
     Send,
     ToggleNull,
@@ -110,6 +111,7 @@ pub enum Action {
     OptionRight,
     OptionNext,
     OptionPrev,
+    TransactionalId,
     // groups
     NextTab,
     PrevTab,

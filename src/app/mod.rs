@@ -83,7 +83,9 @@ fn route(ev: &WorkerEvent) -> Option<PaneId> {
         WorkerEvent::Browse { .. }
         | WorkerEvent::CopyProgress { .. }
         | WorkerEvent::Copied { .. } => Some(PaneId::Browser),
-        WorkerEvent::Produce { .. } | WorkerEvent::Flushed { .. } => Some(PaneId::Composer),
+        WorkerEvent::Produce { .. }
+        | WorkerEvent::TxnEnded { .. }
+        | WorkerEvent::Flushed { .. } => Some(PaneId::Composer),
         WorkerEvent::Groups { .. }
         | WorkerEvent::GroupList { .. }
         | WorkerEvent::GroupOffsets { .. }
@@ -299,6 +301,14 @@ impl App {
     }
 
     fn request_quit(&mut self, out: &mut Vec<Command>) {
+        // Open transactions are aborted whichever way the console quits (the
+        // worker waits for the aborts when it shuts down).
+        let aborted = self.composer.abort_open_transactions(out);
+        if aborted > 0 {
+            self.exit_message = Some(format!(
+                "aborted {aborted} open transaction(s) on quitting; nothing of them is committed"
+            ));
+        }
         if self.quitting.is_some() {
             // Second request: leave now.
             self.quit = true;
@@ -405,10 +415,14 @@ impl App {
                 if self.quitting.is_some_and(|q| q.flush_id == id) =>
             {
                 let (delivered, failed) = self.composer.totals();
-                self.exit_message = Some(format!(
+                let summary = format!(
                     "producer: {delivered} delivered, {} not delivered",
                     failed + undelivered
-                ));
+                );
+                self.exit_message = Some(match self.exit_message.take() {
+                    Some(note) => format!("{summary}; {note}"),
+                    None => summary,
+                });
                 self.quit = true;
             }
             WorkerEvent::Refused { id, reason } => {

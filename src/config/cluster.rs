@@ -311,6 +311,10 @@ pub struct ClusterConfig {
     pub groups_refresh_secs: Option<f64>,
     /// Topic list refresh interval in seconds (default 10).
     pub topics_refresh_secs: Option<f64>,
+    /// Seconds a partition's last stable offset may stay held below its
+    /// high watermark before topic detail flags a likely stuck transaction
+    /// (default 60).
+    pub stuck_transaction_secs: Option<f64>,
 }
 
 impl ClusterConfig {
@@ -375,6 +379,8 @@ pub struct ClusterProfile {
     pub producer: ProducerDefaults,
     pub groups_refresh_secs: f64,
     pub topics_refresh_secs: f64,
+    /// See `ClusterConfig::stuck_transaction_secs`.
+    pub stuck_transaction_secs: f64,
     pub unsupported: Unsupported,
     /// Client ids and the like are prefixed with this.
     pub client_id: String,
@@ -418,6 +424,7 @@ impl ClusterProfile {
             producer: ProducerDefaults::default(),
             groups_refresh_secs: 2.0,
             topics_refresh_secs: 10.0,
+            stuck_transaction_secs: 60.0,
             unsupported: Unsupported::default(),
             client_id: "kafkaterm".into(),
         }
@@ -441,6 +448,9 @@ impl ClusterProfile {
         }
         if let Some(s) = c.topics_refresh_secs {
             p.topics_refresh_secs = s.clamp(0.5, 86_400.0);
+        }
+        if let Some(s) = c.stuck_transaction_secs {
+            p.stuck_transaction_secs = s.clamp(1.0, 7.0 * 86_400.0);
         }
         let mut props: Vec<(String, Secret)> = Vec::new();
         let mut tls_on = false;

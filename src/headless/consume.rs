@@ -140,6 +140,7 @@ pub struct ConsumeArgs {
     pub format: ConsumeFormat,
     /// Add decoded keys and values (see `decoded::RecordDecoder`).
     pub decode: bool,
+    pub isolation: crate::model::Isolation,
 }
 
 pub async fn consume(profile: ClusterProfile, args: ConsumeArgs) -> Result<()> {
@@ -287,6 +288,7 @@ fn consume_blocking(
                 if args.exit_at_end { "true" } else { "false" },
             ),
             ("auto.offset.reset", "earliest"),
+            ("isolation.level", args.isolation.as_str()),
         ],
     );
     let decoder = args
@@ -298,6 +300,8 @@ fn consume_blocking(
         topic: args.topic.clone(),
         partitions: (!args.partitions.is_empty()).then(|| args.partitions.clone()),
         start,
+        isolation: args.isolation,
+        positions: Vec::new(),
     };
     let starts = worker::browse::resolve_starts(&consumer, &spec).map_err(|e| anyhow!("{e}"))?;
     let tpl = worker::offsets::tpl_with(

@@ -191,12 +191,19 @@ pub fn lag_json(h: &GroupHistory, window_ms: i64) -> serde_json::Value {
             "lag_seconds": seconds(p.lag_ms),
             "lag_seconds_estimated": p.lag_ms_estimated,
             "status": h.partition_health(&TopicPartition::new(&p.topic, p.partition), window_ms),
+            "lso": p.lso,
             "member_id": p.member_id,
             "error": p.error,
         })).collect::<Vec<_>>(),
         "total_lag": g.total_lag(),
         "max_lag_seconds": seconds(g.max_lag_ms()),
-        "notes": g.description_note.iter().chain(g.offsets_note.iter()).cloned().collect::<Vec<_>>(),
+        "notes": g
+            .description_note
+            .iter()
+            .chain(g.offsets_note.iter())
+            .cloned()
+            .chain(crate::panes::groups::lso_note(g))
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -222,7 +229,13 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool, window: f
             |r| format!("{} ({})", r.status.as_str(), sanitize::escape(&r.reason))
         ),
     );
-    for n in g.description_note.iter().chain(g.offsets_note.iter()) {
+    let held = crate::panes::groups::lso_note(&g);
+    for n in g
+        .description_note
+        .iter()
+        .chain(g.offsets_note.iter())
+        .chain(held.iter())
+    {
         s.push_str(&format!("note: {}\n", sanitize::escape(n)));
     }
     s.push_str(&format!(

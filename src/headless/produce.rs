@@ -14,8 +14,9 @@ use crate::jsonl::{self};
 use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::kafka::message::TopicProducer;
 use crate::model::Header;
-use crate::model::{Acks, Compression, ProducerOptions};
+use crate::model::{Acks, Compression, ProducerOptions, TxnOutcome, TxnSpec};
 use crate::sanitize;
+use crate::worker::error::classify_transaction;
 use anyhow::{Result, anyhow, bail};
 use rdkafka::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -66,6 +67,8 @@ pub struct ProduceArgs {
     pub compression: String,
     pub partition: Option<i32>,
     pub idempotent: bool,
+    /// Send everything in one transaction, ending as it says.
+    pub transaction: Option<TxnSpec>,
     /// Encode keys / values for registry schemas (input is JSON).
     pub key_schema: SchemaChoice,
     pub value_schema: SchemaChoice,
@@ -78,6 +81,8 @@ pub struct ProduceSummary {
     pub failed: u64,
     pub seconds: f64,
     pub first_error: Option<String>,
+    /// The transactional.id and how the transaction ended.
+    pub transaction: Option<(String, TxnOutcome)>,
 }
 
 pub async fn produce(profile: ClusterProfile, args: ProduceArgs) -> Result<ProduceSummary> {
@@ -87,11 +92,17 @@ pub async fn produce(profile: ClusterProfile, args: ProduceArgs) -> Result<Produ
             sanitize::escape(&profile.name)
         );
     }
-    let options = ProducerOptions {
+    let mut options = ProducerOptions {
         acks: Acks::parse(&args.acks)?,
         compression: Compression::parse(&args.compression)?,
         idempotent: args.idempotent,
     };
+    if let Some(t) = &args.transaction {
+        crate::model::check_transactional_id(&t.transactional_id)?;
+        // A transactional producer is idempotent and waits for all replicas.
+        options.acks = Acks::All;
+        options.idempotent = true;
+    }
     options.validate()?;
     let stop = stop_flag();
     tokio::task::spawn_blocking(move || produce_blocking(&profile, &args, options, &stop))
@@ -148,8 +159,23 @@ fn produce_blocking(
         &options.properties(),
     );
     cfg.set("delivery.report.only.error", "true");
+    if let Some(t) = &args.transaction {
+        cfg.set("transactional.id", &t.transactional_id);
+        cfg.set("transaction.timeout.ms", "60000");
+    }
     let producer: KtClient<BaseProducer<CountingContext>> =
         client::create(&cfg, CountingContext(Arc::clone(&counts)))?;
+    if let Some(t) = &args.transaction {
+        // Before any input is read: a cluster that refuses transactions
+        // costs nothing.
+        let timeout = Duration::from_millis(t.timeout_ms);
+        producer
+            .init_transactions(timeout)
+            .map_err(|e| anyhow!("{}", classify_transaction("starting the transaction", &e)))?;
+        producer
+            .begin_transaction()
+            .map_err(|e| anyhow!("{}", classify_transaction("beginning the transaction", &e)))?;
+    }
     let sender = TopicProducer::new(&producer, &args.topic).map_err(|e| anyhow!(e))?;
     let input: Box<dyn BufRead> = match &args.file {
         Some(p) => Box::new(io::BufReader::new(
@@ -307,10 +333,28 @@ fn produce_blocking(
     let deadline = Instant::now() + FLUSH_TIMEOUT;
     while producer.flush(Duration::from_millis(1)).is_err() && Instant::now() < deadline {}
     let undelivered = u64::try_from(producer.in_flight_count().max(0)).unwrap_or(0);
+    let mut txn_error = None;
+    let transaction = args.transaction.as_ref().map(|t| {
+        let failed_so_far =
+            counts.failed.load(Ordering::Relaxed) + send_failed + parse_failed + undelivered;
+        let stopped = stop.load(Ordering::Relaxed);
+        let (outcome, err) = end_transaction(
+            &producer,
+            t,
+            failed_so_far == 0 && !stopped,
+            Duration::from_millis(t.timeout_ms),
+        );
+        txn_error = err.or_else(|| {
+            (stopped && outcome != TxnOutcome::Unresolved)
+                .then(|| "interrupted: the transaction was aborted".to_string())
+        });
+        (sanitize::escape(&t.transactional_id).into_owned(), outcome)
+    });
     let seconds = started.elapsed().as_secs_f64();
     let failed_deliveries = counts.failed.load(Ordering::Relaxed);
     let failed = failed_deliveries + send_failed + parse_failed + undelivered;
     let first_error = first_parse_error
+        .or(txn_error)
         .or_else(|| counts.first_error.lock().ok().and_then(|f| f.clone()))
         .or_else(|| {
             (undelivered > 0).then(|| {
@@ -325,5 +369,53 @@ fn produce_blocking(
         failed,
         seconds,
         first_error,
+        transaction,
     })
+}
+
+/// Commit (when `commit` and the transaction was asked to commit) or abort
+/// the open transaction, after every message was acknowledged; says how
+/// it ended and why, when not as asked.
+fn end_transaction<C: ProducerContext>(
+    producer: &BaseProducer<C>,
+    t: &TxnSpec,
+    all_delivered: bool,
+    timeout: Duration,
+) -> (TxnOutcome, Option<String>) {
+    let fenced = |e: &KafkaError| {
+        matches!(
+            client::error_code(e),
+            Some(
+                RDKafkaErrorCode::Fenced
+                    | RDKafkaErrorCode::ProducerFenced
+                    | RDKafkaErrorCode::InvalidProducerEpoch
+            )
+        )
+    };
+    if t.commit && all_delivered {
+        return match producer.commit_transaction(timeout) {
+            Ok(()) => (TxnOutcome::Committed, None),
+            Err(e) => {
+                let why = classify_transaction("committing", &e).to_string();
+                let abortable = matches!(&e, KafkaError::Transaction(x) if x.txn_requires_abort());
+                if (abortable && producer.abort_transaction(timeout).is_ok()) || fenced(&e) {
+                    (TxnOutcome::AbortedOnFailure, Some(why))
+                } else {
+                    (TxnOutcome::Unresolved, Some(why))
+                }
+            }
+        };
+    }
+    match producer.abort_transaction(timeout) {
+        Ok(()) if t.commit => (TxnOutcome::AbortedOnFailure, None),
+        Ok(()) => (TxnOutcome::Aborted, None),
+        Err(e) if fenced(&e) => (
+            TxnOutcome::AbortedOnFailure,
+            Some(classify_transaction("aborting", &e).to_string()),
+        ),
+        Err(e) => (
+            TxnOutcome::Unresolved,
+            Some(classify_transaction("aborting", &e).to_string()),
+        ),
+    }
 }

@@ -96,6 +96,7 @@ pub async fn describe(profile: ClusterProfile, topic: &str, json_out: bool) -> R
                 "isr": p.isr,
                 "low": p.low,
                 "high": p.high,
+                "lso": p.lso,
                 "messages": p.messages(),
                 "error": p.error,
             })).collect::<Vec<_>>(),
@@ -112,8 +113,8 @@ pub async fn describe(profile: ClusterProfile, topic: &str, json_out: bool) -> R
     }
     let mut s = format!("topic {}\n\n", sanitize::escape(&d.name));
     s.push_str(&format!(
-        "{:>9} {:>6} {:<12} {:<12} {:>12} {:>12} {:>12}\n",
-        "PARTITION", "LEADER", "REPLICAS", "ISR", "LOW", "HIGH", "MESSAGES"
+        "{:>9} {:>6} {:<12} {:<12} {:>12} {:>12} {:>12} {:>12}\n",
+        "PARTITION", "LEADER", "REPLICAS", "ISR", "LOW", "HIGH", "LSO", "MESSAGES"
     ));
     let join = |v: &[i32]| {
         v.iter()
@@ -124,13 +125,14 @@ pub async fn describe(profile: ClusterProfile, topic: &str, json_out: bool) -> R
     for p in &d.partitions {
         let oos = p.out_of_sync();
         s.push_str(&format!(
-            "{:>9} {:>6} {:<12} {:<12} {:>12} {:>12} {:>12}{}\n",
+            "{:>9} {:>6} {:<12} {:<12} {:>12} {:>12} {:>12} {:>12}{}\n",
             p.partition,
             p.leader,
             join(&p.replicas),
             join(&p.isr),
             p.low.map_or("?".into(), |v| v.to_string()),
             p.high.map_or("?".into(), |v| v.to_string()),
+            p.lso.map_or("?".into(), |v| v.to_string()),
             p.messages().map_or("?".into(), |v| v.to_string()),
             if oos.is_empty() {
                 String::new()

@@ -257,6 +257,7 @@ mod tests {
                     lag_ms: None,
                     lag_ms_estimated: false,
                     error: None,
+                    lso: None,
                 })
                 .collect(),
             offsets_note: None,

@@ -587,6 +587,7 @@ mod tests {
             }),
             description_note: None,
             partitions: vec![PartitionLag {
+                lso: None,
                 topic: "t".into(),
                 partition: 0,
                 committed: Some(committed),

@@ -2,14 +2,61 @@
 //! None of them carries an rdkafka type, so the UI and tests never need a client.
 
 mod group_state;
+pub mod lso;
 mod produce;
 
 pub use group_state::{GroupChange, GroupState, check_group_change};
-pub use produce::{Acks, Compression, ProduceRequest, ProducerOptions};
+pub use produce::{
+    Acks, Compression, ProduceRequest, ProducerOptions, TXN_TIMEOUT_MS, TxnMode, TxnOutcome,
+    TxnSpec, check_transactional_id, generated_transactional_id,
+};
 
 use std::sync::Arc;
 
 use serde::Serialize;
+
+/// A consumer's isolation level: whether it reads records of open and
+/// aborted transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// Every record up to the high watermark, aborted ones included
+    /// (Kafka's consumer default).
+    #[default]
+    ReadUncommitted,
+    /// Committed records only, up to the last stable offset.
+    ReadCommitted,
+}
+
+impl Isolation {
+    /// As librdkafka's `isolation.level` spells it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Isolation::ReadUncommitted => "read_uncommitted",
+            Isolation::ReadCommitted => "read_committed",
+        }
+    }
+
+    #[must_use]
+    pub fn toggled(self) -> Self {
+        match self {
+            Isolation::ReadUncommitted => Isolation::ReadCommitted,
+            Isolation::ReadCommitted => Isolation::ReadUncommitted,
+        }
+    }
+
+    pub fn parse(s: &str) -> anyhow::Result<Self> {
+        match s.trim() {
+            "read_uncommitted" | "uncommitted" => Ok(Isolation::ReadUncommitted),
+            "read_committed" | "committed" => Ok(Isolation::ReadCommitted),
+            other => anyhow::bail!(
+                "`{}` is not an isolation level (read_committed or read_uncommitted)",
+                crate::sanitize::escape(other)
+            ),
+        }
+    }
+}
 
 /// One broker of the cluster, from metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,6 +97,10 @@ pub struct PartitionInfo {
     pub isr: Vec<i32>,
     pub low: Option<i64>,
     pub high: Option<i64>,
+    /// Last stable offset (ListOffsets at `read_committed`): where a
+    /// `read_committed` consumer must stop; below `high` while a
+    /// transaction is open.
+    pub lso: Option<i64>,
     pub error: Option<String>,
 }
 
@@ -263,6 +314,10 @@ pub struct PartitionLag {
     /// upper bound).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub lag_ms_estimated: bool,
+    /// Last stable offset, when it could be read: below `end` while a
+    /// transaction is open, and a `read_committed` consumer cannot pass it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lso: Option<i64>,
     /// Why the committed or end offset is missing, when the broker said.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -365,6 +420,7 @@ mod tests {
     #[test]
     fn out_of_sync_replicas() {
         let p = PartitionInfo {
+            lso: None,
             partition: 0,
             leader: 1,
             replicas: vec![1, 2, 3],

@@ -124,6 +124,120 @@ impl ProducerOptions {
     }
 }
 
+/// A composer send's transaction mode: none, or one transaction per send
+/// that ends in a commit or an abort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TxnMode {
+    #[default]
+    Off,
+    Commit,
+    Abort,
+}
+
+impl TxnMode {
+    pub const ALL: [TxnMode; 3] = [TxnMode::Off, TxnMode::Commit, TxnMode::Abort];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TxnMode::Off => "off",
+            TxnMode::Commit => "commit",
+            TxnMode::Abort => "abort",
+        }
+    }
+}
+
+/// One transactional send: the `transactional.id` and how it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxnSpec {
+    pub transactional_id: String,
+    /// Commit when every message was delivered; `false`: abort on purpose.
+    pub commit: bool,
+    /// How long each coordinator call (init, commit, abort) may take.
+    pub timeout_ms: u64,
+}
+
+/// How long a coordinator call may take unless told otherwise.
+pub const TXN_TIMEOUT_MS: u64 = 30_000;
+
+impl TxnSpec {
+    #[must_use]
+    pub fn new(transactional_id: impl Into<String>, commit: bool) -> Self {
+        Self {
+            transactional_id: transactional_id.into(),
+            commit,
+            timeout_ms: TXN_TIMEOUT_MS,
+        }
+    }
+}
+
+/// A `transactional.id` for a console's hand-made transactions:
+/// `kafkaterm-<host>-<8 hex digits>`, new for each call.
+#[must_use]
+pub fn generated_transactional_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+                .take(40)
+                .collect::<String>()
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("kafkaterm-{host}-{:08x}", rand::random::<u32>())
+}
+
+/// Check a given `transactional.id` (Kafka takes any non-empty string;
+/// control characters would only confuse the reports).
+pub fn check_transactional_id(id: &str) -> Result<()> {
+    if id.trim().is_empty() {
+        bail!("the transactional.id is empty");
+    }
+    if id.chars().any(char::is_control) {
+        bail!("the transactional.id contains control characters");
+    }
+    if id.len() > 249 {
+        bail!("the transactional.id is longer than 249 bytes");
+    }
+    Ok(())
+}
+
+/// How a transactional send ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxnOutcome {
+    Committed,
+    /// Aborted as asked.
+    Aborted,
+    /// Aborted because a message failed, the send was cancelled or the
+    /// console left it (the reason is the send's first error).
+    AbortedOnFailure,
+    /// No transaction was opened (the coordinator refused or did not answer).
+    NotStarted,
+    /// The commit or abort itself failed: the coordinator aborts the
+    /// transaction when `transaction.timeout.ms` expires.
+    Unresolved,
+}
+
+impl TxnOutcome {
+    /// In a report: "transaction committed", ...
+    #[must_use]
+    pub fn words(&self) -> &'static str {
+        match self {
+            TxnOutcome::Committed => "transaction committed",
+            TxnOutcome::Aborted => "transaction aborted (as asked)",
+            TxnOutcome::AbortedOnFailure => "transaction aborted",
+            TxnOutcome::NotStarted => "no transaction started",
+            TxnOutcome::Unresolved => {
+                "transaction not resolved: the coordinator aborts it at transaction.timeout.ms"
+            }
+        }
+    }
+}
+
 /// One message to produce.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProduceRequest {

@@ -70,6 +70,7 @@ fn partition_infos(
                 isr: p.isr().to_vec(),
                 low,
                 high,
+                lso: None,
                 error: p.error().map(metadata_error).or(mark_err),
             }
         })
@@ -252,7 +253,18 @@ pub fn topic_partitions(
     }
     let parts = partitions_of(&md, Some(topic));
     let marks = offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT).ok();
-    Ok((is_internal(topic), partition_infos(t, marks.as_ref())))
+    let mut infos = partition_infos(t, marks.as_ref());
+    // Last stable offsets: the same ListOffsets at read_committed. Missing
+    // ones (an older broker, a failed request) stay unknown.
+    if let Ok(lso) = offsets::end_offsets(&inner.lso, &parts, METADATA_TIMEOUT) {
+        for p in &mut infos {
+            p.lso = lso
+                .get(&TopicPartition::new(topic, p.partition))
+                .and_then(|r| r.as_ref().ok().copied())
+                .filter(|o| *o >= 0);
+        }
+    }
+    Ok((is_internal(topic), infos))
 }
 
 /// A topic's configuration (DescribeConfigs).

@@ -60,6 +60,8 @@ struct Session {
     topic: Arc<str>,
     /// Next offset to read per partition (last delivered + 1).
     next: BTreeMap<i32, i64>,
+    /// The consumer's `isolation.level` (kept when it is recreated).
+    isolation: crate::model::Isolation,
 }
 
 impl Session {
@@ -97,6 +99,7 @@ impl Session {
                 ("enable.auto.offset.store", "false"),
                 ("enable.partition.eof", "true"),
                 ("auto.offset.reset", "earliest"),
+                ("isolation.level", self.isolation.as_str()),
             ],
         );
         let (tx, rx) = mpsc::unbounded_channel();
@@ -407,7 +410,13 @@ pub fn resolve_starts(
             }
             None => return Err(crate::werr!("partition {}: no watermarks", tp.partition)),
         };
+        let given = spec
+            .positions
+            .iter()
+            .find(|(p, _)| *p == tp.partition)
+            .map(|(_, o)| (*o).clamp(low, high));
         let start = match spec.start {
+            _ if given.is_some() => given.unwrap_or(low),
             StartAt::Beginning => low,
             StartAt::End => high,
             StartAt::Offset(o) => o.clamp(low, high),
@@ -438,6 +447,7 @@ pub fn run(inner: Arc<Inner>, id: SessionId, spec: BrowseSpec, ctl: Arc<SessionC
         ctl,
         topic: Arc::from(spec.topic.as_str()),
         next: BTreeMap::new(),
+        isolation: spec.isolation,
     };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.run(&spec)));
     match result {

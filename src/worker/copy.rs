@@ -451,6 +451,8 @@ fn plan(consumer: &BaseConsumer<KtContext>, spec: &CopySpec) -> Result<Vec<Part>
             topic: spec.source.clone(),
             partitions,
             start,
+            isolation: crate::model::Isolation::default(),
+            positions: Vec::new(),
         },
     )?;
     let mut parts = Vec::with_capacity(starts.len());

@@ -121,6 +121,9 @@ pub fn kind_of(code: rdkafka::types::RDKafkaErrorCode) -> ErrorKind {
     use rdkafka::types::RDKafkaErrorCode as C;
     match Some(code) {
         Some(C::RequestTimedOut | C::OperationTimedOut | C::MessageTimedOut) => ErrorKind::Timeout,
+        Some(C::UnsupportedVersion | C::UnsupportedFeature | C::UnsupportedForMessageFormat) => {
+            ErrorKind::Unsupported
+        }
         Some(
             C::Authentication
             | C::SaslAuthenticationFailed
@@ -130,9 +133,6 @@ pub fn kind_of(code: rdkafka::types::RDKafkaErrorCode) -> ErrorKind {
             | C::TransactionalIdAuthorizationFailed
             | C::DelegationTokenAuthorizationFailed,
         ) => ErrorKind::Auth,
-        Some(C::UnsupportedVersion | C::UnsupportedFeature | C::UnsupportedForMessageFormat) => {
-            ErrorKind::Unsupported
-        }
         Some(
             C::AllBrokersDown
             | C::BrokerTransportFailure
@@ -143,6 +143,74 @@ pub fn kind_of(code: rdkafka::types::RDKafkaErrorCode) -> ErrorKind {
         Some(code) => ErrorKind::Broker(code as i32),
         None => ErrorKind::Internal,
     }
+}
+
+/// Plain words for the errors of a transaction's coordinator calls
+/// (InitProducerId, AddPartitionsToTxn, EndTxn), which mean something more
+/// precise there than in general.
+#[must_use]
+pub fn transaction_words(code: rdkafka::types::RDKafkaErrorCode) -> Option<&'static str> {
+    use rdkafka::types::RDKafkaErrorCode as C;
+    Some(match code {
+        C::TransactionalIdAuthorizationFailed => {
+            "the cluster refused transactions: not authorized for this transactional.id \
+             (TRANSACTIONAL_ID_AUTHORIZATION_FAILED)"
+        }
+        C::ClusterAuthorizationFailed => {
+            "the cluster refused the transactional producer: not authorized for \
+             idempotent writes (CLUSTER_AUTHORIZATION_FAILED)"
+        }
+        C::Fenced
+        | C::ProducerFenced
+        | C::InvalidProducerEpoch
+        | C::TransactionCoordinatorFenced => {
+            "fenced: another producer with the same transactional.id took over, \
+             and this transaction was aborted"
+        }
+        C::ConcurrentTransactions => {
+            "another transaction with this transactional.id is still completing; retry shortly"
+        }
+        C::InvalidTransactionTimeout => {
+            "transaction.timeout.ms is above the broker's transaction.max.timeout.ms"
+        }
+        C::CoordinatorNotAvailable
+        | C::CoordinatorLoadInProgress
+        | C::NotCoordinator
+        | C::WaitingForCoordinator => "the transaction coordinator is not available",
+        C::OperationTimedOut | C::RequestTimedOut => {
+            "timed out waiting for the transaction coordinator"
+        }
+        C::UnsupportedVersion | C::UnsupportedFeature => {
+            "the cluster does not support transactions"
+        }
+        C::InvalidTransactionalState => "the transaction is in an invalid state",
+        _ => return None,
+    })
+}
+
+/// A transaction call's error as a [`WorkerError`]: the kind from its
+/// code, in the words of [`transaction_words`] where they apply (else as
+/// [`classify`] says), prefixed with what was being done.
+#[must_use]
+pub fn classify_transaction(what: &str, e: &rdkafka::error::KafkaError) -> WorkerError {
+    let code = crate::kafka::client::error_code(e);
+    let kind = code.map_or(ErrorKind::Internal, kind_of);
+    let words = code.and_then(transaction_words).map_or_else(
+        || match e {
+            // librdkafka's own text says which call and why.
+            rdkafka::error::KafkaError::Transaction(t) => {
+                let text = crate::sanitize::escape(&t.string()).into_owned();
+                match code.and_then(crate::kafka::client::plain_words) {
+                    Some(p) if !text.is_empty() => format!("{p} ({text})"),
+                    Some(p) => p.to_string(),
+                    None => text,
+                }
+            }
+            other => crate::kafka::client::explain(other),
+        },
+        str::to_string,
+    );
+    WorkerError::new(kind, format!("{what}: {words}"))
 }
 
 #[cfg(test)]
@@ -168,6 +236,42 @@ mod tests {
         assert_eq!(
             classify(&KafkaError::ClientCreation("x".into())).kind,
             ErrorKind::Internal
+        );
+    }
+
+    #[test]
+    fn transaction_errors_in_plain_words() {
+        let t = |c| classify_transaction("committing", &KafkaError::AdminOp(c));
+        let refused = t(C::TransactionalIdAuthorizationFailed);
+        assert_eq!(refused.kind, ErrorKind::Auth);
+        assert!(
+            refused
+                .message
+                .starts_with("committing: the cluster refused transactions"),
+            "{}",
+            refused.message
+        );
+        assert!(
+            refused
+                .message
+                .contains("TRANSACTIONAL_ID_AUTHORIZATION_FAILED")
+        );
+        for fenced in [C::ProducerFenced, C::Fenced, C::InvalidProducerEpoch] {
+            assert!(
+                t(fenced).message.contains("fenced: another producer"),
+                "{fenced:?}"
+            );
+        }
+        let late = t(C::OperationTimedOut);
+        assert_eq!(late.kind, ErrorKind::Timeout);
+        assert_eq!(
+            late.message,
+            "committing: timed out waiting for the transaction coordinator"
+        );
+        // Codes without transaction words keep the general ones.
+        assert_eq!(
+            t(C::MessageSizeTooLarge).message,
+            "committing: message too large for the broker (message.max.bytes)"
         );
     }
 

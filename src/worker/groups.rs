@@ -156,6 +156,7 @@ pub fn build_snapshot(
                 partition: tp.partition,
                 committed,
                 end,
+                lso: None,
                 error: (!errors.is_empty()).then(|| errors.join("; ")),
             }
         })
@@ -254,7 +255,9 @@ pub fn refresh_in_steps(
     {
         // One topic's metadata brings the broker list without the cost of
         // every topic's (seconds on a cluster of 100,000 partitions).
-        let _ = inner.meta.fetch_metadata(Some("__consumer_offsets"), TIMEOUT);
+        let _ = inner
+            .meta
+            .fetch_metadata(Some("__consumer_offsets"), TIMEOUT);
     }
     let at_ms = crate::timeutil::now_ms();
     let unsupported = &inner.profile.unsupported;
@@ -477,6 +480,8 @@ fn offsets_of(
         Ok(m) => (m, None),
         Err(e) => (HashMap::new(), Some(e)),
     };
+    // Last stable offsets, to tell lag held by an open transaction.
+    let lsos = offsets::end_offsets(&inner.lso, &parts, TIMEOUT).unwrap_or_default();
     let mut groups: Vec<GroupSnapshot> = names
         .iter()
         .map(|g| {
@@ -484,7 +489,7 @@ fn offsets_of(
                 .get(g)
                 .cloned()
                 .unwrap_or_else(|| Err("not fetched".into()));
-            build_snapshot(
+            let mut s = build_snapshot(
                 g,
                 described.remove(g),
                 notes.remove(g),
@@ -492,7 +497,14 @@ fn offsets_of(
                 &ends,
                 ends_error.as_ref().map(|e| e.message.as_str()),
                 at_ms,
-            )
+            );
+            for p in &mut s.partitions {
+                p.lso = lsos
+                    .get(&TopicPartition::new(&p.topic, p.partition))
+                    .and_then(|r| r.as_ref().ok().copied())
+                    .filter(|o| *o >= 0);
+            }
+            s
         })
         .collect();
     inner.lag_times.fill(inner, &mut groups, whole);

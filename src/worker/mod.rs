@@ -40,11 +40,17 @@ pub struct Inner {
     pub events: mpsc::Sender<WorkerEvent>,
     /// Metadata, watermarks, offsets-for-times and group listing. Never subscribes.
     pub meta: KtClient<BaseConsumer<KtContext>>,
+    /// Last stable offsets: ListOffsets at `read_committed` (the `meta`
+    /// client asks at `read_uncommitted`, for true high watermarks).
+    pub lso: KtClient<BaseConsumer<KtContext>>,
     pub admin: KtClient<AdminClient<KtContext>>,
     pub producers: Mutex<HashMap<ProducerOptions, Arc<produce::KtProducer>>>,
     pub signals_tx: mpsc::UnboundedSender<ClientSignal>,
     sessions: Mutex<HashMap<SessionId, Arc<browse::SessionCtl>>>,
     cancels: Mutex<HashMap<ReqId, CancellationToken>>,
+    /// Transactional sends still running: on shutdown they are cancelled
+    /// (aborted) and waited for, so no transaction is left open.
+    txns: Mutex<HashMap<ReqId, (CancellationToken, tokio::task::JoinHandle<()>)>>,
     /// The connection state as last decided; [`forward_conn`] tells the UI.
     conn: watch::Sender<ConnState>,
     /// Set once the metadata client has fetched metadata (see `groups::refresh`).
@@ -166,10 +172,32 @@ fn new_inner(
         &profile,
         "meta",
         &[],
-        &[("group.id", &meta_group), ("enable.auto.commit", "false")],
+        &[
+            ("group.id", &meta_group),
+            ("enable.auto.commit", "false"),
+            // High watermarks, not last stable offsets (librdkafka's
+            // default is read_committed, whose ListOffsets answers the LSO).
+            ("isolation.level", "read_uncommitted"),
+        ],
     );
     let meta: KtClient<BaseConsumer<KtContext>> = client::create(
         &meta_cfg,
+        KtContext {
+            signals: Some(sig_tx.clone()),
+        },
+    )?;
+    let lso_cfg = client::client_config(
+        &profile,
+        "lso",
+        &[],
+        &[
+            ("group.id", &meta_group),
+            ("enable.auto.commit", "false"),
+            ("isolation.level", "read_committed"),
+        ],
+    );
+    let lso: KtClient<BaseConsumer<KtContext>> = client::create(
+        &lso_cfg,
         KtContext {
             signals: Some(sig_tx.clone()),
         },
@@ -189,11 +217,13 @@ fn new_inner(
         profile,
         events,
         meta,
+        lso,
         admin,
         producers: Mutex::new(HashMap::new()),
         signals_tx: sig_tx,
         sessions: Mutex::new(HashMap::new()),
         cancels: Mutex::new(HashMap::new()),
+        txns: Mutex::new(HashMap::new()),
         conn,
         warmed: std::sync::atomic::AtomicBool::new(false),
         lag_times: lag_time::LagTimes::default(),
@@ -224,6 +254,7 @@ fn serve_client_events(inner: std::sync::Weak<Inner>) -> Result<()> {
                 // Nothing is assigned, so no message comes back; an error is
                 // also returned here, after the context has seen it.
                 let _ = i.meta.poll(EVENTS_POLL);
+                let _ = i.lso.poll(Duration::ZERO);
                 client::serve_main_queue(i.admin.inner());
             }
         })?;
@@ -263,10 +294,27 @@ async fn run(
             s.stop.store(true, Ordering::Relaxed);
         }
     }
+    // Open transactions are aborted, not left to the coordinator's timeout.
+    let txns: Vec<_> = inner
+        .txns
+        .lock()
+        .map(|mut t| t.drain().map(|(_, v)| v).collect())
+        .unwrap_or_default();
+    for (token, _) in &txns {
+        token.cancel();
+    }
+    for (_, task) in txns {
+        if tokio::time::timeout(TXN_ABORT_GRACE, task).await.is_err() {
+            tracing::warn!("a transaction was still aborting when the worker stopped");
+        }
+    }
     let i2 = Arc::clone(&inner);
     let _ =
         tokio::task::spawn_blocking(move || produce::flush_all(&i2, Duration::from_secs(2))).await;
 }
+
+/// How long shutdown waits for a cancelled transaction's abort.
+const TXN_ABORT_GRACE: Duration = Duration::from_millis(2500);
 
 /// Run blocking work off the async threads; a panic becomes an error.
 async fn blocking<T: Send + 'static>(
@@ -474,8 +522,37 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                 );
             }
         }
+        Command::ProduceTransaction {
+            id,
+            options,
+            source,
+            txn,
+        } => {
+            let token = CancellationToken::new();
+            let t2 = token.clone();
+            let i2 = Arc::clone(&i);
+            let task = tokio::spawn(async move {
+                produce::run_transaction(Arc::clone(&i2), id, options, source, txn, t2).await;
+                if let Ok(mut t) = i2.txns.lock() {
+                    t.remove(&id);
+                }
+            });
+            if let Ok(mut t) = i.txns.lock() {
+                if !task.is_finished() {
+                    t.insert(id, (token, task));
+                }
+            }
+        }
         Command::Cancel { id } => {
             if let Some(t) = i.cancels.lock().ok().and_then(|c| c.get(&id).cloned()) {
+                t.cancel();
+            }
+            if let Some(t) = i
+                .txns
+                .lock()
+                .ok()
+                .and_then(|c| c.get(&id).map(|(t, _)| t.clone()))
+            {
                 t.cancel();
             }
         }

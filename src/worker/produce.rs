@@ -2,7 +2,7 @@
 //! compression, idempotence), batches with progress and cancel, delivery
 //! reports with partition, offset, timestamp and latency.
 
-use crate::worker::error::WorkerError;
+use crate::worker::error::{WorkerError, classify_transaction};
 use std::io::BufRead;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ use super::Inner;
 use super::protocol::{BatchSource, ProduceProgress, ReqId, WorkerEvent};
 use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::model::Delivery;
-use crate::model::{ProduceRequest, ProducerOptions};
+use crate::model::{ProduceRequest, ProducerOptions, TxnOutcome, TxnSpec};
 
 /// Most messages awaiting a delivery report at once in one batch.
 const MAX_PENDING: usize = 50_000;
@@ -223,6 +223,49 @@ fn delivery_of(
     }
 }
 
+fn new_progress() -> ProduceProgress {
+    ProduceProgress {
+        queued: 0,
+        delivered: 0,
+        failed: 0,
+        first_error: None,
+        last: None,
+        elapsed_ms: 0,
+        done: false,
+    }
+}
+
+/// Send the batch's progress (the final report when `done`).
+async fn report(
+    inner: &Inner,
+    id: ReqId,
+    prog: &mut ProduceProgress,
+    started: Instant,
+    done: bool,
+) {
+    prog.done = done;
+    prog.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let _ = inner
+        .events
+        .send(WorkerEvent::Produce {
+            id,
+            progress: prog.clone(),
+        })
+        .await;
+}
+
+/// Registry schemas for a template's `schema` encodings: fetched (blocking
+/// HTTP, off the async threads) before the first message.
+async fn schemas_for(inner: &Arc<Inner>, source: &Source) -> Result<TemplateSchemas, WorkerError> {
+    match source {
+        Source::Template(t, ..) => {
+            let t = t.clone();
+            super::blocking(inner, move |inner| TemplateSchemas::fetch(inner, &t)).await
+        }
+        _ => Ok(TemplateSchemas::default()),
+    }
+}
+
 /// Send a batch, reporting progress about every 100 ms and when done.
 pub async fn run_batch(
     inner: Arc<Inner>,
@@ -232,55 +275,46 @@ pub async fn run_batch(
     cancel: CancellationToken,
 ) {
     let started = Instant::now();
-    let mut prog = ProduceProgress {
-        queued: 0,
-        delivered: 0,
-        failed: 0,
-        first_error: None,
-        last: None,
-        elapsed_ms: 0,
-        done: false,
-    };
-    let report = |prog: &mut ProduceProgress, done: bool| {
-        prog.done = done;
-        prog.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        WorkerEvent::Produce {
-            id,
-            progress: prog.clone(),
-        }
-    };
+    let mut prog = new_progress();
     let setup = options
         .validate()
         .map_err(|e| WorkerError::internal(e.to_string()))
         .and_then(|()| producer_for(&inner, options))
         .and_then(|p| Source::open(source).map(|s| (p, s)));
-    let (producer, mut source) = match setup {
-        Ok(x) => x,
+    let ready = match setup {
+        Ok((producer, source)) => schemas_for(&inner, &source)
+            .await
+            .map(|schemas| (producer, source, schemas)),
+        Err(e) => Err(e),
+    };
+    match ready {
+        Ok((producer, source, schemas)) => {
+            send_all(
+                &inner, id, &producer, source, &schemas, &cancel, &mut prog, started,
+            )
+            .await;
+        }
         Err(e) => {
             prog.failed = 1;
             prog.first_error = Some(e.to_string());
-            let _ = inner.events.send(report(&mut prog, true)).await;
-            return;
         }
-    };
-    // Registry schemas for `schema` encodings: fetched (blocking HTTP, off
-    // the async threads) before the first message.
-    let schemas = match &source {
-        Source::Template(t, ..) => {
-            let t = t.clone();
-            super::blocking(&inner, move |inner| TemplateSchemas::fetch(inner, &t)).await
-        }
-        _ => Ok(TemplateSchemas::default()),
-    };
-    let schemas = match schemas {
-        Ok(s) => s,
-        Err(e) => {
-            prog.failed = 1;
-            prog.first_error = Some(e.to_string());
-            let _ = inner.events.send(report(&mut prog, true)).await;
-            return;
-        }
-    };
+    }
+    report(&inner, id, &mut prog, started, true).await;
+}
+
+/// Send every message of `source` and wait for every delivery report,
+/// reporting progress about every 100 ms (not the final report).
+#[allow(clippy::too_many_arguments)]
+async fn send_all(
+    inner: &Inner,
+    id: ReqId,
+    producer: &FutureProducer<KtContext>,
+    mut source: Source,
+    schemas: &TemplateSchemas,
+    cancel: &CancellationToken,
+    prog: &mut ProduceProgress,
+    started: Instant,
+) {
     let mut pending = FuturesUnordered::new();
     let mut last_report = Instant::now();
     let trust_append_time = !inner.profile.unsupported.log_append_time;
@@ -348,7 +382,7 @@ pub async fn run_batch(
                     record = r;
                     // Wait for some deliveries to make room.
                     match tokio::time::timeout(Duration::from_millis(50), pending.next()).await {
-                        Ok(Some(res)) => account(&mut prog, res),
+                        Ok(Some(res)) => account(prog, res),
                         _ => {
                             if cancel.is_cancelled() {
                                 break 'outer;
@@ -365,26 +399,211 @@ pub async fn run_batch(
         }
         while pending.len() >= MAX_PENDING {
             if let Some(res) = pending.next().await {
-                account(&mut prog, res);
+                account(prog, res);
             }
         }
         // Collect what is ready without waiting.
         while let Some(Some(res)) = futures::FutureExt::now_or_never(pending.next()) {
-            account(&mut prog, res);
+            account(prog, res);
         }
         if last_report.elapsed() >= Duration::from_millis(100) {
             last_report = Instant::now();
-            let _ = inner.events.send(report(&mut prog, false)).await;
+            report(inner, id, prog, started, false).await;
         }
     }
     while let Some(res) = pending.next().await {
-        account(&mut prog, res);
+        account(prog, res);
         if last_report.elapsed() >= Duration::from_millis(100) {
             last_report = Instant::now();
-            let _ = inner.events.send(report(&mut prog, false)).await;
+            report(inner, id, prog, started, false).await;
         }
     }
-    let _ = inner.events.send(report(&mut prog, true)).await;
+}
+
+/// A producer for one transactional send. Not shared: a `transactional.id`
+/// has one transaction at a time, and the producer is closed after it.
+fn transactional_producer(
+    inner: &Inner,
+    options: ProducerOptions,
+    txn: &TxnSpec,
+) -> Result<KtProducer, WorkerError> {
+    let mut defaults: Vec<(&str, &str)> = client::PRODUCER_DEFAULTS.to_vec();
+    defaults.push(("message.timeout.ms", "30000"));
+    // A console that dies mid-transaction leaves it to the coordinator
+    // for at most this long.
+    defaults.push(("transaction.timeout.ms", "60000"));
+    let forced = [
+        ("acks", "all"),
+        ("compression.type", options.compression.as_str()),
+        ("enable.idempotence", "true"),
+        ("transactional.id", txn.transactional_id.as_str()),
+    ];
+    let cfg = client::client_config(&inner.profile, "txn-producer", &defaults, &forced);
+    client::create(
+        &cfg,
+        KtContext {
+            signals: Some(inner.signals_tx.clone()),
+        },
+    )
+    .map_err(|e| WorkerError::internal(e.to_string()))
+}
+
+/// Send a batch in one transaction: init (fencing an older producer with
+/// the same id), begin, send and wait for every delivery, then commit or
+/// abort. Any failed message or a cancel (the composer left, the console
+/// quit) aborts. The coordinator calls block, so they run off the async
+/// threads. `TxnEnded` precedes the final progress report.
+pub async fn run_transaction(
+    inner: Arc<Inner>,
+    id: ReqId,
+    options: ProducerOptions,
+    source: BatchSource,
+    txn: TxnSpec,
+    cancel: CancellationToken,
+) {
+    let started = Instant::now();
+    let mut prog = new_progress();
+    let outcome = transaction(
+        &inner, id, options, source, &txn, &cancel, &mut prog, started,
+    )
+    .await;
+    tracing::info!(
+        transactional_id = %txn.transactional_id,
+        outcome = outcome.words(),
+        delivered = prog.delivered,
+        failed = prog.failed,
+        "transactional send"
+    );
+    let _ = inner
+        .events
+        .send(WorkerEvent::TxnEnded {
+            id,
+            transactional_id: crate::sanitize::escape(&txn.transactional_id).into_owned(),
+            outcome,
+        })
+        .await;
+    report(&inner, id, &mut prog, started, true).await;
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn transaction(
+    inner: &Arc<Inner>,
+    id: ReqId,
+    options: ProducerOptions,
+    source: BatchSource,
+    txn: &TxnSpec,
+    cancel: &CancellationToken,
+    prog: &mut ProduceProgress,
+    started: Instant,
+) -> TxnOutcome {
+    let timeout = Duration::from_millis(txn.timeout_ms);
+    let fail = |prog: &mut ProduceProgress, e: String| {
+        prog.failed = prog.failed.max(1);
+        prog.first_error.get_or_insert(e);
+    };
+    let source = match crate::model::check_transactional_id(&txn.transactional_id)
+        .map_err(|e| WorkerError::internal(e.to_string()))
+        .and_then(|()| Source::open(source))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            fail(prog, e.to_string());
+            return TxnOutcome::NotStarted;
+        }
+    };
+    let schemas = match schemas_for(inner, &source).await {
+        Ok(s) => s,
+        Err(e) => {
+            fail(prog, e.to_string());
+            return TxnOutcome::NotStarted;
+        }
+    };
+    let spec = txn.clone();
+    let started_txn = super::blocking(inner, move |inner| {
+        let p = transactional_producer(inner, options, &spec)?;
+        p.init_transactions(timeout)
+            .map_err(|e| classify_transaction("starting the transaction", &e))?;
+        p.begin_transaction()
+            .map_err(|e| classify_transaction("beginning the transaction", &e))?;
+        Ok(Arc::new(p))
+    })
+    .await;
+    let producer = match started_txn {
+        Ok(p) => p,
+        Err(e) => {
+            fail(prog, e.to_string());
+            return TxnOutcome::NotStarted;
+        }
+    };
+    send_all(
+        inner, id, &producer, source, &schemas, cancel, prog, started,
+    )
+    .await;
+    let commit = txn.commit && prog.failed == 0 && !cancel.is_cancelled();
+    if cancel.is_cancelled() {
+        prog.first_error
+            .get_or_insert_with(|| "cancelled: the transaction was aborted".into());
+    }
+    let p = Arc::clone(&producer);
+    let ended = super::blocking(inner, move |_| {
+        let r: Result<TxnOutcome, (TxnOutcome, WorkerError)> = if commit {
+            match p.commit_transaction(timeout) {
+                Ok(()) => Ok(TxnOutcome::Committed),
+                Err(e) => {
+                    let why = classify_transaction("committing", &e);
+                    // An abortable error (a failed message) ends in an
+                    // abort; fenced, the newer producer aborted it; any
+                    // other leaves it to the coordinator's timeout.
+                    let abortable =
+                        matches!(&e, KafkaError::Transaction(t) if t.txn_requires_abort());
+                    if (abortable && p.abort_transaction(timeout).is_ok()) || is_fenced(&e) {
+                        Err((TxnOutcome::AbortedOnFailure, why))
+                    } else {
+                        Err((TxnOutcome::Unresolved, why))
+                    }
+                }
+            }
+        } else {
+            match p.abort_transaction(timeout) {
+                Ok(()) => Ok(TxnOutcome::Aborted),
+                Err(e) if is_fenced(&e) => Err((
+                    TxnOutcome::AbortedOnFailure,
+                    classify_transaction("aborting", &e),
+                )),
+                Err(e) => Err((TxnOutcome::Unresolved, classify_transaction("aborting", &e))),
+            }
+        };
+        Ok(r)
+    })
+    .await;
+    // The producer is closed off the async threads (closing may wait).
+    let _ = tokio::task::spawn_blocking(move || drop(producer)).await;
+    match ended {
+        Ok(Ok(TxnOutcome::Aborted)) if !txn.commit => TxnOutcome::Aborted,
+        Ok(Ok(TxnOutcome::Aborted)) => TxnOutcome::AbortedOnFailure,
+        Ok(Ok(o)) => o,
+        Ok(Err((o, e))) => {
+            fail(prog, e.to_string());
+            o
+        }
+        Err(e) => {
+            fail(prog, e.to_string());
+            TxnOutcome::Unresolved
+        }
+    }
+}
+
+/// Fenced by a newer producer with the same `transactional.id`: its
+/// initialisation aborted this transaction.
+fn is_fenced(e: &KafkaError) -> bool {
+    matches!(
+        crate::kafka::client::error_code(e),
+        Some(
+            RDKafkaErrorCode::Fenced
+                | RDKafkaErrorCode::ProducerFenced
+                | RDKafkaErrorCode::InvalidProducerEpoch
+        )
+    )
 }
 
 /// Flush every producer, waiting up to `timeout`; returns how many messages

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use crate::decode::RegistrySchema;
 use crate::model::{
-    ClusterSnapshot, Delivery, GroupSnapshot, ProduceRequest, ProducerOptions, Record, TopicDetail,
-    TopicPartition,
+    ClusterSnapshot, Delivery, GroupSnapshot, Isolation, ProduceRequest, ProducerOptions, Record,
+    TopicDetail, TopicPartition, TxnOutcome, TxnSpec,
 };
 use crate::template::MessageTemplate;
 use crate::timeutil::StartAt;
@@ -38,6 +38,12 @@ pub struct BrowseSpec {
     /// `None`: all partitions.
     pub partitions: Option<Vec<i32>>,
     pub start: StartAt,
+    /// `read_committed` stops at the last stable offset and skips aborted
+    /// transactions' records.
+    pub isolation: Isolation,
+    /// Start offsets of some partitions, overriding `start` for them (the
+    /// browser reopening where its previous session started).
+    pub positions: Vec<(i32, i64)>,
 }
 
 /// Where a batch of messages comes from.
@@ -141,6 +147,16 @@ pub enum Command {
         options: ProducerOptions,
         source: BatchSource,
     },
+    /// Send a batch in one transaction, ending in a commit or an abort as
+    /// `txn` says (an abort whenever a message failed or the send was
+    /// cancelled). The outcome comes as `TxnEnded` before the final
+    /// `Produce`.
+    ProduceTransaction {
+        id: ReqId,
+        options: ProducerOptions,
+        source: BatchSource,
+        txn: TxnSpec,
+    },
     /// Wait up to `timeout_ms` for every in-flight message.
     Flush {
         id: ReqId,
@@ -199,6 +215,7 @@ impl Command {
             Command::CreateTopic { .. }
                 | Command::DeleteTopic { .. }
                 | Command::ProduceBatch { .. }
+                | Command::ProduceTransaction { .. }
                 | Command::ApplyOffsetReset { .. }
                 | Command::DeleteGroup { .. }
         ) || matches!(self, Command::StartCopy { spec, .. } if !spec.dry_run)
@@ -212,6 +229,7 @@ impl Command {
             | Command::CreateTopic { id, .. }
             | Command::DeleteTopic { id, .. }
             | Command::ProduceBatch { id, .. }
+            | Command::ProduceTransaction { id, .. }
             | Command::Flush { id, .. }
             | Command::RefreshGroups { id, .. }
             | Command::PlanOffsetReset { id, .. }
@@ -333,6 +351,12 @@ pub enum WorkerEvent {
     Produce {
         id: ReqId,
         progress: ProduceProgress,
+    },
+    /// How a transactional send ended (sent just before its final `Produce`).
+    TxnEnded {
+        id: ReqId,
+        transactional_id: String,
+        outcome: TxnOutcome,
     },
     Flushed {
         id: ReqId,

@@ -143,6 +143,8 @@ fn partition(
     high: i64,
 ) -> PartitionInfo {
     PartitionInfo {
+        // No transaction open: the last stable offset is the high watermark.
+        lso: Some(high),
         partition: p,
         leader,
         replicas: replicas.to_vec(),
@@ -271,6 +273,7 @@ pub fn orders_detail(configs: Configs) -> TopicDetail {
     partitions[5].error = Some("Broker: Leader not available".into());
     partitions[9].low = None;
     partitions[9].high = None;
+    partitions[9].lso = None;
     TopicDetail {
         name: "orders".into(),
         internal: false,

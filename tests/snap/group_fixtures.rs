@@ -32,6 +32,7 @@ pub fn plag(
     member: Option<&str>,
 ) -> PartitionLag {
     PartitionLag {
+        lso: None,
         topic: topic.into(),
         partition: p,
         committed,

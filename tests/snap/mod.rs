@@ -275,9 +275,19 @@ impl H {
     #[must_use]
     pub fn produce_id(&self) -> ReqId {
         self.last_id(|c| match c {
-            Command::ProduceBatch { id, .. } => Some(*id),
+            Command::ProduceBatch { id, .. } | Command::ProduceTransaction { id, .. } => Some(*id),
             _ => None,
         })
+    }
+
+    /// The last transactional send ended as `outcome`.
+    pub fn txn_ended(&mut self, outcome: kafkaterm::model::TxnOutcome) {
+        let id = self.produce_id();
+        self.worker(WorkerEvent::TxnEnded {
+            id,
+            transactional_id: "kafkaterm-test-00c0ffee".into(),
+            outcome,
+        });
     }
 
     pub fn produce(&mut self, progress: ProduceProgress) {

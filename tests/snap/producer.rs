@@ -346,3 +346,37 @@ scenario!(
         h
     }
 );
+
+scenario!(
+    producer_transaction,
+    "transaction mode: the generated transactional.id on the frame, a send committed, then one refused by the cluster",
+    |size| {
+        use kafkaterm::model::TxnOutcome;
+        let mut h = filled(size);
+        h.esc();
+        for _ in 0..6 {
+            h.key(KeyCode::Right);
+        }
+        h.key(KeyCode::Char(' ')); // txn: off → commit
+        h.ctrl('s');
+        h.txn_ended(TxnOutcome::Committed);
+        h.produce(ProduceProgress {
+            last: Some(Delivery {
+                partition: 2,
+                offset: 41_977,
+                timestamp: Some(NOW),
+                latency_ms: 3.24,
+            }),
+            ..progress(1, 1, 0, true)
+        });
+        h.ctrl('s');
+        h.txn_ended(TxnOutcome::NotStarted);
+        h.produce(ProduceProgress {
+            first_error: Some(
+                "starting the transaction: the cluster refused transactions: not authorized for this transactional.id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED)".into(),
+            ),
+            ..progress(0, 0, 1, true)
+        });
+        h
+    }
+);

@@ -355,3 +355,30 @@ scenario!(
         h
     }
 );
+
+/// `orders` with open transactions: p2's LSO held 37 below its high
+/// watermark since the first description, p7's 5 below after moving.
+fn orders_with_lso(p2_lso: i64, p7_lso: i64) -> kafkaterm::model::TopicDetail {
+    let mut d = orders_detail(Configs::Loaded(configs()));
+    for (p, lso) in [(2, p2_lso), (7, p7_lso)] {
+        d.partitions[p].lso = Some(lso);
+    }
+    d
+}
+
+scenario!(
+    topic_detail_lso_stuck,
+    "last stable offsets: p2 held below HIGH for 75 s (past the 60 s threshold: a likely stuck transaction, flagged with its age), p7 held 15 s (open), the others = HIGH",
+    |size| {
+        let mut h = H::new(size);
+        open_orders(&mut h);
+        h.answer_detail(Ok(orders_with_lso(105_705, 120_000)));
+        h.at(60_000);
+        h.tick();
+        h.answer_detail(Ok(orders_with_lso(105_705, 120_092)));
+        h.at(75_000);
+        h.tick();
+        h.answer_detail(Ok(orders_with_lso(105_705, 120_092)));
+        h
+    }
+);

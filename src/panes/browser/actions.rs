@@ -167,6 +167,7 @@ impl BrowserPane {
                 }
             }
             Action::Utc => self.utc = !self.utc,
+            Action::Isolation => self.toggle_isolation(ctx),
             Action::ValueDecoder => self.modes.value = self.modes.value.next(),
             Action::KeyDecoder => self.modes.key = self.modes.key.next(),
             Action::Mark => {

@@ -89,6 +89,8 @@ impl OpenForm {
             topic: topic.to_string(),
             partitions,
             start,
+            isolation: crate::model::Isolation::default(),
+            positions: Vec::new(),
         })
     }
 }

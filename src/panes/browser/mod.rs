@@ -92,6 +92,8 @@ pub struct BrowserPane {
     /// Rows between the top of the list and the selection.
     pub sel_row: usize,
     pub utc: bool,
+    /// The isolation level every session of this browser reads at.
+    pub isolation: crate::model::Isolation,
     pub modes: Modes,
     pub detail: Option<DetailView>,
     pub dialog: Option<Dialog>,
@@ -128,6 +130,7 @@ impl BrowserPane {
             selected: None,
             sel_row: 0,
             utc: false,
+            isolation: crate::model::Isolation::default(),
             modes: Modes::default(),
             detail: None,
             dialog: None,
@@ -264,8 +267,9 @@ impl BrowserPane {
     // ---- sessions ----
 
     /// Open a topic at a position (stops the current session).
-    pub fn open(&mut self, spec: BrowseSpec, ctx: &mut Ctx<'_>) {
+    pub fn open(&mut self, mut spec: BrowseSpec, ctx: &mut Ctx<'_>) {
         self.body = ctx.body;
+        spec.isolation = self.isolation;
         if let Some(old) = self.session.take() {
             ctx.cmds.push(Command::StopBrowse { session: old });
         }
@@ -290,6 +294,30 @@ impl BrowserPane {
         self.follow = true;
         self.spec = Some(spec.clone());
         ctx.cmds.push(Command::StartBrowse { session, spec });
+    }
+
+    /// Switch read_uncommitted / read_committed, reopening the session at
+    /// the offsets where it started, so the same range is read again at the
+    /// new level.
+    pub fn toggle_isolation(&mut self, ctx: &mut Ctx<'_>) {
+        self.isolation = self.isolation.toggled();
+        let what = match self.isolation {
+            crate::model::Isolation::ReadCommitted => {
+                "read_committed: committed records only, up to the last stable offset"
+            }
+            crate::model::Isolation::ReadUncommitted => {
+                "read_uncommitted: every record, open and aborted transactions' too"
+            }
+        };
+        let Some(mut spec) = self.spec.clone() else {
+            ctx.info(format!("browsing at {what}"));
+            return;
+        };
+        if !self.starts.is_empty() {
+            spec.positions = self.starts.iter().map(|s| (s.partition, s.start)).collect();
+        }
+        self.open(spec, ctx);
+        ctx.info(format!("reopened at the same positions, {what}"));
     }
 
     /// A schema arrived: previews and the open detail may now decode further.
@@ -475,9 +503,10 @@ impl BrowserPane {
                         )
                     });
                 format!(
-                    " {} · {parts} · from {} ",
+                    " {} · {parts} · from {} · {} ",
                     crate::sanitize::escape(&s.topic),
-                    s.start.describe(self.utc)
+                    s.start.describe(self.utc),
+                    self.isolation.as_str()
                 )
             }
         }

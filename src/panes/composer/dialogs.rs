@@ -23,6 +23,8 @@ pub enum Dialog {
     SaveTemplate(LineInput),
     /// The path of a JSON Lines file to send.
     SendFile(LineInput),
+    /// The `transactional.id` of transaction mode (empty: the generated one).
+    TxnId(LineInput),
 }
 
 impl Dialog {
@@ -52,7 +54,7 @@ impl Dialog {
 
     fn input(&mut self) -> Option<&mut LineInput> {
         match self {
-            Dialog::SaveTemplate(i) | Dialog::SendFile(i) => Some(i),
+            Dialog::SaveTemplate(i) | Dialog::SendFile(i) | Dialog::TxnId(i) => Some(i),
             _ => None,
         }
     }
@@ -145,6 +147,30 @@ impl ComposerPane {
                     let path = std::path::PathBuf::from(input.text.trim());
                     self.dialog = None;
                     self.send_file(path, ctx);
+                }
+                _ => {}
+            },
+            Some(Dialog::TxnId(input)) => match action {
+                Action::Cancel => self.dialog = None,
+                Action::Submit => {
+                    let id = input.text.trim().to_string();
+                    if id.is_empty() {
+                        self.txn_id.clear();
+                        self.dialog = None;
+                        ctx.info(format!(
+                            "transactional.id: {} (generated)",
+                            crate::sanitize::escape(&ctx.env.transactional_id)
+                        ));
+                    } else if let Err(e) = crate::model::check_transactional_id(&id) {
+                        ctx.warn(e.to_string());
+                    } else {
+                        ctx.info(format!(
+                            "transactional.id: {}",
+                            crate::sanitize::escape(&id)
+                        ));
+                        self.txn_id = id;
+                        self.dialog = None;
+                    }
                 }
                 _ => {}
             },
@@ -307,6 +333,24 @@ pub fn draw(p: &ComposerPane, d: &Dialog, f: &mut Frame<'_>, area: Rect, dc: &Dr
                 " Send a JSON Lines file "
             };
             dialog::text(f, area, (width, h), title, lines, dc);
+        }
+        Dialog::TxnId(input) => {
+            let label = "transactional.id: ";
+            let room = usize::from(width.saturating_sub(2)).saturating_sub(label.len());
+            let mut field = vec![Span::styled(label, t.muted)];
+            field.extend(input.spans_in(t, true, room));
+            let lines = vec![
+                Line::from(Span::styled(
+                    "Empty: the session's generated id. A producer using the same id is fenced.",
+                    t.muted,
+                )),
+                Line::from(field),
+                dc.hints(&[
+                    (KeyContext::Form, Action::Submit, "use"),
+                    (KeyContext::Form, Action::Cancel, "cancel"),
+                ]),
+            ];
+            dialog::text(f, area, (width, 5), " Transactional id ", lines, dc);
         }
     }
 }

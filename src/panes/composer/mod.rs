@@ -12,7 +12,7 @@ mod view;
 pub use dialogs::Dialog;
 pub use fields::{Area, Check, Message, ValueCheck};
 pub use saved::{HISTORY_FILE, History, Saved, TEMPLATES_FILE, Templates, load_saved};
-pub use send::Batch;
+pub use send::{Batch, TxnBatch};
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -23,7 +23,7 @@ use ratatui::layout::Rect;
 use super::Pane;
 use crate::app::ctx::{Ctx, DrawCtx, Nav, PaneId, Prefill};
 use crate::app::keymap::{Action, KeyContext};
-use crate::model::{Acks, Compression, ProducerOptions};
+use crate::model::{Acks, Compression, ProducerOptions, TxnMode};
 use crate::template::{self, Encoding};
 use crate::ui::widgets::LineInput;
 use crate::worker::protocol::{Command, ReqId, WorkerEvent};
@@ -65,7 +65,18 @@ const ORDER: [Focus; 8] = [
 ];
 
 /// The toggles in the options row, in order.
-pub const OPTIONS: [&str; 6] = ["acks", "compression", "idempotence", "key", "value", "null"];
+pub const OPTIONS: [&str; 7] = [
+    "acks",
+    "compression",
+    "idempotence",
+    "key",
+    "value",
+    "null",
+    "txn",
+];
+
+/// The options row's `txn` toggle.
+const TXN_OPTION: usize = 6;
 
 pub struct ComposerPane {
     pub topic: LineInput,
@@ -76,6 +87,11 @@ pub struct ComposerPane {
     pub message: Message,
     pub focus: Focus,
     pub options: ProducerOptions,
+    /// Transaction mode: each send is one transaction, committed or aborted.
+    pub txn_mode: TxnMode,
+    /// The `transactional.id` typed for transaction mode; empty: the
+    /// session's generated one (`Env::transactional_id`).
+    pub txn_id: String,
     pub opt_cursor: usize,
     pub batches: BTreeMap<ReqId, Batch>,
     /// Finished sends, newest first.
@@ -134,6 +150,8 @@ impl ComposerPane {
             message: Message::new(key_placeholder),
             focus: Focus::Topic,
             options: env.producer_defaults,
+            txn_mode: TxnMode::Off,
+            txn_id: String::new(),
             opt_cursor: 0,
             batches: BTreeMap::new(),
             results: VecDeque::new(),
@@ -200,13 +218,29 @@ impl ComposerPane {
 
     fn toggle_option(&mut self, back: bool) {
         match self.opt_cursor {
-            0 => self.options.acks = cycle(&Acks::ALL, self.options.acks, back),
+            0 => {
+                self.options.acks = cycle(&Acks::ALL, self.options.acks, back);
+                if self.options.acks != Acks::All {
+                    self.txn_mode = TxnMode::Off;
+                }
+            }
             1 => {
                 self.options.compression = cycle(&Compression::ALL, self.options.compression, back);
             }
             2 => {
                 self.options.idempotent = !self.options.idempotent;
                 if self.options.idempotent {
+                    self.options.acks = Acks::All;
+                } else {
+                    // Transactions need idempotence.
+                    self.txn_mode = TxnMode::Off;
+                }
+            }
+            TXN_OPTION => {
+                self.txn_mode = cycle(&TxnMode::ALL, self.txn_mode, back);
+                if self.txn_mode != TxnMode::Off {
+                    // A transactional producer is idempotent, acks=all.
+                    self.options.idempotent = true;
                     self.options.acks = Acks::All;
                 }
             }
@@ -251,11 +285,20 @@ impl ComposerPane {
             ctx.nav = Some(Nav::Focus(PaneId::Topics));
             self.on_leave(ctx);
         } else {
-            // Long sends stop; what was queued is still reported.
+            // Long sends stop; what was queued is still reported; an open
+            // transaction is aborted.
             for id in &running {
                 ctx.cmds.push(Command::Cancel { id: *id });
             }
-            ctx.info(format!("cancelling {} running send(s)", running.len()));
+            let txns = self.open_transactions().len();
+            if txns > 0 {
+                ctx.info(format!(
+                    "cancelling {} running send(s); {txns} open transaction(s) will be aborted",
+                    running.len()
+                ));
+            } else {
+                ctx.info(format!("cancelling {} running send(s)", running.len()));
+            }
         }
     }
 
@@ -279,6 +322,9 @@ impl ComposerPane {
             Action::OptionRight => self.opt_cursor = (self.opt_cursor + 1) % n,
             Action::OptionNext => self.toggle_option(false),
             Action::OptionPrev => self.toggle_option(true),
+            Action::TransactionalId => {
+                self.dialog = Some(Dialog::TxnId(LineInput::with(&self.txn_id)));
+            }
             _ => {}
         }
     }
@@ -374,6 +420,11 @@ impl Pane for ComposerPane {
     fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
         match ev {
             WorkerEvent::Produce { id, progress } => self.on_produce(id, progress, ctx),
+            WorkerEvent::TxnEnded { id, outcome, .. } => {
+                if let Some(t) = self.batches.get_mut(&id).and_then(|b| b.txn.as_mut()) {
+                    t.outcome = Some(outcome);
+                }
+            }
             WorkerEvent::Flushed { id, undelivered } if self.pending_flush == Some(id) => {
                 self.pending_flush = None;
                 if undelivered > 0 {
@@ -408,6 +459,13 @@ impl Pane for ComposerPane {
     }
 
     fn on_leave(&mut self, ctx: &mut Ctx<'_>) {
+        // Never leave a transaction open behind the pane.
+        let open = self.abort_open_transactions(&mut ctx.cmds);
+        if open > 0 {
+            ctx.warn(format!(
+                "left the producer: aborting {open} open transaction(s); nothing of them is committed"
+            ));
+        }
         if self.in_flight() > 0 && self.pending_flush.is_none() {
             let id = ctx.id();
             self.pending_flush = Some(id);

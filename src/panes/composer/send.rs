@@ -3,6 +3,7 @@
 
 use super::{Area, ComposerPane, Saved, saved};
 use crate::app::ctx::Ctx;
+use crate::model::{TxnMode, TxnOutcome, TxnSpec};
 use crate::template::{self, Encoding, MessageTemplate};
 use crate::ui::widgets::LineInput;
 use crate::worker::protocol::{BatchSource, Command, ProduceProgress, ReqId};
@@ -13,6 +14,18 @@ pub struct Batch {
     pub count: u64,
     pub progress: ProduceProgress,
     pub label: String,
+    /// Sent in one transaction.
+    pub txn: Option<TxnBatch>,
+}
+
+/// A transactional send: its id, the end asked for and the end it had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxnBatch {
+    pub transactional_id: String,
+    pub commit: bool,
+    pub outcome: Option<TxnOutcome>,
+    /// Cancelled (Esc, leaving the pane, quitting): being aborted.
+    pub aborting: bool,
 }
 
 fn empty_progress() -> ProduceProgress {
@@ -124,6 +137,87 @@ impl ComposerPane {
         self.options.acks = s.acks;
         self.options.compression = s.compression;
         self.options.idempotent = s.idempotent;
+        if s.acks != crate::model::Acks::All || !s.idempotent {
+            // A transaction needs both; the recalled message has neither.
+            self.txn_mode = TxnMode::Off;
+        }
+    }
+
+    /// The `transactional.id` a transactional send uses now.
+    #[must_use]
+    pub fn transactional_id<'a>(&'a self, env: &'a crate::app::env::Env) -> &'a str {
+        if self.txn_id.is_empty() {
+            &env.transactional_id
+        } else {
+            &self.txn_id
+        }
+    }
+
+    /// Transactional sends still running.
+    #[must_use]
+    pub fn open_transactions(&self) -> Vec<ReqId> {
+        self.batches
+            .iter()
+            .filter(|(_, b)| !b.progress.done && b.txn.is_some())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Cancel every open transaction (the worker aborts it); returns how
+    /// many were open and not already being aborted.
+    pub fn abort_open_transactions(&mut self, cmds: &mut Vec<Command>) -> usize {
+        let mut n = 0;
+        for (id, b) in &mut self.batches {
+            if let Some(t) = b.txn.as_mut().filter(|t| !t.aborting) {
+                if !b.progress.done {
+                    t.aborting = true;
+                    cmds.push(Command::Cancel { id: *id });
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    /// The transaction of a new send, or why it cannot start now (the id
+    /// has a transaction open: a second would fence the first).
+    fn new_txn(&self, ctx: &Ctx<'_>) -> Result<Option<(TxnSpec, TxnBatch)>, String> {
+        if self.txn_mode == TxnMode::Off {
+            return Ok(None);
+        }
+        let tid = self.transactional_id(ctx.env).to_string();
+        // A second transaction with the same id would fence the first.
+        if let Some((id, _)) = self.batches.iter().find(|(_, b)| {
+            !b.progress.done && b.txn.as_ref().is_some_and(|t| t.transactional_id == tid)
+        }) {
+            return Err(format!("transaction #{id} is still open"));
+        }
+        let commit = self.txn_mode == TxnMode::Commit;
+        Ok(Some((
+            TxnSpec::new(tid.clone(), commit),
+            TxnBatch {
+                transactional_id: tid,
+                commit,
+                outcome: None,
+                aborting: false,
+            },
+        )))
+    }
+
+    fn produce_command(&self, id: ReqId, source: BatchSource, txn: Option<TxnSpec>) -> Command {
+        match txn {
+            Some(txn) => Command::ProduceTransaction {
+                id,
+                options: self.options,
+                source,
+                txn,
+            },
+            None => Command::ProduceBatch {
+                id,
+                options: self.options,
+                source,
+            },
+        }
     }
 
     pub(super) fn send(&mut self, ctx: &mut Ctx<'_>) {
@@ -132,6 +226,11 @@ impl ComposerPane {
         }
         let (t, count) = match self.build(ctx.now_ms) {
             Ok(x) => x,
+            Err(e) => return ctx.error(format!("not sent: {e}")),
+        };
+        let (spec, txn) = match self.new_txn(ctx) {
+            Ok(Some((s, b))) => (Some(s), Some(b)),
+            Ok(None) => (None, None),
             Err(e) => return ctx.error(format!("not sent: {e}")),
         };
         let id = ctx.id();
@@ -146,6 +245,7 @@ impl ComposerPane {
                 count,
                 progress: empty_progress(),
                 label,
+                txn,
             },
         );
         let saved = self.saved_now(&t, count, ctx.now_ms);
@@ -153,11 +253,8 @@ impl ComposerPane {
         self.history.insert(0, saved);
         self.history.truncate(self.history_max);
         saved::push(saved::history_effect(&self.history, &ctx.env.data_dir), ctx);
-        ctx.cmds.push(Command::ProduceBatch {
-            id,
-            options: self.options,
-            source: BatchSource::Template { template: t, count },
-        });
+        let cmd = self.produce_command(id, BatchSource::Template { template: t, count }, spec);
+        ctx.cmds.push(cmd);
     }
 
     /// Send every line of a JSON Lines file.
@@ -166,6 +263,11 @@ impl ComposerPane {
             return;
         }
         let topic = self.topic.text.trim().to_string();
+        let (spec, txn) = match self.new_txn(ctx) {
+            Ok(Some((s, b))) => (Some(s), Some(b)),
+            Ok(None) => (None, None),
+            Err(e) => return ctx.error(format!("not sent: {e}")),
+        };
         let id = ctx.id();
         self.batches.insert(
             id,
@@ -173,13 +275,11 @@ impl ComposerPane {
                 count: 0,
                 progress: empty_progress(),
                 label: format!("file {}", path.display()),
+                txn,
             },
         );
-        ctx.cmds.push(Command::ProduceBatch {
-            id,
-            options: self.options,
-            source: BatchSource::File { path, topic },
-        });
+        let cmd = self.produce_command(id, BatchSource::File { path, topic }, spec);
+        ctx.cmds.push(cmd);
     }
 
     pub(super) fn running(&self) -> Vec<ReqId> {
@@ -210,8 +310,22 @@ impl ComposerPane {
             if let Some(b) = self.batches.remove(&id) {
                 self.delivered_total += b.progress.delivered;
                 self.failed_total += b.progress.failed;
-                if let Some(e) = &b.progress.first_error {
-                    ctx.error(format!("send failed: {e}"));
+                match (&b.txn, &b.progress.first_error) {
+                    (Some(t), Some(e)) => ctx.error(format!(
+                        "{}: {}",
+                        t.outcome
+                            .as_ref()
+                            .map_or("transaction failed", TxnOutcome::words),
+                        e.strip_prefix("starting the transaction: ").unwrap_or(e)
+                    )),
+                    (Some(t), None) => ctx.info(
+                        t.outcome
+                            .as_ref()
+                            .map_or("transaction ended", TxnOutcome::words)
+                            .to_string(),
+                    ),
+                    (None, Some(e)) => ctx.error(format!("send failed: {e}")),
+                    (None, None) => {}
                 }
                 self.push_result(id, b);
             }

@@ -13,6 +13,7 @@ use super::{Area, Batch, ComposerPane, Focus, OPTIONS, ValueCheck, dialogs};
 use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 use crate::config::theme::Theme;
+use crate::model::{TxnMode, TxnOutcome};
 use crate::template::Encoding;
 use crate::ui::widgets::{self, LineInput};
 use crate::worker::protocol::ReqId;
@@ -22,10 +23,20 @@ const FIELD_MAX: usize = 26;
 
 pub(super) fn draw(p: &ComposerPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
+    let mut title = vec![Span::styled(" Producer ", t.title)];
+    if p.txn_mode != TxnMode::Off {
+        // Transaction mode names its id and end on the frame.
+        title.push(Span::styled("transaction ", t.muted));
+        title.push(widgets::text(p.transactional_id(dc.env), t.accent));
+        title.push(Span::styled(
+            format!(" → {} ", p.txn_mode.as_str()),
+            t.accent,
+        ));
+    }
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focused)
-        .title(Span::styled(" Producer ", t.title));
+        .title(Line::from(title));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let results_h: u16 = if inner.height > 20 { 4 } else { 2 };
@@ -41,7 +52,7 @@ pub(super) fn draw(p: &ComposerPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx
     ])
     .areas(inner);
     f.render_widget(Paragraph::new(fields_row(p, t, row1.width)), row1);
-    f.render_widget(Paragraph::new(options_row(p, t)), row2);
+    f.render_widget(Paragraph::new(options_row(p, t, row2.width)), row2);
     let m = &p.message;
     let enc = |a: Area| m.encoding(a).as_str();
     text_box(
@@ -131,7 +142,10 @@ fn fields_row(p: &ComposerPane, t: &Theme, width: u16) -> Line<'static> {
     Line::from(spans)
 }
 
-fn options_row(p: &ComposerPane, t: &Theme) -> Line<'static> {
+/// Short names of the options, where the full row does not fit.
+const SHORT_OPTIONS: [&str; 7] = ["acks", "comp", "idem", "key", "value", "null", "txn"];
+
+fn options_row(p: &ComposerPane, t: &Theme, width: u16) -> Line<'static> {
     let m = &p.message;
     let on_off = |b: bool| if b { "on" } else { "off" };
     let values = [
@@ -145,9 +159,20 @@ fn options_row(p: &ComposerPane, t: &Theme) -> Line<'static> {
         },
         m.encoding(Area::Value).as_str(),
         on_off(m.is_null(Area::Value)),
+        p.txn_mode.as_str(),
     ];
+    let full: usize = OPTIONS
+        .iter()
+        .zip(values)
+        .map(|(n, v)| n.len() + v.len() + 2)
+        .sum();
+    let names = if full <= usize::from(width) {
+        OPTIONS
+    } else {
+        SHORT_OPTIONS
+    };
     let mut spans = Vec::new();
-    for (i, (name, value)) in OPTIONS.iter().zip(values).enumerate() {
+    for (i, (name, value)) in names.iter().zip(values).enumerate() {
         let on = p.focus == Focus::Options && p.opt_cursor == i;
         spans.push(Span::styled(
             format!("{name}:"),
@@ -230,10 +255,15 @@ fn result_parts(id: ReqId, b: &Batch, cancel: &str, dc: &DrawCtx<'_>) -> Parts {
     let p = &b.progress;
     let mut v: Parts = vec![(Span::styled(format!("#{id} "), t.muted), 0)];
     if !p.done {
+        let in_txn = match &b.txn {
+            Some(x) if x.aborting => " (aborting its transaction)",
+            Some(_) => " in a transaction",
+            None => "",
+        };
         v.push((
             Span::styled(
                 format!(
-                    "{} sending {}: {}/{} delivered",
+                    "{} sending {}{in_txn}: {}/{} delivered",
                     dc.spinner(),
                     crate::sanitize::escape(&b.label),
                     p.delivered,
@@ -244,9 +274,14 @@ fn result_parts(id: ReqId, b: &Batch, cancel: &str, dc: &DrawCtx<'_>) -> Parts {
             0,
         ));
         if !cancel.is_empty() {
-            v.push((Span::styled(format!(" ({cancel})"), t.accent), 1));
+            let what = if b.txn.is_some() { "aborts" } else { "cancels" };
+            let c = cancel.replace("cancels", what);
+            v.push((Span::styled(format!(" ({c})"), t.accent), 1));
         }
         return v;
+    }
+    if let Some(x) = &b.txn {
+        return txn_result(v, b, x, dc);
     }
     if p.failed > 0 {
         v.push((Span::styled("✗ ", t.error), 0));
@@ -302,6 +337,66 @@ fn result_parts(id: ReqId, b: &Batch, cancel: &str, dc: &DrawCtx<'_>) -> Parts {
             ));
             v.push((Span::styled(format!(", {rate:.0} msg/s"), t.text), 1));
         }
+    }
+    v
+}
+
+/// A finished transactional send: how the transaction ended first, then
+/// the counts and the reason.
+fn txn_result(mut v: Parts, b: &Batch, x: &super::TxnBatch, dc: &DrawCtx<'_>) -> Parts {
+    let t = dc.theme;
+    let p = &b.progress;
+    let as_asked = matches!(
+        (&x.outcome, x.commit),
+        (Some(TxnOutcome::Committed), true) | (Some(TxnOutcome::Aborted), false)
+    ) && p.failed == 0;
+    let words = x
+        .outcome
+        .as_ref()
+        .map_or("transaction ended", TxnOutcome::words);
+    if as_asked {
+        v.push((Span::styled("✓ ", t.ok), 0));
+        v.push((widgets::text(&b.label, t.text), 0));
+        v.push((Span::styled(format!(": {words}"), t.ok), 0));
+        let verb = if x.commit { "delivered" } else { "written" };
+        v.push((Span::styled(format!(", {} {verb}", p.delivered), t.text), 0));
+        if let (Some(d), 1) = (&p.last, b.count) {
+            v.push((
+                Span::styled(
+                    format!(" (partition {} offset {})", d.partition, d.offset),
+                    t.text,
+                ),
+                1,
+            ));
+        }
+        v.push((
+            widgets::text(&format!("  id {}", x.transactional_id), t.muted),
+            2,
+        ));
+        return v;
+    }
+    v.push((Span::styled("✗ ", t.error), 0));
+    v.push((widgets::text(&b.label, t.text), 0));
+    v.push((Span::styled(format!(": {words}"), t.error), 0));
+    if p.delivered + p.failed > 0 {
+        v.push((
+            Span::styled(
+                format!(" ({} written, {} failed)", p.delivered, p.failed),
+                t.error,
+            ),
+            1,
+        ));
+    }
+    if let Some(e) = &p.first_error {
+        // "no transaction started: starting the transaction: …" says it twice.
+        let e = match x.outcome {
+            Some(TxnOutcome::NotStarted) => {
+                e.strip_prefix("starting the transaction: ").unwrap_or(e)
+            }
+            _ => e,
+        };
+        v.push((Span::styled(": ", t.error), 0));
+        v.push((widgets::text(e, t.error), 0));
     }
     v
 }

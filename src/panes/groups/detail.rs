@@ -80,12 +80,14 @@ pub(super) fn draw(p: &GroupsPane, g: &str, f: &mut Frame<'_>, area: Rect, dc: &
         f.render_widget(Paragraph::new(summary_line(h, dc)), summary);
     }
     // The members tab shows why membership is missing: not twice.
+    let held = snap.and_then(lso_note);
     let notes_shown: Vec<&String> = snap
         .map(|s| {
             s.description_note
                 .iter()
                 .filter(|_| !(p.tab == Tab::Members && s.description.is_none()))
                 .chain(s.offsets_note.iter())
+                .chain(held.iter())
                 .collect()
         })
         .unwrap_or_default();
@@ -138,6 +140,40 @@ pub(super) fn draw(p: &GroupsPane, g: &str, f: &mut Frame<'_>, area: Rect, dc: &
         Tab::Lag => chart::draw(p.chart.as_ref().filter(|c| c.is_current(g, h)), f, body, dc),
         Tab::Events => timeline::draw(h, p.detail_scroll, f, body, dc),
     }
+}
+
+/// When a partition's last stable offset is below its high watermark, the
+/// lag up to the high watermark cannot drain for a `read_committed`
+/// consumer until the open transaction ends: say how much, and where.
+/// Topic names are raw: the caller escapes the note as it shows it.
+#[must_use]
+pub fn lso_note(snap: &crate::model::GroupSnapshot) -> Option<String> {
+    let mut held = 0i64;
+    let mut where_: Vec<String> = Vec::new();
+    for pl in &snap.partitions {
+        if let (Some(lso), Some(end), Some(lag)) = (pl.lso, pl.end, pl.lag) {
+            if lso < end && lag > 0 {
+                held += lag.min(end - lso);
+                where_.push(format!("{}/{}", pl.topic, pl.partition));
+            }
+        }
+    }
+    if where_.is_empty() {
+        return None;
+    }
+    let n = where_.len();
+    where_.truncate(2);
+    let more = if n > 2 {
+        format!(" +{}", n - 2)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{} of the lag is behind open transactions (LSO < high watermark: {}{more}); \
+         read_committed consumers cannot drain it until they end",
+        widgets::thousands(held),
+        where_.join(", ")
+    ))
 }
 
 /// Lag, rates, the catch-up estimate, members and assignor, rebalance time:
@@ -485,5 +521,47 @@ mod tests {
             subscription: vec![],
         };
         assert_eq!(assigned_text(&m), ("a[0,1] b[2]".to_string(), true));
+    }
+
+    #[test]
+    fn lag_held_by_an_open_transaction_is_explained() {
+        use crate::model::{GroupSnapshot, PartitionLag};
+        let pl = |partition: i32, committed: i64, end: i64, lso: Option<i64>| PartitionLag {
+            topic: "orders".into(),
+            partition,
+            committed: Some(committed),
+            end: Some(end),
+            lag: crate::model::lag(Some(committed), Some(end)),
+            member_id: None,
+            lso,
+            error: None,
+            lag_ms: None,
+            lag_ms_estimated: false,
+        };
+        let snap = |partitions| GroupSnapshot {
+            group: "g".into(),
+            description: None,
+            description_note: None,
+            partitions,
+            offsets_note: None,
+            at_ms: 0,
+        };
+        // Caught up to the LSO (100) on p0: all 40 held; p1 has drainable
+        // lag below its LSO and 5 held above it; p2 stable.
+        let s = snap(vec![
+            pl(0, 100, 140, Some(100)),
+            pl(1, 50, 80, Some(75)),
+            pl(2, 10, 20, Some(20)),
+        ]);
+        let note = lso_note(&s).unwrap();
+        assert!(
+            note.starts_with("45 of the lag is behind open transactions (LSO < high watermark: orders/0, orders/1)"),
+            "{note}"
+        );
+        // No LSO known, or none below the high watermark: nothing to say.
+        assert_eq!(
+            lso_note(&snap(vec![pl(0, 1, 9, None), pl(1, 1, 9, Some(9))])),
+            None
+        );
     }
 }

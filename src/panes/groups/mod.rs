@@ -6,6 +6,7 @@
 mod chart;
 mod delete;
 mod detail;
+pub use detail::lso_note;
 mod reset;
 mod timeline;
 mod view;
@@ -472,6 +473,9 @@ impl GroupsPane {
                         topic: p.topic.clone(),
                         partitions: Some(vec![p.partition]),
                         start: p.committed.map_or(StartAt::Beginning, StartAt::Offset),
+                        // The browser reads at its own isolation level.
+                        isolation: crate::model::Isolation::default(),
+                        positions: Vec::new(),
                     }));
                 }
             }
@@ -733,6 +737,7 @@ mod tests {
             }),
             description_note: None,
             partitions: vec![PartitionLag {
+                lso: None,
                 topic: format!("{group}.events"),
                 partition: 0,
                 committed: Some(0),

@@ -16,7 +16,7 @@ use super::Pane;
 use super::list::{FilterChange, ListView, matches};
 use crate::app::ctx::{Ctx, DrawCtx, Nav, Prefill};
 use crate::app::keymap::{Action, KeyContext};
-use crate::model::{ClusterSnapshot, Configs, TopicDetail, TopicSummary};
+use crate::model::{ClusterSnapshot, Configs, Isolation, TopicDetail, TopicSummary};
 use crate::timeutil::StartAt;
 use crate::ui::layout;
 use crate::ui::widgets::{self, Confirm, InputResult, Scroll};
@@ -73,6 +73,9 @@ pub struct DetailView {
     /// Produce rate per partition, from successive descriptions' high
     /// watermarks.
     pub rates: std::collections::BTreeMap<i32, rate::Throughput>,
+    /// Since when each partition's last stable offset has been held below
+    /// its high watermark (the stuck-transaction rule).
+    pub lso: crate::model::lso::LsoWatch,
 }
 
 impl DetailView {
@@ -223,6 +226,7 @@ impl TopicsPane {
                         scroll: Scroll::default(),
                         refreshed_ms: None,
                         rates: std::collections::BTreeMap::new(),
+                        lso: crate::model::lso::LsoWatch::default(),
                     });
                     self.refresh(ctx);
                 }
@@ -233,6 +237,9 @@ impl TopicsPane {
                         topic: t.name.clone(),
                         partitions: None,
                         start: StartAt::LastN(100),
+                        // The browser reads at its own isolation level.
+                        isolation: Isolation::default(),
+                        positions: Vec::new(),
                     }));
                 }
             }
@@ -306,6 +313,8 @@ impl TopicsPane {
                     topic: d.topic.clone(),
                     partitions,
                     start: StartAt::LastN(100),
+                    isolation: Isolation::default(),
+                    positions: Vec::new(),
                 }));
             }
             Action::Produce => {
@@ -555,7 +564,10 @@ impl Pane for TopicsPane {
                                     .or_default()
                                     .sample(ctx.now_ms, high);
                             }
+                            d.lso.observe(p.partition, p.lso, p.high, ctx.now_ms);
                         }
+                        let keep: Vec<i32> = t.partitions.iter().map(|p| p.partition).collect();
+                        d.lso.retain(&keep);
                         d.data = Some(t);
                         d.error = None;
                         d.refreshed_ms = Some(ctx.now_ms);

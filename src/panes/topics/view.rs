@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::{DetailTab, DetailView, Dialog, TopicsPane, create};
 use crate::app::ctx::DrawCtx;
-use crate::model::{Configs, TopicDetail};
+use crate::model::lso::{self, LsoState};
+use crate::model::{Configs, PartitionInfo, TopicDetail};
 use crate::timeutil;
 use crate::ui::{dialog, layout, widgets};
 
@@ -39,6 +40,9 @@ const TREND_W: u16 = 10;
 
 /// Width of the LOW, HIGH and MESSAGES columns of the partitions table:
 /// room for 9,999,999,999 from 80 columns on, shortened numbers below.
+/// The TXN column: `stuck 59m59s`.
+const TXN_W: u16 = 13;
+
 fn num_w(body: Rect) -> u16 {
     if body.width >= 78 { 13 } else { 10 }
 }
@@ -238,8 +242,34 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
         Span::raw(" "),
         tab("Configuration", d.tab == DetailTab::Config),
         Span::raw("  "),
-        refresh_span(d.in_flight.is_some(), d.refreshed_ms, dc),
     ];
+    let refresh = refresh_span(d.in_flight.is_some(), d.refreshed_ms, dc);
+    let mut warned = false;
+    if let Some(data) = &d.data {
+        // Likely stuck transactions first: they matter more than when.
+        let stuck = stuck_partitions(d, data, dc);
+        if let Some((p, age)) = stuck.first() {
+            let more = if stuck.len() > 1 {
+                format!(" (+{} more)", stuck.len() - 1)
+            } else {
+                String::new()
+            };
+            spans.push(Span::styled(
+                format!(
+                    "⚠ stuck transaction? p{p} LSO held {}{more}  ",
+                    lso::short_age(*age)
+                ),
+                t.error,
+            ));
+            warned = true;
+        }
+    }
+    // A stuck-transaction warning keeps its age: the refresh time goes
+    // when both do not fit.
+    let used: usize = spans.iter().map(Span::width).sum();
+    if !warned || used + refresh.width() <= usize::from(head.width) {
+        spans.push(refresh);
+    }
     if let (Some(_), Some(_)) = (&d.error, &d.data) {
         spans.push(Span::styled(
             "  refresh failed (below: the last data)",
@@ -267,6 +297,31 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
     draw_detail_body(d, data, f, body, dc);
 }
 
+/// Partitions whose LSO has been held below the high watermark longer than
+/// the threshold, with how long, longest first.
+fn stuck_partitions(d: &DetailView, data: &TopicDetail, dc: &DrawCtx<'_>) -> Vec<(i32, i64)> {
+    let mut v: Vec<(i32, i64)> = data
+        .partitions
+        .iter()
+        .filter_map(|p| match lso_state(d, p, dc) {
+            LsoState::Stuck { held_ms, .. } => Some((p.partition, held_ms)),
+            _ => None,
+        })
+        .collect();
+    v.sort_by_key(|(p, age)| (std::cmp::Reverse(*age), *p));
+    v
+}
+
+fn lso_state(d: &DetailView, p: &PartitionInfo, dc: &DrawCtx<'_>) -> LsoState {
+    d.lso.state(
+        p.partition,
+        p.lso,
+        p.high,
+        dc.now_ms,
+        dc.env.stuck_transaction_ms,
+    )
+}
+
 fn draw_detail_body(
     d: &DetailView,
     data: &TopicDetail,
@@ -286,15 +341,53 @@ fn draw_detail_body(
         .max()
         .unwrap_or(0)
         .max("MESSAGES".len());
-    // Exact counts first: the IN/s column only where the counts keep their
-    // full width next to PART, LEADER, REPLICAS and ISR's minimum.
+    // Exact counts first (LOW, HIGH, LSO, MESSAGES): the IN/s column only
+    // where they keep their full width next to PART, LEADER, REPLICAS and
+    // ISR's minimum; the transaction column (how long each LSO has been
+    // held) only where IN/s fits too. An LSO equal to the high watermark
+    // reads `=`, so the LSO column is narrow until a transaction holds one.
     let full = num_w(body).min(u16::try_from(widest).unwrap_or(u16::MAX));
-    let show_rate = body.width >= 4 + 6 + 9 + 14 + 6 + 7 + 3 * full;
+    let held_w = data
+        .partitions
+        .iter()
+        .filter(|p| matches!((p.lso, p.high), (Some(l), Some(h)) if l < h))
+        .filter_map(|p| p.lso)
+        .map(|n| widgets::thousands(n).len())
+        .max()
+        .map_or(3, |w| {
+            u16::try_from(w).unwrap_or(u16::MAX).clamp(3, full.max(3))
+        });
+    // ISR keeps room for its "(out of sync: …)" note before IN/s shows.
+    let isr_w = data
+        .partitions
+        .iter()
+        .map(|p| {
+            let oos = p.out_of_sync();
+            join(&p.isr).len()
+                + if oos.is_empty() {
+                    0
+                } else {
+                    " (out of sync: )".len() + join(&oos).len()
+                }
+        })
+        .max()
+        .map_or(14, |w| u16::try_from(w).unwrap_or(u16::MAX).clamp(14, 30));
+    let fixed = 4 + 6 + 9 + isr_w;
+    let isr_min = data
+        .partitions
+        .iter()
+        .map(|p| join(&p.isr).len())
+        .max()
+        .map_or(5, |w| u16::try_from(w).unwrap_or(u16::MAX).clamp(5, 14));
+    let show_rate = body.width >= fixed + 8 + 6 + 3 * full + held_w;
+    let show_txn = body.width >= fixed + 9 + 6 + TXN_W + 3 * full + held_w;
     let nw = if show_rate {
         full
     } else {
-        full.min((body.width.saturating_sub(4 + 6 + 9 + 14 + 6) / 3).max(6))
+        // Exact counts before the ISR note: ISR down to its bare list.
+        full.min((body.width.saturating_sub(4 + 6 + 9 + isr_min + 7 + held_w) / 3).max(6))
     };
+    let lw = held_w.min(nw.max(3));
     let height = usize::from(body.height.saturating_sub(1)).max(1);
     let mut scroll = d.scroll;
     match d.tab {
@@ -348,6 +441,17 @@ fn draw_detail_body(
                             p.high
                                 .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
                         ),
+                        Cell::from(match (p.lso, lso_state(d, p, dc)) {
+                            (None, _) => Span::styled("?", t.muted),
+                            (Some(n), LsoState::Stuck { .. }) => {
+                                Span::styled(widgets::count_fit(n, usize::from(lw)), t.error)
+                            }
+                            (Some(n), LsoState::Held { .. }) => {
+                                Span::styled(widgets::count_fit(n, usize::from(lw)), t.warn)
+                            }
+                            // Equal to the high watermark.
+                            (Some(_), _) => Span::styled("=", t.muted),
+                        }),
                         Cell::from(
                             p.messages()
                                 .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
@@ -367,6 +471,21 @@ fn draw_detail_body(
                                 None => Span::styled("-", t.muted),
                             }
                         }),
+                        Cell::from(if show_txn {
+                            match lso_state(d, p, dc) {
+                                LsoState::Stuck { held_ms, .. } => Span::styled(
+                                    format!("stuck {}", lso::short_age(held_ms)),
+                                    t.error,
+                                ),
+                                LsoState::Held { held_ms, .. } => Span::styled(
+                                    format!("open {}", lso::short_age(held_ms)),
+                                    t.warn,
+                                ),
+                                _ => Span::raw(""),
+                            }
+                        } else {
+                            Span::raw("")
+                        }),
                     ])
                     .style(style)
                 });
@@ -374,14 +493,18 @@ fn draw_detail_body(
                 Constraint::Length(4),
                 Constraint::Length(6),
                 Constraint::Length(9),
-                Constraint::Min(14),
+                Constraint::Min(isr_min),
                 Constraint::Length(nw),
                 Constraint::Length(nw),
+                Constraint::Length(lw),
                 Constraint::Length(nw),
             ];
-            // Without a width for it, the IN/s cell is not drawn.
+            // Without a width for it, the IN/s (TXN) cell is not drawn.
             if show_rate {
                 widths.push(Constraint::Length(6));
+            }
+            if show_txn {
+                widths.push(Constraint::Length(TXN_W));
             }
             let table = Table::new(rows, widths).header(
                 Row::new(vec![
@@ -391,8 +514,10 @@ fn draw_detail_body(
                     "ISR",
                     "LOW",
                     "HIGH",
+                    "LSO",
                     "MESSAGES",
                     if show_rate { "IN/s" } else { "" },
+                    if show_txn { "TXN" } else { "" },
                 ])
                 .style(t.header),
             );
