@@ -10,6 +10,7 @@ pub mod groups;
 pub mod offsets;
 pub mod produce;
 pub mod protocol;
+pub mod switch;
 
 use crate::worker::error::WorkerError;
 use std::collections::HashMap;
@@ -479,7 +480,9 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                     .await;
             });
         }
-        Command::Shutdown => {}
+        // Switching clusters is the console's switching worker's job
+        // (`switch`); a single cluster's worker has nothing to do.
+        Command::Shutdown | Command::Connect { .. } | Command::Probe { .. } => {}
     }
 }
 

@@ -181,7 +181,9 @@ impl ComposerPane {
         });
     }
 
-    pub(super) fn running(&self) -> Vec<ReqId> {
+    /// The sends not finished yet.
+    #[must_use]
+    pub fn running(&self) -> Vec<ReqId> {
         self.batches
             .iter()
             .filter(|(_, b)| !b.progress.done)
