@@ -407,6 +407,37 @@ ca = "/etc/kafka/ca.pem"
     }
 
     #[test]
+    fn duplicate_cluster_names_name_the_file_and_line() {
+        let src = "[clusters.dev]\nbrokers = \"a:1\"\n\n[clusters.prod]\nbrokers = \"b:1\"\n\n[clusters.dev]\nbrokers = \"c:1\"\n";
+        let e = ConfigFile::parse(src, Path::new("/tmp/k.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/tmp/k.toml"), "{e}");
+        assert!(e.contains("line 7"), "{e}");
+        assert!(e.contains("dev"), "{e}");
+        // The dotted form of the same mistake.
+        let src = "clusters.dev.brokers = \"a:1\"\nclusters.dev.brokers = \"b:1\"\n";
+        let e = ConfigFile::parse(src, Path::new("/tmp/k.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_broker_list_says_no_address_was_given() {
+        for b in ["", " ", ",", " , "] {
+            let o = Overrides {
+                brokers: Some(b.into()),
+                ..Default::default()
+            };
+            let e = resolve_cluster(&ConfigFile::default(), &o, Path::new("c"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("no broker address given"), "{b:?}: {e}");
+        }
+    }
+
+    #[test]
     fn secret_lines_are_not_echoed() {
         let src = "[clusters.a]\nbrokers = \"x:1\"\n[clusters.a.sasl]\nmechanism = \"PLAIN\"\nusername = \"u\"\npassword = 12345\n";
         let e = ConfigFile::parse(src, Path::new("k.toml"))

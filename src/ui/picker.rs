@@ -25,7 +25,7 @@ fn columns(width: u16) -> [Constraint; 5] {
         [
             Constraint::Length(1),
             Constraint::Length(14),
-            Constraint::Length(20),
+            Constraint::Length(16),
             Constraint::Length(7),
             Constraint::Min(20),
         ]
@@ -227,7 +227,7 @@ pub fn draw_dialogs(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
                     )],
                 ),
             ];
-            dialog::text(f, area, (64, 8), " Sends in flight ", lines, dc);
+            dialog::text(f, area, (64, 7), " Sends in flight ", lines, dc);
         }
         Some(Switch::Draining {
             cancel, started_ms, ..
