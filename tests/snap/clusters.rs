@@ -38,7 +38,7 @@ fn entries() -> Vec<ClusterEntry> {
 fn probed(h: &mut H, cluster: &str, result: Result<ProbeReport, &str>) {
     h.worker(WorkerEvent::Probed {
         cluster: cluster.into(),
-        result: result.map_err(|e| WorkerError::timeout(e)),
+        result: result.map_err(WorkerError::timeout),
     });
 }
 
