@@ -117,11 +117,34 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
         if let Some(h) = cfg.history_max {
             env.history_max = h;
         }
-        let entries = picker_entries(&cfg, &overrides, demo.is_some());
+        let mut entries = picker_entries(&cfg, &overrides, demo.is_some());
+        // A cluster given with -b alone is in the list too, to come back to.
+        let adhoc = profile
+            .as_ref()
+            .filter(|p| {
+                demo.is_none()
+                    && overrides.cluster.is_none()
+                    && overrides.brokers.is_some()
+                    && !cfg.clusters.contains_key(&p.name)
+            })
+            .cloned();
+        if let Some(p) = &adhoc {
+            entries.insert(
+                0,
+                app::picker::ClusterEntry {
+                    name: p.name.clone(),
+                    brokers: p.brokers.clone(),
+                    production: p.production,
+                    read_only: p.read_only,
+                    check: app::picker::Check::Unchecked,
+                },
+            );
+        }
         let source = std::sync::Arc::new(ConsoleClusters {
             cfg: cfg.clone(),
             overrides: overrides.clone(),
             demo: std::sync::Mutex::new(demo),
+            adhoc,
         });
         let config_shown = config_path.display().to_string();
         let current = if cli.global.demo {
@@ -333,10 +356,15 @@ struct ConsoleClusters {
     cfg: config::ConfigFile,
     overrides: config::Overrides,
     demo: std::sync::Mutex<Option<config::ClusterProfile>>,
+    /// The cluster given with `-b` (its name is its broker list).
+    adhoc: Option<config::ClusterProfile>,
 }
 
 impl worker::switch::ClusterSource for ConsoleClusters {
     fn profile(&self, name: &str) -> Result<config::ClusterProfile> {
+        if let Some(p) = self.adhoc.as_ref().filter(|p| p.name == name) {
+            return Ok(p.clone());
+        }
         if name != worker::protocol::DEMO_CLUSTER {
             return config::named_cluster(&self.cfg, &self.overrides, name);
         }

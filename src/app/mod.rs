@@ -296,6 +296,11 @@ impl App {
                 self.with_pane(PaneId::Browser, &mut out, |p, ctx| p.on_io(r, ctx));
             }
         }
+        if self.switch.as_ref().is_some_and(Switch::connecting) {
+            // The worker runs commands in order: anything sent after
+            // `Connect` would reach the new cluster on the old panes' behalf.
+            out.retain(|c| matches!(c, Command::Connect { .. } | Command::Probe { .. }));
+        }
         out
     }
 

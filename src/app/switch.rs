@@ -245,6 +245,9 @@ impl App {
             cluster: target.clone(),
         });
         self.picker.error = None;
+        // The picker stays up (and takes the keys) until the answer, so no
+        // pane of the old cluster can ask anything meanwhile.
+        self.picker.open = true;
         self.switch = Some(Switch::Connecting {
             target,
             generation: self.generation,
