@@ -641,3 +641,52 @@ fn mouse_events_through_the_event_loop() {
     }));
     assert_eq!(connect_of(&out).1, "staging");
 }
+
+/// Clicks in the message browser: a click selects the message under it, a
+/// second one opens its detail.
+#[test]
+fn mouse_selects_and_opens_a_message() {
+    let (mut app, first) = App::new(Env::test(), NOW, (80, 24));
+    app.update(Msg::Worker(WorkerEvent::Topics {
+        id: refresh_id(&first),
+        result: Ok(topics(&["orders"])),
+    }));
+    let out = ch(&mut app, 'b');
+    let session = out
+        .iter()
+        .find_map(|c| match c {
+            Command::StartBrowse { session, .. } => Some(*session),
+            _ => None,
+        })
+        .expect("browsing started");
+    let records: Vec<Record> = (0..5)
+        .map(|i| {
+            let mut r = record(&format!("value-{i}"));
+            r.offset = i;
+            r
+        })
+        .collect();
+    app.update(Msg::Worker(WorkerEvent::Browse {
+        session,
+        event: BrowseEvent::Records(records),
+    }));
+    ch(&mut app, 'M');
+    let s = screen(&app);
+    let row = s
+        .lines()
+        .position(|l| l.contains("value-2"))
+        .expect("the message is listed") as u16;
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 20,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.update(Msg::Mouse(click));
+    assert!(app.browser.detail.is_none());
+    app.now_ms += 150;
+    app.update(Msg::Mouse(click));
+    let s = screen(&app);
+    assert!(app.browser.detail.is_some(), "{s}");
+    assert!(s.contains("value-2") && !s.contains("value-4"), "{s}");
+}
