@@ -361,6 +361,13 @@ struct ConsoleClusters {
 }
 
 impl worker::switch::ClusterSource for ConsoleClusters {
+    fn runs_commands(&self, name: &str) -> bool {
+        self.cfg
+            .clusters
+            .get(name)
+            .is_some_and(config::ClusterConfig::runs_commands)
+    }
+
     fn profile(&self, name: &str) -> Result<config::ClusterProfile> {
         if let Some(p) = self.adhoc.as_ref().filter(|p| p.name == name) {
             return Ok(p.clone());

@@ -181,8 +181,15 @@ fn picker_at_start_checks_filters_and_connects() {
         cluster: "staging".into(),
         result: Err(WorkerError::timeout("all brokers down")),
     }));
+    app.update(Msg::Worker(WorkerEvent::Probed {
+        cluster: "dev".into(),
+        result: Err(WorkerError::unsupported(
+            "not checked: its secret comes from a command",
+        )),
+    }));
     let s = screen(&app);
     assert!(s.contains("3 brokers, 17 topics, groups not"), "{s}");
+    assert!(s.contains("– not checked: its secret"), "{s}");
     assert!(s.contains("all brokers down"), "{s}");
     assert!(s.contains("no cluster"), "the status bar says so: {s}");
     // Esc does not close the picker while no cluster is in use.

@@ -22,7 +22,12 @@ struct Two {
 }
 
 impl ClusterSource for Two {
+    fn runs_commands(&self, name: &str) -> bool {
+        name == "cmd"
+    }
+
     fn profile(&self, name: &str) -> anyhow::Result<ClusterProfile> {
+        assert_ne!(name, "cmd", "a probe ran a cluster's secret command");
         let mut p = match name {
             "mock" => {
                 let mut p = ClusterProfile::adhoc(&self.mock);
@@ -97,13 +102,13 @@ fn probes_and_a_switch_while_browsing() {
 
     // Probes: the mock answers with its broker and topic; nothing listens
     // on port 1.
-    for c in ["mock", "nowhere", "unknown"] {
+    for c in ["mock", "nowhere", "unknown", "cmd"] {
         w.commands
             .send(Command::Probe { cluster: c.into() })
             .unwrap();
     }
     let mut probes = std::collections::BTreeMap::new();
-    while probes.len() < 3 {
+    while probes.len() < 4 {
         if let Some(WorkerEvent::Probed { cluster, result }) = next(&rt, &mut w, 30) {
             probes.insert(cluster, result);
         }
@@ -113,6 +118,11 @@ fn probes_and_a_switch_while_browsing() {
     assert!(probes["nowhere"].is_err());
     let e = probes["unknown"].as_ref().unwrap_err();
     assert!(e.message.contains("no cluster `unknown`"), "{e:?}");
+    let e = probes["cmd"].as_ref().unwrap_err();
+    assert!(
+        e.is_unsupported() && e.message.contains("not checked"),
+        "{e:?}"
+    );
 
     // Connect and browse.
     w.commands

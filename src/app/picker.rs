@@ -55,8 +55,18 @@ impl ClusterEntry {
 pub enum Check {
     Unchecked,
     Checking,
-    Reachable { report: ProbeReport, at_ms: i64 },
-    Unreachable { reason: String, at_ms: i64 },
+    Reachable {
+        report: ProbeReport,
+        at_ms: i64,
+    },
+    Unreachable {
+        reason: String,
+        at_ms: i64,
+    },
+    /// Not checked in the background (its secret comes from a command).
+    Skipped {
+        reason: String,
+    },
 }
 
 impl Check {
@@ -66,6 +76,7 @@ impl Check {
             Check::Reachable { at_ms, .. } | Check::Unreachable { at_ms, .. } => {
                 now_ms - at_ms < CHECK_FRESH_MS
             }
+            Check::Skipped { .. } => true,
             Check::Unchecked => false,
         }
     }
@@ -160,6 +171,7 @@ impl Picker {
                     report,
                     at_ms: now_ms,
                 },
+                Err(e) if e.is_unsupported() => Check::Skipped { reason: e.message },
                 Err(e) => Check::Unreachable {
                     reason: e.message,
                     at_ms: now_ms,

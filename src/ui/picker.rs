@@ -53,6 +53,7 @@ fn check_span(e: &ClusterEntry, dc: &DrawCtx<'_>, width: usize) -> Span<'static>
                 t.ok,
             )
         }
+        Check::Skipped { reason } => widgets::text_cut(&format!("– {reason}"), width, t.muted),
         Check::Unreachable { reason, .. } => {
             widgets::text_cut(&format!("✗ {reason}"), width, t.error)
         }

@@ -26,6 +26,13 @@ pub trait ClusterSource: Send + Sync {
     /// now: this may run a password command, so it is called off the async
     /// threads.
     fn profile(&self, name: &str) -> Result<ClusterProfile>;
+
+    /// Does making `name`'s profile run a command of the user's (a password
+    /// or token command)? Background checks skip such clusters: a command
+    /// may prompt on the terminal the console owns.
+    fn runs_commands(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 /// How long a probe waits for metadata and for the group list.
@@ -184,6 +191,11 @@ async fn run(
 /// Check a cluster with a throwaway client: brokers and topics from
 /// metadata, groups from the group list (where the cluster lists them).
 fn probe(source: &dyn ClusterSource, name: &str) -> Result<ProbeReport, WorkerError> {
+    if source.runs_commands(name) {
+        return Err(WorkerError::unsupported(
+            "not checked: its secret comes from a command, run when you connect",
+        ));
+    }
     let profile = source
         .profile(name)
         .map_err(|e| WorkerError::new(super::error::ErrorKind::Internal, crate::error_line(&e)))?;
