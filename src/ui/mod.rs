@@ -228,7 +228,14 @@ fn draw_help(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         .borders(Borders::ALL)
         .border_style(t.border_focused)
         .title(Span::styled(
-            format!(" Keys: {} ", app.focus.title()),
+            format!(
+                " Keys: {} ",
+                if app.picker.open {
+                    "Clusters"
+                } else {
+                    app.focus.title()
+                }
+            ),
             t.title,
         ))
         .title_bottom(Line::from(Span::styled(more, t.muted)).right_aligned());

@@ -234,3 +234,13 @@ scenario!(
 fn the_snapshot_env_is_the_dev_cluster() {
     assert_eq!(env().cluster, "dev");
 }
+
+scenario!(
+    picker_help,
+    "the help over the picker: the picker's keys, the switch and mouse keys",
+    |size| {
+        let mut h = checked(size);
+        h.ch('?');
+        h
+    }
+);
