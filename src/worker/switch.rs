@@ -47,16 +47,22 @@ struct Current {
 
 impl Current {
     /// Stop forwarding (nothing of this cluster reaches the app after this
-    /// returns) and tell its worker to stop its sessions and clients.
-    async fn stop(self) {
+    /// returns) and tell its worker to stop its sessions and clients. The
+    /// worker flushes its producers for up to 2 s and then drops its
+    /// clients: in the background on a switch, awaited (`wait`) when the
+    /// console quits, so messages in flight get their chance.
+    async fn stop(self, wait: bool) {
         self.forward.abort();
         let _ = self.forward.await;
         let _ = self.commands.send(Command::Shutdown);
-        // The worker flushes its producers for up to 2 s and then drops its
-        // clients; that happens in the background.
-        tokio::spawn(async move {
+        let finish = async move {
             let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
-        });
+        };
+        if wait {
+            finish.await;
+        } else {
+            tokio::spawn(finish);
+        }
     }
 }
 
@@ -116,7 +122,7 @@ async fn run(
                 cluster,
             } => {
                 if let Some(c) = current.take() {
-                    c.stop().await;
+                    c.stop(false).await;
                 }
                 tracing::info!(cluster = %cluster, generation, "switching cluster");
                 let src = Arc::clone(&source);
@@ -184,7 +190,7 @@ async fn run(
         }
     }
     if let Some(c) = current.take() {
-        c.stop().await;
+        c.stop(true).await;
     }
 }
 
