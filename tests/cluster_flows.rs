@@ -697,3 +697,23 @@ fn mouse_selects_and_opens_a_message() {
     assert!(app.browser.detail.is_some(), "{s}");
     assert!(s.contains("value-2") && !s.contains("value-4"), "{s}");
 }
+
+/// Names from the config and reasons from the network are shown escaped.
+#[test]
+fn hostile_names_and_reasons_are_escaped_in_the_picker() {
+    let (mut app, _) = App::picking(
+        Env::test(),
+        vec![entry("evil\u{1b}]0;pwn\u{7}", false, false)],
+        "c.toml".into(),
+        NOW,
+        (80, 24),
+    );
+    app.update(Msg::Worker(WorkerEvent::Probed {
+        cluster: "evil\u{1b}]0;pwn\u{7}".into(),
+        result: Err(WorkerError::timeout("down \u{1b}[2J now")),
+    }));
+    let s = screen(&app);
+    assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
+    assert!(s.contains("evil\\x1b]0;pwn"), "{s}");
+    assert!(s.contains("down \\x1b[2J now"), "{s}");
+}
