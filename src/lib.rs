@@ -70,17 +70,28 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
         .thread_name("kt-worker")
         .build()
         .context("cannot start the async runtime")?;
-    let profile = if cli.global.demo {
+    let console = cli.command.is_none();
+    let demo = if cli.global.demo {
         let mut p = demo::start()?;
         p.apply(&config::Overrides {
             brokers: None,
-            ..overrides
+            ..overrides.clone()
         });
-        p
+        Some(p)
     } else {
-        config::resolve_cluster(&cfg, &overrides, &config_path)?
+        None
     };
-    tracing::info!(cluster = %profile.name, "starting");
+    // The console without a chosen cluster opens its picker; headless
+    // commands need a cluster (the only one counts as chosen there).
+    let picking = console && demo.is_none() && !config::cluster_chosen(&cfg, &overrides);
+    let profile = match &demo {
+        Some(p) => Some(p.clone()),
+        None if picking => None,
+        None => Some(config::resolve_cluster(&cfg, &overrides, &config_path)?),
+    };
+    if let Some(p) = &profile {
+        tracing::info!(cluster = %p.name, "starting");
+    }
     let Some(command) = cli.command else {
         let theme = config::theme::Theme::select(
             cli.global.theme.as_deref(),
@@ -88,7 +99,10 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
             config::theme::no_color_env(),
             Some(&dirs.config.join("themes")),
         )?;
-        let mut env = app::Env::from_profile(&profile, dirs.data.clone());
+        let base = profile
+            .clone()
+            .unwrap_or_else(|| config::ClusterProfile::adhoc(""));
+        let mut env = app::Env::from_profile(&base, dirs.data.clone());
         // The user's keymap.toml beside the config file patches the defaults;
         // a bad one stops here, before the terminal is taken over.
         env.keymap = std::sync::Arc::new(app::keymap::Keymap::load(
@@ -103,10 +117,54 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
         if let Some(h) = cfg.history_max {
             env.history_max = h;
         }
+        let mut entries = picker_entries(&cfg, &overrides, demo.is_some());
+        // A cluster given with -b alone is in the list too, to come back to.
+        let adhoc = profile
+            .as_ref()
+            .filter(|p| {
+                demo.is_none()
+                    && overrides.cluster.is_none()
+                    && overrides.brokers.is_some()
+                    && !cfg.clusters.contains_key(&p.name)
+            })
+            .cloned();
+        if let Some(p) = &adhoc {
+            entries.insert(
+                0,
+                app::picker::ClusterEntry {
+                    name: p.name.clone(),
+                    brokers: p.brokers.clone(),
+                    production: p.production,
+                    read_only: p.read_only,
+                    check: app::picker::Check::Unchecked,
+                },
+            );
+        }
+        let source = std::sync::Arc::new(ConsoleClusters {
+            cfg: cfg.clone(),
+            overrides: overrides.clone(),
+            demo: std::sync::Mutex::new(demo),
+            adhoc,
+        });
+        let config_shown = config_path.display().to_string();
+        let current = if cli.global.demo {
+            Some(worker::protocol::DEMO_CLUSTER.to_string())
+        } else {
+            profile.as_ref().map(|p| p.name.clone())
+        };
+        let mouse = cfg.mouse.unwrap_or(false);
         let (history, templates) = panes::composer::load_saved(&env.data_dir, env.history_max);
         let exit = runtime.block_on(async move {
-            let worker = worker::spawn(profile)?;
-            let (mut app, first) = app::App::new(env, timeutil::now_ms(), (80, 24));
+            let worker = worker::switch::spawn(profile, source)?;
+            let (mut app, first) = if picking {
+                app::App::picking(env, entries, config_shown, timeutil::now_ms(), (80, 24))
+            } else {
+                let (mut app, first) = app::App::new(env, timeutil::now_ms(), (80, 24));
+                app.picker = app::picker::Picker::new(entries, config_shown);
+                app.picker.current = current;
+                (app, first)
+            };
+            app.mouse = mouse;
             app.composer.load_saved(history, templates);
             for w in warnings {
                 app.toast(app::Level::Warn, w);
@@ -118,6 +176,9 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
         }
         runtime.shutdown_timeout(std::time::Duration::from_secs(1));
         return Ok(ExitCode::from(exit.code));
+    };
+    let Some(profile) = profile else {
+        anyhow::bail!("no cluster chosen");
     };
     for w in &warnings {
         eprintln!("kafkaterm: warning: {w}");
@@ -327,4 +388,72 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
     });
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     result
+}
+
+/// The picker's list: the config's clusters in name order (marked
+/// read-only when `--read-only` is given), and the demo when it runs or
+/// when no cluster is configured.
+fn picker_entries(
+    cfg: &config::ConfigFile,
+    o: &config::Overrides,
+    demo: bool,
+) -> Vec<app::picker::ClusterEntry> {
+    let mut v: Vec<app::picker::ClusterEntry> = cfg
+        .clusters
+        .iter()
+        .map(|(name, c)| app::picker::ClusterEntry {
+            name: name.clone(),
+            brokers: c.brokers.clone(),
+            production: c.production,
+            read_only: c.read_only || o.read_only,
+            check: app::picker::Check::Unchecked,
+        })
+        .collect();
+    if demo || v.is_empty() {
+        v.push(app::picker::ClusterEntry::demo());
+    }
+    v
+}
+
+/// The clusters the console switches between: the config file's, with the
+/// command line's properties and `--read-only`, and the built-in demo
+/// (started once, on first use).
+struct ConsoleClusters {
+    cfg: config::ConfigFile,
+    overrides: config::Overrides,
+    demo: std::sync::Mutex<Option<config::ClusterProfile>>,
+    /// The cluster given with `-b` (its name is its broker list).
+    adhoc: Option<config::ClusterProfile>,
+}
+
+impl worker::switch::ClusterSource for ConsoleClusters {
+    fn runs_commands(&self, name: &str) -> bool {
+        self.cfg
+            .clusters
+            .get(name)
+            .is_some_and(config::ClusterConfig::runs_commands)
+    }
+
+    fn profile(&self, name: &str) -> Result<config::ClusterProfile> {
+        if let Some(p) = self.adhoc.as_ref().filter(|p| p.name == name) {
+            return Ok(p.clone());
+        }
+        if name != worker::protocol::DEMO_CLUSTER {
+            return config::named_cluster(&self.cfg, &self.overrides, name);
+        }
+        let mut slot = self
+            .demo
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the demo could not be started"))?;
+        if let Some(p) = slot.as_ref() {
+            return Ok(p.clone());
+        }
+        let mut p = demo::start()?;
+        p.apply(&config::Overrides {
+            brokers: None,
+            ..self.overrides.clone()
+        });
+        *slot = Some(p.clone());
+        Ok(p)
+    }
 }

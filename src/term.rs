@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Result;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use ratatui::crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, execute};
 
@@ -19,8 +21,11 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
         let mut out = io::stdout();
+        // Mouse reporting off whether or not it was on: a terminal left
+        // reporting clicks would type escape sequences into the shell.
         let _ = execute!(
             out,
+            DisableMouseCapture,
             DisableBracketedPaste,
             LeaveAlternateScreen,
             cursor::Show
@@ -90,6 +95,19 @@ pub fn install_panic_hook() {
             previous(info);
         }
     }));
+}
+
+/// Turn the terminal's mouse reporting on or off (restored by [`restore`]
+/// on every exit).
+pub fn mouse_capture(out: &mut impl Write, on: bool) {
+    let r = if on {
+        execute!(out, EnableMouseCapture)
+    } else {
+        execute!(out, DisableMouseCapture)
+    };
+    if let Err(e) = r {
+        tracing::warn!("cannot switch mouse reporting: {e}");
+    }
 }
 
 /// Write an OSC 52 clipboard request (base64 inside, so nothing raw).

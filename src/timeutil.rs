@@ -104,6 +104,23 @@ pub fn ago(now_ms: i64, then_ms: i64) -> String {
     }
 }
 
+/// Seconds (a setting) as whole milliseconds, clamped to what an i64 holds.
+#[must_use]
+pub fn secs_to_ms(secs: f64) -> i64 {
+    let ms = (secs * 1000.0).round();
+    if ms.is_nan() {
+        0
+    } else if ms >= 9.2e18 {
+        i64::MAX
+    } else if ms <= -9.2e18 {
+        i64::MIN
+    } else {
+        #[allow(clippy::cast_possible_truncation)]
+        let v = ms as i64;
+        v
+    }
+}
+
 /// Human duration: "45s", "3m 20s", "2h 5m".
 #[must_use]
 pub fn human_duration(secs: f64) -> String {

@@ -40,10 +40,12 @@ fn perform(
     io_tx: &mpsc::UnboundedSender<IoResult>,
     osc: &mut Vec<String>,
     files: &mut FileWriter,
+    mouse: &mut Option<bool>,
 ) {
     for e in effects {
         match e {
             Effect::Osc52(text) => osc.push(text),
+            Effect::MouseCapture(on) => *mouse = Some(on),
             Effect::Export(job) => {
                 let tx = io_tx.clone();
                 crate::export::spawn(job, move |ev| {
@@ -110,13 +112,13 @@ pub struct WorkerIo<'a> {
 /// every 16 ms; worker events drained in batches of at most 256 so keys stay
 /// responsive. Returns when the app quits, the input ends or fails, or a
 /// stop request arrives.
-#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+#[allow(clippy::too_many_arguments)]
 pub async fn event_loop<B, S>(
     app: &mut App,
     theme: &Theme,
     terminal: &mut Terminal<B>,
-    mut input: S,
-    mut stops: mpsc::UnboundedReceiver<Stop>,
+    input: S,
+    stops: mpsc::UnboundedReceiver<Stop>,
     worker: WorkerIo<'_>,
     files: &mut FileWriter,
     osc_out: &mut dyn FnMut(&mut B, &str),
@@ -126,6 +128,54 @@ where
     B: Backend,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
+    event_loop_mouse(
+        app,
+        theme,
+        terminal,
+        input,
+        stops,
+        worker,
+        files,
+        Outputs {
+            osc52: osc_out,
+            mouse: &mut |_, _| {},
+        },
+        probe,
+    )
+    .await
+}
+
+/// What the loop writes to the terminal besides frames.
+pub struct Outputs<'a, B> {
+    /// An OSC 52 clipboard request.
+    pub osc52: &'a mut dyn FnMut(&mut B, &str),
+    /// Mouse reporting on or off.
+    pub mouse: &'a mut dyn FnMut(&mut B, bool),
+}
+
+/// [`event_loop`], also turning the terminal's mouse reporting on and off
+/// as the app asks.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+pub async fn event_loop_mouse<B, S>(
+    app: &mut App,
+    theme: &Theme,
+    terminal: &mut Terminal<B>,
+    mut input: S,
+    mut stops: mpsc::UnboundedReceiver<Stop>,
+    worker: WorkerIo<'_>,
+    files: &mut FileWriter,
+    outputs: Outputs<'_, B>,
+    probe: &mut dyn FnMut(Probe),
+) -> Result<Option<Stop>>
+where
+    B: Backend,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let Outputs {
+        osc52: osc_out,
+        mouse: mouse_out,
+    } = outputs;
+    let mut mouse: Option<bool> = None;
     let cmd_tx = worker.commands;
     let events = worker.events;
     let (io_tx, mut io_rx) = mpsc::unbounded_channel::<IoResult>();
@@ -169,6 +219,7 @@ where
                 Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
                 Some(Ok(Event::Paste(s))) => Some(Msg::Paste(s)),
                 Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
+                Some(Ok(Event::Mouse(m))) => Some(Msg::Mouse(m)),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => {
                     tracing::warn!("terminal input error: {e}");
@@ -217,7 +268,10 @@ where
             }
         }
         let effects = std::mem::take(&mut app.effects);
-        perform(effects, &io_tx, &mut osc, files);
+        perform(effects, &io_tx, &mut osc, files, &mut mouse);
+        if let Some(on) = mouse.take() {
+            mouse_out(terminal.backend_mut(), on);
+        }
         if app.quit {
             break;
         }
@@ -253,11 +307,14 @@ pub async fn run(
     let mut guard = TerminalGuard::enter()?;
     let size = guard.terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));
+    if app.mouse {
+        term::mouse_capture(guard.terminal.backend_mut(), true);
+    }
     let cmd_tx = worker.commands.clone();
     send_all(&cmd_tx, first);
     let stops = signal_stops()?;
     let mut files = FileWriter::default();
-    let stop = event_loop(
+    let stop = event_loop_mouse(
         &mut app,
         &theme,
         &mut guard.terminal,
@@ -268,8 +325,11 @@ pub async fn run(
             events: &mut worker.events,
         },
         &mut files,
-        &mut |backend, text| {
-            let _ = term::osc52(backend, text);
+        Outputs {
+            osc52: &mut |backend, text| {
+                let _ = term::osc52(backend, text);
+            },
+            mouse: &mut |backend, on| term::mouse_capture(backend, on),
         },
         &mut |_| {},
     )

@@ -2278,7 +2278,7 @@ fn browser_copy_counts_first_then_copies_with_progress_cancel_and_a_report() {
     // Mark the newest two (offsets 5 and 4), then open the copy dialog.
     key(&mut app, KeyCode::Char('m'));
     key(&mut app, KeyCode::Char('m'));
-    assert!(key(&mut app, KeyCode::Char('C')).is_empty());
+    assert!(key(&mut app, KeyCode::Char('c')).is_empty());
     assert!(screen(&app).contains("the 2 marked message(s)"));
     // Enter without a destination: an error, nothing sent.
     assert!(key(&mut app, KeyCode::Enter).is_empty());
@@ -2339,7 +2339,7 @@ fn browser_copy_is_refused_in_read_only_mode() {
     let (mut app, cmds) = app_with(env);
     answer_topics(&mut app, &cmds);
     open_browser(&mut app);
-    assert!(key(&mut app, KeyCode::Char('C')).is_empty());
+    assert!(key(&mut app, KeyCode::Char('c')).is_empty());
     assert!(app.browser.dialog.is_none());
     assert!(
         app.status

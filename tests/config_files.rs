@@ -64,6 +64,7 @@ fn valid_configs_parse_and_resolve() {
 fn invalid_configs_fail_naming_file_and_field() {
     let expect = [
         ("unknown_field.toml", vec!["line 3", "bokers"]),
+        ("duplicate_cluster.toml", vec!["line 8", "dev"]),
         ("missing_brokers.toml", vec!["brokers"]),
         ("bad_mechanism.toml", vec!["line 4", "SCRAM-SHA-1"]),
         ("bad_acks.toml", vec!["producer.acks", "`2`"]),

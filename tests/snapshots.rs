@@ -29,6 +29,8 @@ mod snap;
 
 #[path = "snap/browser.rs"]
 mod browser;
+#[path = "snap/clusters.rs"]
+mod clusters;
 #[path = "snap/global.rs"]
 mod global;
 #[path = "snap/groups.rs"]

@@ -30,6 +30,8 @@ pub enum Effect {
     /// Save records as JSON Lines off the UI thread, with progress and
     /// cancel; results come back as [`IoResult::Export`].
     Export(crate::export::ExportJob),
+    /// Turn the terminal's mouse reporting on or off.
+    MouseCapture(bool),
 }
 
 /// Results of effects, fed back as messages.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::keymap::Keymap;
 use crate::config::{ClusterProfile, Unsupported};
 use crate::model::ProducerOptions;
+use crate::worker::protocol::ClusterInfo;
 
 /// Settings fixed for the session.
 #[derive(Debug, Clone)]
@@ -36,26 +37,45 @@ pub struct Env {
 impl Env {
     #[must_use]
     pub fn from_profile(p: &ClusterProfile, data_dir: PathBuf) -> Self {
-        #[allow(clippy::cast_possible_truncation)]
-        Self {
-            cluster: p.name.clone(),
-            brokers: p.brokers.clone(),
-            read_only: p.read_only,
-            production: p.production,
-            unsupported: p.unsupported.clone(),
-            watch_groups: p.watch_groups.clone(),
-            topics_refresh_ms: (p.topics_refresh_secs * 1000.0) as i64,
-            groups_refresh_ms: (p.groups_refresh_secs * 1000.0) as i64,
+        let mut env = Self {
+            cluster: String::new(),
+            brokers: String::new(),
+            read_only: false,
+            production: false,
+            unsupported: Unsupported::default(),
+            watch_groups: Vec::new(),
+            topics_refresh_ms: 0,
+            groups_refresh_ms: 0,
             buffer_max_messages: 200_000,
             buffer_max_bytes: 256 * 1024 * 1024,
-            registry_configured: p.schema_registry.is_some(),
-            producer_defaults: p.producer_options(),
+            registry_configured: false,
+            producer_defaults: ProducerOptions::default(),
             data_dir,
             history_max: 200,
-            stuck_transaction_ms: (p.stuck_transaction_secs * 1000.0) as i64,
+            stuck_transaction_ms: crate::timeutil::secs_to_ms(p.stuck_transaction_secs),
             transactional_id: crate::model::generated_transactional_id(),
             keymap: Arc::new(Keymap::default()),
+        };
+        env.set_cluster(&ClusterInfo::of(p));
+        env
+    }
+
+    /// Take the settings of another cluster (a switch in the console); the
+    /// session's own settings (limits, keymap, data dir) stay.
+    pub fn set_cluster(&mut self, c: &ClusterInfo) {
+        self.cluster.clone_from(&c.name);
+        self.brokers.clone_from(&c.brokers);
+        self.read_only = c.read_only;
+        self.production = c.production;
+        self.unsupported = c.unsupported.clone();
+        self.watch_groups.clone_from(&c.watch_groups);
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            self.topics_refresh_ms = (c.topics_refresh_secs * 1000.0) as i64;
+            self.groups_refresh_ms = (c.groups_refresh_secs * 1000.0) as i64;
         }
+        self.registry_configured = c.registry_configured;
+        self.producer_defaults = c.producer_defaults;
     }
 
     /// A minimal environment for tests.

@@ -33,6 +33,7 @@ pub enum KeyContext {
     GroupDetail,
     Form,
     Picker,
+    Clusters,
 }
 
 impl KeyContext {
@@ -55,6 +56,8 @@ pub enum Action {
     PaneBrowser,
     PaneProducer,
     PaneGroups,
+    Clusters,
+    Mouse,
     // navigation
     Up,
     Down,

@@ -9,11 +9,15 @@
 pub mod ctx;
 pub mod env;
 pub mod keymap;
+mod mouse;
+pub mod picker;
+mod switch;
 
 pub use ctx::{Ctx, DrawCtx, Effect, IoResult, Level, Nav, PaneId, Prefill, Toast};
 pub use env::Env;
+pub use switch::Switch;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseEvent};
 
 use crate::decode::registry::SchemaCache;
 use crate::panes::{Pane, browser, composer, groups, topics};
@@ -30,6 +34,8 @@ pub enum Msg {
     Tick,
     Worker(WorkerEvent),
     Io(IoResult),
+    /// A mouse event (only while mouse reporting is on).
+    Mouse(MouseEvent),
 }
 
 /// Connection status for the status bar.
@@ -67,6 +73,25 @@ pub struct App {
     pub schemas: SchemaCache,
     pub effects: Vec<Effect>,
     next_id: u64,
+    /// The clusters to switch between, and whether the picker is open.
+    pub picker: picker::Picker,
+    /// A cluster is in use: false before the first choice in the picker
+    /// and after a failed switch (the picker stays open then).
+    pub connected: bool,
+    /// Counts switches; the worker's `Switched` answer carries it.
+    pub generation: u64,
+    /// A switch under way.
+    pub switch: Option<Switch>,
+    /// Mouse reporting is on.
+    pub mouse: bool,
+    /// The last left click: when, column, row (for double clicks).
+    last_click: Option<(i64, u16, u16)>,
+    /// The composer holds text written while another cluster (this one)
+    /// was in use: a send asks first.
+    pub composer_from: Option<String>,
+    /// Asking whether to send the composer's message to the new cluster:
+    /// the send action to run when confirmed.
+    pub confirm_send: Option<Action>,
 }
 
 const TOAST_MS: i64 = 6000;
@@ -105,6 +130,8 @@ fn is_global(a: Action) -> bool {
             | Action::PaneBrowser
             | Action::PaneProducer
             | Action::PaneGroups
+            | Action::Clusters
+            | Action::Mouse
     )
 }
 
@@ -139,8 +166,42 @@ impl App {
             exit_message: None,
             effects: Vec::new(),
             next_id: 0,
+            picker: picker::Picker::default(),
+            connected: true,
+            generation: 0,
+            switch: None,
+            mouse: false,
+            last_click: None,
+            composer_from: None,
+            confirm_send: None,
         };
         let cmds = app.update(Msg::Tick);
+        (app, cmds)
+    }
+
+    /// A new app with no cluster in use yet: the picker is open on
+    /// `entries`; returns the commands to send first (the clusters' checks).
+    pub fn picking(
+        env: Env,
+        entries: Vec<picker::ClusterEntry>,
+        config_path: String,
+        now_ms: i64,
+        size: (u16, u16),
+    ) -> (Self, Vec<Command>) {
+        let mut env = env;
+        env.cluster = String::new();
+        env.brokers = String::new();
+        env.read_only = false;
+        env.production = false;
+        let (mut app, _) = Self::new(env, now_ms, size);
+        // Nothing was sent: `new`'s first refreshes are dropped here.
+        app.topics = topics::TopicsPane::default();
+        app.groups = groups::GroupsPane::new(&app.env);
+        app.browser = browser::BrowserPane::new(&app.env);
+        app.connected = false;
+        app.picker = picker::Picker::new(entries, config_path);
+        let mut cmds = Vec::new();
+        app.picker.open(None, now_ms, &mut cmds);
         (app, cmds)
     }
 
@@ -195,6 +256,10 @@ impl App {
                         self.quit = true;
                     }
                 }
+                self.switch_tick(&mut out);
+                if !self.connected || self.switch.as_ref().is_some_and(Switch::connecting) {
+                    return out;
+                }
                 let focus = self.focus;
                 for id in [
                     PaneId::Topics,
@@ -206,14 +271,23 @@ impl App {
                 }
             }
             Msg::Paste(s) => {
-                self.with_pane(self.focus, &mut out, |p, ctx| p.on_paste(&s, ctx));
+                if self.picker.open {
+                    self.picker.on_paste(&s);
+                } else if self.switch.is_none() && self.confirm_send.is_none() {
+                    self.with_pane(self.focus, &mut out, |p, ctx| p.on_paste(&s, ctx));
+                }
             }
+            Msg::Mouse(m) => self.on_mouse(m, &mut out),
             Msg::Key(key) => {
                 if key.kind != KeyEventKind::Release {
                     self.on_key(key, &mut out);
                 }
             }
-            Msg::Worker(ev) => self.on_worker(ev, &mut out),
+            Msg::Worker(ev) => {
+                self.on_worker(ev, &mut out);
+                // A switch waiting for sends to end goes on once they have.
+                self.switch_tick(&mut out);
+            }
             Msg::Io(IoResult::Written { what, path, result }) => match result {
                 Ok(n) => self.toast(
                     Level::Info,
@@ -227,6 +301,11 @@ impl App {
             Msg::Io(r @ IoResult::Export(_)) => {
                 self.with_pane(PaneId::Browser, &mut out, |p, ctx| p.on_io(r, ctx));
             }
+        }
+        if self.switch.as_ref().is_some_and(Switch::connecting) {
+            // The worker runs commands in order: anything sent after
+            // `Connect` would reach the new cluster on the old panes' behalf.
+            out.retain(|c| matches!(c, Command::Connect { .. } | Command::Probe { .. }));
         }
         out
     }
@@ -300,7 +379,7 @@ impl App {
         }
     }
 
-    fn request_quit(&mut self, out: &mut Vec<Command>) {
+    pub(crate) fn request_quit(&mut self, out: &mut Vec<Command>) {
         // Open transactions are aborted whichever way the console quits (the
         // worker waits for the aborts when it shuts down).
         let aborted = self.composer.abort_open_transactions(out);
@@ -343,6 +422,9 @@ impl App {
             self.help_key(key, global);
             return;
         }
+        if self.switch_key(key, out) {
+            return;
+        }
         let pane = self.pane(self.focus);
         let capturing = pane.captures_text();
         let mut contexts = pane.key_contexts();
@@ -361,12 +443,21 @@ impl App {
             Some(Action::PaneBrowser) => self.switch_to(PaneId::Browser, out),
             Some(Action::PaneProducer) => self.switch_to(PaneId::Composer, out),
             Some(Action::PaneGroups) => self.switch_to(PaneId::Groups, out),
+            Some(Action::Clusters) => self.open_picker(out),
+            Some(Action::Mouse) => self.toggle_mouse(),
+            Some(a @ (Action::Send | Action::SendFile))
+                if self.focus == PaneId::Composer
+                    && self.composer_from.is_some()
+                    && self.composer.dialog.is_none() =>
+            {
+                self.confirm_send = Some(a);
+            }
             Some(a) => self.with_pane(self.focus, out, |p, ctx| p.on_action(a, ctx)),
             None => self.with_pane(self.focus, out, |p, ctx| p.on_text_key(key, ctx)),
         }
     }
 
-    fn help_key(&mut self, key: KeyEvent, global: Option<Action>) {
+    pub(crate) fn help_key(&mut self, key: KeyEvent, global: Option<Action>) {
         let km = &self.env.keymap;
         match km.action_in(KeyContext::Navigation, key) {
             Some(Action::Down) => self.help_scroll += 1,
@@ -390,7 +481,7 @@ impl App {
             .min(crate::ui::help::max_scroll(&self.help_rows(), body));
     }
 
-    fn switch_to(&mut self, target: PaneId, out: &mut Vec<Command>) {
+    pub(crate) fn switch_to(&mut self, target: PaneId, out: &mut Vec<Command>) {
         if self.focus != target {
             self.with_pane(self.focus, out, |p, ctx| p.on_leave(ctx));
         }
@@ -398,6 +489,11 @@ impl App {
     }
 
     fn on_worker(&mut self, ev: WorkerEvent, out: &mut Vec<Command>) {
+        // Checks for the picker, the switch's marker, and nothing of a
+        // cluster being left.
+        let Some(ev) = self.switch_event(ev, out) else {
+            return;
+        };
         match ev {
             WorkerEvent::Connection(state) => {
                 if let ConnState::Down(e) | ConnState::Degraded(e) = &state {
@@ -473,7 +569,12 @@ impl App {
                 .filter(|b| !b.action.name().starts_with("pane_") && !b.keys.is_empty())
                 .map(|b| (km.keys_label(KeyContext::Global, b.action), b.desc.clone())),
         );
-        for c in self.pane(self.focus).help_contexts() {
+        let contexts = if self.picker.open {
+            vec![KeyContext::Clusters, KeyContext::Navigation]
+        } else {
+            self.pane(self.focus).help_contexts()
+        };
+        for c in contexts {
             if c == KeyContext::Navigation {
                 let l = |actions: &[Action]| {
                     actions
@@ -500,7 +601,17 @@ impl App {
                 rows.extend(km.help_rows(c));
             }
         }
-        rows.extend(self.pane(self.focus).help_notes());
+        if !self.picker.open {
+            rows.extend(self.pane(self.focus).help_notes());
+        }
+        rows.push((
+            "mouse".into(),
+            format!(
+                "{} ({}): wheel scrolls, click selects a row or a tab, double click opens; while it is on, hold Shift to select text",
+                if self.mouse { "on" } else { "off" },
+                km.keys_label(KeyContext::Global, Action::Mouse)
+            ),
+        ));
         rows
     }
 }

@@ -318,6 +318,23 @@ pub struct ClusterConfig {
 }
 
 impl ClusterConfig {
+    /// Does connecting run a command of the user's (a password or token
+    /// command)? Such a command may prompt, so background checks skip it.
+    #[must_use]
+    pub fn runs_commands(&self) -> bool {
+        self.sasl
+            .as_ref()
+            .is_some_and(|s| s.password_command.is_some() || s.token_command.is_some())
+            || self
+                .tls
+                .as_ref()
+                .is_some_and(|t| t.key_password_command.is_some())
+            || self
+                .schema_registry
+                .as_ref()
+                .is_some_and(|r| r.password_command.is_some() || r.token_command.is_some())
+    }
+
     /// The flat `schema_registry_username` / `_password[_env]` keys.
     #[must_use]
     pub fn legacy_registry_auth(&self) -> LegacyRegistryAuth<'_> {

@@ -35,6 +35,9 @@ pub struct ConfigFile {
     pub buffer_max_mb: Option<usize>,
     /// Entries kept in the producer history.
     pub history_max: Option<usize>,
+    /// Mouse reporting in the console (wheel, clicks); off by default so
+    /// the terminal selects text as usual.
+    pub mouse: Option<bool>,
     #[serde(default)]
     pub clusters: BTreeMap<String, ClusterConfig>,
 }
@@ -271,6 +274,32 @@ pub fn parse_property(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Was a cluster chosen on the command line (`--cluster`, `-b`) or in the
+/// config (`default_cluster`)? Without a choice the console opens its
+/// cluster picker.
+#[must_use]
+pub fn cluster_chosen(cfg: &ConfigFile, o: &Overrides) -> bool {
+    o.cluster.is_some() || o.brokers.is_some() || cfg.default_cluster.is_some()
+}
+
+/// The profile of config cluster `name` with the command line's
+/// properties and `--read-only` (not its `-b` or `--cluster`).
+pub fn named_cluster(cfg: &ConfigFile, o: &Overrides, name: &str) -> Result<ClusterProfile> {
+    let c = cfg.clusters.get(name).ok_or_else(|| {
+        anyhow!(
+            "no cluster `{}` in the config file",
+            crate::sanitize::escape(name)
+        )
+    })?;
+    let mut p = ClusterProfile::from_config(name, c)?;
+    p.apply(&Overrides {
+        brokers: None,
+        cluster: None,
+        ..o.clone()
+    });
+    Ok(p)
+}
+
 /// Pick the cluster: `--cluster`, else `-b`, else `default_cluster`, else the only one.
 pub fn resolve_cluster(
     cfg: &ConfigFile,
@@ -288,6 +317,9 @@ pub fn resolve_cluster(
         })?;
         ClusterProfile::from_config(name, c)?
     } else if let Some(b) = &o.brokers {
+        if b.split(',').all(|a| a.trim().is_empty()) {
+            bail!("no broker address given: -b needs host:port (several separated by commas)");
+        }
         ClusterProfile::adhoc(b)
     } else if let Some(d) = &cfg.default_cluster {
         ClusterProfile::from_config(d, &cfg.clusters[d])?
@@ -372,6 +404,37 @@ ca = "/etc/kafka/ca.pem"
         assert!(e.contains("/tmp/k.toml"), "{e}");
         assert!(e.contains("line 3"), "{e}");
         assert!(e.contains("bokers"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_cluster_names_name_the_file_and_line() {
+        let src = "[clusters.dev]\nbrokers = \"a:1\"\n\n[clusters.prod]\nbrokers = \"b:1\"\n\n[clusters.dev]\nbrokers = \"c:1\"\n";
+        let e = ConfigFile::parse(src, Path::new("/tmp/k.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/tmp/k.toml"), "{e}");
+        assert!(e.contains("line 7"), "{e}");
+        assert!(e.contains("dev"), "{e}");
+        // The dotted form of the same mistake.
+        let src = "clusters.dev.brokers = \"a:1\"\nclusters.dev.brokers = \"b:1\"\n";
+        let e = ConfigFile::parse(src, Path::new("/tmp/k.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_broker_list_says_no_address_was_given() {
+        for b in ["", " ", ",", " , "] {
+            let o = Overrides {
+                brokers: Some(b.into()),
+                ..Default::default()
+            };
+            let e = resolve_cluster(&ConfigFile::default(), &o, Path::new("c"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("no broker address given"), "{b:?}: {e}");
+        }
     }
 
     #[test]

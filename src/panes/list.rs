@@ -142,6 +142,27 @@ impl<K: Clone + PartialEq> ListView<K> {
         self.scroll.on_action(action, self.view.len(), height)
     }
 
+    /// A click on screen row `y` of the list's table (`table`: a column
+    /// header line, then the rows): select the row there. `Some(true)` when
+    /// it was selected already (a double click then opens it).
+    pub fn click(&mut self, table: ratatui::layout::Rect, y: u16) -> Option<bool> {
+        let height = crate::ui::layout::table_rows(table);
+        let first = table.y + 1;
+        if y < first || y >= table.y + table.height {
+            return None;
+        }
+        let mut scroll = self.scroll;
+        scroll.keep_visible(self.view.len(), height);
+        let i = scroll.offset + usize::from(y - first);
+        if i >= self.view.len() {
+            return None;
+        }
+        let again = self.scroll.selected == i;
+        self.scroll = scroll;
+        self.scroll.select(i, self.view.len(), height);
+        Some(again)
+    }
+
     /// The filter text changed: back to the top.
     pub fn filter_changed(&mut self) {
         self.scroll = Scroll::default();

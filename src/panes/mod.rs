@@ -66,6 +66,13 @@ pub trait Pane {
     /// The pane loses the focus.
     fn on_leave(&mut self, _ctx: &mut Ctx<'_>) {}
 
+    /// A left click (mouse on) on screen row `y` of the pane's `area`:
+    /// select the list row there. `Some(true)` when that row was selected
+    /// already, so a double click opens it; `None` when no row is there.
+    fn click_row(&mut self, _y: u16, _area: Rect) -> Option<bool> {
+        None
+    }
+
     /// Draw into `area` (the body of the screen layout).
     fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>);
 }

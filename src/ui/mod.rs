@@ -6,6 +6,7 @@
 pub mod dialog;
 pub mod help;
 pub mod layout;
+pub mod picker;
 pub mod widgets;
 
 use ratatui::Frame;
@@ -49,7 +50,12 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame<'_>) {
     };
     let Screen { tabs, body, status } = Screen::new(area);
     draw_tabs(app, f, tabs, &dc);
-    app.pane(app.focus).draw(f, body, &dc);
+    if app.picker.open {
+        picker::draw(app, f, body, &dc);
+    } else {
+        app.pane(app.focus).draw(f, body, &dc);
+    }
+    picker::draw_dialogs(app, f, body, &dc);
     draw_status(app, f, status, &dc);
     if app.help {
         draw_help(app, f, body, &dc);
@@ -99,12 +105,31 @@ pub fn scrub(buf: &mut Buffer) {
     }
 }
 
+/// A tab's label in the tab row.
+fn tab_label(i: usize, p: PaneId) -> String {
+    format!(" {} {} ", i + 1, p.title())
+}
+
+/// The pane whose tab is at column `x` of the tab row (a mouse click).
+#[must_use]
+pub fn tab_at(x: u16) -> Option<PaneId> {
+    let mut left = 0usize;
+    for (i, p) in PaneId::ALL.iter().enumerate() {
+        let w = tab_label(i, *p).chars().count();
+        if (left..left + w).contains(&usize::from(x)) {
+            return Some(*p);
+        }
+        left += w + 1;
+    }
+    None
+}
+
 fn draw_tabs(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
     let mut spans = Vec::new();
     for (i, p) in PaneId::ALL.iter().enumerate() {
         let style = if *p == app.focus { t.tab_active } else { t.tab };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, p.title()), style));
+        spans.push(Span::styled(tab_label(i, *p), style));
         spans.push(Span::raw(" "));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -114,6 +139,9 @@ fn draw_tabs(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
 /// production colour for a production cluster, and `READ-ONLY`.
 fn cluster_badge(app: &App, dc: &DrawCtx<'_>) -> Vec<Span<'static>> {
     let t = dc.theme;
+    if !app.connected {
+        return vec![Span::styled(" no cluster ", t.warn)];
+    }
     let style = if app.env.production {
         t.status_production
     } else {
@@ -142,6 +170,7 @@ fn draw_status(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     };
     let mut spans = cluster_badge(app, dc);
     let (conn, style) = match &app.status.conn {
+        _ if !app.connected => ("choose a cluster".to_string(), t.muted),
         ConnState::Connecting => ("◌ connecting".to_string(), t.warn),
         ConnState::Connected => ("● connected".to_string(), t.ok),
         ConnState::Degraded(_) => ("◐ degraded".to_string(), t.warn),
@@ -199,7 +228,14 @@ fn draw_help(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
         .borders(Borders::ALL)
         .border_style(t.border_focused)
         .title(Span::styled(
-            format!(" Keys: {} ", app.focus.title()),
+            format!(
+                " Keys: {} ",
+                if app.picker.open {
+                    "Clusters"
+                } else {
+                    app.focus.title()
+                }
+            ),
             t.title,
         ))
         .title_bottom(Line::from(Span::styled(more, t.muted)).right_aligned());

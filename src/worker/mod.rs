@@ -12,6 +12,7 @@ pub mod lag_time;
 pub mod offsets;
 pub mod produce;
 pub mod protocol;
+pub mod switch;
 
 use crate::worker::error::{ErrorKind, WorkerError};
 use std::collections::HashMap;
@@ -654,7 +655,9 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                     .await;
             });
         }
-        Command::Shutdown => {}
+        // Switching clusters is the console's switching worker's job
+        // (`switch`); a single cluster's worker has nothing to do.
+        Command::Shutdown | Command::Connect { .. } | Command::Probe { .. } => {}
     }
 }
 

@@ -203,7 +203,66 @@ pub enum Command {
     Cancel {
         id: ReqId,
     },
+    /// Console only (the switching worker): stop every client, session and
+    /// request of the current cluster and connect to `cluster` (a name from
+    /// the config file, or [`DEMO_CLUSTER`]). Answered by
+    /// [`WorkerEvent::Switched`] with the same generation, which comes after
+    /// every event of the old cluster and before any of the new one.
+    Connect {
+        generation: u64,
+        cluster: String,
+    },
+    /// Console only: check in the background whether `cluster` answers, and
+    /// how big it is (the cluster picker). Answered by [`WorkerEvent::Probed`].
+    Probe {
+        cluster: String,
+    },
     Shutdown,
+}
+
+/// The name under which the cluster picker offers the built-in demo.
+pub const DEMO_CLUSTER: &str = "--demo";
+
+/// What the console shows of the cluster it is connected to (no secrets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterInfo {
+    pub name: String,
+    pub brokers: String,
+    pub read_only: bool,
+    pub production: bool,
+    pub unsupported: crate::config::Unsupported,
+    pub watch_groups: Vec<String>,
+    pub topics_refresh_secs: f64,
+    pub groups_refresh_secs: f64,
+    pub registry_configured: bool,
+    pub producer_defaults: ProducerOptions,
+}
+
+impl ClusterInfo {
+    #[must_use]
+    pub fn of(p: &crate::config::ClusterProfile) -> Self {
+        Self {
+            name: p.name.clone(),
+            brokers: p.brokers.clone(),
+            read_only: p.read_only,
+            production: p.production,
+            unsupported: p.unsupported.clone(),
+            watch_groups: p.watch_groups.clone(),
+            topics_refresh_secs: p.topics_refresh_secs,
+            groups_refresh_secs: p.groups_refresh_secs,
+            registry_configured: p.schema_registry.is_some(),
+            producer_defaults: p.producer_options(),
+        }
+    }
+}
+
+/// A background check of a cluster for the picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeReport {
+    pub brokers: usize,
+    pub topics: usize,
+    /// `None` when the cluster does not list groups (or refused to).
+    pub groups: Option<usize>,
 }
 
 impl Command {
@@ -412,6 +471,17 @@ pub enum WorkerEvent {
     Refused {
         id: Option<ReqId>,
         reason: String,
+    },
+    /// The answer to [`Command::Connect`]: the old cluster's clients are
+    /// gone; the new one's are made (or could not be).
+    Switched {
+        generation: u64,
+        result: Result<ClusterInfo, WorkerError>,
+    },
+    /// The answer to [`Command::Probe`].
+    Probed {
+        cluster: String,
+        result: Result<ProbeReport, WorkerError>,
     },
 }
 

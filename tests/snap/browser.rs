@@ -306,7 +306,7 @@ fn copy_form(size: (u16, u16), env: kafkaterm::app::Env) -> H {
     h.browse(BrowseEvent::Records(records()));
     h.ch('m');
     h.ch('m');
-    h.ch('C');
+    h.ch('c');
     h.typ("orders-retry");
     h
 }

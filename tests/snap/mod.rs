@@ -102,6 +102,25 @@ impl H {
         }
     }
 
+    /// No cluster in use yet: the cluster picker open on `entries`.
+    #[must_use]
+    pub fn picking(size: (u16, u16), entries: Vec<kafkaterm::app::picker::ClusterEntry>) -> Self {
+        fixed_tz();
+        let (app, cmds) = App::picking(
+            env(),
+            entries,
+            "/home/op/.config/kafkaterm/config.toml".into(),
+            NOW,
+            size,
+        );
+        Self {
+            app,
+            cmds,
+            answered: Vec::new(),
+            size,
+        }
+    }
+
     /// Connected, with the standard cluster's topics listed.
     #[must_use]
     pub fn new(size: (u16, u16)) -> Self {

@@ -514,6 +514,28 @@ impl BrowserPane {
 }
 
 impl Pane for BrowserPane {
+    fn click_row(&mut self, y: u16, area: Rect) -> Option<bool> {
+        if self.detail.is_some() || self.dialog.is_some() || self.filter_line.editing {
+            return None;
+        }
+        let table = view::list_table(area);
+        let first = table.y + 1;
+        if y < first || y >= table.y + table.height {
+            return None;
+        }
+        let height = view::list_rows(area);
+        let (top, end, sel_pos) = self.window(height);
+        let pos = top + usize::from(y - first);
+        if pos >= end {
+            return None;
+        }
+        self.select_pos(pos, height);
+        if pos != self.newest_pos() {
+            self.follow = false;
+        }
+        Some(pos == sel_pos)
+    }
+
     fn key_contexts(&self) -> Vec<KeyContext> {
         if self.dialog.is_some() || self.filter_line.editing {
             vec![KeyContext::Form]

@@ -29,6 +29,11 @@ fn areas(area: Rect) -> [Rect; 3] {
     .areas(layout::inner(area))
 }
 
+/// The message table (a column header, then the rows) in the pane's `area`.
+pub(super) fn list_table(area: Rect) -> Rect {
+    areas(area)[2]
+}
+
 /// Table rows the list shows in the pane's `area`.
 pub(super) fn list_rows(area: Rect) -> usize {
     layout::table_rows(areas(area)[2])

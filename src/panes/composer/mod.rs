@@ -186,6 +186,23 @@ impl ComposerPane {
         self.templates = templates;
     }
 
+    /// Another cluster is in use: sends, their results and the producer
+    /// options start afresh (the options from the new cluster's defaults);
+    /// the fields keep their text. Returns whether any text was kept.
+    pub fn switch_cluster(&mut self, env: &crate::app::env::Env) -> bool {
+        self.batches.clear();
+        self.results.clear();
+        self.delivered_total = 0;
+        self.failed_total = 0;
+        self.dialog = None;
+        self.pending_flush = None;
+        self.options = env.producer_defaults;
+        !self.topic.text.trim().is_empty()
+            || [Area::Key, Area::Headers, Area::Value]
+                .iter()
+                .any(|a| !self.message.text(*a).is_empty())
+    }
+
     pub fn prefill(&mut self, p: Prefill, ctx: &mut Ctx<'_>) {
         self.topic = LineInput::with(&p.topic);
         if p.replace_fields {

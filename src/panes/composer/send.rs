@@ -282,7 +282,9 @@ impl ComposerPane {
         ctx.cmds.push(cmd);
     }
 
-    pub(super) fn running(&self) -> Vec<ReqId> {
+    /// The sends not finished yet.
+    #[must_use]
+    pub fn running(&self) -> Vec<ReqId> {
         self.batches
             .iter()
             .filter(|(_, b)| !b.progress.done)

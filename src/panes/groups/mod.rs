@@ -552,6 +552,13 @@ impl GroupsPane {
 }
 
 impl Pane for GroupsPane {
+    fn click_row(&mut self, y: u16, area: Rect) -> Option<bool> {
+        if self.open.is_some() || self.dialog.is_some() {
+            return None;
+        }
+        self.list.click(view::list_table(area), y)
+    }
+
     fn help_notes(&self) -> Vec<(String, String)> {
         if self.dialog.is_some() {
             return Vec::new();

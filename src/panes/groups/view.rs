@@ -26,6 +26,11 @@ fn list_areas(area: Rect) -> (Rect, Rect, Rect) {
     (head, note, table)
 }
 
+/// The group table (a column header, then the rows) in the pane's `area`.
+pub(super) fn list_table(area: Rect) -> Rect {
+    list_areas(area).2
+}
+
 /// Rows of groups the list shows in the pane's `area`.
 pub(super) fn list_rows(area: Rect) -> usize {
     layout::table_rows(list_areas(area).2)

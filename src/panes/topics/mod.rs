@@ -465,6 +465,13 @@ impl TopicsPane {
 }
 
 impl Pane for TopicsPane {
+    fn click_row(&mut self, y: u16, area: Rect) -> Option<bool> {
+        if self.detail.is_some() || self.dialog.is_some() || self.snapshot.is_none() {
+            return None;
+        }
+        self.list.click(layout::header_and_body(area).1, y)
+    }
+
     fn key_contexts(&self) -> Vec<KeyContext> {
         if self.dialog.is_some() || self.list.filter.editing {
             vec![KeyContext::Form]
