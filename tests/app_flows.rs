@@ -2071,6 +2071,49 @@ fn composer_schema_encoding_names_the_subject_and_sends_json_for_it() {
         template.value_encoding,
         kafkaterm::template::Encoding::Schema
     );
+    assert_eq!(
+        template.value_schema,
+        kafkaterm::template::SchemaChoice::default()
+    );
+    // Another subject and version, typed in the options row (s).
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Tab);
+    }
+    key(&mut app, KeyCode::Char('s'));
+    let s = lines(&draw(&app, 120, 30)).join("\n");
+    assert!(s.contains("Schema for the value") && s.contains("latest"), "{s}");
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    typ(&mut app, "v0");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.composer.dialog.is_some(), "a bad version keeps the dialog open");
+    for _ in 0..2 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    typ(&mut app, "payments-v2@3");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.composer.dialog.is_none());
+    let s = lines(&draw(&app, 120, 30)).join("\n");
+    assert!(s.contains("encoded for subject payments-v2 v3"), "{s}");
+    let cmds = ctrl(&mut app, 's');
+    let template = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::ProduceBatch {
+                source: BatchSource::Template { template, .. },
+                ..
+            } => Some(template.clone()),
+            _ => None,
+        })
+        .expect("a produce batch");
+    assert_eq!(
+        template.value_schema,
+        kafkaterm::template::SchemaChoice {
+            subject: Some("payments-v2".into()),
+            selector: kafkaterm::registry::SchemaSelector::Version(3),
+        }
+    );
     // Not JSON: refused before anything is sent.
     app.composer.message.set(
         Area::Value,

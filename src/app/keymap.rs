@@ -120,6 +120,7 @@ pub enum Action {
     PrevTab,
     ResetOffsets,
     LagUnit,
+    ValueSchema,
     // dialogs
     Submit,
     Choose,

@@ -25,6 +25,8 @@ pub enum Dialog {
     SendFile(LineInput),
     /// The `transactional.id` of transaction mode (empty: the generated one).
     TxnId(LineInput),
+    /// The value's schema for the `schema` encoding.
+    Schema(LineInput),
 }
 
 impl Dialog {
@@ -54,7 +56,10 @@ impl Dialog {
 
     fn input(&mut self) -> Option<&mut LineInput> {
         match self {
-            Dialog::SaveTemplate(i) | Dialog::SendFile(i) | Dialog::TxnId(i) => Some(i),
+            Dialog::SaveTemplate(i)
+            | Dialog::SendFile(i)
+            | Dialog::TxnId(i)
+            | Dialog::Schema(i) => Some(i),
             _ => None,
         }
     }
@@ -172,6 +177,21 @@ impl ComposerPane {
                         self.dialog = None;
                     }
                 }
+                _ => {}
+            },
+            Some(Dialog::Schema(input)) => match action {
+                Action::Cancel => self.dialog = None,
+                Action::Submit => match crate::template::SchemaChoice::parse(&input.text) {
+                    Ok(choice) => {
+                        ctx.info(format!(
+                            "value schema: {}",
+                            crate::sanitize::escape(&self.schema_label(&choice))
+                        ));
+                        self.value_schema = choice;
+                        self.dialog = None;
+                    }
+                    Err(e) => ctx.warn(format!("{e:#}")),
+                },
                 _ => {}
             },
             None => {}
@@ -351,6 +371,24 @@ pub fn draw(p: &ComposerPane, d: &Dialog, f: &mut Frame<'_>, area: Rect, dc: &Dr
                 ]),
             ];
             dialog::text(f, area, (width, 5), " Transactional id ", lines, dc);
+        }
+        Dialog::Schema(input) => {
+            let label = "value schema: ";
+            let room = usize::from(width.saturating_sub(2)).saturating_sub(label.len());
+            let mut field = vec![Span::styled(label, t.muted)];
+            field.extend(input.spans_in(t, true, room));
+            let lines = vec![
+                Line::from(Span::styled(
+                    "latest, v3 (TOPIC-value), id 42, SUBJECT or SUBJECT@3",
+                    t.muted,
+                )),
+                Line::from(field),
+                dc.hints(&[
+                    (KeyContext::Form, Action::Submit, "use"),
+                    (KeyContext::Form, Action::Cancel, "cancel"),
+                ]),
+            ];
+            dialog::text(f, area, (width, 5), " Schema for the value ", lines, dc);
         }
     }
 }

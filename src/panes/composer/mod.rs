@@ -92,6 +92,8 @@ pub struct ComposerPane {
     /// The `transactional.id` typed for transaction mode; empty: the
     /// session's generated one (`Env::transactional_id`).
     pub txn_id: String,
+    /// The registry schema of the value's `schema` encoding.
+    pub value_schema: crate::template::SchemaChoice,
     pub opt_cursor: usize,
     pub batches: BTreeMap<ReqId, Batch>,
     /// Finished sends, newest first.
@@ -152,6 +154,7 @@ impl ComposerPane {
             options: env.producer_defaults,
             txn_mode: TxnMode::Off,
             txn_id: String::new(),
+            value_schema: crate::template::SchemaChoice::default(),
             opt_cursor: 0,
             batches: BTreeMap::new(),
             results: VecDeque::new(),
@@ -341,6 +344,11 @@ impl ComposerPane {
             Action::OptionPrev => self.toggle_option(true),
             Action::TransactionalId => {
                 self.dialog = Some(Dialog::TxnId(LineInput::with(&self.txn_id)));
+            }
+            Action::ValueSchema => {
+                self.dialog = Some(Dialog::Schema(LineInput::with(
+                    &self.value_schema.describe(),
+                )));
             }
             _ => {}
         }

@@ -59,6 +59,21 @@ impl ComposerPane {
         (self.delivered_total, self.failed_total)
     }
 
+    /// The value's schema as the user reads it: `orders-value v3 (…)`.
+    #[must_use]
+    pub fn schema_label(&self, choice: &crate::template::SchemaChoice) -> String {
+        use crate::registry::SchemaSelector as S;
+        let subject = choice
+            .subject
+            .clone()
+            .unwrap_or_else(|| format!("{}-value", self.topic.text.trim()));
+        match choice.selector {
+            S::Latest => format!("subject {subject} (latest)"),
+            S::Version(v) => format!("subject {subject} v{v}"),
+            S::Id(id) => format!("schema id {id}"),
+        }
+    }
+
     /// Build the template from the fields, or say what is wrong.
     pub fn build(&self, now_ms: i64) -> Result<(MessageTemplate, u64), String> {
         let topic = self.topic.text.trim();
@@ -99,6 +114,7 @@ impl ComposerPane {
             value_encoding: self.message.encoding(Area::Value),
             headers,
             timestamp,
+            value_schema: self.value_schema.clone(),
             ..Default::default()
         };
         // Check the first variation now, so errors show before sending.

@@ -228,8 +228,8 @@ fn check_line(p: &ComposerPane, dc: &DrawCtx<'_>, width: u16) -> Line<'static> {
             "✓ ",
             t.ok,
             format!(
-                "value: JSON ok; encoded for subject {}-value (latest) when sent",
-                crate::sanitize::escape(p.topic.text.trim())
+                "value: JSON ok; encoded for {} when sent",
+                crate::sanitize::escape(&p.schema_label(&p.value_schema))
             ),
             t.muted,
         ),
