@@ -2081,13 +2081,19 @@ fn composer_schema_encoding_names_the_subject_and_sends_json_for_it() {
     }
     key(&mut app, KeyCode::Char('s'));
     let s = lines(&draw(&app, 120, 30)).join("\n");
-    assert!(s.contains("Schema for the value") && s.contains("latest"), "{s}");
+    assert!(
+        s.contains("Schema for the value") && s.contains("latest"),
+        "{s}"
+    );
     for _ in 0..6 {
         key(&mut app, KeyCode::Backspace);
     }
     typ(&mut app, "v0");
     key(&mut app, KeyCode::Enter);
-    assert!(app.composer.dialog.is_some(), "a bad version keeps the dialog open");
+    assert!(
+        app.composer.dialog.is_some(),
+        "a bad version keeps the dialog open"
+    );
     for _ in 0..2 {
         key(&mut app, KeyCode::Backspace);
     }

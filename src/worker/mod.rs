@@ -234,6 +234,10 @@ fn new_inner(
     Ok(inner)
 }
 
+/// How long the worker, stopping, waits for cancelled requests (a copy
+/// waiting for its messages in flight) to end.
+const CANCEL_GRACE: Duration = Duration::from_secs(15);
+
 /// How long one turn of [`serve_client_events`] waits for an event.
 const EVENTS_POLL: Duration = Duration::from_millis(200);
 
@@ -308,6 +312,20 @@ async fn run(
         if tokio::time::timeout(TXN_ABORT_GRACE, task).await.is_err() {
             tracing::warn!("a transaction was still aborting when the worker stopped");
         }
+    }
+    // Running requests (a copy among them) are cancelled; a copy stops
+    // reading and waits for what it already sent, so nothing it sent is
+    // dropped with the process. Give them a while to finish.
+    if let Ok(c) = inner.cancels.lock() {
+        for t in c.values() {
+            t.cancel();
+        }
+    }
+    let deadline = tokio::time::Instant::now() + CANCEL_GRACE;
+    while inner.cancels.lock().is_ok_and(|c| !c.is_empty())
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let i2 = Arc::clone(&inner);
     let _ =
