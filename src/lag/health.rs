@@ -92,6 +92,23 @@ fn window<T: Copy>(
     Some((first, last))
 }
 
+/// Did the lag only grow over the window (never shrink between two
+/// refreshes, and end higher)? A consumer at the head whose lag merely
+/// wobbles is not lagging.
+fn only_grew<T: Copy>(
+    items: impl DoubleEndedIterator<Item = T> + Clone,
+    at: impl Fn(&T) -> i64,
+    lag: impl Fn(&T) -> i64,
+    window_ms: i64,
+) -> bool {
+    let Some(last) = items.clone().next_back() else {
+        return false;
+    };
+    let within: Vec<T> = items.filter(|s| at(&last) - at(s) <= window_ms).collect();
+    within.windows(2).all(|w| lag(&w[1]) >= lag(&w[0]))
+        && within.first().is_some_and(|f| lag(&last) > lag(f))
+}
+
 fn no_members(snap: &GroupSnapshot) -> bool {
     snap.members() == Some(0) || matches!(snap.state(), GroupState::Empty | GroupState::Dead)
 }
@@ -142,8 +159,12 @@ impl GroupHistory {
                 format!("no commit moved in {over} while {lag} message(s) wait"),
             );
         }
-        if last.total_lag > first.total_lag
-            && last.end_sum - first.end_sum > last.committed_sum - first.committed_sum
+        if only_grew(
+            self.samples.iter().copied(),
+            |s| s.at_ms,
+            |s| s.total_lag,
+            window_ms,
+        ) && last.end_sum - first.end_sum > last.committed_sum - first.committed_sum
         {
             return report(
                 Health::Lagging,
@@ -194,7 +215,7 @@ impl GroupHistory {
             window(samples.iter().copied(), |s| s.at_ms, window_ms)?;
         Some(if first.committed == last.committed {
             Health::Stalled
-        } else if last.lag > first.lag {
+        } else if only_grew(samples.iter().copied(), |s| s.at_ms, |s| s.lag, window_ms) {
             Health::Lagging
         } else {
             Health::Ok
@@ -334,6 +355,20 @@ mod tests {
         let h = history(vec![
             snap(0, "Stable", m(), &[(0, 5, 30)]),
             snap(10, "Stable", m(), &[(0, 20, 31)]),
+        ]);
+        assert_eq!(h.health(W).map(|r| r.status), Some(Health::Ok));
+        assert_eq!(h.partition_health(&tp(0), W), Some(Health::Ok));
+    }
+
+    #[test]
+    fn lag_that_wobbles_is_not_lagging() {
+        let m = || vec![member("a", &[0])];
+        // 5, 7, 6, 8: higher at the end, but it shrank on the way.
+        let h = history(vec![
+            snap(0, "Stable", m(), &[(0, 100, 105)]),
+            snap(2, "Stable", m(), &[(0, 101, 108)]),
+            snap(4, "Stable", m(), &[(0, 104, 110)]),
+            snap(6, "Stable", m(), &[(0, 105, 113)]),
         ]);
         assert_eq!(h.health(W).map(|r| r.status), Some(Health::Ok));
         assert_eq!(h.partition_health(&tp(0), W), Some(Health::Ok));
