@@ -19,26 +19,10 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use common::{Msg, Sandbox, brokers, create_topic, produce, stderr, stdout, unique};
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use common::{Msg, Sandbox, brokers, commit, create_topic, produce, stderr, stdout, unique};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::Value;
-
-/// Commit offsets for a group without joining it (the group stays Empty).
-fn commit(b: &str, group: &str, topic: &str, offsets: &[(i32, i64)]) {
-    let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", b)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for (p, o) in offsets {
-        tpl.add_partition_offset(topic, *p, Offset::Offset(*o))
-            .unwrap();
-    }
-    c.commit(&tpl, CommitMode::Sync).unwrap();
-}
 
 /// The group's committed offsets on `topic`'s partitions `0..n`, asked by an
 /// independent client (`None`: no commit).

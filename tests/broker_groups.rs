@@ -19,30 +19,14 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Msg, Sandbox, brokers, create_topic, produce, rt, stderr, unique};
+use common::{Msg, Sandbox, brokers, commit, create_topic, produce, rt, stderr, unique};
 use kafkaterm::config::ClusterProfile;
 use kafkaterm::headless::ask;
 use kafkaterm::model::TopicPartition;
 use kafkaterm::worker::protocol::{Command, ResetRow, ResetTarget, WorkerEvent};
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
 use serde_json::Value;
-
-/// Commit offsets for a group without joining it (the group stays Empty).
-fn commit(b: &str, group: &str, topic: &str, offsets: &[(i32, i64)]) {
-    let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", b)
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for (p, o) in offsets {
-        tpl.add_partition_offset(topic, *p, Offset::Offset(*o))
-            .unwrap();
-    }
-    c.commit(&tpl, CommitMode::Sync).unwrap();
-}
 
 fn lag_json(sb: &Sandbox, b: &str, group: &str) -> Value {
     let o = sb.run(&["-b", b, "lag", group, "--json"], None);

@@ -86,9 +86,12 @@ fn window<T: Copy>(
     window_ms: i64,
 ) -> Option<(T, T)> {
     let last = items.clone().next_back()?;
+    // From the newest back: only the window's samples are looked at.
     let first = items
-        .filter(|s| at(&last) - at(s) <= window_ms)
-        .find(|s| at(s) < at(&last))?;
+        .rev()
+        .take_while(|s| at(&last) - at(s) <= window_ms)
+        .last()
+        .filter(|s| at(s) < at(&last))?;
     Some((first, last))
 }
 

@@ -197,13 +197,11 @@ fn cached_partitions<'a>(
     inner: &Inner,
     cache: &'a mut Option<Vec<TopicPartition>>,
 ) -> &'a [TopicPartition] {
-    cache.get_or_insert_with(|| all_topic_partitions(inner, None).unwrap_or_default())
+    cache.get_or_insert_with(|| all_topic_partitions(inner).unwrap_or_default())
 }
 
-fn all_topic_partitions(
-    inner: &Inner,
-    only: Option<&BTreeSet<String>>,
-) -> Result<Vec<TopicPartition>, WorkerError> {
+/// Every partition of the cluster's non-internal topics (blocking).
+fn all_topic_partitions(inner: &Inner) -> Result<Vec<TopicPartition>, WorkerError> {
     let md = inner
         .meta
         .fetch_metadata(None, TIMEOUT)
@@ -212,7 +210,6 @@ fn all_topic_partitions(
         .topics()
         .iter()
         .filter(|t| !super::admin::is_internal(t.name()))
-        .filter(|t| only.is_none_or(|o| o.contains(t.name())))
         .flat_map(|t| {
             t.partitions()
                 .iter()
