@@ -24,8 +24,8 @@ use kafkaterm::config::ClusterProfile;
 use kafkaterm::headless::ask;
 use kafkaterm::model::TopicPartition;
 use kafkaterm::worker::protocol::{Command, ResetRow, ResetTarget, WorkerEvent};
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::Value;
 
 fn lag_json(sb: &Sandbox, b: &str, group: &str) -> Value {
