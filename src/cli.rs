@@ -117,6 +117,16 @@ pub const DELETE_EXIT_CODES: &str = "Exit codes:
 A dry run exits 3 too, as --execute would be refused
   4  refused: read-only mode";
 
+/// Exit codes of `groups` and `lag`, shown in their `--help`.
+pub const GROUPS_EXIT_CODES: &str = "Exit codes:
+  0  everything was listed and described
+  1  error: nothing could be listed (or, for lag, the group does not exist)
+  2  the command line could not be parsed
+  5  printed, but incomplete: the group listing was cut short or failed (some brokers did not \
+answer in time, or refused ListGroups), or a group could not be described (DescribeGroups refused \
+or failed for it). Every group that could be shown is printed, the others with their reason on \
+stderr (and in the JSON notes)";
+
 /// Exit codes of `copy`, shown in its `--help`.
 pub const COPY_EXIT_CODES: &str = "Exit codes:
   0  every selected message was copied (or, with --dry-run, counted)
@@ -260,6 +270,7 @@ the number of messages confirmed and the command that resumes the copy (--from p
         dry_run: bool,
     },
     /// List consumer groups with state, members and total lag
+    #[command(after_help = GROUPS_EXIT_CODES)]
     Groups {
         #[arg(long)]
         json: bool,
@@ -270,6 +281,7 @@ the number of messages confirmed and the command that resumes the copy (--from p
         window: f64,
     },
     /// A group's per-partition committed offset, end offset, lag, lag in time, status and owner
+    #[command(after_help = GROUPS_EXIT_CODES)]
     Lag {
         group: String,
         #[arg(long)]

@@ -188,12 +188,12 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
         match command {
             Cmd::Topics { json, internal } => headless::topics(profile, json, internal).await?,
             Cmd::Describe { topic, json } => headless::describe(profile, &topic, json).await?,
-            Cmd::Groups { json, window } => headless::groups(profile, json, window).await?,
+            Cmd::Groups { json, window } => return headless::groups(profile, json, window).await,
             Cmd::Lag {
                 group,
                 json,
                 window,
-            } => headless::lag(profile, &group, json, window).await?,
+            } => return headless::lag(profile, &group, json, window).await,
             Cmd::Watch {
                 group,
                 interval,

@@ -12,7 +12,27 @@ use crate::worker::{self, WorkerHandle};
 use anyhow::{Result, anyhow, bail};
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::process::ExitCode;
 use std::time::Duration;
+
+/// Exit status of `groups` and `lag` when the output was printed but is
+/// incomplete: the group listing was cut short or failed, or a group could
+/// not be described (the notes say why).
+pub const EXIT_INCOMPLETE: u8 = 5;
+
+/// Could the group's membership not be described although the cluster was
+/// asked (not a cluster whose profile says it lacks DescribeGroups)?
+fn not_described(profile: &ClusterProfile, g: &GroupSnapshot) -> bool {
+    g.description.is_none() && !profile.unsupported.describe_groups
+}
+
+fn exit_code(incomplete: bool) -> ExitCode {
+    if incomplete {
+        ExitCode::from(EXIT_INCOMPLETE)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
 
 pub(super) async fn group_snapshot(
     w: &mut WorkerHandle,
@@ -75,8 +95,11 @@ async fn look(
     Ok((histories, note))
 }
 
-pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Result<()> {
-    let mut w = worker::spawn(profile)?;
+/// `groups`: every group, also when some could not be listed or described
+/// (their notes go to stderr, and to `note` in JSON); exits
+/// [`EXIT_INCOMPLETE`] then.
+pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Result<ExitCode> {
+    let mut w = worker::spawn(profile.clone())?;
     let (histories, list_note) = look(&mut w, None, window).await?;
     if let Some(n) = &list_note {
         eprintln!("kafkaterm: note: {}", sanitize::escape(n));
@@ -86,6 +109,19 @@ pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Res
         .values()
         .filter_map(|h| Some((h.last.as_ref()?, h.health(window_ms))))
         .collect();
+    for (g, _) in &groups {
+        for n in g.description_note.iter().chain(g.offsets_note.iter()) {
+            eprintln!(
+                "kafkaterm: note: group {}: {}",
+                sanitize::escape(&g.group),
+                sanitize::escape(n)
+            );
+        }
+    }
+    // A list note on a cluster that lacks ListGroups by its profile says
+    // what is shown; any other means the listing failed or was cut short.
+    let incomplete = (list_note.is_some() && !profile.unsupported.list_groups)
+        || groups.iter().any(|(g, _)| not_described(&profile, g));
     if json_out {
         let arr: Vec<_> = groups
             .iter()
@@ -106,7 +142,8 @@ pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Res
                 })
             })
             .collect();
-        return print(&(jsonl::to_safe_string(&arr, true) + "\n"));
+        print(&(jsonl::to_safe_string(&arr, true) + "\n"))?;
+        return Ok(exit_code(incomplete));
     }
     let mut s = format!(
         "{:<40} {:<20} {:<11} {:>7} {:>12} {:>8}  {}\n",
@@ -126,7 +163,8 @@ pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Res
             sanitize::escape(&g.topics().join(","))
         ));
     }
-    print(&s)
+    print(&s)?;
+    Ok(exit_code(incomplete))
 }
 
 /// A lag in time for text output.
@@ -139,10 +177,14 @@ fn lag_time(ms: Option<i64>) -> String {
 
 pub(super) fn find_group(snap: Option<GroupSnapshot>, group: &str) -> Result<GroupSnapshot> {
     let g = snap.ok_or_else(|| anyhow!("no group {}", sanitize::escape(group)))?;
-    let dead = g
-        .description
-        .as_ref()
-        .is_none_or(|d| d.state == crate::model::GroupState::Dead);
+    // Not described because DescribeGroups answered with an error: the
+    // group exists (a broker listed it), its membership is unknown.
+    let dead = match &g.description {
+        Some(d) => d.state == crate::model::GroupState::Dead,
+        None => g.description_note.as_deref().is_none_or(|n| {
+            n == worker::groups::NOT_DESCRIBED || n == worker::groups::NO_DESCRIBE_GROUPS
+        }),
+    };
     if dead && g.partitions.is_empty() && g.offsets_note.is_none() {
         bail!("consumer group {} does not exist", sanitize::escape(group));
     }
@@ -207,14 +249,23 @@ pub fn lag_json(h: &GroupHistory, window_ms: i64) -> serde_json::Value {
     })
 }
 
-pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool, window: f64) -> Result<()> {
-    let mut w = worker::spawn(profile)?;
+/// `lag GROUP`: exits [`EXIT_INCOMPLETE`] when the group's membership could
+/// not be described (the offsets and lag are printed all the same).
+pub async fn lag(
+    profile: ClusterProfile,
+    group: &str,
+    json_out: bool,
+    window: f64,
+) -> Result<ExitCode> {
+    let mut w = worker::spawn(profile.clone())?;
     let (mut histories, _) = look(&mut w, Some(group), window).await?;
     let h = histories.remove(group).unwrap_or_default();
     let g = find_group(h.last.clone(), group)?;
+    let incomplete = not_described(&profile, &g);
     let window_ms = status_window_ms(window);
     if json_out {
-        return print(&(jsonl::to_safe_string(&lag_json(&h, window_ms), true) + "\n"));
+        print(&(jsonl::to_safe_string(&lag_json(&h, window_ms), true) + "\n"))?;
+        return Ok(exit_code(incomplete));
     }
     let health = h.health(window_ms);
     let mut s = format!(
@@ -276,7 +327,8 @@ pub async fn lag(profile: ClusterProfile, group: &str, json_out: bool, window: f
     if let Some(ms) = g.max_lag_ms() {
         s.push_str(&format!("lag in time: {}\n", lag_time(Some(ms))));
     }
-    print(&s)
+    print(&s)?;
+    Ok(exit_code(incomplete))
 }
 
 /// The window `watch` judges rates over (as the console's groups view).

@@ -19,7 +19,7 @@ pub use group_ops::{
     DeleteArgs, EXIT_NOT_EMPTY, EXIT_READ_ONLY, ResetArgs, clamp_note, delete_group,
     parse_partition, parse_reset_target, reset,
 };
-pub use groups::{groups, lag, lag_json, watch};
+pub use groups::{EXIT_INCOMPLETE, groups, lag, lag_json, watch};
 pub use produce::{ProduceArgs, ProduceSummary, produce};
 pub use topics::{describe, topics};
 

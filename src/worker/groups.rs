@@ -1,18 +1,19 @@
 //! Consumer groups: list and describe, committed and end offsets (batched),
 //! offset reset planning and applying.
 
-use crate::worker::error::{WorkerError, classify};
+use crate::worker::error::{WorkerError, classify, from_code};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use rdkafka::Offset;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::groups::GroupInfo;
+use rdkafka::error::RDKafkaErrorCode;
 
 use super::Inner;
+use super::group_list::{self, ListedGroup};
 use super::offsets;
 use super::protocol::{GroupsSnapshot, ResetRow, ResetTarget};
-use crate::kafka::client::{self, KtClient, KtContext, explain};
+use crate::kafka::client::{self, KtClient, KtContext};
 use crate::kafka::consumer_protocol;
 use crate::model::{
     GroupChange, GroupDescription, GroupMember, GroupSnapshot, GroupState, PartitionLag,
@@ -21,28 +22,36 @@ use crate::model::{
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Turn librdkafka's group info into our description, decoding each
-/// member's assignment and subscription.
+/// The note of a named group that no broker listed (it may not exist).
+pub const NOT_DESCRIBED: &str = "membership unavailable: the broker did not describe this group";
+
+/// The note of a named group on a cluster without DescribeGroups.
+pub const NO_DESCRIBE_GROUPS: &str =
+    "membership unavailable: this cluster does not support DescribeGroups";
+
+/// Turn a listed group into our description, decoding each member's
+/// assignment and subscription (see [`description_of`] for a group that
+/// DescribeGroups answered with an error).
 #[must_use]
-pub fn describe(g: &GroupInfo) -> GroupDescription {
-    let consumer_protocol = g.protocol_type() == "consumer" || g.protocol_type().is_empty();
-    let state = GroupState::parse(g.state());
+pub fn describe(g: &ListedGroup) -> GroupDescription {
+    let consumer_protocol = g.protocol_type == "consumer" || g.protocol_type.is_empty();
+    let state = GroupState::parse(&g.state);
     let members = g
-        .members()
+        .members
         .iter()
         .map(|m| {
             let mut member = GroupMember {
-                member_id: m.id().to_string(),
-                client_id: m.client_id().to_string(),
-                host: m.client_host().to_string(),
+                member_id: m.member_id.clone(),
+                client_id: m.client_id.clone(),
+                host: m.host.clone(),
                 assignment: None,
                 assignment_note: None,
                 subscription: Vec::new(),
             };
             decode_member(
                 &mut member,
-                m.metadata(),
-                m.assignment(),
+                Some(&m.metadata),
+                Some(&m.assignment),
                 consumer_protocol,
                 &state,
             );
@@ -50,11 +59,28 @@ pub fn describe(g: &GroupInfo) -> GroupDescription {
         })
         .collect();
     GroupDescription {
-        group: g.name().to_string(),
+        group: g.name.clone(),
         state,
-        protocol_type: g.protocol_type().to_string(),
-        protocol: g.protocol().to_string(),
+        protocol_type: g.protocol_type.clone(),
+        protocol: g.protocol.clone(),
         members,
+    }
+}
+
+/// A listed group's description, or, when DescribeGroups answered the group
+/// with an error, the note saying why its membership is unknown. A group the
+/// coordinator no longer knows is Dead with no members.
+pub fn description_of(g: &ListedGroup) -> Result<GroupDescription, String> {
+    match &g.error {
+        None => Ok(describe(g)),
+        Some(e) if e.code == RDKafkaErrorCode::GroupIdNotFound => Ok(GroupDescription {
+            group: g.name.clone(),
+            state: GroupState::Dead,
+            protocol_type: String::new(),
+            protocol: String::new(),
+            members: Vec::new(),
+        }),
+        Some(e) => Err(e.membership_note()),
     }
 }
 
@@ -218,6 +244,29 @@ fn all_topic_partitions(inner: &Inner) -> Result<Vec<TopicPartition>, WorkerErro
         .collect())
 }
 
+/// Take a listing's groups into a refresh: each group's name, and its
+/// description or the note saying why its membership is unknown. Returns the
+/// list's note (a partial listing says so).
+fn take_listing(
+    listing: &group_list::GroupListing,
+    described: &mut BTreeMap<String, GroupDescription>,
+    notes: &mut HashMap<String, String>,
+    names: &mut BTreeSet<String>,
+) -> Option<String> {
+    for g in &listing.groups {
+        names.insert(g.name.clone());
+        match description_of(g) {
+            Ok(d) => {
+                described.insert(g.name.clone(), d);
+            }
+            Err(note) => {
+                notes.insert(g.name.clone(), note);
+            }
+        }
+    }
+    listing.note()
+}
+
 /// A step of a stepped group refresh (see [`refresh_in_steps`]).
 pub enum Step {
     /// Every group's description, before any offsets.
@@ -259,6 +308,8 @@ pub fn refresh_in_steps(
     let at_ms = crate::timeutil::now_ms();
     let unsupported = &inner.profile.unsupported;
     let mut described: BTreeMap<String, GroupDescription> = BTreeMap::new();
+    let mut notes: HashMap<String, String> = HashMap::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
     let mut list_note = None;
     let single: Vec<String> = only.map(|g| vec![g.to_string()]).unwrap_or_default();
     let named: &[String] = if only.is_some() {
@@ -273,28 +324,25 @@ pub fn refresh_in_steps(
             "no ListGroups on this cluster: showing the groups named in the config".to_string(),
         );
     } else {
-        match inner.meta.fetch_group_list(None, TIMEOUT) {
-            Ok(list) => {
-                for g in list.groups() {
-                    described.insert(g.name().to_string(), describe(g));
-                }
+        match group_list::list_groups(inner.meta.client(), None, TIMEOUT) {
+            Ok(listing) => {
+                list_note = take_listing(&listing, &mut described, &mut notes, &mut names);
             }
             Err(e) => {
-                let reason = explain(&e);
+                // librdkafka gives no list at all when any broker's
+                // ListGroups fails: fall back to the configured groups.
                 if named.is_empty() {
-                    return Err(crate::werr!("listing groups failed: {reason}"));
+                    return Err(e.context("listing groups failed"));
                 }
                 list_note = Some(format!(
-                    "listing groups failed ({reason}): showing the groups named in the config"
+                    "listing groups failed ({e}): showing the groups named in the config"
                 ));
             }
         }
     }
-    let mut names: BTreeSet<String> = described.keys().cloned().collect();
-    let mut notes: HashMap<String, String> = HashMap::new();
     for g in named {
-        names.insert(g.clone());
-        if described.contains_key(g) {
+        if !names.insert(g.clone()) {
+            // Listed already, described or with its reason.
             continue;
         }
         if unsupported.describe_groups {
@@ -307,31 +355,33 @@ pub fn refresh_in_steps(
                 );
                 continue;
             }
-            notes.insert(
-                g.clone(),
-                "membership unavailable: this cluster does not support DescribeGroups".into(),
-            );
+            notes.insert(g.clone(), NO_DESCRIBE_GROUPS.into());
             continue;
         }
-        match inner.meta.fetch_group_list(Some(g), TIMEOUT) {
-            Ok(list) => match list.groups().iter().find(|x| x.name() == g.as_str()) {
-                Some(info) => {
-                    described.insert(g.clone(), describe(info));
-                }
-                None => {
+        match group_list::list_groups(inner.meta.client(), Some(g), TIMEOUT) {
+            Ok(listing) => match listing.groups.iter().find(|x| x.name == *g) {
+                Some(info) => match description_of(info) {
+                    Ok(d) => {
+                        described.insert(g.clone(), d);
+                    }
+                    Err(note) => {
+                        notes.insert(g.clone(), note);
+                    }
+                },
+                None if listing.partial => {
                     notes.insert(
                         g.clone(),
-                        "membership unavailable: the broker did not describe this group".into(),
+                        "membership unavailable: not every broker answered in time".into(),
                     );
+                }
+                None => {
+                    notes.insert(g.clone(), NOT_DESCRIBED.into());
                 }
             },
             Err(e) => {
                 notes.insert(
                     g.clone(),
-                    format!(
-                        "membership unavailable: DescribeGroups failed ({})",
-                        explain(&e)
-                    ),
+                    format!("membership unavailable: DescribeGroups failed ({e})"),
                 );
             }
         }
@@ -633,17 +683,19 @@ pub fn group_state(inner: &Inner, group: &str) -> Result<(GroupState, usize), Wo
             "this cluster does not support DescribeGroups, so the group cannot be checked to be Empty",
         ));
     }
-    let list = inner
-        .meta
-        .fetch_group_list(Some(group), TIMEOUT)
-        .map_err(|e| classify(&e).context("cannot check the group's state"))?;
-    Ok(list
-        .groups()
-        .iter()
-        .find(|g| g.name() == group)
-        .map_or((GroupState::Dead, 0), |g| {
-            (GroupState::parse(g.state()), g.members().len())
-        }))
+    let listing = group_list::list_groups(inner.meta.client(), Some(group), TIMEOUT)
+        .map_err(|e| e.context("cannot check the group's state"))?;
+    match listing.groups.iter().find(|g| g.name == group) {
+        Some(g) => match &g.error {
+            None => Ok((GroupState::parse(&g.state), g.members.len())),
+            Some(e) if e.code == RDKafkaErrorCode::GroupIdNotFound => Ok((GroupState::Dead, 0)),
+            Some(e) => Err(from_code(e.code).context("cannot check the group's state")),
+        },
+        None if listing.partial => Err(WorkerError::timeout(
+            "cannot check the group's state: not every broker answered in time",
+        )),
+        None => Ok((GroupState::Dead, 0)),
+    }
 }
 
 /// Check with the coordinator that `change` may be made to the group now.
@@ -782,5 +834,101 @@ mod tests {
             s.offsets_note.as_deref(),
             Some("committed offsets unavailable for t/1: not authorized for this topic")
         );
+    }
+
+    fn listed(name: &str, state: &str, error: Option<RDKafkaErrorCode>) -> ListedGroup {
+        ListedGroup {
+            name: name.into(),
+            state: state.into(),
+            protocol_type: if error.is_some() { "" } else { "consumer" }.into(),
+            protocol: "range".into(),
+            members: Vec::new(),
+            error: error.map(|code| group_list::GroupError {
+                code,
+                name: "GROUP_AUTHORIZATION_FAILED".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_partial_listing_with_a_refused_group_keeps_every_listed_group() {
+        let mut a = listed("a", "Stable", None);
+        a.members.push(group_list::ListedMember {
+            member_id: "m1".into(),
+            client_id: "c1".into(),
+            host: "/10.0.0.1".into(),
+            metadata: encode::subscription(1, &["t"], None, &[], -1, None),
+            assignment: encode::assignment(1, &[TopicPartition::new("t", 0)], None),
+        });
+        let listing = group_list::GroupListing {
+            groups: vec![
+                a,
+                listed("b", "", Some(RDKafkaErrorCode::GroupAuthorizationFailed)),
+                listed("gone", "", Some(RDKafkaErrorCode::GroupIdNotFound)),
+            ],
+            partial: true,
+        };
+        let (mut described, mut notes, mut names) = Default::default();
+        let note = take_listing(&listing, &mut described, &mut notes, &mut names);
+        assert_eq!(
+            note.as_deref(),
+            Some("3 groups listed; some brokers did not answer in time")
+        );
+        assert_eq!(
+            names.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["a", "b", "gone"]
+        );
+        let a = &described["a"];
+        assert_eq!(a.state, GroupState::Stable);
+        assert_eq!(a.members[0].client_id, "c1");
+        assert_eq!(
+            a.members[0].assignment,
+            Some(vec![TopicPartition::new("t", 0)])
+        );
+        assert_eq!(a.members[0].subscription, vec!["t"]);
+        assert!(!described.contains_key("b"));
+        assert_eq!(
+            notes.get("b").map(String::as_str),
+            Some(
+                "membership unavailable: DescribeGroups refused: not authorized for this consumer group (GROUP_AUTHORIZATION_FAILED)"
+            )
+        );
+        assert_eq!(described["gone"].state, GroupState::Dead);
+        assert!(!notes.contains_key("gone"));
+        // The refused group's snapshot: state unknown, the note, offsets as usual.
+        let committed = Ok(vec![(TopicPartition::new("t", 1), Ok(Some(4)))]);
+        let ends: HashMap<_, _> = [(TopicPartition::new("t", 1), Ok(9))].into();
+        let s = build_snapshot(
+            "b",
+            described.remove("b"),
+            notes.remove("b"),
+            &committed,
+            &ends,
+            None,
+            0,
+        );
+        assert_eq!(*s.state(), GroupState::unknown());
+        assert_eq!(s.members(), None);
+        assert!(
+            s.description_note
+                .as_deref()
+                .is_some_and(|n| n.contains("GROUP_AUTHORIZATION_FAILED"))
+        );
+        assert_eq!(s.total_lag(), 5);
+    }
+
+    #[test]
+    fn a_complete_listing_has_no_note() {
+        let listing = group_list::GroupListing {
+            groups: vec![listed("a", "Empty", None)],
+            partial: false,
+        };
+        let (mut described, mut notes, mut names) = Default::default();
+        assert_eq!(
+            take_listing(&listing, &mut described, &mut notes, &mut names),
+            None
+        );
+        assert_eq!(described["a"].state, GroupState::Empty);
+        assert!(notes.is_empty());
     }
 }

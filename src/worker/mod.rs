@@ -7,6 +7,7 @@ pub mod admin;
 pub mod browse;
 pub mod copy;
 pub mod error;
+pub mod group_list;
 pub mod groups;
 pub mod lag_time;
 pub mod offsets;

@@ -220,10 +220,11 @@ fn probe(source: &dyn ClusterSource, name: &str) -> Result<ProbeReport, WorkerEr
     let groups = if profile.unsupported.list_groups {
         None
     } else {
-        consumer
-            .fetch_group_list(None, PROBE_TIMEOUT)
+        // A count only when every broker answered.
+        super::group_list::list_groups(consumer.client(), None, PROBE_TIMEOUT)
             .ok()
-            .map(|l| l.groups().len())
+            .filter(|l| !l.partial)
+            .map(|l| l.groups.len())
     };
     Ok(ProbeReport {
         brokers: md.brokers().len(),
