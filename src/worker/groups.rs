@@ -381,7 +381,9 @@ pub fn refresh_in_steps(
             Err(e) => {
                 notes.insert(
                     g.clone(),
-                    format!("membership unavailable: DescribeGroups failed ({e})"),
+                    // librdkafka lists the group on every broker before
+                    // describing it: a refused ListGroups fails this too.
+                    format!("membership unavailable: the group could not be described ({e})"),
                 );
             }
         }
