@@ -15,6 +15,7 @@ use super::NOW;
 
 pub fn topic(name: &str, partitions: usize, messages: Option<i64>) -> TopicSummary {
     TopicSummary {
+        messages_error: None,
         name: name.into(),
         partitions,
         replication_factor: 3,
