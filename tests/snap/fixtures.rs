@@ -274,6 +274,7 @@ pub fn orders_detail(configs: Configs) -> TopicDetail {
     partitions[5].error = Some("Broker: Leader not available".into());
     partitions[9].low = None;
     partitions[9].high = None;
+    partitions[9].error = Some("watermarks timed out".into());
     partitions[9].lso = None;
     TopicDetail {
         name: "orders".into(),
