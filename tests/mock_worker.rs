@@ -1582,20 +1582,33 @@ fn a_refusing_or_slow_leader_leaves_only_its_topics_unknown_with_the_reason() {
     assert_eq!(mixed.messages, None);
     assert_eq!(
         mixed.messages_error.as_deref(),
-        Some("watermarks unavailable: not authorized for this topic (leader 2) on 1 of 2 partitions")
+        Some(
+            "watermarks unavailable: not authorized for this topic (leader 2) on 1 of 2 partitions"
+        )
     );
     // The progressive counts said the same before the final answer.
     for c in &counts {
         let t = find(&snap, &c.name);
-        assert_eq!((&c.messages, &c.messages_error), (&t.messages, &t.messages_error));
+        assert_eq!(
+            (&c.messages, &c.messages_error),
+            (&t.messages, &t.messages_error)
+        );
     }
     assert_eq!(counts.len(), 3, "{counts:?}");
     let summary = snap.watermark_error.unwrap();
-    assert!(summary.starts_with("message counts unknown for 2 topics: "), "{summary}");
+    assert!(
+        summary.starts_with("message counts unknown for 2 topics: "),
+        "{summary}"
+    );
 
     // Broker 2 answers ListOffsets only after 5 s, past the 1.5 s timeout:
     // the refresh still ends, the others' counts exact.
-    push_list_offsets_error(owner.client(), 2, RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR, 5_000);
+    push_list_offsets_error(
+        owner.client(),
+        2,
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR,
+        5_000,
+    );
     let (_, snap) = refresh_with_counts(&rt, &mut w, 3);
     assert_eq!(find(&snap, "alpha").messages, Some(7));
     assert_eq!(

@@ -75,7 +75,12 @@ pub fn unknown_count_reason(partitions: &[PartitionInfo]) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn part(partition: i32, leader: i32, marks: Option<(i64, i64)>, error: Option<&str>) -> PartitionInfo {
+    fn part(
+        partition: i32,
+        leader: i32,
+        marks: Option<(i64, i64)>,
+        error: Option<&str>,
+    ) -> PartitionInfo {
         PartitionInfo {
             partition,
             leader,
@@ -92,7 +97,10 @@ mod tests {
     fn known_counts_have_no_reason() {
         assert_eq!(unknown_count_reason(&[]), None);
         assert_eq!(
-            unknown_count_reason(&[part(0, 1, Some((0, 5)), None), part(1, 2, Some((3, 3)), None)]),
+            unknown_count_reason(&[
+                part(0, 1, Some((0, 5)), None),
+                part(1, 2, Some((3, 3)), None)
+            ]),
             None
         );
     }
@@ -127,7 +135,12 @@ mod tests {
     fn different_failures_are_listed_then_counted() {
         let ps = [
             part(0, -1, None, Some("no leader")),
-            part(1, 2, None, Some("watermarks unavailable: not authorized for this topic")),
+            part(
+                1,
+                2,
+                None,
+                Some("watermarks unavailable: not authorized for this topic"),
+            ),
             part(2, 3, None, Some("watermarks timed out")),
             part(3, 4, None, None),
             part(4, 1, Some((0, 1)), None),

@@ -11,8 +11,8 @@
 
 use crate::worker::error::{ErrorKind, WorkerError, classify, kind_of};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::ffi::{CStr, CString};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::bindings as rd;
@@ -201,10 +201,7 @@ pub fn watermarks_by_leader(
     let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
     for (tp, leader) in parts {
         if *leader < 0 {
-            let e = WorkerError::new(
-                kind_of(RDKafkaErrorCode::LeaderNotAvailable),
-                "no leader",
-            );
+            let e = WorkerError::new(kind_of(RDKafkaErrorCode::LeaderNotAvailable), "no leader");
             out.insert(tp.clone(), (Err(e.clone()), Err(e)));
         } else if let Some(e) = given_up.get(leader) {
             out.insert(tp.clone(), (Err(e.clone()), Err(e.clone())));

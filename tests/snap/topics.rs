@@ -6,7 +6,9 @@ use kafkaterm::worker::protocol::Command;
 use ratatui::crossterm::event::KeyCode;
 
 use crate::snap::H;
-use crate::snap::fixtures::{cluster, configs, empty_cluster, hostile_cluster, orders_detail, wide_detail};
+use crate::snap::fixtures::{
+    cluster, configs, empty_cluster, hostile_cluster, orders_detail, wide_detail,
+};
 
 /// Filter the list by `filter` (applied, not editing) and move down `down` rows.
 fn pick(h: &mut H, filter: &str, down: usize) {

@@ -415,11 +415,8 @@ impl TopicsPane {
     /// the previous refresh kept until new ones arrive.
     fn on_topic_names(&mut self, mut snap: ClusterSnapshot, ctx: &Ctx<'_>) {
         if let Some(old) = &self.snapshot {
-            let before: std::collections::HashMap<&str, &TopicSummary> = old
-                .topics
-                .iter()
-                .map(|t| (t.name.as_str(), t))
-                .collect();
+            let before: std::collections::HashMap<&str, &TopicSummary> =
+                old.topics.iter().map(|t| (t.name.as_str(), t)).collect();
             for t in &mut snap.topics {
                 if let Some(b) = before.get(t.name.as_str()) {
                     t.messages = b.messages;
