@@ -1601,6 +1601,37 @@ fn a_refusing_or_slow_leader_leaves_only_its_topics_unknown_with_the_reason() {
         "{summary}"
     );
 
+    // The topic detail keeps the partition whose leader answered, and says
+    // why the other has no watermarks.
+    push_list_offsets_error(
+        owner.client(),
+        2,
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        0,
+    );
+    w.commands
+        .send(Command::DescribeTopic {
+            id: 10,
+            topic: "mixed".into(),
+        })
+        .unwrap();
+    let d = wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
+        WorkerEvent::TopicDetail { id: 10, result, .. } => Some(result.unwrap()),
+        _ => None,
+    });
+    assert_eq!(d.partitions[0].messages(), Some(2));
+    assert_eq!(d.partitions[1].messages(), None);
+    assert_eq!(
+        d.partitions[1].error.as_deref(),
+        Some("watermarks unavailable: not authorized for this topic")
+    );
+    assert_eq!(
+        kafkaterm::model::unknown_count_reason(&d.partitions).as_deref(),
+        Some(
+            "watermarks unavailable: not authorized for this topic (leader 2) on 1 of 2 partitions"
+        )
+    );
+
     // Broker 2 answers ListOffsets only after 5 s, past the 1.5 s timeout:
     // the refresh still ends, the others' counts exact.
     push_list_offsets_error(
