@@ -146,6 +146,7 @@ fn snapshot(topics: usize, parts: usize) -> ClusterSnapshot {
                 partitions: parts,
                 replication_factor: 3,
                 messages: Some(i64::try_from(i * 1_234 % 9_999_991).unwrap_or(0)),
+                messages_error: None,
                 internal: false,
                 under_replicated: usize::from(i % 500 == 0),
                 offline: 0,

@@ -78,6 +78,7 @@ fn screen(app: &App) -> String {
 
 fn topic(name: &str, partitions: usize, messages: i64, urp: usize) -> TopicSummary {
     TopicSummary {
+        messages_error: None,
         name: name.into(),
         partitions,
         replication_factor: 3,
@@ -1891,6 +1892,7 @@ fn topic_list_shows_before_its_counts_and_filters_meanwhile() {
             name: "orders".into(),
             messages: Some(1_234_567),
             end_offsets: Some(1_300_000),
+            messages_error: None,
         }],
     }));
     // Filtering works while the rest are counted.
@@ -2541,4 +2543,109 @@ fn quitting_aborts_an_open_transaction_with_a_note() {
         note.contains("aborted 1 open transaction(s) on quitting"),
         "{note}"
     );
+}
+
+/// A topic whose watermarks failed shows `?` in the warning colour, and the
+/// reason for the selected topic on the list's bottom border (80x24); the
+/// rest of the list moves, filters, sorts (unknown counts last both ways)
+/// and opens as usual; the topic detail says why on its own border.
+#[test]
+fn an_unknown_count_shows_its_reason_for_the_selected_topic() {
+    let (mut app, cmds) = app();
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RefreshTopics { id } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let mut snap = snapshot();
+    for t in &mut snap.topics {
+        if t.name == "orders" {
+            t.messages = None;
+            t.messages_error = Some("watermarks timed out (leader 2)\x1b[2J".into());
+        }
+    }
+    app.update(Msg::Worker(WorkerEvent::Topics {
+        id,
+        result: Ok(snap),
+    }));
+    let t = draw(&app, 80, 24);
+    let ls = lines(&t);
+    // Internal topics hidden: orders is first and selected.
+    let bottom = &ls[22];
+    assert!(
+        bottom.contains("orders: messages unknown: watermarks timed out (leader 2)"),
+        "{}",
+        ls.join("\n")
+    );
+    // Nothing raw from the broker reaches the screen.
+    assert!(!ls.join("").contains('\x1b'), "{}", ls.join("\n"));
+    let row = ls.iter().position(|l| l.contains("orders ")).unwrap();
+    let col = ls[row].chars().position(|c| c == '?').expect("a `?` count");
+    assert_eq!(
+        t.backend().buffer()[(u16::try_from(col).unwrap(), u16::try_from(row).unwrap())].fg,
+        Theme::dark().warn.fg.unwrap()
+    );
+    // Another topic selected: its count is known, no reason shown.
+    key(&mut app, KeyCode::Down);
+    assert!(!row_text(&app, 22).contains("messages unknown"));
+    // Sorting by messages puts the unknown count last, in either direction.
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.topics.sort, kafkaterm::panes::topics::SortKey::Messages);
+    let order = |app: &App| -> Vec<String> {
+        let snap = app.topics.snapshot.as_ref().unwrap();
+        app.topics
+            .list
+            .view
+            .iter()
+            .map(|i| snap.topics[*i].name.clone())
+            .collect()
+    };
+    assert_eq!(order(&app), ["payments", "users", "orders"]);
+    key(&mut app, KeyCode::Char('S'));
+    assert_eq!(order(&app), ["users", "payments", "orders"]);
+    // Filtering keeps working and finds it again; it opens as usual.
+    key(&mut app, KeyCode::Char('/'));
+    typ(&mut app, "ord");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(order(&app), ["orders"]);
+    assert!(row_text(&app, 22).contains("orders: messages unknown"));
+    let cmds = key(&mut app, KeyCode::Enter);
+    let id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::DescribeTopic { id, topic } if topic == "orders" => Some(*id),
+            _ => None,
+        })
+        .expect("describe requested");
+    let part = |partition: i32, leader: i32, marks: Option<(i64, i64)>| PartitionInfo {
+        lso: None,
+        partition,
+        leader,
+        replicas: vec![leader],
+        isr: vec![leader],
+        low: marks.map(|m| m.0),
+        high: marks.map(|m| m.1),
+        error: marks.is_none().then(|| "watermarks timed out".to_string()),
+    };
+    app.update(Msg::Worker(WorkerEvent::TopicDetail {
+        id,
+        topic: "orders".into(),
+        result: Ok(TopicDetail {
+            name: "orders".into(),
+            internal: false,
+            partitions: vec![part(0, 1, Some((0, 10))), part(1, 2, None)],
+            configs: Configs::Unsupported("no".into()),
+        }),
+    }));
+    let s = screen(&app);
+    assert!(
+        s.contains("messages unknown: watermarks timed out (leader 2) on 1 of 2 partitions"),
+        "{s}"
+    );
+}
+
+fn row_text(app: &App, y: usize) -> String {
+    lines(&draw(app, 80, 24))[y].clone()
 }

@@ -102,6 +102,7 @@ fn topics(names: &[&str]) -> ClusterSnapshot {
         topics: names
             .iter()
             .map(|n| TopicSummary {
+                messages_error: None,
                 name: (*n).into(),
                 partitions: 1,
                 replication_factor: 1,

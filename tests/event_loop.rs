@@ -113,6 +113,7 @@ fn worker_events_are_drawn_and_a_stop_request_ends_the_loop() {
                     port: 9092,
                 }],
                 topics: vec![TopicSummary {
+                    messages_error: None,
                     name: "invoices-eu".into(),
                     partitions: 12,
                     replication_factor: 3,

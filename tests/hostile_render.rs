@@ -262,6 +262,7 @@ fn snapshot() -> ClusterSnapshot {
         .into_iter()
         .enumerate()
         .map(|(i, name)| TopicSummary {
+            messages_error: None,
             name,
             partitions: i + 1,
             replication_factor: 1,
@@ -278,6 +279,7 @@ fn snapshot() -> ClusterSnapshot {
         })
         .collect();
     topics.push(TopicSummary {
+        messages_error: None,
         name: hostile::TOPIC.into(),
         partitions: 3,
         replication_factor: 1,

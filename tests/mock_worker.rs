@@ -1467,3 +1467,244 @@ fn headless_transactional_produce_commits_or_aborts() {
     assert!(e.contains("the cluster refused transactions"), "{e}");
     drop(mock);
 }
+
+/// Make the next ListOffsets request that broker `broker` alone receives
+/// answer with `err` after `rtt_ms` (librdkafka's per-broker error stack,
+/// which rust-rdkafka does not wrap).
+fn push_list_offsets_error(
+    client: &rdkafka::client::Client<impl rdkafka::ClientContext>,
+    broker: i32,
+    err: RDKafkaRespErr,
+    rtt_ms: i32,
+) {
+    use rdkafka::bindings as rd;
+    // SAFETY: the client owns a live mock cluster (test.mock.num.brokers);
+    // the variadic tail is one (error, rtt) pair of C ints, as cnt says.
+    let r = unsafe {
+        let mc = rd::rd_kafka_handle_mock_cluster(client.native_ptr());
+        assert!(!mc.is_null(), "the client has no mock cluster");
+        rd::rd_kafka_mock_broker_push_request_error_rtts(
+            mc,
+            broker,
+            RDKafkaApiKey::ListOffsets as i16,
+            1,
+            err as std::os::raw::c_int,
+            rtt_ms as std::os::raw::c_int,
+        )
+    };
+    assert_eq!(r, RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR);
+}
+
+/// A refresh's counts events and final snapshot.
+fn refresh_with_counts(
+    rt: &tokio::runtime::Runtime,
+    w: &mut WorkerHandle,
+    id: u64,
+) -> (
+    Vec<kafkaterm::worker::protocol::TopicCount>,
+    kafkaterm::model::ClusterSnapshot,
+) {
+    w.commands.send(Command::RefreshTopics { id }).unwrap();
+    let mut counts = Vec::new();
+    let snap = wait(rt, w, Duration::from_secs(30), |ev| match ev {
+        WorkerEvent::TopicCounts { id: i, counts: c } if i == id => {
+            counts.extend(c);
+            None
+        }
+        WorkerEvent::Topics { id: i, result } if i == id => Some(result.unwrap()),
+        _ => None,
+    });
+    (counts, snap)
+}
+
+/// One leader that refuses ListOffsets, or answers too slowly, leaves only
+/// the topics it leads partitions of without a count, each with the reason
+/// (naming the leader, and how many partitions when only some failed); the
+/// others keep their exact counts, in the progressive counts as in the final
+/// snapshot and in headless `topics --json`.
+#[test]
+fn a_refusing_or_slow_leader_leaves_only_its_topics_unknown_with_the_reason() {
+    // A mock cluster made through a client, so its handle reaches the
+    // per-broker error stack.
+    let owner: BaseProducer = ClientConfig::new()
+        .set("test.mock.num.brokers", "3")
+        .create()
+        .unwrap();
+    let mock = owner.client().mock_cluster().unwrap();
+    mock.create_topic("alpha", 2, 1).unwrap();
+    mock.create_topic("beta", 2, 1).unwrap();
+    mock.create_topic("mixed", 2, 1).unwrap();
+    for p in 0..2 {
+        mock.partition_leader("alpha", p, Some(1)).unwrap();
+        mock.partition_leader("beta", p, Some(2)).unwrap();
+    }
+    mock.partition_leader("mixed", 0, Some(1)).unwrap();
+    mock.partition_leader("mixed", 1, Some(2)).unwrap();
+    let bs = mock.bootstrap_servers();
+    produce_n(&bs, "alpha", 0, 0, 3);
+    produce_n(&bs, "alpha", 1, 0, 4);
+    produce_n(&bs, "beta", 0, 0, 5);
+    produce_n(&bs, "mixed", 0, 0, 2);
+    produce_n(&bs, "mixed", 1, 0, 6);
+    let rt = rt();
+    let mut p = profile(&bs);
+    p.watermarks_timeout_secs = 1.5;
+    let mut w = rt.block_on(async { worker::spawn(p).unwrap() });
+    let find = |s: &kafkaterm::model::ClusterSnapshot, n: &str| {
+        s.topics.iter().find(|t| t.name == n).unwrap().clone()
+    };
+
+    // All leaders answer: exact counts, no reasons.
+    let (_, snap) = refresh_with_counts(&rt, &mut w, 1);
+    for (name, n) in [("alpha", 7), ("beta", 5), ("mixed", 8)] {
+        let t = find(&snap, name);
+        assert_eq!((t.messages, t.messages_error), (Some(n), None), "{name}");
+    }
+    assert_eq!(snap.watermark_error, None);
+
+    // Broker 2 refuses ListOffsets.
+    push_list_offsets_error(
+        owner.client(),
+        2,
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        0,
+    );
+    let (counts, snap) = refresh_with_counts(&rt, &mut w, 2);
+    let alpha = find(&snap, "alpha");
+    assert_eq!((alpha.messages, alpha.messages_error), (Some(7), None));
+    let beta = find(&snap, "beta");
+    assert_eq!(beta.messages, None);
+    assert_eq!(
+        beta.messages_error.as_deref(),
+        Some("watermarks unavailable: not authorized for this topic (leader 2)")
+    );
+    let mixed = find(&snap, "mixed");
+    assert_eq!(mixed.messages, None);
+    assert_eq!(
+        mixed.messages_error.as_deref(),
+        Some(
+            "watermarks unavailable: not authorized for this topic (leader 2) on 1 of 2 partitions"
+        )
+    );
+    // The progressive counts said the same before the final answer.
+    for c in &counts {
+        let t = find(&snap, &c.name);
+        assert_eq!(
+            (&c.messages, &c.messages_error),
+            (&t.messages, &t.messages_error)
+        );
+    }
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    let summary = snap.watermark_error.unwrap();
+    assert!(
+        summary.starts_with("message counts unknown for 2 topics: "),
+        "{summary}"
+    );
+
+    // The topic detail keeps the partition whose leader answered, and says
+    // why the other has no watermarks.
+    push_list_offsets_error(
+        owner.client(),
+        2,
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+        0,
+    );
+    w.commands
+        .send(Command::DescribeTopic {
+            id: 10,
+            topic: "mixed".into(),
+        })
+        .unwrap();
+    let d = wait(&rt, &mut w, Duration::from_secs(30), |ev| match ev {
+        WorkerEvent::TopicDetail { id: 10, result, .. } => Some(result.unwrap()),
+        _ => None,
+    });
+    assert_eq!(d.partitions[0].messages(), Some(2));
+    assert_eq!(d.partitions[1].messages(), None);
+    assert_eq!(
+        d.partitions[1].error.as_deref(),
+        Some("watermarks unavailable: not authorized for this topic")
+    );
+    assert_eq!(
+        kafkaterm::model::unknown_count_reason(&d.partitions).as_deref(),
+        Some(
+            "watermarks unavailable: not authorized for this topic (leader 2) on 1 of 2 partitions"
+        )
+    );
+
+    // Broker 2 answers ListOffsets only after 5 s, past the 1.5 s timeout:
+    // the refresh still ends, the others' counts exact.
+    push_list_offsets_error(
+        owner.client(),
+        2,
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR,
+        5_000,
+    );
+    let (_, snap) = refresh_with_counts(&rt, &mut w, 3);
+    assert_eq!(find(&snap, "alpha").messages, Some(7));
+    assert_eq!(
+        find(&snap, "beta").messages_error.as_deref(),
+        Some("watermarks timed out (leader 2)")
+    );
+    assert_eq!(
+        find(&snap, "mixed").messages_error.as_deref(),
+        Some("watermarks timed out (leader 2) on 1 of 2 partitions")
+    );
+    drop(w);
+    drop(rt);
+
+    // Headless `topics --json`: the reason is a field, null when the count
+    // is known; the text output shows `?` and the reason.
+    let dir = tempfile::tempdir().unwrap();
+    let run = |json: bool| {
+        push_list_offsets_error(
+            owner.client(),
+            2,
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED,
+            0,
+        );
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kafkaterm"));
+        c.env("KAFKATERM_CONFIG_DIR", dir.path().join("config"))
+            .env("KAFKATERM_DATA_DIR", dir.path().join("data"))
+            .env_remove("KAFKATERM_BROKERS")
+            .args(["-b", &bs, "topics"]);
+        if json {
+            c.arg("--json");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            String::from_utf8(o.stdout).unwrap(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (out, err) = run(true);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let topic = |n: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(topic("alpha")["messages"], 7);
+    assert!(topic("alpha")["messages_error"].is_null());
+    assert!(topic("beta")["messages"].is_null());
+    assert_eq!(
+        topic("beta")["messages_error"],
+        "watermarks unavailable: not authorized for this topic (leader 2)"
+    );
+    assert!(err.contains("message counts unknown for 2 topics"), "{err}");
+    let (out, _) = run(false);
+    let beta = out.lines().find(|l| l.starts_with("beta ")).unwrap();
+    assert!(
+        beta.contains(" ? ")
+            && beta.ends_with(
+                "messages-unknown: watermarks unavailable: not authorized for this topic (leader 2)"
+            ),
+        "{out}"
+    );
+    drop(mock);
+    drop(owner);
+}

@@ -315,6 +315,10 @@ pub struct ClusterConfig {
     /// high watermark before topic detail flags a likely stuck transaction
     /// (default 60).
     pub stuck_transaction_secs: Option<f64>,
+    /// How long the topic list and topic detail wait for each partition
+    /// leader's watermarks, in seconds (default 10); a leader that does not
+    /// answer in time leaves only its own partitions' counts unknown.
+    pub watermarks_timeout_secs: Option<f64>,
 }
 
 impl ClusterConfig {
@@ -398,6 +402,8 @@ pub struct ClusterProfile {
     pub topics_refresh_secs: f64,
     /// See `ClusterConfig::stuck_transaction_secs`.
     pub stuck_transaction_secs: f64,
+    /// See `ClusterConfig::watermarks_timeout_secs`.
+    pub watermarks_timeout_secs: f64,
     pub unsupported: Unsupported,
     /// Client ids and the like are prefixed with this.
     pub client_id: String,
@@ -442,6 +448,7 @@ impl ClusterProfile {
             groups_refresh_secs: 2.0,
             topics_refresh_secs: 10.0,
             stuck_transaction_secs: 60.0,
+            watermarks_timeout_secs: 10.0,
             unsupported: Unsupported::default(),
             client_id: "kafkaterm".into(),
         }
@@ -468,6 +475,9 @@ impl ClusterProfile {
         }
         if let Some(s) = c.stuck_transaction_secs {
             p.stuck_transaction_secs = s.clamp(1.0, 7.0 * 86_400.0);
+        }
+        if let Some(s) = c.watermarks_timeout_secs {
+            p.watermarks_timeout_secs = s.clamp(0.5, 300.0);
         }
         let mut props: Vec<(String, Secret)> = Vec::new();
         let mut tls_on = false;

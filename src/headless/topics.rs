@@ -29,6 +29,7 @@ pub async fn topics(profile: ClusterProfile, json_out: bool, internal: bool) -> 
                     "partitions": t.partitions,
                     "replication_factor": t.replication_factor,
                     "messages": t.messages,
+                    "messages_error": t.messages_error,
                     "internal": t.internal,
                     "under_replicated": t.under_replicated,
                     "offline": t.offline,
@@ -52,6 +53,10 @@ pub async fn topics(profile: ClusterProfile, json_out: bool, internal: bool) -> 
         }
         if let Some(e) = &t.error {
             flags.push(sanitize::escape(e).into_owned());
+        }
+        // Last: the reason is words, the flags before it are single tokens.
+        if let Some(e) = &t.messages_error {
+            flags.push(format!("messages-unknown: {}", sanitize::escape(e)));
         }
         s.push_str(&format!(
             "{:<40} {:>10} {:>3} {:>14}  {}\n",
@@ -85,10 +90,13 @@ pub async fn describe(profile: ClusterProfile, topic: &str, json_out: bool) -> R
             (Vec::new(), Some(e.clone()))
         }
     };
+    let messages_error = crate::model::unknown_count_reason(&d.partitions);
     if json_out {
         let v = json!({
             "name": d.name,
             "internal": d.internal,
+            "messages": d.partitions.iter().map(crate::model::PartitionInfo::messages).sum::<Option<i64>>(),
+            "messages_error": messages_error,
             "partitions": d.partitions.iter().map(|p| json!({
                 "partition": p.partition,
                 "leader": p.leader,
@@ -125,7 +133,7 @@ pub async fn describe(profile: ClusterProfile, topic: &str, json_out: bool) -> R
     for p in &d.partitions {
         let oos = p.out_of_sync();
         s.push_str(&format!(
-            "{:>9} {:>6} {:<12} {:<12} {:>12} {:>12} {:>12} {:>12}{}\n",
+            "{:>9} {:>6} {:<12} {:<12} {:>12} {:>12} {:>12} {:>12}{}{}\n",
             p.partition,
             p.leader,
             join(&p.replicas),
@@ -138,8 +146,15 @@ pub async fn describe(profile: ClusterProfile, topic: &str, json_out: bool) -> R
                 String::new()
             } else {
                 format!("  out of sync: {}", join(&oos))
-            }
+            },
+            p.error.as_ref().map_or(String::new(), |e| format!(
+                "  error: {}",
+                sanitize::escape(e)
+            ))
         ));
+    }
+    if let Some(e) = &messages_error {
+        s.push_str(&format!("\nmessages unknown: {}\n", sanitize::escape(e)));
     }
     s.push_str("\nconfiguration (* = not default)\n");
     if let Some(e) = &configs_error {

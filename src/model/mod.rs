@@ -1,10 +1,12 @@
 //! Plain data types shared by the worker, the panes and the headless commands.
 //! None of them carries an rdkafka type, so the UI and tests never need a client.
 
+mod counts;
 mod group_state;
 pub mod lso;
 mod produce;
 
+pub use counts::unknown_count_reason;
 pub use group_state::{GroupChange, GroupState, check_group_change};
 pub use produce::{
     Acks, Compression, ProduceRequest, ProducerOptions, TXN_TIMEOUT_MS, TxnMode, TxnOutcome,
@@ -75,6 +77,10 @@ pub struct TopicSummary {
     /// Sum over partitions of high − low watermark; `None` when the
     /// watermarks could not be fetched.
     pub messages: Option<i64>,
+    /// Why `messages` is unknown once the watermarks were asked for, in
+    /// plain words (see [`unknown_count_reason`]); `None` while the count
+    /// is known or not yet asked.
+    pub messages_error: Option<String>,
     pub internal: bool,
     /// Partitions whose ISR is smaller than the replica set.
     pub under_replicated: usize,

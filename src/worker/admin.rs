@@ -13,7 +13,7 @@ use super::protocol::NewTopicSpec;
 use crate::kafka::client::{explain, plain_words};
 use crate::model::{
     BrokerInfo, ClusterSnapshot, ConfigEntry, Configs, PartitionInfo, TopicDetail, TopicPartition,
-    TopicSummary,
+    TopicSummary, unknown_count_reason,
 };
 
 pub const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -95,10 +95,37 @@ pub enum Progress {
     Counts(Vec<super::protocol::TopicCount>),
 }
 
+/// How long to wait for watermarks: the profile's `watermarks_timeout_secs`.
+#[must_use]
+pub fn watermarks_timeout(inner: &Inner) -> Duration {
+    Duration::try_from_secs_f64(inner.profile.watermarks_timeout_secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .unwrap_or(METADATA_TIMEOUT)
+}
+
+/// Every partition of `topics` with its leader from metadata.
+fn led_partitions<'a>(
+    topics: impl IntoIterator<Item = &'a rdkafka::metadata::MetadataTopic>,
+) -> Vec<(TopicPartition, i32)> {
+    topics
+        .into_iter()
+        .flat_map(|t| {
+            t.partitions()
+                .iter()
+                .map(|p| (TopicPartition::new(t.name(), p.id()), p.leader()))
+        })
+        .collect()
+}
+
 /// [`cluster_snapshot`], telling `progress` first the topic list from
 /// metadata alone, then the message counts of topics (in name order, whole
 /// topics of about [`COUNT_CHUNK`] partitions at a time) as their watermarks
-/// arrive, so a big cluster's list shows at once.
+/// arrive, so a big cluster's list shows at once. Each chunk asks its
+/// partitions' leaders at once, each on its own
+/// ([`offsets::watermarks_by_leader`]): a slow or failing broker leaves only
+/// the topics it leads partitions of without a count, each with the reason
+/// (`messages_error`), and is not asked again in the same refresh.
 pub fn cluster_snapshot_progressive(
     inner: &Inner,
     progress: &mut dyn FnMut(Progress),
@@ -107,30 +134,24 @@ pub fn cluster_snapshot_progressive(
         .meta
         .fetch_metadata(None, METADATA_TIMEOUT)
         .map_err(|e| classify(&e))?;
-    progress(Progress::Names(snapshot_from(&md, None, None)));
+    progress(Progress::Names(snapshot_from(&md, None)));
+    let timeout = watermarks_timeout(inner);
     let mut by_topic: Vec<&rdkafka::metadata::MetadataTopic> = md.topics().iter().collect();
     by_topic.sort_by(|a, b| a.name().cmp(b.name()));
     let mut marks = Marks::new();
-    let mut watermark_error = None;
+    let mut given_up = offsets::GivenUp::new();
     let mut chunk: Vec<&rdkafka::metadata::MetadataTopic> = Vec::new();
     let mut in_chunk = 0;
     let mut flush = |chunk: &mut Vec<&rdkafka::metadata::MetadataTopic>,
                      marks: &mut Marks,
-                     watermark_error: &mut Option<String>| {
-        let parts: Vec<TopicPartition> = chunk
-            .iter()
-            .flat_map(|t| {
-                t.partitions()
-                    .iter()
-                    .map(|p| TopicPartition::new(t.name(), p.id()))
-            })
-            .collect();
-        match offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT) {
-            Ok(m) => marks.extend(m),
-            Err(e) => {
-                watermark_error.get_or_insert_with(|| format!("watermarks unavailable: {e}"));
-            }
-        }
+                     given_up: &mut offsets::GivenUp| {
+        let parts = led_partitions(chunk.iter().copied());
+        marks.extend(offsets::watermarks_by_leader(
+            &inner.meta,
+            &parts,
+            timeout,
+            given_up,
+        ));
         progress(Progress::Counts(
             chunk
                 .iter()
@@ -140,6 +161,7 @@ pub fn cluster_snapshot_progressive(
                         name: t.name().to_string(),
                         messages: topic_messages(&infos),
                         end_offsets: infos.iter().map(|p| p.high).sum::<Option<i64>>(),
+                        messages_error: unknown_count_reason(&infos),
                     }
                 })
                 .collect(),
@@ -150,14 +172,14 @@ pub fn cluster_snapshot_progressive(
         in_chunk += t.partitions().len();
         chunk.push(t);
         if in_chunk >= COUNT_CHUNK {
-            flush(&mut chunk, &mut marks, &mut watermark_error);
+            flush(&mut chunk, &mut marks, &mut given_up);
             in_chunk = 0;
         }
     }
     if !chunk.is_empty() {
-        flush(&mut chunk, &mut marks, &mut watermark_error);
+        flush(&mut chunk, &mut marks, &mut given_up);
     }
-    Ok(snapshot_from(&md, Some(&marks), watermark_error))
+    Ok(snapshot_from(&md, Some(&marks)))
 }
 
 /// Messages in a topic (sum of high − low), `None` while unknown.
@@ -172,12 +194,10 @@ fn topic_messages(infos: &[PartitionInfo]) -> Option<i64> {
     }
 }
 
-/// The topic list from metadata and (when known) watermarks.
-fn snapshot_from(
-    md: &Metadata,
-    marks: Option<&Marks>,
-    watermark_error: Option<String>,
-) -> ClusterSnapshot {
+/// The topic list from metadata and (when known) watermarks. With
+/// watermarks, topics whose count stays unknown say why
+/// (`messages_error`), and `watermark_error` sums them up.
+fn snapshot_from(md: &Metadata, marks: Option<&Marks>) -> ClusterSnapshot {
     let brokers = md
         .brokers()
         .iter()
@@ -187,26 +207,28 @@ fn snapshot_from(
             port: b.port(),
         })
         .collect();
+    let mut unknown_topics = 0usize;
+    let mut all_infos: Vec<PartitionInfo> = Vec::new();
     let mut topics: Vec<TopicSummary> = md
         .topics()
         .iter()
         .map(|t| {
             let infos = partition_infos(t, marks);
-            let messages = if marks.is_none() {
-                None
-            } else if infos.is_empty() {
-                Some(0)
+            let (messages, messages_error) = if marks.is_none() {
+                (None, None)
             } else {
-                infos
-                    .iter()
-                    .map(PartitionInfo::messages)
-                    .sum::<Option<i64>>()
+                (topic_messages(&infos), unknown_count_reason(&infos))
             };
+            if messages_error.is_some() {
+                unknown_topics += 1;
+                all_infos.extend(infos.iter().cloned());
+            }
             TopicSummary {
                 name: t.name().to_string(),
                 partitions: infos.len(),
                 replication_factor: infos.iter().map(|p| p.replicas.len()).max().unwrap_or(0),
                 messages,
+                messages_error,
                 internal: is_internal(t.name()),
                 under_replicated: infos
                     .iter()
@@ -223,6 +245,14 @@ fn snapshot_from(
         })
         .collect();
     topics.sort_by(|a, b| a.name.cmp(&b.name));
+    // One line for the whole refresh: how many topics, and the failures
+    // over their partitions.
+    let watermark_error = unknown_count_reason(&all_infos).map(|why| {
+        format!(
+            "message counts unknown for {unknown_topics} topic{}: {why}",
+            if unknown_topics == 1 { "" } else { "s" }
+        )
+    });
     ClusterSnapshot {
         brokers,
         topics,
@@ -251,12 +281,27 @@ pub fn topic_partitions(
             metadata_error(e)
         ));
     }
-    let parts = partitions_of(&md, Some(topic));
-    let marks = offsets::watermarks(&inner.meta, &parts, METADATA_TIMEOUT).ok();
-    let mut infos = partition_infos(t, marks.as_ref());
-    // Last stable offsets: the same ListOffsets at read_committed. Missing
-    // ones (an older broker, a failed request) stay unknown.
-    if let Ok(lso) = offsets::end_offsets(&inner.lso, &parts, METADATA_TIMEOUT) {
+    let timeout = watermarks_timeout(inner);
+    let marks = offsets::watermarks_by_leader(
+        &inner.meta,
+        &led_partitions([t]),
+        timeout,
+        &mut offsets::GivenUp::new(),
+    );
+    let mut infos = partition_infos(t, Some(&marks));
+    // Last stable offsets: the same ListOffsets at read_committed, of the
+    // partitions whose leaders answered just now. Missing ones (an older
+    // broker, a failed request) stay unknown.
+    let parts: Vec<TopicPartition> = partitions_of(&md, Some(topic))
+        .into_iter()
+        .filter(|tp| marks.get(tp).is_some_and(|(_, h)| h.is_ok()))
+        .collect();
+    let lso = if parts.is_empty() {
+        Err(WorkerError::internal("no partition to ask"))
+    } else {
+        offsets::end_offsets(&inner.lso, &parts, timeout)
+    };
+    if let Ok(lso) = lso {
         for p in &mut infos {
             p.lso = lso
                 .get(&TopicPartition::new(topic, p.partition))

@@ -9,9 +9,10 @@
 //!   (one OffsetFetch per group, all groups in flight at once on one queue),
 //!   which rust-rdkafka does not wrap, hence the FFI below.
 
-use crate::worker::error::{WorkerError, classify};
-use std::collections::HashMap;
+use crate::worker::error::{ErrorKind, WorkerError, classify, kind_of};
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::{CStr, CString};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::bindings as rd;
@@ -120,6 +121,171 @@ pub fn watermarks(
             (tp.clone(), (l, h))
         })
         .collect())
+}
+
+/// Leaders that timed out or could not be reached during one refresh, with
+/// the reason their partitions get: they are not asked again until the
+/// refresh ends, so a dead broker costs one timeout per refresh, not one
+/// per chunk of partitions.
+pub type GivenUp = HashMap<i32, WorkerError>;
+
+/// Threads asking leaders at once; a cluster with more leaders in one chunk
+/// asks the rest as threads come free.
+const MAX_LEADER_THREADS: usize = 64;
+
+/// Why a partition's watermarks are missing, in plain words (its leader is
+/// named beside it, by `model::unknown_count_reason`).
+fn mark_error(e: &WorkerError) -> WorkerError {
+    if e.kind == ErrorKind::Timeout {
+        WorkerError::timeout("watermarks timed out")
+    } else {
+        WorkerError::new(e.kind, format!("watermarks unavailable: {}", e.message))
+    }
+}
+
+/// ListOffsets for `parts` (all led by one broker), in rounds of
+/// [`LIST_OFFSETS_CHUNK`], each given the time left until `deadline`.
+fn offsets_until(
+    consumer: &BaseConsumer<KtContext>,
+    parts: &[TopicPartition],
+    value: Offset,
+    deadline: Instant,
+) -> Result<OffsetMap, WorkerError> {
+    let mut out = OffsetMap::with_capacity(parts.len());
+    for chunk in parts.chunks(LIST_OFFSETS_CHUNK) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(WorkerError::timeout("timed out"));
+        }
+        let tpl = tpl_of(chunk, value)?;
+        let answered = consumer
+            .offsets_for_times(tpl, left)
+            .map_err(|e| classify(&e))?;
+        out.extend(collect(&answered));
+    }
+    Ok(out)
+}
+
+/// One leader's high, then low watermarks. The low ones are asked only
+/// when the high ones came, with at least half a second even if the high
+/// ones took nearly all the time.
+fn leader_marks(
+    consumer: &BaseConsumer<KtContext>,
+    parts: &[TopicPartition],
+    deadline: Instant,
+) -> Result<(OffsetMap, OffsetMap), WorkerError> {
+    let high = offsets_until(consumer, parts, Offset::End, deadline)?;
+    let low_deadline = deadline.max(Instant::now() + Duration::from_millis(500));
+    let low = offsets_until(consumer, parts, Offset::Beginning, low_deadline)?;
+    Ok((high, low))
+}
+
+/// Low and high watermarks of `parts` (each with its leader from metadata),
+/// every leader asked on its own thread at the same time, so a slow or
+/// failing broker leaves only its own partitions without watermarks, each
+/// with the reason; the call returns within about `timeout` whatever the
+/// number of leaders. Partitions without a leader, and those of leaders in
+/// `given_up`, get their reason without a request; leaders that time out
+/// or cannot be reached are added to `given_up`.
+///
+/// librdkafka's `offsets_for_times` fails as a whole when any leader in its
+/// list fails (it keeps no partial results), hence one call per leader.
+pub fn watermarks_by_leader(
+    consumer: &BaseConsumer<KtContext>,
+    parts: &[(TopicPartition, i32)],
+    timeout: Duration,
+    given_up: &mut GivenUp,
+) -> Watermarks {
+    let deadline = Instant::now() + timeout;
+    let mut out = Watermarks::with_capacity(parts.len());
+    let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
+    for (tp, leader) in parts {
+        if *leader < 0 {
+            let e = WorkerError::new(kind_of(RDKafkaErrorCode::LeaderNotAvailable), "no leader");
+            out.insert(tp.clone(), (Err(e.clone()), Err(e)));
+        } else if let Some(e) = given_up.get(leader) {
+            out.insert(tp.clone(), (Err(e.clone()), Err(e.clone())));
+        } else {
+            by_leader.entry(*leader).or_default().push(tp.clone());
+        }
+    }
+    let leaders: Vec<(i32, Vec<TopicPartition>)> = by_leader.into_iter().collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((leader, tps)) = leaders.get(i) else {
+                break;
+            };
+            let answer = if Instant::now() >= deadline {
+                // Threads were all busy with slower leaders until the end:
+                // this one was never asked, so it is not given up on.
+                Err((WorkerError::timeout("watermarks not asked in time"), false))
+            } else {
+                leader_marks(consumer, tps, deadline).map_err(|e| {
+                    let gave_up = matches!(e.kind, ErrorKind::Timeout | ErrorKind::Io);
+                    (mark_error(&e), gave_up)
+                })
+            };
+            mine.push((*leader, answer));
+        }
+        mine
+    };
+    let answers: Vec<_> = std::thread::scope(|s| {
+        // The calling thread asks too; a thread that cannot be started
+        // leaves its share to the others.
+        let handles: Vec<_> = (1..leaders.len().min(MAX_LEADER_THREADS))
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("kt-watermarks".into())
+                    .spawn_scoped(s, work)
+                    .ok()
+            })
+            .collect();
+        let mut all = work();
+        for h in handles {
+            all.extend(h.join().unwrap_or_default());
+        }
+        all
+    });
+    let mut asked: std::collections::HashSet<i32> = std::collections::HashSet::new();
+    for (leader, answer) in answers {
+        asked.insert(leader);
+        let Some((_, tps)) = leaders.iter().find(|(l, _)| *l == leader) else {
+            continue;
+        };
+        match answer {
+            Ok((high, low)) => {
+                let get = |m: &OffsetMap, tp: &TopicPartition| match m.get(tp) {
+                    Some(Ok(o)) => Ok(*o),
+                    Some(Err(e)) => Err(mark_error(e)),
+                    None => Err(WorkerError::internal("watermarks not returned")),
+                };
+                for tp in tps {
+                    out.insert(tp.clone(), (get(&low, tp), get(&high, tp)));
+                }
+            }
+            Err((e, gave_up)) => {
+                if gave_up {
+                    given_up.insert(leader, e.clone());
+                }
+                for tp in tps {
+                    out.insert(tp.clone(), (Err(e.clone()), Err(e.clone())));
+                }
+            }
+        }
+    }
+    // A thread that panicked took its answers with it.
+    for (leader, tps) in &leaders {
+        if !asked.contains(leader) {
+            for tp in tps {
+                let e = WorkerError::internal("watermarks not returned");
+                out.insert(tp.clone(), (Err(e.clone()), Err(e)));
+            }
+        }
+    }
+    out
 }
 
 /// High watermarks only (log end offsets), one batched request per leader.

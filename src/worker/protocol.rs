@@ -308,6 +308,8 @@ pub struct TopicCount {
     pub messages: Option<i64>,
     /// Sum of high watermarks.
     pub end_offsets: Option<i64>,
+    /// Why `messages` is unknown (see `TopicSummary::messages_error`).
+    pub messages_error: Option<String>,
 }
 
 /// Connection health as the worker sees it.

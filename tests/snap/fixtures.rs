@@ -15,6 +15,7 @@ use super::NOW;
 
 pub fn topic(name: &str, partitions: usize, messages: Option<i64>) -> TopicSummary {
     TopicSummary {
+        messages_error: None,
         name: name.into(),
         partitions,
         replication_factor: 3,
@@ -273,6 +274,7 @@ pub fn orders_detail(configs: Configs) -> TopicDetail {
     partitions[5].error = Some("Broker: Leader not available".into());
     partitions[9].low = None;
     partitions[9].high = None;
+    partitions[9].error = Some("watermarks timed out".into());
     partitions[9].lso = None;
     TopicDetail {
         name: "orders".into(),

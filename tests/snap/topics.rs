@@ -6,7 +6,9 @@ use kafkaterm::worker::protocol::Command;
 use ratatui::crossterm::event::KeyCode;
 
 use crate::snap::H;
-use crate::snap::fixtures::{configs, empty_cluster, hostile_cluster, orders_detail, wide_detail};
+use crate::snap::fixtures::{
+    cluster, configs, empty_cluster, hostile_cluster, orders_detail, wide_detail,
+};
 
 /// Filter the list by `filter` (applied, not editing) and move down `down` rows.
 fn pick(h: &mut H, filter: &str, down: usize) {
@@ -58,6 +60,26 @@ scenario!(
     |size| {
         let mut h = H::new(size);
         h.ch('i');
+        h.at(4_000);
+        h
+    }
+);
+
+scenario!(
+    topics_count_unknown_reason,
+    "a topic whose watermarks timed out on one leader: `?` in the list and, selected, the reason on the bottom border",
+    |size| {
+        let mut h = H::fresh(size);
+        h.conn(kafkaterm::worker::protocol::ConnState::Connected);
+        let mut c = cluster();
+        for t in &mut c.topics {
+            if t.name == "inventory.v2" {
+                t.messages_error =
+                    Some("watermarks timed out (leader 2) on 2 of 6 partitions".into());
+            }
+        }
+        h.answer_topics(Ok(c));
+        pick(&mut h, "inv", 1);
         h.at(4_000);
         h
     }

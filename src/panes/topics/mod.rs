@@ -138,6 +138,7 @@ impl TopicsPane {
             (show_internal || !t.internal) && matches(&t.name, &needle)
         };
         let sort = self.sort;
+        let reverse = self.reverse;
         let rates = &self.rates;
         let rate_of = |t: &TopicSummary| rates.get(&t.name).and_then(rate::Throughput::current);
         let cmp = |a: &usize, b: &usize| {
@@ -145,7 +146,15 @@ impl TopicsPane {
             match sort {
                 SortKey::Name => a.name.cmp(&b.name),
                 SortKey::Partitions => b.partitions.cmp(&a.partitions),
-                SortKey::Messages => b.messages.cmp(&a.messages),
+                // Biggest first (smallest when reversed); unknown counts
+                // last either way, by name.
+                SortKey::Messages => match (a.messages, b.messages) {
+                    (Some(x), Some(y)) if reverse => x.cmp(&y),
+                    (Some(x), Some(y)) => y.cmp(&x),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => a.name.cmp(&b.name),
+                },
                 SortKey::UnderReplicated => b.under_replicated.cmp(&a.under_replicated),
                 // Hottest first; topics without a rate yet last.
                 SortKey::Rate => match (rate_of(a), rate_of(b)) {
@@ -156,7 +165,9 @@ impl TopicsPane {
                 },
             }
         };
-        self.list.rebuild(0..topics.len(), keep, cmp, self.reverse);
+        // The messages order applies the direction itself (unknowns stay last).
+        let flip = self.reverse && sort != SortKey::Messages;
+        self.list.rebuild(0..topics.len(), keep, cmp, flip);
     }
 
     #[must_use]
@@ -404,14 +415,12 @@ impl TopicsPane {
     /// the previous refresh kept until new ones arrive.
     fn on_topic_names(&mut self, mut snap: ClusterSnapshot, ctx: &Ctx<'_>) {
         if let Some(old) = &self.snapshot {
-            let before: std::collections::HashMap<&str, Option<i64>> = old
-                .topics
-                .iter()
-                .map(|t| (t.name.as_str(), t.messages))
-                .collect();
+            let before: std::collections::HashMap<&str, &TopicSummary> =
+                old.topics.iter().map(|t| (t.name.as_str(), t)).collect();
             for t in &mut snap.topics {
-                if let Some(m) = before.get(t.name.as_str()) {
-                    t.messages = *m;
+                if let Some(b) = before.get(t.name.as_str()) {
+                    t.messages = b.messages;
+                    t.messages_error.clone_from(&b.messages_error);
                 }
             }
         }
@@ -430,6 +439,7 @@ impl TopicsPane {
             if let Some(c) = counts.get(&t.name) {
                 t.messages = c.messages;
                 t.end_offsets = c.end_offsets;
+                t.messages_error.clone_from(&c.messages_error);
             }
         }
         self.replace_snapshot(snap, ctx);

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use super::{DetailTab, DetailView, Dialog, TopicsPane, create};
 use crate::app::ctx::DrawCtx;
 use crate::model::lso::{self, LsoState};
-use crate::model::{Configs, PartitionInfo, TopicDetail};
+use crate::model::{Configs, PartitionInfo, TopicDetail, unknown_count_reason};
 use crate::timeutil;
 use crate::ui::{dialog, layout, widgets};
 
@@ -67,13 +67,21 @@ pub(super) fn draw(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'
 fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
     let total = p.snapshot.as_ref().map_or(0, |s| s.topics.len());
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focused)
         .title(Span::styled(
             format!(" Topics {}/{} ", p.list.view.len(), total),
             t.title,
         ));
+    // Why the selected topic's count is unknown, on the bottom border.
+    if let Some(why) = p
+        .selected_topic()
+        .and_then(|tp| tp.messages_error.as_ref().map(|e| (tp, e)))
+        .map(|(tp, e)| format!("{}: messages unknown: {e}", tp.name))
+    {
+        block = block.title_bottom(reason_line(&why, area.width, t.warn));
+    }
     let inner = block.inner(area);
     f.render_widget(block, area);
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
@@ -163,6 +171,8 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
                 Cell::from(match tp.messages {
                     Some(n) => Span::raw(widgets::thousands(n)),
                     None if p.counting => Span::styled("counting…", t.muted),
+                    // The reason shows for the selected topic.
+                    None if tp.messages_error.is_some() => Span::styled("?", t.warn),
                     None => Span::raw("?"),
                 }),
             ];
@@ -205,6 +215,17 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     f.render_widget(table, body);
 }
 
+/// `text` as a bottom-border title of a box `width` wide: escaped, cut to
+/// fit between the corners, padded with a space each side.
+fn reason_line(text: &str, width: u16, style: Style) -> Line<'static> {
+    let room = usize::from(width.saturating_sub(4));
+    Line::from(vec![
+        Span::raw(" "),
+        widgets::text_cut(text, room, style),
+        Span::raw(" "),
+    ])
+}
+
 fn refresh_span(in_flight: bool, refreshed: Option<i64>, dc: &DrawCtx<'_>) -> Span<'static> {
     let t = dc.theme;
     match (in_flight, refreshed) {
@@ -223,7 +244,7 @@ fn refresh_span(in_flight: bool, refreshed: Option<i64>, dc: &DrawCtx<'_>) -> Sp
 
 fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.border_focused)
         .title(Line::from(vec![
@@ -231,6 +252,19 @@ fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) 
             widgets::text(&d.topic, t.title),
             Span::raw(" "),
         ]));
+    // Why the topic's count is unknown (the partitions without
+    // watermarks show `?`), on the bottom border.
+    if let Some(why) = d
+        .data
+        .as_ref()
+        .and_then(|data| unknown_count_reason(&data.partitions))
+    {
+        block = block.title_bottom(reason_line(
+            &format!("messages unknown: {why}"),
+            area.width,
+            t.warn,
+        ));
+    }
     let inner = block.inner(area);
     f.render_widget(block, area);
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
