@@ -484,6 +484,12 @@ fn render() {
 
 struct KeyRun {
     latencies: Vec<f64>,
+    /// Latencies of the keys sent while a save's temporary file existed.
+    during_save: Vec<f64>,
+    /// Saves the key thread started (`w`, Enter).
+    saves: u64,
+    /// Lines in the files of the saves that finished during the run.
+    saved_lines: u64,
     key_update: Vec<f64>,
     draws: Vec<f64>,
     ingested: u64,
@@ -496,7 +502,17 @@ struct KeyRun {
 /// in 2,000-record batches through the worker's bounded channel; a key
 /// thread presses ↓/↑ every ~50 ms. Latency: key sent → the first frame
 /// drawn after the key was handled (reported by the loop's probe).
-fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun {
+/// With `saves` (the App's data directory), the key thread also keeps a
+/// save of all buffered records running: whenever no save's temporary file
+/// is in the directory it presses `w` and Enter (the default path).
+fn key_run(
+    app: &mut App,
+    session: u64,
+    g: Gen,
+    rate: u64,
+    secs: f64,
+    saves: Option<std::path::PathBuf>,
+) -> KeyRun {
     let theme = Theme::dark();
     let backend = CrosstermBackend::new(std::io::sink());
     let mut term = Terminal::with_options(
@@ -513,8 +529,12 @@ fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun 
     let (wtx, mut wrx) =
         tokio::sync::mpsc::channel::<WorkerEvent>(kafkaterm::worker::EVENT_CAPACITY);
     let (ktx, krx) = tokio::sync::mpsc::unbounded_channel::<KeyEvent>();
-    // When each key was sent, in order; the loop handles keys in order.
-    let sent_at: Arc<std::sync::Mutex<std::collections::VecDeque<Instant>>> = Arc::default();
+    // When each key was sent (and whether a save was running then), in
+    // order; the loop handles keys in order.
+    let sent_at: Arc<std::sync::Mutex<std::collections::VecDeque<(Instant, bool)>>> =
+        Arc::default();
+    let saves_started = Arc::new(AtomicU64::new(0));
+    let lines_saved = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let offered = Arc::new(AtomicU64::new(0));
     let feeder = {
@@ -550,25 +570,45 @@ fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun 
         })
     };
     let keys_sent = Arc::clone(&sent_at);
+    let started_saves = Arc::clone(&saves_started);
+    let saved_lines = Arc::clone(&lines_saved);
     let keys = std::thread::spawn(move || {
         let end = Instant::now() + Duration::from_secs_f64(secs);
         let mut i = 0u64;
         // A fixed jitter pattern so runs are comparable.
         let jitter = [0u64, 7, 13, 3, 17, 9, 1, 15, 5, 11];
+        let mut last_save: Option<Instant> = None;
+        let send = |code: KeyCode, saving: bool| {
+            keys_sent
+                .lock()
+                .expect("key times")
+                .push_back((Instant::now(), saving));
+            ktx.send(KeyEvent::new(code, KeyModifiers::NONE)).is_ok()
+        };
         while Instant::now() < end {
             std::thread::sleep(Duration::from_millis(
                 43 + jitter[usize::try_from(i % 10).unwrap_or(0)],
             ));
+            let saving = saves.as_deref().is_some_and(save_running);
+            if let Some(dir) = &saves {
+                // A new save once the last one is done (its file renamed),
+                // giving the last `w` time to reach the loop.
+                if !saving && last_save.is_none_or(|t| t.elapsed() > Duration::from_millis(300)) {
+                    saved_lines.fetch_add(remove_saved(dir), Ordering::Relaxed);
+                    last_save = Some(Instant::now());
+                    started_saves.fetch_add(1, Ordering::Relaxed);
+                    if !send(KeyCode::Char('w'), false) || !send(KeyCode::Enter, false) {
+                        break;
+                    }
+                    continue;
+                }
+            }
             let code = if i % 2 == 0 {
                 KeyCode::Down
             } else {
                 KeyCode::Up
             };
-            keys_sent
-                .lock()
-                .expect("key times")
-                .push_back(Instant::now());
-            if ktx.send(KeyEvent::new(code, KeyModifiers::NONE)).is_err() {
+            if !send(code, saving) {
                 break;
             }
             i += 1;
@@ -578,6 +618,9 @@ fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun 
     let started = Instant::now();
     let mut out = KeyRun {
         latencies: Vec::new(),
+        during_save: Vec::new(),
+        saves: 0,
+        saved_lines: 0,
         key_update: Vec::new(),
         draws: Vec::new(),
         ingested: 0,
@@ -591,7 +634,7 @@ fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun 
     }));
     let (_stop_tx, stops) = tokio::sync::mpsc::unbounded_channel();
     let (cmd_tx, _cmd_rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut handled: Vec<Instant> = Vec::new();
+    let mut handled: Vec<(Instant, bool)> = Vec::new();
     let mut probe = |p: Probe| match p {
         Probe::KeyHandled(update) => {
             out.key_update.push(ms(update));
@@ -602,8 +645,11 @@ fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun 
         Probe::Drawn(draw) => {
             let done = Instant::now();
             out.draws.push(ms(draw));
-            for sent in handled.drain(..) {
+            for (sent, saving) in handled.drain(..) {
                 out.latencies.push(ms(done - sent));
+                if saving {
+                    out.during_save.push(ms(done - sent));
+                }
             }
         }
     };
@@ -630,8 +676,34 @@ fn key_run(app: &mut App, session: u64, g: Gen, rate: u64, secs: f64) -> KeyRun 
     let _ = feeder.join();
     let _ = keys.join();
     out.ingested = app.browser.received - before;
+    out.saves = saves_started.load(Ordering::Relaxed);
+    out.saved_lines = lines_saved.load(Ordering::Relaxed);
     out.offered = offered.load(Ordering::Relaxed);
     out
+}
+
+/// Is a save writing in `dir` (its temporary file, `.NAME.UUID.part`, exists)?
+fn save_running(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().ends_with(".part"))
+    })
+}
+
+/// Remove the finished saves (JSON Lines files) from `dir`; returns the
+/// lines they held.
+fn remove_saved(dir: &std::path::Path) -> u64 {
+    let mut lines = 0;
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_name().to_string_lossy().ends_with(".jsonl") {
+            if let Ok(b) = std::fs::read(e.path()) {
+                lines += b.iter().filter(|&&c| c == b'\n').count() as u64;
+            }
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    lines
 }
 
 fn keys() {
@@ -644,13 +716,21 @@ fn keys() {
         "| scenario | keys | p50 ms | p95 ms | p99 ms | max ms | key update p50 ms | frames | frame mean ms | ingested msgs/s |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (name, filter) in [
-        ("browser at the 200k cap, not following", None),
+    let scenarios: [(&str, Option<&str>, bool); 3] = [
+        ("browser at the 200k cap, not following", None, false),
         (
             "same, with a filter (`value.amount > 100`)",
             Some("value.amount > 100"),
+            false,
         ),
-    ] {
+        (
+            "same as the first, while saving all 200k buffered records (a new save as each ends)",
+            None,
+            true,
+        ),
+    ];
+    let mut save_note = None;
+    for (name, filter, save) in scenarios {
         let (mut app, _) = new_app();
         let session = open_browser(&mut app, "bench");
         let mut g = Gen::new("bench");
@@ -662,7 +742,23 @@ fn keys() {
             app.update(key(KeyCode::Enter));
         }
         app.update(key(KeyCode::Down)); // stop following
-        let r = key_run(&mut app, session, g, rate, secs);
+        let dir = app.env.data_dir.clone();
+        let _ = std::fs::create_dir_all(&dir);
+        let r = key_run(&mut app, session, g, rate, secs, save.then(|| dir.clone()));
+        if save {
+            let last = remove_saved(&dir);
+            let during = Stats::new(r.during_save.clone());
+            save_note = Some(format!(
+                "While saving: {} saves of 200,000 records started in {:.1} s, {} lines written in the finished ones; of the keys, {} were sent while a save was writing: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms.",
+                r.saves,
+                r.seconds,
+                r.saved_lines + last,
+                during.v.len(),
+                during.pct(0.5),
+                during.pct(0.99),
+                during.max()
+            ));
+        }
         let lat = Stats::new(r.latencies);
         let upd = Stats::new(r.key_update);
         let draws = Stats::new(r.draws);
@@ -681,6 +777,9 @@ fn keys() {
             ingest,
             r.offered as f64 / r.seconds,
         );
+    }
+    if let Some(n) = save_note {
+        println!("\n{n}");
     }
     println!();
 }
