@@ -279,6 +279,18 @@ def cmd_groups_ref(boot):
         total_lag=total_lag, seconds=round(time.time() - t0, 3))
 
 
+def cmd_list_groups_ref(boot):
+    """The group listing the console's Groups pane starts from (ListGroups,
+    then DescribeGroups: state, members, protocol), with the Python client's
+    AdminClient.list_groups, which makes the same librdkafka call."""
+    from confluent_kafka.admin import AdminClient
+
+    a = AdminClient({"bootstrap.servers": boot})
+    t0 = time.time()
+    groups = a.list_groups(timeout=60)
+    out(groups=len(groups), seconds=round(time.time() - t0, 3))
+
+
 def cmd_topics_ref(boot, chunk="1000"):
     """What `kafkaterm topics` computes (metadata, low and high watermark of
     every partition) with the Python client, asking for the watermarks in
@@ -457,6 +469,7 @@ COMMANDS = {
     "consume": cmd_consume,
     "commit-groups": cmd_commit_groups,
     "groups-ref": cmd_groups_ref,
+    "list-groups-ref": cmd_list_groups_ref,
     "run": cmd_run,
     "topics-ref": cmd_topics_ref,
     "count": cmd_count,
