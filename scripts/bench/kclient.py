@@ -118,7 +118,7 @@ def producer(boot, **extra):
     conf = {
         "bootstrap.servers": boot,
         "linger.ms": 5,
-        "queue.buffering.max.messages": 1000000,
+        "queue.buffering.max.messages": 100000,
         "message.max.bytes": 67108864,
     }
     conf.update(extra)
@@ -285,6 +285,9 @@ def cmd_list_groups_ref(boot):
     AdminClient.list_groups, which makes the same librdkafka call."""
     from confluent_kafka.admin import AdminClient
 
+    import warnings
+
+    warnings.simplefilter("ignore", DeprecationWarning)
     a = AdminClient({"bootstrap.servers": boot})
     t0 = time.time()
     groups = a.list_groups(timeout=60)

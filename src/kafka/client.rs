@@ -41,13 +41,17 @@ pub fn describe_properties(props: &[(String, crate::config::Secret)]) -> String 
 
 /// librdkafka settings shared by every producer of ours: a short linger for
 /// batching, the broker (not the client) deciding what is too large, no
-/// topic created by a typo, and a short wait for a missing topic to appear.
+/// topic created by a typo, a short wait for a missing topic to appear, and
+/// a queue of at most 100,000 messages: a bigger one only lets the reader
+/// of a file run far ahead of the broker (with 1,000,000, a headless
+/// produce of 1M lines used ~40 % more CPU, mostly the kernel faulting in
+/// the queue's memory, for no gain in wall time).
 pub const PRODUCER_DEFAULTS: [(&str, &str); 5] = [
     ("linger.ms", "5"),
     ("message.max.bytes", "67108864"),
     ("allow.auto.create.topics", "false"),
     ("topic.metadata.propagation.max.ms", "3000"),
-    ("queue.buffering.max.messages", "1000000"),
+    ("queue.buffering.max.messages", "100000"),
 ];
 
 /// Signals a client raises outside any request: connection trouble.
