@@ -4,6 +4,17 @@
 //! `ARCHITECTURE.md` for the shape: pure app state updated by key and worker
 //! events, pure drawing, one async Kafka worker behind typed channels.
 
+/// `eprintln!` that never panics: when standard error is gone (the SSH
+/// connection dropped under the console, `2>&-`), the line is dropped
+/// instead of aborting the exit path with a panic.
+#[macro_export]
+macro_rules! eline {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod app;
 pub mod cli;
 pub mod config;
@@ -172,7 +183,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
             tui::run(app, first, theme, worker).await
         })?;
         if let Some(m) = exit.message {
-            eprintln!("kafkaterm: {}", sanitize::escape(&m));
+            crate::eline!("kafkaterm: {}", sanitize::escape(&m));
         }
         runtime.shutdown_timeout(std::time::Duration::from_secs(1));
         return Ok(ExitCode::from(exit.code));
@@ -181,7 +192,7 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
         anyhow::bail!("no cluster chosen");
     };
     for w in &warnings {
-        eprintln!("kafkaterm: warning: {w}");
+        crate::eline!("kafkaterm: warning: {w}");
     }
     let result: Result<ExitCode> = runtime.block_on(async move {
         use cli::Cmd;
@@ -354,14 +365,14 @@ pub fn run(cli: cli::Cli) -> Result<ExitCode> {
                 } else {
                     0.0
                 };
-                eprintln!(
+                crate::eline!(
                     "kafkaterm: produced {} message(s): {} delivered, {} failed, {rate:.0} msgs/s",
                     s.delivered + s.failed,
                     s.delivered,
                     s.failed
                 );
                 if let Some((id, outcome)) = &s.transaction {
-                    eprintln!("kafkaterm: {} (transactional.id {id})", outcome.words());
+                    crate::eline!("kafkaterm: {} (transactional.id {id})", outcome.words());
                     let as_asked = matches!(
                         outcome,
                         crate::model::TxnOutcome::Committed | crate::model::TxnOutcome::Aborted

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             kafkaterm::term::restore();
-            eprintln!("kafkaterm: {}", kafkaterm::error_line(&e));
+            kafkaterm::eline!("kafkaterm: {}", kafkaterm::error_line(&e));
             ExitCode::from(1)
         }
     }

@@ -430,3 +430,35 @@ fn produce_jsonl_round_trips_the_corpus_export() {
     let stdout = consume(&sb, &brokers, &topic, "jsonl");
     check_consumed(&stdout, &expected);
 }
+
+/// A terminal that hung up (the SSH connection dropped): standard error is
+/// a pty whose other end is closed, so every write fails with EIO. The
+/// error line is lost, but the exit is the error's (1), not a panic's.
+#[test]
+fn a_hung_up_terminal_on_stderr_gets_the_exit_code_not_a_panic() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two fresh descriptors; each is owned once below.
+    let rc = unsafe {
+        libc::openpty(
+            &raw mut master,
+            &raw mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: both descriptors are ours and not used elsewhere.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    drop(master);
+    let sb = common::Sandbox::new();
+    let out = sb
+        .cmd()
+        .args(["-b", "", "topics"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(slave))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}

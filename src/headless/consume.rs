@@ -244,7 +244,7 @@ impl Sink<'_> {
             .as_ref()
             .is_none_or(|(t, m)| m != why || t.elapsed() > Duration::from_secs(10))
         {
-            eprintln!("kafkaterm: {why}; retrying");
+            crate::eline!("kafkaterm: {why}; retrying");
             self.last_error = Some((Instant::now(), why.to_string()));
         }
     }

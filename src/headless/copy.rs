@@ -202,7 +202,7 @@ pub async fn copy(profile: ClusterProfile, args: CopyArgs) -> Result<ExitCode> {
     // anything is read.
     if let Err(e) = copy::precheck(&profile, &spec, now) {
         if e.kind == ErrorKind::Refused && profile.read_only && !spec.dry_run {
-            eprintln!("kafkaterm: refused: {}", sanitize::escape(&e.message));
+            crate::eline!("kafkaterm: refused: {}", sanitize::escape(&e.message));
             return Ok(ExitCode::from(super::EXIT_READ_ONLY));
         }
         return Err(anyhow!(e.message));
@@ -232,7 +232,7 @@ pub async fn copy(profile: ClusterProfile, args: CopyArgs) -> Result<ExitCode> {
     .map_err(|e| anyhow!("copy task failed: {e}"))?
     .map_err(|e| anyhow!(e.message))?;
     for line in report_lines(&a, &report) {
-        eprintln!("kafkaterm: {line}");
+        crate::eline!("kafkaterm: {line}");
     }
     Ok(match report.outcome {
         CopyOutcome::Complete => ExitCode::SUCCESS,

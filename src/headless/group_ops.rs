@@ -239,12 +239,12 @@ fn reset_text(g: &GroupSnapshot, target: ResetTarget, rows: &[ResetRow], applied
 }
 
 fn refuse(why: &str) -> ExitCode {
-    eprintln!("kafkaterm: refused: {}", sanitize::escape(why));
+    crate::eline!("kafkaterm: refused: {}", sanitize::escape(why));
     ExitCode::from(EXIT_NOT_EMPTY)
 }
 
 fn read_only(profile: &ClusterProfile, what: &str) -> ExitCode {
-    eprintln!(
+    crate::eline!(
         "kafkaterm: refused: read-only mode: cluster {} does not allow {what}",
         sanitize::escape(&profile.name)
     );
@@ -298,14 +298,14 @@ pub async fn reset(profile: ClusterProfile, args: ResetArgs) -> Result<ExitCode>
         }
     };
     for n in &notes {
-        eprintln!("kafkaterm: note: {n}");
+        crate::eline!("kafkaterm: note: {n}");
     }
     if !args.execute {
         let check = g.check_change(GroupChange::ResetOffsets);
         print(&out(false, check.as_ref().err().map(String::as_str)))?;
         return Ok(match check {
             Ok(()) => {
-                eprintln!(
+                crate::eline!(
                     "kafkaterm: dry run: nothing committed (add --execute to commit this plan)"
                 );
                 ExitCode::SUCCESS
@@ -325,7 +325,7 @@ pub async fn reset(profile: ClusterProfile, args: ResetArgs) -> Result<ExitCode>
     match ev {
         WorkerEvent::ResetApplied { result: Ok(n), .. } => {
             print(&out(true, None))?;
-            eprintln!(
+            crate::eline!(
                 "kafkaterm: committed {n} offset(s) of group {}",
                 sanitize::escape(group)
             );
@@ -340,7 +340,7 @@ pub async fn reset(profile: ClusterProfile, args: ResetArgs) -> Result<ExitCode>
             bail!("offset reset of {} failed: {e}", sanitize::escape(group))
         }
         WorkerEvent::Refused { reason, .. } => {
-            eprintln!("kafkaterm: refused: {}", sanitize::escape(&reason));
+            crate::eline!("kafkaterm: refused: {}", sanitize::escape(&reason));
             Ok(ExitCode::from(EXIT_READ_ONLY))
         }
         _ => bail!("unexpected answer"),
@@ -418,7 +418,7 @@ pub async fn delete_group(profile: ClusterProfile, args: DeleteArgs) -> Result<E
         ))?;
         return Ok(match check {
             Ok(()) => {
-                eprintln!(
+                crate::eline!(
                     "kafkaterm: dry run: nothing deleted (add --execute to delete the group)"
                 );
                 ExitCode::SUCCESS
@@ -448,7 +448,7 @@ pub async fn delete_group(profile: ClusterProfile, args: DeleteArgs) -> Result<E
             bail!("deleting group {} failed: {e}", sanitize::escape(group))
         }
         WorkerEvent::Refused { reason, .. } => {
-            eprintln!("kafkaterm: refused: {}", sanitize::escape(&reason));
+            crate::eline!("kafkaterm: refused: {}", sanitize::escape(&reason));
             Ok(ExitCode::from(EXIT_READ_ONLY))
         }
         _ => bail!("unexpected answer"),

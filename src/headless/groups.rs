@@ -102,7 +102,7 @@ pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Res
     let mut w = worker::spawn(profile.clone())?;
     let (histories, list_note) = look(&mut w, None, window).await?;
     if let Some(n) = &list_note {
-        eprintln!("kafkaterm: note: {}", sanitize::escape(n));
+        crate::eline!("kafkaterm: note: {}", sanitize::escape(n));
     }
     let window_ms = status_window_ms(window);
     let groups: Vec<(&GroupSnapshot, Option<HealthReport>)> = histories
@@ -111,7 +111,7 @@ pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Res
         .collect();
     for (g, _) in &groups {
         for n in g.description_note.iter().chain(g.offsets_note.iter()) {
-            eprintln!(
+            crate::eline!(
                 "kafkaterm: note: group {}: {}",
                 sanitize::escape(&g.group),
                 sanitize::escape(n)
@@ -361,7 +361,7 @@ pub async fn watch(
         let snap = match group_snapshot(&mut w, id, Some(group)).await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!(
+                crate::eline!(
                     "{} refresh failed: {}",
                     timeutil::format_ts(timeutil::now_ms(), true),
                     sanitize::escape(&e.to_string())

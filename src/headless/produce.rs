@@ -132,9 +132,9 @@ fn note_line_error(failed: &mut u64, first: &mut Option<String>, line_no: u64, e
     *failed += 1;
     let msg = format!("line {line_no}: {}", sanitize::escape(err));
     if *failed <= MAX_LINE_ERRORS_SHOWN {
-        eprintln!("kafkaterm: not sent: {msg}");
+        crate::eline!("kafkaterm: not sent: {msg}");
     } else if *failed == MAX_LINE_ERRORS_SHOWN + 1 {
-        eprintln!("kafkaterm: more lines do not fit the schema; not showing them");
+        crate::eline!("kafkaterm: more lines do not fit the schema; not showing them");
     }
     first.get_or_insert(msg);
 }

@@ -17,7 +17,7 @@ pub async fn topics(profile: ClusterProfile, json_out: bool, internal: bool) -> 
     };
     let snap = result.map_err(|e| anyhow!("cannot list topics: {e}"))?;
     if let Some(e) = &snap.watermark_error {
-        eprintln!("kafkaterm: warning: {}", sanitize::escape(e));
+        crate::eline!("kafkaterm: warning: {}", sanitize::escape(e));
     }
     if json_out {
         let arr: Vec<_> = snap
