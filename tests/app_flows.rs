@@ -1978,6 +1978,18 @@ fn topic_throughput_from_successive_refreshes() {
     assert!(s.contains("sort in/s"), "{s}");
     let first = s.lines().nth(4).unwrap_or_default();
     assert!(first.contains("orders"), "{s}");
+    // Reversed: the coldest topic with a rate first, the one without a rate
+    // still last.
+    key(&mut app, KeyCode::Char('S'));
+    let s = screen(&app);
+    let order: Vec<&str> = s
+        .lines()
+        .skip(4)
+        .take(3)
+        .map(|l| l.trim_start_matches('│').split(' ').next().unwrap_or(""))
+        .collect();
+    assert_eq!(order, ["users", "orders", "payments"], "{s}");
+    key(&mut app, KeyCode::Char('S'));
     // A trend column from 100 columns on.
     let wide = lines(&draw(&app, 120, 30)).join("\n");
     assert!(wide.contains("TREND") && wide.contains('█'), "{wide}");
@@ -2648,4 +2660,45 @@ fn an_unknown_count_shows_its_reason_for_the_selected_topic() {
 
 fn row_text(app: &App, y: usize) -> String {
     lines(&draw(app, 80, 24))[y].clone()
+}
+
+/// Unknown counts warn when their summary first appears or changes, not on
+/// every refresh that ends the same (the reasons stay on the list's border);
+/// after a refresh with every count known, the next failure warns again.
+#[test]
+fn the_same_unknown_counts_warn_once_not_on_every_refresh() {
+    let (mut app, cmds) = app();
+    let mut id = cmds
+        .iter()
+        .find_map(|c| match c {
+            Command::RefreshTopics { id } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let mut refresh = |app: &mut App, summary: Option<&str>| -> Option<String> {
+        let mut snap = snapshot();
+        snap.watermark_error = summary.map(str::to_string);
+        app.status.toast = None;
+        app.update(Msg::Worker(WorkerEvent::Topics {
+            id,
+            result: Ok(snap),
+        }));
+        let shown = app.status.toast.as_ref().map(|t| t.text.clone());
+        id = key(app, KeyCode::Char('r'))
+            .iter()
+            .find_map(|c| match c {
+                Command::RefreshTopics { id } => Some(*id),
+                _ => None,
+            })
+            .unwrap();
+        shown
+    };
+    let one = "message counts unknown for 1 topic: watermarks timed out (leader 2)";
+    let two = "message counts unknown for 2 topics: watermarks timed out (leader 2)";
+    assert!(refresh(&mut app, Some(one)).unwrap().contains("leader 2"));
+    assert_eq!(refresh(&mut app, Some(one)), None);
+    assert_eq!(refresh(&mut app, Some(one)), None);
+    assert!(refresh(&mut app, Some(two)).unwrap().contains("2 topics"));
+    assert_eq!(refresh(&mut app, None), None);
+    assert!(refresh(&mut app, Some(two)).unwrap().contains("2 topics"));
 }

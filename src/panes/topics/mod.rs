@@ -116,6 +116,10 @@ pub struct TopicsPane {
     pub next_refresh_ms: i64,
     pub detail: Option<DetailView>,
     pub dialog: Option<Dialog>,
+    /// The unknown-counts summary last shown as a warning: a refresh that
+    /// ends with the same one does not warn again (the reasons stay on the
+    /// list's border), a new or changed one does.
+    pub warned_counts: Option<String>,
 }
 
 /// Table rows the list shows in `body` (the same layout `view` draws).
@@ -156,8 +160,10 @@ impl TopicsPane {
                     (None, None) => a.name.cmp(&b.name),
                 },
                 SortKey::UnderReplicated => b.under_replicated.cmp(&a.under_replicated),
-                // Hottest first; topics without a rate yet last.
+                // Hottest first (coldest when reversed); topics without a
+                // rate yet last either way, by name.
                 SortKey::Rate => match (rate_of(a), rate_of(b)) {
+                    (Some(x), Some(y)) if reverse => x.total_cmp(&y),
                     (Some(x), Some(y)) => y.total_cmp(&x),
                     (Some(_), None) => std::cmp::Ordering::Less,
                     (None, Some(_)) => std::cmp::Ordering::Greater,
@@ -165,8 +171,9 @@ impl TopicsPane {
                 },
             }
         };
-        // The messages order applies the direction itself (unknowns stay last).
-        let flip = self.reverse && sort != SortKey::Messages;
+        // The messages and rate orders apply the direction themselves
+        // (unknowns stay last).
+        let flip = self.reverse && !matches!(sort, SortKey::Messages | SortKey::Rate);
         self.list.rebuild(0..topics.len(), keep, cmp, flip);
     }
 
@@ -449,8 +456,11 @@ impl TopicsPane {
         self.counting = false;
         match result {
             Ok(snap) => {
-                if let Some(e) = &snap.watermark_error {
-                    ctx.warn(e.clone());
+                if snap.watermark_error != self.warned_counts {
+                    if let Some(e) = &snap.watermark_error {
+                        ctx.warn(e.clone());
+                    }
+                    self.warned_counts.clone_from(&snap.watermark_error);
                 }
                 // One sample per topic per refresh, from its final answer.
                 for t in &snap.topics {
