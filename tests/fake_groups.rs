@@ -19,14 +19,14 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use common::fake_kafka::{api, read_request, respond};
+
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use kafka_protocol::messages::api_versions_response::ApiVersion;
+use bytes::Bytes;
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::list_offsets_response::{
@@ -41,10 +41,9 @@ use kafka_protocol::messages::offset_fetch_response::{
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsResponse, BrokerId, DescribeGroupsRequest, DescribeGroupsResponse,
     FindCoordinatorResponse, GroupId, ListGroupsResponse, ListOffsetsRequest, ListOffsetsResponse,
-    MetadataRequest, MetadataResponse, OffsetFetchRequest, OffsetFetchResponse, ResponseHeader,
-    TopicName,
+    MetadataRequest, MetadataResponse, OffsetFetchRequest, OffsetFetchResponse, TopicName,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
+use kafka_protocol::protocol::{Decodable, StrBytes};
 use kafkaterm::config::ClusterProfile;
 use kafkaterm::kafka::consumer_protocol::encode;
 use kafkaterm::model::{GroupSnapshot, GroupState, TopicPartition};
@@ -144,33 +143,6 @@ impl Drop for FakeBroker {
     }
 }
 
-fn respond<R: Encodable + HeaderVersion>(
-    conn: &mut TcpStream,
-    correlation_id: i32,
-    version: i16,
-    body: &R,
-) -> std::io::Result<()> {
-    let mut buf = BytesMut::new();
-    let mut header = ResponseHeader::default();
-    header.correlation_id = correlation_id;
-    header
-        .encode(&mut buf, R::header_version(version))
-        .map_err(std::io::Error::other)?;
-    body.encode(&mut buf, version)
-        .map_err(std::io::Error::other)?;
-    let mut frame = (buf.len() as i32).to_be_bytes().to_vec();
-    frame.extend_from_slice(&buf);
-    conn.write_all(&frame)
-}
-
-fn api(key: ApiKey, min: i16, max: i16) -> ApiVersion {
-    let mut v = ApiVersion::default();
-    v.api_key = key as i16;
-    v.min_version = min;
-    v.max_version = max;
-    v
-}
-
 fn s(text: &str) -> StrBytes {
     StrBytes::from_string(text.to_string())
 }
@@ -214,20 +186,7 @@ fn serve(
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        let mut size = [0u8; 4];
-        if conn.read_exact(&mut size).is_err() {
-            return;
-        }
-        let mut payload = vec![0u8; i32::from_be_bytes(size).max(0) as usize];
-        if conn.read_exact(&mut payload).is_err() {
-            return;
-        }
-        let mut buf = Bytes::from(payload);
-        let Ok(header) = kafka_protocol::protocol::decode_request_header_from_buffer(&mut buf)
-        else {
-            return;
-        };
-        let Ok(key) = ApiKey::try_from(header.request_api_key) else {
+        let Some((header, key, mut buf)) = read_request(&mut conn) else {
             return;
         };
         let v = header.request_api_version;

@@ -24,8 +24,9 @@
 
 mod common;
 
+use common::fake_kafka::{api, read_request, respond};
+
 use std::collections::{BTreeSet, HashMap};
-use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,9 +36,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_credential_types::Credentials;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use bytes::{Bytes, BytesMut};
 use hmac::{Hmac, Mac};
-use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
@@ -46,10 +45,10 @@ use kafka_protocol::messages::metadata_response::{
 };
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsResponse, BrokerId, ListOffsetsRequest, ListOffsetsResponse,
-    MetadataResponse, ResponseHeader, SaslAuthenticateRequest, SaslAuthenticateResponse,
-    SaslHandshakeRequest, SaslHandshakeResponse, TopicName,
+    MetadataResponse, SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest,
+    SaslHandshakeResponse, TopicName,
 };
-use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
+use kafka_protocol::protocol::{Decodable, StrBytes};
 use kafkaterm::config::{ClusterProfile, ConfigFile};
 use kafkaterm::kafka::client::{self, KtClient, KtContext};
 use kafkaterm::kafka::oauth;
@@ -373,33 +372,6 @@ impl Drop for FakeBroker {
     }
 }
 
-fn respond<R: Encodable + HeaderVersion>(
-    conn: &mut TcpStream,
-    correlation_id: i32,
-    version: i16,
-    body: &R,
-) -> std::io::Result<()> {
-    let mut buf = BytesMut::new();
-    let mut header = ResponseHeader::default();
-    header.correlation_id = correlation_id;
-    header
-        .encode(&mut buf, R::header_version(version))
-        .map_err(std::io::Error::other)?;
-    body.encode(&mut buf, version)
-        .map_err(std::io::Error::other)?;
-    let mut frame = (buf.len() as i32).to_be_bytes().to_vec();
-    frame.extend_from_slice(&buf);
-    conn.write_all(&frame)
-}
-
-fn api(key: ApiKey, min: i16, max: i16) -> ApiVersion {
-    let mut v = ApiVersion::default();
-    v.api_key = key as i16;
-    v.min_version = min;
-    v.max_version = max;
-    v
-}
-
 /// The bearer token in a SASL OAUTHBEARER client first message
 /// (`n,,\x01auth=Bearer TOKEN\x01\x01`, RFC 7628).
 fn bearer(msg: &[u8]) -> Option<String> {
@@ -422,20 +394,7 @@ fn serve(
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        let mut size = [0u8; 4];
-        if conn.read_exact(&mut size).is_err() {
-            return;
-        }
-        let mut payload = vec![0u8; i32::from_be_bytes(size).max(0) as usize];
-        if conn.read_exact(&mut payload).is_err() {
-            return;
-        }
-        let mut buf = Bytes::from(payload);
-        let Ok(header) = kafka_protocol::protocol::decode_request_header_from_buffer(&mut buf)
-        else {
-            return;
-        };
-        let Ok(key) = ApiKey::try_from(header.request_api_key) else {
+        let Some((header, key, mut buf)) = read_request(&mut conn) else {
             return;
         };
         let v = header.request_api_version;

@@ -11,8 +11,8 @@
 //!
 //! Blocking: call from `spawn_blocking` or a dedicated thread.
 
-use std::ffi::{CStr, CString};
-use std::os::raw::{c_char, c_int, c_void};
+use std::ffi::CString;
+use std::os::raw::{c_int, c_void};
 use std::time::Duration;
 
 use rdkafka::ClientContext;
@@ -21,6 +21,7 @@ use rdkafka::client::Client;
 use rdkafka::error::RDKafkaErrorCode;
 
 use super::error::{ErrorKind, WorkerError, from_code};
+use super::offsets::cstr;
 
 /// One member of a described group, with its raw protocol bytes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,15 +108,6 @@ impl Drop for List {
     }
 }
 
-fn text(p: *const c_char) -> String {
-    if p.is_null() {
-        return String::new();
-    }
-    // SAFETY: librdkafka's strings in the list are NUL-terminated and live
-    // as long as the list.
-    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-}
-
 fn bytes(p: *const c_void, len: c_int) -> Vec<u8> {
     let len = usize::try_from(len).unwrap_or(0);
     if p.is_null() || len == 0 {
@@ -128,7 +120,7 @@ fn bytes(p: *const c_void, len: c_int) -> Vec<u8> {
 /// Kafka's name of an error code (`GROUP_AUTHORIZATION_FAILED`).
 fn code_name(err: rd::rd_kafka_resp_err_t) -> String {
     // SAFETY: rd_kafka_err2name returns a static string for any code.
-    text(unsafe { rd::rd_kafka_err2name(err) })
+    cstr(unsafe { rd::rd_kafka_err2name(err) })
 }
 
 /// Copy the list's groups out.
@@ -155,9 +147,9 @@ unsafe fn read_list(list: &List) -> Vec<ListedGroup> {
                     .map(|j| {
                         let mi = &*g.members.add(j);
                         ListedMember {
-                            member_id: text(mi.member_id),
-                            client_id: text(mi.client_id),
-                            host: text(mi.client_host),
+                            member_id: cstr(mi.member_id),
+                            client_id: cstr(mi.client_id),
+                            host: cstr(mi.client_host),
                             metadata: bytes(mi.member_metadata, mi.member_metadata_size),
                             assignment: bytes(mi.member_assignment, mi.member_assignment_size),
                         }
@@ -171,10 +163,10 @@ unsafe fn read_list(list: &List) -> Vec<ListedGroup> {
                 }
             });
             out.push(ListedGroup {
-                name: text(g.group),
-                state: text(g.state),
-                protocol_type: text(g.protocol_type),
-                protocol: text(g.protocol),
+                name: cstr(g.group),
+                state: cstr(g.state),
+                protocol_type: cstr(g.protocol_type),
+                protocol: cstr(g.protocol),
                 members,
                 error,
             });

@@ -338,11 +338,14 @@ impl Drop for Request {
     }
 }
 
-fn cstr(p: *const std::os::raw::c_char) -> String {
+/// A string librdkafka owns, copied out (empty for a null pointer). The
+/// pointer must be NUL-terminated and alive for the call, as librdkafka's
+/// strings are while the event or list holding them is.
+pub(super) fn cstr(p: *const std::os::raw::c_char) -> String {
     if p.is_null() {
         return String::new();
     }
-    // SAFETY: librdkafka returns NUL-terminated strings valid for the event's life.
+    // SAFETY: per the contract above: NUL-terminated and alive.
     unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 

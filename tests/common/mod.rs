@@ -3,6 +3,8 @@
 //! a plain rdkafka client, running the binary, and driving it under tmux.
 #![allow(dead_code)]
 
+pub mod fake_kafka;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
