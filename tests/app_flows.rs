@@ -91,6 +91,14 @@ fn topic(name: &str, partitions: usize, messages: i64, urp: usize) -> TopicSumma
     }
 }
 
+/// The id of the topic refresh among `cmds`, if one was asked for.
+fn topics_refresh(cmds: &[Command]) -> Option<kafkaterm::worker::protocol::ReqId> {
+    cmds.iter().find_map(|c| match c {
+        Command::RefreshTopics { id } => Some(*id),
+        _ => None,
+    })
+}
+
 fn snapshot() -> ClusterSnapshot {
     ClusterSnapshot {
         brokers: vec![BrokerInfo {
@@ -109,13 +117,7 @@ fn snapshot() -> ClusterSnapshot {
 }
 
 fn answer_topics(app: &mut App, cmds: &[Command]) -> Vec<Command> {
-    let id = cmds
-        .iter()
-        .find_map(|c| match c {
-            Command::RefreshTopics { id } => Some(*id),
-            _ => None,
-        })
-        .expect("a topic refresh was requested");
+    let id = topics_refresh(cmds).expect("a topic refresh was requested");
     app.update(Msg::Worker(WorkerEvent::Topics {
         id,
         result: Ok(snapshot()),
@@ -1106,13 +1108,7 @@ fn status_bar_shows_disconnection_and_keeps_data() {
     ))));
     app.now_ms += 11_000;
     let cmds = app.update(Msg::Tick);
-    let id = cmds
-        .iter()
-        .find_map(|c| match c {
-            Command::RefreshTopics { id } => Some(*id),
-            _ => None,
-        })
-        .unwrap();
+    let id = topics_refresh(&cmds).unwrap();
     app.update(Msg::Worker(WorkerEvent::Topics {
         id,
         result: Err("timed out waiting for the broker".into()),
@@ -1589,13 +1585,7 @@ fn copy_uses_osc52_effects() {
 #[test]
 fn huge_clusters_and_groups_stay_usable() {
     let (mut app, cmds) = app();
-    let id = cmds
-        .iter()
-        .find_map(|c| match c {
-            Command::RefreshTopics { id } => Some(*id),
-            _ => None,
-        })
-        .unwrap();
+    let id = topics_refresh(&cmds).unwrap();
     let topics: Vec<TopicSummary> = (0..10_000)
         .map(|i| topic(&format!("topic-{i:05}"), 10, i64::from(i), 0))
         .collect();
@@ -1867,13 +1857,7 @@ fn composer_footer_and_results_fit_80_columns() {
 #[test]
 fn topic_list_shows_before_its_counts_and_filters_meanwhile() {
     let (mut app, cmds) = app();
-    let id = cmds
-        .iter()
-        .find_map(|c| match c {
-            Command::RefreshTopics { id } => Some(*id),
-            _ => None,
-        })
-        .unwrap();
+    let id = topics_refresh(&cmds).unwrap();
     let mut names = snapshot();
     for t in &mut names.topics {
         t.messages = None;
@@ -1932,13 +1916,7 @@ fn topic_throughput_from_successive_refreshes() {
         s
     };
     let answer = |app: &mut App, cmds: &[Command], snap: ClusterSnapshot| {
-        let id = cmds
-            .iter()
-            .find_map(|c| match c {
-                Command::RefreshTopics { id } => Some(*id),
-                _ => None,
-            })
-            .expect("a refresh was asked for");
+        let id = topics_refresh(cmds).expect("a refresh was asked for");
         app.update(Msg::Worker(WorkerEvent::Topics {
             id,
             result: Ok(snap),
@@ -2564,13 +2542,7 @@ fn quitting_aborts_an_open_transaction_with_a_note() {
 #[test]
 fn an_unknown_count_shows_its_reason_for_the_selected_topic() {
     let (mut app, cmds) = app();
-    let id = cmds
-        .iter()
-        .find_map(|c| match c {
-            Command::RefreshTopics { id } => Some(*id),
-            _ => None,
-        })
-        .unwrap();
+    let id = topics_refresh(&cmds).unwrap();
     let mut snap = snapshot();
     for t in &mut snap.topics {
         if t.name == "orders" {
@@ -2668,13 +2640,7 @@ fn row_text(app: &App, y: usize) -> String {
 #[test]
 fn the_same_unknown_counts_warn_once_not_on_every_refresh() {
     let (mut app, cmds) = app();
-    let mut id = cmds
-        .iter()
-        .find_map(|c| match c {
-            Command::RefreshTopics { id } => Some(*id),
-            _ => None,
-        })
-        .unwrap();
+    let mut id = topics_refresh(&cmds).unwrap();
     let mut refresh = |app: &mut App, summary: Option<&str>| -> Option<String> {
         let mut snap = snapshot();
         snap.watermark_error = summary.map(str::to_string);
@@ -2684,13 +2650,7 @@ fn the_same_unknown_counts_warn_once_not_on_every_refresh() {
             result: Ok(snap),
         }));
         let shown = app.status.toast.as_ref().map(|t| t.text.clone());
-        id = key(app, KeyCode::Char('r'))
-            .iter()
-            .find_map(|c| match c {
-                Command::RefreshTopics { id } => Some(*id),
-                _ => None,
-            })
-            .unwrap();
+        id = topics_refresh(&key(app, KeyCode::Char('r'))).unwrap();
         shown
     };
     let one = "message counts unknown for 1 topic: watermarks timed out (leader 2)";
