@@ -126,6 +126,7 @@ pub async fn event_loop<B, S>(
 ) -> Result<Option<Stop>>
 where
     B: Backend,
+    B::Error: std::error::Error + Send + Sync + 'static,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     event_loop_mouse(
@@ -169,6 +170,7 @@ pub async fn event_loop_mouse<B, S>(
 ) -> Result<Option<Stop>>
 where
     B: Backend,
+    B::Error: std::error::Error + Send + Sync + 'static,
     S: Stream<Item = io::Result<Event>> + Unpin,
 {
     let Outputs {

@@ -1,12 +1,12 @@
 //! The message being composed: key, headers and value as text areas (the
-//! tui-textarea keeps its own editing keys), the key and value encodings and
+//! ratatui-textarea keeps its own editing keys), the key and value encodings and
 //! null toggles, and the check of key and value. Every change goes through
 //! [`Message`], which checks again when key, value, an encoding or a null
 //! toggle changed, so drawing only reads the stored result.
 
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::style::{Modifier, Style};
-use tui_textarea::TextArea;
+use ratatui_textarea::TextArea;
 
 use crate::template::{self, Encoding};
 
