@@ -603,7 +603,7 @@ fn key_run(
                     continue;
                 }
             }
-            let code = if i % 2 == 0 {
+            let code = if i.is_multiple_of(2) {
                 KeyCode::Down
             } else {
                 KeyCode::Up

@@ -86,11 +86,11 @@ pub fn is_terminal_clean(b: &[u8]) -> bool {
     }
     let mut i = 0;
     while i < b.len() {
-        if let Some(w) = word_at(b, i) {
-            if word_classes(u64::from_le_bytes(w)).0 == 0 {
-                i += 8;
-                continue;
-            }
+        if let Some(w) = word_at(b, i)
+            && word_classes(u64::from_le_bytes(w)).0 == 0
+        {
+            i += 8;
+            continue;
         }
         let end = (i + 8).min(b.len());
         while i < end {

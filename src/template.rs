@@ -76,7 +76,7 @@ impl Encoding {
                     .filter(|c| !c.is_whitespace() && *c != ':')
                     .collect();
                 let digits = digits.strip_prefix("0x").unwrap_or(&digits);
-                if digits.len() % 2 != 0 {
+                if !digits.len().is_multiple_of(2) {
                     bail!(
                         "hex needs an even number of digits ({} given)",
                         digits.len()

@@ -36,12 +36,11 @@ pub fn parse_duration_ms(s: &str) -> Result<i64> {
 /// (`-15m`: fifteen minutes before `now_ms`) or milliseconds since the epoch.
 pub fn parse_time(s: &str, now_ms: i64) -> Result<i64> {
     let s = s.trim();
-    if let Some(rel) = s.strip_prefix('-') {
-        if rel.chars().next().is_some_and(|c| c.is_ascii_digit())
-            && rel.chars().any(|c| c.is_ascii_alphabetic())
-        {
-            return Ok(now_ms - parse_duration_ms(rel)?);
-        }
+    if let Some(rel) = s.strip_prefix('-')
+        && rel.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && rel.chars().any(|c| c.is_ascii_alphabetic())
+    {
+        return Ok(now_ms - parse_duration_ms(rel)?);
     }
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
         return s.parse().map_err(|_| anyhow!("`{s}` is not a timestamp"));
@@ -59,10 +58,10 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64> {
             return Ok(Utc.from_utc_datetime(&t).timestamp_millis());
         }
     }
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        if let Some(t) = d.and_hms_opt(0, 0, 0) {
-            return Ok(Utc.from_utc_datetime(&t).timestamp_millis());
-        }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(Utc.from_utc_datetime(&t).timestamp_millis());
     }
     bail!(
         "`{s}` is not a time: use 2026-11-22T10:00:00Z, -15m, -2h or milliseconds since the epoch"

@@ -139,13 +139,11 @@ fn worker_events_are_drawn_and_a_stop_request_ends_the_loop() {
                 if let Probe::Drawn(_) = p {
                     // The channel is drained before the frame after it.
                     if ev_tx.capacity() == ev_tx.max_capacity() {
-                        if saw_event {
-                            if let Some(tx) = stop_tx.take() {
-                                let _ = tx.send(Stop {
-                                    note: "terminated (SIGTERM)".into(),
-                                    code: 143,
-                                });
-                            }
+                        if saw_event && let Some(tx) = stop_tx.take() {
+                            let _ = tx.send(Stop {
+                                note: "terminated (SIGTERM)".into(),
+                                code: 143,
+                            });
                         }
                         saw_event = true;
                     }

@@ -357,11 +357,11 @@ fn the_printed_resume_command_completes_an_interrupted_copy() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok((_, high)) = watcher.fetch_watermarks("dst", 0, Duration::from_secs(5)) {
-            if high > 0 {
-                assert!(high < N, "the copy outran the outage");
-                break;
-            }
+        if let Ok((_, high)) = watcher.fetch_watermarks("dst", 0, Duration::from_secs(5))
+            && high > 0
+        {
+            assert!(high < N, "the copy outran the outage");
+            break;
         }
         assert!(Instant::now() < deadline, "nothing was copied");
         std::thread::sleep(Duration::from_millis(20));

@@ -897,10 +897,10 @@ fn token_command_failures_are_plain_words_without_the_token() {
         assert!(Instant::now() < deadline, "no failure reported");
         // Serve the client's events (errors reach the context on poll).
         let _ = consumer.poll(Duration::from_millis(100));
-        if let Ok(s) = rx.try_recv() {
-            if s.message.contains("refresh token revoked") {
-                break s;
-            }
+        if let Ok(s) = rx.try_recv()
+            && s.message.contains("refresh token revoked")
+        {
+            break s;
         }
     };
     assert!(signal.auth_failed, "{signal:?}");

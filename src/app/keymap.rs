@@ -234,10 +234,11 @@ impl Chord {
                 _ => return Err(format!("`{s}` is not a key")),
             },
         };
-        if let KeyCode::Char(c) = code {
-            if mods.contains(KeyModifiers::SHIFT) && c.is_ascii_alphabetic() {
-                return Ok(Self::new(KeyCode::Char(c.to_ascii_uppercase()), mods));
-            }
+        if let KeyCode::Char(c) = code
+            && mods.contains(KeyModifiers::SHIFT)
+            && c.is_ascii_alphabetic()
+        {
+            return Ok(Self::new(KeyCode::Char(c.to_ascii_uppercase()), mods));
         }
         Ok(Self::new(code, mods))
     }
@@ -471,10 +472,10 @@ impl Keymap {
         for (ctx, bindings) in &self.sections {
             for b in bindings {
                 for k in &b.keys {
-                    if let Some(prev) = lookup.insert((*ctx, *k), b.action) {
-                        if prev != b.action {
-                            return Err((*ctx, *k, prev, b.action));
-                        }
+                    if let Some(prev) = lookup.insert((*ctx, *k), b.action)
+                        && prev != b.action
+                    {
+                        return Err((*ctx, *k, prev, b.action));
                     }
                 }
             }

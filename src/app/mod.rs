@@ -249,12 +249,12 @@ impl App {
                 {
                     self.status.toast = None;
                 }
-                if let Some(q) = self.quitting {
-                    if self.now_ms - q.started_ms > 8000 {
-                        self.exit_message =
-                            Some("quit before every message was confirmed: flush timed out".into());
-                        self.quit = true;
-                    }
+                if let Some(q) = self.quitting
+                    && self.now_ms - q.started_ms > 8000
+                {
+                    self.exit_message =
+                        Some("quit before every message was confirmed: flush timed out".into());
+                    self.quit = true;
                 }
                 self.switch_tick(&mut out);
                 if !self.connected || self.switch.as_ref().is_some_and(Switch::connecting) {

@@ -74,11 +74,11 @@ impl App {
         }
         let screen = Screen::of_size(self.size);
         if y == screen.tabs.y {
-            if self.connected {
-                if let Some(p) = crate::ui::tab_at(x) {
-                    self.picker.open = false;
-                    self.switch_to(p, out);
-                }
+            if self.connected
+                && let Some(p) = crate::ui::tab_at(x)
+            {
+                self.picker.open = false;
+                self.switch_to(p, out);
             }
             return;
         }
@@ -92,10 +92,11 @@ impl App {
             if let Some(i) = self.picker.row_at(screen.body, y) {
                 let rows = crate::ui::layout::table_rows(super::picker::rows_area(screen.body));
                 let again = self.picker.select(i, rows);
-                if double && again {
-                    if let Some(name) = self.picker.chosen() {
-                        self.choose(name, out);
-                    }
+                if double
+                    && again
+                    && let Some(name) = self.picker.chosen()
+                {
+                    self.choose(name, out);
                 }
             }
             return;

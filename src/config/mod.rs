@@ -162,13 +162,13 @@ impl ConfigFile {
                 })?;
             }
         }
-        if let Some(d) = &cfg.default_cluster {
-            if !cfg.clusters.contains_key(d) {
-                bail!(
-                    "config error in {}: default_cluster `{d}` is not a cluster in this file",
-                    path.display()
-                );
-            }
+        if let Some(d) = &cfg.default_cluster
+            && !cfg.clusters.contains_key(d)
+        {
+            bail!(
+                "config error in {}: default_cluster `{d}` is not a cluster in this file",
+                path.display()
+            );
         }
         Ok(cfg)
     }

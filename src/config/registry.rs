@@ -233,10 +233,10 @@ impl SchemaRegistryConfig {
         if tokens > 0 && (table_basic || legacy_given || split_userinfo(url).1.is_some()) {
             bail!("{what}: use either a bearer token or a username and password, not both");
         }
-        if let Some(t) = self.timeout_secs {
-            if !(t > 0.0 && t <= 3600.0) {
-                bail!("{what}: timeout_secs must be between 0 and 3600");
-            }
+        if let Some(t) = self.timeout_secs
+            && !(t > 0.0 && t <= 3600.0)
+        {
+            bail!("{what}: timeout_secs must be between 0 and 3600");
         }
         Ok(())
     }

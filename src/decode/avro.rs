@@ -485,19 +485,18 @@ fn union_value(
         }
     }
     // Avro's JSON encoding: {"type name": value}.
-    if let Value::Object(obj) = v {
-        if obj.len() == 1 {
-            if let Some((k, inner)) = obj.iter().next() {
-                let pos = variants
-                    .iter()
-                    .position(|b| branch_names(b, names).iter().any(|n| n == k));
-                if let Some(i) = pos {
-                    path.push_key(k);
-                    let val = to_avro(inner, &variants[i], names, path, depth + 1)?;
-                    path.pop();
-                    return Ok(AvroValue::Union(index(i), Box::new(val)));
-                }
-            }
+    if let Value::Object(obj) = v
+        && obj.len() == 1
+        && let Some((k, inner)) = obj.iter().next()
+    {
+        let pos = variants
+            .iter()
+            .position(|b| branch_names(b, names).iter().any(|n| n == k));
+        if let Some(i) = pos {
+            path.push_key(k);
+            let val = to_avro(inner, &variants[i], names, path, depth + 1)?;
+            path.pop();
+            return Ok(AvroValue::Union(index(i), Box::new(val)));
         }
     }
     let nested = first_err.filter(|e| e.path.len() > path.to_string().len());
@@ -604,11 +603,11 @@ fn default_value(
     path: &mut JsonPath,
     depth: usize,
 ) -> Result<AvroValue, FieldError> {
-    if let Schema::Union(u) = s {
-        if let Some(first) = u.variants().first() {
-            let val = to_avro(d, first, names, path, depth + 1)?;
-            return Ok(AvroValue::Union(0, Box::new(val)));
-        }
+    if let Schema::Union(u) = s
+        && let Some(first) = u.variants().first()
+    {
+        let val = to_avro(d, first, names, path, depth + 1)?;
+        return Ok(AvroValue::Union(0, Box::new(val)));
     }
     to_avro(d, s, names, path, depth + 1)
 }

@@ -27,10 +27,10 @@ fn uris_for(name: &str, root_id: Option<&str>) -> Vec<String> {
         return vec![name.to_string()];
     }
     let mut v = vec![format!("json-schema:///{}", name.trim_start_matches('/'))];
-    if let Some(id) = root_id {
-        if let Some(i) = id.rfind('/') {
-            v.push(format!("{}{}", &id[..=i], name.trim_start_matches('/')));
-        }
+    if let Some(id) = root_id
+        && let Some(i) = id.rfind('/')
+    {
+        v.push(format!("{}{}", &id[..=i], name.trim_start_matches('/')));
     }
     v
 }

@@ -232,13 +232,11 @@ pub fn decode_in_topic(
             DecodeMode::Auto => !framed,
             _ => false,
         };
-        if wants_local {
-            if let Some((name, result)) = local.decode(topic, field, b) {
-                return match result {
-                    Ok(v) => Decoded::new(format!("protobuf {name}"), Content::Json(v)),
-                    Err(e) => Decoded::failed(format!("protobuf {name}"), b, e),
-                };
-            }
+        if wants_local && let Some((name, result)) = local.decode(topic, field, b) {
+            return match result {
+                Ok(v) => Decoded::new(format!("protobuf {name}"), Content::Json(v)),
+                Err(e) => Decoded::failed(format!("protobuf {name}"), b, e),
+            };
         }
     }
     decode(bytes, mode, schemas)
@@ -257,10 +255,10 @@ fn auto(b: &[u8], schemas: &dyn SchemaSource) -> Decoded {
         return Decoded::new("empty", Content::Text(String::new()));
     }
     if let Ok(s) = std::str::from_utf8(b) {
-        if looks_like_json(s) {
-            if let Ok(v) = serde_json::from_str::<Value>(s) {
-                return Decoded::new("json", Content::Json(v));
-            }
+        if looks_like_json(s)
+            && let Ok(v) = serde_json::from_str::<Value>(s)
+        {
+            return Decoded::new("json", Content::Json(v));
         }
         if is_texty(s) {
             return Decoded::new("text", Content::Text(s.to_string()));

@@ -36,13 +36,12 @@ fn open(name: &str, text: &str) -> Result<File, protox::Error> {
         && !t.contains(char::is_whitespace)
         && t.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
-    if looks_base64 {
-        if let Ok(bytes) = B64.decode(t) {
-            if let Ok(mut fdp) = FileDescriptorProto::decode(bytes.as_slice()) {
-                fdp.name = Some(name.to_string());
-                return Ok(File::from_file_descriptor_proto(fdp));
-            }
-        }
+    if looks_base64
+        && let Ok(bytes) = B64.decode(t)
+        && let Ok(mut fdp) = FileDescriptorProto::decode(bytes.as_slice())
+    {
+        fdp.name = Some(name.to_string());
+        return Ok(File::from_file_descriptor_proto(fdp));
     }
     File::from_source(name, text)
 }
@@ -158,20 +157,20 @@ pub fn message_from_json(
 /// serde's "invalid type: string \"x\", expected i32" in plainer words.
 fn plain_serde_error(e: &str) -> String {
     let e = e.trim();
-    if let Some(rest) = e.strip_prefix("invalid type: ") {
-        if let Some((got, want)) = rest.split_once(", expected ") {
-            let got = got.split(' ').next().unwrap_or(got);
-            let got = match got {
-                "string" => "a string",
-                "integer" | "floating" => "a number",
-                "boolean" => "a boolean",
-                "sequence" => "an array",
-                "map" => "an object",
-                "null" => "null",
-                other => other,
-            };
-            return format!("expected {}, found {got}", want_words(want));
-        }
+    if let Some(rest) = e.strip_prefix("invalid type: ")
+        && let Some((got, want)) = rest.split_once(", expected ")
+    {
+        let got = got.split(' ').next().unwrap_or(got);
+        let got = match got {
+            "string" => "a string",
+            "integer" | "floating" => "a number",
+            "boolean" => "a boolean",
+            "sequence" => "an array",
+            "map" => "an object",
+            "null" => "null",
+            other => other,
+        };
+        return format!("expected {}, found {got}", want_words(want));
     }
     crate::sanitize::escape(e).into_owned()
 }

@@ -101,15 +101,16 @@ fn decode_depth(buf: &[u8], depth: usize) -> Result<Vec<PbField>, String> {
 }
 
 fn length_delimited(b: &[u8], depth: usize) -> PbValue {
-    if let Ok(s) = std::str::from_utf8(b) {
-        if !s.is_empty() && s.chars().all(|c| !c.is_control() || c == '\n' || c == '\t') {
-            return PbValue::Text(s.to_string());
-        }
+    if let Ok(s) = std::str::from_utf8(b)
+        && !s.is_empty()
+        && s.chars().all(|c| !c.is_control() || c == '\n' || c == '\t')
+    {
+        return PbValue::Text(s.to_string());
     }
-    if depth < MAX_DEPTH {
-        if let Ok(m) = decode_depth(b, depth + 1) {
-            return PbValue::Message(m);
-        }
+    if depth < MAX_DEPTH
+        && let Ok(m) = decode_depth(b, depth + 1)
+    {
+        return PbValue::Message(m);
     }
     if b.is_empty() {
         return PbValue::Text(String::new());

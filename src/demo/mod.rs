@@ -138,7 +138,7 @@ fn spawn_traffic(brokers: &str, running: Arc<AtomicBool>) -> Result<()> {
                         .payload(&value)
                         .headers(headers),
                 );
-                if n % 3 == 0 {
+                if n.is_multiple_of(3) {
                     let key = format!("pay-{n}");
                     let value = format!(
                         r#"{{"payment_id":"{}","order_id":{n},"amount":{:.2},"method":"{}"}}"#,
@@ -152,7 +152,7 @@ fn spawn_traffic(brokers: &str, running: Arc<AtomicBool>) -> Result<()> {
                             .payload(&value),
                     );
                 }
-                if n % 5 == 0 {
+                if n.is_multiple_of(5) {
                     let key = format!("u{}", n % 50);
                     let value = format!(
                         r#"{{"id":"{key}","name":"User {}","email":"user{}@example.com"}}"#,
@@ -161,13 +161,13 @@ fn spawn_traffic(brokers: &str, running: Arc<AtomicBool>) -> Result<()> {
                     );
                     let rec = BaseRecord::<str, str>::to("users").key(&key);
                     // Every seventh user update is a tombstone (null value).
-                    let _ = if n % 35 == 0 {
+                    let _ = if n.is_multiple_of(35) {
                         producer.send(rec)
                     } else {
                         producer.send(rec.payload(&value))
                     };
                 }
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     let value = telemetry_value(n, &mut rng);
                     let key = (n % 20).to_be_bytes();
                     let _ = producer.send(
@@ -176,7 +176,7 @@ fn spawn_traffic(brokers: &str, running: Arc<AtomicBool>) -> Result<()> {
                             .payload(&value[..]),
                     );
                 }
-                if n % 40 == 0 {
+                if n.is_multiple_of(40) {
                     // Hostile input, shown safely: an escape sequence, a bidi
                     // override and a binary header.
                     let value = format!(

@@ -106,10 +106,10 @@ impl RecordDecoder {
         match std::str::from_utf8(b) {
             Ok(s) => {
                 let t = s.trim_start();
-                if t.starts_with('{') || t.starts_with('[') {
-                    if let Ok(v) = serde_json::from_str::<Value>(s) {
-                        return ok(v, None);
-                    }
+                if (t.starts_with('{') || t.starts_with('['))
+                    && let Ok(v) = serde_json::from_str::<Value>(s)
+                {
+                    return ok(v, None);
                 }
                 ok(Value::String(s.to_string()), None)
             }

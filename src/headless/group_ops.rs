@@ -75,10 +75,10 @@ pub fn parse_reset_target(to: &str, number: Option<&str>, now_ms: i64) -> Result
     };
     let target = crate::panes::groups::parse_target(&text, now_ms)
         .map_err(|e| anyhow!("malformed target: {}", sanitize::escape(&e)))?;
-    if let ResetTarget::Offset(o) = target {
-        if o < 0 {
-            bail!("malformed target: offset {o} is negative");
-        }
+    if let ResetTarget::Offset(o) = target
+        && o < 0
+    {
+        bail!("malformed target: offset {o} is negative");
     }
     Ok(target)
 }

@@ -389,19 +389,19 @@ pub async fn watch(
         }
         last_lag = Some(lag);
         // Say when the group's health changes.
-        if let Some(r) = history.health(WATCH_RATE_WINDOW_MS) {
-            if last_status != Some(r.status) {
-                events.push(crate::lag::GroupEvent {
-                    at_ms: at,
-                    group: group.to_string(),
-                    kind: crate::lag::EventKind::StatusChanged {
-                        from: last_status,
-                        to: r.status,
-                        reason: r.reason,
-                    },
-                });
-                last_status = Some(r.status);
-            }
+        if let Some(r) = history.health(WATCH_RATE_WINDOW_MS)
+            && last_status != Some(r.status)
+        {
+            events.push(crate::lag::GroupEvent {
+                at_ms: at,
+                group: group.to_string(),
+                kind: crate::lag::EventKind::StatusChanged {
+                    from: last_status,
+                    to: r.status,
+                    reason: r.reason,
+                },
+            });
+            last_status = Some(r.status);
         }
         // Say once when the group stops making progress with lag left:
         // idle (no members) or no progress, since the last commit.

@@ -324,7 +324,7 @@ fn produce_blocking(
                 }
             }
         }
-        if sent % 1024 == 0 {
+        if sent.is_multiple_of(1024) {
             producer.poll(Duration::ZERO);
         }
     }

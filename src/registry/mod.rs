@@ -125,10 +125,10 @@ impl Client {
             .get(&format!("/subjects/{}/versions/{v}", subject_path(subject)))
             .map_err(|e| format!("{what}: {e}"))?;
         let a = parse_answer(&body).map_err(|e| format!("{what}: {e}"))?;
-        if let Some(ver) = a.version.or(version) {
-            if let Ok(mut m) = self.versions.lock() {
-                m.insert((subject.to_string(), ver), a.clone());
-            }
+        if let Some(ver) = a.version.or(version)
+            && let Ok(mut m) = self.versions.lock()
+        {
+            m.insert((subject.to_string(), ver), a.clone());
         }
         Ok(a)
     }

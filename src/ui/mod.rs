@@ -184,14 +184,14 @@ fn draw_status(app: &App, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
             Level::Error => t.error,
         };
         spans.push(Span::styled(sanitize::escape(&toast.text).into_owned(), st));
-    } else if let Some((at, e)) = &app.status.last_error {
-        if !matches!(app.status.conn, ConnState::Connected) || app.now_ms - at < 60_000 {
-            spans.push(Span::styled(
-                format!("last error {}: ", timeutil::format_clock(*at)),
-                t.muted,
-            ));
-            spans.push(Span::styled(sanitize::escape(e).into_owned(), t.error));
-        }
+    } else if let Some((at, e)) = &app.status.last_error
+        && (!matches!(app.status.conn, ConnState::Connected) || app.now_ms - at < 60_000)
+    {
+        spans.push(Span::styled(
+            format!("last error {}: ", timeutil::format_clock(*at)),
+            t.muted,
+        ));
+        spans.push(Span::styled(sanitize::escape(e).into_owned(), t.error));
     }
     let help = Span::styled(
         format!(

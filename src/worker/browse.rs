@@ -185,15 +185,15 @@ impl Session {
                     }
                 }
             }
-            if self.ctl.cancel_search.swap(false, Ordering::Relaxed) {
-                if let Some(s) = search.take() {
-                    self.ctl.paused.store(true, Ordering::Relaxed);
-                    self.send(BrowseEvent::SearchProgress {
-                        scanned: s.scanned,
-                        matched: s.matched,
-                        done: true,
-                    });
-                }
+            if self.ctl.cancel_search.swap(false, Ordering::Relaxed)
+                && let Some(s) = search.take()
+            {
+                self.ctl.paused.store(true, Ordering::Relaxed);
+                self.send(BrowseEvent::SearchProgress {
+                    scanned: s.scanned,
+                    matched: s.matched,
+                    done: true,
+                });
             }
             let paused = self.ctl.paused.load(Ordering::Relaxed);
             if paused != locally_paused {

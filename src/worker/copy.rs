@@ -470,10 +470,9 @@ fn plan(consumer: &BaseConsumer<KtContext>, spec: &CopySpec) -> Result<Vec<Part>
             start: CopyStart::Offsets(map),
             ..
         } = &spec.selection
+            && let Some(o) = map.get(&s.partition)
         {
-            if let Some(o) = map.get(&s.partition) {
-                p.next = (*o).clamp(s.low, s.high);
-            }
+            p.next = (*o).clamp(s.low, s.high);
         }
         if let Some(by) = &wanted {
             let w: Vec<i64> = by.get(&s.partition).cloned().unwrap_or_default();
@@ -548,15 +547,15 @@ pub fn run(
         ));
     };
     let mut parts = plan(&consumer, spec)?;
-    if spec.keep_partitions {
-        if let Some(p) = parts.iter().find(|p| !dest_parts.contains(&p.id)) {
-            return Err(crate::werr!(
-                "{} has no partition {} (it has {}): copy without keeping partitions",
-                sanitize::escape(&spec.dest),
-                p.id,
-                dest_parts.len()
-            ));
-        }
+    if spec.keep_partitions
+        && let Some(p) = parts.iter().find(|p| !dest_parts.contains(&p.id))
+    {
+        return Err(crate::werr!(
+            "{} has no partition {} (it has {}): copy without keeping partitions",
+            sanitize::escape(&spec.dest),
+            p.id,
+            dest_parts.len()
+        ));
     }
     let started = Instant::now();
     let mut prog = CopyProgress {
@@ -769,10 +768,10 @@ pub fn run(
     if outcome == CopyOutcome::Complete && t.failed > 0 {
         outcome = CopyOutcome::Failed(t.first_error.clone().unwrap_or_default());
     }
-    if let (CopyOutcome::Cancelled, Some(e)) = (&outcome, &t.first_error) {
-        if t.failed > 0 {
-            outcome = CopyOutcome::Failed(e.clone());
-        }
+    if let (CopyOutcome::Cancelled, Some(e)) = (&outcome, &t.first_error)
+        && t.failed > 0
+    {
+        outcome = CopyOutcome::Failed(e.clone());
     }
     let resume = (outcome != CopyOutcome::Complete
         && !spec.dry_run

@@ -96,10 +96,10 @@ pub fn decode_member(
         member.assignment_note = Some("not the consumer protocol: assignment not decoded".into());
         return;
     }
-    if let Some(md) = metadata.filter(|b| !b.is_empty()) {
-        if let Ok(s) = consumer_protocol::decode_subscription(md) {
-            member.subscription = s.topics;
-        }
+    if let Some(md) = metadata.filter(|b| !b.is_empty())
+        && let Ok(s) = consumer_protocol::decode_subscription(md)
+    {
+        member.subscription = s.topics;
     }
     match assignment.filter(|b| !b.is_empty()) {
         None => {
@@ -616,16 +616,16 @@ pub fn plan_reset(
         if !at_start.is_empty() {
             let first = super::lag_time::record_timestamps(inner, &at_start, TIMEOUT)?;
             for (tp, low) in &at_start {
-                if let Some(Some(t0)) = first.get(&(tp.clone(), *low)) {
-                    if ts < *t0 {
-                        return Err(crate::werr!(
-                            "{}/{}: {} is before the log start (the first retained record, offset {low}, is from {}): use earliest",
-                            crate::sanitize::escape(&tp.topic),
-                            tp.partition,
-                            crate::timeutil::format_ts(ts, true),
-                            crate::timeutil::format_ts(*t0, true),
-                        ));
-                    }
+                if let Some(Some(t0)) = first.get(&(tp.clone(), *low))
+                    && ts < *t0
+                {
+                    return Err(crate::werr!(
+                        "{}/{}: {} is before the log start (the first retained record, offset {low}, is from {}): use earliest",
+                        crate::sanitize::escape(&tp.topic),
+                        tp.partition,
+                        crate::timeutil::format_ts(ts, true),
+                        crate::timeutil::format_ts(*t0, true),
+                    ));
                 }
             }
         }

@@ -95,11 +95,11 @@ pub fn apply(groups: &mut [GroupSnapshot], readings: &HashMap<(String, TopicPart
                 (Some(0), _) => p.lag_ms = Some(0),
                 (Some(_), Some(committed)) => {
                     let key = (g.group.clone(), TopicPartition::new(&p.topic, p.partition));
-                    if let Some(r) = readings.get(&key) {
-                        if let Some(ts) = r.timestamp.filter(|t| *t >= 0) {
-                            p.lag_ms = Some((at - ts).max(0));
-                            p.lag_ms_estimated = r.offset != committed;
-                        }
+                    if let Some(r) = readings.get(&key)
+                        && let Some(ts) = r.timestamp.filter(|t| *t >= 0)
+                    {
+                        p.lag_ms = Some((at - ts).max(0));
+                        p.lag_ms_estimated = r.offset != committed;
                     }
                 }
                 _ => {}

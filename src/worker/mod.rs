@@ -72,10 +72,10 @@ impl Inner {
     /// [`forward_conn`], which waits for room in the event channel: a change
     /// is never dropped because a busy topic filled the channel.
     fn set_conn(&self, state: ConnState) {
-        if state == ConnState::Connected {
-            if let Ok(mut a) = self.auth_failure.lock() {
-                *a = None;
-            }
+        if state == ConnState::Connected
+            && let Ok(mut a) = self.auth_failure.lock()
+        {
+            *a = None;
         }
         self.conn.send_if_modified(|c| {
             if *c == state {
@@ -279,11 +279,10 @@ async fn run(
                 Some(cmd) => dispatch(&inner, cmd),
             },
             Some(sig) = signals.recv() => {
-                if sig.auth_failed {
-                    if let Ok(mut a) = inner.auth_failure.lock() {
+                if sig.auth_failed
+                    && let Ok(mut a) = inner.auth_failure.lock() {
                         *a = Some(sig.message.clone());
                     }
-                }
                 if sig.all_brokers_down || sig.auth_failed {
                     inner.set_conn(ConnState::Down(sig.message));
                 } else {
@@ -469,10 +468,10 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
             filter,
             want,
         } => {
-            if let Some(s) = i.session(session) {
-                if let Ok(mut slot) = s.search.lock() {
-                    *slot = Some((filter, want));
-                }
+            if let Some(s) = i.session(session)
+                && let Ok(mut slot) = s.search.lock()
+            {
+                *slot = Some((filter, want));
             }
         }
         Command::CancelSearch { session } => {
@@ -557,10 +556,10 @@ fn dispatch(inner: &Arc<Inner>, cmd: Command) {
                     t.remove(&id);
                 }
             });
-            if let Ok(mut t) = i.txns.lock() {
-                if !task.is_finished() {
-                    t.insert(id, (token, task));
-                }
+            if let Ok(mut t) = i.txns.lock()
+                && !task.is_finished()
+            {
+                t.insert(id, (token, task));
             }
         }
         Command::Cancel { id } => {

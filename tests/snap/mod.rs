@@ -245,10 +245,10 @@ impl H {
             _ => None,
         });
         for c in &self.cmds {
-            if let Command::DescribeTopic { id: i, topic: t } = c {
-                if *i == id {
-                    topic.clone_from(t);
-                }
+            if let Command::DescribeTopic { id: i, topic: t } = c
+                && *i == id
+            {
+                topic.clone_from(t);
             }
         }
         self.worker(WorkerEvent::TopicDetail {

@@ -202,10 +202,10 @@ impl TokenProvider {
     pub fn token(&self) -> Result<Token> {
         let mut cache = lock(&self.cache);
         let now = now_ms();
-        if let Some(t) = &cache.token {
-            if now < t.refresh_at_ms() {
-                return Ok(t.clone());
-            }
+        if let Some(t) = &cache.token
+            && now < t.refresh_at_ms()
+        {
+            return Ok(t.clone());
         }
         self.mint_into(&mut cache, now)
     }

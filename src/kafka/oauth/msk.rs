@@ -182,10 +182,10 @@ impl MskSigner {
     pub(super) fn mint(&self) -> Result<Token> {
         let creds = self.credentials()?;
         let now = SystemTime::now();
-        if let Some(exp) = creds.expiry() {
-            if to_ms(exp) <= to_ms(now) + MIN_LIFETIME_MS {
-                bail!("the AWS credentials have expired (refresh them, e.g. with `aws sso login`)");
-            }
+        if let Some(exp) = creds.expiry()
+            && to_ms(exp) <= to_ms(now) + MIN_LIFETIME_MS
+        {
+            bail!("the AWS credentials have expired (refresh them, e.g. with `aws sso login`)");
         }
         msk_token(&self.region, &creds, now)
     }

@@ -283,14 +283,14 @@ impl CopyDialog {
                 Action::Submit => {
                     if confirm.as_ref().is_some_and(|c| !c.matches()) {
                         self.error = Some("type the destination topic's name to confirm".into());
-                    } else if !ctx.refuse_if_read_only("copying") {
-                        if let Some(id) = self.start(false, ctx) {
-                            self.stage = Stage::Running {
-                                id,
-                                progress: CopyProgress::default(),
-                                cancelling: false,
-                            };
-                        }
+                    } else if !ctx.refuse_if_read_only("copying")
+                        && let Some(id) = self.start(false, ctx)
+                    {
+                        self.stage = Stage::Running {
+                            id,
+                            progress: CopyProgress::default(),
+                            cancelling: false,
+                        };
                     }
                 }
                 _ => {}
@@ -386,10 +386,9 @@ impl CopyDialog {
             progress,
             ..
         } = &mut self.stage
+            && *running == id
         {
-            if *running == id {
-                *progress = p;
-            }
+            *progress = p;
         }
     }
 

@@ -332,10 +332,11 @@ impl BrowserPane {
             return;
         }
         for b in [r.key.as_deref(), r.value.as_deref()].into_iter().flatten() {
-            if let Some(id) = decode::registry_header(b) {
-                if !ctx.schemas.entries.contains_key(&id) && self.requested_schemas.insert(id) {
-                    ctx.cmds.push(Command::FetchSchema { schema_id: id });
-                }
+            if let Some(id) = decode::registry_header(b)
+                && !ctx.schemas.entries.contains_key(&id)
+                && self.requested_schemas.insert(id)
+            {
+                ctx.cmds.push(Command::FetchSchema { schema_id: id });
             }
         }
     }

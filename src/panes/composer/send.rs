@@ -184,12 +184,12 @@ impl ComposerPane {
     pub fn abort_open_transactions(&mut self, cmds: &mut Vec<Command>) -> usize {
         let mut n = 0;
         for (id, b) in &mut self.batches {
-            if let Some(t) = b.txn.as_mut().filter(|t| !t.aborting) {
-                if !b.progress.done {
-                    t.aborting = true;
-                    cmds.push(Command::Cancel { id: *id });
-                    n += 1;
-                }
+            if let Some(t) = b.txn.as_mut().filter(|t| !t.aborting)
+                && !b.progress.done
+            {
+                t.aborting = true;
+                cmds.push(Command::Cancel { id: *id });
+                n += 1;
             }
         }
         n
@@ -324,29 +324,29 @@ impl ComposerPane {
                 .max(progress.queued.max(progress.delivered + progress.failed));
         }
         b.progress = progress;
-        if b.progress.done {
-            if let Some(b) = self.batches.remove(&id) {
-                self.delivered_total += b.progress.delivered;
-                self.failed_total += b.progress.failed;
-                match (&b.txn, &b.progress.first_error) {
-                    (Some(t), Some(e)) => ctx.error(format!(
-                        "{}: {}",
-                        t.outcome
-                            .as_ref()
-                            .map_or("transaction failed", TxnOutcome::words),
-                        e.strip_prefix("starting the transaction: ").unwrap_or(e)
-                    )),
-                    (Some(t), None) => ctx.info(
-                        t.outcome
-                            .as_ref()
-                            .map_or("transaction ended", TxnOutcome::words)
-                            .to_string(),
-                    ),
-                    (None, Some(e)) => ctx.error(format!("send failed: {e}")),
-                    (None, None) => {}
-                }
-                self.push_result(id, b);
+        if b.progress.done
+            && let Some(b) = self.batches.remove(&id)
+        {
+            self.delivered_total += b.progress.delivered;
+            self.failed_total += b.progress.failed;
+            match (&b.txn, &b.progress.first_error) {
+                (Some(t), Some(e)) => ctx.error(format!(
+                    "{}: {}",
+                    t.outcome
+                        .as_ref()
+                        .map_or("transaction failed", TxnOutcome::words),
+                    e.strip_prefix("starting the transaction: ").unwrap_or(e)
+                )),
+                (Some(t), None) => ctx.info(
+                    t.outcome
+                        .as_ref()
+                        .map_or("transaction ended", TxnOutcome::words)
+                        .to_string(),
+                ),
+                (None, Some(e)) => ctx.error(format!("send failed: {e}")),
+                (None, None) => {}
             }
+            self.push_result(id, b);
         }
     }
 }

@@ -437,10 +437,10 @@ fn wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
             end += 1; // a character wider than the row
         } else if end < cells.len() {
             // Break after the last space in the second half of the row.
-            if let Some(sp) = cells[start..end].iter().rposition(|(c, _)| *c == ' ') {
-                if sp > (end - start) / 2 {
-                    end = start + sp + 1;
-                }
+            if let Some(sp) = cells[start..end].iter().rposition(|(c, _)| *c == ' ')
+                && sp > (end - start) / 2
+            {
+                end = start + sp + 1;
             }
         }
         rows.push(&cells[start..end]);

@@ -151,11 +151,12 @@ pub fn lso_note(snap: &crate::model::GroupSnapshot) -> Option<String> {
     let mut held = 0i64;
     let mut where_: Vec<String> = Vec::new();
     for pl in &snap.partitions {
-        if let (Some(lso), Some(end), Some(lag)) = (pl.lso, pl.end, pl.lag) {
-            if lso < end && lag > 0 {
-                held += lag.min(end - lso);
-                where_.push(format!("{}/{}", pl.topic, pl.partition));
-            }
+        if let (Some(lso), Some(end), Some(lag)) = (pl.lso, pl.end, pl.lag)
+            && lso < end
+            && lag > 0
+        {
+            held += lag.min(end - lso);
+            where_.push(format!("{}/{}", pl.topic, pl.partition));
         }
     }
     if where_.is_empty() {

@@ -189,15 +189,15 @@ impl TopicsPane {
             self.in_flight = Some(id);
             ctx.cmds.push(Command::RefreshTopics { id });
         }
-        if let Some(d) = &mut self.detail {
-            if d.in_flight.is_none() {
-                let id = ctx.id();
-                d.in_flight = Some(id);
-                ctx.cmds.push(Command::DescribeTopic {
-                    id,
-                    topic: d.topic.clone(),
-                });
-            }
+        if let Some(d) = &mut self.detail
+            && d.in_flight.is_none()
+        {
+            let id = ctx.id();
+            d.in_flight = Some(id);
+            ctx.cmds.push(Command::DescribeTopic {
+                id,
+                topic: d.topic.clone(),
+            });
         }
         self.next_refresh_ms = ctx.now_ms + ctx.env.topics_refresh_ms;
     }
