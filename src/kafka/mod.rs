@@ -4,5 +4,6 @@
 
 pub mod client;
 pub mod consumer_protocol;
+pub mod defaults;
 pub mod message;
 pub mod oauth;

@@ -513,7 +513,7 @@ fn new_consumer(
     let cfg = client::client_config(
         profile,
         "copy-read",
-        &crate::headless::CONSUMER_DEFAULTS,
+        &crate::kafka::defaults::CONSUMER_DEFAULTS,
         &[
             ("group.id", &group),
             ("enable.auto.commit", "false"),
