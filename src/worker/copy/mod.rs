@@ -49,7 +49,7 @@ pub use crate::worker::protocol::{
 };
 pub use plan::precheck;
 pub use read::source_label;
-pub use resume::{offsets_arg, parse_offsets_arg, parse_skip_arg, skip_arg};
+pub use resume::{PositionArgError, offsets_arg, parse_offsets_arg, parse_skip_arg, skip_arg};
 
 /// Run a copy to its end (blocking: call from a thread of its own or
 /// `spawn_blocking`). `stop` is asked between batches; `progress` hears

@@ -59,6 +59,18 @@ fn ranges(offsets: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
     out
 }
 
+/// A `--from` or `--skip` argument that is not of its form, naming the
+/// item at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PositionArgError {
+    #[error("`{0}`: expected PARTITION:OFFSET")]
+    Offset(String),
+    #[error("`{0}`: expected PARTITION:OFFSET[,...]")]
+    NoOffsets(String),
+    #[error("`{0}`: expected PARTITION:OFFSET or PARTITION:FIRST-LAST")]
+    Range(String),
+}
+
 /// `P:OFFSET,P:OFFSET`, as `copy --from` takes it.
 #[must_use]
 pub fn offsets_arg(from: &BTreeMap<i32, i64>) -> String {
@@ -86,34 +98,34 @@ pub fn skip_arg(skip: &BTreeMap<i32, Vec<(i64, i64)>>) -> String {
 
 /// Parse `P:OFFSET[,P:OFFSET...]` (a `--from` that gives each partition its
 /// own start); `None` when `s` is not of that form.
-pub fn parse_offsets_arg(s: &str) -> Option<Result<BTreeMap<i32, i64>, String>> {
+pub fn parse_offsets_arg(s: &str) -> Option<Result<BTreeMap<i32, i64>, PositionArgError>> {
     if !s.contains(':') || s.starts_with('@') {
         return None;
     }
     let mut out = BTreeMap::new();
     for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
         let Some((p, o)) = item.split_once(':') else {
-            return Some(Err(format!("`{item}`: expected PARTITION:OFFSET")));
+            return Some(Err(PositionArgError::Offset(item.to_string())));
         };
         let (Ok(p), Ok(o)) = (p.trim().parse::<i32>(), o.trim().parse::<i64>()) else {
-            return Some(Err(format!("`{item}`: expected PARTITION:OFFSET")));
+            return Some(Err(PositionArgError::Offset(item.to_string())));
         };
         if p < 0 || o < 0 {
-            return Some(Err(format!("`{item}`: expected PARTITION:OFFSET")));
+            return Some(Err(PositionArgError::Offset(item.to_string())));
         }
         out.insert(p, o);
     }
     if out.is_empty() {
-        return Some(Err(format!("`{s}`: expected PARTITION:OFFSET[,...]")));
+        return Some(Err(PositionArgError::NoOffsets(s.to_string())));
     }
     Some(Ok(out))
 }
 
 /// Parse `P:A-B,P:C` (inclusive ranges per partition).
-pub fn parse_skip_arg(s: &str) -> Result<BTreeMap<i32, Vec<(i64, i64)>>, String> {
+pub fn parse_skip_arg(s: &str) -> Result<BTreeMap<i32, Vec<(i64, i64)>>, PositionArgError> {
     let mut out: BTreeMap<i32, Vec<(i64, i64)>> = BTreeMap::new();
     for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-        let bad = || format!("`{item}`: expected PARTITION:OFFSET or PARTITION:FIRST-LAST");
+        let bad = || PositionArgError::Range(item.to_string());
         let (p, r) = item.split_once(':').ok_or_else(bad)?;
         let p: i32 = p.trim().parse().map_err(|_| bad())?;
         let (a, b) = match r.split_once('-') {
@@ -199,7 +211,18 @@ mod tests {
         assert_eq!(skip_arg(&skip), "0:3,0:5-9,2:1-4");
         assert_eq!(parse_skip_arg(&skip_arg(&skip)).unwrap(), skip);
         assert!(parse_skip_arg("0:9-5").is_err());
-        assert!(parse_skip_arg("x").is_err());
+        assert_eq!(
+            parse_skip_arg("0:1, x").unwrap_err().to_string(),
+            "`x`: expected PARTITION:OFFSET or PARTITION:FIRST-LAST"
+        );
+        assert_eq!(
+            parse_offsets_arg("0:1,2").unwrap().unwrap_err().to_string(),
+            "`2`: expected PARTITION:OFFSET"
+        );
+        assert_eq!(
+            parse_offsets_arg(":,").unwrap().unwrap_err().to_string(),
+            "`:`: expected PARTITION:OFFSET"
+        );
         assert_eq!(ranges([1, 2, 3, 5, 7, 8]), vec![(1, 3), (5, 5), (7, 8)]);
     }
 }

@@ -8,6 +8,33 @@ use crate::model::{GroupDescription, GroupSnapshot, PartitionLag, TopicPartition
 use crate::worker::error::WorkerError;
 use crate::worker::offsets;
 
+/// The note on the offsets that could not be fetched: all committed
+/// offsets, some partitions' (the first few named), or the end offsets.
+fn offsets_note(
+    committed: &Result<offsets::Committed, WorkerError>,
+    mut failed: Vec<String>,
+    ends_error: Option<&str>,
+) -> Option<String> {
+    let mut notes = Vec::new();
+    if let Err(e) = committed {
+        notes.push(format!("committed offsets unavailable: {e}"));
+    }
+    if !failed.is_empty() {
+        const SHOWN: usize = 3;
+        let more = failed.len().saturating_sub(SHOWN);
+        failed.truncate(SHOWN);
+        let mut note = format!("committed offsets unavailable for {}", failed.join(", "));
+        if more > 0 {
+            note.push_str(&format!(" and {more} more partition(s)"));
+        }
+        notes.push(note);
+    }
+    if let Some(e) = ends_error {
+        notes.push(format!("end offsets unavailable: {e}"));
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
 /// Build a group's snapshot from its parts (pure).
 #[must_use]
 pub fn build_snapshot(
@@ -77,29 +104,12 @@ pub fn build_snapshot(
             }
         })
         .collect();
-    let mut notes = Vec::new();
-    if let Err(e) = committed {
-        notes.push(format!("committed offsets unavailable: {e}"));
-    }
-    if !failed.is_empty() {
-        const SHOWN: usize = 3;
-        let more = failed.len().saturating_sub(SHOWN);
-        failed.truncate(SHOWN);
-        let mut note = format!("committed offsets unavailable for {}", failed.join(", "));
-        if more > 0 {
-            note.push_str(&format!(" and {more} more partition(s)"));
-        }
-        notes.push(note);
-    }
-    if let Some(e) = ends_error {
-        notes.push(format!("end offsets unavailable: {e}"));
-    }
     GroupSnapshot {
         group: group.to_string(),
         description,
         description_note,
         partitions,
-        offsets_note: (!notes.is_empty()).then(|| notes.join("; ")),
+        offsets_note: offsets_note(committed, failed, ends_error),
         at_ms,
     }
 }
