@@ -5,5 +5,6 @@
 pub mod ca;
 pub mod client;
 pub mod consumer_protocol;
+pub mod defaults;
 pub mod message;
 pub mod oauth;
