@@ -2,6 +2,8 @@
 //! from the same clap definition as `--help`, without any configuration or
 //! cluster.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 fn kafkaterm(args: &[&str]) -> std::process::Output {
