@@ -7,13 +7,20 @@
 #  - the .deb installs with dpkg into an empty root with a fresh dpkg
 #    database (no package installed, so no Depends could be met), with its
 #    man page readable by man and its bash completion completing commands.
-# Usage: scripts/check-package.sh TARBALL DEB   (run as root, for chroot)
+# Usage: scripts/check-package.sh TARBALL DEB
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARBALL="$1"
 DEB="$2"
 fail() { echo "check-package: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || fail "chroot needs root"
+# chroot as root, or as root of a user namespace when not.
+if [ "$(id -u)" = 0 ]; then
+  CHROOT=(chroot)
+elif unshare -r true 2>/dev/null; then
+  CHROOT=(unshare -r chroot)
+else
+  fail "chroot needs root or unprivileged user namespaces"
+fi
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kafkaterm-check-package.XXXXXX")"
 export KAFKATERM_BROKER_DIR="$WORK/broker" 
 TLS_DIR="$WORK/broker-tls"
@@ -37,7 +44,7 @@ done
 ROOT="$WORK/root"
 mkdir -p "$ROOT"
 cp "$BIN" "$ROOT/kafkaterm"
-in_root() { env -i HOME=/ timeout 60 chroot "$ROOT" /kafkaterm "$@"; }
+in_root() { env -i HOME=/ timeout 60 "${CHROOT[@]}" "$ROOT" /kafkaterm "$@"; }
 
 PLAIN="$(scripts/broker.sh start)"
 seeded="kafkaterm-package-$$"
@@ -103,5 +110,5 @@ words="$(bash -c '
   _kafkaterm kafkaterm gr kafkaterm
   echo "${COMPREPLY[*]}"' _ "$DROOT/usr/share/bash-completion/completions/kafkaterm")"
 [ "$words" = "groups" ] || fail "bash completion of 'kafkaterm gr' gave '$words'"
-chroot "$DROOT" /usr/bin/kafkaterm --version | grep -q '^librdkafka ' || fail "the installed binary does not run"
+"${CHROOT[@]}" "$DROOT" /usr/bin/kafkaterm --version | grep -q '^librdkafka ' || fail "the installed binary does not run"
 echo "the .deb installs into an empty root; man page and bash completion work" >&2
