@@ -44,7 +44,7 @@ done
 ROOT="$WORK/root"
 mkdir -p "$ROOT"
 cp "$BIN" "$ROOT/kafkaterm"
-in_root() { env -i HOME=/ timeout 60 "${CHROOT[@]}" "$ROOT" /kafkaterm "$@"; }
+in_root() { env -i HOME=/ PATH=/usr/sbin:/usr/bin:/sbin:/bin timeout 60 "${CHROOT[@]}" "$ROOT" /kafkaterm "$@"; }
 
 PLAIN="$(scripts/broker.sh start)"
 seeded="kafkaterm-package-$$"
@@ -55,7 +55,8 @@ import sys
 from confluent_kafka.admin import AdminClient, NewTopic
 conf = {"bootstrap.servers": sys.argv[1]}
 conf.update(kv.split("=", 1) for kv in sys.argv[3:])
-for f in AdminClient(conf).create_topics([NewTopic(sys.argv[2], 2, 1)]).values():
+admin = AdminClient(conf)
+for f in admin.create_topics([NewTopic(sys.argv[2], 2, 1)]).values():
     f.result(30)
 PYEOF
 }
