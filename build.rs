@@ -30,10 +30,14 @@ fn git_commit() -> Option<String> {
         &["rev-parse", "--path-format=absolute", "--git-common-dir"],
     )
     .unwrap_or_else(|| git_dir.clone());
-    println!("cargo:rerun-if-changed={git_dir}/HEAD");
-    println!("cargo:rerun-if-changed={common}/packed-refs");
+    // Only files that exist: cargo reruns the script on every build for a
+    // path that is missing (a clone without packed-refs has none).
+    let mut watch = vec![format!("{git_dir}/HEAD"), format!("{common}/packed-refs")];
     if let Some(branch) = git(&dir, &["symbolic-ref", "-q", "HEAD"]) {
-        println!("cargo:rerun-if-changed={common}/{branch}");
+        watch.push(format!("{common}/{branch}"));
+    }
+    for path in watch.iter().filter(|p| Path::new(p).exists()) {
+        println!("cargo:rerun-if-changed={path}");
     }
     git(&dir, &["rev-parse", "--short=12", "HEAD"])
 }
