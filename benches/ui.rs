@@ -217,6 +217,7 @@ fn groups_snapshot(groups: usize, parts: i32, at_ms: i64, progress: i64) -> Grou
                             )),
                             lag_ms: Some(i64::from(p) * 1_500),
                             lag_ms_estimated: false,
+                            lag_ms_note: None,
                             error: None,
                         }
                     })

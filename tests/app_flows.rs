@@ -670,6 +670,7 @@ fn groups_snapshot(state: &str, members: Vec<GroupMember>) -> GroupsSnapshot {
                 member_id: None,
                 lag_ms: None,
                 lag_ms_estimated: false,
+                lag_ms_note: None,
                 error: None,
             }],
             offsets_note: None,
@@ -745,6 +746,7 @@ fn groups_list_at_once_and_lag_fills_in_visible_first() {
             member_id: None,
             lag_ms: Some(lag * 1000),
             lag_ms_estimated: false,
+            lag_ms_note: None,
             error: None,
             lso: None,
         }];
@@ -1634,6 +1636,7 @@ fn huge_clusters_and_groups_stay_usable() {
             member_id: Some(format!("member-{:03}", p / 2)),
             lag_ms: None,
             lag_ms_estimated: false,
+            lag_ms_note: None,
             error: None,
         })
         .collect();

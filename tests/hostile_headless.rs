@@ -191,6 +191,7 @@ fn group(state: &str, members: &[(&str, &str, &str)], at_ms: i64) -> GroupSnapsh
                 member_id: members.get(i % 2).map(|m| m.0.to_string()),
                 lag_ms: None,
                 lag_ms_estimated: false,
+                lag_ms_note: None,
                 error: None,
             })
             .collect(),

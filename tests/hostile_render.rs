@@ -406,6 +406,7 @@ fn group_snapshot(group: &str, meta: Meta, at_ms: i64, shift: usize) -> GroupSna
                 member_id: (i % 2 == 0).then(|| names[(i + shift) % names.len()].clone()),
                 lag_ms: None,
                 lag_ms_estimated: false,
+                lag_ms_note: None,
                 error: None,
             })
             .collect(),

@@ -138,7 +138,7 @@ pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Res
                     "topics": g.topics(),
                     "total_lag": g.total_lag(),
                     "max_lag_seconds": seconds(g.max_lag_ms()),
-                    "note": g.description_note.iter().chain(g.offsets_note.iter()).cloned().collect::<Vec<_>>().join("; "),
+                    "note": g.description_note.iter().chain(g.offsets_note.iter()).cloned().chain(g.lag_time_note()).collect::<Vec<_>>().join("; "),
                 })
             })
             .collect();
@@ -232,6 +232,7 @@ pub fn lag_json(h: &GroupHistory, window_ms: i64) -> serde_json::Value {
             "lag": p.lag,
             "lag_seconds": seconds(p.lag_ms),
             "lag_seconds_estimated": p.lag_ms_estimated,
+            "lag_seconds_note": p.lag_ms_note,
             "status": h.partition_health(&TopicPartition::new(&p.topic, p.partition), window_ms),
             "lso": p.lso,
             "member_id": p.member_id,
@@ -245,6 +246,7 @@ pub fn lag_json(h: &GroupHistory, window_ms: i64) -> serde_json::Value {
             .chain(g.offsets_note.iter())
             .cloned()
             .chain(crate::panes::groups::lso_note(g))
+            .chain(g.lag_time_note())
             .collect::<Vec<_>>(),
     })
 }
@@ -281,11 +283,13 @@ pub async fn lag(
         ),
     );
     let held = crate::panes::groups::lso_note(&g);
+    let untimed = g.lag_time_note();
     for n in g
         .description_note
         .iter()
         .chain(g.offsets_note.iter())
         .chain(held.iter())
+        .chain(untimed.iter())
     {
         s.push_str(&format!("note: {}\n", sanitize::escape(n)));
     }

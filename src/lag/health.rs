@@ -280,6 +280,7 @@ mod tests {
                     member_id: owners.iter().find(|(q, _)| q == p).map(|(_, m)| m.clone()),
                     lag_ms: None,
                     lag_ms_estimated: false,
+                    lag_ms_note: None,
                     error: None,
                     lso: None,
                 })

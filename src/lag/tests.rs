@@ -45,6 +45,7 @@ fn snap(
             member_id: None,
             lag_ms: None,
             lag_ms_estimated: false,
+            lag_ms_note: None,
             error: None,
         }],
         offsets_note: None,

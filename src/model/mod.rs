@@ -320,6 +320,11 @@ pub struct PartitionLag {
     /// upper bound).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub lag_ms_estimated: bool,
+    /// Why the lag in time is unknown although the group lags, when the
+    /// reason is known (the record at the committed offset was deleted, the
+    /// offset is past the readable end, or it was not read in time).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag_ms_note: Option<String>,
     /// Last stable offset, when it could be read: below `end` while a
     /// transaction is open, and a `read_committed` consumer cannot pass it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -364,6 +369,31 @@ impl GroupSnapshot {
     #[must_use]
     pub fn max_lag_ms(&self) -> Option<i64> {
         self.partitions.iter().filter_map(|p| p.lag_ms).max()
+    }
+
+    /// Which lagging partitions have no lag in time, and why (the first
+    /// two named, the count of the rest): `None` when every one has it.
+    #[must_use]
+    pub fn lag_time_note(&self) -> Option<String> {
+        let unknown: Vec<String> = self
+            .partitions
+            .iter()
+            .filter_map(|p| {
+                p.lag_ms_note
+                    .as_ref()
+                    .map(|why| format!("{}/{}: {why}", p.topic, p.partition))
+            })
+            .collect();
+        let n = unknown.len();
+        let first = unknown.into_iter().take(2).collect::<Vec<_>>().join("; ");
+        match n {
+            0 => None,
+            1 | 2 => Some(format!("lag in time unknown on {first}")),
+            _ => Some(format!(
+                "lag in time unknown on {first}; and {} more partitions",
+                n - 2
+            )),
+        }
     }
 
     /// Sum of committed offsets (for the consumption rate).

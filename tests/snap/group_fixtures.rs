@@ -43,6 +43,7 @@ pub fn plag(
         // every fifth partition's reading is an older one (an estimate).
         lag_ms: lag(committed, Some(end)).map(|l| l * 40),
         lag_ms_estimated: p % 5 == 4 && lag(committed, Some(end)).is_some_and(|l| l > 0),
+        lag_ms_note: None,
         error: None,
     }
 }

@@ -81,6 +81,7 @@ pub(super) fn draw(p: &GroupsPane, g: &str, f: &mut Frame<'_>, area: Rect, dc: &
     }
     // The members tab shows why membership is missing: not twice.
     let held = snap.and_then(lso_note);
+    let untimed = snap.and_then(crate::model::GroupSnapshot::lag_time_note);
     let notes_shown: Vec<&String> = snap
         .map(|s| {
             s.description_note
@@ -88,6 +89,7 @@ pub(super) fn draw(p: &GroupsPane, g: &str, f: &mut Frame<'_>, area: Rect, dc: &
                 .filter(|_| !(p.tab == Tab::Members && s.description.is_none()))
                 .chain(s.offsets_note.iter())
                 .chain(held.iter())
+                .chain(untimed.iter())
                 .collect()
         })
         .unwrap_or_default();
@@ -538,6 +540,7 @@ mod tests {
             error: None,
             lag_ms: None,
             lag_ms_estimated: false,
+            lag_ms_note: None,
         };
         let snap = |partitions| GroupSnapshot {
             group: "g".into(),

@@ -22,6 +22,7 @@ fn snap(group: &str, state: &str, lag: i64, at_ms: i64) -> GroupSnapshot {
             member_id: None,
             lag_ms: None,
             lag_ms_estimated: false,
+            lag_ms_note: None,
             error: None,
         }],
         offsets_note: None,

@@ -142,7 +142,8 @@ fn check_after_log_start(
     }
     let first = crate::worker::lag_time::record_timestamps(inner, &at_start, TIMEOUT)?;
     for (tp, low) in &at_start {
-        if let Some(Some(t0)) = first.get(&(tp.clone(), *low))
+        if let Some(crate::worker::lag_time::Answer::Read(Some(t0))) =
+            first.get(&(tp.clone(), *low))
             && ts < *t0
         {
             return Err(crate::werr!(

@@ -95,6 +95,7 @@ pub fn build_snapshot(
                 member_id: owners.get(&tp).cloned(),
                 lag_ms: None,
                 lag_ms_estimated: false,
+                lag_ms_note: None,
                 topic: tp.topic,
                 partition: tp.partition,
                 committed,

@@ -1,8 +1,8 @@
 //! Lag in time: how long ago the next record a group will read was written.
 //!
-//! For each lagging partition the worker reads the one record at the
-//! group's committed offset (a throwaway consumer that assigns, never
-//! subscribes or commits) and takes its timestamp; the lag in time is the
+//! For each lagging partition the worker reads the record at the group's
+//! committed offset ([`probe`]: one throwaway consumer per refresh that
+//! assigns, never subscribes or commits) and takes its timestamp; the lag in time is the
 //! snapshot's time minus that timestamp. Readings are kept per group and
 //! partition, so a partition whose committed offset did not move costs
 //! nothing on the next refresh. At most [`PROBE_BUDGET`] records are read
@@ -10,33 +10,33 @@
 //! a partition left out keeps its last reading, measured from an older
 //! record, which can only overstate the lag (marked as an estimate).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use rdkafka::Offset;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use std::time::Duration;
 
 use super::Inner;
-use super::offsets;
-use crate::kafka::client::{self, KtClient, KtContext, explain};
 use crate::model::{GroupSnapshot, TopicPartition};
-use crate::worker::error::{WorkerError, classify};
+
+mod probe;
+pub use probe::{Answer, record_timestamps};
 
 /// Records read per refresh, at most.
 pub const PROBE_BUDGET: usize = 500;
-/// How long one round of reads may take.
+/// How long the reads of one refresh may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The record at a committed offset, as last read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reading {
     /// The committed offset the record was read at.
     pub offset: i64,
-    /// The record's timestamp; `None` for a record without one.
+    /// The record's timestamp; `None` for a record without one, or none
+    /// readable.
     pub timestamp: Option<i64>,
     /// When it was read, ms since the epoch.
     pub read_at_ms: i64,
+    /// Why no record can be read at the offset, when none can.
+    pub note: Option<String>,
 }
 
 /// Readings per group and partition.
@@ -84,22 +84,36 @@ pub fn wanted(
 
 /// Set each partition's lag in time from the readings (pure): 0 when
 /// caught up; measured from the reading at the committed offset, or from
-/// an older one as an estimate; `None` without a reading or a timestamp.
-pub fn apply(groups: &mut [GroupSnapshot], readings: &HashMap<(String, TopicPartition), Reading>) {
+/// an older one as an estimate; `None` without a reading or a timestamp,
+/// with the reason when one is known (from the reading, or from `unread`:
+/// offsets this refresh could not read).
+pub fn apply(
+    groups: &mut [GroupSnapshot],
+    readings: &HashMap<(String, TopicPartition), Reading>,
+    unread: &HashMap<(TopicPartition, i64), String>,
+) {
     for g in groups {
         let at = g.at_ms;
         for p in &mut g.partitions {
             p.lag_ms = None;
             p.lag_ms_estimated = false;
+            p.lag_ms_note = None;
             match (p.lag, p.committed) {
                 (Some(0), _) => p.lag_ms = Some(0),
                 (Some(_), Some(committed)) => {
-                    let key = (g.group.clone(), TopicPartition::new(&p.topic, p.partition));
-                    if let Some(r) = readings.get(&key)
+                    let tp = TopicPartition::new(&p.topic, p.partition);
+                    let reading = readings.get(&(g.group.clone(), tp.clone()));
+                    if let Some(r) = reading
                         && let Some(ts) = r.timestamp.filter(|t| *t >= 0)
                     {
                         p.lag_ms = Some((at - ts).max(0));
                         p.lag_ms_estimated = r.offset != committed;
+                    } else if let Some(why) = unread.get(&(tp, committed)) {
+                        p.lag_ms_note = Some(why.clone());
+                    } else if let Some(r) = reading.filter(|r| r.offset == committed) {
+                        p.lag_ms_note = Some(r.note.clone().unwrap_or_else(|| {
+                            format!("the record at offset {committed} has no timestamp")
+                        }));
                     }
                 }
                 _ => {}
@@ -117,6 +131,7 @@ impl LagTimes {
             return;
         };
         let want = wanted(groups, &readings, PROBE_BUDGET);
+        let mut unread: HashMap<(TopicPartition, i64), String> = HashMap::new();
         if !want.is_empty() {
             match record_timestamps(inner, &want, PROBE_TIMEOUT) {
                 Ok(found) => {
@@ -125,20 +140,37 @@ impl LagTimes {
                         for p in &g.partitions {
                             let tp = TopicPartition::new(&p.topic, p.partition);
                             let Some(c) = p.committed else { continue };
-                            if let Some(ts) = found.get(&(tp.clone(), c)) {
-                                readings.insert(
-                                    (g.group.clone(), tp),
-                                    Reading {
-                                        offset: c,
-                                        timestamp: *ts,
-                                        read_at_ms: now,
-                                    },
-                                );
-                            }
+                            let key = (tp, c);
+                            let (timestamp, note) = match found.get(&key) {
+                                Some(Answer::Read(ts)) => (*ts, None),
+                                Some(Answer::Unreadable {
+                                    reason,
+                                    lasting: true,
+                                }) => (None, Some(reason.clone())),
+                                // Asked again next refresh.
+                                Some(Answer::Unreadable { reason, .. }) => {
+                                    unread.insert(key, reason.clone());
+                                    continue;
+                                }
+                                None => continue,
+                            };
+                            readings.insert(
+                                (g.group.clone(), key.0),
+                                Reading {
+                                    offset: c,
+                                    timestamp,
+                                    read_at_ms: now,
+                                    note,
+                                },
+                            );
                         }
                     }
                 }
-                Err(e) => tracing::debug!("reading records at committed offsets: {e}"),
+                Err(e) => {
+                    tracing::debug!("reading records at committed offsets: {e}");
+                    let reason = format!("the records could not be read: {}", e.message);
+                    unread.extend(want.into_iter().map(|k| (k, reason.clone())));
+                }
             }
         }
         let present: BTreeSet<(&str, TopicPartition)> = groups
@@ -154,90 +186,8 @@ impl LagTimes {
             let ours = whole || names.contains(g.as_str());
             !ours || present.contains(&(g.as_str(), tp.clone()))
         });
-        apply(groups, &readings);
+        apply(groups, &readings, &unread);
     }
-}
-
-/// The timestamp of the first record at or after each `(partition, offset)`
-/// (blocking; a throwaway consumer that assigns, never subscribes or
-/// commits, and pauses each partition once its record came). `None` for a
-/// record without a timestamp; a pair whose record did not arrive within
-/// `timeout` is missing from the answer.
-pub fn record_timestamps(
-    inner: &Inner,
-    at: &[(TopicPartition, i64)],
-    timeout: Duration,
-) -> Result<BTreeMap<(TopicPartition, i64), Option<i64>>, WorkerError> {
-    use rdkafka::Message as _;
-    let mut out = BTreeMap::new();
-    if at.is_empty() {
-        return Ok(out);
-    }
-    let group = format!("kafkaterm-probe-{}", std::process::id());
-    let cfg = client::client_config(
-        &inner.profile,
-        "probe",
-        &[
-            ("fetch.wait.max.ms", "100"),
-            // One record per partition is all we want: small fetches.
-            ("fetch.message.max.bytes", "4096"),
-            ("queued.max.messages.kbytes", "1024"),
-        ],
-        &[
-            ("group.id", &group),
-            ("enable.auto.commit", "false"),
-            ("enable.auto.offset.store", "false"),
-            ("auto.offset.reset", "earliest"),
-        ],
-    );
-    let consumer: KtClient<BaseConsumer<KtContext>> =
-        client::create(&cfg, KtContext::default()).map_err(|e| crate::werr!("{e}"))?;
-    // Several groups may want one partition at different offsets: one
-    // round per distinct offset of a partition.
-    let mut rounds: Vec<Vec<(TopicPartition, i64)>> = Vec::new();
-    let mut per_tp: HashMap<&TopicPartition, usize> = HashMap::new();
-    for (tp, o) in at {
-        let n = per_tp.entry(tp).or_insert(0);
-        if rounds.len() <= *n {
-            rounds.push(Vec::new());
-        }
-        if let Some(r) = rounds.get_mut(*n) {
-            r.push((tp.clone(), *o));
-        }
-        *n += 1;
-    }
-    let deadline = Instant::now() + timeout;
-    for round in rounds {
-        let tpl = offsets::tpl_with(
-            round
-                .iter()
-                .map(|(tp, o)| (tp.topic.as_str(), tp.partition, Offset::Offset(*o))),
-        )?;
-        consumer.assign(&tpl).map_err(|e| classify(&e))?;
-        let mut left: HashMap<TopicPartition, i64> = round.into_iter().collect();
-        while !left.is_empty() && Instant::now() < deadline {
-            match consumer.poll(Duration::from_millis(100)) {
-                Some(Ok(m)) => {
-                    let tp = TopicPartition::new(m.topic(), m.partition());
-                    if let Some(o) = left.get(&tp).copied().filter(|o| m.offset() >= *o) {
-                        left.remove(&tp);
-                        out.insert((tp.clone(), o), crate::kafka::message::timestamp_of(&m).0);
-                        if let Ok(one) = offsets::tpl_with(std::iter::once((
-                            tp.topic.as_str(),
-                            tp.partition,
-                            Offset::Invalid,
-                        ))) {
-                            let _ = consumer.pause(&one);
-                        }
-                    }
-                }
-                Some(Err(e)) => tracing::debug!("reading records: {}", explain(&e)),
-                None => {}
-            }
-        }
-        let _ = consumer.unassign();
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -261,6 +211,7 @@ mod tests {
                     member_id: None,
                     lag_ms: None,
                     lag_ms_estimated: false,
+                    lag_ms_note: None,
                     error: None,
                     lso: None,
                 })
@@ -275,6 +226,7 @@ mod tests {
             offset,
             timestamp: Some(timestamp),
             read_at_ms,
+            note: None,
         }
     }
 
@@ -353,7 +305,7 @@ mod tests {
         r.insert(tp(1), reading(5, 80_000, 1));
         r.insert(tp(2), reading(8, 150_000, 1));
         r.insert(tp(4), reading(7, 250_000, 1)); // a timestamp in the future
-        apply(&mut gs, &r);
+        apply(&mut gs, &r, &HashMap::new());
         let p = &gs[0].partitions;
         assert_eq!(p[0].lag_ms, Some(0));
         assert_eq!((p[1].lag_ms, p[1].lag_ms_estimated), (Some(120_000), false));
