@@ -25,6 +25,7 @@
 #                                          on nisshi (sections 1 and 2, no mock cluster)
 #   BENCH_ONLY=copy scripts/bench.sh       only the copy (section 2c): kafkaterm copy
 #                                          against consume | produce on nisshi
+#   BENCH_ONLY=lagtime scripts/bench.sh    only lag in time at scale (section 7c)
 #
 # The report goes to stdout and to target/bench-results/report.md; raw JSON
 # per measurement sits beside it.
@@ -37,7 +38,7 @@ REPS=${BENCH_REPS:-3}
 MANY_TOPICS=${BENCH_MANY_TOPICS:-10000}
 MANY_GROUPS=${BENCH_MANY_GROUPS:-5000}
 ONLY=${BENCH_ONLY:-}
-case "$ONLY" in "" | headless | copy) ;; *) echo "BENCH_ONLY: expected 'headless' or 'copy', got '$ONLY'" >&2; exit 2 ;; esac
+case "$ONLY" in "" | headless | copy | lagtime) ;; *) echo "BENCH_ONLY: expected 'headless', 'copy' or 'lagtime', got '$ONLY'" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-$ROOT/target/bench-results}
 CACHE=${KAFKATERM_CACHE:-$HOME/.cache/kafkaterm}
 VENV=$CACHE/bench-venv
@@ -117,6 +118,7 @@ cleanup() {
   tmux -L "$TMUX_SOCK" kill-server >/dev/null 2>&1
   [ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID" 2>/dev/null
   [ -n "${KAFKATERM_BROKER_DIR:-}" ] && scripts/broker.sh stop
+  [ -n "$TMPD" ] && [ -d "$TMPD/broker-lagtime" ] && KAFKATERM_BROKER_DIR=$TMPD/broker-lagtime scripts/broker.sh stop
   [ -n "$TMPD" ] && rm -rf "$TMPD"
   [ -n "${KAFKATERM_BROKER_DIR:-}" ] && rm -rf "$KAFKATERM_BROKER_DIR"
 }
@@ -237,7 +239,35 @@ copy_section() {
   say ""
 }
 
+# ============================================================ 7c. lag in time (a function: run
+# after section 7, or alone with BENCH_ONLY=lagtime), on a broker of its own
+# so that only its groups are listed
+lagtime_section() {
+  log "lag in time: 200 groups, half on one topic at 100 different offsets"
+  local dir=$TMPD/broker-lagtime b2
+  b2=$(KAFKATERM_BROKER_DIR=$dir scripts/broker.sh start)
+  PY lagtime-fixture "$b2" lt 50 100 100 >"$TMPD/lagtime.json"
+  say "## 7c. Lag in time at scale: 200 groups × 50 partitions, half of them sharing partitions at different offsets"
+  say ""
+  say "A broker of its own. 100 groups on one 50-partition topic, group i committed at offset i + 1 on every partition (100 different offsets per partition); 100 groups each on a 50-partition topic of its own, at offset 5: 10,000 (partition, offset) pairs on 5,050 partitions, every one lagging. Fixture: $(python3 -c "import json; d=json.load(open('$TMPD/lagtime.json')); print(d['groups'], 'groups in', d['seconds'], 's')"). kafkaterm reads the record at each committed offset for lag in seconds; the Python reference (list, describe, offsets per group, end offsets) computes lag without it."
+  say ""
+  "$KT" -b "$b2" groups --json >"$TMPD/lagtime-groups.json" 2>/dev/null || true
+  say "One \`groups --json\` call: $(PY lagtime-answered "$TMPD/lagtime-groups.json" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["with_lag_seconds"], "of", d["groups"], "groups with max_lag_seconds")')."
+  say ""
+  local reps=$((REPS < 5 ? 5 : REPS))
+  run lt-kt "kafkaterm groups --json (with lag in seconds)" --reps "$reps" -- "$KT" -b "$b2" groups --json
+  run lt-py "python AdminClient: list, describe, offsets per group, end offsets (no lag in seconds)" --reps "$reps" -- "$VENV/bin/python" "$K" groups-ref "$b2"
+  python3 "$K" time-ratio "$OUT/lt-kt.json,$OUT/lt-py.json" | sayf
+  say ""
+  KAFKATERM_BROKER_DIR=$dir scripts/broker.sh stop >/dev/null 2>&1 || true
+}
+
 # ============================================================ 1. consume
+if [ "$ONLY" = lagtime ]; then
+  lagtime_section
+  log "BENCH_ONLY=$ONLY: done; report in $REPORT"
+  exit 0
+fi
 log "seeding $N messages into nisshi topic bench-consume (8 partitions)"
 PY create "$B" bench-consume:8 >/dev/null
 PY seed "$B" bench-consume "$N" "$SIZE" >/dev/null
@@ -427,6 +457,7 @@ run g-kt "kafkaterm groups --json" --reps "$GREPS" -- "$KT" -b "$B" groups --jso
 run g-py "python AdminClient: list, describe, offsets per group, end offsets" --reps "$GREPS" -- "$VENV/bin/python" "$K" groups-ref "$B"
 python3 "$K" time-ratio "$OUT/g-kt.json,$OUT/g-py.json" | sayf
 say ""
+lagtime_section
 
 # ============================================================ 6b. many topics
 # The groups of 7b are committed first: every new consumer's start costs

@@ -12,6 +12,9 @@ thresholds: benchmarks never assert times).
   consume BOOT TOPIC                the consume reference: read to the end
   commit-groups BOOT PREFIX NGROUPS TOPIC...   commit offsets for groups
   groups-ref BOOT                   list groups + committed + end offsets
+  lagtime-fixture BOOT PREFIX PARTS SHARED OWN   groups sharing a topic at
+                                    different offsets, and groups on topics of their own
+  lagtime-answered FILE             groups of a `groups --json` file with lag in seconds
   topics-ref BOOT [CHUNK]           metadata + watermarks of every partition
   count BOOT TOPIC                  messages in a topic (sum of high watermarks)
   run [--reps R] [--stdin F] [--stdout F] [--label L] [--out F] -- CMD...
@@ -243,6 +246,55 @@ def cmd_commit_groups(boot, prefix, ngroups, *topics):
     out(groups=ngroups, committed=committed, seconds=round(time.time() - t0, 3))
 
 
+def cmd_lagtime_fixture(boot, prefix, parts, shared_groups, own_groups):
+    """Lag in time at scale: topic PREFIX-shared (PARTS partitions, 120
+    records each, written 0.1 s apart in timestamp) read by SHARED_GROUPS
+    groups at different offsets (group i commits offset i + 1 on every
+    partition), and OWN_GROUPS groups each on a topic of its own (PARTS
+    partitions, 10 records each), committed at offset 5."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    parts, shared_groups, own_groups = int(parts), int(shared_groups), int(own_groups)
+    if shared_groups + 1 > 120:
+        sys.exit("at most 119 shared groups (120 records per partition)")
+    t0 = time.time()
+    shared = f"{prefix}-shared"
+    own = [f"{prefix}-own-{j:03d}" for j in range(own_groups)]
+    failed = create_topics(boot, [(shared, parts)] + [(t, parts) for t in own])
+    ready = wait_topics(boot, [shared] + own, timeout=300)
+    p = producer(boot, acks=1)
+    base = int(time.time() * 1000) - 3_600_000
+    for part in range(parts):
+        for i in range(120):
+            p.produce(shared, b"v", partition=part, timestamp=base + i * 100)
+        p.poll(0)
+    for t in own:
+        for part in range(parts):
+            for i in range(10):
+                p.produce(t, b"v", partition=part, timestamp=base + i * 100)
+        p.poll(0)
+    left = p.flush(120)
+
+    def commit(group, topic, offset):
+        c = Consumer({"bootstrap.servers": boot, "group.id": group, "enable.auto.commit": False})
+        c.commit(offsets=[TopicPartition(topic, q, offset) for q in range(parts)], asynchronous=False)
+        c.close()
+
+    for i in range(shared_groups):
+        commit(f"{prefix}-s-{i:03d}", shared, i + 1)
+    for j, t in enumerate(own):
+        commit(f"{prefix}-o-{j:03d}", t, 5)
+    out(groups=shared_groups + own_groups, partitions=parts, failed=failed + left, ready=ready,
+        seconds=round(time.time() - t0, 3))
+
+
+def cmd_lagtime_answered(path):
+    """How many groups of a `groups --json` output have a max_lag_seconds."""
+    with open(path) as f:
+        groups = json.load(f)
+    out(groups=len(groups), with_lag_seconds=sum(1 for g in groups if g.get("max_lag_seconds") is not None))
+
+
 def cmd_groups_ref(boot):
     """What `kafkaterm groups --json` computes, with the Python admin API:
     list groups, describe them, committed offsets per group (one request per
@@ -472,6 +524,8 @@ COMMANDS = {
     "consume": cmd_consume,
     "commit-groups": cmd_commit_groups,
     "groups-ref": cmd_groups_ref,
+    "lagtime-fixture": cmd_lagtime_fixture,
+    "lagtime-answered": cmd_lagtime_answered,
     "list-groups-ref": cmd_list_groups_ref,
     "run": cmd_run,
     "topics-ref": cmd_topics_ref,
