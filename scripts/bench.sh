@@ -168,7 +168,7 @@ log "checking tools"
 ensure_tools
 log "building (release)"
 cargo build --release --locked >&2
-KT=$ROOT/target/release/kafkaterm
+KT=${CARGO_TARGET_DIR:-$ROOT/target}/release/kafkaterm
 if [ -z "$ONLY" ]; then
   UI=$(bench_exe ui)
   MOCK=$(bench_exe mock_broker)
