@@ -7,7 +7,6 @@ use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{BrowserPane, SearchState};
 use crate::app::ctx::{Ctx, DrawCtx};
@@ -15,6 +14,7 @@ use crate::app::keymap::{Action, KeyContext};
 use crate::sanitize;
 use crate::timeutil::StartAt;
 use crate::ui::dialog;
+use crate::ui::text::wrap;
 use crate::ui::widgets::{InputResult, LineInput};
 use crate::worker::protocol::{BrowseSpec, Command};
 
@@ -201,33 +201,6 @@ impl BrowserPane {
     }
 }
 
-/// Text cut into lines of at most `width` columns, between words where it
-/// can.
-pub(super) fn wrap(s: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for word in s.split(' ') {
-        let sep = usize::from(!cur.is_empty());
-        if !cur.is_empty() && cur.width() + sep + word.width() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        for c in word.chars() {
-            if cur.width() + c.width().unwrap_or(0) > width && !cur.is_empty() {
-                lines.push(std::mem::take(&mut cur));
-            }
-            cur.push(c);
-        }
-    }
-    if !cur.is_empty() || lines.is_empty() {
-        lines.push(cur);
-    }
-    lines
-}
-
 fn hints(dc: &DrawCtx<'_>, pairs: &[(Action, &str)]) -> Line<'static> {
     let v: Vec<(KeyContext, Action, &str)> = pairs
         .iter()
@@ -328,19 +301,6 @@ pub(super) fn draw(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn errors_wrap_between_words() {
-        let e = "`yesterday` is not a start position: use beginning, end, an offset, @2026-11-22T10:00:00Z, -15m or -N";
-        let lines = wrap(e, 30);
-        assert!(lines.len() > 1);
-        for l in &lines {
-            assert!(l.width() <= 30, "{l:?}");
-        }
-        assert_eq!(lines.join(" "), e);
-        assert_eq!(wrap("", 10), vec![String::new()]);
-        assert_eq!(wrap("abcdef", 4), vec!["abcd", "ef"]);
-    }
 
     #[test]
     fn the_open_form_parses_positions_and_partitions() {
