@@ -5,6 +5,7 @@
 
 mod dialogs;
 mod fields;
+mod results;
 mod saved;
 mod send;
 mod view;
