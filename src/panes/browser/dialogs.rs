@@ -8,7 +8,7 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-use super::{BrowserPane, SearchState};
+use super::{BrowserPane, FormError, SearchState};
 use crate::app::ctx::{Ctx, DrawCtx};
 use crate::app::keymap::{Action, KeyContext};
 use crate::sanitize;
@@ -66,10 +66,10 @@ impl OpenForm {
         }
     }
 
-    fn parse(&self, now_ms: i64) -> Result<BrowseSpec, String> {
+    fn parse(&self, now_ms: i64) -> Result<BrowseSpec, FormError> {
         let topic = self.fields[0].text.trim();
         if topic.is_empty() {
-            return Err("enter a topic".into());
+            return Err(FormError::NoTopic);
         }
         let parts = self.fields[1].text.trim();
         let partitions = if parts.is_empty() || parts == "all" {
@@ -79,12 +79,13 @@ impl OpenForm {
             for p in parts.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 v.push(
                     p.parse::<i32>()
-                        .map_err(|_| format!("`{p}` is not a partition number"))?,
+                        .map_err(|_| FormError::Partition(p.to_string()))?,
                 );
             }
             Some(v)
         };
-        let start = StartAt::parse(&self.fields[2].text, now_ms).map_err(|e| e.to_string())?;
+        let start = StartAt::parse(&self.fields[2].text, now_ms)
+            .map_err(|e| FormError::Start(e.to_string()))?;
         Ok(BrowseSpec {
             topic: topic.to_string(),
             partitions,
@@ -119,7 +120,7 @@ impl BrowserPane {
                         self.dialog = None;
                         self.open(spec, ctx);
                     }
-                    Err(e) => form.error = Some(e),
+                    Err(e) => form.error = Some(e.to_string()),
                 },
                 _ => {}
             },
@@ -306,7 +307,8 @@ mod tests {
     fn the_open_form_parses_positions_and_partitions() {
         let mut f = OpenForm::new(None);
         assert_eq!(f.focus, 0);
-        assert!(f.parse(0).unwrap_err().contains("topic"));
+        assert_eq!(f.parse(0).unwrap_err(), FormError::NoTopic);
+        assert_eq!(FormError::NoTopic.to_string(), "enter a topic");
         f.fields[0] = LineInput::with("orders");
         f.fields[1] = LineInput::with("0, 3");
         f.fields[2] = LineInput::with("-5");
@@ -314,7 +316,10 @@ mod tests {
         assert_eq!(spec.partitions, Some(vec![0, 3]));
         assert_eq!(spec.start, StartAt::LastN(5));
         f.fields[1] = LineInput::with("x");
-        assert!(f.parse(0).unwrap_err().contains("`x`"));
+        assert_eq!(
+            f.parse(0).unwrap_err().to_string(),
+            "`x` is not a partition number"
+        );
         let again = OpenForm::new(Some(&spec));
         assert_eq!((again.focus, again.fields[1].text.as_str()), (2, "0,3"));
     }

@@ -14,6 +14,7 @@ mod actions;
 pub mod copy;
 pub mod detail;
 mod dialogs;
+mod error;
 mod events;
 mod message;
 mod order;
@@ -31,6 +32,7 @@ use ratatui::layout::Rect;
 
 pub use detail::{Field, Modes};
 pub use dialogs::{Dialog, OpenForm};
+pub use error::FormError;
 pub use message::DetailView;
 pub use order::{OrderKey, TimeOrder};
 pub use preview::PreviewCache;

@@ -8,7 +8,7 @@ mod events;
 pub mod rate;
 mod view;
 
-pub use create::{CreateForm, validate_topic_name};
+pub use create::{CreateError, CreateForm, validate_topic_name};
 
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
@@ -364,7 +364,7 @@ impl TopicsPane {
                             form.error = None;
                             ctx.cmds.push(Command::CreateTopic { id, spec });
                         }
-                        Err(e) => form.error = Some(e),
+                        Err(e) => form.error = Some(e.to_string()),
                     },
                     _ => {}
                 }

@@ -9,6 +9,7 @@ mod report;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
+use super::FormError;
 use crate::app::ctx::Ctx;
 use crate::app::keymap::Action;
 use crate::model::Compression;
@@ -183,13 +184,13 @@ impl CopyDialog {
     }
 
     /// The spec for the form's values.
-    fn build(&self) -> Result<CopySpec, String> {
+    fn build(&self) -> Result<CopySpec, FormError> {
         let dest = self.dest.text.trim();
         if dest.is_empty() {
-            return Err("enter the destination topic".into());
+            return Err(FormError::NoDestination);
         }
         if dest == self.topic {
-            return Err("the destination is the topic being browsed: choose another".into());
+            return Err(FormError::SameTopic);
         }
         let (selection, filter) = match self.source {
             Source::Marked => (CopySelection::Messages(self.marked.clone()), None),
@@ -200,17 +201,17 @@ impl CopyDialog {
                     .text
                     .trim()
                     .parse()
-                    .map_err(|_| "enter the partition to copy from".to_string())?;
+                    .map_err(|_| FormError::NoPartition)?;
                 let first: i64 = match self.first.text.trim() {
                     "" => 0,
-                    s => s.parse().map_err(|_| format!("`{s}` is not an offset"))?,
+                    s => s.parse().map_err(|_| FormError::Offset(s.to_string()))?,
                 };
                 let end = match self.last.text.trim() {
                     "" => None,
                     s => {
-                        let last: i64 = s.parse().map_err(|_| format!("`{s}` is not an offset"))?;
+                        let last: i64 = s.parse().map_err(|_| FormError::Offset(s.to_string()))?;
                         if last < first {
-                            return Err("the last offset is before the first".into());
+                            return Err(FormError::LastBeforeFirst);
                         }
                         Some(last + 1)
                     }
@@ -226,7 +227,7 @@ impl CopyDialog {
             }
         };
         if matches!(&selection, CopySelection::Messages(v) if v.is_empty()) {
-            return Err("no messages to copy".into());
+            return Err(FormError::NothingToCopy);
         }
         Ok(CopySpec {
             filter,
@@ -263,7 +264,7 @@ impl CopyDialog {
                             self.stage = Stage::Counting(id);
                         }
                     }
-                    Err(e) => self.error = Some(e),
+                    Err(e) => self.error = Some(e.to_string()),
                 },
                 _ => {}
             },

@@ -33,9 +33,12 @@ fn the_marked_messages_come_first_and_space_cycles_the_source() {
 #[test]
 fn the_form_builds_the_spec_it_shows() {
     let mut d = dialog();
-    assert!(d.build().unwrap_err().contains("destination"));
+    assert_eq!(d.build().unwrap_err(), FormError::NoDestination);
     d.dest = LineInput::with("dlq");
-    assert!(d.build().unwrap_err().contains("browsed"));
+    assert_eq!(
+        d.build().unwrap_err().to_string(),
+        "the destination is the topic being browsed: choose another"
+    );
     d.dest = LineInput::with("orders");
     let s = d.build().unwrap();
     assert_eq!(s.selection, CopySelection::Messages(vec![(0, 4), (1, 9)]));
@@ -54,7 +57,7 @@ fn the_form_builds_the_spec_it_shows() {
     );
     assert_eq!(s.filter.as_deref(), Some("key ~ \"x\""));
     d.last = LineInput::with("3");
-    assert!(d.build().unwrap_err().contains("before"));
+    assert_eq!(d.build().unwrap_err(), FormError::LastBeforeFirst);
     d.partition = LineInput::with("x");
-    assert!(d.build().is_err());
+    assert_eq!(d.build().unwrap_err(), FormError::NoPartition);
 }
