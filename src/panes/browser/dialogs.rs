@@ -294,7 +294,7 @@ pub(super) fn draw(
     };
     let lines = lines
         .into_iter()
-        .map(|l| Line::from(super::view::fit(l.spans, inner_w)))
+        .map(|l| Line::from(crate::ui::text::fit(l.spans, inner_w)))
         .collect();
     dialog::text(f, area, (WIDTH, h), title, lines, dc);
 }

@@ -2,7 +2,6 @@
 //! dropped first, then wrapped), a send cut at the bottom ending in `…`.
 
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
@@ -11,7 +10,7 @@ use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 use crate::config::theme::Theme;
 use crate::model::TxnOutcome;
-use crate::ui::widgets;
+use crate::ui::{text, widgets};
 use crate::worker::protocol::ReqId;
 
 /// Parts of a line: rank 0 always shows; higher ranks are details dropped,
@@ -171,7 +170,11 @@ fn txn_result(mut v: Parts, b: &Batch, x: &super::TxnBatch, dc: &DrawCtx<'_>) ->
 
 /// Drop details until the parts fit `width`; what still does not fit wraps.
 fn fit(mut parts: Parts, width: usize) -> Vec<Line<'static>> {
-    let total = |p: &Parts| p.iter().map(|(s, _)| s.width()).sum::<usize>();
+    let total = |p: &Parts| {
+        p.iter()
+            .map(|(s, _)| text::columns(&s.content))
+            .sum::<usize>()
+    };
     while total(&parts) > width {
         let Some(worst) = parts.iter().map(|(_, r)| *r).max().filter(|r| *r > 0) else {
             break;
@@ -180,52 +183,8 @@ fn fit(mut parts: Parts, width: usize) -> Vec<Line<'static>> {
             parts.remove(i);
         }
     }
-    wrap(parts.into_iter().map(|(s, _)| s).collect(), width)
-}
-
-/// Wrap styled spans to `width` columns, breaking after a space where one
-/// is near, else anywhere.
-fn wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
-    let width = width.max(1);
-    let cells: Vec<(char, Style)> = spans
-        .iter()
-        .flat_map(|s| s.content.chars().map(move |c| (c, s.style)))
-        .collect();
-    let w = |c: char| c.width().unwrap_or(0);
-    let mut rows: Vec<&[(char, Style)]> = Vec::new();
-    let mut start = 0;
-    while start < cells.len() {
-        let mut end = start;
-        let mut used = 0;
-        while end < cells.len() && used + w(cells[end].0) <= width {
-            used += w(cells[end].0);
-            end += 1;
-        }
-        if end == start {
-            end += 1; // a character wider than the row
-        } else if end < cells.len() {
-            // Break after the last space in the second half of the row.
-            if let Some(sp) = cells[start..end].iter().rposition(|(c, _)| *c == ' ')
-                && sp > (end - start) / 2
-            {
-                end = start + sp + 1;
-            }
-        }
-        rows.push(&cells[start..end]);
-        start = end;
-    }
-    rows.into_iter()
-        .map(|row| {
-            let mut spans: Vec<Span<'static>> = Vec::new();
-            for (c, style) in row {
-                match spans.last_mut() {
-                    Some(s) if s.style == *style => s.content.to_mut().push(*c),
-                    _ => spans.push(Span::styled(c.to_string(), *style)),
-                }
-            }
-            Line::from(spans)
-        })
-        .collect()
+    let spans: Vec<Span<'static>> = parts.into_iter().map(|(s, _)| s).collect();
+    text::wrap_spans(&spans, width)
 }
 
 /// Running sends, then finished ones, newest first, as many as `area`
@@ -323,9 +282,5 @@ mod tests {
             &Theme::dark(),
         );
         assert_eq!(cut.to_string(), "abcdé…");
-        // Wide characters never overflow a row.
-        for row in wrap(vec![Span::raw("ユーザーユーザー")], 5) {
-            assert!(row.width() <= 5, "{row}");
-        }
     }
 }

@@ -68,7 +68,7 @@ impl CopyDialog {
         };
         let lines: Vec<Line<'static>> = lines
             .into_iter()
-            .map(|l| Line::from(super::super::view::fit(l.spans, inner_w)))
+            .map(|l| Line::from(text::fit(l.spans, inner_w)))
             .collect();
         let h = u16::try_from(lines.len()).unwrap_or(20).saturating_add(2);
         dialog::text(
