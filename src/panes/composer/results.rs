@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use unicode_width::UnicodeWidthChar;
+use unicode_segmentation::UnicodeSegmentation;
 
 use super::{Batch, ComposerPane, Focus};
 use crate::app::ctx::DrawCtx;
@@ -232,20 +232,20 @@ pub(super) fn result_lines(p: &ComposerPane, dc: &DrawCtx<'_>, area: Rect) -> Ve
     lines
 }
 
-/// The spans cut to `width` columns, ending in `…`.
+/// The spans cut to `width` columns between graphemes, ending in `…`.
 fn ellipsis(spans: Vec<Span<'static>>, width: usize, t: &Theme) -> Line<'static> {
     let mut out: Vec<Span<'static>> = Vec::new();
     let mut room = width.saturating_sub(1);
     'spans: for s in spans {
         let mut cut = String::new();
-        for c in s.content.chars() {
-            let w = c.width().unwrap_or(0);
+        for g in s.content.graphemes(true) {
+            let w = text::columns(g);
             if w > room {
                 out.push(Span::styled(cut, s.style));
                 break 'spans;
             }
             room -= w;
-            cut.push(c);
+            cut.push_str(g);
         }
         out.push(Span::styled(cut, s.style));
     }
@@ -282,5 +282,10 @@ mod tests {
             &Theme::dark(),
         );
         assert_eq!(cut.to_string(), "abcdé…");
+        // Wide characters and combining marks: cut between graphemes.
+        let wide = ellipsis(vec![Span::raw("ユーザー")], 4, &Theme::dark());
+        assert_eq!(wide.to_string(), "ユ…");
+        let accents = ellipsis(vec![Span::raw("e\u{301}".repeat(4))], 3, &Theme::dark());
+        assert_eq!(accents.to_string(), "e\u{301}e\u{301}…");
     }
 }
