@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::TopicsPane;
 use crate::app::ctx::DrawCtx;
+use crate::model::TopicSummary;
 use crate::timeutil;
 use crate::ui::widgets;
 
@@ -57,30 +58,7 @@ pub(super) fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &Draw
     let inner = block.inner(area);
     f.render_widget(block, area);
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    // Header: filter, sort, internal, refresh state.
-    let mut spans = vec![];
-    if p.list.filter.is_shown() {
-        spans.extend(p.list.filter.spans(t));
-        spans.push(Span::raw("  "));
-    }
-    spans.push(Span::styled(
-        format!(
-            "sort {}{}  internal {}  ",
-            p.sort.label(),
-            if p.reverse { " ↓" } else { "" },
-            if p.show_internal { "shown" } else { "hidden" }
-        ),
-        t.muted,
-    ));
-    if p.counting {
-        spans.push(Span::styled(
-            format!("{} counting messages…", dc.spinner()),
-            t.accent,
-        ));
-    } else {
-        spans.push(refresh_span(p.in_flight.is_some(), p.refreshed_ms, dc));
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), head);
+    f.render_widget(Paragraph::new(head_line(p, dc)), head);
 
     let Some(snap) = &p.snapshot else {
         let msg = match &p.error {
@@ -120,60 +98,7 @@ pub(super) fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &Draw
             } else {
                 t.text
             };
-            let mut flags = String::new();
-            if tp.under_replicated > 0 {
-                flags.push_str("URP ");
-            }
-            if tp.offline > 0 {
-                flags.push_str("OFFLINE ");
-            }
-            if tp.error.is_some() {
-                flags.push_str("ERR");
-            }
-            let name_style = if tp.internal {
-                t.muted
-            } else {
-                Style::default()
-            };
-            let rate = p.rates.get(&tp.name);
-            let mut cells = vec![
-                Cell::from(widgets::text_cut(&tp.name, name_w, name_style)),
-                Cell::from(tp.partitions.to_string()),
-                Cell::from(tp.replication_factor.to_string()),
-                Cell::from(match tp.messages {
-                    Some(n) => Span::raw(widgets::thousands(n)),
-                    None if p.counting => Span::styled("counting…", t.muted),
-                    // The reason shows for the selected topic.
-                    None if tp.messages_error.is_some() => Span::styled("?", t.warn),
-                    None => Span::raw("?"),
-                }),
-            ];
-            if show_rate {
-                cells.push(Cell::from(
-                    match rate.and_then(super::rate::Throughput::current) {
-                        Some(r) if r >= 0.05 => Span::styled(super::rate::short_rate(r), t.accent),
-                        Some(_) => Span::styled("0", t.muted),
-                        None => Span::styled("-", t.muted),
-                    },
-                ));
-            }
-            if trend {
-                cells.push(Cell::from(Span::styled(
-                    rate.map_or_else(String::new, |r| {
-                        super::rate::bars(&r.rates, usize::from(TREND_W))
-                    }),
-                    t.accent,
-                )));
-            }
-            cells.push(Cell::from(Span::styled(
-                flags,
-                if tp.under_replicated + tp.offline > 0 {
-                    t.warn
-                } else {
-                    t.error
-                },
-            )));
-            Row::new(cells).style(style)
+            Row::new(topic_cells(p, tp, name_w, (show_rate, trend), dc)).style(style)
         });
     let mut header = vec!["NAME", "PARTS", "RF", "MESSAGES"];
     if show_rate {
@@ -185,6 +110,100 @@ pub(super) fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &Draw
     header.push("");
     let table = Table::new(rows, columns).header(Row::new(header).style(t.header));
     f.render_widget(table, body);
+}
+
+/// The list's header: filter, sort, internal, refresh state.
+fn head_line(p: &TopicsPane, dc: &DrawCtx<'_>) -> Line<'static> {
+    let t = dc.theme;
+    let mut spans = vec![];
+    if p.list.filter.is_shown() {
+        spans.extend(p.list.filter.spans(t));
+        spans.push(Span::raw("  "));
+    }
+    spans.push(Span::styled(
+        format!(
+            "sort {}{}  internal {}  ",
+            p.sort.label(),
+            if p.reverse { " ↓" } else { "" },
+            if p.show_internal { "shown" } else { "hidden" }
+        ),
+        t.muted,
+    ));
+    if p.counting {
+        spans.push(Span::styled(
+            format!("{} counting messages…", dc.spinner()),
+            t.accent,
+        ));
+    } else {
+        spans.push(refresh_span(p.in_flight.is_some(), p.refreshed_ms, dc));
+    }
+    Line::from(spans)
+}
+
+/// One topic's cells: the name cut to its column (internal topics muted),
+/// the counts, the optional rate and trend, and the flags.
+fn topic_cells(
+    p: &TopicsPane,
+    tp: &TopicSummary,
+    name_w: usize,
+    (show_rate, trend): (bool, bool),
+    dc: &DrawCtx<'_>,
+) -> Vec<Cell<'static>> {
+    let t = dc.theme;
+    let mut flags = String::new();
+    if tp.under_replicated > 0 {
+        flags.push_str("URP ");
+    }
+    if tp.offline > 0 {
+        flags.push_str("OFFLINE ");
+    }
+    if tp.error.is_some() {
+        flags.push_str("ERR");
+    }
+    let name_style = if tp.internal {
+        t.muted
+    } else {
+        Style::default()
+    };
+    let rate = p.rates.get(&tp.name);
+    let mut cells = vec![
+        Cell::from(widgets::text_cut(&tp.name, name_w, name_style)),
+        Cell::from(tp.partitions.to_string()),
+        Cell::from(tp.replication_factor.to_string()),
+        Cell::from(match tp.messages {
+            Some(n) => Span::raw(widgets::thousands(n)),
+            None if p.counting => Span::styled("counting…", t.muted),
+            // The reason shows for the selected topic.
+            None if tp.messages_error.is_some() => Span::styled("?", t.warn),
+            None => Span::raw("?"),
+        }),
+    ];
+    if show_rate {
+        cells.push(Cell::from(
+            match rate.and_then(super::rate::Throughput::current) {
+                Some(r) if r >= 0.05 => Span::styled(super::rate::short_rate(r), t.accent),
+                Some(_) => Span::styled("0", t.muted),
+                None => Span::styled("-", t.muted),
+            },
+        ));
+    }
+    if trend {
+        cells.push(Cell::from(Span::styled(
+            rate.map_or_else(String::new, |r| {
+                super::rate::bars(&r.rates, usize::from(TREND_W))
+            }),
+            t.accent,
+        )));
+    }
+    cells.push(Cell::from(Span::styled(
+        flags,
+        if tp.under_replicated + tp.offline > 0 {
+            t.warn
+        } else {
+            t.error
+        },
+    )));
+    cells
 }
 
 /// `text` as a bottom-border title of a box `width` wide: escaped, cut to
