@@ -7,6 +7,7 @@ pub mod dialog;
 pub mod help;
 pub mod layout;
 pub mod picker;
+pub mod text;
 pub mod widgets;
 
 use ratatui::Frame;

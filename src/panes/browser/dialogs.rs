@@ -7,14 +7,14 @@ use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::{BrowserPane, SearchState};
+use super::{BrowserPane, FormError, SearchState};
 use crate::app::ctx::{Ctx, DrawCtx};
 use crate::app::keymap::{Action, KeyContext};
 use crate::sanitize;
 use crate::timeutil::StartAt;
 use crate::ui::dialog;
+use crate::ui::text::wrap;
 use crate::ui::widgets::{InputResult, LineInput};
 use crate::worker::protocol::{BrowseSpec, Command};
 
@@ -66,10 +66,10 @@ impl OpenForm {
         }
     }
 
-    fn parse(&self, now_ms: i64) -> Result<BrowseSpec, String> {
+    fn parse(&self, now_ms: i64) -> Result<BrowseSpec, FormError> {
         let topic = self.fields[0].text.trim();
         if topic.is_empty() {
-            return Err("enter a topic".into());
+            return Err(FormError::NoTopic);
         }
         let parts = self.fields[1].text.trim();
         let partitions = if parts.is_empty() || parts == "all" {
@@ -79,12 +79,13 @@ impl OpenForm {
             for p in parts.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 v.push(
                     p.parse::<i32>()
-                        .map_err(|_| format!("`{p}` is not a partition number"))?,
+                        .map_err(|_| FormError::Partition(p.to_string()))?,
                 );
             }
             Some(v)
         };
-        let start = StartAt::parse(&self.fields[2].text, now_ms).map_err(|e| e.to_string())?;
+        let start = StartAt::parse(&self.fields[2].text, now_ms)
+            .map_err(|e| FormError::Start(e.to_string()))?;
         Ok(BrowseSpec {
             topic: topic.to_string(),
             partitions,
@@ -119,7 +120,7 @@ impl BrowserPane {
                         self.dialog = None;
                         self.open(spec, ctx);
                     }
-                    Err(e) => form.error = Some(e),
+                    Err(e) => form.error = Some(e.to_string()),
                 },
                 _ => {}
             },
@@ -199,33 +200,6 @@ impl BrowserPane {
             format!("all {} buffered message(s)", n(self.ring.records.len()))
         }
     }
-}
-
-/// Text cut into lines of at most `width` columns, between words where it
-/// can.
-pub(super) fn wrap(s: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for word in s.split(' ') {
-        let sep = usize::from(!cur.is_empty());
-        if !cur.is_empty() && cur.width() + sep + word.width() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        for c in word.chars() {
-            if cur.width() + c.width().unwrap_or(0) > width && !cur.is_empty() {
-                lines.push(std::mem::take(&mut cur));
-            }
-            cur.push(c);
-        }
-    }
-    if !cur.is_empty() || lines.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }
 
 fn hints(dc: &DrawCtx<'_>, pairs: &[(Action, &str)]) -> Line<'static> {
@@ -320,7 +294,7 @@ pub(super) fn draw(
     };
     let lines = lines
         .into_iter()
-        .map(|l| Line::from(super::view::fit(l.spans, inner_w)))
+        .map(|l| Line::from(crate::ui::text::fit(l.spans, inner_w)))
         .collect();
     dialog::text(f, area, (WIDTH, h), title, lines, dc);
 }
@@ -330,23 +304,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn errors_wrap_between_words() {
-        let e = "`yesterday` is not a start position: use beginning, end, an offset, @2026-11-22T10:00:00Z, -15m or -N";
-        let lines = wrap(e, 30);
-        assert!(lines.len() > 1);
-        for l in &lines {
-            assert!(l.width() <= 30, "{l:?}");
-        }
-        assert_eq!(lines.join(" "), e);
-        assert_eq!(wrap("", 10), vec![String::new()]);
-        assert_eq!(wrap("abcdef", 4), vec!["abcd", "ef"]);
-    }
-
-    #[test]
     fn the_open_form_parses_positions_and_partitions() {
         let mut f = OpenForm::new(None);
         assert_eq!(f.focus, 0);
-        assert!(f.parse(0).unwrap_err().contains("topic"));
+        assert_eq!(f.parse(0).unwrap_err(), FormError::NoTopic);
+        assert_eq!(FormError::NoTopic.to_string(), "enter a topic");
         f.fields[0] = LineInput::with("orders");
         f.fields[1] = LineInput::with("0, 3");
         f.fields[2] = LineInput::with("-5");
@@ -354,7 +316,10 @@ mod tests {
         assert_eq!(spec.partitions, Some(vec![0, 3]));
         assert_eq!(spec.start, StartAt::LastN(5));
         f.fields[1] = LineInput::with("x");
-        assert!(f.parse(0).unwrap_err().contains("`x`"));
+        assert_eq!(
+            f.parse(0).unwrap_err().to_string(),
+            "`x` is not a partition number"
+        );
         let again = OpenForm::new(Some(&spec));
         assert_eq!((again.focus, again.fields[1].text.as_str()), (2, "0,3"));
     }

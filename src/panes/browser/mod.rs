@@ -6,13 +6,16 @@
 //!
 //! `mod.rs` holds the state and the actions; `view` draws the list,
 //! `message` the detail (its rows built by `detail`), `dialogs` the open,
-//! save and search dialogs, `copy` the copy-to-another-topic dialog; `ring` is the buffer, `order` the time order,
-//! `preview` the list's decoded previews.
+//! save and search dialogs, `copy` the copy-to-another-topic dialog; `events` takes what the browse session sends;
+//! `ring` is the buffer, `order` the time order, `preview` the list's decoded
+//! previews.
 
 mod actions;
 pub mod copy;
 pub mod detail;
 mod dialogs;
+mod error;
+mod events;
 mod message;
 mod order;
 mod preview;
@@ -29,6 +32,7 @@ use ratatui::layout::Rect;
 
 pub use detail::{Field, Modes};
 pub use dialogs::{Dialog, OpenForm};
+pub use error::FormError;
 pub use message::DetailView;
 pub use order::{OrderKey, TimeOrder};
 pub use preview::PreviewCache;
@@ -38,15 +42,12 @@ use super::Pane;
 use super::list::FilterLine;
 use crate::app::ctx::{Ctx, DrawCtx, IoResult};
 use crate::app::keymap::{Action, KeyContext};
-use crate::decode;
 use crate::decode::registry::SchemaCache;
 use crate::export::CancelFlag;
 use crate::filter::Filter;
 use crate::model::Record;
-use crate::ui::widgets::{self, InputResult, LineInput};
-use crate::worker::protocol::{
-    BrowseEvent, BrowseSpec, Command, PartitionStart, SessionId, WorkerEvent,
-};
+use crate::ui::widgets::{InputResult, LineInput};
+use crate::worker::protocol::{BrowseSpec, Command, PartitionStart, SessionId, WorkerEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchState {
@@ -325,117 +326,6 @@ impl BrowserPane {
         self.previews.invalidate();
         self.refresh_previews(schemas);
         self.rebuild_detail(schemas, self.body);
-    }
-
-    fn request_schemas(&mut self, r: &Record, ctx: &mut Ctx<'_>) {
-        if !ctx.env.registry_configured {
-            return;
-        }
-        for b in [r.key.as_deref(), r.value.as_deref()].into_iter().flatten() {
-            if let Some(id) = decode::registry_header(b)
-                && !ctx.schemas.entries.contains_key(&id)
-                && self.requested_schemas.insert(id)
-            {
-                ctx.cmds.push(Command::FetchSchema { schema_id: id });
-            }
-        }
-    }
-
-    fn on_records(&mut self, batch: Vec<Record>, ctx: &mut Ctx<'_>) {
-        if self.status.as_deref() == Some(CONNECTING) {
-            self.status = None;
-        }
-        let h = view::list_rows(ctx.body);
-        let old_pos = self.selected.and_then(|s| self.pos_of(s));
-        let base_before = self.ring.base;
-        let mut keys = Vec::with_capacity(batch.len());
-        let mut matched = Vec::new();
-        for r in batch {
-            self.at_end.remove(&r.partition);
-            self.request_schemas(&r, ctx);
-            let key = OrderKey::of(&r, self.ring.end());
-            if let Some(f) = &self.filter {
-                self.scanned += 1;
-                if f.matches_record(&r) {
-                    matched.push(key);
-                }
-            }
-            keys.push(key);
-            self.received += 1;
-            self.ring.push(r);
-        }
-        // Forget what was evicted (this batch's own records included).
-        let base = self.ring.base;
-        if base > base_before {
-            self.order.evict_before(base);
-            self.matches.evict_before(base);
-            keys.retain(|k| k.seq >= base);
-            matched.retain(|k| k.seq >= base);
-            self.marked = self.marked.split_off(&base);
-        }
-        self.order.insert(keys);
-        self.matches.insert(matched);
-        if self.follow {
-            self.snap_to_newest(h);
-        } else if let Some(sel) = self.selected {
-            match (self.pos_of(sel), old_pos) {
-                // Rows that arrived above the selection push it down (or
-                // evicted ones pull it up), so what is on screen stays put.
-                (Some(new), Some(old)) => self.shift_row(new, old, h),
-                // The selected record was evicted: the one now at its place.
-                _ => {
-                    let pos = old_pos.unwrap_or(0).min(self.view_len().saturating_sub(1));
-                    self.selected = self.seq_at(pos);
-                }
-            }
-        } else if self.view_len() > 0 {
-            self.snap_to_newest(h);
-        }
-    }
-
-    fn on_browse(&mut self, session: SessionId, ev: BrowseEvent, ctx: &mut Ctx<'_>) {
-        if self.session != Some(session) {
-            return; // a stale session's leftovers
-        }
-        match ev {
-            BrowseEvent::Started { partitions } => {
-                self.starts = partitions;
-                self.status = None;
-            }
-            BrowseEvent::Records(batch) => self.on_records(batch, ctx),
-            BrowseEvent::AtEnd { partition, .. } => {
-                self.at_end.insert(partition);
-            }
-            BrowseEvent::SearchProgress {
-                scanned,
-                matched,
-                done,
-            } => {
-                if let Some(s) = &mut self.search {
-                    s.scanned = scanned;
-                    s.matched = matched;
-                    s.done = done;
-                    if done {
-                        self.paused = true;
-                        ctx.info(format!(
-                            "search: {} match(es) in {} scanned; paused",
-                            widgets::thousands(i64::try_from(matched).unwrap_or(i64::MAX)),
-                            widgets::thousands(i64::try_from(scanned).unwrap_or(i64::MAX))
-                        ));
-                    }
-                }
-            }
-            BrowseEvent::Status(s) => self.status = (!s.is_empty()).then_some(s),
-            BrowseEvent::Recovered(s) => {
-                self.status = None;
-                ctx.info(s);
-            }
-            BrowseEvent::Failed(e) => {
-                self.error = Some(e.to_string());
-                self.session = None;
-                ctx.worker_error("browser", &e);
-            }
-        }
     }
 
     // ---- the filter ----

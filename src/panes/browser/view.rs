@@ -8,7 +8,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
-use unicode_width::UnicodeWidthChar;
 
 use super::BrowserPane;
 use super::preview::{self, FieldKind, FieldPreview, PreviewSpec};
@@ -17,6 +16,7 @@ use crate::app::keymap::{Action, KeyContext};
 use crate::config::theme::Theme;
 use crate::sanitize;
 use crate::timeutil;
+use crate::ui::text::fit;
 use crate::ui::{layout, widgets};
 
 /// The list's areas inside the pane: state line, filter/status line, table.
@@ -93,42 +93,6 @@ fn header_count(n: usize) -> String {
         10_000..=999_999 => format!("{}k", n / 1000),
         _ => format!("{}M", (n / 1_000_000).min(999)),
     }
-}
-
-/// Spans cut to `width` columns, ending with `…` when something was cut.
-pub(super) fn fit(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
-    let total: usize = spans.iter().map(Span::width).sum();
-    if total <= width {
-        return spans;
-    }
-    let mut out = Vec::new();
-    let mut used = 0;
-    for s in spans {
-        let w = s.width();
-        if used + w < width {
-            used += w;
-            out.push(s);
-            continue;
-        }
-        // What fits in the room left, less a column for the `…`.
-        let room = width.saturating_sub(used);
-        let mut text = String::new();
-        let mut w = 0;
-        for c in s.content.chars() {
-            let cw = c.width().unwrap_or(0);
-            if w + cw + 1 > room {
-                break;
-            }
-            w += cw;
-            text.push(c);
-        }
-        if room > 0 {
-            text.push('…');
-        }
-        out.push(Span::styled(text, s.style));
-        break;
-    }
-    out
 }
 
 pub(super) fn draw(p: &BrowserPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
@@ -423,16 +387,6 @@ mod tests {
             assert_eq!(header_count(n), s);
             assert!(s.width() <= usize::from(H_W));
         }
-    }
-
-    #[test]
-    fn long_lines_are_cut_with_an_ellipsis() {
-        let spans = vec![Span::raw("abcdef"), Span::raw("ghijkl")];
-        let cut = fit(spans.clone(), 8);
-        let text: String = cut.iter().map(|s| s.content.as_ref()).collect();
-        assert_eq!(text, "abcdefg…");
-        let text: String = fit(spans, 12).iter().map(|s| s.content.as_ref()).collect();
-        assert_eq!(text, "abcdefghijkl");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::style::{Modifier, Style};
 use ratatui_textarea::TextArea;
 
+use super::ComposerError;
 use crate::template::{self, Encoding};
 
 /// The three text areas.
@@ -250,7 +251,7 @@ impl Message {
                 match encode_check(&text, enc) {
                     Ok(_) if text.contains("{{") => ValueCheck::Template(enc),
                     Ok(n) => ValueCheck::Ok(enc, n),
-                    Err(e) => ValueCheck::Invalid(e),
+                    Err(e) => ValueCheck::Invalid(e.to_string()),
                 }
             }
         };
@@ -260,17 +261,18 @@ impl Message {
 
 /// Encode typed text (its first variation when it has placeholders): the
 /// number of bytes, or what is wrong.
-fn encode_check(text: &str, enc: Encoding) -> Result<usize, String> {
+fn encode_check(text: &str, enc: Encoding) -> Result<usize, ComposerError> {
     let rendered;
     let text = if text.contains("{{") {
-        rendered = template::render(text, 0, 0).map_err(|e| format!("{e:#}"))?;
+        rendered =
+            template::render(text, 0, 0).map_err(|e| ComposerError::Render(format!("{e:#}")))?;
         rendered.as_str()
     } else {
         text
     };
     enc.encode(text)
         .map(|b| b.len())
-        .map_err(|e| format!("{e:#}"))
+        .map_err(|e| ComposerError::Render(format!("{e:#}")))
 }
 
 /// Typed text and encoding for existing bytes, exactly: text when they are

@@ -4,12 +4,15 @@
 //! reports; history, named templates and JSON Lines import.
 
 mod dialogs;
+mod error;
 mod fields;
+mod results;
 mod saved;
 mod send;
 mod view;
 
 pub use dialogs::Dialog;
+pub use error::ComposerError;
 pub use fields::{Area, Check, Message, ValueCheck};
 pub use saved::{HISTORY_FILE, History, Saved, TEMPLATES_FILE, Templates, load_saved};
 pub use send::{Batch, TxnBatch};

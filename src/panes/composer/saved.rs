@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::ComposerError;
 use crate::app::ctx::{Ctx, Effect};
 use crate::model::{Acks, Compression};
 use crate::template::Encoding;
@@ -77,14 +78,14 @@ pub fn load_saved(data_dir: &Path, max: usize) -> (History, Templates) {
     (
         read_file(&data_dir.join(HISTORY_FILE)).map_or_else(
             |e| History {
-                error: Some(e),
+                error: Some(e.to_string()),
                 ..History::default()
             },
             |s| parse_history(&s, max),
         ),
         read_file(&data_dir.join(TEMPLATES_FILE)).map_or_else(
             |e| Templates {
-                unreadable: Some(e),
+                unreadable: Some(e.to_string()),
                 ..Templates::default()
             },
             |s| parse_templates(&s),
@@ -92,11 +93,14 @@ pub fn load_saved(data_dir: &Path, max: usize) -> (History, Templates) {
     )
 }
 
-fn read_file(path: &Path) -> Result<String, String> {
+fn read_file(path: &Path) -> Result<String, ComposerError> {
     match std::fs::read_to_string(path) {
         Ok(s) => Ok(s),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(source) => Err(ComposerError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -196,14 +200,14 @@ pub fn history_contents(history: &[Saved]) -> serde_json::Result<String> {
 }
 
 /// The write of the history file.
-pub fn history_effect(history: &[Saved], data_dir: &Path) -> Result<Effect, String> {
+pub fn history_effect(history: &[Saved], data_dir: &Path) -> Result<Effect, ComposerError> {
     effect_or_error(HISTORY_FILE, "history", history_contents(history), data_dir)
 }
 
 /// The write of the templates file, or why it must not be written.
-pub fn templates_effect(t: &Templates, data_dir: &Path) -> Result<Effect, String> {
+pub fn templates_effect(t: &Templates, data_dir: &Path) -> Result<Effect, ComposerError> {
     if let Some(e) = &t.unreadable {
-        return Err(format!("templates not saved: {e}"));
+        return Err(ComposerError::TemplatesUnreadable(e.clone()));
     }
     effect_or_error(TEMPLATES_FILE, "templates", t.contents(), data_dir)
 }
@@ -216,26 +220,29 @@ pub fn effect_or_error(
     what: &str,
     contents: serde_json::Result<String>,
     data_dir: &Path,
-) -> Result<Effect, String> {
+) -> Result<Effect, ComposerError> {
     match contents {
         Ok(contents) => Ok(Effect::WriteFile {
             path: data_dir.join(file),
             contents,
             what: what.into(),
         }),
-        Err(e) => Err(format!("{what} not saved: cannot serialise it: {e}")),
+        Err(source) => Err(ComposerError::Serialise {
+            what: what.into(),
+            source,
+        }),
     }
 }
 
 /// Push a write, or show why there is none.
-pub fn push(effect: Result<Effect, String>, ctx: &mut Ctx<'_>) -> bool {
+pub fn push(effect: Result<Effect, ComposerError>, ctx: &mut Ctx<'_>) -> bool {
     match effect {
         Ok(e) => {
             ctx.effects.push(e);
             true
         }
         Err(e) => {
-            ctx.error(e);
+            ctx.error(e.to_string());
             false
         }
     }
@@ -313,7 +320,7 @@ mod tests {
         let broken = parse_templates("{\"a\": ");
         assert!(broken.unreadable.is_some());
         let dir = Path::new("/data");
-        let e = templates_effect(&broken, dir).unwrap_err();
+        let e = templates_effect(&broken, dir).unwrap_err().to_string();
         assert!(e.starts_with("templates not saved"), "{e}");
         assert!(matches!(
             templates_effect(&t, dir),
@@ -325,7 +332,9 @@ mod tests {
     fn a_serialisation_error_is_reported_and_writes_nothing() {
         let dir = Path::new("/data");
         let err = serde_json::from_str::<i32>("x").unwrap_err();
-        let e = effect_or_error(TEMPLATES_FILE, "templates", Err(err), dir).unwrap_err();
+        let e = effect_or_error(TEMPLATES_FILE, "templates", Err(err), dir)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("templates not saved: cannot serialise"),
             "{e}"

@@ -1,7 +1,7 @@
 //! Sending: the message built from the fields, batches and their delivery
 //! reports, and the history of what was sent.
 
-use super::{Area, ComposerPane, Saved, saved};
+use super::{Area, ComposerError, ComposerPane, Saved, saved};
 use crate::app::ctx::Ctx;
 use crate::model::{TxnMode, TxnOutcome, TxnSpec};
 use crate::template::{self, Encoding, MessageTemplate};
@@ -75,10 +75,10 @@ impl ComposerPane {
     }
 
     /// Build the template from the fields, or say what is wrong.
-    pub fn build(&self, now_ms: i64) -> Result<(MessageTemplate, u64), String> {
+    pub fn build(&self, now_ms: i64) -> Result<(MessageTemplate, u64), ComposerError> {
         let topic = self.topic.text.trim();
         if topic.is_empty() {
-            return Err("enter a topic".into());
+            return Err(ComposerError::NoTopic);
         }
         let partition = match self.partition.text.trim() {
             "" | "auto" => None,
@@ -86,7 +86,7 @@ impl ComposerPane {
                 p.parse::<i32>()
                     .ok()
                     .filter(|p| *p >= 0)
-                    .ok_or("partition must be `auto` or a number")?,
+                    .ok_or(ComposerError::Partition)?,
             ),
         };
         let count: u64 = self
@@ -96,15 +96,16 @@ impl ComposerPane {
             .parse()
             .ok()
             .filter(|c| *c >= 1)
-            .ok_or("count must be a number ≥ 1")?;
+            .ok_or(ComposerError::Count)?;
         let timestamp = match self.timestamp.text.trim() {
             "" | "now" => None,
             t => Some(
-                crate::timeutil::parse_time(t, now_ms).map_err(|e| format!("timestamp: {e}"))?,
+                crate::timeutil::parse_time(t, now_ms)
+                    .map_err(|e| ComposerError::Timestamp(e.to_string()))?,
             ),
         };
         let headers = template::parse_header_lines(&self.message.text(Area::Headers))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| ComposerError::Headers(e.to_string()))?;
         let t = MessageTemplate {
             topic: topic.to_string(),
             partition,
@@ -118,8 +119,11 @@ impl ComposerPane {
             ..Default::default()
         };
         // Check the first variation now, so errors show before sending.
-        t.render(0, now_ms).map_err(|e| format!("{e:#}"))?;
-        self.options.validate().map_err(|e| e.to_string())?;
+        t.render(0, now_ms)
+            .map_err(|e| ComposerError::Render(format!("{e:#}")))?;
+        self.options
+            .validate()
+            .map_err(|e| ComposerError::Options(e.to_string()))?;
         Ok((t, count))
     }
 
@@ -384,7 +388,7 @@ mod tests {
         assert_eq!(t.render(0, 0).unwrap().value, Some(Vec::new()));
         c.message
             .set(Area::Value, Some("{\n  \"a\": ,\n}"), Encoding::Json);
-        let e = c.build(0).unwrap_err();
+        let e = c.build(0).unwrap_err().to_string();
         assert!(e.contains("line 2"), "{e}");
         assert!(!c.message.check().is_ok());
         c.message.toggle_null(Area::Value);

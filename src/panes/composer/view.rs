@@ -1,22 +1,19 @@
 //! Drawing the composer: the field rows, the text areas, the stored check,
-//! the sends (fitted to the width: details dropped first, then wrapped) and
-//! a footer of the keys that fit.
+//! the sends (`results`) and a footer of the keys that fit.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
-use super::{Area, Batch, ComposerPane, Focus, OPTIONS, ValueCheck, dialogs};
+use super::{Area, ComposerPane, Focus, OPTIONS, ValueCheck, dialogs};
 use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 use crate::config::theme::Theme;
-use crate::model::{TxnMode, TxnOutcome};
+use crate::model::TxnMode;
 use crate::template::Encoding;
 use crate::ui::widgets::{self, LineInput};
-use crate::worker::protocol::ReqId;
 
 /// Widest one-line field besides the topic (a timestamp fits).
 const FIELD_MAX: usize = 26;
@@ -85,7 +82,10 @@ pub(super) fn draw(p: &ComposerPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx
     };
     text_box(p, f, Area::Value, val_a, value_title, t);
     f.render_widget(Paragraph::new(check_line(p, dc, valid.width)), valid);
-    f.render_widget(Paragraph::new(result_lines(p, dc, results)), results);
+    f.render_widget(
+        Paragraph::new(super::results::result_lines(p, dc, results)),
+        results,
+    );
     f.render_widget(Paragraph::new(footer(p, dc, hints.width)), hints);
     dialogs::draw_open(p, f, area, dc);
 }
@@ -246,286 +246,6 @@ fn check_line(p: &ComposerPane, dc: &DrawCtx<'_>, width: u16) -> Line<'static> {
     ])
 }
 
-/// Parts of a line: rank 0 always shows; higher ranks are details dropped,
-/// highest first, when the line is too wide.
-type Parts = Vec<(Span<'static>, u8)>;
-
-fn result_parts(id: ReqId, b: &Batch, cancel: &str, dc: &DrawCtx<'_>) -> Parts {
-    let t = dc.theme;
-    let p = &b.progress;
-    let mut v: Parts = vec![(Span::styled(format!("#{id} "), t.muted), 0)];
-    if !p.done {
-        let in_txn = match &b.txn {
-            Some(x) if x.aborting => " (aborting its transaction)",
-            Some(_) => " in a transaction",
-            None => "",
-        };
-        v.push((
-            Span::styled(
-                format!(
-                    "{} sending {}{in_txn}: {}/{} delivered",
-                    dc.spinner(),
-                    crate::sanitize::escape(&b.label),
-                    p.delivered,
-                    b.count.max(p.queued)
-                ),
-                t.accent,
-            ),
-            0,
-        ));
-        if !cancel.is_empty() {
-            let what = if b.txn.is_some() { "aborts" } else { "cancels" };
-            let c = cancel.replace("cancels", what);
-            v.push((Span::styled(format!(" ({c})"), t.accent), 1));
-        }
-        return v;
-    }
-    if let Some(x) = &b.txn {
-        return txn_result(v, b, x, dc);
-    }
-    if p.failed > 0 {
-        v.push((Span::styled("✗ ", t.error), 0));
-        v.push((widgets::text(&b.label, t.text), 0));
-        v.push((
-            Span::styled(
-                format!(": {} delivered, {} failed: ", p.delivered, p.failed),
-                t.error,
-            ),
-            0,
-        ));
-        v.push((
-            widgets::text(p.first_error.as_deref().unwrap_or("unknown error"), t.error),
-            0,
-        ));
-        return v;
-    }
-    v.push((Span::styled("✓ ", t.ok), 0));
-    v.push((widgets::text(&b.label, t.text), 0));
-    match (&p.last, b.count) {
-        (Some(d), 1) => {
-            v.push((
-                Span::styled(
-                    format!(" → partition {} offset {}", d.partition, d.offset),
-                    t.text,
-                ),
-                0,
-            ));
-            v.push((
-                Span::styled(format!(" in {:.1} ms", d.latency_ms), t.text),
-                1,
-            ));
-            if let Some(ts) = d.timestamp {
-                v.push((
-                    Span::styled(
-                        format!("  ts {}", crate::timeutil::format_ts(ts, true)),
-                        t.muted,
-                    ),
-                    2,
-                ));
-            }
-        }
-        _ => {
-            #[allow(clippy::cast_precision_loss)]
-            let rate = if p.elapsed_ms > 0 {
-                p.delivered as f64 * 1000.0 / p.elapsed_ms as f64
-            } else {
-                0.0
-            };
-            v.push((
-                Span::styled(format!(": {} delivered", p.delivered), t.text),
-                0,
-            ));
-            v.push((Span::styled(format!(", {rate:.0} msg/s"), t.text), 1));
-        }
-    }
-    v
-}
-
-/// A finished transactional send: how the transaction ended first, then
-/// the counts and the reason.
-fn txn_result(mut v: Parts, b: &Batch, x: &super::TxnBatch, dc: &DrawCtx<'_>) -> Parts {
-    let t = dc.theme;
-    let p = &b.progress;
-    let as_asked = matches!(
-        (&x.outcome, x.commit),
-        (Some(TxnOutcome::Committed), true) | (Some(TxnOutcome::Aborted), false)
-    ) && p.failed == 0;
-    let words = x
-        .outcome
-        .as_ref()
-        .map_or("transaction ended", TxnOutcome::words);
-    if as_asked {
-        v.push((Span::styled("✓ ", t.ok), 0));
-        v.push((widgets::text(&b.label, t.text), 0));
-        v.push((Span::styled(format!(": {words}"), t.ok), 0));
-        let verb = if x.commit { "delivered" } else { "written" };
-        v.push((Span::styled(format!(", {} {verb}", p.delivered), t.text), 0));
-        if let (Some(d), 1) = (&p.last, b.count) {
-            v.push((
-                Span::styled(
-                    format!(" (partition {} offset {})", d.partition, d.offset),
-                    t.text,
-                ),
-                1,
-            ));
-        }
-        v.push((
-            widgets::text(&format!("  id {}", x.transactional_id), t.muted),
-            2,
-        ));
-        return v;
-    }
-    v.push((Span::styled("✗ ", t.error), 0));
-    v.push((widgets::text(&b.label, t.text), 0));
-    v.push((Span::styled(format!(": {words}"), t.error), 0));
-    if p.delivered + p.failed > 0 {
-        v.push((
-            Span::styled(
-                format!(" ({} written, {} failed)", p.delivered, p.failed),
-                t.error,
-            ),
-            1,
-        ));
-    }
-    if let Some(e) = &p.first_error {
-        // "no transaction started: starting the transaction: …" says it twice.
-        let e = match x.outcome {
-            Some(TxnOutcome::NotStarted) => {
-                e.strip_prefix("starting the transaction: ").unwrap_or(e)
-            }
-            _ => e,
-        };
-        v.push((Span::styled(": ", t.error), 0));
-        v.push((widgets::text(e, t.error), 0));
-    }
-    v
-}
-
-/// Drop details until the parts fit `width`; what still does not fit wraps.
-fn fit(mut parts: Parts, width: usize) -> Vec<Line<'static>> {
-    let total = |p: &Parts| p.iter().map(|(s, _)| s.width()).sum::<usize>();
-    while total(&parts) > width {
-        let Some(worst) = parts.iter().map(|(_, r)| *r).max().filter(|r| *r > 0) else {
-            break;
-        };
-        if let Some(i) = parts.iter().rposition(|(_, r)| *r == worst) {
-            parts.remove(i);
-        }
-    }
-    wrap(parts.into_iter().map(|(s, _)| s).collect(), width)
-}
-
-/// Wrap styled spans to `width` columns, breaking after a space where one
-/// is near, else anywhere.
-fn wrap(spans: Vec<Span<'static>>, width: usize) -> Vec<Line<'static>> {
-    let width = width.max(1);
-    let cells: Vec<(char, Style)> = spans
-        .iter()
-        .flat_map(|s| s.content.chars().map(move |c| (c, s.style)))
-        .collect();
-    let w = |c: char| c.width().unwrap_or(0);
-    let mut rows: Vec<&[(char, Style)]> = Vec::new();
-    let mut start = 0;
-    while start < cells.len() {
-        let mut end = start;
-        let mut used = 0;
-        while end < cells.len() && used + w(cells[end].0) <= width {
-            used += w(cells[end].0);
-            end += 1;
-        }
-        if end == start {
-            end += 1; // a character wider than the row
-        } else if end < cells.len() {
-            // Break after the last space in the second half of the row.
-            if let Some(sp) = cells[start..end].iter().rposition(|(c, _)| *c == ' ')
-                && sp > (end - start) / 2
-            {
-                end = start + sp + 1;
-            }
-        }
-        rows.push(&cells[start..end]);
-        start = end;
-    }
-    rows.into_iter()
-        .map(|row| {
-            let mut spans: Vec<Span<'static>> = Vec::new();
-            for (c, style) in row {
-                match spans.last_mut() {
-                    Some(s) if s.style == *style => s.content.to_mut().push(*c),
-                    _ => spans.push(Span::styled(c.to_string(), *style)),
-                }
-            }
-            Line::from(spans)
-        })
-        .collect()
-}
-
-/// Running sends, then finished ones, newest first, as many as `area`
-/// holds; a send cut at the bottom ends in `…`.
-fn result_lines(p: &ComposerPane, dc: &DrawCtx<'_>, area: Rect) -> Vec<Line<'static>> {
-    let t = dc.theme;
-    let width = usize::from(area.width);
-    let rows = usize::from(area.height);
-    let esc = dc.keymap.key_label(KeyContext::Producer, Action::Cancel);
-    let cancel = match (esc.is_empty(), p.focus == Focus::Options) {
-        (true, _) => String::new(),
-        (false, true) => format!("{esc} cancels"),
-        (false, false) => format!("{esc} twice cancels"),
-    };
-    let sends = p
-        .batches
-        .iter()
-        .rev()
-        .map(|(id, b)| (*id, b))
-        .chain(p.results.iter().map(|(id, b)| (*id, b)));
-    let mut lines: Vec<Line<'static>> = Vec::new();
-    for (id, b) in sends {
-        if lines.len() >= rows {
-            break;
-        }
-        let mut more = fit(result_parts(id, b, &cancel, dc), width);
-        let room = rows - lines.len();
-        if more.len() > room {
-            // The rows that do not fit join the last one shown, cut with `…`.
-            let rest: Vec<Span<'static>> = more.drain(room - 1..).flat_map(|l| l.spans).collect();
-            more.push(ellipsis(rest, width, t));
-        }
-        lines.extend(more);
-    }
-    if lines.is_empty() {
-        lines.push(Line::from(if dc.env.read_only {
-            Span::styled(
-                "read-only mode: sending is disabled for this cluster",
-                t.warn,
-            )
-        } else {
-            Span::styled("no messages sent yet", t.muted)
-        }));
-    }
-    lines
-}
-
-/// The spans cut to `width` columns, ending in `…`.
-fn ellipsis(spans: Vec<Span<'static>>, width: usize, t: &Theme) -> Line<'static> {
-    let mut out: Vec<Span<'static>> = Vec::new();
-    let mut room = width.saturating_sub(1);
-    'spans: for s in spans {
-        let mut cut = String::new();
-        for c in s.content.chars() {
-            let w = c.width().unwrap_or(0);
-            if w > room {
-                out.push(Span::styled(cut, s.style));
-                break 'spans;
-            }
-            room -= w;
-            cut.push(c);
-        }
-        out.push(Span::styled(cut, s.style));
-    }
-    out.push(Span::styled("…", t.muted));
-    Line::from(out)
-}
-
 /// Key hints from the keymap, as many as fit `width`, most useful first;
 /// shown in their usual order.
 fn footer(p: &ComposerPane, dc: &DrawCtx<'_>, width: u16) -> Line<'static> {
@@ -594,10 +314,6 @@ fn footer(p: &ComposerPane, dc: &DrawCtx<'_>, width: u16) -> Line<'static> {
 mod tests {
     use super::*;
 
-    fn text(lines: &[Line<'_>]) -> Vec<String> {
-        lines.iter().map(ToString::to_string).collect()
-    }
-
     #[test]
     fn a_long_topic_leaves_room_for_the_other_fields() {
         let mut p = ComposerPane::new(&crate::app::env::Env::test());
@@ -607,32 +323,5 @@ mod tests {
         assert!(row.width() <= 78, "{s}");
         assert!(s.ends_with("timestamp now "), "{s}");
         assert!(s.starts_with("topic …") && s.contains("orders- "), "{s}");
-    }
-
-    #[test]
-    fn details_go_first_then_lines_wrap() {
-        let parts: Parts = vec![
-            (Span::raw("#1 sent"), 0),
-            (Span::raw(" in 3 ms"), 1),
-            (Span::raw(" at noon"), 2),
-        ];
-        assert_eq!(text(&fit(parts.clone(), 30)), ["#1 sent in 3 ms at noon"]);
-        assert_eq!(text(&fit(parts.clone(), 16)), ["#1 sent in 3 ms"]);
-        assert_eq!(text(&fit(parts, 10)), ["#1 sent"]);
-        let long = vec![(Span::raw("#2 failed: broker said no way"), 0)];
-        assert_eq!(
-            text(&fit(long, 16)),
-            ["#2 failed: ", "broker said no ", "way"]
-        );
-        let cut = ellipsis(
-            vec![Span::raw("abc"), Span::raw("défgh")],
-            6,
-            &Theme::dark(),
-        );
-        assert_eq!(cut.to_string(), "abcdé…");
-        // Wide characters never overflow a row.
-        for row in wrap(vec![Span::raw("ユーザーユーザー")], 5) {
-            assert!(row.width() <= 5, "{row}");
-        }
     }
 }

@@ -20,12 +20,19 @@ pub struct DeleteDialog {
     pub in_flight: Option<ReqId>,
 }
 
+/// Why the group cannot be deleted now: the group model's sentence (its
+/// state or members, by the last refresh).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct DeleteRefused(pub String);
+
 impl DeleteDialog {
     /// The dialog for `group`, or why the group cannot be deleted now (by
     /// what the last refresh said; the worker asks the coordinator again).
-    pub fn open(group: &str, now: Option<&GroupSnapshot>) -> Result<Self, String> {
+    pub fn open(group: &str, now: Option<&GroupSnapshot>) -> Result<Self, DeleteRefused> {
         if let Some(s) = now {
-            s.check_change(GroupChange::Delete)?;
+            s.check_change(GroupChange::Delete)
+                .map_err(|e| DeleteRefused(e.to_string()))?;
         }
         let detail = vec![
             "The group's committed offsets are deleted with it.".to_string(),

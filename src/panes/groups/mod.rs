@@ -346,7 +346,16 @@ impl Pane for GroupsPane {
     }
 
     fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
-        view::draw(self, f, area, dc);
+        match self.open.as_deref() {
+            Some(g) => detail::draw(self, g, f, area, dc),
+            None => view::draw_list(self, f, area, dc),
+        }
+        match &self.dialog {
+            Some(Dialog::Reset(r)) => reset::draw(r, f, area, dc),
+            Some(Dialog::Delete(d)) => d.draw(f, area, dc),
+            Some(Dialog::SaveTimeline(s)) => s.draw(f, area, dc),
+            None => {}
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::app::keymap::{Action, KeyContext};
 use crate::model::{GroupChange, GroupSnapshot, GroupState, TopicPartition, check_group_change};
 use crate::timeutil;
 use crate::ui::widgets::{self, Confirm, InputResult, LineInput};
-use crate::ui::{dialog, help};
+use crate::ui::{dialog, text};
 use crate::worker::protocol::{Command, ReqId, ResetRow, ResetTarget, WorkerError};
 
 /// Where the wizard is.
@@ -286,7 +286,7 @@ pub(super) fn draw(r: &ResetDialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<
     let mut lines: Vec<Line<'static>> =
         vec![Line::from(Span::styled(format!("scope: {scope}"), t.muted))];
     let error_lines = |e: &str, lines: &mut Vec<Line<'static>>| {
-        for l in help::wrap(&crate::sanitize::escape(e), inner_w) {
+        for l in text::wrap(&crate::sanitize::escape(e), inner_w) {
             lines.push(Line::from(Span::styled(l, t.error)));
         }
     };
@@ -330,7 +330,7 @@ pub(super) fn draw(r: &ResetDialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<
             let cols = PlanColumns::fit(rows, inner_w);
             lines.push(Line::from(Span::styled(cols.header(), t.header)));
             let refused_lines = refused.as_deref().map_or(0, |e| {
-                help::wrap(&crate::sanitize::escape(e), inner_w).len()
+                text::wrap(&crate::sanitize::escape(e), inner_w).len()
             });
             // scope, title, header, prompt, hints, the refusal
             let room = plan_room(area, 5 + refused_lines);

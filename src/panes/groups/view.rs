@@ -1,5 +1,6 @@
-//! Drawing the groups pane: the layout shared with paging, the group list,
-//! and the pieces the detail uses too (refresh state, error line, columns).
+//! Drawing the groups pane's list: the layout shared with paging, the group
+//! list, and the pieces the detail (`detail`) uses too (refresh state, error
+//! line, columns).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -7,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
-use super::{Dialog, GroupsPane, ListRow, detail};
+use super::{GroupsPane, ListRow};
 use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 use crate::lag::Health;
@@ -46,19 +47,6 @@ pub(super) fn column_widths(width: u16, constraints: &[Constraint]) -> Vec<usize
         .iter()
         .map(|r| usize::from(r.width))
         .collect()
-}
-
-pub(super) fn draw(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
-    match p.open.as_deref() {
-        Some(g) => detail::draw(p, g, f, area, dc),
-        None => draw_list(p, f, area, dc),
-    }
-    match &p.dialog {
-        Some(Dialog::Reset(r)) => super::reset::draw(r, f, area, dc),
-        Some(Dialog::Delete(d)) => d.draw(f, area, dc),
-        Some(Dialog::SaveTimeline(s)) => s.draw(f, area, dc),
-        None => {}
-    }
 }
 
 /// The colour of a group state.
@@ -201,7 +189,7 @@ pub(super) fn lag_time_text(ms: Option<i64>, estimated: bool) -> String {
     )
 }
 
-fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+pub(super) fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
     let block = Block::default()
         .borders(Borders::ALL)

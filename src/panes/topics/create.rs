@@ -58,7 +58,7 @@ impl CreateForm {
     }
 
     /// Validate into a spec, or say what is wrong.
-    pub fn spec(&self) -> Result<NewTopicSpec, String> {
+    pub fn spec(&self) -> Result<NewTopicSpec, CreateError> {
         let name = self.fields[0].text.trim();
         validate_topic_name(name)?;
         let partitions: i32 = self.fields[1]
@@ -67,14 +67,14 @@ impl CreateForm {
             .parse()
             .ok()
             .filter(|p| *p > 0)
-            .ok_or("partitions must be a positive number")?;
+            .ok_or(CreateError::Partitions)?;
         let replication_factor: i32 = self.fields[2]
             .text
             .trim()
             .parse()
             .ok()
             .filter(|p| *p > 0)
-            .ok_or("replication factor must be a positive number")?;
+            .ok_or(CreateError::ReplicationFactor)?;
         let mut configs = Vec::new();
         for part in self.fields[3]
             .text
@@ -84,7 +84,7 @@ impl CreateForm {
         {
             let (k, v) = part
                 .split_once('=')
-                .ok_or_else(|| format!("config `{part}` is not key=value"))?;
+                .ok_or_else(|| CreateError::Config(part.to_string()))?;
             configs.push((k.trim().to_string(), v.trim().to_string()));
         }
         Ok(NewTopicSpec {
@@ -96,24 +96,44 @@ impl CreateForm {
     }
 }
 
+/// Why a new topic's form cannot be submitted, each kind a variant whose
+/// text is the sentence the form shows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateError {
+    #[error("the topic name is empty")]
+    EmptyName,
+    #[error("the topic name cannot be . or ..")]
+    DotName,
+    #[error("the topic name is longer than 249 characters")]
+    LongName,
+    /// A character Kafka does not allow, escaped.
+    #[error("`{0}` is not allowed in a topic name (use letters, digits, . _ -)")]
+    NameChar(String),
+    #[error("partitions must be a positive number")]
+    Partitions,
+    #[error("replication factor must be a positive number")]
+    ReplicationFactor,
+    #[error("config `{0}` is not key=value")]
+    Config(String),
+}
+
 /// Kafka's topic name rules.
-pub fn validate_topic_name(name: &str) -> Result<(), String> {
+pub fn validate_topic_name(name: &str) -> Result<(), CreateError> {
     if name.is_empty() {
-        return Err("the topic name is empty".into());
+        return Err(CreateError::EmptyName);
     }
     if name == "." || name == ".." {
-        return Err("the topic name cannot be . or ..".into());
+        return Err(CreateError::DotName);
     }
     if name.len() > 249 {
-        return Err("the topic name is longer than 249 characters".into());
+        return Err(CreateError::LongName);
     }
     if let Some(c) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
     {
-        return Err(format!(
-            "`{}` is not allowed in a topic name (use letters, digits, . _ -)",
-            crate::sanitize::escape(&c.to_string())
+        return Err(CreateError::NameChar(
+            crate::sanitize::escape(&c.to_string()).into_owned(),
         ));
     }
     Ok(())
@@ -153,14 +173,20 @@ mod tests {
     #[test]
     fn topic_name_rules() {
         assert!(validate_topic_name("orders.v1_x-y").is_ok());
-        assert!(validate_topic_name("").is_err());
-        assert!(validate_topic_name("..").is_err());
-        assert!(
-            validate_topic_name("bad name")
-                .unwrap_err()
-                .contains("not allowed")
+        assert_eq!(validate_topic_name(""), Err(CreateError::EmptyName));
+        assert_eq!(validate_topic_name(".."), Err(CreateError::DotName));
+        assert_eq!(
+            validate_topic_name("bad name").unwrap_err().to_string(),
+            "` ` is not allowed in a topic name (use letters, digits, . _ -)"
         );
-        assert!(validate_topic_name(&"x".repeat(250)).is_err());
+        assert_eq!(
+            validate_topic_name("a\x1bb"),
+            Err(CreateError::NameChar("\\x1b".into()))
+        );
+        assert_eq!(
+            validate_topic_name(&"x".repeat(250)),
+            Err(CreateError::LongName)
+        );
     }
 
     #[test]
@@ -173,7 +199,11 @@ mod tests {
         assert_eq!(s.replication_factor, 3);
         assert_eq!(s.configs.len(), 2);
         f.fields[1] = LineInput::with("0");
-        assert!(f.spec().unwrap_err().contains("partitions"));
+        assert_eq!(f.spec().unwrap_err(), CreateError::Partitions);
+        assert_eq!(
+            CreateError::Partitions.to_string(),
+            "partitions must be a positive number"
+        );
         f.next_field(false);
         assert_eq!(f.focus, 3);
     }

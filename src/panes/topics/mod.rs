@@ -3,10 +3,12 @@
 //! creation and deletion, auto-refresh.
 
 mod create;
+mod detail;
+mod events;
 pub mod rate;
 mod view;
 
-pub use create::{CreateForm, validate_topic_name};
+pub use create::{CreateError, CreateForm, validate_topic_name};
 
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
@@ -20,7 +22,7 @@ use crate::model::{ClusterSnapshot, Configs, Isolation, TopicDetail, TopicSummar
 use crate::timeutil::StartAt;
 use crate::ui::layout;
 use crate::ui::widgets::{self, Confirm, InputResult, Scroll};
-use crate::worker::protocol::{BrowseSpec, Command, ReqId, TopicCount, WorkerError, WorkerEvent};
+use crate::worker::protocol::{BrowseSpec, Command, ReqId, WorkerEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -305,7 +307,7 @@ impl TopicsPane {
 
     fn detail_action(&mut self, action: Action, ctx: &mut Ctx<'_>) {
         let Some(d) = &mut self.detail else { return };
-        let h = view::detail_rows(ctx.body);
+        let h = detail::detail_rows(ctx.body);
         if d.scroll.on_action(action, d.rows(), h) {
             return;
         }
@@ -362,7 +364,7 @@ impl TopicsPane {
                             form.error = None;
                             ctx.cmds.push(Command::CreateTopic { id, spec });
                         }
-                        Err(e) => form.error = Some(e),
+                        Err(e) => form.error = Some(e.to_string()),
                     },
                     _ => {}
                 }
@@ -397,89 +399,6 @@ impl TopicsPane {
         if self.list.filter.on_text_key(key) == FilterChange::Changed {
             self.recompute();
             self.list.filter_changed();
-        }
-    }
-
-    /// Show `snap`, keeping the selected topic selected.
-    fn replace_snapshot(&mut self, snap: ClusterSnapshot, ctx: &Ctx<'_>) {
-        let keep = self.list.selected().copied().and_then(|i| {
-            self.snapshot
-                .as_ref()
-                .and_then(|s| s.topics.get(i))
-                .map(|t| t.name.clone())
-        });
-        self.snapshot = Some(snap);
-        self.recompute();
-        let pos = keep.and_then(|name| {
-            self.snapshot
-                .as_ref()
-                .and_then(|s| s.topics.iter().position(|t| t.name == name))
-        });
-        self.list.reselect(pos.as_ref(), list_rows(ctx.body));
-    }
-
-    /// The topic list before its counts: shown at once, with the counts of
-    /// the previous refresh kept until new ones arrive.
-    fn on_topic_names(&mut self, mut snap: ClusterSnapshot, ctx: &Ctx<'_>) {
-        if let Some(old) = &self.snapshot {
-            let before: std::collections::HashMap<&str, &TopicSummary> =
-                old.topics.iter().map(|t| (t.name.as_str(), t)).collect();
-            for t in &mut snap.topics {
-                if let Some(b) = before.get(t.name.as_str()) {
-                    t.messages = b.messages;
-                    t.messages_error.clone_from(&b.messages_error);
-                }
-            }
-        }
-        self.counting = true;
-        self.error = None;
-        self.replace_snapshot(snap, ctx);
-    }
-
-    fn on_topic_counts(&mut self, counts: Vec<TopicCount>, ctx: &Ctx<'_>) {
-        let Some(mut snap) = self.snapshot.take() else {
-            return;
-        };
-        let counts: std::collections::HashMap<String, TopicCount> =
-            counts.into_iter().map(|c| (c.name.clone(), c)).collect();
-        for t in &mut snap.topics {
-            if let Some(c) = counts.get(&t.name) {
-                t.messages = c.messages;
-                t.end_offsets = c.end_offsets;
-                t.messages_error.clone_from(&c.messages_error);
-            }
-        }
-        self.replace_snapshot(snap, ctx);
-    }
-
-    fn on_topics(&mut self, result: Result<ClusterSnapshot, WorkerError>, ctx: &mut Ctx<'_>) {
-        self.counting = false;
-        match result {
-            Ok(snap) => {
-                if snap.watermark_error != self.warned_counts {
-                    if let Some(e) = &snap.watermark_error {
-                        ctx.warn(e.clone());
-                    }
-                    self.warned_counts.clone_from(&snap.watermark_error);
-                }
-                // One sample per topic per refresh, from its final answer.
-                for t in &snap.topics {
-                    if let Some(end) = t.end_offsets {
-                        self.rates
-                            .entry(t.name.clone())
-                            .or_default()
-                            .sample(ctx.now_ms, end);
-                    }
-                }
-                self.error = None;
-                self.refreshed_ms = Some(ctx.now_ms);
-                self.replace_snapshot(snap, ctx);
-            }
-            Err(e) => {
-                // Keep what we had on screen; show the error.
-                ctx.worker_error("topic refresh failed", &e);
-                self.error = Some(e.to_string());
-            }
         }
     }
 }
@@ -565,80 +484,20 @@ impl Pane for TopicsPane {
     }
 
     fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
-        match ev {
-            WorkerEvent::Topics { id, result } if self.in_flight == Some(id) => {
-                self.in_flight = None;
-                self.on_topics(result, ctx);
-            }
-            WorkerEvent::TopicNames { id, snapshot } if self.in_flight == Some(id) => {
-                self.on_topic_names(snapshot, ctx);
-            }
-            WorkerEvent::TopicCounts { id, counts } if self.in_flight == Some(id) => {
-                self.on_topic_counts(counts, ctx);
-            }
-            WorkerEvent::TopicDetail { id, topic, result } => {
-                let Some(d) = &mut self.detail else { return };
-                if d.in_flight != Some(id) || d.topic != topic {
-                    return;
-                }
-                d.in_flight = None;
-                match result {
-                    Ok(t) => {
-                        for p in &t.partitions {
-                            if let Some(high) = p.high {
-                                d.rates
-                                    .entry(p.partition)
-                                    .or_default()
-                                    .sample(ctx.now_ms, high);
-                            }
-                            d.lso.observe(p.partition, p.lso, p.high, ctx.now_ms);
-                        }
-                        let keep: Vec<i32> = t.partitions.iter().map(|p| p.partition).collect();
-                        d.lso.retain(&keep);
-                        d.data = Some(t);
-                        d.error = None;
-                        d.refreshed_ms = Some(ctx.now_ms);
-                    }
-                    Err(e) => d.error = Some(e.to_string()),
-                }
-            }
-            WorkerEvent::TopicCreated { id, topic, result } => {
-                let Some(Dialog::Create(f)) = &mut self.dialog else {
-                    return;
-                };
-                if f.in_flight != Some(id) {
-                    return;
-                }
-                f.in_flight = None;
-                match result {
-                    Ok(()) => {
-                        self.dialog = None;
-                        ctx.info(format!("created topic {topic}"));
-                        self.in_flight = None;
-                        self.refresh(ctx);
-                    }
-                    Err(e) => f.error = Some(e.to_string()),
-                }
-            }
-            WorkerEvent::TopicDeleted { id, topic, result } => {
-                if !matches!(&self.dialog, Some(Dialog::Delete(_, r)) if *r == Some(id)) {
-                    return;
-                }
-                self.dialog = None;
-                match result {
-                    Ok(()) => {
-                        ctx.info(format!("deleted topic {topic}"));
-                        self.in_flight = None;
-                        self.refresh(ctx);
-                    }
-                    Err(e) => ctx.error(format!("delete {topic}: {e}")),
-                }
-            }
-            _ => {}
-        }
+        self.on_event(ev, ctx);
     }
 
     fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
-        view::draw(self, f, area, dc);
+        match &self.detail {
+            Some(d) => detail::draw(d, f, area, dc),
+            None => view::draw_list(self, f, area, dc),
+        }
+        match &self.dialog {
+            Some(Dialog::Create(form)) => create::draw(form, f, area, dc),
+            Some(Dialog::Delete(c, in_flight)) => {
+                crate::ui::dialog::confirm(c, in_flight.is_some(), f, area, dc);
+            }
+            None => {}
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! Drawing the topics pane: the list and a topic's detail.
+//! Drawing the topic list, and the border texts a topic's detail shares
+//! (`detail` draws the detail).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -6,14 +7,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
-use super::{DetailTab, DetailView, Dialog, TopicsPane, create};
+use super::TopicsPane;
 use crate::app::ctx::DrawCtx;
-use crate::model::lso::{self, LsoState};
-use crate::model::{Configs, PartitionInfo, TopicDetail, unknown_count_reason};
+use crate::model::TopicSummary;
 use crate::timeutil;
-use crate::ui::{dialog, layout, widgets};
+use crate::ui::widgets;
 
-/// Table rows the detail view shows in `body`.
 /// The topic list's columns: NAME, PARTS, RF, MESSAGES, IN/s, (TREND from
 /// 100 columns on,) flags.
 fn list_columns(width: u16) -> Vec<Constraint> {
@@ -38,33 +37,7 @@ const RATE_FROM: u16 = 70;
 const TREND_FROM: u16 = 100;
 const TREND_W: u16 = 10;
 
-/// Width of the LOW, HIGH and MESSAGES columns of the partitions table:
-/// room for 9,999,999,999 from 80 columns on, shortened numbers below.
-/// The TXN column: `stuck 59m59s`.
-const TXN_W: u16 = 13;
-
-fn num_w(body: Rect) -> u16 {
-    if body.width >= 78 { 13 } else { 10 }
-}
-
-pub(super) fn detail_rows(body: Rect) -> usize {
-    layout::table_rows(layout::header_and_body(body).1)
-}
-
-pub(super) fn draw(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
-    if let Some(d) = &p.detail {
-        draw_detail(d, f, area, dc);
-    } else {
-        draw_list(p, f, area, dc);
-    }
-    match &p.dialog {
-        Some(Dialog::Create(form)) => create::draw(form, f, area, dc),
-        Some(Dialog::Delete(c, in_flight)) => dialog::confirm(c, in_flight.is_some(), f, area, dc),
-        None => {}
-    }
-}
-
-fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+pub(super) fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let t = dc.theme;
     let total = p.snapshot.as_ref().map_or(0, |s| s.topics.len());
     let mut block = Block::default()
@@ -85,30 +58,7 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    // Header: filter, sort, internal, refresh state.
-    let mut spans = vec![];
-    if p.list.filter.is_shown() {
-        spans.extend(p.list.filter.spans(t));
-        spans.push(Span::raw("  "));
-    }
-    spans.push(Span::styled(
-        format!(
-            "sort {}{}  internal {}  ",
-            p.sort.label(),
-            if p.reverse { " ↓" } else { "" },
-            if p.show_internal { "shown" } else { "hidden" }
-        ),
-        t.muted,
-    ));
-    if p.counting {
-        spans.push(Span::styled(
-            format!("{} counting messages…", dc.spinner()),
-            t.accent,
-        ));
-    } else {
-        spans.push(refresh_span(p.in_flight.is_some(), p.refreshed_ms, dc));
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), head);
+    f.render_widget(Paragraph::new(head_line(p, dc)), head);
 
     let Some(snap) = &p.snapshot else {
         let msg = match &p.error {
@@ -148,60 +98,7 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
             } else {
                 t.text
             };
-            let mut flags = String::new();
-            if tp.under_replicated > 0 {
-                flags.push_str("URP ");
-            }
-            if tp.offline > 0 {
-                flags.push_str("OFFLINE ");
-            }
-            if tp.error.is_some() {
-                flags.push_str("ERR");
-            }
-            let name_style = if tp.internal {
-                t.muted
-            } else {
-                Style::default()
-            };
-            let rate = p.rates.get(&tp.name);
-            let mut cells = vec![
-                Cell::from(widgets::text_cut(&tp.name, name_w, name_style)),
-                Cell::from(tp.partitions.to_string()),
-                Cell::from(tp.replication_factor.to_string()),
-                Cell::from(match tp.messages {
-                    Some(n) => Span::raw(widgets::thousands(n)),
-                    None if p.counting => Span::styled("counting…", t.muted),
-                    // The reason shows for the selected topic.
-                    None if tp.messages_error.is_some() => Span::styled("?", t.warn),
-                    None => Span::raw("?"),
-                }),
-            ];
-            if show_rate {
-                cells.push(Cell::from(
-                    match rate.and_then(super::rate::Throughput::current) {
-                        Some(r) if r >= 0.05 => Span::styled(super::rate::short_rate(r), t.accent),
-                        Some(_) => Span::styled("0", t.muted),
-                        None => Span::styled("-", t.muted),
-                    },
-                ));
-            }
-            if trend {
-                cells.push(Cell::from(Span::styled(
-                    rate.map_or_else(String::new, |r| {
-                        super::rate::bars(&r.rates, usize::from(TREND_W))
-                    }),
-                    t.accent,
-                )));
-            }
-            cells.push(Cell::from(Span::styled(
-                flags,
-                if tp.under_replicated + tp.offline > 0 {
-                    t.warn
-                } else {
-                    t.error
-                },
-            )));
-            Row::new(cells).style(style)
+            Row::new(topic_cells(p, tp, name_w, (show_rate, trend), dc)).style(style)
         });
     let mut header = vec!["NAME", "PARTS", "RF", "MESSAGES"];
     if show_rate {
@@ -215,9 +112,103 @@ fn draw_list(p: &TopicsPane, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
     f.render_widget(table, body);
 }
 
+/// The list's header: filter, sort, internal, refresh state.
+fn head_line(p: &TopicsPane, dc: &DrawCtx<'_>) -> Line<'static> {
+    let t = dc.theme;
+    let mut spans = vec![];
+    if p.list.filter.is_shown() {
+        spans.extend(p.list.filter.spans(t));
+        spans.push(Span::raw("  "));
+    }
+    spans.push(Span::styled(
+        format!(
+            "sort {}{}  internal {}  ",
+            p.sort.label(),
+            if p.reverse { " ↓" } else { "" },
+            if p.show_internal { "shown" } else { "hidden" }
+        ),
+        t.muted,
+    ));
+    if p.counting {
+        spans.push(Span::styled(
+            format!("{} counting messages…", dc.spinner()),
+            t.accent,
+        ));
+    } else {
+        spans.push(refresh_span(p.in_flight.is_some(), p.refreshed_ms, dc));
+    }
+    Line::from(spans)
+}
+
+/// One topic's cells: the name cut to its column (internal topics muted),
+/// the counts, the optional rate and trend, and the flags.
+fn topic_cells(
+    p: &TopicsPane,
+    tp: &TopicSummary,
+    name_w: usize,
+    (show_rate, trend): (bool, bool),
+    dc: &DrawCtx<'_>,
+) -> Vec<Cell<'static>> {
+    let t = dc.theme;
+    let mut flags = String::new();
+    if tp.under_replicated > 0 {
+        flags.push_str("URP ");
+    }
+    if tp.offline > 0 {
+        flags.push_str("OFFLINE ");
+    }
+    if tp.error.is_some() {
+        flags.push_str("ERR");
+    }
+    let name_style = if tp.internal {
+        t.muted
+    } else {
+        Style::default()
+    };
+    let rate = p.rates.get(&tp.name);
+    let mut cells = vec![
+        Cell::from(widgets::text_cut(&tp.name, name_w, name_style)),
+        Cell::from(tp.partitions.to_string()),
+        Cell::from(tp.replication_factor.to_string()),
+        Cell::from(match tp.messages {
+            Some(n) => Span::raw(widgets::thousands(n)),
+            None if p.counting => Span::styled("counting…", t.muted),
+            // The reason shows for the selected topic.
+            None if tp.messages_error.is_some() => Span::styled("?", t.warn),
+            None => Span::raw("?"),
+        }),
+    ];
+    if show_rate {
+        cells.push(Cell::from(
+            match rate.and_then(super::rate::Throughput::current) {
+                Some(r) if r >= 0.05 => Span::styled(super::rate::short_rate(r), t.accent),
+                Some(_) => Span::styled("0", t.muted),
+                None => Span::styled("-", t.muted),
+            },
+        ));
+    }
+    if trend {
+        cells.push(Cell::from(Span::styled(
+            rate.map_or_else(String::new, |r| {
+                super::rate::bars(&r.rates, usize::from(TREND_W))
+            }),
+            t.accent,
+        )));
+    }
+    cells.push(Cell::from(Span::styled(
+        flags,
+        if tp.under_replicated + tp.offline > 0 {
+            t.warn
+        } else {
+            t.error
+        },
+    )));
+    cells
+}
+
 /// `text` as a bottom-border title of a box `width` wide: escaped, cut to
 /// fit between the corners, padded with a space each side.
-fn reason_line(text: &str, width: u16, style: Style) -> Line<'static> {
+pub(super) fn reason_line(text: &str, width: u16, style: Style) -> Line<'static> {
     let room = usize::from(width.saturating_sub(4));
     Line::from(vec![
         Span::raw(" "),
@@ -226,7 +217,11 @@ fn reason_line(text: &str, width: u16, style: Style) -> Line<'static> {
     ])
 }
 
-fn refresh_span(in_flight: bool, refreshed: Option<i64>, dc: &DrawCtx<'_>) -> Span<'static> {
+pub(super) fn refresh_span(
+    in_flight: bool,
+    refreshed: Option<i64>,
+    dc: &DrawCtx<'_>,
+) -> Span<'static> {
     let t = dc.theme;
     match (in_flight, refreshed) {
         (true, _) => Span::styled(format!("{} refreshing…", dc.spinner()), t.accent),
@@ -240,398 +235,4 @@ fn refresh_span(in_flight: bool, refreshed: Option<i64>, dc: &DrawCtx<'_>) -> Sp
         ),
         (false, None) => Span::styled("never refreshed", t.warn),
     }
-}
-
-fn draw_detail(d: &DetailView, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
-    let t = dc.theme;
-    let mut block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.border_focused)
-        .title(Line::from(vec![
-            Span::styled(" Topic ", t.title),
-            widgets::text(&d.topic, t.title),
-            Span::raw(" "),
-        ]));
-    // Why the topic's count is unknown (the partitions without
-    // watermarks show `?`), on the bottom border.
-    if let Some(why) = d
-        .data
-        .as_ref()
-        .and_then(|data| unknown_count_reason(&data.partitions))
-    {
-        block = block.title_bottom(reason_line(
-            &format!("messages unknown: {why}"),
-            area.width,
-            t.warn,
-        ));
-    }
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    let tab = |label: &str, on: bool| {
-        Span::styled(format!(" {label} "), if on { t.tab_active } else { t.tab })
-    };
-    let mut spans = vec![
-        tab("Partitions", d.tab == DetailTab::Partitions),
-        Span::raw(" "),
-        tab("Configuration", d.tab == DetailTab::Config),
-        Span::raw("  "),
-    ];
-    let refresh = refresh_span(d.in_flight.is_some(), d.refreshed_ms, dc);
-    let mut warned = false;
-    if let Some(data) = &d.data {
-        // Likely stuck transactions first: they matter more than when.
-        let stuck = stuck_partitions(d, data, dc);
-        if let Some((p, age)) = stuck.first() {
-            let more = if stuck.len() > 1 {
-                format!(" (+{} more)", stuck.len() - 1)
-            } else {
-                String::new()
-            };
-            spans.push(Span::styled(
-                format!(
-                    "⚠ stuck transaction? p{p} LSO held {}{more}  ",
-                    lso::short_age(*age)
-                ),
-                t.error,
-            ));
-            warned = true;
-        }
-    }
-    // A stuck-transaction warning keeps its age: the refresh time goes
-    // when both do not fit.
-    let used: usize = spans.iter().map(Span::width).sum();
-    if !warned || used + refresh.width() <= usize::from(head.width) {
-        spans.push(refresh);
-    }
-    if let (Some(_), Some(_)) = (&d.error, &d.data) {
-        spans.push(Span::styled(
-            "  refresh failed (below: the last data)",
-            t.error,
-        ));
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), head);
-    let Some(data) = &d.data else {
-        let msg = match &d.error {
-            Some(e) => widgets::text(&format!("cannot describe the topic: {e}"), t.error),
-            None => Span::styled("loading…", t.muted),
-        };
-        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), body);
-        return;
-    };
-    if let Some(e) = &d.error {
-        // Keep the last data, say why it is not fresh.
-        let [msg, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(body);
-        f.render_widget(
-            Paragraph::new(widgets::text_cut(e, usize::from(msg.width), t.error)),
-            msg,
-        );
-        return draw_detail_body(d, data, f, rest, dc);
-    }
-    draw_detail_body(d, data, f, body, dc);
-}
-
-/// Partitions whose LSO has been held below the high watermark longer than
-/// the threshold, with how long, longest first.
-fn stuck_partitions(d: &DetailView, data: &TopicDetail, dc: &DrawCtx<'_>) -> Vec<(i32, i64)> {
-    let mut v: Vec<(i32, i64)> = data
-        .partitions
-        .iter()
-        .filter_map(|p| match lso_state(d, p, dc) {
-            LsoState::Stuck { held_ms, .. } => Some((p.partition, held_ms)),
-            _ => None,
-        })
-        .collect();
-    v.sort_by_key(|(p, age)| (std::cmp::Reverse(*age), *p));
-    v
-}
-
-fn lso_state(d: &DetailView, p: &PartitionInfo, dc: &DrawCtx<'_>) -> LsoState {
-    d.lso.state(
-        p.partition,
-        p.lso,
-        p.high,
-        dc.now_ms,
-        dc.env.stuck_transaction_ms,
-    )
-}
-
-fn draw_detail_body(
-    d: &DetailView,
-    data: &TopicDetail,
-    f: &mut Frame<'_>,
-    body: Rect,
-    dc: &DrawCtx<'_>,
-) {
-    let t = dc.theme;
-    // Count columns as wide as the widest count (or the MESSAGES header), so
-    // the ISR column keeps its "(out of sync: …)" note on 80 columns.
-    let widest = data
-        .partitions
-        .iter()
-        .flat_map(|p| [p.low, p.high, p.messages()])
-        .flatten()
-        .map(|n| widgets::thousands(n).len())
-        .max()
-        .unwrap_or(0)
-        .max("MESSAGES".len());
-    // Exact counts first (LOW, HIGH, LSO, MESSAGES): the IN/s column only
-    // where they keep their full width next to PART, LEADER, REPLICAS and
-    // ISR's minimum; the transaction column (how long each LSO has been
-    // held) only where IN/s fits too. An LSO equal to the high watermark
-    // reads `=`, so the LSO column is narrow until a transaction holds one.
-    let full = num_w(body).min(u16::try_from(widest).unwrap_or(u16::MAX));
-    let held_w = data
-        .partitions
-        .iter()
-        .filter(|p| matches!((p.lso, p.high), (Some(l), Some(h)) if l < h))
-        .filter_map(|p| p.lso)
-        .map(|n| widgets::thousands(n).len())
-        .max()
-        .map_or(3, |w| {
-            u16::try_from(w).unwrap_or(u16::MAX).clamp(3, full.max(3))
-        });
-    // ISR keeps room for its "(out of sync: …)" note before IN/s shows.
-    let isr_w = data
-        .partitions
-        .iter()
-        .map(|p| {
-            let oos = p.out_of_sync();
-            join(&p.isr).len()
-                + if oos.is_empty() {
-                    0
-                } else {
-                    " (out of sync: )".len() + join(&oos).len()
-                }
-        })
-        .max()
-        .map_or(14, |w| u16::try_from(w).unwrap_or(u16::MAX).clamp(14, 30));
-    let fixed = 4 + 6 + 9 + isr_w;
-    let isr_min = data
-        .partitions
-        .iter()
-        .map(|p| join(&p.isr).len())
-        .max()
-        .map_or(5, |w| u16::try_from(w).unwrap_or(u16::MAX).clamp(5, 14));
-    let show_rate = body.width >= fixed + 8 + 6 + 3 * full + held_w;
-    let show_txn = body.width >= fixed + 9 + 6 + TXN_W + 3 * full + held_w;
-    let nw = if show_rate {
-        full
-    } else {
-        // Exact counts before the ISR note: ISR down to its bare list.
-        full.min((body.width.saturating_sub(4 + 6 + 9 + isr_min + 7 + held_w) / 3).max(6))
-    };
-    let lw = held_w.min(nw.max(3));
-    let height = usize::from(body.height.saturating_sub(1)).max(1);
-    let mut scroll = d.scroll;
-    match d.tab {
-        DetailTab::Partitions => {
-            scroll.keep_visible(data.partitions.len(), height);
-            let rows = data
-                .partitions
-                .iter()
-                .enumerate()
-                .skip(scroll.offset)
-                .take(height)
-                .map(|(i, p)| {
-                    let oos = p.out_of_sync();
-                    let isr_spans: Vec<Span<'static>> = p
-                        .replicas
-                        .iter()
-                        .map(|r| {
-                            let s = if oos.contains(r) { t.warn } else { t.text };
-                            Span::styled(format!("{r} "), s)
-                        })
-                        .collect();
-                    let isr_line = if oos.is_empty() {
-                        Line::from(Span::styled(join(&p.isr), t.ok))
-                    } else {
-                        let mut v = vec![Span::styled(format!("{} ", join(&p.isr)), t.text)];
-                        v.push(Span::styled(
-                            format!("(out of sync: {})", join(&oos)),
-                            t.warn,
-                        ));
-                        Line::from(v)
-                    };
-                    let style = if i == scroll.selected {
-                        t.selection
-                    } else {
-                        t.text
-                    };
-                    Row::new(vec![
-                        Cell::from(p.partition.to_string()),
-                        Cell::from(if p.leader < 0 {
-                            Span::styled("none", t.error)
-                        } else {
-                            Span::raw(p.leader.to_string())
-                        }),
-                        Cell::from(Line::from(isr_spans)),
-                        Cell::from(isr_line),
-                        Cell::from(
-                            p.low
-                                .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
-                        ),
-                        Cell::from(
-                            p.high
-                                .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
-                        ),
-                        Cell::from(match (p.lso, lso_state(d, p, dc)) {
-                            (None, _) => Span::styled("?", t.muted),
-                            (Some(n), LsoState::Stuck { .. }) => {
-                                Span::styled(widgets::count_fit(n, usize::from(lw)), t.error)
-                            }
-                            (Some(n), LsoState::Held { .. }) => {
-                                Span::styled(widgets::count_fit(n, usize::from(lw)), t.warn)
-                            }
-                            // Equal to the high watermark.
-                            (Some(_), _) => Span::styled("=", t.muted),
-                        }),
-                        Cell::from(
-                            p.messages()
-                                .map_or("?".into(), |n| widgets::count_fit(n, usize::from(nw))),
-                        ),
-                        Cell::from(if !show_rate {
-                            Span::raw("")
-                        } else {
-                            match d
-                                .rates
-                                .get(&p.partition)
-                                .and_then(super::rate::Throughput::current)
-                            {
-                                Some(r) if r >= 0.05 => {
-                                    Span::styled(super::rate::short_rate(r), t.accent)
-                                }
-                                Some(_) => Span::styled("0", t.muted),
-                                None => Span::styled("-", t.muted),
-                            }
-                        }),
-                        Cell::from(if show_txn {
-                            match lso_state(d, p, dc) {
-                                LsoState::Stuck { held_ms, .. } => Span::styled(
-                                    format!("stuck {}", lso::short_age(held_ms)),
-                                    t.error,
-                                ),
-                                LsoState::Held { held_ms, .. } => Span::styled(
-                                    format!("open {}", lso::short_age(held_ms)),
-                                    t.warn,
-                                ),
-                                _ => Span::raw(""),
-                            }
-                        } else {
-                            Span::raw("")
-                        }),
-                    ])
-                    .style(style)
-                });
-            let mut widths = vec![
-                Constraint::Length(4),
-                Constraint::Length(6),
-                Constraint::Length(9),
-                Constraint::Min(isr_min),
-                Constraint::Length(nw),
-                Constraint::Length(nw),
-                Constraint::Length(lw),
-                Constraint::Length(nw),
-            ];
-            // Without a width for it, the IN/s (TXN) cell is not drawn.
-            if show_rate {
-                widths.push(Constraint::Length(6));
-            }
-            if show_txn {
-                widths.push(Constraint::Length(TXN_W));
-            }
-            let table = Table::new(rows, widths).header(
-                Row::new(vec![
-                    "PART",
-                    "LEADER",
-                    "REPLICAS",
-                    "ISR",
-                    "LOW",
-                    "HIGH",
-                    "LSO",
-                    "MESSAGES",
-                    if show_rate { "IN/s" } else { "" },
-                    if show_txn { "TXN" } else { "" },
-                ])
-                .style(t.header),
-            );
-            f.render_widget(table, body);
-        }
-        DetailTab::Config => match &data.configs {
-            Configs::Loaded(entries) if entries.is_empty() => {
-                f.render_widget(
-                    Paragraph::new(Span::styled(
-                        "the broker returned no configuration entries",
-                        t.muted,
-                    )),
-                    body,
-                );
-            }
-            Configs::Loaded(entries) => {
-                scroll.keep_visible(entries.len(), height);
-                let rows = entries
-                    .iter()
-                    .enumerate()
-                    .skip(scroll.offset)
-                    .take(height)
-                    .map(|(i, e)| {
-                        let marker = if e.is_default { " " } else { "*" };
-                        let value = if e.is_sensitive {
-                            "(sensitive)".to_string()
-                        } else {
-                            e.value.clone().unwrap_or_else(|| "(null)".into())
-                        };
-                        let vstyle = if e.is_default { t.muted } else { t.accent };
-                        let style = if i == scroll.selected {
-                            t.selection
-                        } else {
-                            t.text
-                        };
-                        Row::new(vec![
-                            Cell::from(Span::styled(marker, t.accent)),
-                            Cell::from(widgets::text(&e.name, Style::default())),
-                            Cell::from(widgets::text(&value, vstyle)),
-                            Cell::from(widgets::text(&e.source, t.muted)),
-                        ])
-                        .style(style)
-                    });
-                let table = Table::new(
-                    rows,
-                    [
-                        Constraint::Length(1),
-                        Constraint::Min(20),
-                        Constraint::Min(12),
-                        Constraint::Length(22),
-                    ],
-                )
-                .header(
-                    Row::new(vec!["", "NAME (* = not default)", "VALUE", "SOURCE"]).style(t.header),
-                );
-                f.render_widget(table, body);
-            }
-            Configs::Unsupported(why) => f.render_widget(
-                Paragraph::new(widgets::text(
-                    &format!("configuration unavailable: {why}"),
-                    t.warn,
-                ))
-                .wrap(Wrap { trim: false }),
-                body,
-            ),
-            Configs::Failed(why) => f.render_widget(
-                Paragraph::new(widgets::text(
-                    &format!("configuration unavailable: {why}"),
-                    t.error,
-                ))
-                .wrap(Wrap { trim: false }),
-                body,
-            ),
-        },
-    }
-}
-
-fn join(v: &[i32]) -> String {
-    v.iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
 }
