@@ -5,16 +5,15 @@
 
 mod cluster;
 pub mod registry;
+mod sasl;
 mod secret;
 pub mod theme;
 
-pub use cluster::{
-    ClusterConfig, ClusterProfile, ProducerDefaults, SaslConfig, SaslMechanism, TlsConfig,
-    TokenSource, Unsupported,
-};
+pub use cluster::{ClusterConfig, ClusterProfile, ProducerDefaults, TlsConfig, Unsupported};
 pub use registry::{
     BearerToken, ProtobufTopics, RegistryAuth, RegistrySettings, SchemaRegistryConfig,
 };
+pub use sasl::{SaslConfig, SaslMechanism, TokenSource};
 pub use secret::{Secret, SecretSource, is_secret_property};
 
 use std::collections::BTreeMap;
