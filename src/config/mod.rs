@@ -531,25 +531,6 @@ ca = "/etc/kafka/ca.pem"
     }
 
     #[test]
-    fn librdkafka_accepts_the_sasl_settings() {
-        for mech in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
-            let src = format!(
-                "[clusters.a]\nbrokers = \"127.0.0.1:1\"\n[clusters.a.sasl]\nmechanism = \"{mech}\"\nusername = \"u\"\npassword = \"p\"\n"
-            );
-            let cfg = ConfigFile::parse(&src, Path::new("c.toml")).unwrap();
-            let p = ClusterProfile::from_config("a", &cfg.clusters["a"]).unwrap();
-            let c = crate::kafka::client::client_config(&p, "test", &[], &[]);
-            let made: Result<
-                crate::kafka::client::KtClient<
-                    rdkafka::consumer::BaseConsumer<crate::kafka::client::KtContext>,
-                >,
-                _,
-            > = crate::kafka::client::create(&c, crate::kafka::client::KtContext::default());
-            assert!(made.is_ok(), "{mech}: {:?}", made.err());
-        }
-    }
-
-    #[test]
     fn overrides_apply() {
         let cfg = ConfigFile::default();
         let o = Overrides {
