@@ -247,9 +247,11 @@ pub fn worker_error_text(what: &str, e: &WorkerError) -> (Level, String) {
             Level::Error,
             format!("{what}: {e} (check the credentials and ACLs in the cluster config)"),
         ),
-        ErrorKind::Broker(_) | ErrorKind::Io | ErrorKind::Internal => {
-            (Level::Error, format!("{what}: {e}"))
-        }
+        ErrorKind::Broker(_)
+        | ErrorKind::Io
+        | ErrorKind::UnknownTopic
+        | ErrorKind::Registry
+        | ErrorKind::Internal => (Level::Error, format!("{what}: {e}")),
     }
 }
 
@@ -276,5 +278,15 @@ mod tests {
         assert!(t.ends_with("(will retry)"), "{t}");
         let (l, _) = worker_error_text("x", &WorkerError::new(ErrorKind::Broker(36), "exists"));
         assert_eq!(l, Level::Error);
+        // An unknown topic and a registry failure read as the plain sentence
+        // they carry, as they did while they were labelled internal.
+        for e in [
+            WorkerError::unknown_topic("orders"),
+            WorkerError::registry("schema registry: HTTP 404"),
+        ] {
+            let (l, t) = worker_error_text("browse", &e);
+            assert_eq!(l, Level::Error);
+            assert_eq!(t, format!("browse: {}", e.message));
+        }
     }
 }
