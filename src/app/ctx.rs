@@ -40,10 +40,28 @@ pub enum IoResult {
     Written {
         what: String,
         path: PathBuf,
-        result: Result<usize, String>,
+        result: Result<usize, WriteError>,
     },
     /// Progress and the end of an [`Effect::Export`] (for the browser).
     Export(crate::export::ExportEvent),
+}
+
+/// A file that could not be written: the I/O error's kind and its words
+/// (an `io::Error` is neither `Clone` nor `Eq`, which messages are).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct WriteError {
+    pub kind: std::io::ErrorKind,
+    pub message: String,
+}
+
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        Self {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
 }
 
 /// The panes, in tab order.

@@ -14,7 +14,7 @@ mod mouse;
 pub mod picker;
 mod switch;
 
-pub use ctx::{Ctx, DrawCtx, Effect, IoResult, Level, Nav, PaneId, Prefill, Toast};
+pub use ctx::{Ctx, DrawCtx, Effect, IoResult, Level, Nav, PaneId, Prefill, Toast, WriteError};
 pub use env::Env;
 pub use switch::Switch;
 

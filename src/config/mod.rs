@@ -13,7 +13,7 @@ pub use cluster::{ClusterConfig, ClusterProfile, ProducerDefaults, TlsConfig, Un
 pub use registry::{
     BearerToken, ProtobufTopics, RegistryAuth, RegistrySettings, SchemaRegistryConfig,
 };
-pub use sasl::{SaslConfig, SaslMechanism, TokenSource};
+pub use sasl::{SaslConfig, SaslError, SaslMechanism, TokenSource};
 pub use secret::{Secret, SecretSource, is_secret_property};
 
 use std::collections::BTreeMap;
@@ -265,11 +265,17 @@ pub struct Overrides {
     pub read_only: bool,
 }
 
+/// A `-X` or `-H` argument that is not `key=value`; holds the argument,
+/// escaped for a terminal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not key=value")]
+pub struct PropertyError(String);
+
 /// Parse `-X key=value`.
-pub fn parse_property(s: &str) -> Result<(String, String), String> {
+pub fn parse_property(s: &str) -> Result<(String, String), PropertyError> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-        _ => Err(format!("`{}` is not key=value", crate::sanitize::escape(s))),
+        _ => Err(PropertyError(crate::sanitize::escape(s).into_owned())),
     }
 }
 

@@ -76,10 +76,46 @@ struct SaslFields {
     profile: Option<String>,
 }
 
-impl TryFrom<SaslFields> for SaslConfig {
-    type Error = String;
+/// A `[sasl]` table whose fields do not fit its mechanism.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SaslError {
+    #[error("sasl `{field}` does not apply to mechanism {mechanism} ({why})")]
+    NotFor {
+        field: &'static str,
+        mechanism: &'static str,
+        why: &'static str,
+    },
+    #[error(
+        "sasl mechanism {0} needs `username` and one of password, password_env, password_command"
+    )]
+    NeedsPassword(&'static str),
+    #[error(
+        "sasl mechanism OAUTHBEARER needs one of token_command, token_endpoint_url (OIDC) or oauthbearer_config (unsecured test tokens)"
+    )]
+    NoTokenSource,
+    #[error(
+        "sasl mechanism OAUTHBEARER takes only one of token_command, token_endpoint_url, oauthbearer_config"
+    )]
+    TokenSources,
+    #[error("sasl `token_command` gives the token itself: drop username, password*, scope")]
+    TokenCommandWithCredentials,
+    #[error("sasl `token_command` is empty")]
+    EmptyTokenCommand,
+    #[error(
+        "sasl mechanism AWS_MSK_IAM needs `region`, the AWS region of the cluster (e.g. region = \"eu-west-1\")"
+    )]
+    NoRegion,
+    /// The region as written, escaped and cut for one line.
+    #[error("sasl `region` = \"{0}\" is not an AWS region name (like eu-west-1)")]
+    BadRegion(String),
+    #[error("sasl `profile` is empty: leave it out to use the default AWS credential chain")]
+    EmptyProfile,
+}
 
-    fn try_from(f: SaslFields) -> Result<Self, String> {
+impl TryFrom<SaslFields> for SaslConfig {
+    type Error = SaslError;
+
+    fn try_from(f: SaslFields) -> Result<Self, SaslError> {
         let s = SaslConfig {
             mechanism: f.mechanism,
             username: f.username,
@@ -119,12 +155,14 @@ impl SaslConfig {
     }
 
     /// The combinations that make sense for each mechanism.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), SaslError> {
         let mech = self.mechanism.as_str();
-        let not_for = |field: &str, what: &str| {
-            Err(format!(
-                "sasl `{field}` does not apply to mechanism {mech} ({what})"
-            ))
+        let not_for = |field: &'static str, why: &'static str| {
+            Err(SaslError::NotFor {
+                field,
+                mechanism: mech,
+                why,
+            })
         };
         if self.mechanism != SaslMechanism::AwsMskIam {
             if self.region.is_some() {
@@ -140,9 +178,7 @@ impl SaslConfig {
         match self.mechanism {
             SaslMechanism::Plain | SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
                 if self.username.is_none() || !self.secret().is_set() {
-                    return Err(format!(
-                        "sasl mechanism {mech} needs `username` and one of password, password_env, password_command"
-                    ));
+                    return Err(SaslError::NeedsPassword(mech));
                 }
             }
             SaslMechanism::OAuthBearer => {
@@ -155,30 +191,21 @@ impl SaslConfig {
                 .filter(|b| **b)
                 .count();
                 if ways == 0 {
-                    return Err(
-                        "sasl mechanism OAUTHBEARER needs one of token_command, token_endpoint_url (OIDC) or oauthbearer_config (unsecured test tokens)"
-                            .into(),
-                    );
+                    return Err(SaslError::NoTokenSource);
                 }
                 if ways > 1 {
-                    return Err(
-                        "sasl mechanism OAUTHBEARER takes only one of token_command, token_endpoint_url, oauthbearer_config"
-                            .into(),
-                    );
+                    return Err(SaslError::TokenSources);
                 }
                 if self.token_command.is_some() {
                     if self.username.is_some() || self.secret().is_set() || self.scope.is_some() {
-                        return Err(
-                            "sasl `token_command` gives the token itself: drop username, password*, scope"
-                                .into(),
-                        );
+                        return Err(SaslError::TokenCommandWithCredentials);
                     }
                     if self
                         .token_command
                         .as_deref()
                         .is_some_and(|c| c.trim().is_empty())
                     {
-                        return Err("sasl `token_command` is empty".into());
+                        return Err(SaslError::EmptyTokenCommand);
                     }
                 }
             }
@@ -199,21 +226,18 @@ impl SaslConfig {
                 }
                 match self.region.as_deref() {
                     None => {
-                        return Err(
-                            "sasl mechanism AWS_MSK_IAM needs `region`, the AWS region of the cluster (e.g. region = \"eu-west-1\")"
-                                .into(),
-                        );
+                        return Err(SaslError::NoRegion);
                     }
                     Some(r) if !is_region_name(r) => {
-                        return Err(format!(
-                            "sasl `region` = \"{}\" is not an AWS region name (like eu-west-1)",
+                        return Err(SaslError::BadRegion(
                             crate::sanitize::escape(&crate::sanitize::truncate_chars(r, 40))
+                                .into_owned(),
                         ));
                     }
                     Some(_) => {}
                 }
                 if self.profile.as_deref().is_some_and(|p| p.trim().is_empty()) {
-                    return Err("sasl `profile` is empty: leave it out to use the default AWS credential chain".into());
+                    return Err(SaslError::EmptyProfile);
                 }
             }
         }

@@ -5,6 +5,16 @@ use std::fmt;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+/// A key name in a keymap file that is not a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChordError {
+    #[error("an empty key")]
+    Empty,
+    /// The name as written in the file.
+    #[error("`{0}` is not a key")]
+    Unknown(String),
+}
+
 /// One key with its modifiers, normalised: a character carries its case, so
 /// Shift is dropped for characters; Shift-Tab is `BackTab`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +65,7 @@ impl Chord {
     }
 
     /// Parse `q`, `ctrl-c`, `shift-tab`, `F1`, `enter`, `space`, `G`, `-`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, ChordError> {
         let mut mods = KeyModifiers::NONE;
         let mut rest = s;
         loop {
@@ -77,7 +87,7 @@ impl Chord {
         }
         let mut chars = rest.chars();
         let code = match (chars.next(), chars.next()) {
-            (None, _) => return Err("an empty key".into()),
+            (None, _) => return Err(ChordError::Empty),
             (Some(c), None) => KeyCode::Char(c),
             _ => match rest.to_ascii_lowercase().as_str() {
                 "enter" | "return" => KeyCode::Enter,
@@ -98,9 +108,9 @@ impl Chord {
                 "pagedown" | "pgdn" => KeyCode::PageDown,
                 f if f.starts_with('f') => match f[1..].parse::<u8>() {
                     Ok(n) if (1..=12).contains(&n) => KeyCode::F(n),
-                    _ => return Err(format!("`{s}` is not a key")),
+                    _ => return Err(ChordError::Unknown(s.to_string())),
                 },
-                _ => return Err(format!("`{s}` is not a key")),
+                _ => return Err(ChordError::Unknown(s.to_string())),
             },
         };
         if let KeyCode::Char(c) = code
@@ -173,7 +183,10 @@ mod tests {
         assert_eq!(Chord::parse("F1").unwrap().code, KeyCode::F(1));
         assert_eq!(Chord::parse("shift-g").unwrap(), Chord::parse("G").unwrap());
         assert_eq!(Chord::parse("-").unwrap().code, KeyCode::Char('-'));
-        assert_eq!(Chord::parse("ctrl-").unwrap_err(), "`ctrl-` is not a key");
+        assert_eq!(
+            Chord::parse("ctrl-").unwrap_err().to_string(),
+            "`ctrl-` is not a key"
+        );
         assert!(Chord::parse("hyper-x").is_err());
         assert!(Chord::parse("F13").is_err());
         // What terminals send for Shift-G and Shift-Tab matches the parsed keys.

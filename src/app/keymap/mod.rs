@@ -7,7 +7,7 @@ mod chord;
 mod file;
 mod names;
 
-pub use chord::Chord;
+pub use chord::{Chord, ChordError};
 pub use file::KeymapError;
 pub use names::{Action, KeyContext};
 
