@@ -240,13 +240,13 @@ mod tests {
                 let text = format!("{i:02}").repeat((12 - i) * 100_000);
                 let tx = tx.clone();
                 w.submit(path.clone(), text, move |r| {
-                    let _ = tx.send((i, r.map_err(|e| e.to_string())));
+                    let _ = tx.send((i, r.map_err(|e| e.kind())));
                 });
             }
             w.finish().await;
         });
         drop(tx);
-        let mut done: Vec<(usize, Result<usize, String>)> = rx.iter().collect();
+        let mut done: Vec<(usize, Result<usize, std::io::ErrorKind>)> = rx.iter().collect();
         done.sort_by_key(|(i, _)| *i);
         assert_eq!(done.len(), 12);
         for (i, r) in &done {

@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::app::{App, Effect, IoResult, Msg};
+use crate::app::{App, Effect, IoResult, Msg, WriteError};
 use crate::config::theme::Theme;
 use crate::files::FileWriter;
 use crate::term::{self, TerminalGuard};
@@ -60,7 +60,7 @@ fn perform(
                 let tx = io_tx.clone();
                 let p = path.clone();
                 files.submit(path, contents, move |result| {
-                    let result = result.map_err(|e| e.to_string());
+                    let result = result.map_err(WriteError::from);
                     let _ = tx.send(IoResult::Written {
                         what,
                         path: p,

@@ -849,7 +849,9 @@ fn groups_view_shows_lag_members_and_rebalances() {
     let id = app.groups.in_flight.unwrap();
     app.update(Msg::Worker(WorkerEvent::Groups {
         id,
-        result: Err("timed out waiting for the broker".into()),
+        result: Err(kafkaterm::worker::protocol::WorkerError::internal(
+            "timed out waiting for the broker",
+        )),
     }));
     let s = screen(&app);
     assert!(s.contains("last refresh failed"), "{s}");
@@ -966,7 +968,7 @@ fn offset_reset_wizard_from_target_to_applied() {
     app.update(Msg::Worker(WorkerEvent::ResetPlan {
         id: plan_id + 100,
         group: "orders-service".into(),
-        result: Err("stale".into()),
+        result: Err(kafkaterm::worker::protocol::WorkerError::internal("stale")),
     }));
     assert!(screen(&app).contains("computing the dry run"));
     app.update(Msg::Worker(WorkerEvent::ResetPlan {
@@ -1113,7 +1115,9 @@ fn status_bar_shows_disconnection_and_keeps_data() {
     let id = topics_refresh(&cmds).unwrap();
     app.update(Msg::Worker(WorkerEvent::Topics {
         id,
-        result: Err("timed out waiting for the broker".into()),
+        result: Err(kafkaterm::worker::protocol::WorkerError::internal(
+            "timed out waiting for the broker",
+        )),
     }));
     let s = screen(&app);
     assert!(s.contains("disconnected"), "{s}");

@@ -490,7 +490,9 @@ fn answer_schemas(h: &mut Harness, cmds: &[Command]) {
                 Ok(body) => Ok(std::sync::Arc::new(
                     parse_registry_response(*schema_id, body).unwrap(),
                 )),
-                Err(e) => Err(e.as_str().into()),
+                Err(e) => Err(kafkaterm::worker::protocol::WorkerError::internal(
+                    e.as_str(),
+                )),
             };
             h.worker(WorkerEvent::Schema {
                 schema_id: *schema_id,
@@ -588,13 +590,17 @@ fn topic_list_and_detail_escape_hostile_names() {
                 h.worker(WorkerEvent::TopicDetail {
                     id: *id,
                     topic: topic.clone(),
-                    result: Err("describe failed \x1b]52;c;REVTQw==\x07\x1b[2J".into()),
+                    result: Err(kafkaterm::worker::protocol::WorkerError::internal(
+                        "describe failed \x1b]52;c;REVTQw==\x07\x1b[2J",
+                    )),
                 });
             }
             Command::RefreshTopics { id } => {
                 h.worker(WorkerEvent::Topics {
                     id: *id,
-                    result: Err("refresh failed \x1b]0;REFRESH\x07\u{202e}".into()),
+                    result: Err(kafkaterm::worker::protocol::WorkerError::internal(
+                        "refresh failed \x1b]0;REFRESH\x07\u{202e}",
+                    )),
                 });
             }
             _ => {}
@@ -843,7 +849,9 @@ fn browser_list_and_detail_escape_every_message() {
     h.check("browse recovered");
     h.worker(WorkerEvent::Browse {
         session,
-        event: BrowseEvent::Failed("failed \x1b]52;c;RkFJTA==\x07\x1b[2J\u{202e}".into()),
+        event: BrowseEvent::Failed(kafkaterm::worker::protocol::WorkerError::internal(
+            "failed \x1b]52;c;RkFJTA==\x07\x1b[2J\u{202e}",
+        )),
     });
     h.check("browse failed");
     h.finish();
@@ -1048,7 +1056,9 @@ fn groups_scenario(meta: Meta, strict: bool) -> Harness {
     h.worker(WorkerEvent::ResetPlan {
         id,
         group,
-        result: Err("plan failed \x1b]52;c;UExBTg==\x07\x1b[2J\u{202e}".into()),
+        result: Err(kafkaterm::worker::protocol::WorkerError::internal(
+            "plan failed \x1b]52;c;UExBTg==\x07\x1b[2J\u{202e}",
+        )),
     });
     h.check("reset plan failed");
     h.key(KeyCode::Esc);
@@ -1075,7 +1085,9 @@ fn groups_scenario(meta: Meta, strict: bool) -> Harness {
     }) {
         h.worker(WorkerEvent::Groups {
             id,
-            result: Err("groups failed \x1b]0;GROUPS\x07\x1b[2J\u{202e}".into()),
+            result: Err(kafkaterm::worker::protocol::WorkerError::internal(
+                "groups failed \x1b]0;GROUPS\x07\x1b[2J\u{202e}",
+            )),
         });
     }
     h.check("groups refresh failed");

@@ -6,13 +6,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kafkaterm::config::{ClusterProfile, Unsupported};
 use kafkaterm::timeutil::StartAt;
-use kafkaterm::worker::WorkerHandle;
 use kafkaterm::worker::protocol::{BrowseEvent, BrowseSpec, Command, WorkerEvent};
 use kafkaterm::worker::switch::{self, ClusterSource};
+use kafkaterm::worker::{self, WorkerHandle};
 use rdkafka::ClientConfig;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -49,6 +49,19 @@ fn next(rt: &tokio::runtime::Runtime, w: &mut WorkerHandle, secs: u64) -> Option
             .ok()
             .flatten()
     })
+}
+
+/// Wait (without reading) until the app's event channel is full.
+fn wait_channel_full(w: &WorkerHandle, deadline: Instant) {
+    while w.events.len() < worker::EVENT_CAPACITY {
+        assert!(
+            Instant::now() < deadline,
+            "the session never filled the event channel ({} of {})",
+            w.events.len(),
+            worker::EVENT_CAPACITY
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// Wait for the event `f` picks, passing the others to `seen`.
@@ -171,10 +184,11 @@ fn probes_and_a_switch_while_browsing() {
         },
     );
 
-    // Let the session fill both the old worker's channel and the app's
-    // (nothing reads them now), then switch away while records stream:
-    // the marker ends the old cluster.
-    std::thread::sleep(Duration::from_secs(3));
+    // Let the session fill the app's channel (nothing reads it now): the
+    // forwarder then waits with an old event in hand while the old worker's
+    // own channel fills behind it. Switch away while records stream: the
+    // marker ends the old cluster.
+    wait_channel_full(&w, Instant::now() + Duration::from_secs(30));
     w.commands
         .send(Command::Connect {
             generation: 2,

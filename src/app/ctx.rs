@@ -40,10 +40,28 @@ pub enum IoResult {
     Written {
         what: String,
         path: PathBuf,
-        result: Result<usize, String>,
+        result: Result<usize, WriteError>,
     },
     /// Progress and the end of an [`Effect::Export`] (for the browser).
     Export(crate::export::ExportEvent),
+}
+
+/// A file that could not be written: the I/O error's kind and its words
+/// (an `io::Error` is neither `Clone` nor `Eq`, which messages are).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct WriteError {
+    pub kind: std::io::ErrorKind,
+    pub message: String,
+}
+
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        Self {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
 }
 
 /// The panes, in tab order.
@@ -247,9 +265,11 @@ pub fn worker_error_text(what: &str, e: &WorkerError) -> (Level, String) {
             Level::Error,
             format!("{what}: {e} (check the credentials and ACLs in the cluster config)"),
         ),
-        ErrorKind::Broker(_) | ErrorKind::Io | ErrorKind::Internal => {
-            (Level::Error, format!("{what}: {e}"))
-        }
+        ErrorKind::Broker(_)
+        | ErrorKind::Io
+        | ErrorKind::UnknownTopic
+        | ErrorKind::Registry
+        | ErrorKind::Internal => (Level::Error, format!("{what}: {e}")),
     }
 }
 
@@ -276,5 +296,15 @@ mod tests {
         assert!(t.ends_with("(will retry)"), "{t}");
         let (l, _) = worker_error_text("x", &WorkerError::new(ErrorKind::Broker(36), "exists"));
         assert_eq!(l, Level::Error);
+        // An unknown topic and a registry failure read as the plain sentence
+        // they carry, as they did while they were labelled internal.
+        for e in [
+            WorkerError::unknown_topic("orders"),
+            WorkerError::registry("schema registry: HTTP 404"),
+        ] {
+            let (l, t) = worker_error_text("browse", &e);
+            assert_eq!(l, Level::Error);
+            assert_eq!(t, format!("browse: {}", e.message));
+        }
     }
 }

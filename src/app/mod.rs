@@ -8,12 +8,13 @@
 
 pub mod ctx;
 pub mod env;
+mod help;
 pub mod keymap;
 mod mouse;
 pub mod picker;
 mod switch;
 
-pub use ctx::{Ctx, DrawCtx, Effect, IoResult, Level, Nav, PaneId, Prefill, Toast};
+pub use ctx::{Ctx, DrawCtx, Effect, IoResult, Level, Nav, PaneId, Prefill, Toast, WriteError};
 pub use env::Env;
 pub use switch::Switch;
 
@@ -95,6 +96,14 @@ pub struct App {
 }
 
 const TOAST_MS: i64 = 6000;
+
+/// The panes, borrowed beside a [`Ctx`] that borrows the rest of the app.
+struct Panes<'a> {
+    topics: &'a mut topics::TopicsPane,
+    browser: &'a mut browser::BrowserPane,
+    composer: &'a mut composer::ComposerPane,
+    groups: &'a mut groups::GroupsPane,
+}
 
 /// Which pane a worker event belongs to (`None`: the app's own).
 fn route(ev: &WorkerEvent) -> Option<PaneId> {
@@ -317,6 +326,28 @@ impl App {
         out: &mut Vec<Command>,
         f: impl FnOnce(&mut dyn Pane, &mut Ctx<'_>),
     ) {
+        let nav = self.with_ctx(out, |panes, ctx| {
+            let pane: &mut dyn Pane = match id {
+                PaneId::Topics => panes.topics,
+                PaneId::Browser => panes.browser,
+                PaneId::Composer => panes.composer,
+                PaneId::Groups => panes.groups,
+            };
+            f(pane, ctx);
+        });
+        if let Some(nav) = nav {
+            self.navigate(nav, out);
+        }
+    }
+
+    /// Run code on the panes with a context built from the app's state, then
+    /// apply its commands, toasts and effects; returns the navigation it
+    /// asked for, which the caller follows or not.
+    fn with_ctx(
+        &mut self,
+        out: &mut Vec<Command>,
+        f: impl FnOnce(&mut Panes<'_>, &mut Ctx<'_>),
+    ) -> Option<Nav> {
         let mut ctx = Ctx::new(
             &self.env,
             &self.schemas,
@@ -324,13 +355,13 @@ impl App {
             self.size,
             &mut self.next_id,
         );
-        let pane: &mut dyn Pane = match id {
-            PaneId::Topics => &mut self.topics,
-            PaneId::Browser => &mut self.browser,
-            PaneId::Composer => &mut self.composer,
-            PaneId::Groups => &mut self.groups,
+        let mut panes = Panes {
+            topics: &mut self.topics,
+            browser: &mut self.browser,
+            composer: &mut self.composer,
+            groups: &mut self.groups,
         };
-        f(pane, &mut ctx);
+        f(&mut panes, &mut ctx);
         let Ctx {
             cmds,
             toasts,
@@ -340,41 +371,21 @@ impl App {
         } = ctx;
         out.extend(cmds);
         self.absorb(toasts, effects);
-        if let Some(nav) = nav {
-            self.navigate(nav, out);
-        }
+        nav
     }
 
+    /// Follow a pane's navigation; a navigation asked for while opening the
+    /// browser or the composer is not followed further.
     fn navigate(&mut self, nav: Nav, out: &mut Vec<Command>) {
         match nav {
             Nav::Focus(p) => self.focus = p,
             Nav::Browse(spec) => {
                 self.focus = PaneId::Browser;
-                let mut ctx = Ctx::new(
-                    &self.env,
-                    &self.schemas,
-                    self.now_ms,
-                    self.size,
-                    &mut self.next_id,
-                );
-                self.browser.open(spec, &mut ctx);
-                let (cmds, toasts, effects) = (ctx.cmds, ctx.toasts, ctx.effects);
-                out.extend(cmds);
-                self.absorb(toasts, effects);
+                let _ = self.with_ctx(out, |p, ctx| p.browser.open(spec, ctx));
             }
             Nav::Compose(prefill) => {
                 self.focus = PaneId::Composer;
-                let mut ctx = Ctx::new(
-                    &self.env,
-                    &self.schemas,
-                    self.now_ms,
-                    self.size,
-                    &mut self.next_id,
-                );
-                self.composer.prefill(*prefill, &mut ctx);
-                let (cmds, toasts, effects) = (ctx.cmds, ctx.toasts, ctx.effects);
-                out.extend(cmds);
-                self.absorb(toasts, effects);
+                let _ = self.with_ctx(out, |p, ctx| p.composer.prefill(*prefill, ctx));
             }
         }
     }
@@ -457,30 +468,6 @@ impl App {
         }
     }
 
-    pub(crate) fn help_key(&mut self, key: KeyEvent, global: Option<Action>) {
-        let km = &self.env.keymap;
-        match km.action_in(KeyContext::Navigation, key) {
-            Some(Action::Down) => self.help_scroll += 1,
-            Some(Action::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
-            Some(Action::PageDown | Action::HalfPageDown) => self.help_scroll += 10,
-            Some(Action::PageUp | Action::HalfPageUp) => {
-                self.help_scroll = self.help_scroll.saturating_sub(10);
-            }
-            Some(Action::Top) => self.help_scroll = 0,
-            _ => {
-                if matches!(global, Some(Action::Help | Action::Quit))
-                    || matches!(key.code, KeyCode::Esc | KeyCode::Enter)
-                {
-                    self.help = false;
-                }
-            }
-        }
-        let body = crate::ui::layout::Screen::of_size(self.size).body;
-        self.help_scroll = self
-            .help_scroll
-            .min(crate::ui::help::max_scroll(&self.help_rows(), body));
-    }
-
     pub(crate) fn switch_to(&mut self, target: PaneId, out: &mut Vec<Command>) {
         if self.focus != target {
             self.with_pane(self.focus, out, |p, ctx| p.on_leave(ctx));
@@ -535,83 +522,5 @@ impl App {
                 }
             }
         }
-    }
-
-    /// Help rows for the focused pane, from the keymap: global keys, then
-    /// the pane's contexts (navigation on one row).
-    #[must_use]
-    pub fn help_rows(&self) -> Vec<(String, String)> {
-        let km = &self.env.keymap;
-        // The four pane keys share one row; the rest as the keymap says.
-        let panes: Vec<_> = km
-            .bindings(KeyContext::Global)
-            .iter()
-            .filter(|b| b.action.name().starts_with("pane_"))
-            .collect();
-        let mut rows = vec![(
-            panes
-                .iter()
-                .map(|b| km.keys_label(KeyContext::Global, b.action))
-                .collect::<Vec<_>>()
-                .join(" "),
-            format!(
-                "switch pane: {}",
-                panes
-                    .iter()
-                    .map(|b| b.desc.trim_end_matches(" pane").to_lowercase())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )];
-        rows.extend(
-            km.bindings(KeyContext::Global)
-                .iter()
-                .filter(|b| !b.action.name().starts_with("pane_") && !b.keys.is_empty())
-                .map(|b| (km.keys_label(KeyContext::Global, b.action), b.desc.clone())),
-        );
-        let contexts = if self.picker.open {
-            vec![KeyContext::Clusters, KeyContext::Navigation]
-        } else {
-            self.pane(self.focus).help_contexts()
-        };
-        for c in contexts {
-            if c == KeyContext::Navigation {
-                let l = |actions: &[Action]| {
-                    actions
-                        .iter()
-                        .map(|a| {
-                            km.keys_label(KeyContext::Navigation, *a)
-                                .replace(" / ", "/")
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                };
-                rows.push((l(&[Action::Up, Action::Down]), "move".into()));
-                rows.push((
-                    l(&[
-                        Action::PageUp,
-                        Action::PageDown,
-                        Action::HalfPageUp,
-                        Action::HalfPageDown,
-                    ]),
-                    "page up / down, half a page up / down".into(),
-                ));
-                rows.push((l(&[Action::Top, Action::Bottom]), "first / last".into()));
-            } else {
-                rows.extend(km.help_rows(c));
-            }
-        }
-        if !self.picker.open {
-            rows.extend(self.pane(self.focus).help_notes());
-        }
-        rows.push((
-            "mouse".into(),
-            format!(
-                "{} ({}): wheel scrolls, click selects a row or a tab, double click opens; while it is on, hold Shift to select text",
-                if self.mouse { "on" } else { "off" },
-                km.keys_label(KeyContext::Global, Action::Mouse)
-            ),
-        ));
-        rows
     }
 }

@@ -8,251 +8,9 @@ use anyhow::{Result, bail};
 use serde::Deserialize;
 
 use super::registry::{LegacyRegistryAuth, ProtobufTopics, RegistrySettings, SchemaRegistryConfig};
+use super::sasl::{SaslConfig, SaslMechanism, TokenSource};
 use super::{Overrides, Secret, SecretSource};
 use crate::model::{Acks, Compression, ProducerOptions};
-
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-pub enum SaslMechanism {
-    #[serde(rename = "PLAIN")]
-    Plain,
-    #[serde(rename = "SCRAM-SHA-256")]
-    ScramSha256,
-    #[serde(rename = "SCRAM-SHA-512")]
-    ScramSha512,
-    #[serde(rename = "OAUTHBEARER")]
-    OAuthBearer,
-    /// AWS MSK IAM: kafkaterm signs a token with the AWS credentials and
-    /// hands it to librdkafka as an OAUTHBEARER token.
-    #[serde(rename = "AWS_MSK_IAM")]
-    AwsMskIam,
-}
-
-impl SaslMechanism {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SaslMechanism::Plain => "PLAIN",
-            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
-            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
-            SaslMechanism::OAuthBearer => "OAUTHBEARER",
-            SaslMechanism::AwsMskIam => "AWS_MSK_IAM",
-        }
-    }
-}
-
-/// The `[clusters.NAME.sasl]` table, checked when it is read so that a
-/// mistake is reported with the file and line of the table.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "SaslFields")]
-pub struct SaslConfig {
-    pub mechanism: SaslMechanism,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    pub password_env: Option<String>,
-    pub password_command: Option<String>,
-    /// OAUTHBEARER with OIDC: the token endpoint (client id = `username`,
-    /// client secret = the password source).
-    pub token_endpoint_url: Option<String>,
-    pub scope: Option<String>,
-    /// OAUTHBEARER unsecured-JWT config string (`sasl.oauthbearer.config`), for test setups.
-    pub oauthbearer_config: Option<String>,
-    /// OAUTHBEARER: a command whose output is the token (and its expiry).
-    pub token_command: Option<String>,
-    /// AWS_MSK_IAM: the AWS region of the cluster (e.g. `eu-west-1`).
-    pub region: Option<String>,
-    /// AWS_MSK_IAM: the AWS profile to take credentials from (default: the
-    /// standard AWS credential chain).
-    pub profile: Option<String>,
-}
-
-/// The fields of a `[sasl]` table as written, before the checks.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SaslFields {
-    mechanism: SaslMechanism,
-    username: Option<String>,
-    password: Option<Secret>,
-    password_env: Option<String>,
-    password_command: Option<String>,
-    token_endpoint_url: Option<String>,
-    scope: Option<String>,
-    oauthbearer_config: Option<String>,
-    token_command: Option<String>,
-    region: Option<String>,
-    profile: Option<String>,
-}
-
-impl TryFrom<SaslFields> for SaslConfig {
-    type Error = String;
-
-    fn try_from(f: SaslFields) -> Result<Self, String> {
-        let s = SaslConfig {
-            mechanism: f.mechanism,
-            username: f.username,
-            password: f.password,
-            password_env: f.password_env,
-            password_command: f.password_command,
-            token_endpoint_url: f.token_endpoint_url,
-            scope: f.scope,
-            oauthbearer_config: f.oauthbearer_config,
-            token_command: f.token_command,
-            region: f.region,
-            profile: f.profile,
-        };
-        s.check()?;
-        Ok(s)
-    }
-}
-
-/// Is this a plausible AWS region name (it becomes part of a host name)?
-fn is_region_name(r: &str) -> bool {
-    !r.is_empty()
-        && r.len() <= 40
-        && r.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !r.starts_with('-')
-        && !r.ends_with('-')
-}
-
-impl SaslConfig {
-    #[must_use]
-    pub fn secret(&self) -> SecretSource {
-        SecretSource {
-            password: self.password.clone(),
-            password_env: self.password_env.clone(),
-            password_command: self.password_command.clone(),
-        }
-    }
-
-    /// The combinations that make sense for each mechanism.
-    fn check(&self) -> Result<(), String> {
-        let mech = self.mechanism.as_str();
-        let not_for = |field: &str, what: &str| {
-            Err(format!(
-                "sasl `{field}` does not apply to mechanism {mech} ({what})"
-            ))
-        };
-        if self.mechanism != SaslMechanism::AwsMskIam {
-            if self.region.is_some() {
-                return not_for("region", "it is for AWS_MSK_IAM");
-            }
-            if self.profile.is_some() {
-                return not_for("profile", "it is the AWS profile for AWS_MSK_IAM");
-            }
-        }
-        if self.mechanism != SaslMechanism::OAuthBearer && self.token_command.is_some() {
-            return not_for("token_command", "it is for OAUTHBEARER");
-        }
-        match self.mechanism {
-            SaslMechanism::Plain | SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
-                if self.username.is_none() || !self.secret().is_set() {
-                    return Err(format!(
-                        "sasl mechanism {mech} needs `username` and one of password, password_env, password_command"
-                    ));
-                }
-            }
-            SaslMechanism::OAuthBearer => {
-                let ways = [
-                    self.token_endpoint_url.is_some(),
-                    self.oauthbearer_config.is_some(),
-                    self.token_command.is_some(),
-                ]
-                .iter()
-                .filter(|b| **b)
-                .count();
-                if ways == 0 {
-                    return Err(
-                        "sasl mechanism OAUTHBEARER needs one of token_command, token_endpoint_url (OIDC) or oauthbearer_config (unsecured test tokens)"
-                            .into(),
-                    );
-                }
-                if ways > 1 {
-                    return Err(
-                        "sasl mechanism OAUTHBEARER takes only one of token_command, token_endpoint_url, oauthbearer_config"
-                            .into(),
-                    );
-                }
-                if self.token_command.is_some() {
-                    if self.username.is_some() || self.secret().is_set() || self.scope.is_some() {
-                        return Err(
-                            "sasl `token_command` gives the token itself: drop username, password*, scope"
-                                .into(),
-                        );
-                    }
-                    if self
-                        .token_command
-                        .as_deref()
-                        .is_some_and(|c| c.trim().is_empty())
-                    {
-                        return Err("sasl `token_command` is empty".into());
-                    }
-                }
-            }
-            SaslMechanism::AwsMskIam => {
-                let what = "AWS_MSK_IAM signs with your AWS credentials";
-                for (field, given) in [
-                    ("username", self.username.is_some()),
-                    ("password", self.password.is_some()),
-                    ("password_env", self.password_env.is_some()),
-                    ("password_command", self.password_command.is_some()),
-                    ("token_endpoint_url", self.token_endpoint_url.is_some()),
-                    ("scope", self.scope.is_some()),
-                    ("oauthbearer_config", self.oauthbearer_config.is_some()),
-                ] {
-                    if given {
-                        return not_for(field, what);
-                    }
-                }
-                match self.region.as_deref() {
-                    None => {
-                        return Err(
-                            "sasl mechanism AWS_MSK_IAM needs `region`, the AWS region of the cluster (e.g. region = \"eu-west-1\")"
-                                .into(),
-                        );
-                    }
-                    Some(r) if !is_region_name(r) => {
-                        return Err(format!(
-                            "sasl `region` = \"{}\" is not an AWS region name (like eu-west-1)",
-                            crate::sanitize::escape(&crate::sanitize::truncate_chars(r, 40))
-                        ));
-                    }
-                    Some(_) => {}
-                }
-                if self.profile.as_deref().is_some_and(|p| p.trim().is_empty()) {
-                    return Err("sasl `profile` is empty: leave it out to use the default AWS credential chain".into());
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Where OAUTHBEARER tokens come from when kafkaterm supplies them itself
-/// (rather than librdkafka's OIDC or unsecured-JWT support).
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub enum TokenSource {
-    /// Sign an AWS MSK IAM token with the AWS credential chain.
-    AwsMskIam {
-        region: String,
-        profile: Option<String>,
-    },
-    /// Run a command whose output is the token.
-    Command { command: String },
-}
-
-impl std::fmt::Debug for TokenSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TokenSource::AwsMskIam { region, profile } => f
-                .debug_struct("AwsMskIam")
-                .field("region", region)
-                .field("profile", profile)
-                .finish(),
-            // A command line may carry a secret of its own.
-            TokenSource::Command { .. } => f.write_str("Command(***)"),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -454,7 +212,9 @@ impl ClusterProfile {
         }
     }
 
-    /// Build the profile for a config section.
+    /// Build the profile for a config section: the plain settings, then the
+    /// librdkafka properties of TLS, SASL and the section's own
+    /// `properties` (which win), in that order.
     pub fn from_config(name: &str, c: &ClusterConfig) -> Result<Self> {
         let mut p = Self::adhoc(&c.brokers);
         p.name = name.to_string();
@@ -467,129 +227,14 @@ impl ClusterProfile {
         p.protobuf = c.protobuf.clone();
         p.watch_groups = c.watch_groups.clone();
         p.producer = c.producer.clone();
-        if let Some(s) = c.groups_refresh_secs {
-            p.groups_refresh_secs = s.clamp(0.2, 3600.0);
-        }
-        if let Some(s) = c.topics_refresh_secs {
-            p.topics_refresh_secs = s.clamp(0.5, 86_400.0);
-        }
-        if let Some(s) = c.stuck_transaction_secs {
-            p.stuck_transaction_secs = s.clamp(1.0, 7.0 * 86_400.0);
-        }
-        if let Some(s) = c.watermarks_timeout_secs {
-            p.watermarks_timeout_secs = s.clamp(0.5, 300.0);
-        }
-        let mut props: Vec<(String, Secret)> = Vec::new();
-        let mut tls_on = false;
-        if let Some(t) = &c.tls {
-            tls_on = true;
-            if let Some(ca) = &t.ca {
-                props.push((
-                    "ssl.ca.location".into(),
-                    Secret::new(ca.display().to_string()),
-                ));
-            }
-            if let Some(cert) = &t.cert {
-                props.push((
-                    "ssl.certificate.location".into(),
-                    Secret::new(cert.display().to_string()),
-                ));
-            }
-            if let Some(key) = &t.key {
-                props.push((
-                    "ssl.key.location".into(),
-                    Secret::new(key.display().to_string()),
-                ));
-            }
-            let kp = SecretSource {
-                password: t.key_password.clone(),
-                password_env: t.key_password_env.clone(),
-                password_command: t.key_password_command.clone(),
-            };
-            if let Some(pw) = kp.resolve(&format!("cluster `{name}` tls key password"))? {
-                props.push(("ssl.key.password".into(), pw));
-            }
-            if t.insecure_skip_verify {
-                props.push((
-                    "enable.ssl.certificate.verification".into(),
-                    Secret::new("false"),
-                ));
-            }
-        }
+        p.set_intervals(c);
+        let mut props = match &c.tls {
+            Some(t) => tls_props(name, t)?,
+            None => Vec::new(),
+        };
+        let tls_on = c.tls.is_some();
         if let Some(s) = &c.sasl {
-            // MSK serves IAM only over TLS (port 9098), with public CAs.
-            let tls = tls_on || s.mechanism == SaslMechanism::AwsMskIam;
-            props.push((
-                "security.protocol".into(),
-                Secret::new(if tls { "SASL_SSL" } else { "SASL_PLAINTEXT" }),
-            ));
-            let mechanism = match s.mechanism {
-                SaslMechanism::AwsMskIam => SaslMechanism::OAuthBearer,
-                m => m,
-            };
-            props.push(("sasl.mechanism".into(), Secret::new(mechanism.as_str())));
-            match s.mechanism {
-                SaslMechanism::AwsMskIam => {
-                    let Some(region) = s.region.clone() else {
-                        bail!("cluster `{name}`: sasl mechanism AWS_MSK_IAM needs `region`");
-                    };
-                    p.token_source = Some(TokenSource::AwsMskIam {
-                        region,
-                        profile: s.profile.clone(),
-                    });
-                }
-                SaslMechanism::OAuthBearer => {
-                    let secret = s
-                        .secret()
-                        .resolve(&format!("cluster `{name}` sasl password"))?;
-                    if let Some(command) = &s.token_command {
-                        p.token_source = Some(TokenSource::Command {
-                            command: command.clone(),
-                        });
-                    } else if let Some(url) = &s.token_endpoint_url {
-                        props.push(("sasl.oauthbearer.method".into(), Secret::new("oidc")));
-                        props.push((
-                            "sasl.oauthbearer.token.endpoint.url".into(),
-                            Secret::new(url.clone()),
-                        ));
-                        if let Some(u) = &s.username {
-                            props.push((
-                                "sasl.oauthbearer.client.id".into(),
-                                Secret::new(u.clone()),
-                            ));
-                        }
-                        if let Some(pw) = secret {
-                            props.push(("sasl.oauthbearer.client.secret".into(), pw));
-                        }
-                        if let Some(scope) = &s.scope {
-                            props.push((
-                                "sasl.oauthbearer.scope".into(),
-                                Secret::new(scope.clone()),
-                            ));
-                        }
-                    } else if let Some(cfg) = &s.oauthbearer_config {
-                        props.push(("sasl.oauthbearer.config".into(), Secret::new(cfg.clone())));
-                        props.push((
-                            "enable.sasl.oauthbearer.unsecure.jwt".into(),
-                            Secret::new("true"),
-                        ));
-                    } else {
-                        bail!(
-                            "cluster `{name}`: OAUTHBEARER needs token_command, token_endpoint_url (OIDC) or oauthbearer_config"
-                        );
-                    }
-                }
-                SaslMechanism::Plain | SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
-                    let secret = s
-                        .secret()
-                        .resolve(&format!("cluster `{name}` sasl password"))?;
-                    props.push((
-                        "sasl.username".into(),
-                        Secret::new(s.username.clone().unwrap_or_default()),
-                    ));
-                    props.push(("sasl.password".into(), secret.unwrap_or_default()));
-                }
-            }
+            p.token_source = sasl_props(name, s, tls_on, &mut props)?;
         } else if tls_on {
             props.push(("security.protocol".into(), Secret::new("SSL")));
         }
@@ -605,6 +250,23 @@ impl ClusterProfile {
         }
         p.properties = props;
         Ok(p)
+    }
+
+    /// The section's refresh intervals and timeouts, each clamped to a
+    /// sensible range.
+    fn set_intervals(&mut self, c: &ClusterConfig) {
+        if let Some(s) = c.groups_refresh_secs {
+            self.groups_refresh_secs = s.clamp(0.2, 3600.0);
+        }
+        if let Some(s) = c.topics_refresh_secs {
+            self.topics_refresh_secs = s.clamp(0.5, 86_400.0);
+        }
+        if let Some(s) = c.stuck_transaction_secs {
+            self.stuck_transaction_secs = s.clamp(1.0, 7.0 * 86_400.0);
+        }
+        if let Some(s) = c.watermarks_timeout_secs {
+            self.watermarks_timeout_secs = s.clamp(0.5, 300.0);
+        }
     }
 
     /// Apply command-line overrides.
@@ -627,4 +289,122 @@ fn set_prop(props: &mut Vec<(String, Secret)>, k: &str, v: String) {
     } else {
         props.push((k.to_string(), Secret::new(v)));
     }
+}
+
+/// The librdkafka properties of a `[tls]` table (its key password resolved).
+fn tls_props(name: &str, t: &TlsConfig) -> Result<Vec<(String, Secret)>> {
+    let mut props = Vec::new();
+    for (key, path) in [
+        ("ssl.ca.location", &t.ca),
+        ("ssl.certificate.location", &t.cert),
+        ("ssl.key.location", &t.key),
+    ] {
+        if let Some(path) = path {
+            props.push((key.into(), Secret::new(path.display().to_string())));
+        }
+    }
+    let kp = SecretSource {
+        password: t.key_password.clone(),
+        password_env: t.key_password_env.clone(),
+        password_command: t.key_password_command.clone(),
+    };
+    if let Some(pw) = kp.resolve(&format!("cluster `{name}` tls key password"))? {
+        props.push(("ssl.key.password".into(), pw));
+    }
+    if t.insecure_skip_verify {
+        props.push((
+            "enable.ssl.certificate.verification".into(),
+            Secret::new("false"),
+        ));
+    }
+    Ok(props)
+}
+
+/// Push the librdkafka properties of a `[sasl]` table (its secrets
+/// resolved); returns where kafkaterm itself gets OAUTHBEARER tokens, if it
+/// does.
+fn sasl_props(
+    name: &str,
+    s: &SaslConfig,
+    tls_on: bool,
+    props: &mut Vec<(String, Secret)>,
+) -> Result<Option<TokenSource>> {
+    // MSK serves IAM only over TLS (port 9098), with public CAs.
+    let tls = tls_on || s.mechanism == SaslMechanism::AwsMskIam;
+    props.push((
+        "security.protocol".into(),
+        Secret::new(if tls { "SASL_SSL" } else { "SASL_PLAINTEXT" }),
+    ));
+    let mechanism = match s.mechanism {
+        SaslMechanism::AwsMskIam => SaslMechanism::OAuthBearer,
+        m => m,
+    };
+    props.push(("sasl.mechanism".into(), Secret::new(mechanism.as_str())));
+    match s.mechanism {
+        SaslMechanism::AwsMskIam => {
+            let Some(region) = s.region.clone() else {
+                bail!("cluster `{name}`: sasl mechanism AWS_MSK_IAM needs `region`");
+            };
+            Ok(Some(TokenSource::AwsMskIam {
+                region,
+                profile: s.profile.clone(),
+            }))
+        }
+        SaslMechanism::OAuthBearer => oauthbearer_props(name, s, props),
+        SaslMechanism::Plain | SaslMechanism::ScramSha256 | SaslMechanism::ScramSha512 => {
+            let secret = s
+                .secret()
+                .resolve(&format!("cluster `{name}` sasl password"))?;
+            props.push((
+                "sasl.username".into(),
+                Secret::new(s.username.clone().unwrap_or_default()),
+            ));
+            props.push(("sasl.password".into(), secret.unwrap_or_default()));
+            Ok(None)
+        }
+    }
+}
+
+/// OAUTHBEARER: a token command of kafkaterm's, librdkafka's OIDC client, or
+/// its unsecured test tokens.
+fn oauthbearer_props(
+    name: &str,
+    s: &SaslConfig,
+    props: &mut Vec<(String, Secret)>,
+) -> Result<Option<TokenSource>> {
+    let secret = s
+        .secret()
+        .resolve(&format!("cluster `{name}` sasl password"))?;
+    if let Some(command) = &s.token_command {
+        return Ok(Some(TokenSource::Command {
+            command: command.clone(),
+        }));
+    }
+    if let Some(url) = &s.token_endpoint_url {
+        props.push(("sasl.oauthbearer.method".into(), Secret::new("oidc")));
+        props.push((
+            "sasl.oauthbearer.token.endpoint.url".into(),
+            Secret::new(url.clone()),
+        ));
+        if let Some(u) = &s.username {
+            props.push(("sasl.oauthbearer.client.id".into(), Secret::new(u.clone())));
+        }
+        if let Some(pw) = secret {
+            props.push(("sasl.oauthbearer.client.secret".into(), pw));
+        }
+        if let Some(scope) = &s.scope {
+            props.push(("sasl.oauthbearer.scope".into(), Secret::new(scope.clone())));
+        }
+    } else if let Some(cfg) = &s.oauthbearer_config {
+        props.push(("sasl.oauthbearer.config".into(), Secret::new(cfg.clone())));
+        props.push((
+            "enable.sasl.oauthbearer.unsecure.jwt".into(),
+            Secret::new("true"),
+        ));
+    } else {
+        bail!(
+            "cluster `{name}`: OAUTHBEARER needs token_command, token_endpoint_url (OIDC) or oauthbearer_config"
+        );
+    }
+    Ok(None)
 }

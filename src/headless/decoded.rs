@@ -253,18 +253,43 @@ pub struct LineEncoder {
 
 /// Where a JSON line keeps a field: `FIELD_decoded` (as `consume --decode`
 /// writes it) first, else `FIELD` holding JSON text or a JSON value.
+/// Why one input line could not be encoded for its schemas.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("not UTF-8")]
+    NotUtf8,
+    /// A lines-format value that is not JSON; serde's words.
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    /// A JSON Lines line that is not JSON; serde's words.
+    #[error("not valid JSON: {0}")]
+    Invalid(String),
+    #[error("expected a JSON object")]
+    NotObject,
+    #[error("`{field}` is not JSON text ({reason})")]
+    FieldNotJson { field: &'static str, reason: String },
+    /// The field's JSON does not fit its schema; the encoder's words.
+    #[error("{field} {reason}")]
+    Encode { field: &'static str, reason: String },
+}
+
 fn json_of_field(
     obj: &serde_json::Map<String, Value>,
-    field: &str,
-) -> Result<Option<Value>, String> {
+    field: &'static str,
+) -> Result<Option<Value>, LineError> {
     if let Some(v) = obj.get(&format!("{field}_decoded")) {
         return Ok(Some(v.clone()));
     }
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => serde_json::from_str(s)
-            .map(Some)
-            .map_err(|e| format!("`{field}` is not JSON text ({e})")),
+        Some(Value::String(s)) => {
+            serde_json::from_str(s)
+                .map(Some)
+                .map_err(|e| LineError::FieldNotJson {
+                    field,
+                    reason: e.to_string(),
+                })
+        }
         Some(other) => Ok(Some(other.clone())),
     }
 }
@@ -310,9 +335,9 @@ impl LineEncoder {
 
     fn encode(
         which: &Option<(Arc<RegistrySchema>, Option<String>)>,
-        what: &str,
+        what: &'static str,
         v: Option<Value>,
-    ) -> Result<Option<Vec<u8>>, String> {
+    ) -> Result<Option<Vec<u8>>, LineError> {
         match (which, v) {
             (_, None) => Ok(None),
             (None, Some(v)) => Ok(Some(match v {
@@ -322,7 +347,10 @@ impl LineEncoder {
             (Some((schema, msg)), Some(v)) => {
                 crate::decode::encode_json(schema, &v, msg.as_deref())
                     .map(Some)
-                    .map_err(|e| format!("{what} {e}"))
+                    .map_err(|e| LineError::Encode {
+                        field: what,
+                        reason: e.to_string(),
+                    })
             }
         }
     }
@@ -341,9 +369,9 @@ impl LineEncoder {
     }
 
     /// A lines-format line: the value as JSON.
-    pub fn value_line(&self, line: &[u8]) -> Result<Option<Vec<u8>>, String> {
-        let text = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    pub fn value_line(&self, line: &[u8]) -> Result<Option<Vec<u8>>, LineError> {
+        let text = std::str::from_utf8(line).map_err(|_| LineError::NotUtf8)?;
+        let v: Value = serde_json::from_str(text).map_err(|e| LineError::NotJson(e.to_string()))?;
         match &self.value {
             Some(_) => Self::encode(&self.value, "value", Some(v)),
             None => Ok(Some(line.to_vec())),
@@ -353,10 +381,10 @@ impl LineEncoder {
     /// A JSON Lines line: key and value encoded from `key_decoded` /
     /// `value_decoded` or from `key` / `value`. Fields without a schema are
     /// left as `jsonl::parse_line` read them (`None` here).
-    pub fn jsonl_line(&self, text: &str) -> Result<EncodedLine, String> {
-        let v: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    pub fn jsonl_line(&self, text: &str) -> Result<EncodedLine, LineError> {
+        let v: Value = serde_json::from_str(text).map_err(|e| LineError::Invalid(e.to_string()))?;
         let Value::Object(obj) = v else {
-            return Err("expected a JSON object".into());
+            return Err(LineError::NotObject);
         };
         let key = match &self.key {
             Some(_) => Some(Self::encode(&self.key, "key", json_of_field(&obj, "key")?)?),

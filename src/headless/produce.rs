@@ -6,7 +6,7 @@
 //! is not still in flight at the end, was delivered. The final flush waits
 //! in 1 ms steps, not rust-rdkafka's 100 ms.
 
-use super::decoded::{EncodedLine, LineEncoder, SchemaChoice};
+use super::decoded::{EncodedLine, LineEncoder, LineError, SchemaChoice};
 use super::stop_flag;
 use crate::cli::ProduceFormat;
 use crate::config::ClusterProfile;
@@ -128,9 +128,9 @@ const MAX_LINE_ERRORS_SHOWN: u64 = 20;
 
 /// A line that does not fit its schema: counted, reported on stderr (one
 /// line each, the first few), and kept as the first error.
-fn note_line_error(failed: &mut u64, first: &mut Option<String>, line_no: u64, err: &str) {
+fn note_line_error(failed: &mut u64, first: &mut Option<String>, line_no: u64, err: &LineError) {
     *failed += 1;
-    let msg = format!("line {line_no}: {}", sanitize::escape(err));
+    let msg = format!("line {line_no}: {}", sanitize::escape(&err.to_string()));
     if *failed <= MAX_LINE_ERRORS_SHOWN {
         crate::eline!("kafkaterm: not sent: {msg}");
     } else if *failed == MAX_LINE_ERRORS_SHOWN + 1 {

@@ -490,4 +490,23 @@ mod tests {
         );
         assert!(!explain(&err).contains("hunter2"));
     }
+
+    /// The SASL settings a config file gives make a client that librdkafka
+    /// accepts (the properties' names and values are librdkafka's).
+    #[test]
+    fn librdkafka_accepts_the_sasl_settings() {
+        use crate::config::ConfigFile;
+        use std::path::Path;
+        for mech in ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] {
+            let src = format!(
+                "[clusters.a]\nbrokers = \"127.0.0.1:1\"\n[clusters.a.sasl]\nmechanism = \"{mech}\"\nusername = \"u\"\npassword = \"p\"\n"
+            );
+            let cfg = ConfigFile::parse(&src, Path::new("c.toml")).unwrap();
+            let p = ClusterProfile::from_config("a", &cfg.clusters["a"]).unwrap();
+            let c = client_config(&p, "test", &[], &[]);
+            let made: Result<KtClient<rdkafka::consumer::BaseConsumer<KtContext>>, _> =
+                create(&c, KtContext::default());
+            assert!(made.is_ok(), "{mech}: {:?}", made.err());
+        }
+    }
 }

@@ -14,6 +14,34 @@
 
 use crate::model::TopicPartition;
 
+/// Why an embedded consumer-protocol structure could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("truncated at byte {at} reading {what} ({needed} bytes needed, {left} left)")]
+    Truncated {
+        at: usize,
+        what: &'static str,
+        needed: usize,
+        left: usize,
+    },
+    #[error("negative length for {0}")]
+    NegativeLength(&'static str),
+    #[error("bad length for {0}")]
+    BadLength(&'static str),
+    #[error("bad count for {0}")]
+    BadCount(&'static str),
+    #[error("{what} claims {count} entries, more than the {left} bytes left")]
+    TooManyEntries {
+        what: &'static str,
+        count: usize,
+        left: usize,
+    },
+    #[error("{0} is not UTF-8")]
+    NotUtf8(&'static str),
+    #[error("invalid {what} version {version}")]
+    Version { what: &'static str, version: i16 },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assignment {
     pub version: i16,
@@ -37,37 +65,36 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], ProtocolError> {
         let end = self
             .pos
             .checked_add(n)
             .filter(|&e| e <= self.b.len())
-            .ok_or_else(|| {
-                format!(
-                    "truncated at byte {} reading {what} ({n} bytes needed, {} left)",
-                    self.pos,
-                    self.b.len() - self.pos
-                )
+            .ok_or(ProtocolError::Truncated {
+                at: self.pos,
+                what,
+                needed: n,
+                left: self.b.len() - self.pos,
             })?;
         let s = &self.b[self.pos..end];
         self.pos = end;
         Ok(s)
     }
-    fn i16(&mut self, what: &str) -> Result<i16, String> {
+    fn i16(&mut self, what: &'static str) -> Result<i16, ProtocolError> {
         let s = self.take(2, what)?;
         Ok(i16::from_be_bytes([s[0], s[1]]))
     }
-    fn i32(&mut self, what: &str) -> Result<i32, String> {
+    fn i32(&mut self, what: &'static str) -> Result<i32, ProtocolError> {
         let s = self.take(4, what)?;
         Ok(i32::from_be_bytes([s[0], s[1], s[2], s[3]]))
     }
-    fn string(&mut self, what: &str) -> Result<String, String> {
+    fn string(&mut self, what: &'static str) -> Result<String, ProtocolError> {
         let n = self.i16(what)?;
-        let n = usize::try_from(n).map_err(|_| format!("negative length for {what}"))?;
+        let n = usize::try_from(n).map_err(|_| ProtocolError::NegativeLength(what))?;
         let s = self.take(n, what)?;
-        String::from_utf8(s.to_vec()).map_err(|_| format!("{what} is not UTF-8"))
+        String::from_utf8(s.to_vec()).map_err(|_| ProtocolError::NotUtf8(what))
     }
-    fn nullable_string(&mut self, what: &str) -> Result<Option<String>, String> {
+    fn nullable_string(&mut self, what: &'static str) -> Result<Option<String>, ProtocolError> {
         let n = self.i16(what)?;
         if n < 0 {
             return Ok(None);
@@ -75,30 +102,34 @@ impl<'a> Reader<'a> {
         self.pos -= 2;
         self.string(what).map(Some)
     }
-    fn nullable_bytes(&mut self, what: &str) -> Result<Option<Vec<u8>>, String> {
+    fn nullable_bytes(&mut self, what: &'static str) -> Result<Option<Vec<u8>>, ProtocolError> {
         let n = self.i32(what)?;
         if n < 0 {
             return Ok(None);
         }
-        let n = usize::try_from(n).map_err(|_| format!("bad length for {what}"))?;
+        let n = usize::try_from(n).map_err(|_| ProtocolError::BadLength(what))?;
         Ok(Some(self.take(n, what)?.to_vec()))
     }
-    fn count(&mut self, what: &str, min_item: usize) -> Result<usize, String> {
+    fn count(&mut self, what: &'static str, min_item: usize) -> Result<usize, ProtocolError> {
         let n = self.i32(what)?;
         if n < 0 {
             return Ok(0);
         }
-        let n = usize::try_from(n).map_err(|_| format!("bad count for {what}"))?;
+        let n = usize::try_from(n).map_err(|_| ProtocolError::BadCount(what))?;
         // Each item takes at least `min_item` bytes: refuse absurd counts early.
         if n.saturating_mul(min_item) > self.b.len() - self.pos {
-            return Err(format!(
-                "{what} claims {n} entries, more than the {} bytes left",
-                self.b.len() - self.pos
-            ));
+            return Err(ProtocolError::TooManyEntries {
+                what,
+                count: n,
+                left: self.b.len() - self.pos,
+            });
         }
         Ok(n)
     }
-    fn topic_partitions(&mut self, what: &str) -> Result<Vec<TopicPartition>, String> {
+    fn topic_partitions(
+        &mut self,
+        what: &'static str,
+    ) -> Result<Vec<TopicPartition>, ProtocolError> {
         let mut out = Vec::new();
         for _ in 0..self.count(what, 6)? {
             let topic = self.string("topic name")?;
@@ -117,11 +148,14 @@ impl<'a> Reader<'a> {
 }
 
 /// Decode a member assignment (any version).
-pub fn decode_assignment(b: &[u8]) -> Result<Assignment, String> {
+pub fn decode_assignment(b: &[u8]) -> Result<Assignment, ProtocolError> {
     let mut r = Reader { b, pos: 0 };
     let version = r.i16("version")?;
     if version < 0 {
-        return Err(format!("invalid assignment version {version}"));
+        return Err(ProtocolError::Version {
+            what: "assignment",
+            version,
+        });
     }
     let partitions = r.topic_partitions("assigned partitions")?;
     // Assignments from very old clients may end before user data.
@@ -138,11 +172,14 @@ pub fn decode_assignment(b: &[u8]) -> Result<Assignment, String> {
 }
 
 /// Decode a member's subscription metadata (any version).
-pub fn decode_subscription(b: &[u8]) -> Result<Subscription, String> {
+pub fn decode_subscription(b: &[u8]) -> Result<Subscription, ProtocolError> {
     let mut r = Reader { b, pos: 0 };
     let version = r.i16("version")?;
     if version < 0 {
-        return Err(format!("invalid subscription version {version}"));
+        return Err(ProtocolError::Version {
+            what: "subscription",
+            version,
+        });
     }
     let mut topics = Vec::new();
     for _ in 0..r.count("topics", 2)? {
@@ -177,6 +214,34 @@ pub fn decode_subscription(b: &[u8]) -> Result<Subscription, String> {
 /// protocol specification lays them out.
 pub mod encode {
     use crate::model::TopicPartition;
+
+    /// Why an embedded consumer-protocol structure could not be read.
+    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+    pub enum ProtocolError {
+        #[error("truncated at byte {at} reading {what} ({needed} bytes needed, {left} left)")]
+        Truncated {
+            at: usize,
+            what: &'static str,
+            needed: usize,
+            left: usize,
+        },
+        #[error("negative length for {0}")]
+        NegativeLength(&'static str),
+        #[error("bad length for {0}")]
+        BadLength(&'static str),
+        #[error("bad count for {0}")]
+        BadCount(&'static str),
+        #[error("{what} claims {count} entries, more than the {left} bytes left")]
+        TooManyEntries {
+            what: &'static str,
+            count: usize,
+            left: usize,
+        },
+        #[error("{0} is not UTF-8")]
+        NotUtf8(&'static str),
+        #[error("invalid {what} version {version}")]
+        Version { what: &'static str, version: i16 },
+    }
 
     fn string(out: &mut Vec<u8>, s: &str) {
         out.extend_from_slice(&i16::try_from(s.len()).unwrap_or(i16::MAX).to_be_bytes());
@@ -316,7 +381,12 @@ mod tests {
             assert!(decode_assignment(&b[..cut]).is_err(), "cut at {cut}");
         }
         let huge = [0, 0, 0x7f, 0xff, 0xff, 0xff];
-        assert!(decode_assignment(&huge).unwrap_err().contains("claims"));
+        assert!(
+            decode_assignment(&huge)
+                .unwrap_err()
+                .to_string()
+                .contains("claims")
+        );
     }
 
     proptest! {

@@ -202,6 +202,22 @@ pub fn to_record(msg: &BorrowedMessage<'_>, topic: &Arc<str>) -> Record {
     }
 }
 
+/// Why a fetch queue or a topic handle could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MessageError {
+    #[error("topic name contains NUL")]
+    TopicNul,
+    #[error("cannot create a fetch queue")]
+    NoQueue,
+    #[error("no fetch queue for partition {0}")]
+    NoPartitionQueue(i32),
+    #[error("no producer handle")]
+    NoProducer,
+    /// The topic's name, escaped for a terminal.
+    #[error("cannot open topic {0}")]
+    OpenTopic(String),
+}
+
 /// A queue that the fetch queues of some partitions are forwarded to, read
 /// in batches. Messages of those partitions (and their end-of-partition and
 /// fetch errors) arrive here, no longer on the consumer's own queue, which
@@ -221,13 +237,13 @@ impl<'c> FetchQueue<'c> {
         topic: &str,
         partitions: impl IntoIterator<Item = i32>,
         batch: usize,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, MessageError> {
         let rk = consumer.client().native_ptr();
-        let name = CString::new(topic).map_err(|_| "topic name contains NUL".to_string())?;
+        let name = CString::new(topic).map_err(|_| MessageError::TopicNul)?;
         // SAFETY: `rk` is the consumer's live handle; it outlives 'c, and
         // so this queue (the `PhantomData` borrow).
-        let queue = NonNull::new(unsafe { rd::rd_kafka_queue_new(rk) })
-            .ok_or_else(|| "cannot create a fetch queue".to_string())?;
+        let queue =
+            NonNull::new(unsafe { rd::rd_kafka_queue_new(rk) }).ok_or(MessageError::NoQueue)?;
         let mut fq = FetchQueue {
             queue,
             partitions: Vec::new(),
@@ -239,7 +255,7 @@ impl<'c> FetchQueue<'c> {
             // new reference to the partition's fetch queue (released in Drop).
             let pq =
                 NonNull::new(unsafe { rd::rd_kafka_queue_get_partition(rk, name.as_ptr(), p) })
-                    .ok_or_else(|| format!("no fetch queue for partition {p}"))?;
+                    .ok_or(MessageError::NoPartitionQueue(p))?;
             fq.partitions.push(pq);
             // SAFETY: both queues are live; forwarding takes its own reference
             // to the destination.
@@ -371,17 +387,16 @@ impl<'p> TopicProducer<'p> {
     pub fn new<C: ProducerContext>(
         producer: &'p BaseProducer<C>,
         topic: &str,
-    ) -> Result<Self, String> {
-        let name = CString::new(topic).map_err(|_| "topic name contains NUL".to_string())?;
-        let rk = NonNull::new(producer.client().native_ptr())
-            .ok_or_else(|| "no producer handle".to_string())?;
+    ) -> Result<Self, MessageError> {
+        let name = CString::new(topic).map_err(|_| MessageError::TopicNul)?;
+        let rk = NonNull::new(producer.client().native_ptr()).ok_or(MessageError::NoProducer)?;
         // SAFETY: the producer's live handle (it outlives 'p, and so this
         // handle) and a NUL-terminated name; NULL asks for the default
         // topic configuration, as a send by name does.
         let rkt = NonNull::new(unsafe {
             rd::rd_kafka_topic_new(rk.as_ptr(), name.as_ptr(), std::ptr::null_mut())
         })
-        .ok_or_else(|| format!("cannot open topic {}", crate::sanitize::escape(topic)))?;
+        .ok_or_else(|| MessageError::OpenTopic(crate::sanitize::escape(topic).into_owned()))?;
         Ok(TopicProducer {
             rk,
             rkt,

@@ -366,7 +366,7 @@ pub async fn describe_topic(
     let t = topic.clone();
     let (internal, partitions) = tokio::task::spawn_blocking(move || topic_partitions(&inner2, &t))
         .await
-        .map_err(|e| format!("worker task failed: {e}"))??;
+        .map_err(|e| crate::werr!("worker task failed: {e}"))??;
     let configs = topic_configs(&inner, &topic).await;
     Ok(TopicDetail {
         name: topic,
@@ -387,7 +387,7 @@ fn admin_result(r: AdminResults) -> Result<(), WorkerError> {
         Ok(v) => match v.into_iter().next() {
             Some(Ok(_)) => Ok(()),
             Some(Err((_, code))) => Err(super::error::from_code(code)),
-            None => Err("no answer from the broker".into()),
+            None => Err(WorkerError::internal("no answer from the broker")),
         },
     }
 }

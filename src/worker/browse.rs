@@ -3,7 +3,7 @@
 //! and sends records to the app. A watchdog recreates the consumer when it
 //! stalls after a broker outage and resumes right after the last record sent.
 
-use crate::worker::error::{WorkerError, classify};
+use crate::worker::error::{ErrorKind, WorkerError, classify};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -82,7 +82,7 @@ impl Session {
             KtClient<BaseConsumer<KtContext>>,
             mpsc::UnboundedReceiver<ClientSignal>,
         ),
-        String,
+        WorkerError,
     > {
         let group = format!("kafkaterm-browser-{}-{}", std::process::id(), self.id);
         let cfg = client::client_config(
@@ -103,8 +103,8 @@ impl Session {
             ],
         );
         let (tx, rx) = mpsc::unbounded_channel();
-        let consumer =
-            client::create(&cfg, KtContext { signals: Some(tx) }).map_err(|e| e.to_string())?;
+        let consumer = client::create(&cfg, KtContext { signals: Some(tx) })
+            .map_err(|e| WorkerError::internal(e.to_string()))?;
         Ok((consumer, rx))
     }
 
@@ -355,13 +355,20 @@ pub fn resolve_starts(
         .topics()
         .iter()
         .find(|t| t.name() == spec.topic)
-        .ok_or_else(|| crate::werr!("unknown topic {}", crate::sanitize::escape(&spec.topic)))?;
+        .ok_or_else(|| WorkerError::unknown_topic(&spec.topic))?;
     if let Some(e) = t.error() {
         let code: rdkafka::error::RDKafkaErrorCode = e.into();
-        return Err(crate::werr!(
-            "{}: {}",
-            crate::sanitize::escape(&spec.topic),
-            client::plain_words(code).map_or_else(|| code.to_string(), str::to_string)
+        let kind = match code {
+            rdkafka::error::RDKafkaErrorCode::UnknownTopicOrPartition => ErrorKind::UnknownTopic,
+            code => super::error::kind_of(code),
+        };
+        return Err(WorkerError::new(
+            kind,
+            format!(
+                "{}: {}",
+                crate::sanitize::escape(&spec.topic),
+                client::plain_words(code).map_or_else(|| code.to_string(), str::to_string)
+            ),
         ));
     }
     let mut parts: Vec<i32> = t
@@ -371,10 +378,7 @@ pub fn resolve_starts(
         .collect();
     parts.sort_unstable();
     if parts.is_empty() {
-        return Err(crate::werr!(
-            "unknown topic {}",
-            crate::sanitize::escape(&spec.topic)
-        ));
+        return Err(WorkerError::unknown_topic(&spec.topic));
     }
     if let Some(want) = &spec.partitions {
         for p in want {
@@ -456,9 +460,9 @@ pub fn run(inner: Arc<Inner>, id: SessionId, spec: BrowseSpec, ctl: Arc<SessionC
             s.send(BrowseEvent::Failed(e));
         }
         Err(_) => {
-            s.send(BrowseEvent::Failed(
-                "internal error in the browse session (see the log)".into(),
-            ));
+            s.send(BrowseEvent::Failed(WorkerError::internal(
+                "internal error in the browse session (see the log)",
+            )));
         }
     }
 }

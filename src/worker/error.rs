@@ -18,6 +18,11 @@ pub enum ErrorKind {
     Io,
     /// Refused by a rule: the group is not Empty, read-only mode.
     Refused,
+    /// The topic does not exist (or is not visible to this principal).
+    UnknownTopic,
+    /// The Schema Registry: none configured, an HTTP error (401, 404), TLS,
+    /// or a schema it cannot read.
+    Registry,
     /// Anything else: a bug, bad input.
     Internal,
 }
@@ -67,6 +72,19 @@ impl WorkerError {
     pub fn timeout(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Timeout, message)
     }
+    /// A topic that the cluster does not know.
+    #[must_use]
+    pub fn unknown_topic(topic: &str) -> Self {
+        Self::new(
+            ErrorKind::UnknownTopic,
+            format!("unknown topic {}", crate::sanitize::escape(topic)),
+        )
+    }
+    /// A failure of the Schema Registry or of reading what it returned.
+    #[must_use]
+    pub fn registry(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Registry, message)
+    }
     /// The same kind, the message prefixed with what was being done.
     #[must_use]
     pub fn context(self, what: &str) -> Self {
@@ -100,19 +118,6 @@ macro_rules! werr {
     };
 }
 
-/// Text errors from code that has no better kind are internal.
-impl From<String> for WorkerError {
-    fn from(message: String) -> Self {
-        Self::internal(message)
-    }
-}
-
-impl From<&str> for WorkerError {
-    fn from(message: &str) -> Self {
-        Self::internal(message)
-    }
-}
-
 /// A librdkafka error as a [`WorkerError`]: the kind from its code, the
 /// message in plain words without secrets ([`explain`]).
 #[must_use]
@@ -137,29 +142,24 @@ pub fn from_code(code: rdkafka::types::RDKafkaErrorCode) -> WorkerError {
 #[must_use]
 pub fn kind_of(code: rdkafka::types::RDKafkaErrorCode) -> ErrorKind {
     use rdkafka::types::RDKafkaErrorCode as C;
-    match Some(code) {
-        Some(C::RequestTimedOut | C::OperationTimedOut | C::MessageTimedOut) => ErrorKind::Timeout,
-        Some(C::UnsupportedVersion | C::UnsupportedFeature | C::UnsupportedForMessageFormat) => {
+    match code {
+        C::RequestTimedOut | C::OperationTimedOut | C::MessageTimedOut => ErrorKind::Timeout,
+        C::UnsupportedVersion | C::UnsupportedFeature | C::UnsupportedForMessageFormat => {
             ErrorKind::Unsupported
         }
-        Some(
-            C::Authentication
-            | C::SaslAuthenticationFailed
-            | C::TopicAuthorizationFailed
-            | C::GroupAuthorizationFailed
-            | C::ClusterAuthorizationFailed
-            | C::TransactionalIdAuthorizationFailed
-            | C::DelegationTokenAuthorizationFailed,
-        ) => ErrorKind::Auth,
-        Some(
-            C::AllBrokersDown
-            | C::BrokerTransportFailure
-            | C::Resolve
-            | C::NetworkException
-            | C::FileSystem,
-        ) => ErrorKind::Io,
-        Some(code) => ErrorKind::Broker(code as i32),
-        None => ErrorKind::Internal,
+        C::Authentication
+        | C::SaslAuthenticationFailed
+        | C::TopicAuthorizationFailed
+        | C::GroupAuthorizationFailed
+        | C::ClusterAuthorizationFailed
+        | C::TransactionalIdAuthorizationFailed
+        | C::DelegationTokenAuthorizationFailed => ErrorKind::Auth,
+        C::AllBrokersDown
+        | C::BrokerTransportFailure
+        | C::Resolve
+        | C::NetworkException
+        | C::FileSystem => ErrorKind::Io,
+        code => ErrorKind::Broker(code as i32),
     }
 }
 
@@ -291,6 +291,21 @@ mod tests {
             t(C::MessageSizeTooLarge).message,
             "committing: message too large for the broker (message.max.bytes)"
         );
+    }
+
+    #[test]
+    fn unknown_topics_and_registry_failures_have_their_own_kinds() {
+        let e = WorkerError::unknown_topic("a\x1b[2Jb");
+        assert_eq!(e.kind, ErrorKind::UnknownTopic);
+        assert!(e.message.starts_with("unknown topic a"), "{e}");
+        assert!(!e.message.contains('\x1b'), "{e}");
+        let e = WorkerError::registry("no schema registry is configured");
+        assert_eq!(e.kind, ErrorKind::Registry);
+        assert_eq!(e.to_string(), "no schema registry is configured");
+        assert_eq!(crate::werr!("x {}", 1).kind, ErrorKind::Internal);
+        // Every code has a kind; none falls through to `Internal`.
+        assert_eq!(kind_of(C::MessageTimedOut), ErrorKind::Timeout);
+        assert_eq!(kind_of(C::FileSystem), ErrorKind::Io);
     }
 
     #[test]

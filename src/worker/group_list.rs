@@ -191,7 +191,7 @@ pub fn list_groups<C: ClientContext>(
     let cgroup = group
         .map(CString::new)
         .transpose()
-        .map_err(|_| "group name contains a NUL byte".to_string())?;
+        .map_err(|_| WorkerError::internal("group name contains a NUL byte"))?;
     let timeout_ms = c_int::try_from(timeout.as_millis()).unwrap_or(c_int::MAX);
     let mut ptr: *const rd::rd_kafka_group_list = std::ptr::null();
     // SAFETY: the client handle is live (borrowed) for the call; the group

@@ -113,11 +113,11 @@ pub fn watermarks(
             let l = low
                 .get(tp)
                 .cloned()
-                .unwrap_or_else(|| Err("not returned".into()));
+                .unwrap_or_else(|| Err(WorkerError::internal("not returned")));
             let h = high
                 .get(tp)
                 .cloned()
-                .unwrap_or_else(|| Err("not returned".into()));
+                .unwrap_or_else(|| Err(WorkerError::internal("not returned")));
             (tp.clone(), (l, h))
         })
         .collect())
@@ -370,7 +370,8 @@ fn send_request(
     parts: Option<&[TopicPartition]>,
     timeout_ms: i32,
 ) -> Result<(), WorkerError> {
-    let cgroup = CString::new(group).map_err(|_| "group name contains a NUL byte".to_string())?;
+    let cgroup =
+        CString::new(group).map_err(|_| WorkerError::internal("group name contains a NUL byte"))?;
     let tpl = parts.map(|p| tpl_of(p, Offset::Invalid)).transpose()?;
     // SAFETY: rk is a live client handle; the request copies the group name
     // and the partition list, and librdkafka copies the request and the
@@ -382,7 +383,9 @@ fn send_request(
             rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
         );
         if opts.is_null() {
-            return Err("librdkafka refused the ListConsumerGroupOffsets options".into());
+            return Err(WorkerError::internal(
+                "librdkafka refused the ListConsumerGroupOffsets options",
+            ));
         }
         let opts = Options(opts);
         let mut errstr = [0 as std::os::raw::c_char; 256];
@@ -407,7 +410,9 @@ fn send_request(
                 .map_or(std::ptr::null(), |t| t.ptr().cast_const()),
         );
         if req.is_null() {
-            return Err("librdkafka refused the ListConsumerGroupOffsets request".into());
+            return Err(WorkerError::internal(
+                "librdkafka refused the ListConsumerGroupOffsets request",
+            ));
         }
         let mut req = Request(req);
         rd::rd_kafka_ListConsumerGroupOffsets(rk, &raw mut req.0, 1, opts.0, queue.0);
@@ -434,7 +439,7 @@ unsafe fn read_answer(ev: &Event) -> Result<Committed, WorkerError> {
         if groups.is_null() || cnt == 0 {
             return Err(
                 if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-                    "the broker answered without a result for the group".into()
+                    WorkerError::internal("the broker answered without a result for the group")
                 } else {
                     err_text(err, cstr(rd::rd_kafka_event_error_string(ev.0)))
                 },
@@ -494,7 +499,12 @@ pub fn committed_offsets<C: rdkafka::ClientContext>(
     if queue.is_null() {
         return groups
             .iter()
-            .map(|(g, _)| (g.clone(), Err("librdkafka could not create a queue".into())))
+            .map(|(g, _)| {
+                (
+                    g.clone(),
+                    Err(WorkerError::internal("librdkafka could not create a queue")),
+                )
+            })
             .collect();
     }
     let queue = Queue(queue);
@@ -536,7 +546,7 @@ pub fn committed_offsets<C: rdkafka::ClientContext>(
     for (group, _) in groups {
         results
             .entry(group.clone())
-            .or_insert_with(|| Err("timed out fetching committed offsets".into()));
+            .or_insert_with(|| Err(WorkerError::timeout("timed out fetching committed offsets")));
     }
     results
 }

@@ -446,7 +446,9 @@ scenario!(
     |size| {
         let mut h = with_records(size);
         h.browse(BrowseEvent::Failed(
-            "Broker: Unknown topic or partition (the topic was deleted)".into(),
+            kafkaterm::worker::protocol::WorkerError::internal(
+                "Broker: Unknown topic or partition (the topic was deleted)",
+            ),
         ));
         h
     }

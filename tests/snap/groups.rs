@@ -430,7 +430,9 @@ scenario!(
         h.worker(WorkerEvent::ResetPlan {
             id,
             group: "analytics-etl".into(),
-            result: Err("ListOffsets failed: Broker: Request timed out".into()),
+            result: Err(kafkaterm::worker::protocol::WorkerError::internal(
+                "ListOffsets failed: Broker: Request timed out",
+            )),
         });
         h
     }

@@ -234,7 +234,7 @@ impl H {
         });
         self.worker(WorkerEvent::Topics {
             id,
-            result: result.map_err(Into::into),
+            result: result.map_err(kafkaterm::worker::protocol::WorkerError::internal),
         });
     }
 
@@ -254,7 +254,7 @@ impl H {
         self.worker(WorkerEvent::TopicDetail {
             id,
             topic,
-            result: result.map_err(Into::into),
+            result: result.map_err(kafkaterm::worker::protocol::WorkerError::internal),
         });
     }
 
@@ -265,7 +265,7 @@ impl H {
         });
         self.worker(WorkerEvent::Groups {
             id,
-            result: result.map_err(Into::into),
+            result: result.map_err(kafkaterm::worker::protocol::WorkerError::internal),
         });
     }
 

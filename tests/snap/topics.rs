@@ -336,7 +336,9 @@ scenario!(
         h.worker(kafkaterm::worker::protocol::WorkerEvent::TopicCreated {
             id,
             topic: "orders".into(),
-            result: Err("Broker: Topic already exists".into()),
+            result: Err(kafkaterm::worker::protocol::WorkerError::internal(
+                "Broker: Topic already exists",
+            )),
         });
         h
     }

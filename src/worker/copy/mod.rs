@@ -73,7 +73,7 @@ pub fn run(
         .as_ref()
         .map(|p| TopicProducer::new(p, &spec.dest))
         .transpose()
-        .map_err(WorkerError::internal)?;
+        .map_err(|e| WorkerError::internal(e.to_string()))?;
     let out = sender.zip(producer.as_ref());
     let mut copier = read::Copier::new(spec, filter.as_ref(), parts, &tracker, out);
     let outcome = copier.read_all(&consumer, stop, progress, started)?;

@@ -108,7 +108,7 @@ impl<'a> Copier<'a> {
                 .map(|(p, o)| (source, *p, Offset::Offset(*o))),
         )?;
         let mut queue = FetchQueue::new(consumer, source, reading.iter().map(|p| p.0), BATCH)
-            .map_err(WorkerError::internal)?;
+            .map_err(|e| WorkerError::internal(e.to_string()))?;
         consumer.assign(&tpl).map_err(|e| classify(&e))?;
         let mut last_report = Instant::now();
         loop {

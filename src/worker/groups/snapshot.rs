@@ -163,14 +163,14 @@ mod tests {
             (TopicPartition::new("t", 0), Ok(Some(5))),
             (
                 TopicPartition::new("t", 1),
-                Err("not authorized for this topic".into()),
+                Err(WorkerError::internal("not authorized for this topic")),
             ),
             (TopicPartition::new("t", 2), Ok(None)),
         ]);
         let ends: HashMap<_, _> = [
             (
                 TopicPartition::new("t", 0),
-                Err("leader not available".into()),
+                Err(WorkerError::internal("leader not available")),
             ),
             (TopicPartition::new("t", 1), Ok(9)),
         ]

@@ -26,7 +26,7 @@ impl TemplateSchemas {
         if !want(t.key_encoding) && !want(t.value_encoding) {
             return Ok(Self::default());
         }
-        let client = inner.registry.get()?;
+        let client = inner.registry.get().map_err(WorkerError::registry)?;
         let fetch = |suffix: &str,
                      choice: &SchemaChoice|
          -> Result<(String, crate::registry::SubjectSchema), WorkerError> {
