@@ -10,7 +10,7 @@ use apache_avro::schema::{Name, RecordSchema, ResolvedSchema, UnionSchema};
 use apache_avro::types::Value as AvroValue;
 use serde_json::Value;
 
-use super::encode::{FieldError, JsonPath};
+use super::field::{FieldError, JsonPath};
 
 /// Largest allocation the Avro decoder may make for one value: a malformed
 /// payload cannot make it reserve gigabytes.

@@ -5,7 +5,7 @@
 use jsonschema::{Resource, Validator};
 use serde_json::Value;
 
-use super::encode::{FieldError, JsonPath};
+use super::field::{FieldError, JsonPath};
 
 pub struct JsonSchema {
     /// A schema the validator cannot use still decodes (payloads are JSON);

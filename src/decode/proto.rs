@@ -17,7 +17,7 @@ use prost_reflect::{
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 use serde_json::Value;
 
-use super::encode::{FieldError, JsonPath};
+use super::field::{FieldError, JsonPath};
 
 /// Largest message index list accepted in a framed payload.
 pub const MAX_MESSAGE_INDEXES: i64 = 100;

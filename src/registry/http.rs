@@ -11,7 +11,7 @@ use serde_json::Value;
 use ureq::tls::{Certificate, ClientCert, PemItem, RootCerts, TlsConfig, TlsProvider};
 
 use crate::config::{BearerToken, RegistryAuth, RegistrySettings, Secret};
-use crate::decode::registry::quote_registry;
+use crate::decode::schema::quote_registry;
 
 /// Largest answer read from the registry.
 const MAX_BODY: u64 = 16 * 1024 * 1024;

@@ -16,9 +16,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 
 use crate::config::RegistrySettings;
-use crate::decode::registry::{
-    RegistrySchema, ResolvedReference, SchemaAnswer, SchemaReference, parse_answer,
-};
+use crate::decode::registry::RegistrySchema;
+use crate::decode::schema::{ResolvedReference, SchemaAnswer, SchemaReference, parse_answer};
 
 pub use http::Http;
 
@@ -67,7 +66,7 @@ fn subject_path(subject: &str) -> String {
 }
 
 fn esc(s: &str) -> String {
-    crate::decode::registry::quote_registry(s)
+    crate::decode::schema::quote_registry(s)
 }
 
 impl Client {
