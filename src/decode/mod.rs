@@ -239,7 +239,7 @@ pub fn decode_in_topic(
         if wants_local && let Some((name, result)) = local.decode(topic, field, b) {
             return match result {
                 Ok(v) => Decoded::new(format!("protobuf {name}"), Content::Json(v)),
-                Err(e) => Decoded::failed(format!("protobuf {name}"), b, e),
+                Err(e) => Decoded::failed(format!("protobuf {name}"), b, e.to_string()),
             };
         }
     }

@@ -9,13 +9,53 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::avro::AvroSchema;
-use super::json_schema::JsonSchema;
-use super::proto::{MAX_MESSAGE_INDEXES, ProtoSchema};
-use super::schema::{ResolvedReference, SchemaKind, SchemaReference, parse_answer};
+use super::avro::{AvroError, AvroSchema};
+use super::json_schema::{JsonSchema, JsonSchemaError};
+use super::proto::{MAX_MESSAGE_INDEXES, ProtoError, ProtoSchema};
+use super::schema::{AnswerError, ResolvedReference, SchemaKind, SchemaReference, parse_answer};
 use super::{Content, Decoded, protobuf};
 
 pub use super::avro::{MAX_AVRO_DEPTH, MAX_RECURSIVE_PAYLOAD};
+
+/// Why a registry schema cannot be used: its answer, or the schema itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
+    #[error(transparent)]
+    Avro(#[from] AvroError),
+    #[error(transparent)]
+    Protobuf(#[from] ProtoError),
+    #[error(transparent)]
+    Json(#[from] JsonSchemaError),
+    #[error("schema {id} refers to {count} other schema(s) that were not fetched")]
+    UnfetchedReferences { id: u32, count: usize },
+    /// The same error, naming the schema id it is about.
+    #[error("schema {id}: {source}")]
+    Of { id: u32, source: Box<SchemaError> },
+}
+
+impl SchemaError {
+    /// This error, about schema `id`.
+    #[must_use]
+    pub fn of(self, id: u32) -> Self {
+        Self::Of {
+            id,
+            source: Box::new(self),
+        }
+    }
+}
+
+/// Why the Confluent Protobuf message indexes cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndexError {
+    #[error("truncated message index")]
+    Truncated,
+    #[error("message index varint too long")]
+    VarintTooLong,
+    #[error("implausible message index count {0}")]
+    Count(i64),
+}
 
 /// A parsed schema, ready to decode and encode.
 #[derive(Debug)]
@@ -49,7 +89,7 @@ impl RegistrySchema {
         text: &str,
         references: Vec<SchemaReference>,
         resolved: &[ResolvedReference],
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SchemaError> {
         let named: Vec<(String, String)> = resolved
             .iter()
             .map(|r| (r.name.clone(), r.schema.clone()))
@@ -122,25 +162,24 @@ impl SchemaSource for SchemaCache {
 
 /// Parse the registry's answer to `GET /schemas/ids/{id}` for a schema
 /// without references (see [`crate::registry::Client`] for the rest).
-pub fn parse_registry_response(id: u32, body: &str) -> Result<RegistrySchema, String> {
+pub fn parse_registry_response(id: u32, body: &str) -> Result<RegistrySchema, SchemaError> {
     let a = parse_answer(body)?;
     if !a.references.is_empty() {
-        return Err(format!(
-            "schema {id} refers to {} other schema(s) that were not fetched",
-            a.references.len()
-        ));
+        return Err(SchemaError::UnfetchedReferences {
+            id,
+            count: a.references.len(),
+        });
     }
-    RegistrySchema::build(id, a.kind, &a.schema, Vec::new(), &[])
-        .map_err(|e| format!("schema {id}: {e}"))
+    RegistrySchema::build(id, a.kind, &a.schema, Vec::new(), &[]).map_err(|e| e.of(id))
 }
 
 /// Confluent protobuf framing: a zigzag varint count of message indexes
 /// followed by that many zigzag varints; a single 0 byte means `[0]`.
-pub fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
-    fn varint(b: &[u8], pos: &mut usize) -> Result<i64, String> {
+pub fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), IndexError> {
+    fn varint(b: &[u8], pos: &mut usize) -> Result<i64, IndexError> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
-            let byte = *b.get(*pos).ok_or("truncated message index")?;
+            let byte = *b.get(*pos).ok_or(IndexError::Truncated)?;
             *pos += 1;
             v |= u64::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
@@ -148,7 +187,7 @@ pub fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
                 return Ok(((v >> 1) as i64) ^ -((v & 1) as i64));
             }
         }
-        Err("message index varint too long".to_string())
+        Err(IndexError::VarintTooLong)
     }
     let mut pos = 0;
     let count = varint(b, &mut pos)?;
@@ -156,7 +195,7 @@ pub fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
         return Ok((vec![0], &b[pos..]));
     }
     if !(0..=MAX_MESSAGE_INDEXES).contains(&count) {
-        return Err(format!("implausible message index count {count}"));
+        return Err(IndexError::Count(count));
     }
     let mut idx = Vec::new();
     for _ in 0..count {
@@ -183,7 +222,7 @@ pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
         SchemaLookup::Ready(s) => match &s.parsed {
             Parsed::Avro(a) => match a.decode(payload) {
                 Ok(v) => framed(format!("avro, schema id {id}"), Content::Json(v), None),
-                Err(e) => raw(e),
+                Err(e) => raw(e.to_string()),
             },
             Parsed::Json(_) => match serde_json::from_slice::<Value>(payload) {
                 Ok(v) => framed(
@@ -200,9 +239,9 @@ pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
                         Content::Json(v),
                         None,
                     ),
-                    Err(e) => raw(e),
+                    Err(e) => raw(e.to_string()),
                 },
-                Err(e) => raw(e),
+                Err(e) => raw(e.to_string()),
             },
         },
         other => {
@@ -235,9 +274,14 @@ pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
 }
 
 fn protobuf_framed(payload: &[u8], id: u32, why: Option<String>) -> Decoded {
-    match skip_message_indexes(payload)
-        .and_then(|(idx, rest)| protobuf::decode(rest).map(|f| (idx, f)))
-    {
+    let fields = skip_message_indexes(payload)
+        .map_err(|e| e.to_string())
+        .and_then(|(idx, rest)| {
+            protobuf::decode(rest)
+                .map(|f| (idx, f))
+                .map_err(|e| e.to_string())
+        });
+    match fields {
         Ok((idx, fields)) => Decoded {
             label: format!("protobuf, schema id {id}, message index {idx:?}"),
             content: Content::Json(protobuf::to_json(&fields)),
@@ -263,8 +307,12 @@ mod tests {
             configured: true,
             ..Default::default()
         };
-        c.entries
-            .insert(id, parse_registry_response(id, body).map(Arc::new));
+        c.entries.insert(
+            id,
+            parse_registry_response(id, body)
+                .map(Arc::new)
+                .map_err(|e| e.to_string()),
+        );
         c
     }
 
@@ -331,7 +379,7 @@ mod tests {
 
     #[test]
     fn an_answer_with_unfetched_references_is_refused() {
-        assert!(parse_registry_response(5, &serde_json::json!({"schema": "{}", "schemaType": "JSON", "references": [{"name":"a","subject":"a","version":1}]}).to_string()).unwrap_err().contains("not fetched"));
+        assert!(parse_registry_response(5, &serde_json::json!({"schema": "{}", "schemaType": "JSON", "references": [{"name":"a","subject":"a","version":1}]}).to_string()).unwrap_err().to_string().contains("not fetched"));
     }
 
     #[test]
@@ -362,11 +410,13 @@ mod tests {
         assert!(
             parse_registry_response(1, "{}")
                 .unwrap_err()
+                .to_string()
                 .contains("schema")
         );
         assert!(
             parse_registry_response(1, r#"{"schema":"{bad"}"#)
                 .unwrap_err()
+                .to_string()
                 .contains("Avro")
         );
     }

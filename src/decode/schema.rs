@@ -52,6 +52,26 @@ pub struct ResolvedReference {
     pub schema: String,
 }
 
+/// Why an answer of the registry does not describe a schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    #[error(
+        "the registry answered with an HTML page, not JSON: is the URL that of a Schema Registry?"
+    )]
+    Html,
+    #[error("the registry's answer is not JSON ({0})")]
+    NotJson(String),
+    #[error("the registry's answer has no `schema` field")]
+    NoSchema,
+    /// The type as the registry named it, escaped.
+    #[error("unknown schema type {0}")]
+    UnknownType(String),
+    #[error("the registry's `references` is not a list")]
+    ReferencesNotList,
+    #[error("a reference lacks its name, subject or version")]
+    IncompleteReference,
+}
+
 /// Text from the registry in an error: escaped and cut short.
 pub(crate) fn quote_registry(s: &str) -> String {
     let cut = crate::sanitize::truncate_chars(s.trim(), 200);
@@ -64,30 +84,29 @@ fn looks_like_html(body: &str) -> bool {
 }
 
 /// Parse one registry answer describing a schema.
-pub fn parse_answer(body: &str) -> Result<SchemaAnswer, String> {
+pub fn parse_answer(body: &str) -> Result<SchemaAnswer, AnswerError> {
     let v: Value = serde_json::from_str(body).map_err(|e| {
         if looks_like_html(body) {
-            "the registry answered with an HTML page, not JSON: is the URL that of a Schema Registry?"
-                .to_string()
+            AnswerError::Html
         } else {
-            format!("the registry's answer is not JSON ({e})")
+            AnswerError::NotJson(e.to_string())
         }
     })?;
     let schema = v
         .get("schema")
         .and_then(Value::as_str)
-        .ok_or_else(|| "the registry's answer has no `schema` field".to_string())?
+        .ok_or(AnswerError::NoSchema)?
         .to_string();
     let kind = match v.get("schemaType").and_then(Value::as_str) {
         None | Some("AVRO") => SchemaKind::Avro,
         Some("PROTOBUF") => SchemaKind::Protobuf,
         Some("JSON") => SchemaKind::Json,
-        Some(other) => return Err(format!("unknown schema type {}", quote_registry(other))),
+        Some(other) => return Err(AnswerError::UnknownType(quote_registry(other))),
     };
     let mut references = Vec::new();
     if let Some(refs) = v.get("references").filter(|r| !r.is_null()) {
         let Some(items) = refs.as_array() else {
-            return Err("the registry's `references` is not a list".into());
+            return Err(AnswerError::ReferencesNotList);
         };
         for r in items {
             let name = r.get("name").and_then(Value::as_str);
@@ -102,7 +121,7 @@ pub fn parse_answer(body: &str) -> Result<SchemaAnswer, String> {
                     subject: s.to_string(),
                     version: ver,
                 }),
-                _ => return Err("a reference lacks its name, subject or version".into()),
+                _ => return Err(AnswerError::IncompleteReference),
             }
         }
     }
@@ -129,11 +148,15 @@ mod tests {
     #[test]
     fn answers_that_are_not_schemas() {
         let e = parse_answer("<html><body>Login</body></html>").unwrap_err();
+        assert_eq!(e, AnswerError::Html);
+        let e = e.to_string();
         assert!(e.contains("HTML"), "{e}");
-        let e = parse_answer("garbage\x1b[2J").unwrap_err();
+        let e = parse_answer("garbage\x1b[2J").unwrap_err().to_string();
         assert!(e.contains("not JSON"), "{e}");
         assert!(!e.contains('\x1b'));
-        let e = parse_answer(r#"{"schema":"x","schemaType":"XML\u001b"}"#).unwrap_err();
+        let e = parse_answer(r#"{"schema":"x","schemaType":"XML\u001b"}"#)
+            .unwrap_err()
+            .to_string();
         assert!(!e.contains('\x1b'), "{e}");
         let a = parse_answer(
             r#"{"id":5,"subject":"s","version":2,"schema":"{}","schemaType":"JSON","references":[{"name":"a.json","subject":"a","version":1}]}"#,

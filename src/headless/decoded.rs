@@ -78,7 +78,7 @@ impl RecordDecoder {
         if let Some((_, result)) = self.local.decode(&self.topic, field, b) {
             return match result {
                 Ok(v) => ok(v, None),
-                Err(e) => fail(e, None),
+                Err(e) => fail(e.to_string(), None),
             };
         }
         if let Some(id) = registry_header(b).filter(|id| (1..=AUTO_MAX_SCHEMA_ID).contains(id)) {

@@ -6,7 +6,9 @@ use std::sync::Once;
 use apache_avro::types::Value as AvroValue;
 use serde_json::Value;
 
-use super::{AVRO_MAX_ALLOCATION, AVRO_STACK, AvroSchema, MAX_AVRO_DEPTH, MAX_RECURSIVE_PAYLOAD};
+use super::{
+    AVRO_MAX_ALLOCATION, AVRO_STACK, AvroError, AvroSchema, MAX_AVRO_DEPTH, MAX_RECURSIVE_PAYLOAD,
+};
 
 /// Nesting depth of an Avro value, counted without recursion.
 fn avro_depth(v: &AvroValue) -> usize {
@@ -28,16 +30,13 @@ fn avro_depth(v: &AvroValue) -> usize {
 
 impl AvroSchema {
     /// Decode an Avro binary payload (no framing) to JSON.
-    pub fn decode(&self, payload: &[u8]) -> Result<Value, String> {
+    pub fn decode(&self, payload: &[u8]) -> Result<Value, AvroError> {
         static LIMIT: Once = Once::new();
         LIMIT.call_once(|| {
             apache_avro::max_allocation_bytes(AVRO_MAX_ALLOCATION);
         });
         if payload.len() > MAX_RECURSIVE_PAYLOAD && self.recursive {
-            return Err(format!(
-                "not decoded: the schema refers to itself and the payload is over {} KiB",
-                MAX_RECURSIVE_PAYLOAD / 1024
-            ));
+            return Err(AvroError::RecursiveTooLarge);
         }
         // Decoding, measuring and dropping all recurse per nesting level: do
         // them on a stack big enough for any payload let through above.
@@ -49,19 +48,14 @@ impl AvroSchema {
                 &mut reader,
                 None,
             )
-            .map_err(|e| format!("Avro decoding failed: {e}"))?;
+            .map_err(|e| AvroError::Decoding(e.to_string()))?;
             if !reader.is_empty() {
-                return Err(format!(
-                    "Avro decoding left {} trailing bytes",
-                    reader.len()
-                ));
+                return Err(AvroError::TrailingBytes(reader.len()));
             }
             if avro_depth(&v) > MAX_AVRO_DEPTH {
-                return Err(format!(
-                    "the Avro value nests deeper than {MAX_AVRO_DEPTH} levels"
-                ));
+                return Err(AvroError::TooDeep);
             }
-            Value::try_from(v).map_err(|e| format!("Avro value has no JSON form: {e}"))
+            Value::try_from(v).map_err(|e| AvroError::NoJsonForm(e.to_string()))
         })
     }
 }

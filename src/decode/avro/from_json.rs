@@ -20,7 +20,7 @@ impl AvroSchema {
     /// Encode a JSON value as Avro binary (no framing), checking it against
     /// the schema field by field.
     pub fn encode(&self, json: &Value) -> Result<Vec<u8>, FieldError> {
-        let names = names_of(&self.schemata).map_err(FieldError::whole)?;
+        let names = names_of(&self.schemata).map_err(|e| FieldError::whole(e.to_string()))?;
         let mut path = JsonPath::root();
         let value = to_avro(json, &self.schema, &names, &mut path, 0)?;
         apache_avro::to_avro_datum_schemata(&self.schema, self.schemata.iter().collect(), value)

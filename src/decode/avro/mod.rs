@@ -26,6 +26,30 @@ const AVRO_STACK: usize = 512 * 1024 * 1024;
 /// The field of the record that wraps a schema parsed with references.
 const WRAPPER_FIELD: &str = "value";
 
+/// Why an Avro schema does not parse, or a payload does not decode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AvroError {
+    #[error("invalid Avro schema: {0}")]
+    Schema(String),
+    #[error("invalid Avro schema or reference: {0}")]
+    SchemaOrReference(String),
+    #[error("invalid Avro schema: it did not parse")]
+    NotParsed,
+    #[error(
+        "not decoded: the schema refers to itself and the payload is over {} KiB",
+        MAX_RECURSIVE_PAYLOAD / 1024
+    )]
+    RecursiveTooLarge,
+    #[error("Avro decoding failed: {0}")]
+    Decoding(String),
+    #[error("Avro decoding left {0} trailing bytes")]
+    TrailingBytes(usize),
+    #[error("the Avro value nests deeper than {MAX_AVRO_DEPTH} levels")]
+    TooDeep,
+    #[error("Avro value has no JSON form: {0}")]
+    NoJsonForm(String),
+}
+
 /// A parsed Avro schema and the named types it may refer to.
 #[derive(Debug)]
 pub struct AvroSchema {
@@ -160,7 +184,7 @@ mod tests {
 
     #[test]
     fn bad_references_fail_to_parse() {
-        assert!(parse(ORDER, &[]).unwrap_err().contains("Avro"));
+        assert!(parse(ORDER, &[]).unwrap_err().to_string().contains("Avro"));
         assert!(parse(ORDER, &["{not json"]).is_err());
     }
 }

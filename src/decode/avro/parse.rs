@@ -7,20 +7,20 @@ use apache_avro::Schema;
 use apache_avro::schema::{Name, ResolvedSchema};
 use serde_json::Value;
 
-use super::{AvroSchema, WRAPPER_FIELD};
+use super::{AvroError, AvroSchema, WRAPPER_FIELD};
 
 /// Parse `text`; `references` are the schemas of the named types it uses
 /// from other subjects (in any order).
-pub fn parse(text: &str, references: &[&str]) -> Result<AvroSchema, String> {
+pub fn parse(text: &str, references: &[&str]) -> Result<AvroSchema, AvroError> {
     let (schema, schemata) = if references.is_empty() {
-        let s = Schema::parse_str(text).map_err(|e| format!("invalid Avro schema: {e}"))?;
+        let s = Schema::parse_str(text).map_err(|e| AvroError::Schema(e.to_string()))?;
         (s.clone(), vec![s])
     } else {
         // apache-avro parses a list of named schemas; the main schema may be
         // unnamed (a union of referenced records is common), so it goes in
         // as the only field of a wrapper record.
         let main: Value =
-            serde_json::from_str(text).map_err(|e| format!("invalid Avro schema: {e}"))?;
+            serde_json::from_str(text).map_err(|e| AvroError::Schema(e.to_string()))?;
         let wrapper = serde_json::json!({
             "type": "record",
             "name": "kafkaterm_registry_wrapper",
@@ -30,8 +30,8 @@ pub fn parse(text: &str, references: &[&str]) -> Result<AvroSchema, String> {
         .to_string();
         let mut inputs: Vec<&str> = references.to_vec();
         inputs.push(&wrapper);
-        let parsed = Schema::parse_list(&inputs)
-            .map_err(|e| format!("invalid Avro schema or reference: {e}"))?;
+        let parsed =
+            Schema::parse_list(&inputs).map_err(|e| AvroError::SchemaOrReference(e.to_string()))?;
         let main = parsed
             .iter()
             .find_map(|s| match s {
@@ -40,7 +40,7 @@ pub fn parse(text: &str, references: &[&str]) -> Result<AvroSchema, String> {
                 }
                 _ => None,
             })
-            .ok_or_else(|| "invalid Avro schema: it did not parse".to_string())?;
+            .ok_or(AvroError::NotParsed)?;
         (main, parsed)
     };
     let names = names_of(&schemata)?;
@@ -52,9 +52,9 @@ pub fn parse(text: &str, references: &[&str]) -> Result<AvroSchema, String> {
     })
 }
 
-pub(super) fn names_of(schemata: &[Schema]) -> Result<HashMap<Name, &Schema>, String> {
+pub(super) fn names_of(schemata: &[Schema]) -> Result<HashMap<Name, &Schema>, AvroError> {
     let rs = ResolvedSchema::try_from(schemata.iter().collect::<Vec<_>>())
-        .map_err(|e| format!("invalid Avro schema: {e}"))?;
+        .map_err(|e| AvroError::Schema(e.to_string()))?;
     Ok(rs
         .get_names()
         .iter()
