@@ -247,7 +247,7 @@ pub fn worker_error_text(what: &str, e: &WorkerError) -> (Level, String) {
             Level::Error,
             format!("{what}: {e} (check the credentials and ACLs in the cluster config)"),
         ),
-        ErrorKind::Broker(_) | ErrorKind::Io | ErrorKind::Internal => {
+        ErrorKind::Broker(_) | ErrorKind::Io | ErrorKind::NotFound | ErrorKind::Internal => {
             (Level::Error, format!("{what}: {e}"))
         }
     }

@@ -92,7 +92,7 @@ impl RecordDecoder {
             }
             let schema = match self.registry.get().and_then(|c| c.schema_by_id(id)) {
                 Ok(s) => s,
-                Err(e) => return fail(e, Some(id)),
+                Err(e) => return fail(e.to_string(), Some(id)),
             };
             let d = registry::decode_framed(b, id, &One(schema));
             return match (d.content, d.note) {

@@ -18,6 +18,9 @@ pub enum ErrorKind {
     Io,
     /// Refused by a rule: the group is not Empty, read-only mode.
     Refused,
+    /// What was asked for does not exist (a registry subject, version or
+    /// schema).
+    NotFound,
     /// Anything else: a bug, bad input.
     Internal,
 }
@@ -110,6 +113,27 @@ impl From<String> for WorkerError {
 impl From<&str> for WorkerError {
     fn from(message: &str) -> Self {
         Self::internal(message)
+    }
+}
+
+/// A Schema Registry failure keeps its kind: credentials are `Auth`, a
+/// missing subject or schema `NotFound`, TLS, connection and certificate
+/// files and answers that are not a registry's `Io`, an unset registry
+/// `Unsupported`; a bad schema or value is `Internal` (bad input).
+impl From<crate::registry::RegistryError> for WorkerError {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        use crate::registry::{HttpErrorKind as H, RegistryErrorKind as R};
+        let kind = match e.kind() {
+            R::NotConfigured => ErrorKind::Unsupported,
+            R::Http(H::Auth) => ErrorKind::Auth,
+            R::Http(H::Timeout) => ErrorKind::Timeout,
+            R::Http(H::NotFound) => ErrorKind::NotFound,
+            R::Http(H::Tls | H::Unreachable | H::File | H::BadAnswer) | R::BadAnswer => {
+                ErrorKind::Io
+            }
+            R::Http(H::Config) | R::BadSchema | R::BadInput => ErrorKind::Internal,
+        };
+        Self::new(kind, e.to_string())
     }
 }
 
@@ -291,6 +315,37 @@ mod tests {
             t(C::MessageSizeTooLarge).message,
             "committing: message too large for the broker (message.max.bytes)"
         );
+    }
+
+    #[test]
+    fn registry_failures_keep_their_kind() {
+        use crate::registry::{HttpError, RegistryError as R};
+        let status = |status| {
+            R::from(HttpError::Status {
+                status,
+                message: format!("HTTP {status}"),
+            })
+            .context("schema 5")
+        };
+        let w = WorkerError::from(status(401));
+        assert_eq!(w.kind, ErrorKind::Auth);
+        assert_eq!(w.message, "schema 5: HTTP 401");
+        assert_eq!(WorkerError::from(status(403)).kind, ErrorKind::Auth);
+        assert_eq!(WorkerError::from(status(404)).kind, ErrorKind::NotFound);
+        assert_eq!(WorkerError::from(status(500)).kind, ErrorKind::Io);
+        let tls = R::from(HttpError::Tls(
+            "the registry's TLS certificate has expired".into(),
+        ));
+        assert_eq!(WorkerError::from(tls).kind, ErrorKind::Io);
+        let late = R::from(HttpError::Timeout(std::time::Duration::from_secs(2)));
+        let w = WorkerError::from(late);
+        assert_eq!(w.kind, ErrorKind::Timeout);
+        assert_eq!(w.message, "no answer from the registry within 2 s");
+        assert_eq!(
+            WorkerError::from(R::NotConfigured).kind,
+            ErrorKind::Unsupported
+        );
+        assert_eq!(WorkerError::from(R::NoSubject).kind, ErrorKind::Internal);
     }
 
     #[test]

@@ -41,7 +41,7 @@ impl TemplateSchemas {
             client
                 .schema_for(Some(&subject), choice.selector)
                 .map(|s| (named.clone(), s))
-                .map_err(|e| crate::werr!("schema of {named}: {e}"))
+                .map_err(|e| WorkerError::from(e).context(&format!("schema of {named}")))
         };
         Ok(Self {
             key: want(t.key_encoding)
