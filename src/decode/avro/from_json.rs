@@ -503,59 +503,55 @@ mod tests {
 
     use super::super::parse;
 
-    fn enc(schema: &str, v: &Value) -> Result<Vec<u8>, String> {
+    /// `v` encoded for `schema`.
+    fn enc(schema: &str, v: &Value) -> Vec<u8> {
+        parse(schema, &[]).unwrap().encode(v).unwrap()
+    }
+
+    /// Why `v` does not fit `schema`.
+    fn err(schema: &str, v: &Value) -> String {
         parse(schema, &[])
             .unwrap()
             .encode(v)
-            .map_err(|e| e.to_string())
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn logical_types_take_text_or_numbers() {
         let date = r#"{"type":"int","logicalType":"date"}"#;
-        assert_eq!(enc(date, &json!("1970-01-02")).unwrap(), [2]);
-        assert_eq!(enc(date, &json!(3)).unwrap(), [6]);
-        assert!(
-            enc(date, &json!("2 May"))
-                .unwrap_err()
-                .starts_with("$: not a YYYY-MM-DD date")
-        );
+        assert_eq!(enc(date, &json!("1970-01-02")), [2]);
+        assert_eq!(enc(date, &json!(3)), [6]);
+        assert!(err(date, &json!("2 May")).starts_with("$: not a YYYY-MM-DD date"));
         let ts = r#"{"type":"long","logicalType":"timestamp-millis"}"#;
-        assert_eq!(
-            enc(ts, &json!("1970-01-01T00:00:01.500Z")).unwrap(),
-            [0xb8, 0x17]
-        );
-        assert_eq!(enc(ts, &json!(1500)).unwrap(), [0xb8, 0x17]);
+        assert_eq!(enc(ts, &json!("1970-01-01T00:00:01.500Z")), [0xb8, 0x17]);
+        assert_eq!(enc(ts, &json!(1500)), [0xb8, 0x17]);
         let uuid = r#"{"type":"string","logicalType":"uuid"}"#;
-        assert!(
-            enc(uuid, &json!("nope"))
-                .unwrap_err()
-                .starts_with("$: not a UUID")
-        );
+        assert!(err(uuid, &json!("nope")).starts_with("$: not a UUID"));
         let id = "67e55044-10b1-426f-9247-bb680e5fe0c8";
         let mut want = vec![72];
         want.extend_from_slice(id.as_bytes());
-        assert_eq!(enc(uuid, &json!(id)).unwrap(), want);
-        assert_eq!(enc(r#""float""#, &json!(1.5)).unwrap(), [0, 0, 0xc0, 0x3f]);
+        assert_eq!(enc(uuid, &json!(id)), want);
+        assert_eq!(enc(r#""float""#, &json!(1.5)), [0, 0, 0xc0, 0x3f]);
     }
 
     #[test]
     fn sized_bytes_are_checked() {
         let fixed = r#"{"type":"fixed","name":"F","size":2}"#;
-        assert_eq!(enc(fixed, &json!([1, 2])).unwrap(), [1, 2]);
+        assert_eq!(enc(fixed, &json!([1, 2])), [1, 2]);
         assert_eq!(
-            enc(fixed, &json!([1, 2, 3])).unwrap_err(),
+            err(fixed, &json!([1, 2, 3])),
             "$: expected 2 bytes, found 3"
         );
-        assert_eq!(enc(fixed, &json!("\u{1}\u{2}")).unwrap(), [1, 2]);
+        assert_eq!(enc(fixed, &json!("\u{1}\u{2}")), [1, 2]);
         let duration = r#"{"type":"fixed","name":"D","size":12,"logicalType":"duration"}"#;
         assert_eq!(
-            enc(duration, &json!(vec![0; 11])).unwrap_err(),
+            err(duration, &json!(vec![0; 11])),
             "$: a duration is exactly 12 byte values"
         );
-        assert_eq!(enc(duration, &json!(vec![7; 12])).unwrap(), [7; 12]);
+        assert_eq!(enc(duration, &json!(vec![7; 12])), [7; 12]);
         assert_eq!(
-            enc(r#""bytes""#, &json!([256])).unwrap_err(),
+            err(r#""bytes""#, &json!([256])),
             "$: expected byte values 0..255"
         );
     }
