@@ -4,6 +4,7 @@
 //! not fit, in `from_json`.
 
 mod decode;
+mod expect;
 mod from_json;
 mod parse;
 
