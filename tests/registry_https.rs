@@ -442,7 +442,11 @@ fn wrong_ca_and_wrong_password_read_plainly() {
     let mut http = good;
     http.url = r.url.replace("https://", "http://");
     http.ca = None;
-    let (_, e) = why(Client::new(&http).unwrap().schema_by_id(1));
+    let (kind, e) = why(Client::new(&http).unwrap().schema_by_id(1));
+    assert!(
+        matches!(kind, K::Http(H::Tls | H::Unreachable)),
+        "{kind:?}: {e}"
+    );
     assert!(!e.contains("s3cret"), "{e}");
     assert!(e.starts_with("schema 1: "), "{e}");
 }
@@ -460,7 +464,11 @@ fn client_certificates_are_required_and_checked() {
     );
     let mut s = RegistrySettings::new(&r.url);
     s.ca = Some(certs.path("ca.pem").into());
-    let (_, e) = why(Client::new(&s).unwrap().schema_by_id(1));
+    let (kind, e) = why(Client::new(&s).unwrap().schema_by_id(1));
+    assert!(
+        matches!(kind, K::Http(H::Tls | H::Unreachable)),
+        "{kind:?}: {e}"
+    );
     assert!(
         e.contains("client certificate"),
         "without a client certificate: {e}"
@@ -468,7 +476,11 @@ fn client_certificates_are_required_and_checked() {
     let mut rogue = s.clone();
     rogue.cert = Some(certs.path("rogue-client.pem").into());
     rogue.key = Some(certs.path("rogue-client.key").into());
-    let (_, e) = why(Client::new(&rogue).unwrap().schema_by_id(1));
+    let (kind, e) = why(Client::new(&rogue).unwrap().schema_by_id(1));
+    assert!(
+        matches!(kind, K::Http(H::Tls | H::Unreachable)),
+        "{kind:?}: {e}"
+    );
     assert!(
         e.contains("refused our client certificate") || e.contains("client certificate"),
         "a certificate from another CA: {e}"
