@@ -24,7 +24,9 @@ use std::time::Duration;
 use kafkaterm::config::{BearerToken, ClusterProfile, RegistryAuth, RegistrySettings, Secret};
 use kafkaterm::decode::registry::SchemaCache;
 use kafkaterm::decode::{Content, DecodeMode, SchemaKind, decode};
-use kafkaterm::registry::{Client, SchemaSelector};
+use kafkaterm::registry::{
+    Client, HttpErrorKind as H, RegistryError, RegistryErrorKind as K, SchemaSelector,
+};
 use kafkaterm::worker::{self, protocol::Command, protocol::WorkerEvent};
 use rdkafka::mocking::MockCluster;
 use registry_support::{Certs, Registry, RegistryOpts, py_clients};
@@ -190,6 +192,12 @@ fn fetch_through_worker(s: &RegistrySettings, ids: &[u32]) -> SchemaCache {
     cache
 }
 
+/// A failure's kind and its sentence.
+fn why<T: std::fmt::Debug>(r: Result<T, RegistryError>) -> (K, String) {
+    let e = r.unwrap_err();
+    (e.kind(), e.to_string())
+}
+
 #[test]
 fn python_encoded_records_decode_through_the_worker_and_back() {
     let certs = Certs::new();
@@ -310,36 +318,33 @@ fn python_encoded_records_decode_through_the_worker_and_back() {
     // A value that does not fit names the field, for each kind.
     let mut bad = order_avro();
     bad["items"][1]["price"] = json!("twenty");
-    let e = client
-        .encode(
-            Some("orders-avro-value"),
-            SchemaSelector::Latest,
-            None,
-            &bad,
-        )
-        .unwrap_err();
+    let (kind, e) = why(client.encode(
+        Some("orders-avro-value"),
+        SchemaSelector::Latest,
+        None,
+        &bad,
+    ));
+    assert_eq!(kind, K::BadInput, "{e}");
     assert_eq!(e, "$.items[1].price: expected a number, found a string");
     let mut bad = order_proto();
     bad["lines"][1]["price"] = json!("cheap");
-    let e = client
-        .encode(
-            Some("orders-proto-value"),
-            SchemaSelector::Latest,
-            None,
-            &bad,
-        )
-        .unwrap_err();
+    let (kind, e) = why(client.encode(
+        Some("orders-proto-value"),
+        SchemaSelector::Latest,
+        None,
+        &bad,
+    ));
+    assert_eq!(kind, K::BadInput, "{e}");
     assert!(e.starts_with("$.lines[1].price: "), "{e}");
     let mut bad = order_json();
     bad["items"][0]["price"] = json!("x");
-    let e = client
-        .encode(
-            Some("orders-json-value"),
-            SchemaSelector::Latest,
-            None,
-            &bad,
-        )
-        .unwrap_err();
+    let (kind, e) = why(client.encode(
+        Some("orders-json-value"),
+        SchemaSelector::Latest,
+        None,
+        &bad,
+    ));
+    assert_eq!(kind, K::BadInput, "{e}");
     assert!(e.starts_with("$.items[0].price: "), "{e}");
     // By version and by id as well.
     let by_version = client
@@ -351,9 +356,8 @@ fn python_encoded_records_decode_through_the_worker_and_back() {
         .schema_for(None, SchemaSelector::Id(id("orders-proto-value")))
         .unwrap();
     assert_eq!(by_id.schema.kind, SchemaKind::Protobuf);
-    let e = client
-        .schema_for(Some("no-such-subject"), SchemaSelector::Latest)
-        .unwrap_err();
+    let (kind, e) = why(client.schema_for(Some("no-such-subject"), SchemaSelector::Latest));
+    assert_eq!(kind, K::Http(H::NotFound), "{e}");
     assert!(e.contains("subject not found"), "{e}");
 }
 
@@ -379,6 +383,7 @@ fn schemas_are_fetched_once_per_id() {
     assert!(
         c.schema_by_id(999)
             .unwrap_err()
+            .to_string()
             .contains("schema not found")
     );
     assert!(c.schema_by_id(999).is_err());
@@ -406,13 +411,15 @@ fn wrong_ca_and_wrong_password_read_plainly() {
 
     let mut wrong_ca = good.clone();
     wrong_ca.ca = Some(certs.path("other-ca.pem").into());
-    let e = Client::new(&wrong_ca).unwrap().schema_by_id(1).unwrap_err();
+    let (kind, e) = why(Client::new(&wrong_ca).unwrap().schema_by_id(1));
+    assert_eq!(kind, K::Http(H::Tls), "{e}");
     assert!(e.contains("not signed by a trusted CA"), "{e}");
 
     // Without `ca` the system and Mozilla roots do not know the test CA either.
     let mut no_ca = good.clone();
     no_ca.ca = None;
-    let e = Client::new(&no_ca).unwrap().schema_by_id(1).unwrap_err();
+    let (kind, e) = why(Client::new(&no_ca).unwrap().schema_by_id(1));
+    assert_eq!(kind, K::Http(H::Tls), "{e}");
     assert!(e.contains("not signed by a trusted CA"), "{e}");
 
     let mut wrong_pw = good.clone();
@@ -420,20 +427,26 @@ fn wrong_ca_and_wrong_password_read_plainly() {
         username: "ops".into(),
         password: Secret::new("not-the-password"),
     };
-    let e = Client::new(&wrong_pw).unwrap().schema_by_id(1).unwrap_err();
+    let (kind, e) = why(Client::new(&wrong_pw).unwrap().schema_by_id(1));
+    assert_eq!(kind, K::Http(H::Auth), "{e}");
     assert!(e.contains("refused the credentials (HTTP 401)"), "{e}");
     assert!(!e.contains("not-the-password"), "{e}");
 
     let mut none = good.clone();
     none.auth = RegistryAuth::None;
-    let e = Client::new(&none).unwrap().schema_by_id(1).unwrap_err();
+    let (kind, e) = why(Client::new(&none).unwrap().schema_by_id(1));
+    assert_eq!(kind, K::Http(H::Auth), "{e}");
     assert!(e.contains("wants credentials"), "{e}");
 
     // Plain HTTP to the HTTPS port.
     let mut http = good;
     http.url = r.url.replace("https://", "http://");
     http.ca = None;
-    let e = Client::new(&http).unwrap().schema_by_id(1).unwrap_err();
+    let (kind, e) = why(Client::new(&http).unwrap().schema_by_id(1));
+    assert!(
+        matches!(kind, K::Http(H::Tls | H::Unreachable)),
+        "{kind:?}: {e}"
+    );
     assert!(!e.contains("s3cret"), "{e}");
     assert!(e.starts_with("schema 1: "), "{e}");
 }
@@ -451,7 +464,11 @@ fn client_certificates_are_required_and_checked() {
     );
     let mut s = RegistrySettings::new(&r.url);
     s.ca = Some(certs.path("ca.pem").into());
-    let e = Client::new(&s).unwrap().schema_by_id(1).unwrap_err();
+    let (kind, e) = why(Client::new(&s).unwrap().schema_by_id(1));
+    assert!(
+        matches!(kind, K::Http(H::Tls | H::Unreachable)),
+        "{kind:?}: {e}"
+    );
     assert!(
         e.contains("client certificate"),
         "without a client certificate: {e}"
@@ -459,7 +476,11 @@ fn client_certificates_are_required_and_checked() {
     let mut rogue = s.clone();
     rogue.cert = Some(certs.path("rogue-client.pem").into());
     rogue.key = Some(certs.path("rogue-client.key").into());
-    let e = Client::new(&rogue).unwrap().schema_by_id(1).unwrap_err();
+    let (kind, e) = why(Client::new(&rogue).unwrap().schema_by_id(1));
+    assert!(
+        matches!(kind, K::Http(H::Tls | H::Unreachable)),
+        "{kind:?}: {e}"
+    );
     assert!(
         e.contains("refused our client certificate") || e.contains("client certificate"),
         "a certificate from another CA: {e}"
@@ -467,12 +488,14 @@ fn client_certificates_are_required_and_checked() {
     let mut good = s;
     good.cert = Some(certs.path("client.pem").into());
     good.key = Some(certs.path("client.key").into());
-    let e = Client::new(&good).unwrap().schema_by_id(1).unwrap_err();
+    let (kind, e) = why(Client::new(&good).unwrap().schema_by_id(1));
+    assert_eq!(kind, K::Http(H::NotFound), "{e}");
     assert!(e.contains("schema not found"), "accepted, then asked: {e}");
     // A key file without a key is named.
     let mut bad_key = good.clone();
     bad_key.key = Some(certs.path("client.pem").into());
-    let e = Client::new(&bad_key).unwrap_err();
+    let (kind, e) = why(Client::new(&bad_key));
+    assert_eq!(kind, K::Http(H::File), "{e}");
     assert!(e.contains("holds no unencrypted private key"), "{e}");
 }
 
@@ -491,9 +514,15 @@ fn bearer_tokens_static_and_from_a_command() {
     s.ca = Some(certs.path("ca.pem").into());
     let ask = |s: &RegistrySettings| Client::new(s).unwrap().schema_by_id(1);
     s.auth = RegistryAuth::Bearer(BearerToken::Static(Secret::new("tok-123")));
-    assert!(ask(&s).unwrap_err().contains("schema not found"));
+    assert!(
+        ask(&s)
+            .unwrap_err()
+            .to_string()
+            .contains("schema not found")
+    );
     s.auth = RegistryAuth::Bearer(BearerToken::Static(Secret::new("tok-999")));
-    let e = ask(&s).unwrap_err();
+    let (kind, e) = why(ask(&s));
+    assert_eq!(kind, K::Http(H::Auth), "{e}");
     assert!(e.contains("refused the credentials"), "{e}");
     assert!(!e.contains("tok-999"), "{e}");
 
@@ -506,14 +535,25 @@ fn bearer_tokens_static_and_from_a_command() {
     );
     s.auth = RegistryAuth::Bearer(BearerToken::Command(Secret::new(cmd)));
     let c = Client::new(&s).unwrap();
-    assert!(c.schema_by_id(1).unwrap_err().contains("schema not found"));
-    assert!(c.schema_by_id(2).unwrap_err().contains("schema not found"));
+    assert!(
+        c.schema_by_id(1)
+            .unwrap_err()
+            .to_string()
+            .contains("schema not found")
+    );
+    assert!(
+        c.schema_by_id(2)
+            .unwrap_err()
+            .to_string()
+            .contains("schema not found")
+    );
     assert_eq!(std::fs::read_to_string(&counter).unwrap().trim(), "2");
     // A command that fails says so, without its output.
     s.auth = RegistryAuth::Bearer(BearerToken::Command(Secret::new(
         "echo leaked-output; exit 2",
     )));
-    let e = ask(&s).unwrap_err();
+    let (kind, e) = why(ask(&s));
+    assert_eq!(kind, K::Http(H::Auth), "{e}");
     assert!(e.contains("token_command failed"), "{e}");
     assert!(!e.contains("leaked-output"), "{e}");
 }
@@ -521,10 +561,14 @@ fn bearer_tokens_static_and_from_a_command() {
 #[test]
 fn a_broken_registry_is_a_reason_not_a_hang() {
     let certs = Certs::new();
-    for (mode, needle) in [
-        ("html", "HTML page"),
-        ("garbage", "not JSON"),
-        ("hang", "no answer from the registry within 1 s"),
+    for (mode, needle, want) in [
+        ("html", "HTML page", K::BadAnswer),
+        ("garbage", "not JSON", K::BadAnswer),
+        (
+            "hang",
+            "no answer from the registry within 1 s",
+            K::Http(H::Timeout),
+        ),
     ] {
         let r = Registry::start(
             &certs,
@@ -537,7 +581,8 @@ fn a_broken_registry_is_a_reason_not_a_hang() {
         let mut s = RegistrySettings::new(&r.url);
         s.ca = Some(certs.path("ca.pem").into());
         s.timeout = Duration::from_secs(1);
-        let e = Client::new(&s).unwrap().schema_by_id(3).unwrap_err();
+        let (kind, e) = why(Client::new(&s).unwrap().schema_by_id(3));
+        assert_eq!(kind, want, "{mode}: {e}");
         assert!(e.contains(needle), "{mode}: {e}");
         assert!(
             !e.chars().any(kafkaterm::sanitize::needs_escape),
@@ -564,11 +609,13 @@ fn a_broken_registry_is_a_reason_not_a_hang() {
         .unwrap()
         .port();
     let s = RegistrySettings::new(&format!("https://127.0.0.1:{port}"));
-    let e = Client::new(&s).unwrap().schema_by_id(1).unwrap_err();
+    let (kind, e) = why(Client::new(&s).unwrap().schema_by_id(1));
+    assert_eq!(kind, K::Http(H::Unreachable), "{e}");
     assert!(e.contains("connection refused"), "{e}");
     // HTTPS to a plain HTTP registry.
     let r = Registry::start(&certs, &RegistryOpts::default());
     let s = RegistrySettings::new(&r.url.replace("http://", "https://"));
-    let e = Client::new(&s).unwrap().schema_by_id(1).unwrap_err();
+    let (kind, e) = why(Client::new(&s).unwrap().schema_by_id(1));
+    assert_eq!(kind, K::Http(H::Tls), "{e}");
     assert!(e.contains("does not answer in TLS"), "{e}");
 }

@@ -268,7 +268,7 @@ pub fn worker_error_text(what: &str, e: &WorkerError) -> (Level, String) {
         ErrorKind::Broker(_)
         | ErrorKind::Io
         | ErrorKind::UnknownTopic
-        | ErrorKind::Registry
+        | ErrorKind::NotFound
         | ErrorKind::Internal => (Level::Error, format!("{what}: {e}")),
     }
 }
@@ -300,7 +300,7 @@ mod tests {
         // they carry, as they did while they were labelled internal.
         for e in [
             WorkerError::unknown_topic("orders"),
-            WorkerError::registry("schema registry: HTTP 404"),
+            WorkerError::new(ErrorKind::NotFound, "schema registry: HTTP 404"),
         ] {
             let (l, t) = worker_error_text("browse", &e);
             assert_eq!(l, Level::Error);

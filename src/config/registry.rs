@@ -403,10 +403,12 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named() {
-        let e = parse("[schema_registry]\nurl = \"https://r\"\ncacert = \"/x\"\n").unwrap_err();
-        assert!(e.to_string().contains("cacert"), "{e}");
-        let e = parse("schema_registry = 5").unwrap_err();
-        assert!(e.to_string().contains("URL"), "{e}");
+        let e = parse("[schema_registry]\nurl = \"https://r\"\ncacert = \"/x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cacert"), "{e}");
+        let e = parse("schema_registry = 5").unwrap_err().to_string();
+        assert!(e.contains("URL"), "{e}");
     }
 
     #[test]

@@ -5,12 +5,30 @@
 use jsonschema::{Resource, Validator};
 use serde_json::Value;
 
-use super::encode::{FieldError, JsonPath};
+use super::field::{FieldError, JsonPath};
+
+/// Why a JSON schema cannot be used. Text from the schema is escaped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonSchemaError {
+    #[error("invalid JSON schema: not JSON: {0}")]
+    NotJson(String),
+    #[error("reference {name} is not JSON: {reason}")]
+    ReferenceNotJson { name: String, reason: String },
+    /// The validator refused the schema or a reference (its words, escaped).
+    #[error("{0}")]
+    Unusable(String),
+}
+
+impl JsonSchemaError {
+    fn unusable(e: &impl std::fmt::Display) -> Self {
+        Self::Unusable(crate::sanitize::escape(&e.to_string()).into_owned())
+    }
+}
 
 pub struct JsonSchema {
     /// A schema the validator cannot use still decodes (payloads are JSON);
     /// producing with it is refused with this reason.
-    validator: Result<Validator, String>,
+    validator: Result<Validator, JsonSchemaError>,
 }
 
 impl std::fmt::Debug for JsonSchema {
@@ -35,35 +53,34 @@ fn uris_for(name: &str, root_id: Option<&str>) -> Vec<String> {
     v
 }
 
-fn build(schema: &Value, references: &[(String, String)]) -> Result<Validator, String> {
+fn build(schema: &Value, references: &[(String, String)]) -> Result<Validator, JsonSchemaError> {
     let root_id = schema.get("$id").and_then(Value::as_str);
     let mut builder = jsonschema::Registry::new();
     for (name, text) in references {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            format!(
-                "reference {} is not JSON: {e}",
-                crate::sanitize::escape(name)
-            )
-        })?;
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| JsonSchemaError::ReferenceNotJson {
+                name: crate::sanitize::escape(name).into_owned(),
+                reason: e.to_string(),
+            })?;
         for uri in uris_for(name, root_id) {
             builder = builder
                 .add(&uri, Resource::from_contents(v.clone()))
-                .map_err(|e| crate::sanitize::escape(&e.to_string()).into_owned())?;
+                .map_err(|e| JsonSchemaError::unusable(&e))?;
         }
     }
     let registry = builder
         .prepare()
-        .map_err(|e| crate::sanitize::escape(&e.to_string()).into_owned())?;
+        .map_err(|e| JsonSchemaError::unusable(&e))?;
     jsonschema::options()
         .with_registry(&registry)
         .build(schema)
-        .map_err(|e| crate::sanitize::escape(&e.to_string()).into_owned())
+        .map_err(|e| JsonSchemaError::unusable(&e))
 }
 
 /// Parse a JSON schema and its references (name → text).
-pub fn compile(text: &str, references: &[(String, String)]) -> Result<JsonSchema, String> {
+pub fn compile(text: &str, references: &[(String, String)]) -> Result<JsonSchema, JsonSchemaError> {
     let schema: Value =
-        serde_json::from_str(text).map_err(|e| format!("invalid JSON schema: not JSON: {e}"))?;
+        serde_json::from_str(text).map_err(|e| JsonSchemaError::NotJson(e.to_string()))?;
     Ok(JsonSchema {
         validator: build(&schema, references),
     })

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use prost_reflect::{DescriptorPool, MessageDescriptor};
 use serde_json::Value;
 
+use super::proto::ProtoError;
 use crate::config::ProtobufTopics;
 
 /// Which half of a record.
@@ -24,6 +25,31 @@ impl Field {
             Field::Value => "value",
         }
     }
+}
+
+/// Why one `[[clusters.NAME.protobuf]]` entry cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    /// protox could not compile the `.proto` files (its words).
+    #[error("{0}")]
+    Compile(String),
+    #[error("cannot read descriptor set {path}: {reason}")]
+    ReadDescriptorSet { path: String, reason: String },
+    #[error("{path} is not a protobuf descriptor set: {reason}")]
+    NotDescriptorSet { path: String, reason: String },
+    #[error("message type {0} is not defined there (full names include the package)")]
+    UnknownMessage(String),
+    /// A topic pattern is not a valid glob (its words).
+    #[error("{0}")]
+    Pattern(String),
+}
+
+/// An entry that cannot be used, by its place in the list (1-based).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("protobuf entry {entry}: {reason}")]
+pub struct LocalProtobufError {
+    pub entry: usize,
+    pub reason: EntryError,
 }
 
 struct Entry {
@@ -46,7 +72,7 @@ impl std::fmt::Debug for LocalProtobuf {
     }
 }
 
-fn compile_files(files: &[PathBuf], include: &[PathBuf]) -> Result<DescriptorPool, String> {
+fn compile_files(files: &[PathBuf], include: &[PathBuf]) -> Result<DescriptorPool, EntryError> {
     let mut includes: Vec<PathBuf> = include.to_vec();
     if includes.is_empty() {
         for f in files {
@@ -60,31 +86,33 @@ fn compile_files(files: &[PathBuf], include: &[PathBuf]) -> Result<DescriptorPoo
             }
         }
     }
-    let mut compiler = protox::Compiler::new(&includes).map_err(|e| e.to_string())?;
+    let compile_error = |e: protox::Error| EntryError::Compile(e.to_string());
+    let mut compiler = protox::Compiler::new(&includes).map_err(compile_error)?;
     compiler.include_imports(true);
-    compiler.open_files(files).map_err(|e| e.to_string())?;
+    compiler.open_files(files).map_err(compile_error)?;
     Ok(compiler.descriptor_pool())
 }
 
-fn load_entry(p: &ProtobufTopics) -> Result<Entry, String> {
+fn load_entry(p: &ProtobufTopics) -> Result<Entry, EntryError> {
     let pool = match &p.descriptor_set {
         Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|e| format!("cannot read descriptor set {}: {e}", path.display()))?;
-            DescriptorPool::decode(bytes.as_slice())
-                .map_err(|e| format!("{} is not a protobuf descriptor set: {e}", path.display()))?
+            let bytes = std::fs::read(path).map_err(|e| EntryError::ReadDescriptorSet {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+            DescriptorPool::decode(bytes.as_slice()).map_err(|e| EntryError::NotDescriptorSet {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?
         }
         None => compile_files(&p.files, &p.include)?,
     };
-    let find = |name: &Option<String>| -> Result<Option<MessageDescriptor>, String> {
+    let find = |name: &Option<String>| -> Result<Option<MessageDescriptor>, EntryError> {
         name.as_deref()
             .map(|n| {
                 pool.get_message_by_name(n.trim_start_matches('.'))
                     .ok_or_else(|| {
-                        format!(
-                            "message type {} is not defined there (full names include the package)",
-                            crate::sanitize::escape(n)
-                        )
+                        EntryError::UnknownMessage(crate::sanitize::escape(n).into_owned())
                     })
             })
             .transpose()
@@ -93,7 +121,7 @@ fn load_entry(p: &ProtobufTopics) -> Result<Entry, String> {
         patterns: p
             .topics
             .iter()
-            .map(|t| glob::Pattern::new(t).map_err(|e| e.to_string()))
+            .map(|t| glob::Pattern::new(t).map_err(|e| EntryError::Pattern(e.to_string())))
             .collect::<Result<_, _>>()?,
         key: find(&p.key)?,
         value: find(&p.value)?,
@@ -102,10 +130,13 @@ fn load_entry(p: &ProtobufTopics) -> Result<Entry, String> {
 
 impl LocalProtobuf {
     /// Compile every entry; an error names the entry (1-based) and why.
-    pub fn load(entries: &[ProtobufTopics]) -> Result<Self, String> {
+    pub fn load(entries: &[ProtobufTopics]) -> Result<Self, LocalProtobufError> {
         let mut out = Vec::with_capacity(entries.len());
         for (i, p) in entries.iter().enumerate() {
-            out.push(load_entry(p).map_err(|e| format!("protobuf entry {}: {e}", i + 1))?);
+            out.push(load_entry(p).map_err(|reason| LocalProtobufError {
+                entry: i + 1,
+                reason,
+            })?);
         }
         Ok(Self { entries: out })
     }
@@ -136,7 +167,7 @@ impl LocalProtobuf {
         topic: &str,
         field: Field,
         bytes: &[u8],
-    ) -> Option<(String, Result<Value, String>)> {
+    ) -> Option<(String, Result<Value, ProtoError>)> {
         let desc = self.message_for(topic, field)?;
         Some((
             desc.full_name().to_string(),
@@ -217,16 +248,21 @@ mod tests {
             "a.proto",
             "syntax = \"proto3\";\npackage acme;\nmessage Key {}\n",
         );
-        let e = LocalProtobuf::load(&[entry(vec![f], None)]).unwrap_err();
+        let e = LocalProtobuf::load(&[entry(vec![f], None)])
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("protobuf entry 1: message type acme.Payment"),
             "{e}"
         );
         let e = LocalProtobuf::load(&[entry(vec![dir.path().join("missing.proto")], None)])
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("missing.proto"), "{e}");
         let junk = write(dir.path(), "junk.pb", "not a descriptor set");
         let e = LocalProtobuf::load(&[entry(vec![], Some(junk))]).unwrap_err();
+        assert!(matches!(e.reason, EntryError::NotDescriptorSet { .. }));
+        let e = e.to_string();
         assert!(e.contains("not a protobuf descriptor set"), "{e}");
     }
 }

@@ -7,11 +7,13 @@
 
 pub mod avro;
 pub mod encode;
+pub mod field;
 pub mod json_schema;
 pub mod local;
 pub mod proto;
 pub mod protobuf;
 pub mod registry;
+pub mod schema;
 
 use std::fmt::Write as _;
 
@@ -20,9 +22,11 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::Value;
 
 use crate::sanitize;
-pub use encode::{FieldError, encode_json};
+pub use encode::encode_json;
+pub use field::FieldError;
 pub use local::{Field, LocalProtobuf};
-pub use registry::{RegistrySchema, SchemaKind, SchemaLookup, SchemaSource};
+pub use registry::{RegistrySchema, SchemaLookup, SchemaSource};
+pub use schema::SchemaKind;
 
 /// How a field is decoded; `Auto` detects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -235,7 +239,7 @@ pub fn decode_in_topic(
         if wants_local && let Some((name, result)) = local.decode(topic, field, b) {
             return match result {
                 Ok(v) => Decoded::new(format!("protobuf {name}"), Content::Json(v)),
-                Err(e) => Decoded::failed(format!("protobuf {name}"), b, e),
+                Err(e) => Decoded::failed(format!("protobuf {name}"), b, e.to_string()),
             };
         }
     }

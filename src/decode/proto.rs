@@ -17,10 +17,38 @@ use prost_reflect::{
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 use serde_json::Value;
 
-use super::encode::{FieldError, JsonPath};
+use super::field::{FieldError, JsonPath};
 
 /// Largest message index list accepted in a framed payload.
 pub const MAX_MESSAGE_INDEXES: i64 = 100;
+
+/// Why a Protobuf schema does not compile, or a payload or message name
+/// does not fit it. Every text from the schema or payload is escaped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtoError {
+    #[error("invalid Protobuf schema: {0}")]
+    Invalid(String),
+    #[error("invalid Protobuf schema: it did not compile")]
+    NotCompiled,
+    #[error("not a valid {message} message: {reason}")]
+    Payload { message: String, reason: String },
+    #[error("message index {} points nowhere in the schema ({messages} top-level message(s))", index_list(.indexes))]
+    IndexNowhere { indexes: Vec<i64>, messages: usize },
+    #[error("the schema defines no message")]
+    NoMessage,
+    #[error("no message {name} in the schema (it has: {defined})")]
+    NoSuchMessage { name: String, defined: String },
+    #[error("message not found among its siblings")]
+    NotAmongSiblings,
+    #[error("too many messages")]
+    TooManyMessages,
+}
+
+/// `[1, 0]`: message indexes as a list.
+fn index_list(indexes: &[i64]) -> String {
+    let items: Vec<String> = indexes.iter().map(i64::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
 
 /// A compiled registry schema: its file and everything it imports.
 #[derive(Debug, Clone)]
@@ -84,7 +112,7 @@ pub fn compile(
     main_name: &str,
     main: &str,
     references: &[(String, String)],
-) -> Result<ProtoSchema, String> {
+) -> Result<ProtoSchema, ProtoError> {
     let mut sources: HashMap<String, String> = references.iter().cloned().collect();
     sources.insert(main_name.to_string(), main.to_string());
     let mut chain = ChainFileResolver::new();
@@ -94,11 +122,11 @@ pub fn compile(
     compiler.include_imports(true);
     compiler
         .open_file(main_name)
-        .map_err(|e| format!("invalid Protobuf schema: {}", explain(&e, &sources)))?;
+        .map_err(|e| ProtoError::Invalid(explain(&e, &sources)))?;
     let pool = compiler.descriptor_pool();
     let file = pool
         .get_file_by_name(main_name)
-        .ok_or_else(|| "invalid Protobuf schema: it did not compile".to_string())?;
+        .ok_or(ProtoError::NotCompiled)?;
     Ok(ProtoSchema { file })
 }
 
@@ -115,9 +143,11 @@ pub fn message_to_json(m: &DynamicMessage) -> Value {
 }
 
 /// Decode a plain protobuf payload as `desc`.
-pub fn decode_message(desc: &MessageDescriptor, payload: &[u8]) -> Result<Value, String> {
-    let m = DynamicMessage::decode(desc.clone(), payload)
-        .map_err(|e| format!("not a valid {} message: {e}", desc.full_name()))?;
+pub fn decode_message(desc: &MessageDescriptor, payload: &[u8]) -> Result<Value, ProtoError> {
+    let m = DynamicMessage::decode(desc.clone(), payload).map_err(|e| ProtoError::Payload {
+        message: desc.full_name().to_string(),
+        reason: e.to_string(),
+    })?;
     Ok(message_to_json(&m))
 }
 
@@ -191,12 +221,10 @@ fn want_words(want: &str) -> String {
 
 impl ProtoSchema {
     /// The message a list of Confluent message indexes names.
-    pub fn message_at(&self, indexes: &[i64]) -> Result<MessageDescriptor, String> {
-        let nowhere = || {
-            format!(
-                "message index {indexes:?} points nowhere in the schema ({} top-level message(s))",
-                self.file.messages().len()
-            )
+    pub fn message_at(&self, indexes: &[i64]) -> Result<MessageDescriptor, ProtoError> {
+        let nowhere = || ProtoError::IndexNowhere {
+            indexes: indexes.to_vec(),
+            messages: self.file.messages().len(),
         };
         let mut it = indexes.iter();
         let first = it
@@ -217,13 +245,9 @@ impl ProtoSchema {
     pub fn message_named(
         &self,
         name: Option<&str>,
-    ) -> Result<(Vec<i32>, MessageDescriptor), String> {
+    ) -> Result<(Vec<i32>, MessageDescriptor), ProtoError> {
         let Some(name) = name else {
-            let m = self
-                .file
-                .messages()
-                .next()
-                .ok_or_else(|| "the schema defines no message".to_string())?;
+            let m = self.file.messages().next().ok_or(ProtoError::NoMessage)?;
             return Ok((vec![0], m));
         };
         let name = name.trim_start_matches('.');
@@ -238,16 +262,14 @@ impl ProtoSchema {
             .get_message_by_name(&full)
             .or_else(|| pool.get_message_by_name(name))
             .filter(|m| m.parent_file().name() == self.file.name())
-            .ok_or_else(|| {
-                format!(
-                    "no message {} in the schema (it has: {})",
-                    crate::sanitize::escape(name),
-                    self.file
-                        .messages()
-                        .map(|m| m.full_name().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+            .ok_or_else(|| ProtoError::NoSuchMessage {
+                name: crate::sanitize::escape(name).into_owned(),
+                defined: self
+                    .file
+                    .messages()
+                    .map(|m| m.full_name().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })?;
         let mut indexes = Vec::new();
         let mut cur = m.clone();
@@ -259,8 +281,8 @@ impl ProtoSchema {
             let i = siblings
                 .iter()
                 .position(|s| s.full_name() == cur.full_name())
-                .ok_or_else(|| "message not found among its siblings".to_string())?;
-            indexes.push(i32::try_from(i).map_err(|_| "too many messages".to_string())?);
+                .ok_or(ProtoError::NotAmongSiblings)?;
+            indexes.push(i32::try_from(i).map_err(|_| ProtoError::TooManyMessages)?);
             match cur.parent_message() {
                 Some(p) => cur = p,
                 None => break,
@@ -272,7 +294,7 @@ impl ProtoSchema {
 
     /// Decode a payload (message indexes already read) to JSON; returns the
     /// message's full name too.
-    pub fn decode(&self, indexes: &[i64], payload: &[u8]) -> Result<(String, Value), String> {
+    pub fn decode(&self, indexes: &[i64], payload: &[u8]) -> Result<(String, Value), ProtoError> {
         let desc = self.message_at(indexes)?;
         let v = decode_message(&desc, payload)?;
         Ok((desc.full_name().to_string(), v))
@@ -281,7 +303,9 @@ impl ProtoSchema {
     /// Encode JSON as message `name` (default: the first); returns the
     /// message indexes and the payload.
     pub fn encode(&self, v: &Value, name: Option<&str>) -> Result<(Vec<i32>, Vec<u8>), FieldError> {
-        let (indexes, desc) = self.message_named(name).map_err(FieldError::whole)?;
+        let (indexes, desc) = self
+            .message_named(name)
+            .map_err(|e| FieldError::whole(e.to_string()))?;
         let m = message_from_json(&desc, v)?;
         Ok((indexes, m.encode_to_vec()))
     }
@@ -368,8 +392,8 @@ message Other { bool ok = 1; }
             s.message_at(&[0, 1]).unwrap().full_name(),
             "acme.Order.Line"
         );
-        let e = s.message_at(&[5]).unwrap_err();
-        assert!(e.contains("points nowhere"), "{e}");
+        let e = s.message_at(&[5]).unwrap_err().to_string();
+        assert!(e.contains("message index [5] points nowhere"), "{e}");
         assert!(s.message_at(&[0, 9]).is_err());
         assert!(s.message_named(Some("acme.common.Money")).is_err());
     }
@@ -426,9 +450,10 @@ message Other { bool ok = 1; }
             "syntax = \"proto3\";\nmessage A { int32 x = 1 }\n",
             &[],
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("m.proto:2:"), "{e}");
-        let e = compile("m.proto", ORDER, &[]).unwrap_err();
+        let e = compile("m.proto", ORDER, &[]).unwrap_err().to_string();
         assert!(e.contains("acme/common.proto"), "{e}");
     }
 }

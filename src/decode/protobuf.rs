@@ -25,46 +25,76 @@ pub struct PbField {
     pub value: PbValue,
 }
 
-fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, String> {
+/// Why bytes are not protobuf wire format (positions are byte offsets).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    #[error("truncated varint at byte {at}")]
+    TruncatedVarint { at: usize },
+    #[error("varint overflows 64 bits at byte {at}")]
+    VarintOverflow { at: usize },
+    #[error("varint longer than 10 bytes at byte {at}")]
+    VarintTooLong { at: usize },
+    #[error("field needs {need} bytes at byte {at}, only {left} left")]
+    Short { need: usize, at: usize, left: usize },
+    #[error("invalid field number {number} at byte {at}")]
+    FieldNumber { number: u64, at: usize },
+    #[error("length {0} too large")]
+    Length(u64),
+    #[error("unsupported wire type {wire} at byte {at}")]
+    WireType { wire: u64, at: usize },
+    #[error("empty message")]
+    Empty,
+}
+
+fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, WireError> {
     let mut result: u64 = 0;
     for shift in (0..70).step_by(7) {
         let Some(&b) = buf.get(*pos) else {
-            return Err(format!("truncated varint at byte {}", *pos));
+            return Err(WireError::TruncatedVarint { at: *pos });
         };
         *pos += 1;
         if shift == 63 && b > 1 {
-            return Err(format!("varint overflows 64 bits at byte {}", *pos - 1));
+            return Err(WireError::VarintOverflow { at: *pos - 1 });
         }
         result |= u64::from(b & 0x7f) << shift;
         if b & 0x80 == 0 {
             return Ok(result);
         }
     }
-    Err(format!("varint longer than 10 bytes at byte {}", *pos))
+    Err(WireError::VarintTooLong { at: *pos })
 }
 
-fn take<'a>(buf: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], String> {
+fn take<'a>(buf: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], WireError> {
     let end = pos
         .checked_add(n)
         .filter(|&e| e <= buf.len())
-        .ok_or_else(|| {
-            format!(
-                "field needs {n} bytes at byte {}, only {} left",
-                *pos,
-                buf.len() - *pos
-            )
+        .ok_or(WireError::Short {
+            need: n,
+            at: *pos,
+            left: buf.len() - *pos,
         })?;
     let s = &buf[*pos..end];
     *pos = end;
     Ok(s)
 }
 
+/// The next `N` bytes as an array (a fixed32 or fixed64 field).
+fn take_array<const N: usize>(buf: &[u8], pos: &mut usize) -> Result<[u8; N], WireError> {
+    let at = *pos;
+    let b = take(buf, pos, N)?;
+    <[u8; N]>::try_from(b).map_err(|_| WireError::Short {
+        need: N,
+        at,
+        left: buf.len() - at,
+    })
+}
+
 /// Decode a complete message. Fails unless every byte belongs to a valid field.
-pub fn decode(buf: &[u8]) -> Result<Vec<PbField>, String> {
+pub fn decode(buf: &[u8]) -> Result<Vec<PbField>, WireError> {
     decode_depth(buf, 0)
 }
 
-fn decode_depth(buf: &[u8], depth: usize) -> Result<Vec<PbField>, String> {
+fn decode_depth(buf: &[u8], depth: usize) -> Result<Vec<PbField>, WireError> {
     let mut pos = 0;
     let mut fields = Vec::new();
     while pos < buf.len() {
@@ -72,30 +102,24 @@ fn decode_depth(buf: &[u8], depth: usize) -> Result<Vec<PbField>, String> {
         let number = tag >> 3;
         let wire = tag & 7;
         if number == 0 || number > 536_870_911 {
-            return Err(format!("invalid field number {number} at byte {pos}"));
+            return Err(WireError::FieldNumber { number, at: pos });
         }
         let value = match wire {
             0 => PbValue::Varint(read_varint(buf, &mut pos)?),
-            1 => {
-                let b = take(buf, &mut pos, 8)?;
-                PbValue::Fixed64(u64::from_le_bytes(b.try_into().map_err(|_| "fixed64")?))
-            }
+            1 => PbValue::Fixed64(u64::from_le_bytes(take_array(buf, &mut pos)?)),
             2 => {
                 let len = read_varint(buf, &mut pos)?;
-                let len = usize::try_from(len).map_err(|_| format!("length {len} too large"))?;
+                let len = usize::try_from(len).map_err(|_| WireError::Length(len))?;
                 let b = take(buf, &mut pos, len)?;
                 length_delimited(b, depth)
             }
-            5 => {
-                let b = take(buf, &mut pos, 4)?;
-                PbValue::Fixed32(u32::from_le_bytes(b.try_into().map_err(|_| "fixed32")?))
-            }
-            w => return Err(format!("unsupported wire type {w} at byte {pos}")),
+            5 => PbValue::Fixed32(u32::from_le_bytes(take_array(buf, &mut pos)?)),
+            w => return Err(WireError::WireType { wire: w, at: pos }),
         };
         fields.push(PbField { number, value });
     }
     if fields.is_empty() {
-        return Err("empty message".to_string());
+        return Err(WireError::Empty);
     }
     Ok(fields)
 }
@@ -154,6 +178,27 @@ pub fn to_json(fields: &[PbField]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wire_errors_say_where() {
+        let e = |b: &[u8]| decode(b).unwrap_err().to_string();
+        assert_eq!(e(&[]), "empty message");
+        assert_eq!(e(&[0x08]), "truncated varint at byte 1");
+        assert_eq!(e(&[0x00]), "invalid field number 0 at byte 1");
+        assert_eq!(e(&[0x0b]), "unsupported wire type 3 at byte 1");
+        assert_eq!(e(&[0x0d, 1]), "field needs 4 bytes at byte 1, only 1 left");
+        assert_eq!(
+            e(&[0x09, 1, 2]),
+            "field needs 8 bytes at byte 1, only 2 left"
+        );
+        assert_eq!(
+            decode(&[0x0d, 1, 0, 0, 0]).unwrap(),
+            vec![PbField {
+                number: 1,
+                value: PbValue::Fixed32(1)
+            }]
+        );
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -9,58 +9,52 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::avro::AvroSchema;
-use super::json_schema::JsonSchema;
-use super::proto::{MAX_MESSAGE_INDEXES, ProtoSchema};
+use super::avro::{AvroError, AvroSchema};
+use super::json_schema::{JsonSchema, JsonSchemaError};
+use super::proto::{MAX_MESSAGE_INDEXES, ProtoError, ProtoSchema};
+use super::schema::{AnswerError, ResolvedReference, SchemaKind, SchemaReference, parse_answer};
 use super::{Content, Decoded, protobuf};
 
 pub use super::avro::{MAX_AVRO_DEPTH, MAX_RECURSIVE_PAYLOAD};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SchemaKind {
-    Avro,
-    Protobuf,
-    Json,
+/// Why a registry schema cannot be used: its answer, or the schema itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
+    #[error(transparent)]
+    Avro(#[from] AvroError),
+    #[error(transparent)]
+    Protobuf(#[from] ProtoError),
+    #[error(transparent)]
+    Json(#[from] JsonSchemaError),
+    #[error("schema {id} refers to {count} other schema(s) that were not fetched")]
+    UnfetchedReferences { id: u32, count: usize },
+    /// The same error, naming the schema id it is about.
+    #[error("schema {id}: {source}")]
+    Of { id: u32, source: Box<SchemaError> },
 }
 
-impl SchemaKind {
+impl SchemaError {
+    /// This error, about schema `id`.
     #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            SchemaKind::Avro => "avro",
-            SchemaKind::Protobuf => "protobuf",
-            SchemaKind::Json => "json schema",
+    pub fn of(self, id: u32) -> Self {
+        Self::Of {
+            id,
+            source: Box::new(self),
         }
     }
 }
 
-/// A reference from one schema to another subject's version, by the name
-/// the referring schema uses (an import path, an Avro full name, a `$ref`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaReference {
-    pub name: String,
-    pub subject: String,
-    pub version: i32,
-}
-
-/// One schema as the registry describes it (`GET /schemas/ids/{id}` or
-/// `GET /subjects/{subject}/versions/{version}`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaAnswer {
-    pub id: Option<u32>,
-    pub subject: Option<String>,
-    pub version: Option<i32>,
-    pub kind: SchemaKind,
-    pub schema: String,
-    pub references: Vec<SchemaReference>,
-}
-
-/// A referenced schema's content, by the name the referring schema uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedReference {
-    pub name: String,
-    pub kind: SchemaKind,
-    pub schema: String,
+/// Why the Confluent Protobuf message indexes cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndexError {
+    #[error("truncated message index")]
+    Truncated,
+    #[error("message index varint too long")]
+    VarintTooLong,
+    #[error("implausible message index count {0}")]
+    Count(i64),
 }
 
 /// A parsed schema, ready to decode and encode.
@@ -87,76 +81,6 @@ impl PartialEq for RegistrySchema {
     }
 }
 
-/// Text from the registry in an error: escaped and cut short.
-pub(crate) fn quote_registry(s: &str) -> String {
-    let cut = crate::sanitize::truncate_chars(s.trim(), 200);
-    crate::sanitize::escape(&cut).into_owned()
-}
-
-fn looks_like_html(body: &str) -> bool {
-    let t = body.trim_start().to_ascii_lowercase();
-    t.starts_with('<')
-}
-
-/// Parse one registry answer describing a schema.
-pub fn parse_answer(body: &str) -> Result<SchemaAnswer, String> {
-    let v: Value = serde_json::from_str(body).map_err(|e| {
-        if looks_like_html(body) {
-            "the registry answered with an HTML page, not JSON: is the URL that of a Schema Registry?"
-                .to_string()
-        } else {
-            format!("the registry's answer is not JSON ({e})")
-        }
-    })?;
-    let schema = v
-        .get("schema")
-        .and_then(Value::as_str)
-        .ok_or_else(|| "the registry's answer has no `schema` field".to_string())?
-        .to_string();
-    let kind = match v.get("schemaType").and_then(Value::as_str) {
-        None | Some("AVRO") => SchemaKind::Avro,
-        Some("PROTOBUF") => SchemaKind::Protobuf,
-        Some("JSON") => SchemaKind::Json,
-        Some(other) => return Err(format!("unknown schema type {}", quote_registry(other))),
-    };
-    let mut references = Vec::new();
-    if let Some(refs) = v.get("references").filter(|r| !r.is_null()) {
-        let Some(items) = refs.as_array() else {
-            return Err("the registry's `references` is not a list".into());
-        };
-        for r in items {
-            let name = r.get("name").and_then(Value::as_str);
-            let subject = r.get("subject").and_then(Value::as_str);
-            let version = r
-                .get("version")
-                .and_then(Value::as_i64)
-                .and_then(|n| i32::try_from(n).ok());
-            match (name, subject, version) {
-                (Some(n), Some(s), Some(ver)) => references.push(SchemaReference {
-                    name: n.to_string(),
-                    subject: s.to_string(),
-                    version: ver,
-                }),
-                _ => return Err("a reference lacks its name, subject or version".into()),
-            }
-        }
-    }
-    Ok(SchemaAnswer {
-        id: v
-            .get("id")
-            .and_then(Value::as_u64)
-            .and_then(|n| u32::try_from(n).ok()),
-        subject: v.get("subject").and_then(Value::as_str).map(str::to_string),
-        version: v
-            .get("version")
-            .and_then(Value::as_i64)
-            .and_then(|n| i32::try_from(n).ok()),
-        kind,
-        schema,
-        references,
-    })
-}
-
 impl RegistrySchema {
     /// Parse schema `id` given every schema it references (directly or not).
     pub fn build(
@@ -165,7 +89,7 @@ impl RegistrySchema {
         text: &str,
         references: Vec<SchemaReference>,
         resolved: &[ResolvedReference],
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SchemaError> {
         let named: Vec<(String, String)> = resolved
             .iter()
             .map(|r| (r.name.clone(), r.schema.clone()))
@@ -238,25 +162,24 @@ impl SchemaSource for SchemaCache {
 
 /// Parse the registry's answer to `GET /schemas/ids/{id}` for a schema
 /// without references (see [`crate::registry::Client`] for the rest).
-pub fn parse_registry_response(id: u32, body: &str) -> Result<RegistrySchema, String> {
+pub fn parse_registry_response(id: u32, body: &str) -> Result<RegistrySchema, SchemaError> {
     let a = parse_answer(body)?;
     if !a.references.is_empty() {
-        return Err(format!(
-            "schema {id} refers to {} other schema(s) that were not fetched",
-            a.references.len()
-        ));
+        return Err(SchemaError::UnfetchedReferences {
+            id,
+            count: a.references.len(),
+        });
     }
-    RegistrySchema::build(id, a.kind, &a.schema, Vec::new(), &[])
-        .map_err(|e| format!("schema {id}: {e}"))
+    RegistrySchema::build(id, a.kind, &a.schema, Vec::new(), &[]).map_err(|e| e.of(id))
 }
 
 /// Confluent protobuf framing: a zigzag varint count of message indexes
 /// followed by that many zigzag varints; a single 0 byte means `[0]`.
-pub fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
-    fn varint(b: &[u8], pos: &mut usize) -> Result<i64, String> {
+pub fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), IndexError> {
+    fn varint(b: &[u8], pos: &mut usize) -> Result<i64, IndexError> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
-            let byte = *b.get(*pos).ok_or("truncated message index")?;
+            let byte = *b.get(*pos).ok_or(IndexError::Truncated)?;
             *pos += 1;
             v |= u64::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
@@ -264,7 +187,7 @@ pub fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
                 return Ok(((v >> 1) as i64) ^ -((v & 1) as i64));
             }
         }
-        Err("message index varint too long".to_string())
+        Err(IndexError::VarintTooLong)
     }
     let mut pos = 0;
     let count = varint(b, &mut pos)?;
@@ -272,7 +195,7 @@ pub fn skip_message_indexes(b: &[u8]) -> Result<(Vec<i64>, &[u8]), String> {
         return Ok((vec![0], &b[pos..]));
     }
     if !(0..=MAX_MESSAGE_INDEXES).contains(&count) {
-        return Err(format!("implausible message index count {count}"));
+        return Err(IndexError::Count(count));
     }
     let mut idx = Vec::new();
     for _ in 0..count {
@@ -299,7 +222,7 @@ pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
         SchemaLookup::Ready(s) => match &s.parsed {
             Parsed::Avro(a) => match a.decode(payload) {
                 Ok(v) => framed(format!("avro, schema id {id}"), Content::Json(v), None),
-                Err(e) => raw(e),
+                Err(e) => raw(e.to_string()),
             },
             Parsed::Json(_) => match serde_json::from_slice::<Value>(payload) {
                 Ok(v) => framed(
@@ -316,9 +239,9 @@ pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
                         Content::Json(v),
                         None,
                     ),
-                    Err(e) => raw(e),
+                    Err(e) => raw(e.to_string()),
                 },
-                Err(e) => raw(e),
+                Err(e) => raw(e.to_string()),
             },
         },
         other => {
@@ -351,9 +274,14 @@ pub fn decode_framed(b: &[u8], id: u32, schemas: &dyn SchemaSource) -> Decoded {
 }
 
 fn protobuf_framed(payload: &[u8], id: u32, why: Option<String>) -> Decoded {
-    match skip_message_indexes(payload)
-        .and_then(|(idx, rest)| protobuf::decode(rest).map(|f| (idx, f)))
-    {
+    let fields = skip_message_indexes(payload)
+        .map_err(|e| e.to_string())
+        .and_then(|(idx, rest)| {
+            protobuf::decode(rest)
+                .map(|f| (idx, f))
+                .map_err(|e| e.to_string())
+        });
+    match fields {
         Ok((idx, fields)) => Decoded {
             label: format!("protobuf, schema id {id}, message index {idx:?}"),
             content: Content::Json(protobuf::to_json(&fields)),
@@ -379,8 +307,12 @@ mod tests {
             configured: true,
             ..Default::default()
         };
-        c.entries
-            .insert(id, parse_registry_response(id, body).map(Arc::new));
+        c.entries.insert(
+            id,
+            parse_registry_response(id, body)
+                .map(Arc::new)
+                .map_err(|e| e.to_string()),
+        );
         c
     }
 
@@ -446,21 +378,8 @@ mod tests {
     }
 
     #[test]
-    fn answers_that_are_not_schemas() {
-        let e = parse_answer("<html><body>Login</body></html>").unwrap_err();
-        assert!(e.contains("HTML"), "{e}");
-        let e = parse_answer("garbage\x1b[2J").unwrap_err();
-        assert!(e.contains("not JSON"), "{e}");
-        assert!(!e.contains('\x1b'));
-        let e = parse_answer(r#"{"schema":"x","schemaType":"XML\u001b"}"#).unwrap_err();
-        assert!(!e.contains('\x1b'), "{e}");
-        let a = parse_answer(
-            r#"{"id":5,"subject":"s","version":2,"schema":"{}","schemaType":"JSON","references":[{"name":"a.json","subject":"a","version":1}]}"#,
-        )
-        .unwrap();
-        assert_eq!(a.id, Some(5));
-        assert_eq!(a.references[0].subject, "a");
-        assert!(parse_registry_response(5, &serde_json::json!({"schema": "{}", "schemaType": "JSON", "references": [{"name":"a","subject":"a","version":1}]}).to_string()).unwrap_err().contains("not fetched"));
+    fn an_answer_with_unfetched_references_is_refused() {
+        assert!(parse_registry_response(5, &serde_json::json!({"schema": "{}", "schemaType": "JSON", "references": [{"name":"a","subject":"a","version":1}]}).to_string()).unwrap_err().to_string().contains("not fetched"));
     }
 
     #[test]
@@ -491,11 +410,13 @@ mod tests {
         assert!(
             parse_registry_response(1, "{}")
                 .unwrap_err()
+                .to_string()
                 .contains("schema")
         );
         assert!(
             parse_registry_response(1, r#"{"schema":"{bad"}"#)
                 .unwrap_err()
+                .to_string()
                 .contains("Avro")
         );
     }

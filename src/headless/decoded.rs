@@ -78,7 +78,7 @@ impl RecordDecoder {
         if let Some((_, result)) = self.local.decode(&self.topic, field, b) {
             return match result {
                 Ok(v) => ok(v, None),
-                Err(e) => fail(e, None),
+                Err(e) => fail(e.to_string(), None),
             };
         }
         if let Some(id) = registry_header(b).filter(|id| (1..=AUTO_MAX_SCHEMA_ID).contains(id)) {
@@ -92,7 +92,7 @@ impl RecordDecoder {
             }
             let schema = match self.registry.get().and_then(|c| c.schema_by_id(id)) {
                 Ok(s) => s,
-                Err(e) => return fail(e, Some(id)),
+                Err(e) => return fail(e.to_string(), Some(id)),
             };
             let d = registry::decode_framed(b, id, &One(schema));
             return match (d.content, d.note) {

@@ -11,11 +11,113 @@ use serde_json::Value;
 use ureq::tls::{Certificate, ClientCert, PemItem, RootCerts, TlsConfig, TlsProvider};
 
 use crate::config::{BearerToken, RegistryAuth, RegistrySettings, Secret};
-use crate::decode::registry::quote_registry;
+use crate::decode::schema::quote_registry;
 
 /// Largest answer read from the registry.
 const MAX_BODY: u64 = 16 * 1024 * 1024;
 const ACCEPT: &str = "application/vnd.schemaregistry.v1+json, application/json;q=0.9";
+
+/// Why a request to the registry failed. Display is the plain sentence;
+/// [`HttpError::kind`] says what kind of failure it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpError {
+    #[error("cannot read the {what} {path}: {reason}")]
+    ReadFile {
+        what: &'static str,
+        path: String,
+        reason: String,
+    },
+    #[error("the {what} {path} holds no PEM certificate")]
+    NoCertificate { what: &'static str, path: String },
+    #[error(
+        "the schema registry client key {0} holds no unencrypted private key (PEM: PKCS#8, PKCS#1 or SEC1)"
+    )]
+    NoPrivateKey(String),
+    #[error("a certificate or key file is not valid PEM")]
+    Pem,
+    #[error("could not run the schema registry token_command: {0}")]
+    TokenSpawn(String),
+    #[error("the schema registry token_command did not finish within {} s", .0.as_secs_f64())]
+    TokenTimeout(Duration),
+    #[error("the schema registry token_command: {0}")]
+    TokenWait(String),
+    /// The command's exit status, as the system words it.
+    #[error("the schema registry token_command failed ({0})")]
+    TokenFailed(String),
+    #[error("the schema registry token_command printed something not UTF-8")]
+    TokenNotUtf8,
+    #[error("the schema registry token_command must print one token")]
+    TokenNotOne,
+    /// The TLS handshake or a certificate, in words ([`tls_reason`]).
+    #[error("{0}")]
+    Tls(String),
+    #[error("no answer from the registry within {} s", .0.as_secs_f64())]
+    Timeout(Duration),
+    /// Cannot resolve or connect, or the connection dropped (in words).
+    #[error("{0}")]
+    Connect(String),
+    #[error("the registry URL is not valid")]
+    BadUrl,
+    /// A non-2xx answer; `message` is its sentence ([`status_reason`]).
+    #[error("{message}")]
+    Status { status: u16, message: String },
+    #[error("the registry's answer is larger than {} MiB", MAX_BODY / 1024 / 1024)]
+    TooLarge,
+    /// Not HTTP, too many redirects, or another failure of the request.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+/// What kind of failure a registry request had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpErrorKind {
+    /// A CA, client certificate or key file cannot be used.
+    File,
+    /// Credentials missing or refused (HTTP 401, 403), or the token
+    /// command gave none.
+    Auth,
+    /// The TLS handshake or a certificate.
+    Tls,
+    /// No answer in time.
+    Timeout,
+    /// Cannot resolve, connect or stay connected.
+    Unreachable,
+    /// HTTP 404: no such subject, version or schema.
+    NotFound,
+    /// The URL in the settings is not valid.
+    Config,
+    /// The registry answered, but not as a registry does (another status,
+    /// too large, not HTTP).
+    BadAnswer,
+}
+
+impl HttpError {
+    #[must_use]
+    pub fn kind(&self) -> HttpErrorKind {
+        use HttpErrorKind as K;
+        match self {
+            Self::ReadFile { .. }
+            | Self::NoCertificate { .. }
+            | Self::NoPrivateKey(_)
+            | Self::Pem => K::File,
+            Self::TokenSpawn(_)
+            | Self::TokenTimeout(_)
+            | Self::TokenWait(_)
+            | Self::TokenFailed(_)
+            | Self::TokenNotUtf8
+            | Self::TokenNotOne
+            | Self::Status {
+                status: 401 | 403, ..
+            } => K::Auth,
+            Self::Status { status: 404, .. } => K::NotFound,
+            Self::Tls(_) => K::Tls,
+            Self::Timeout(_) => K::Timeout,
+            Self::Connect(_) => K::Unreachable,
+            Self::BadUrl => K::Config,
+            Self::Status { .. } | Self::TooLarge | Self::Protocol(_) => K::BadAnswer,
+        }
+    }
+}
 
 pub struct Http {
     base: String,
@@ -26,11 +128,18 @@ pub struct Http {
     token: Mutex<Option<Secret>>,
 }
 
-fn read_file(what: &str, path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read the {what} {}: {e}", path.display()))
+fn read_file(what: &'static str, path: &Path) -> Result<Vec<u8>, HttpError> {
+    std::fs::read(path).map_err(|e| HttpError::ReadFile {
+        what,
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
-fn pem_certificates(what: &str, path: &Path) -> Result<Vec<Certificate<'static>>, String> {
+fn pem_certificates(
+    what: &'static str,
+    path: &Path,
+) -> Result<Vec<Certificate<'static>>, HttpError> {
     let pem = read_file(what, path)?;
     let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
@@ -39,15 +148,15 @@ fn pem_certificates(what: &str, path: &Path) -> Result<Vec<Certificate<'static>>
         })
         .collect();
     if certs.is_empty() {
-        return Err(format!(
-            "the {what} {} holds no PEM certificate",
-            path.display()
-        ));
+        return Err(HttpError::NoCertificate {
+            what,
+            path: path.display().to_string(),
+        });
     }
     Ok(certs)
 }
 
-fn tls_config(s: &RegistrySettings) -> Result<TlsConfig, String> {
+fn tls_config(s: &RegistrySettings) -> Result<TlsConfig, HttpError> {
     let roots = match &s.ca {
         Some(ca) => pem_certificates("schema registry CA file", ca)?,
         None => {
@@ -75,12 +184,7 @@ fn tls_config(s: &RegistrySettings) -> Result<TlsConfig, String> {
                     Ok(PemItem::PrivateKey(k)) => Some(k),
                     _ => None,
                 })
-                .ok_or_else(|| {
-                    format!(
-                        "the schema registry client key {} holds no unencrypted private key (PEM: PKCS#8, PKCS#1 or SEC1)",
-                        key.display()
-                    )
-                })?;
+                .ok_or_else(|| HttpError::NoPrivateKey(key.display().to_string()))?;
             Some(ClientCert::new_with_certs(&chain, key))
         }
         _ => None,
@@ -124,47 +228,47 @@ fn tls_reason(e: &rustls::Error) -> String {
     }
 }
 
-fn io_reason(e: &io::Error, timeout: Duration) -> String {
+fn io_reason(e: &io::Error, timeout: Duration) -> HttpError {
     if let Some(r) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        return tls_reason(r);
+        return HttpError::Tls(tls_reason(r));
     }
     match e.kind() {
         io::ErrorKind::ConnectionRefused => {
-            "cannot connect to the registry: connection refused".into()
+            HttpError::Connect("cannot connect to the registry: connection refused".into())
         }
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-            format!("no answer from the registry within {} s", timeout.as_secs_f64())
-        }
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => HttpError::Timeout(timeout),
         io::ErrorKind::ConnectionReset
         | io::ErrorKind::ConnectionAborted
         | io::ErrorKind::UnexpectedEof
-        | io::ErrorKind::BrokenPipe => {
-            "the registry closed the connection (in a TLS handshake that can mean it wants a client certificate)".into()
-        }
-        _ => format!("cannot reach the registry: {e}"),
+        | io::ErrorKind::BrokenPipe => HttpError::Connect(
+            "the registry closed the connection (in a TLS handshake that can mean it wants a client certificate)".into(),
+        ),
+        _ => HttpError::Connect(format!("cannot reach the registry: {e}")),
     }
 }
 
-fn transport_reason(e: &ureq::Error, timeout: Duration) -> String {
+fn transport_reason(e: &ureq::Error, timeout: Duration) -> HttpError {
     use ureq::Error as U;
     match e {
-        U::Timeout(_) => format!(
-            "no answer from the registry within {} s",
-            timeout.as_secs_f64()
-        ),
-        U::HostNotFound => "cannot resolve the registry's host name".into(),
+        U::Timeout(_) => HttpError::Timeout(timeout),
+        U::HostNotFound => HttpError::Connect("cannot resolve the registry's host name".into()),
         U::Io(io) => io_reason(io, timeout),
-        U::Rustls(r) => tls_reason(r),
-        U::Tls(s) => format!("TLS failed: {s}"),
-        U::Pem(_) => "a certificate or key file is not valid PEM".into(),
-        U::Protocol(p) => {
-            format!("the registry does not answer in HTTP ({p}): should the URL be https://?")
+        U::Rustls(r) => HttpError::Tls(tls_reason(r)),
+        U::Tls(s) => HttpError::Tls(format!("TLS failed: {s}")),
+        U::Pem(_) => HttpError::Pem,
+        U::Protocol(p) => HttpError::Protocol(format!(
+            "the registry does not answer in HTTP ({p}): should the URL be https://?"
+        )),
+        U::BadUri(_) => HttpError::BadUrl,
+        U::ConnectionFailed => HttpError::Connect("cannot connect to the registry".into()),
+        U::TooManyRedirects | U::RedirectFailed => {
+            HttpError::Protocol("the registry redirects too often".into())
         }
-        U::BadUri(_) => "the registry URL is not valid".into(),
-        U::ConnectionFailed => "cannot connect to the registry".into(),
-        U::TooManyRedirects | U::RedirectFailed => "the registry redirects too often".into(),
-        U::StatusCode(c) => format!("the registry answered HTTP {c}"),
-        other => format!("the request to the registry failed: {other}"),
+        U::StatusCode(c) => HttpError::Status {
+            status: *c,
+            message: format!("the registry answered HTTP {c}"),
+        },
+        other => HttpError::Protocol(format!("the request to the registry failed: {other}")),
     }
 }
 
@@ -205,7 +309,7 @@ fn status_reason(status: u16, body: &str, auth: &RegistryAuth) -> String {
 
 /// Run a token command: its standard output, trimmed, is the token. It may
 /// run at most `timeout`; its output never appears in errors.
-fn run_token_command(cmd: &Secret, timeout: Duration) -> Result<Secret, String> {
+fn run_token_command(cmd: &Secret, timeout: Duration) -> Result<Secret, HttpError> {
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(cmd.expose())
@@ -213,7 +317,7 @@ fn run_token_command(cmd: &Secret, timeout: Duration) -> Result<Secret, String> 
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("could not run the schema registry token_command: {e}"))?;
+        .map_err(|e| HttpError::TokenSpawn(e.to_string()))?;
     let mut stdout = child.stdout.take();
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
@@ -232,31 +336,25 @@ fn run_token_command(cmd: &Secret, timeout: Duration) -> Result<Secret, String> 
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
-                    "the schema registry token_command did not finish within {} s",
-                    timeout.as_secs_f64()
-                ));
+                return Err(HttpError::TokenTimeout(timeout));
             }
-            Err(e) => return Err(format!("the schema registry token_command: {e}")),
+            Err(e) => return Err(HttpError::TokenWait(e.to_string())),
         }
     };
     let out = reader.join().unwrap_or_default();
     if !status.success() {
-        return Err(format!(
-            "the schema registry token_command failed ({status})"
-        ));
+        return Err(HttpError::TokenFailed(status.to_string()));
     }
-    let token = String::from_utf8(out)
-        .map_err(|_| "the schema registry token_command printed something not UTF-8".to_string())?;
+    let token = String::from_utf8(out).map_err(|_| HttpError::TokenNotUtf8)?;
     let token = token.trim();
     if token.is_empty() || token.contains(['\r', '\n']) {
-        return Err("the schema registry token_command must print one token".into());
+        return Err(HttpError::TokenNotOne);
     }
     Ok(Secret::new(token))
 }
 
 impl Http {
-    pub fn new(s: &RegistrySettings) -> Result<Self, String> {
+    pub fn new(s: &RegistrySettings) -> Result<Self, HttpError> {
         let tls = tls_config(s)?;
         let config = ureq::Agent::config_builder()
             .timeout_global(Some(s.timeout))
@@ -274,7 +372,7 @@ impl Http {
         })
     }
 
-    fn authorization(&self, fresh: bool) -> Result<Option<String>, String> {
+    fn authorization(&self, fresh: bool) -> Result<Option<String>, HttpError> {
         use base64::Engine as _;
         Ok(match &self.auth {
             RegistryAuth::None => None,
@@ -306,7 +404,7 @@ impl Http {
     }
 
     /// GET `path` (starting with `/`): the body of a 2xx answer, else why not.
-    pub fn get(&self, path: &str) -> Result<String, String> {
+    pub fn get(&self, path: &str) -> Result<String, HttpError> {
         let url = format!("{}{path}", self.base);
         let refreshable = matches!(self.auth, RegistryAuth::Bearer(BearerToken::Command(_)));
         let mut fresh = false;
@@ -324,10 +422,7 @@ impl Http {
                 .lossy_utf8(true)
                 .read_to_string()
                 .map_err(|e| match e {
-                    ureq::Error::BodyExceedsLimit(_) => format!(
-                        "the registry's answer is larger than {} MiB",
-                        MAX_BODY / 1024 / 1024
-                    ),
+                    ureq::Error::BodyExceedsLimit(_) => HttpError::TooLarge,
                     other => transport_reason(&other, self.timeout),
                 })?;
             if status == 401 && refreshable && !fresh {
@@ -338,7 +433,10 @@ impl Http {
             if (200..300).contains(&status) {
                 return Ok(body);
             }
-            return Err(status_reason(status, &body, &self.auth));
+            return Err(HttpError::Status {
+                status,
+                message: status_reason(status, &body, &self.auth),
+            });
         }
     }
 }
@@ -379,12 +477,17 @@ mod tests {
             Duration::from_secs(5),
         )
         .unwrap_err();
+        assert_eq!(e.kind(), HttpErrorKind::Auth);
+        let e = e.to_string();
         assert!(e.contains("failed"), "{e}");
         assert!(!e.contains("secret-out"), "{e}");
-        let e = run_token_command(&Secret::new("sleep 5"), Duration::from_millis(200)).unwrap_err();
+        let e = run_token_command(&Secret::new("sleep 5"), Duration::from_millis(200))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("did not finish"), "{e}");
         let e = run_token_command(&Secret::new("printf 'a\\nb\\n'"), Duration::from_secs(5))
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("one token"), "{e}");
     }
 
@@ -393,11 +496,19 @@ mod tests {
         let mut s = RegistrySettings::new("https://r");
         s.ca = Some("/nonexistent/ca.pem".into());
         let e = Http::new(&s).err().unwrap();
+        assert_eq!(e.kind(), HttpErrorKind::File);
+        let e = e.to_string();
         assert!(e.contains("CA file /nonexistent/ca.pem"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, "nothing").unwrap();
         s.ca = Some(empty);
-        assert!(Http::new(&s).err().unwrap().contains("no PEM certificate"));
+        assert!(
+            Http::new(&s)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("no PEM certificate")
+        );
     }
 }

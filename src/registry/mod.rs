@@ -16,15 +16,92 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde_json::Value;
 
 use crate::config::RegistrySettings;
-use crate::decode::registry::{
-    RegistrySchema, ResolvedReference, SchemaAnswer, SchemaReference, parse_answer,
+use crate::decode::FieldError;
+use crate::decode::registry::{RegistrySchema, SchemaError};
+use crate::decode::schema::{
+    AnswerError, ResolvedReference, SchemaAnswer, SchemaReference, parse_answer,
 };
 
-pub use http::Http;
+pub use http::{Http, HttpError, HttpErrorKind};
 
 /// How deep references may nest, and how many one schema may pull in.
 const MAX_REFERENCE_DEPTH: usize = 32;
 const MAX_REFERENCES: usize = 256;
+
+/// Why the registry could not give a schema, or a value does not fit it.
+/// Display is the plain sentence; [`RegistryError::kind`] what kind of
+/// failure it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    #[error("no schema registry configured for this cluster")]
+    NotConfigured,
+    #[error("a subject is needed unless a schema id is given")]
+    NoSubject,
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The answer does not describe a schema.
+    #[error(transparent)]
+    Answer(#[from] AnswerError),
+    /// The schema does not parse with its references.
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error("the registry's answer has no schema id")]
+    NoSchemaId,
+    #[error("references nest deeper than {MAX_REFERENCE_DEPTH} levels")]
+    ReferencesTooDeep,
+    #[error("more than {MAX_REFERENCES} references")]
+    TooManyReferences,
+    /// The value does not fit the schema.
+    #[error(transparent)]
+    Value(#[from] FieldError),
+    /// The same error, prefixed with what was asked for (`schema 5`,
+    /// `subject orders-value version 2`, `reference a.proto`).
+    #[error("{what}: {source}")]
+    In {
+        what: String,
+        source: Box<RegistryError>,
+    },
+}
+
+/// What kind of failure a [`RegistryError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryErrorKind {
+    /// No registry is configured for the cluster.
+    NotConfigured,
+    /// A request failed, as [`HttpErrorKind`] says.
+    Http(HttpErrorKind),
+    /// The registry answered, but not with a schema.
+    BadAnswer,
+    /// The schema does not parse, or its references cannot be resolved.
+    BadSchema,
+    /// What was asked for is incomplete, or the value does not fit.
+    BadInput,
+}
+
+impl RegistryError {
+    /// This error, prefixed with what was asked for.
+    #[must_use]
+    pub fn context(self, what: impl Into<String>) -> Self {
+        Self::In {
+            what: what.into(),
+            source: Box::new(self),
+        }
+    }
+
+    #[must_use]
+    pub fn kind(&self) -> RegistryErrorKind {
+        match self {
+            Self::NotConfigured => RegistryErrorKind::NotConfigured,
+            Self::Http(h) => RegistryErrorKind::Http(h.kind()),
+            Self::Answer(_) | Self::NoSchemaId => RegistryErrorKind::BadAnswer,
+            Self::Schema(_) | Self::ReferencesTooDeep | Self::TooManyReferences => {
+                RegistryErrorKind::BadSchema
+            }
+            Self::NoSubject | Self::Value(_) => RegistryErrorKind::BadInput,
+            Self::In { source, .. } => source.kind(),
+        }
+    }
+}
 
 /// Which version of a subject's schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +123,7 @@ pub struct SubjectSchema {
 /// One registry, with its caches.
 pub struct Client {
     http: Http,
-    by_id: Mutex<HashMap<u32, Result<Arc<RegistrySchema>, String>>>,
+    by_id: Mutex<HashMap<u32, Result<Arc<RegistrySchema>, RegistryError>>>,
     versions: Mutex<HashMap<(String, i32), SchemaAnswer>>,
 }
 
@@ -67,12 +144,12 @@ fn subject_path(subject: &str) -> String {
 }
 
 fn esc(s: &str) -> String {
-    crate::decode::registry::quote_registry(s)
+    crate::decode::schema::quote_registry(s)
 }
 
 impl Client {
     /// Build the client: reads the CA and client certificate files now.
-    pub fn new(settings: &RegistrySettings) -> Result<Self, String> {
+    pub fn new(settings: &RegistrySettings) -> Result<Self, RegistryError> {
         Ok(Self {
             http: Http::new(settings)?,
             by_id: Mutex::new(HashMap::new()),
@@ -82,7 +159,7 @@ impl Client {
 
     /// Schema `id` with its references, parsed. Results (failures too) are
     /// cached: each id is asked for once.
-    pub fn schema_by_id(&self, id: u32) -> Result<Arc<RegistrySchema>, String> {
+    pub fn schema_by_id(&self, id: u32) -> Result<Arc<RegistrySchema>, RegistryError> {
         if let Some(r) = self.by_id.lock().ok().and_then(|m| m.get(&id).cloned()) {
             return r;
         }
@@ -93,25 +170,29 @@ impl Client {
         result
     }
 
-    fn fetch_by_id(&self, id: u32) -> Result<RegistrySchema, String> {
+    fn fetch_by_id(&self, id: u32) -> Result<RegistrySchema, RegistryError> {
+        let of_id = |e: RegistryError| e.context(format!("schema {id}"));
         let body = self
             .http
             .get(&format!("/schemas/ids/{id}"))
-            .map_err(|e| format!("schema {id}: {e}"))?;
-        let a = parse_answer(&body).map_err(|e| format!("schema {id}: {e}"))?;
+            .map_err(|e| of_id(e.into()))?;
+        let a = parse_answer(&body).map_err(|e| of_id(e.into()))?;
         self.build(id, &a)
     }
 
-    fn build(&self, id: u32, a: &SchemaAnswer) -> Result<RegistrySchema, String> {
-        let resolved = self
-            .resolve_references(&a.references)
-            .map_err(|e| format!("schema {id}: {e}"))?;
+    fn build(&self, id: u32, a: &SchemaAnswer) -> Result<RegistrySchema, RegistryError> {
+        let of_id = |e: RegistryError| e.context(format!("schema {id}"));
+        let resolved = self.resolve_references(&a.references).map_err(of_id)?;
         RegistrySchema::build(id, a.kind, &a.schema, a.references.clone(), &resolved)
-            .map_err(|e| format!("schema {id}: {e}"))
+            .map_err(|e| of_id(e.into()))
     }
 
     /// `GET /subjects/{subject}/versions/{version}`, cached for fixed versions.
-    fn subject_version(&self, subject: &str, version: Option<i32>) -> Result<SchemaAnswer, String> {
+    fn subject_version(
+        &self,
+        subject: &str,
+        version: Option<i32>,
+    ) -> Result<SchemaAnswer, RegistryError> {
         if let Some(v) = version {
             let key = (subject.to_string(), v);
             if let Some(a) = self.versions.lock().ok().and_then(|m| m.get(&key).cloned()) {
@@ -123,8 +204,8 @@ impl Client {
         let body = self
             .http
             .get(&format!("/subjects/{}/versions/{v}", subject_path(subject)))
-            .map_err(|e| format!("{what}: {e}"))?;
-        let a = parse_answer(&body).map_err(|e| format!("{what}: {e}"))?;
+            .map_err(|e| RegistryError::from(e).context(what.clone()))?;
+        let a = parse_answer(&body).map_err(|e| RegistryError::from(e).context(what))?;
         if let Some(ver) = a.version.or(version)
             && let Ok(mut m) = self.versions.lock()
         {
@@ -137,29 +218,27 @@ impl Client {
     fn resolve_references(
         &self,
         refs: &[SchemaReference],
-    ) -> Result<Vec<ResolvedReference>, String> {
+    ) -> Result<Vec<ResolvedReference>, RegistryError> {
         fn walk(
             c: &Client,
             refs: &[SchemaReference],
             depth: usize,
             seen: &mut HashSet<String>,
             out: &mut Vec<ResolvedReference>,
-        ) -> Result<(), String> {
+        ) -> Result<(), RegistryError> {
             if depth > MAX_REFERENCE_DEPTH {
-                return Err(format!(
-                    "references nest deeper than {MAX_REFERENCE_DEPTH} levels"
-                ));
+                return Err(RegistryError::ReferencesTooDeep);
             }
             for r in refs {
                 if !seen.insert(r.name.clone()) {
                     continue;
                 }
                 if seen.len() > MAX_REFERENCES {
-                    return Err(format!("more than {MAX_REFERENCES} references"));
+                    return Err(RegistryError::TooManyReferences);
                 }
                 let a = c
                     .subject_version(&r.subject, Some(r.version))
-                    .map_err(|e| format!("reference {}: {e}", esc(&r.name)))?;
+                    .map_err(|e| e.context(format!("reference {}", esc(&r.name))))?;
                 walk(c, &a.references, depth + 1, seen, out)?;
                 out.push(ResolvedReference {
                     name: r.name.clone(),
@@ -180,14 +259,14 @@ impl Client {
         &self,
         subject: Option<&str>,
         selector: SchemaSelector,
-    ) -> Result<SubjectSchema, String> {
+    ) -> Result<SubjectSchema, RegistryError> {
         match (selector, subject) {
             (SchemaSelector::Id(id), _) => Ok(SubjectSchema {
                 subject: subject.map(str::to_string),
                 version: None,
                 schema: self.schema_by_id(id)?,
             }),
-            (_, None) => Err("a subject is needed unless a schema id is given".into()),
+            (_, None) => Err(RegistryError::NoSubject),
             (sel, Some(subject)) => {
                 let version = match sel {
                     SchemaSelector::Version(v) => Some(v),
@@ -195,10 +274,7 @@ impl Client {
                 };
                 let a = self.subject_version(subject, version)?;
                 let id = a.id.ok_or_else(|| {
-                    format!(
-                        "subject {}: the registry's answer has no schema id",
-                        esc(subject)
-                    )
+                    RegistryError::NoSchemaId.context(format!("subject {}", esc(subject)))
                 })?;
                 // Built once per id, shared with the decoder's cache.
                 let schema = match self.by_id.lock().ok().and_then(|m| m.get(&id).cloned()) {
@@ -229,9 +305,9 @@ impl Client {
         selector: SchemaSelector,
         message: Option<&str>,
         value: &Value,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, RegistryError> {
         let s = self.schema_for(subject, selector)?;
-        crate::decode::encode_json(&s.schema, value, message).map_err(|e| e.to_string())
+        Ok(crate::decode::encode_json(&s.schema, value, message)?)
     }
 }
 
@@ -240,7 +316,7 @@ impl Client {
 #[derive(Debug)]
 pub struct LazyClient {
     settings: Option<RegistrySettings>,
-    client: OnceLock<Result<Arc<Client>, String>>,
+    client: OnceLock<Result<Arc<Client>, RegistryError>>,
 }
 
 impl LazyClient {
@@ -257,9 +333,9 @@ impl LazyClient {
         self.settings.is_some()
     }
 
-    pub fn get(&self) -> Result<Arc<Client>, String> {
+    pub fn get(&self) -> Result<Arc<Client>, RegistryError> {
         let Some(s) = &self.settings else {
-            return Err("no schema registry configured for this cluster".into());
+            return Err(RegistryError::NotConfigured);
         };
         self.client
             .get_or_init(|| Client::new(s).map(Arc::new))
@@ -282,6 +358,8 @@ mod tests {
     fn no_registry_is_a_reason_not_a_panic() {
         let l = LazyClient::new(None);
         assert!(!l.configured());
-        assert!(l.get().unwrap_err().contains("no schema registry"));
+        let e = l.get().unwrap_err();
+        assert_eq!(e.kind(), RegistryErrorKind::NotConfigured);
+        assert!(e.to_string().contains("no schema registry"));
     }
 }

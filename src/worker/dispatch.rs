@@ -87,10 +87,8 @@ fn cancel(inner: &Inner, id: ReqId) {
 fn fetch_schema(inner: Arc<Inner>, schema_id: u32) {
     reply(inner, move |i| async move {
         let result = blocking(&i, move |inner| {
-            let client = inner.registry.get().map_err(WorkerError::registry)?;
-            client
-                .schema_by_id(schema_id)
-                .map_err(WorkerError::registry)
+            let client = inner.registry.get().map_err(WorkerError::from)?;
+            client.schema_by_id(schema_id).map_err(WorkerError::from)
         })
         .await;
         WorkerEvent::Schema { schema_id, result }

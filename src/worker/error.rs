@@ -20,9 +20,9 @@ pub enum ErrorKind {
     Refused,
     /// The topic does not exist (or is not visible to this principal).
     UnknownTopic,
-    /// The Schema Registry: none configured, an HTTP error (401, 404), TLS,
-    /// or a schema it cannot read.
-    Registry,
+    /// What was asked for does not exist (a registry subject, version or
+    /// schema).
+    NotFound,
     /// Anything else: a bug, bad input.
     Internal,
 }
@@ -80,11 +80,6 @@ impl WorkerError {
             format!("unknown topic {}", crate::sanitize::escape(topic)),
         )
     }
-    /// A failure of the Schema Registry or of reading what it returned.
-    #[must_use]
-    pub fn registry(message: impl Into<String>) -> Self {
-        Self::new(ErrorKind::Registry, message)
-    }
     /// The same kind, the message prefixed with what was being done.
     #[must_use]
     pub fn context(self, what: &str) -> Self {
@@ -116,6 +111,27 @@ macro_rules! werr {
     ($($arg:tt)*) => {
         $crate::worker::error::WorkerError::internal(format!($($arg)*))
     };
+}
+
+/// A Schema Registry failure keeps its kind: credentials are `Auth`, a
+/// missing subject or schema `NotFound`, TLS, connection and certificate
+/// files and answers that are not a registry's `Io`, an unset registry
+/// `Unsupported`; a bad schema or value is `Internal` (bad input).
+impl From<crate::registry::RegistryError> for WorkerError {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        use crate::registry::{HttpErrorKind as H, RegistryErrorKind as R};
+        let kind = match e.kind() {
+            R::NotConfigured => ErrorKind::Unsupported,
+            R::Http(H::Auth) => ErrorKind::Auth,
+            R::Http(H::Timeout) => ErrorKind::Timeout,
+            R::Http(H::NotFound) => ErrorKind::NotFound,
+            R::Http(H::Tls | H::Unreachable | H::File | H::BadAnswer) | R::BadAnswer => {
+                ErrorKind::Io
+            }
+            R::Http(H::Config) | R::BadSchema | R::BadInput => ErrorKind::Internal,
+        };
+        Self::new(kind, e.to_string())
+    }
 }
 
 /// A librdkafka error as a [`WorkerError`]: the kind from its code, the
@@ -294,18 +310,46 @@ mod tests {
     }
 
     #[test]
-    fn unknown_topics_and_registry_failures_have_their_own_kinds() {
+    fn unknown_topics_have_their_own_kind() {
         let e = WorkerError::unknown_topic("a\x1b[2Jb");
         assert_eq!(e.kind, ErrorKind::UnknownTopic);
         assert!(e.message.starts_with("unknown topic a"), "{e}");
         assert!(!e.message.contains('\x1b'), "{e}");
-        let e = WorkerError::registry("no schema registry is configured");
-        assert_eq!(e.kind, ErrorKind::Registry);
-        assert_eq!(e.to_string(), "no schema registry is configured");
         assert_eq!(crate::werr!("x {}", 1).kind, ErrorKind::Internal);
         // Every code has a kind; none falls through to `Internal`.
         assert_eq!(kind_of(C::MessageTimedOut), ErrorKind::Timeout);
         assert_eq!(kind_of(C::FileSystem), ErrorKind::Io);
+    }
+
+    #[test]
+    fn registry_failures_keep_their_kind() {
+        use crate::registry::{HttpError, RegistryError as R};
+        let status = |status| {
+            R::from(HttpError::Status {
+                status,
+                message: format!("HTTP {status}"),
+            })
+            .context("schema 5")
+        };
+        let w = WorkerError::from(status(401));
+        assert_eq!(w.kind, ErrorKind::Auth);
+        assert_eq!(w.message, "schema 5: HTTP 401");
+        assert_eq!(WorkerError::from(status(403)).kind, ErrorKind::Auth);
+        assert_eq!(WorkerError::from(status(404)).kind, ErrorKind::NotFound);
+        assert_eq!(WorkerError::from(status(500)).kind, ErrorKind::Io);
+        let tls = R::from(HttpError::Tls(
+            "the registry's TLS certificate has expired".into(),
+        ));
+        assert_eq!(WorkerError::from(tls).kind, ErrorKind::Io);
+        let late = R::from(HttpError::Timeout(std::time::Duration::from_secs(2)));
+        let w = WorkerError::from(late);
+        assert_eq!(w.kind, ErrorKind::Timeout);
+        assert_eq!(w.message, "no answer from the registry within 2 s");
+        assert_eq!(
+            WorkerError::from(R::NotConfigured).kind,
+            ErrorKind::Unsupported
+        );
+        assert_eq!(WorkerError::from(R::NoSubject).kind, ErrorKind::Internal);
     }
 
     #[test]

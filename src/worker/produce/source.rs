@@ -26,7 +26,7 @@ impl TemplateSchemas {
         if !want(t.key_encoding) && !want(t.value_encoding) {
             return Ok(Self::default());
         }
-        let client = inner.registry.get().map_err(WorkerError::registry)?;
+        let client = inner.registry.get().map_err(WorkerError::from)?;
         let fetch = |suffix: &str,
                      choice: &SchemaChoice|
          -> Result<(String, crate::registry::SubjectSchema), WorkerError> {
@@ -41,7 +41,7 @@ impl TemplateSchemas {
             client
                 .schema_for(Some(&subject), choice.selector)
                 .map(|s| (named.clone(), s))
-                .map_err(|e| crate::werr!("schema of {named}: {e}"))
+                .map_err(|e| WorkerError::from(e).context(&format!("schema of {named}")))
         };
         Ok(Self {
             key: want(t.key_encoding)
