@@ -449,3 +449,140 @@ fn broker_describes_topic_configs_with_defaults_and_altered_values() {
         }
     }
 }
+
+fn txn_py(mode: &str, topic: &str, extra: &[&str]) -> Value {
+    let brokers = common::brokers();
+    let mut args = vec![mode, "--brokers", &brokers, "--topic", topic];
+    args.extend(extra);
+    let (report, ok, stderr) = run_py("txn_substrate.py", &args, &[]);
+    assert!(ok, "{mode}: {report:#}\n{stderr}");
+    println!("{mode}: {report}");
+    report
+}
+
+fn values(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("a list of values, got {v}"))
+        .iter()
+        .map(|v| v.as_str().expect("a value"))
+        .collect()
+}
+
+#[test]
+fn broker_hides_aborted_transactions_from_read_committed_readers() {
+    let topic = common::unique("substrate-txn");
+    common::create_topic(&common::brokers(), &topic, 1);
+    let report = txn_py("commit-abort", &topic, &[]);
+    assert_eq!(
+        values(&report["committed"]),
+        ["c1", "c2", "c3", "c4"],
+        "{report:#}"
+    );
+    assert_eq!(
+        values(&report["uncommitted"]),
+        ["c1", "c2", "c3", "a1", "a2", "a3", "c4"],
+        "{report:#}"
+    );
+}
+
+#[test]
+fn broker_holds_the_last_stable_offset_at_an_open_transaction() {
+    let topic = common::unique("substrate-lso");
+    let brokers = common::brokers();
+    common::create_topic(&brokers, &topic, 1);
+    common::produce(&brokers, &topic, &[common::Msg::kv("k", "before").to(0)]);
+    let report = txn_py("open-commit", &topic, &[]);
+    let open = &report["open"];
+    // "before" at 0, the open transaction's o1 o2 at 1 and 2.
+    assert_eq!(open["high"], 3, "{report:#}");
+    assert_eq!(open["lso"], 1, "ListOffsets(read_committed): {report:#}");
+    assert_eq!(open["fetch_lso"], 1, "Fetch last_stable_offset: {report:#}");
+    assert_eq!(open["fetch_high"], 3, "{report:#}");
+    assert_eq!(
+        values(&report["open_read_committed"]),
+        ["before"],
+        "{report:#}"
+    );
+    // Committed: the marker at 3, and everything is stable.
+    let committed = &report["committed"];
+    assert_eq!(committed["high"], 4, "{report:#}");
+    assert_eq!(committed["lso"], 4, "{report:#}");
+    assert_eq!(committed["fetch_lso"], 4, "{report:#}");
+    assert_eq!(
+        values(&report["read_committed"]),
+        ["before", "o1", "o2"],
+        "{report:#}"
+    );
+}
+
+#[test]
+fn broker_fences_the_older_producer_of_a_transactional_id() {
+    let topic = common::unique("substrate-fence");
+    common::create_topic(&common::brokers(), &topic, 1);
+    let report = txn_py("fence", &topic, &[]);
+    assert!(
+        report["error"] == "PRODUCER_FENCED" || report["error"] == "_FENCED",
+        "the older producer's commit: {report:#}"
+    );
+    assert_eq!(report["fatal"], true, "{report:#}");
+    // Its transaction was aborted by the newer producer's InitProducerId.
+    assert_eq!(values(&report["read_committed"]), ["g1"], "{report:#}");
+}
+
+#[test]
+fn broker_aborts_a_killed_producers_transaction_after_its_timeout() {
+    let topic = common::unique("substrate-txn-timeout");
+    common::create_topic(&common::brokers(), &topic, 1);
+    let python = python();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/txn_substrate.py");
+    let brokers = common::brokers();
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .args(["open", "--brokers", &brokers, "--topic", &topic])
+        .args(["--timeout-ms", "3000"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let opened: Value = serde_json::from_str(line.trim())
+        .unwrap_or_else(|e| panic!("no report from the producer ({e}): {line:?}"));
+    println!("open: {opened}");
+    assert_eq!(opened["open"]["high"], 2, "{opened:#}");
+    assert_eq!(opened["open"]["lso"], 0, "{opened:#}");
+
+    let report = txn_py("await-abort", &topic, &[]);
+    assert!(
+        report["waited_s"].is_number(),
+        "the broker never aborted the transaction: {report:#}"
+    );
+    // Aborted: the marker at 2, nothing left to read committed.
+    assert_eq!(report["offsets"]["high"], 3, "{report:#}");
+    assert_eq!(report["offsets"]["lso"], 3, "{report:#}");
+    assert!(values(&report["committed"]).is_empty(), "{report:#}");
+    assert_eq!(values(&report["uncommitted"]), ["k1", "k2"], "{report:#}");
+}
+
+#[test]
+fn broker_fences_a_producer_whose_transaction_timed_out() {
+    let topic = common::unique("substrate-txn-fenced");
+    common::create_topic(&common::brokers(), &topic, 1);
+    let report = txn_py("timeout-live", &topic, &["--timeout-ms", "3000"]);
+    assert!(report["waited_s"].is_number(), "never aborted: {report:#}");
+    let waited = report["waited_s"].as_f64().unwrap();
+    assert!(
+        waited >= 3.0,
+        "aborted before its timeout ({waited} s): {report:#}"
+    );
+    assert!(
+        report["error"].is_string(),
+        "the commit succeeded: {report:#}"
+    );
+    assert!(values(&report["committed"]).is_empty(), "{report:#}");
+}
