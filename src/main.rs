@@ -1,6 +1,5 @@
 use std::process::ExitCode;
 
-use clap::Parser;
 use kafkaterm::cli::Cmd;
 
 /// mimalloc for Rust's allocations; its `override` feature also replaces
@@ -15,10 +14,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
-    let cli = kafkaterm::cli::Cli::parse();
+    let cli = kafkaterm::cli::Cli::parse_args();
     if matches!(
         cli.command,
-        Some(Cmd::Consume { .. } | Cmd::Produce { .. } | Cmd::Copy { .. })
+        Some(Cmd::Consume(_) | Cmd::Produce(_) | Cmd::Copy(_))
     ) {
         // A stream frees and reallocates fetch and produce buffers all the
         // time; giving freed pages back to the OS made it fault them in

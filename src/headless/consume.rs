@@ -10,6 +10,7 @@ use crate::config::ClusterProfile;
 use crate::filter::{Filter, MsgView};
 use crate::jsonl::{self, RecordRef, is_terminal_clean, push_int};
 use crate::kafka::client::{self, KtClient, KtContext, explain};
+use crate::kafka::defaults::CONSUMER_DEFAULTS;
 use crate::kafka::message::{FetchQueue, MessageView, for_each_header, header_name};
 use crate::sanitize;
 use crate::timeutil::{self, StartAt};
@@ -25,14 +26,6 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// Consumer settings of ours the user may override: fetch promptly, and do
-/// not idle a second between fetches once behind (librdkafka 2.x waits
-/// `fetch.queue.backoff.ms`, default 1000 ms, when its queue is full).
-pub const CONSUMER_DEFAULTS: [(&str, &str); 2] = [
-    ("fetch.wait.max.ms", "100"),
-    ("fetch.queue.backoff.ms", "50"),
-];
 
 /// Messages taken from librdkafka at a time.
 const BATCH: usize = 1024;

@@ -12,7 +12,7 @@ mod groups;
 mod produce;
 mod topics;
 
-pub use consume::{CONSUMER_DEFAULTS, ConsumeArgs, consume, write_text};
+pub use consume::{ConsumeArgs, consume, write_text};
 pub use copy::{CopyArgs, copy, report_lines as copy_report_lines, resume_command};
 pub use decoded::{FieldOut, LineEncoder, RecordDecoder, SchemaChoice};
 pub use group_ops::{

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::path::Path;
 
 use anyhow::{Result, anyhow};
 use rdkafka::ClientConfig;
@@ -342,6 +343,19 @@ pub fn client_config(
     }
 }
 
+/// The settings with the system CA bundle as `ssl.ca.location` when the
+/// static build (whose OpenSSL knows no system path) speaks TLS without a
+/// CA of its own; otherwise the settings as they are.
+fn with_system_ca(config: &ClientConfig) -> Result<std::borrow::Cow<'_, ClientConfig>> {
+    if !cfg!(feature = "static") || !super::ca::needs_ca(|k| config.get(k)) {
+        return Ok(std::borrow::Cow::Borrowed(config));
+    }
+    let bundle = super::ca::system_bundle(Path::is_file)?;
+    let mut config = config.clone();
+    config.set("ssl.ca.location", bundle);
+    Ok(std::borrow::Cow::Owned(config))
+}
+
 /// The librdkafka handle inside an rdkafka client.
 pub trait RawHandle {
     fn raw_handle(&self) -> *mut rd::rd_kafka_t;
@@ -428,8 +442,9 @@ where
         }
         None => None,
     };
-    let client: T = settings
-        .config
+    let config = with_system_ca(&settings.config)?;
+    let client: T = config
+        .as_ref()
         .create_with_context(ctx)
         .map_err(|e| anyhow!(explain(&e)))?;
     let tokens = match provider {

@@ -9,7 +9,7 @@ use rdkafka::metadata::Metadata;
 
 use super::Inner;
 use super::offsets;
-use super::protocol::NewTopicSpec;
+use super::protocol::{NewTopicSpec, ReqId, WorkerEvent};
 use crate::kafka::client::{explain, plain_words};
 use crate::model::{
     BrokerInfo, ClusterSnapshot, ConfigEntry, Configs, PartitionInfo, TopicDetail, TopicPartition,
@@ -432,4 +432,56 @@ pub async fn delete_group(inner: &Inner, group: &str) -> Result<(), WorkerError>
     }
     let opts = AdminOptions::new().request_timeout(Some(METADATA_TIMEOUT));
     admin_result(inner.admin.delete_groups(&[group], &opts).await)
+}
+
+/// The worker's `RefreshTopics`: the topic names as soon as they are in,
+/// then their message counts, then the whole snapshot, which also says how
+/// the connection is.
+pub(super) fn refresh_topics(inner: std::sync::Arc<Inner>, id: ReqId) {
+    super::reply(inner, move |i| async move {
+        let events = i.events.clone();
+        let result = super::blocking(&i, move |inner| {
+            // From the blocking thread: send, waiting for room.
+            cluster_snapshot_progressive(inner, &mut |p| {
+                let ev = match p {
+                    Progress::Names(snapshot) => WorkerEvent::TopicNames { id, snapshot },
+                    Progress::Counts(counts) => WorkerEvent::TopicCounts { id, counts },
+                };
+                let _ = events.blocking_send(ev);
+            })
+        })
+        .await;
+        i.note_result(&result, true);
+        WorkerEvent::Topics { id, result }
+    });
+}
+
+/// The worker's `DescribeTopic`.
+pub(super) fn describe(inner: std::sync::Arc<Inner>, id: ReqId, topic: String) {
+    super::reply(inner, move |i| async move {
+        let result = describe_topic(i, topic.clone()).await;
+        WorkerEvent::TopicDetail { id, topic, result }
+    });
+}
+
+/// The worker's `CreateTopic`.
+pub(super) fn create(inner: std::sync::Arc<Inner>, id: ReqId, spec: NewTopicSpec) {
+    super::reply(inner, move |i| async move {
+        let result = create_topic(&i, &spec).await;
+        tracing::info!(topic = %spec.name, ok = result.is_ok(), "create topic");
+        WorkerEvent::TopicCreated {
+            id,
+            topic: spec.name,
+            result,
+        }
+    });
+}
+
+/// The worker's `DeleteTopic`.
+pub(super) fn delete(inner: std::sync::Arc<Inner>, id: ReqId, topic: String) {
+    super::reply(inner, move |i| async move {
+        let result = delete_topic(&i, &topic).await;
+        tracing::info!(topic = %topic, ok = result.is_ok(), "delete topic");
+        WorkerEvent::TopicDeleted { id, topic, result }
+    });
 }

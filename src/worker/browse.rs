@@ -462,3 +462,55 @@ pub fn run(inner: Arc<Inner>, id: SessionId, spec: BrowseSpec, ctl: Arc<SessionC
         }
     }
 }
+
+/// The worker's `StartBrowse`: the session on a thread of its own, known
+/// by its id until it ends.
+pub(super) fn start(inner: &Arc<Inner>, session: SessionId, spec: BrowseSpec) {
+    let ctl = Arc::new(SessionCtl::default());
+    if let Ok(mut s) = inner.sessions.lock() {
+        s.insert(session, Arc::clone(&ctl));
+    }
+    let i = Arc::clone(inner);
+    let spawned = std::thread::Builder::new()
+        .name(format!("kt-browse-{session}"))
+        .spawn(move || {
+            run(Arc::clone(&i), session, spec, ctl);
+            if let Ok(mut s) = i.sessions.lock() {
+                s.remove(&session);
+            }
+        });
+    if let Err(e) = spawned {
+        let event = BrowseEvent::Failed(crate::werr!("cannot start a browse thread: {e}"));
+        super::emit(inner, WorkerEvent::Browse { session, event });
+    }
+}
+
+/// The worker's `StopBrowse`.
+pub(super) fn stop(inner: &Inner, session: SessionId) {
+    if let Some(s) = inner.session(session) {
+        s.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The worker's `PauseBrowse`.
+pub(super) fn pause(inner: &Inner, session: SessionId, paused: bool) {
+    if let Some(s) = inner.session(session) {
+        s.paused.store(paused, Ordering::Relaxed);
+    }
+}
+
+/// The worker's `SearchBrowse`: the session's thread takes it up.
+pub(super) fn search(inner: &Inner, session: SessionId, filter: String, want: u64) {
+    if let Some(s) = inner.session(session)
+        && let Ok(mut slot) = s.search.lock()
+    {
+        *slot = Some((filter, want));
+    }
+}
+
+/// The worker's `CancelSearch`.
+pub(super) fn cancel_search(inner: &Inner, session: SessionId) {
+    if let Some(s) = inner.session(session) {
+        s.cancel_search.store(true, Ordering::Relaxed);
+    }
+}

@@ -50,6 +50,15 @@ impl WorkerError {
     pub fn refused(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Refused, message)
     }
+    /// The one refusal of a write on a read-only cluster, wherever the
+    /// write is asked for.
+    #[must_use]
+    pub fn read_only(cluster: &str) -> Self {
+        Self::refused(format!(
+            "read-only mode: cluster {} does not allow writes",
+            crate::sanitize::escape(cluster)
+        ))
+    }
     #[must_use]
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unsupported, message)
@@ -72,6 +81,15 @@ impl WorkerError {
     pub fn is_unsupported(&self) -> bool {
         self.kind == ErrorKind::Unsupported
     }
+}
+
+/// Refuse a write when the cluster is read-only (the one gate, see
+/// [`WorkerError::read_only`]).
+pub fn check_writable(profile: &crate::config::ClusterProfile) -> Result<(), WorkerError> {
+    if profile.read_only {
+        return Err(WorkerError::read_only(&profile.name));
+    }
+    Ok(())
 }
 
 /// A [`WorkerError`] of kind `Internal` from `format!` arguments.

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod browse;
 pub mod copy;
+mod dispatch;
 pub mod error;
 pub mod group_list;
 pub mod groups;
@@ -30,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ClusterProfile;
 use crate::kafka::client::{self, ClientSignal, KtClient, KtContext};
 use crate::model::ProducerOptions;
-use protocol::{BrowseEvent, Command, ConnState, ReqId, SessionId, WorkerEvent};
+use protocol::{Command, ConnState, ReqId, SessionId, WorkerEvent};
 
 /// Capacity of the event channel: a busy topic back-pressures the browse
 /// thread instead of growing memory.
@@ -276,7 +277,7 @@ async fn run(
         tokio::select! {
             cmd = commands.recv() => match cmd {
                 None | Some(Command::Shutdown) => break,
-                Some(cmd) => dispatch(&inner, cmd),
+                Some(cmd) => dispatch::dispatch(&inner, cmd),
             },
             Some(sig) = signals.recv() => {
                 if sig.auth_failed
@@ -345,11 +346,12 @@ async fn blocking<T: Send + 'static>(
         .await
         .unwrap_or_else(|e| {
             tracing::error!("worker task failed: {e}");
-            Err("internal error in the worker (see the log)".into())
+            Err(crate::werr!("internal error in the worker (see the log)"))
         })
         .map_err(|e| inner.with_cause(e))
 }
 
+/// Send `ev` without waiting here (the send waits for room on a task).
 fn emit(inner: &Arc<Inner>, ev: WorkerEvent) {
     let inner = Arc::clone(inner);
     tokio::spawn(async move {
@@ -357,326 +359,17 @@ fn emit(inner: &Arc<Inner>, ev: WorkerEvent) {
     });
 }
 
-fn dispatch(inner: &Arc<Inner>, cmd: Command) {
-    if cmd.is_write() && inner.profile.read_only {
-        emit(
-            inner,
-            WorkerEvent::Refused {
-                id: cmd.req_id(),
-                reason: format!(
-                    "read-only mode: cluster {} does not allow writes",
-                    crate::sanitize::escape(&inner.profile.name)
-                ),
-            },
-        );
-        return;
-    }
-    let i = Arc::clone(inner);
-    match cmd {
-        Command::RefreshTopics { id } => {
-            tokio::spawn(async move {
-                let events = i.events.clone();
-                let result = blocking(&i, move |inner| {
-                    // From the blocking thread: send, waiting for room.
-                    admin::cluster_snapshot_progressive(inner, &mut |p| {
-                        let ev = match p {
-                            admin::Progress::Names(snapshot) => {
-                                WorkerEvent::TopicNames { id, snapshot }
-                            }
-                            admin::Progress::Counts(counts) => {
-                                WorkerEvent::TopicCounts { id, counts }
-                            }
-                        };
-                        let _ = events.blocking_send(ev);
-                    })
-                })
-                .await;
-                i.note_result(&result, true);
-                let _ = i.events.send(WorkerEvent::Topics { id, result }).await;
-            });
-        }
-        Command::DescribeTopic { id, topic } => {
-            tokio::spawn(async move {
-                let result = admin::describe_topic(Arc::clone(&i), topic.clone()).await;
-                let _ = i
-                    .events
-                    .send(WorkerEvent::TopicDetail { id, topic, result })
-                    .await;
-            });
-        }
-        Command::CreateTopic { id, spec } => {
-            tokio::spawn(async move {
-                let result = admin::create_topic(&i, &spec).await;
-                tracing::info!(topic = %spec.name, ok = result.is_ok(), "create topic");
-                let _ = i
-                    .events
-                    .send(WorkerEvent::TopicCreated {
-                        id,
-                        topic: spec.name,
-                        result,
-                    })
-                    .await;
-            });
-        }
-        Command::DeleteTopic { id, topic } => {
-            tokio::spawn(async move {
-                let result = admin::delete_topic(&i, &topic).await;
-                tracing::info!(topic = %topic, ok = result.is_ok(), "delete topic");
-                let _ = i
-                    .events
-                    .send(WorkerEvent::TopicDeleted { id, topic, result })
-                    .await;
-            });
-        }
-        Command::StartBrowse { session, spec } => {
-            let ctl = Arc::new(browse::SessionCtl::default());
-            if let Ok(mut s) = i.sessions.lock() {
-                s.insert(session, Arc::clone(&ctl));
-            }
-            let spawned = std::thread::Builder::new()
-                .name(format!("kt-browse-{session}"))
-                .spawn(move || {
-                    browse::run(Arc::clone(&i), session, spec, ctl);
-                    if let Ok(mut s) = i.sessions.lock() {
-                        s.remove(&session);
-                    }
-                });
-            if let Err(e) = spawned {
-                emit(
-                    inner,
-                    WorkerEvent::Browse {
-                        session,
-                        event: BrowseEvent::Failed(crate::werr!(
-                            "cannot start a browse thread: {e}"
-                        )),
-                    },
-                );
-            }
-        }
-        Command::StopBrowse { session } => {
-            if let Some(s) = i.session(session) {
-                s.stop.store(true, Ordering::Relaxed);
-            }
-        }
-        Command::PauseBrowse { session, paused } => {
-            if let Some(s) = i.session(session) {
-                s.paused.store(paused, Ordering::Relaxed);
-            }
-        }
-        Command::SearchBrowse {
-            session,
-            filter,
-            want,
-        } => {
-            if let Some(s) = i.session(session)
-                && let Ok(mut slot) = s.search.lock()
-            {
-                *slot = Some((filter, want));
-            }
-        }
-        Command::CancelSearch { session } => {
-            if let Some(s) = i.session(session) {
-                s.cancel_search.store(true, Ordering::Relaxed);
-            }
-        }
-        Command::ProduceBatch {
-            id,
-            options,
-            source,
-        } => {
-            let token = CancellationToken::new();
-            if let Ok(mut c) = i.cancels.lock() {
-                c.insert(id, token.clone());
-            }
-            tokio::spawn(async move {
-                produce::run_batch(Arc::clone(&i), id, options, source, token).await;
-                if let Ok(mut c) = i.cancels.lock() {
-                    c.remove(&id);
-                }
-            });
-        }
-        Command::StartCopy { id, spec } => {
-            let token = CancellationToken::new();
-            if let Ok(mut c) = i.cancels.lock() {
-                c.insert(id, token.clone());
-            }
-            let spawned = std::thread::Builder::new()
-                .name(format!("kt-copy-{id}"))
-                .spawn(move || {
-                    let events = i.events.clone();
-                    let stop = || token.is_cancelled();
-                    let mut report = |p: &copy::CopyProgress| {
-                        // Progress may be dropped when the UI is behind.
-                        let _ = events.try_send(WorkerEvent::CopyProgress { id, progress: *p });
-                    };
-                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        copy::run(
-                            &i.profile,
-                            &spec,
-                            crate::timeutil::now_ms(),
-                            &stop,
-                            &mut report,
-                        )
-                    }))
-                    .unwrap_or_else(|_| Err("internal error in the copy (see the log)".into()));
-                    tracing::info!(
-                        source = %spec.source,
-                        dest = %spec.dest,
-                        dry_run = spec.dry_run,
-                        ok = result.is_ok(),
-                        "copy"
-                    );
-                    if let Ok(mut c) = i.cancels.lock() {
-                        c.remove(&id);
-                    }
-                    let _ = i.events.blocking_send(WorkerEvent::Copied { id, result });
-                });
-            if let Err(e) = spawned {
-                emit(
-                    inner,
-                    WorkerEvent::Copied {
-                        id,
-                        result: Err(crate::werr!("cannot start a copy thread: {e}")),
-                    },
-                );
-            }
-        }
-        Command::ProduceTransaction {
-            id,
-            options,
-            source,
-            txn,
-        } => {
-            let token = CancellationToken::new();
-            let t2 = token.clone();
-            let i2 = Arc::clone(&i);
-            let task = tokio::spawn(async move {
-                produce::run_transaction(Arc::clone(&i2), id, options, source, txn, t2).await;
-                if let Ok(mut t) = i2.txns.lock() {
-                    t.remove(&id);
-                }
-            });
-            if let Ok(mut t) = i.txns.lock()
-                && !task.is_finished()
-            {
-                t.insert(id, (token, task));
-            }
-        }
-        Command::Cancel { id } => {
-            if let Some(t) = i.cancels.lock().ok().and_then(|c| c.get(&id).cloned()) {
-                t.cancel();
-            }
-            if let Some(t) = i
-                .txns
-                .lock()
-                .ok()
-                .and_then(|c| c.get(&id).map(|(t, _)| t.clone()))
-            {
-                t.cancel();
-            }
-        }
-        Command::Flush { id, timeout_ms } => {
-            tokio::spawn(async move {
-                let undelivered = blocking(&i, move |inner| {
-                    Ok(produce::flush_all(inner, Duration::from_millis(timeout_ms)))
-                })
-                .await
-                .unwrap_or(0);
-                let _ = i
-                    .events
-                    .send(WorkerEvent::Flushed { id, undelivered })
-                    .await;
-            });
-        }
-        Command::FetchSchema { schema_id } => {
-            tokio::spawn(async move {
-                // Blocking HTTP (bounded by the registry timeout) off the
-                // async threads; the client caches by id.
-                let result = blocking(&i, move |inner| {
-                    Ok(inner.registry.get()?.schema_by_id(schema_id)?)
-                })
-                .await;
-                let _ = i
-                    .events
-                    .send(WorkerEvent::Schema { schema_id, result })
-                    .await;
-            });
-        }
-        Command::RefreshGroups { id, only, first } => {
-            tokio::spawn(async move {
-                let events = i.events.clone();
-                let result = blocking(&i, move |inner| {
-                    // From the blocking thread: send, waiting for room.
-                    groups::refresh_in_steps(inner, only.as_deref(), first.as_deref(), &mut |s| {
-                        let ev = match s {
-                            groups::Step::Listed(groups, list_note) => WorkerEvent::GroupList {
-                                id,
-                                groups,
-                                list_note,
-                            },
-                            groups::Step::Offsets(groups) => {
-                                WorkerEvent::GroupOffsets { id, groups }
-                            }
-                        };
-                        let _ = events.blocking_send(ev);
-                    })
-                })
-                .await;
-                i.note_result(&result, false);
-                let _ = i.events.send(WorkerEvent::Groups { id, result }).await;
-            });
-        }
-        Command::PlanOffsetReset {
-            id,
-            group,
-            target,
-            partitions,
-        } => {
-            tokio::spawn(async move {
-                let g = group.clone();
-                let result = blocking(&i, move |inner| {
-                    groups::plan_reset(inner, &g, target, partitions)
-                })
-                .await;
-                let _ = i
-                    .events
-                    .send(WorkerEvent::ResetPlan { id, group, result })
-                    .await;
-            });
-        }
-        Command::ApplyOffsetReset { id, group, rows } => {
-            tokio::spawn(async move {
-                let g = group.clone();
-                let result = blocking(&i, move |inner| groups::apply_reset(inner, &g, &rows)).await;
-                tracing::info!(group = %group, ok = result.is_ok(), "offset reset");
-                let _ = i
-                    .events
-                    .send(WorkerEvent::ResetApplied { id, group, result })
-                    .await;
-            });
-        }
-        Command::DeleteGroup { id, group } => {
-            tokio::spawn(async move {
-                let g = group.clone();
-                let idle = blocking(&i, move |inner| {
-                    groups::check_change(inner, &g, crate::model::GroupChange::Delete)
-                })
-                .await;
-                let result = match idle {
-                    Err(e) => Err(e),
-                    Ok(()) => admin::delete_group(&i, &group).await,
-                };
-                tracing::info!(group = %group, ok = result.is_ok(), "delete group");
-                let _ = i
-                    .events
-                    .send(WorkerEvent::GroupDeleted { id, group, result })
-                    .await;
-            });
-        }
-        // Switching clusters is the console's switching worker's job
-        // (`switch`); a single cluster's worker has nothing to do.
-        Command::Shutdown | Command::Connect { .. } | Command::Probe { .. } => {}
-    }
+/// Run a job on the async threads and send the one event it ends with,
+/// waiting for room in the event channel.
+fn reply<F>(inner: Arc<Inner>, job: impl FnOnce(Arc<Inner>) -> F)
+where
+    F: std::future::Future<Output = WorkerEvent> + Send + 'static,
+{
+    let events = inner.events.clone();
+    let done = job(inner);
+    tokio::spawn(async move {
+        let _ = events.send(done.await).await;
+    });
 }
 
 #[cfg(test)]

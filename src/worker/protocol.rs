@@ -12,10 +12,13 @@ use crate::model::{
 use crate::template::MessageTemplate;
 use crate::timeutil::StartAt;
 
-pub use super::copy::{
-    CopyOutcome, CopyProgress, CopyReport, CopySelection, CopySpec, CopyStart, Resume,
-};
+mod copy;
+
 pub use super::error::{ErrorKind, WorkerError};
+pub use copy::{
+    CopyOutcome, CopyProgress, CopyReport, CopySelection, CopySpec, CopyStart, Resume,
+    SOURCE_HEADER,
+};
 
 /// Correlates a reply with its request.
 pub type ReqId = u64;
