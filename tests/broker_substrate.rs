@@ -593,3 +593,35 @@ fn broker_fences_a_producer_whose_transaction_timed_out() {
     assert_eq!(report["fatal"], true, "{report:#}");
     assert!(values(&report["committed"]).is_empty(), "{report:#}");
 }
+
+/// The suite's SASL listener (scripts/test.sh starts it with
+/// `scripts/broker.sh start-sasl` and exports its address and users), for
+/// the console tests that log in: the user it was started with gets in with
+/// SCRAM-SHA-512.
+#[test]
+fn suite_sasl_listener_accepts_its_user() {
+    let addr = std::env::var("KAFKATERM_TEST_SASL_BROKERS").expect(
+        "KAFKATERM_TEST_SASL_BROKERS is not set: run the suite with scripts/test.sh, which starts the SASL listener",
+    );
+    let users = std::env::var("KAFKATERM_SCRAM_USERS").expect("KAFKATERM_SCRAM_USERS");
+    let (user, password) = users
+        .split(',')
+        .next()
+        .and_then(|pair| pair.split_once(':'))
+        .expect("user:password");
+    let (report, ok, _) = run_py(
+        "scram_login.py",
+        &[
+            "--brokers",
+            &addr,
+            "--mechanism",
+            "SCRAM-SHA-512",
+            "--user",
+            user,
+            "--password-env",
+            "P",
+        ],
+        &[("P", password)],
+    );
+    assert!(ok, "{user} was refused: {report:#}");
+}
