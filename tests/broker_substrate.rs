@@ -594,6 +594,34 @@ fn broker_fences_a_producer_whose_transaction_timed_out() {
     assert!(values(&report["committed"]).is_empty(), "{report:#}");
 }
 
+#[test]
+fn broker_lists_groups_by_type() {
+    let brokers = common::brokers();
+    let topic = common::unique("substrate-types");
+    let group = common::unique("substrate-group-types");
+    common::create_topic(&brokers, &topic, 1);
+    let (report, ok, stderr) = run_py(
+        "list_groups_types.py",
+        &["--brokers", &brokers, "--topic", &topic, "--group", &group],
+        &[],
+    );
+    assert!(ok, "{report:#}\n{stderr}");
+    println!("{report}");
+    // Listed with its type (classic: the only protocol of this broker) with
+    // no filter and with the classic filter, and not with the consumer
+    // (KIP-848) filter, which matches none of this broker's groups.
+    assert_eq!(report["unfiltered"][&group][0], "CLASSIC", "{report:#}");
+    assert_eq!(report["unfiltered"][&group][1], "STABLE", "{report:#}");
+    assert_eq!(report["classic"][&group][0], "CLASSIC", "{report:#}");
+    let consumer = report["consumer"].as_object().expect("consumer groups");
+    assert!(consumer.is_empty(), "{report:#}");
+    // Everything the classic filter lists is classic.
+    let classic = report["classic"].as_object().expect("classic groups");
+    for (id, listed) in classic {
+        assert_eq!(listed[0], "CLASSIC", "{id}: {report:#}");
+    }
+}
+
 /// The suite's SASL listener (scripts/test.sh starts it with
 /// `scripts/broker.sh start-sasl` and exports its address and users), for
 /// the console tests that log in: the user it was started with gets in with
