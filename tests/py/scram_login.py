@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -52,15 +53,23 @@ def main():
     }
     report = {"ok": False, "brokers": [], "delivered": None, "errors": errors}
     admin = AdminClient(conf)
-    try:
-        md = admin.list_topics(timeout=a.timeout)
-        report["brokers"] = sorted(md.brokers)
-        report["ok"] = True
-    except KafkaException as e:
-        err = e.args[0]
-        errors.append({"code": err.name(), "str": err.str()})
-        # error_cb is served by poll: the authentication error is queued.
-        admin.poll(1)
+    # Asked in rounds of a second until the timeout, so that a refused login
+    # ends when librdkafka reports the authentication failure (error_cb, served
+    # by poll) rather than after the whole timeout of its retries.
+    deadline = time.monotonic() + a.timeout
+    while True:
+        try:
+            md = admin.list_topics(timeout=min(1.0, max(0.1, deadline - time.monotonic())))
+            report["brokers"] = sorted(md.brokers)
+            report["ok"] = True
+            break
+        except KafkaException as e:
+            err = e.args[0]
+            admin.poll(0.2)
+            if (any(x["code"] == "_AUTHENTICATION" for x in errors)
+                    or time.monotonic() >= deadline):
+                errors.append({"code": err.name(), "str": err.str()})
+                break
 
     if report["ok"] and a.topic:
         delivered = []
