@@ -2,19 +2,31 @@
 # Installs the nisshi test broker once into a cache directory outside the clone
 # and prints the path of its binary. Later runs reuse the cached build.
 #
-# The broker is nisshi 0.8.1 from crates.io with tests/broker/nisshi-describe-groups.patch
-# applied (DescribeGroups reports each member's assignment, metadata, client id
-# and host, and the group's assignor). The binary's directory is named by a hash
-# of the patch, so a build without this exact patch is never reused. The build
-# keeps its target directory (~/.cache/kafkaterm/nisshi-work/target), so an
-# interrupted install resumes where it stopped and a changed patch rebuilds only
-# the nisshi crates.
+# The broker is nisshi 0.8.1 from crates.io with every patch in tests/broker/
+# (*.patch, applied in sorted order; each file's header says what Kafka
+# behaviour it reproduces) applied to the published sources of nisshi-storage,
+# nisshi-storage-dynostore and nisshi-broker. The binary's directory is named by
+# a hash of the patches' names and contents, so a build without exactly these
+# patches is never reused. The build keeps its target directory
+# (~/.cache/kafkaterm/nisshi-work/target), so an interrupted install resumes
+# where it stopped and a changed patch rebuilds only the nisshi crates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NISSHI_VERSION=0.8.1
-PATCH="$PWD/tests/broker/nisshi-describe-groups.patch"
+# The patched crates: each is copied out of cargo's registry, patched, and made a
+# path dependency of nisshi.
+CRATES="nisshi-broker nisshi-storage nisshi-storage-dynostore"
+PATCHES=()
+while IFS= read -r patch; do
+  PATCHES+=("$patch")
+done < <(LC_ALL=C ls -1 "$PWD"/tests/broker/*.patch)
+if [ "${#PATCHES[@]}" -eq 0 ]; then
+  echo "no patches in tests/broker/" >&2
+  exit 1
+fi
 CACHE="${KAFKATERM_CACHE:-$HOME/.cache/kafkaterm}"
-KEY="$(sha256sum "$PATCH" | cut -c1-12)"
+# Each patch's name and contents, in the order they are applied.
+KEY="$(for patch in "${PATCHES[@]}"; do basename "$patch"; sha256sum <"$patch"; done | sha256sum | cut -c1-12)"
 ROOT="$CACHE/nisshi-$NISSHI_VERSION-patched-$KEY"
 BIN="$ROOT/bin/nisshi"
 if [ -x "$BIN" ]; then
@@ -31,11 +43,11 @@ if [ -x "$BIN" ]; then
   echo "$BIN"
   exit 0
 fi
-echo "installing nisshi $NISSHI_VERSION with $(basename "$PATCH") into $ROOT (first time only, ~20 minutes on an idle 2-core machine)" >&2
+echo "installing nisshi $NISSHI_VERSION with $(for p in "${PATCHES[@]}"; do basename "$p"; done | paste -sd' ') into $ROOT (first time only, ~20 minutes on an idle 2-core machine)" >&2
 
 # The published sources, fetched by cargo into its registry: a throwaway package
-# that depends on exactly these versions. cargo metadata says where the two
-# library crates are; nisshi itself (a binary crate, which cargo metadata
+# that depends on exactly these versions. cargo metadata says where the library
+# crates are; nisshi itself (a binary crate, which cargo metadata
 # leaves out of a dependency graph) is unpacked beside them.
 FETCH="$WORK/fetch"
 mkdir -p "$FETCH/src"
@@ -50,27 +62,28 @@ publish = false
 nisshi = { version = "=$NISSHI_VERSION", default-features = false, features = ["dynostore"] }
 nisshi-storage = { version = "=$NISSHI_VERSION", default-features = false }
 nisshi-broker = { version = "=$NISSHI_VERSION", default-features = false }
+nisshi-storage-dynostore = { version = "=$NISSHI_VERSION", default-features = false }
 TOML
 : >"$FETCH/src/lib.rs"
 cargo fetch --quiet --manifest-path "$FETCH/Cargo.toml" >&2
 manifests="$(cargo metadata --quiet --offline --format-version 1 --manifest-path "$FETCH/Cargo.toml" |
   python3 -c '
 import json, os, sys
-version = sys.argv[1]
+version, crates = sys.argv[1], sys.argv[2].split()
 found = {p["name"]: p["manifest_path"] for p in json.load(sys.stdin)["packages"]
-         if p["name"] in ("nisshi-storage", "nisshi-broker") and p["version"] == version}
-if len(found) != 2:
-    sys.exit("cargo did not fetch nisshi-storage and nisshi-broker " + version)
+         if p["name"] in crates and p["version"] == version}
+if len(found) != len(crates):
+    sys.exit("cargo did not fetch " + " and ".join(crates) + " " + version)
 registry = os.path.dirname(os.path.dirname(found["nisshi-storage"]))
 found["nisshi"] = os.path.join(registry, "nisshi-" + version, "Cargo.toml")
 if not os.path.isfile(found["nisshi"]):
     sys.exit("cargo did not fetch nisshi " + version)
 for name in sorted(found):
     print(found[name])
-' "$NISSHI_VERSION")"
+' "$NISSHI_VERSION" "$CRATES")"
 
 # The patched sources, prepared afresh unless a finished preparation for this
-# patch is there (kept, so that a resumed build does not recompile them).
+# set of patches is there (kept, so that a resumed build does not recompile them).
 SRC="$WORK/src-$KEY"
 if [ ! -f "$SRC/.prepared" ]; then
   rm -rf "$SRC"
@@ -81,8 +94,8 @@ if [ ! -f "$SRC/.prepared" ]; then
   chmod -R u+w "$SRC"
   # A patched crate is a path dependency, and cargo resolves the dev-dependencies
   # of path dependencies too (some need a newer rustc): drop them, and the test,
-  # bench and example targets that use them, from the two patched manifests.
-  for crate in nisshi-storage nisshi-broker; do
+  # bench and example targets that use them, from the patched manifests.
+  for crate in $CRATES; do
     m="$SRC/$crate-$NISSHI_VERSION/Cargo.toml"
     awk '/^\[/ { skip = ($0 ~ /^\[\[(test|bench|example)\]\]/ || $0 ~ /^\[(target\.[^]]*\.)?dev-dependencies[].]/) } !skip { print }' \
       "$m" >"$m.stripped"
@@ -90,20 +103,24 @@ if [ ! -f "$SRC/.prepared" ]; then
   done
   # git apply outside any repository (GIT_CEILING_DIRECTORIES keeps it from
   # finding one above the cache), with the paths in the patch relative to $SRC.
-  (cd "$SRC" && GIT_CEILING_DIRECTORIES="$(dirname "$SRC")" git apply -p1 "$PATCH")
-  cat >>"$SRC/nisshi-$NISSHI_VERSION/Cargo.toml" <<TOML
-
-[patch.crates-io]
-nisshi-storage = { path = "../nisshi-storage-$NISSHI_VERSION" }
-nisshi-broker = { path = "../nisshi-broker-$NISSHI_VERSION" }
-TOML
-  # The shipped Cargo.lock, with the two patched crates' entries made path
+  for patch in "${PATCHES[@]}"; do
+    (cd "$SRC" && GIT_CEILING_DIRECTORIES="$(dirname "$SRC")" git apply -p1 "$patch")
+  done
+  {
+    printf '\n[patch.crates-io]\n'
+    for crate in $CRATES; do
+      printf '%s = { path = "../%s-%s" }\n' "$crate" "$crate" "$NISSHI_VERSION"
+    done
+  } >>"$SRC/nisshi-$NISSHI_VERSION/Cargo.toml"
+  # The shipped Cargo.lock, with the patched crates' entries made path
   # entries (no source, no checksum); the build runs --locked, so cargo refuses
   # to build if it would resolve anything differently.
   lock="$SRC/nisshi-$NISSHI_VERSION/Cargo.lock"
-  awk '/^name = / { pkg = $3 }
+  awk -v crates="$CRATES" '
+       BEGIN { n = split(crates, list, " "); for (i = 1; i <= n; i++) patched["\"" list[i] "\""] = 1 }
+       /^name = / { pkg = $3 }
        /^\[\[package\]\]/ { pkg = "" }
-       (pkg == "\"nisshi-storage\"" || pkg == "\"nisshi-broker\"") && /^(source|checksum) = / { next }
+       (pkg in patched) && /^(source|checksum) = / { next }
        { print }' "$lock" >"$lock.patched"
   mv "$lock.patched" "$lock"
   touch "$SRC/.prepared"

@@ -18,6 +18,12 @@ cleanup() {
 trap cleanup EXIT
 export KAFKATERM_TEST_BROKERS="$(scripts/broker.sh start)"
 echo "test broker: $KAFKATERM_TEST_BROKERS" >&2
+# A second broker that requires SASL SCRAM-SHA-256/512 with these users
+# (user:password pairs; test secrets, nothing else uses them), for the tests
+# that log in. `scripts/broker.sh stop` in cleanup stops both.
+export KAFKATERM_SCRAM_USERS="${KAFKATERM_SCRAM_USERS:-kafkaterm:kafkaterm-secret}"
+export KAFKATERM_TEST_SASL_BROKERS="$(scripts/broker.sh start-sasl)"
+echo "test SASL broker: $KAFKATERM_TEST_SASL_BROKERS" >&2
 # Screen snapshots (tests/snapshots.rs) are compared, never written or
 # accepted here: a changed screen fails the run. To review a change, run
 # `INSTA_UPDATE=new cargo nextest run --test snapshots` and read the

@@ -415,7 +415,8 @@ fn describe_json_has_partitions_watermarks_and_configs() {
         // watermark.
         assert_eq!(p["lso"], 4);
     }
-    // nisshi answers DescribeConfigs with no entries: an empty array, no error.
+    // The configs the test broker describes (Kafka's topic defaults:
+    // tests/broker/nisshi-topic-configs.patch).
     assert!(v["configs"].is_array());
     let text = sb.run(&["-b", &b, "describe", &topic], None);
     assert!(stdout(&text).contains("PARTITION"), "{}", stdout(&text));
@@ -752,36 +753,52 @@ fn composer_path_reports_the_broker_reason() {
     assert!(d.timestamp.is_some() && d.latency_ms > 0.0);
 }
 
-/// nisshi 0.8.1 refuses transactional producers (InitProducerId answers
-/// TRANSACTIONAL_ID_AUTHORIZATION_FAILED): `produce --transactional` fails
-/// before reading its input, with one plain line and a non-zero exit, and
-/// nothing is written.
+/// The test broker runs transactions (tests/broker/nisshi-transactions.patch):
+/// `produce --transactional` commits its lines in one transaction, and with
+/// `--abort` aborts them; a read_committed reader sees only the committed
+/// ones, a read_uncommitted one both. (A cluster that refuses transactions is
+/// the mock cluster's case: tests/mock_worker.rs.)
 #[test]
-fn transactional_produce_refused_by_the_cluster_is_one_plain_line() {
+fn transactional_produce_commits_or_aborts_on_the_broker() {
     let b = brokers();
-    let topic = unique("txn-refused");
+    let topic = unique("txn-produce");
     create_topic(&b, &topic, 1);
     let sb = Sandbox::new();
-    for extra in [
-        &[][..],
-        &["--abort"][..],
-        &["--transactional-id", "kafkaterm-test-given"][..],
-    ] {
-        let mut args = vec!["-b", &b, "produce", &topic, "--transactional"];
-        args.extend_from_slice(extra);
-        let o = sb.run(&args, Some(b"one\ntwo\n"));
-        assert!(!o.status.success(), "{extra:?}: {}", stderr(&o));
-        let e = stderr(&o);
-        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
-        assert!(
-            e.contains("starting the transaction: the cluster refused transactions")
-                && e.contains("TRANSACTIONAL_ID_AUTHORIZATION_FAILED"),
-            "{e}"
-        );
-    }
-    let o = sb.run(&["-b", &b, "describe", &topic, "--json"], None);
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["partitions"][0]["high"], 0, "nothing was written");
+    let given = unique("kafkaterm-test-given");
+    let o = sb.run(
+        &[
+            "-b",
+            &b,
+            "produce",
+            &topic,
+            "--transactional",
+            "--transactional-id",
+            &given,
+        ],
+        Some(b"one\ntwo\n"),
+    );
+    let e = stderr(&o);
+    assert!(o.status.success(), "{e}");
+    assert!(e.contains("2 delivered, 0 failed"), "{e}");
+    assert!(
+        e.contains(&format!("transaction committed (transactional.id {given})")),
+        "{e}"
+    );
+    let o = sb.run(
+        &["-b", &b, "produce", &topic, "--transactional", "--abort"],
+        Some(b"three\nfour\n"),
+    );
+    let e = stderr(&o);
+    assert!(o.status.success(), "{e}");
+    assert!(e.contains("transaction aborted (as asked)"), "{e}");
+    let values = |level: &str| {
+        consume(&sb, &[&topic, "-e", "--isolation", level])
+            .iter()
+            .map(|m| m["value"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(values("read_committed"), ["one", "two"]);
+    assert_eq!(values("read_uncommitted"), ["one", "two", "three", "four"]);
     // --abort and --transactional-id need --transactional.
     let o = sb.run(&["-b", &b, "produce", &topic, "--abort"], Some(b"x\n"));
     assert!(!o.status.success());
@@ -789,19 +806,12 @@ fn transactional_produce_refused_by_the_cluster_is_one_plain_line() {
     let o = sb.run(&["-b", &b, "consume", &topic, "--isolation", "dirty"], None);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("isolation"), "{}", stderr(&o));
-    // Both levels read the same non-transactional records.
-    let o = sb.run(&["-b", &b, "produce", &topic], Some(b"a\nb\n"));
-    assert!(o.status.success(), "{}", stderr(&o));
-    for level in ["read_committed", "read_uncommitted"] {
-        let got = consume(&sb, &[&topic, "-e", "--isolation", level]);
-        assert_eq!(got.len(), 2, "{level}");
-    }
 }
 
-/// The composer's path: the worker's transactional send is refused by the
-/// cluster, and says so (no transaction started, nothing delivered).
+/// The composer's path: the worker's transactional send commits on the test
+/// broker, and a read_committed reader sees the three messages.
 #[test]
-fn composer_transaction_refused_by_the_cluster_is_reported() {
+fn composer_transaction_commits_on_the_broker() {
     use kafkaterm::config::ClusterProfile;
     use kafkaterm::model::{ProduceRequest, TxnOutcome, TxnSpec};
     use kafkaterm::worker::protocol::{BatchSource, Command, WorkerEvent};
@@ -845,12 +855,13 @@ fn composer_transaction_refused_by_the_cluster_is_reported() {
     });
     let (tid, outcome) = ended.expect("TxnEnded before the final report");
     assert_eq!(tid, "kafkaterm-test-composer");
-    assert_eq!(outcome, TxnOutcome::NotStarted);
+    assert_eq!(outcome, TxnOutcome::Committed);
     let p = done.unwrap();
-    assert_eq!(p.delivered, 0);
-    let e = p.first_error.unwrap();
-    assert!(
-        e.starts_with("starting the transaction: the cluster refused transactions"),
-        "{e}"
-    );
+    assert_eq!(p.delivered, 3, "{p:?}");
+    assert_eq!(p.first_error, None);
+    drop(w);
+    let sb = Sandbox::new();
+    let got = consume(&sb, &[&topic, "-e", "--isolation", "read_committed"]);
+    let values: Vec<&str> = got.iter().map(|m| m["value"].as_str().unwrap()).collect();
+    assert_eq!(values, ["m0", "m1", "m2"]);
 }

@@ -6,6 +6,15 @@
 //! must report for every member exactly the partitions that the consumer itself
 //! holds, its client id and host, and the group's assignor.
 //!
+//! The same independent client checks the other patches of the test broker
+//! (tests/broker/*.patch): SCRAM logins on a second broker started with
+//! `scripts/broker.sh start-sasl`, DescribeConfigs of a topic (Kafka's
+//! defaults, an altered value, the key filter and the config types), and
+//! transactions (tests/py/txn_substrate.py: aborted records hidden from
+//! read_committed readers, the last stable offset held by an open
+//! transaction, fencing by a newer producer and by the broker's abort of a
+//! timed out transaction).
+//!
 //! Needs the patched nisshi broker (scripts/install-broker.sh) and the test
 //! Python environment (scripts/python-env.sh); scripts/test.sh provides both.
 
@@ -186,4 +195,461 @@ fn broker_reports_roundrobin_assignments() {
 #[test]
 fn broker_reports_cooperative_sticky_assignments() {
     check_assignor("cooperative-sticky");
+}
+
+/// Runs tests/py/NAME with `args` (and `env`) and returns its JSON report, its
+/// exit status and its stderr.
+fn run_py(name: &str, args: &[&str], env: &[(&str, &str)]) -> (Value, bool, String) {
+    let python = python();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/py")
+        .join(name);
+    let out = Command::new(&python)
+        .arg(&script)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python} {}: {e}", script.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "{name}: no JSON report ({e}); status {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            out.status
+        )
+    });
+    (report, out.status.success(), stderr)
+}
+
+/// A private broker that requires SASL SCRAM, started and stopped with
+/// scripts/broker.sh (start-sasl) in its own state directory.
+struct SaslBroker {
+    dir: tempfile::TempDir,
+    addr: String,
+}
+
+const SCRAM_USER: &str = "substrate-user";
+const SCRAM_PASSWORD: &str = "right:pass-word";
+
+impl SaslBroker {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/broker.sh");
+        let out = Command::new(&script)
+            .arg("start-sasl")
+            .env("KAFKATERM_BROKER_DIR", dir.path())
+            .env(
+                "KAFKATERM_SCRAM_USERS",
+                format!("other:other-password,{SCRAM_USER}:{SCRAM_PASSWORD}"),
+            )
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "broker.sh start-sasl failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let addr = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        Self { dir, addr }
+    }
+}
+
+impl Drop for SaslBroker {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/broker.sh");
+        let _ = Command::new(&script)
+            .arg("stop")
+            .env("KAFKATERM_BROKER_DIR", self.dir.path())
+            .output();
+    }
+}
+
+fn scram_login(
+    broker: &SaslBroker,
+    mechanism: &str,
+    user: &str,
+    password: &str,
+    topic: Option<&str>,
+) -> (Value, bool) {
+    let mut args = vec![
+        "--brokers",
+        &broker.addr,
+        "--mechanism",
+        mechanism,
+        "--user",
+        user,
+        "--password-env",
+        "SUBSTRATE_SCRAM_PASSWORD",
+    ];
+    if let Some(topic) = topic {
+        args.extend(["--topic", topic]);
+    }
+    let (report, ok, _) = run_py(
+        "scram_login.py",
+        &args,
+        &[("SUBSTRATE_SCRAM_PASSWORD", password)],
+    );
+    println!("{mechanism} {user}: {report}");
+    (report, ok)
+}
+
+#[test]
+fn broker_accepts_scram_logins_with_the_right_password_only() {
+    let broker = SaslBroker::start();
+    for mechanism in ["SCRAM-SHA-512", "SCRAM-SHA-256"] {
+        let topic = common::unique(&format!("substrate-scram-{}", &mechanism[10..]));
+        let (report, ok) =
+            scram_login(&broker, mechanism, SCRAM_USER, SCRAM_PASSWORD, Some(&topic));
+        assert!(
+            ok,
+            "{mechanism}: the right password was refused: {report:#}"
+        );
+        assert_eq!(report["delivered"][0], 0, "{report:#}");
+        assert!(
+            report["brokers"].as_array().is_some_and(|b| !b.is_empty()),
+            "{report:#}"
+        );
+
+        for (user, password) in [
+            (SCRAM_USER, "wrong-password"),
+            (SCRAM_USER, "right:pass-wor"),
+            ("no-such-user", SCRAM_PASSWORD),
+        ] {
+            let (report, ok) = scram_login(&broker, mechanism, user, password, None);
+            assert!(
+                !ok,
+                "{mechanism}: {user} with {password:?} was let in: {report:#}"
+            );
+            let errors = report["errors"].to_string().to_lowercase();
+            assert!(
+                errors.contains("authentication failed") || errors.contains("_authentication"),
+                "{mechanism}: {user}: not refused as an authentication failure: {report:#}"
+            );
+        }
+    }
+    // The plain broker of the suite needs no login, and the SASL one is
+    // refused without one: it is the listener that requires SASL.
+    let (report, ok, _) = run_py(
+        "scram_login.py",
+        &[
+            "--brokers",
+            &broker.addr,
+            "--mechanism",
+            "PLAIN",
+            "--user",
+            SCRAM_USER,
+            "--password-env",
+            "P",
+        ],
+        &[("P", SCRAM_PASSWORD)],
+    );
+    assert!(!ok, "SASL PLAIN was accepted: {report:#}");
+}
+
+/// Kafka's default, type (ConfigType: 1 BOOLEAN, 2 STRING, 3 INT, 5 LONG,
+/// 7 LIST) and broker synonym of the topic configs the console shows.
+const TOPIC_DEFAULTS: [(&str, &str, i64, &str); 8] = [
+    ("cleanup.policy", "delete", 7, "log.cleanup.policy"),
+    ("retention.ms", "604800000", 5, "log.retention.ms"),
+    ("retention.bytes", "-1", 5, "log.retention.bytes"),
+    ("segment.bytes", "1073741824", 3, "log.segment.bytes"),
+    ("max.message.bytes", "1048588", 3, "message.max.bytes"),
+    ("min.insync.replicas", "1", 3, "min.insync.replicas"),
+    ("compression.type", "producer", 2, "compression.type"),
+    (
+        "message.timestamp.type",
+        "CreateTime",
+        2,
+        "log.message.timestamp.type",
+    ),
+];
+
+#[test]
+fn broker_describes_topic_configs_with_defaults_and_altered_values() {
+    let brokers = common::brokers();
+    let topic = common::unique("substrate-configs");
+    common::create_topic_with(&brokers, &topic, 1, &[("max.message.bytes", "2097152")]);
+    let (report, ok, stderr) = run_py(
+        "topic_configs.py",
+        &[
+            "--brokers",
+            &brokers,
+            "--topic",
+            &topic,
+            "--alter",
+            "retention.ms=3600000",
+            "--keys",
+            "retention.ms,segment.bytes,max.message.bytes,no.such.config",
+        ],
+        &[],
+    );
+    assert!(ok, "{report:#}\n{stderr}");
+
+    let before = &report["before"];
+    let after = &report["after"];
+    for (name, default, _, _) in TOPIC_DEFAULTS {
+        let (b, a) = (&before[name], &after[name]);
+        if name == "max.message.bytes" {
+            // Set at creation: a topic config, not the default.
+            for e in [b, a] {
+                assert_eq!(e["value"], "2097152", "{name}: {e}");
+                assert_eq!(e["source"], "DYNAMIC_TOPIC_CONFIG", "{name}: {e}");
+                assert_eq!(e["is_default"], false, "{name}: {e}");
+            }
+        } else if name == "retention.ms" {
+            assert_eq!(b["value"], default, "{name} before: {b}");
+            assert_eq!(b["source"], "DEFAULT_CONFIG", "{name} before: {b}");
+            assert_eq!(b["is_default"], true, "{name} before: {b}");
+            assert_eq!(a["value"], "3600000", "{name} after the alter: {a}");
+            assert_eq!(a["source"], "DYNAMIC_TOPIC_CONFIG", "{name} after: {a}");
+            assert_eq!(a["is_default"], false, "{name} after: {a}");
+        } else {
+            for e in [b, a] {
+                assert_eq!(e["value"], default, "{name}: {e}");
+                assert_eq!(e["source"], "DEFAULT_CONFIG", "{name}: {e}");
+                assert_eq!(e["is_default"], true, "{name}: {e}");
+            }
+        }
+        for e in [b, a] {
+            assert_eq!(e["is_read_only"], false, "{name}: {e}");
+            assert_eq!(e["is_sensitive"], false, "{name}: {e}");
+        }
+    }
+
+    // The raw v3 request: the key filter, the types and the synonyms.
+    let raw = &report["raw"];
+    assert_eq!(raw["error_code"], 0, "{raw:#}");
+    let configs = raw["configs"].as_array().expect("configs");
+    let names: Vec<&str> = configs.iter().map(|c| text(c, "name")).collect();
+    assert_eq!(
+        names,
+        ["max.message.bytes", "retention.ms", "segment.bytes"],
+        "only the requested configs that exist: {raw:#}"
+    );
+    for c in configs {
+        let name = text(c, "name");
+        let (_, default, config_type, synonym) =
+            TOPIC_DEFAULTS.iter().find(|(n, ..)| *n == name).unwrap();
+        assert_eq!(c["config_type"], *config_type, "{name}: {c}");
+        assert_eq!(c["read_only"], false, "{name}: {c}");
+        assert_eq!(c["is_sensitive"], false, "{name}: {c}");
+        let synonyms = c["synonyms"].as_array().expect("synonyms");
+        let last = synonyms.last().expect("a broker default synonym");
+        assert_eq!(last[0], *synonym, "{name}: {c}");
+        assert_eq!(last[1], *default, "{name}: {c}");
+        assert_eq!(
+            last[2], 5,
+            "{name}: the default's source is DEFAULT_CONFIG: {c}"
+        );
+        if name == "segment.bytes" {
+            assert_eq!(c["config_source"], 5, "{name}: {c}");
+            assert_eq!(synonyms.len(), 1, "{name}: {c}");
+        } else {
+            assert_eq!(c["config_source"], 1, "{name}: DYNAMIC_TOPIC_CONFIG: {c}");
+            assert_eq!(synonyms.len(), 2, "{name}: {c}");
+            assert_eq!(synonyms[0][0], name, "{name}: {c}");
+            assert_eq!(synonyms[0][1], c["value"], "{name}: {c}");
+            assert_eq!(synonyms[0][2], 1, "{name}: {c}");
+        }
+    }
+}
+
+fn txn_py(mode: &str, topic: &str, extra: &[&str]) -> Value {
+    let brokers = common::brokers();
+    let mut args = vec![mode, "--brokers", &brokers, "--topic", topic];
+    args.extend(extra);
+    let (report, ok, stderr) = run_py("txn_substrate.py", &args, &[]);
+    assert!(ok, "{mode}: {report:#}\n{stderr}");
+    println!("{mode}: {report}");
+    report
+}
+
+fn values(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("a list of values, got {v}"))
+        .iter()
+        .map(|v| v.as_str().expect("a value"))
+        .collect()
+}
+
+#[test]
+fn broker_hides_aborted_transactions_from_read_committed_readers() {
+    let topic = common::unique("substrate-txn");
+    common::create_topic(&common::brokers(), &topic, 1);
+    let report = txn_py("commit-abort", &topic, &[]);
+    assert_eq!(
+        values(&report["committed"]),
+        ["c1", "c2", "c3", "c4"],
+        "{report:#}"
+    );
+    assert_eq!(
+        values(&report["uncommitted"]),
+        ["c1", "c2", "c3", "a1", "a2", "a3", "c4"],
+        "{report:#}"
+    );
+}
+
+#[test]
+fn broker_holds_the_last_stable_offset_at_an_open_transaction() {
+    let topic = common::unique("substrate-lso");
+    let brokers = common::brokers();
+    common::create_topic(&brokers, &topic, 1);
+    common::produce(&brokers, &topic, &[common::Msg::kv("k", "before").to(0)]);
+    let report = txn_py("open-commit", &topic, &[]);
+    let open = &report["open"];
+    // "before" at 0, the open transaction's o1 o2 at 1 and 2.
+    assert_eq!(open["high"], 3, "{report:#}");
+    assert_eq!(open["lso"], 1, "ListOffsets(read_committed): {report:#}");
+    assert_eq!(open["fetch_lso"], 1, "Fetch last_stable_offset: {report:#}");
+    assert_eq!(open["fetch_high"], 3, "{report:#}");
+    assert_eq!(
+        values(&report["open_read_committed"]),
+        ["before"],
+        "{report:#}"
+    );
+    // Committed: the marker at 3, and everything is stable.
+    let committed = &report["committed"];
+    assert_eq!(committed["high"], 4, "{report:#}");
+    assert_eq!(committed["lso"], 4, "{report:#}");
+    assert_eq!(committed["fetch_lso"], 4, "{report:#}");
+    assert_eq!(
+        values(&report["read_committed"]),
+        ["before", "o1", "o2"],
+        "{report:#}"
+    );
+}
+
+#[test]
+fn broker_fences_the_older_producer_of_a_transactional_id() {
+    let topic = common::unique("substrate-fence");
+    common::create_topic(&common::brokers(), &topic, 1);
+    let report = txn_py("fence", &topic, &[]);
+    assert!(
+        report["error"] == "PRODUCER_FENCED" || report["error"] == "_FENCED",
+        "the older producer's commit: {report:#}"
+    );
+    assert_eq!(report["fatal"], true, "{report:#}");
+    // Its transaction was aborted by the newer producer's InitProducerId.
+    assert_eq!(values(&report["read_committed"]), ["g1"], "{report:#}");
+}
+
+#[test]
+fn broker_aborts_a_killed_producers_transaction_after_its_timeout() {
+    let topic = common::unique("substrate-txn-timeout");
+    common::create_topic(&common::brokers(), &topic, 1);
+    let python = python();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/py/txn_substrate.py");
+    let brokers = common::brokers();
+    let mut child = Command::new(&python)
+        .arg(&script)
+        .args(["open", "--brokers", &brokers, "--topic", &topic])
+        .args(["--timeout-ms", "3000"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let opened: Value = serde_json::from_str(line.trim())
+        .unwrap_or_else(|e| panic!("no report from the producer ({e}): {line:?}"));
+    println!("open: {opened}");
+    assert_eq!(opened["open"]["high"], 2, "{opened:#}");
+    assert_eq!(opened["open"]["lso"], 0, "{opened:#}");
+
+    let report = txn_py("await-abort", &topic, &[]);
+    assert!(
+        report["waited_s"].is_number(),
+        "the broker never aborted the transaction: {report:#}"
+    );
+    // Aborted: the marker at 2, nothing left to read committed.
+    assert_eq!(report["offsets"]["high"], 3, "{report:#}");
+    assert_eq!(report["offsets"]["lso"], 3, "{report:#}");
+    assert!(values(&report["committed"]).is_empty(), "{report:#}");
+    assert_eq!(values(&report["uncommitted"]), ["k1", "k2"], "{report:#}");
+}
+
+#[test]
+fn broker_fences_a_producer_whose_transaction_timed_out() {
+    let topic = common::unique("substrate-txn-fenced");
+    common::create_topic(&common::brokers(), &topic, 1);
+    let report = txn_py("timeout-live", &topic, &["--timeout-ms", "3000"]);
+    assert!(report["waited_s"].is_number(), "never aborted: {report:#}");
+    let waited = report["waited_s"].as_f64().unwrap();
+    assert!(
+        waited >= 3.0,
+        "aborted before its timeout ({waited} s): {report:#}"
+    );
+    // The broker bumped the epoch when it aborted: the producer's commit is
+    // refused as fenced (librdkafka's fatal _FENCED for PRODUCER_FENCED).
+    assert!(
+        report["error"] == "PRODUCER_FENCED" || report["error"] == "_FENCED",
+        "the timed out producer's commit: {report:#}"
+    );
+    assert_eq!(report["fatal"], true, "{report:#}");
+    assert!(values(&report["committed"]).is_empty(), "{report:#}");
+}
+
+#[test]
+fn broker_lists_groups_by_type() {
+    let brokers = common::brokers();
+    let topic = common::unique("substrate-types");
+    let group = common::unique("substrate-group-types");
+    common::create_topic(&brokers, &topic, 1);
+    let (report, ok, stderr) = run_py(
+        "list_groups_types.py",
+        &["--brokers", &brokers, "--topic", &topic, "--group", &group],
+        &[],
+    );
+    assert!(ok, "{report:#}\n{stderr}");
+    println!("{report}");
+    // Listed with its type (classic: the only protocol of this broker) with
+    // no filter and with the classic filter, and not with the consumer
+    // (KIP-848) filter, which matches none of this broker's groups.
+    assert_eq!(report["unfiltered"][&group][0], "CLASSIC", "{report:#}");
+    assert_eq!(report["unfiltered"][&group][1], "STABLE", "{report:#}");
+    assert_eq!(report["classic"][&group][0], "CLASSIC", "{report:#}");
+    let consumer = report["consumer"].as_object().expect("consumer groups");
+    assert!(consumer.is_empty(), "{report:#}");
+    // Everything the classic filter lists is classic.
+    let classic = report["classic"].as_object().expect("classic groups");
+    for (id, listed) in classic {
+        assert_eq!(listed[0], "CLASSIC", "{id}: {report:#}");
+    }
+}
+
+/// The suite's SASL listener (scripts/test.sh starts it with
+/// `scripts/broker.sh start-sasl` and exports its address and users), for
+/// the console tests that log in: the user it was started with gets in with
+/// SCRAM-SHA-512.
+#[test]
+fn suite_sasl_listener_accepts_its_user() {
+    let addr = std::env::var("KAFKATERM_TEST_SASL_BROKERS").expect(
+        "KAFKATERM_TEST_SASL_BROKERS is not set: run the suite with scripts/test.sh, which starts the SASL listener",
+    );
+    let users = std::env::var("KAFKATERM_SCRAM_USERS").expect("KAFKATERM_SCRAM_USERS");
+    let (user, password) = users
+        .split(',')
+        .next()
+        .and_then(|pair| pair.split_once(':'))
+        .expect("user:password");
+    let (report, ok, _) = run_py(
+        "scram_login.py",
+        &[
+            "--brokers",
+            &addr,
+            "--mechanism",
+            "SCRAM-SHA-512",
+            "--user",
+            user,
+            "--password-env",
+            "P",
+        ],
+        &[("P", password)],
+    );
+    assert!(ok, "{user} was refused: {report:#}");
 }
