@@ -167,7 +167,7 @@ impl Batch<'_> {
         let mut pending = FuturesUnordered::new();
         let mut last_report = Instant::now();
         let trust = !self.inner.profile.unsupported.log_append_time;
-        'outer: while let Some(next) = source.next() {
+        'outer: while let Some(next) = source.next().await {
             if self.cancel.is_cancelled() {
                 prog.first_error.get_or_insert_with(|| "cancelled".into());
                 break;

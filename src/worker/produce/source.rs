@@ -2,7 +2,6 @@
 //! template never sits in memory whole, and the registry schemas a
 //! template's `schema` encodings are encoded with.
 
-use std::io::BufRead;
 use std::sync::Arc;
 
 use crate::model::ProduceRequest;
@@ -84,12 +83,83 @@ impl TemplateSchemas {
 /// never sits in memory whole.
 pub(super) enum Source {
     Template(crate::template::MessageTemplate, u64, u64),
-    File(
-        std::io::Lines<std::io::BufReader<std::fs::File>>,
-        String,
-        u64,
-    ),
+    File(FileLines, String, u64),
     Messages(std::vec::IntoIter<ProduceRequest>),
+}
+
+/// Lines read per chunk by a file's reading thread.
+const LINES_PER_CHUNK: usize = 1024;
+/// Chunks read ahead of the sending: the reader waits when they are taken.
+const CHUNKS_AHEAD: usize = 8;
+
+/// A file's lines, read by a thread of its own (file reads block; the
+/// sending side is async) a few chunks ahead of the sending. The thread
+/// ends at the end of the file, at a read error (sent as the last item),
+/// or when the lines are dropped.
+pub(super) struct FileLines {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Vec<String>>>,
+    chunk: std::vec::IntoIter<String>,
+}
+
+impl FileLines {
+    fn spawn(file: std::fs::File) -> Result<Self, WorkerError> {
+        let (tx, rx) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
+        std::thread::Builder::new()
+            .name("kafkaterm-produce-file".into())
+            .spawn(move || read_chunks(file, &tx))
+            .map_err(|e| {
+                WorkerError::new(
+                    ErrorKind::Internal,
+                    format!("cannot start the file reader: {e}"),
+                )
+            })?;
+        Ok(Self {
+            rx,
+            chunk: Vec::new().into_iter(),
+        })
+    }
+
+    async fn next(&mut self) -> Option<std::io::Result<String>> {
+        loop {
+            if let Some(line) = self.chunk.next() {
+                return Some(Ok(line));
+            }
+            match self.rx.recv().await? {
+                Ok(chunk) => self.chunk = chunk.into_iter(),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// The reading thread: chunks of lines until the end, an error, or no
+/// one listening.
+fn read_chunks(file: std::fs::File, tx: &tokio::sync::mpsc::Sender<std::io::Result<Vec<String>>>) {
+    use std::io::BufRead as _;
+    let mut lines = std::io::BufReader::new(file).lines();
+    loop {
+        let mut chunk = Vec::with_capacity(LINES_PER_CHUNK);
+        let mut failed = None;
+        for line in lines.by_ref().take(LINES_PER_CHUNK) {
+            match line {
+                Ok(l) => chunk.push(l),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let last = failed.is_some() || chunk.len() < LINES_PER_CHUNK;
+        if !chunk.is_empty() && tx.blocking_send(Ok(chunk)).is_err() {
+            return;
+        }
+        if let Some(e) = failed {
+            let _ = tx.blocking_send(Err(e));
+        }
+        if last {
+            return;
+        }
+    }
 }
 
 impl Source {
@@ -103,14 +173,14 @@ impl Source {
                         format!("cannot open {}: {e}", path.display()),
                     )
                 })?;
-                Source::File(std::io::BufReader::new(f).lines(), topic, 0)
+                Source::File(FileLines::spawn(f)?, topic, 0)
             }
             BatchSource::Messages(v) => Source::Messages(v.into_iter()),
         })
     }
 
     /// Next message, or an error naming the line / variation.
-    pub(super) fn next(&mut self) -> Option<Result<ProduceRequest, WorkerError>> {
+    pub(super) async fn next(&mut self) -> Option<Result<ProduceRequest, WorkerError>> {
         match self {
             Source::Template(t, i, count) => {
                 if *i >= *count {
@@ -123,7 +193,7 @@ impl Source {
                 Some(r)
             }
             Source::File(lines, topic, n) => loop {
-                let line = lines.next()?;
+                let line = lines.next().await?;
                 *n += 1;
                 let line = match line {
                     Ok(l) => l,
@@ -162,5 +232,64 @@ pub(super) async fn schemas_for(
             crate::worker::blocking(inner, move |inner| TemplateSchemas::fetch(inner, &t)).await
         }
         _ => Ok(TemplateSchemas::default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[tokio::test]
+    async fn a_file_is_read_off_the_async_threads_in_order_across_chunks() {
+        // Three chunks and a bit, with a blank line that is skipped.
+        let n = LINES_PER_CHUNK * 3 + 5;
+        let mut text: String = (0..n)
+            .map(|i| format!("{{\"value\":\"v{i}\"}}\n"))
+            .collect();
+        text.push_str("\n{\"value\":\"last\"}");
+        let (_dir, path) = file_with(&text);
+        let mut src = Source::open(BatchSource::File {
+            path,
+            topic: "t".into(),
+        })
+        .unwrap();
+        let mut values = Vec::new();
+        while let Some(r) = src.next().await {
+            let r = r.unwrap();
+            assert_eq!(r.topic, "t");
+            values.push(String::from_utf8(r.value.unwrap()).unwrap());
+        }
+        assert_eq!(values.len(), n + 1);
+        assert_eq!(values[0], "v0");
+        assert_eq!(values[LINES_PER_CHUNK], format!("v{LINES_PER_CHUNK}"));
+        assert_eq!(values[n], "last");
+    }
+
+    #[tokio::test]
+    async fn a_bad_line_is_named_by_its_number_in_a_later_chunk() {
+        let n = LINES_PER_CHUNK + 2;
+        let mut text: String = (0..n)
+            .map(|i| format!("{{\"value\":\"v{i}\"}}\n"))
+            .collect();
+        text.push_str("not json\n");
+        let (_dir, path) = file_with(&text);
+        let mut src = Source::open(BatchSource::File {
+            path,
+            topic: "t".into(),
+        })
+        .unwrap();
+        let mut last = None;
+        while let Some(r) = src.next().await {
+            last = Some(r);
+        }
+        let e = last.unwrap().unwrap_err();
+        assert!(e.message.starts_with(&format!("line {}:", n + 1)), "{e}");
     }
 }
