@@ -50,7 +50,7 @@ fn all_files(dir: &std::path::Path) -> String {
         let p = e.path();
         if p.is_dir() {
             out.push_str(&all_files(&p));
-        } else if !p.extension().is_some_and(|x| x == "toml") {
+        } else if p.extension().is_none_or(|x| x != "toml") {
             out.push_str(&String::from_utf8_lossy(
                 &std::fs::read(&p).unwrap_or_default(),
             ));

@@ -87,18 +87,22 @@ pub(super) enum Source {
     Messages(std::vec::IntoIter<ProduceRequest>),
 }
 
-/// Lines read per chunk by a file's reading thread.
-const LINES_PER_CHUNK: usize = 1024;
+/// Bytes read per chunk by a file's reading thread (whole lines: a line
+/// longer than this makes its chunk longer).
+const CHUNK_BYTES: usize = 256 * 1024;
 /// Chunks read ahead of the sending: the reader waits when they are taken.
-const CHUNKS_AHEAD: usize = 8;
+const CHUNKS_AHEAD: usize = 4;
 
 /// A file's lines, read by a thread of its own (file reads block; the
-/// sending side is async) a few chunks ahead of the sending. The thread
-/// ends at the end of the file, at a read error (sent as the last item),
-/// or when the lines are dropped.
+/// sending side is async) a few chunks ahead of the sending. Chunks are
+/// whole lines of bytes, cut into lines here (no allocation per line); a
+/// line that is not UTF-8 is an error for that line only. The thread ends
+/// at the end of the file, at a read error (sent as the last item), or
+/// when the lines are dropped.
 pub(super) struct FileLines {
-    rx: tokio::sync::mpsc::Receiver<std::io::Result<Vec<String>>>,
-    chunk: std::vec::IntoIter<String>,
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    pos: usize,
 }
 
 impl FileLines {
@@ -115,48 +119,72 @@ impl FileLines {
             })?;
         Ok(Self {
             rx,
-            chunk: Vec::new().into_iter(),
+            chunk: Vec::new(),
+            pos: 0,
         })
     }
 
-    async fn next(&mut self) -> Option<std::io::Result<String>> {
-        loop {
-            if let Some(line) = self.chunk.next() {
-                return Some(Ok(line));
-            }
+    /// The next line, without its `\n` or `\r\n` (as `BufRead::lines`).
+    async fn next(&mut self) -> Option<std::io::Result<&str>> {
+        while self.pos >= self.chunk.len() {
             match self.rx.recv().await? {
-                Ok(chunk) => self.chunk = chunk.into_iter(),
+                Ok(chunk) => {
+                    self.chunk = chunk;
+                    self.pos = 0;
+                }
                 Err(e) => return Some(Err(e)),
             }
         }
+        let rest = self.chunk.get(self.pos..).unwrap_or_default();
+        let (mut line, used) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (rest.get(..i).unwrap_or_default(), i + 1),
+            None => (rest, rest.len()),
+        };
+        self.pos += used;
+        if let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
+        }
+        Some(std::str::from_utf8(line).map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            )
+        }))
     }
 }
 
-/// The reading thread: chunks of lines until the end, an error, or no
-/// one listening.
-fn read_chunks(file: std::fs::File, tx: &tokio::sync::mpsc::Sender<std::io::Result<Vec<String>>>) {
-    use std::io::BufRead as _;
-    let mut lines = std::io::BufReader::new(file).lines();
+/// The reading thread: chunks of whole lines until the end, an error, or
+/// no one listening.
+fn read_chunks(mut file: std::fs::File, tx: &tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>) {
+    use std::io::Read as _;
+    let mut carry: Vec<u8> = Vec::new();
     loop {
-        let mut chunk = Vec::with_capacity(LINES_PER_CHUNK);
-        let mut failed = None;
-        for line in lines.by_ref().take(LINES_PER_CHUNK) {
-            match line {
-                Ok(l) => chunk.push(l),
+        let mut buf = Vec::with_capacity(CHUNK_BYTES + carry.len());
+        buf.append(&mut carry);
+        // Read until the chunk holds a line end past CHUNK_BYTES, or the end.
+        let eof = loop {
+            let want = CHUNK_BYTES.saturating_sub(buf.len()).max(4096);
+            match (&mut file).take(want as u64).read_to_end(&mut buf) {
+                Ok(0) => break true,
+                Ok(_) if buf.len() >= CHUNK_BYTES && buf.contains(&b'\n') => break false,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    failed = Some(e);
-                    break;
+                    if !buf.is_empty() {
+                        let _ = tx.blocking_send(Ok(buf));
+                    }
+                    let _ = tx.blocking_send(Err(e));
+                    return;
                 }
             }
+        };
+        if !eof && let Some(i) = memchr::memrchr(b'\n', &buf) {
+            carry = buf.split_off(i + 1);
         }
-        let last = failed.is_some() || chunk.len() < LINES_PER_CHUNK;
-        if !chunk.is_empty() && tx.blocking_send(Ok(chunk)).is_err() {
+        if !buf.is_empty() && tx.blocking_send(Ok(buf)).is_err() {
             return;
         }
-        if let Some(e) = failed {
-            let _ = tx.blocking_send(Err(e));
-        }
-        if last {
+        if eof {
             return;
         }
     }
@@ -203,7 +231,7 @@ impl Source {
                     continue;
                 }
                 return Some(
-                    crate::jsonl::parse_line(&line)
+                    crate::jsonl::parse_line(line)
                         .map(|m| ProduceRequest {
                             topic: m.topic.unwrap_or_else(|| topic.clone()),
                             partition: m.partition,
@@ -239,7 +267,7 @@ pub(super) async fn schemas_for(
 mod tests {
     use super::*;
 
-    fn file_with(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    fn file_with(text: impl AsRef<[u8]>) -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("in.jsonl");
         std::fs::write(&path, text).unwrap();
@@ -248,12 +276,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_file_is_read_off_the_async_threads_in_order_across_chunks() {
-        // Three chunks and a bit, with a blank line that is skipped.
-        let n = LINES_PER_CHUNK * 3 + 5;
+        // Three chunks and a bit, with a blank line that is skipped and
+        // Windows line ends at the end.
+        let n = CHUNK_BYTES / 8;
         let mut text: String = (0..n)
             .map(|i| format!("{{\"value\":\"v{i}\"}}\n"))
             .collect();
-        text.push_str("\n{\"value\":\"last\"}");
+        text.push_str("\r\n{\"value\":\"last\"}\r\n");
         let (_dir, path) = file_with(&text);
         let mut src = Source::open(BatchSource::File {
             path,
@@ -268,28 +297,35 @@ mod tests {
         }
         assert_eq!(values.len(), n + 1);
         assert_eq!(values[0], "v0");
-        assert_eq!(values[LINES_PER_CHUNK], format!("v{LINES_PER_CHUNK}"));
+        assert_eq!(values[n / 2], format!("v{}", n / 2));
         assert_eq!(values[n], "last");
     }
 
     #[tokio::test]
     async fn a_bad_line_is_named_by_its_number_in_a_later_chunk() {
-        let n = LINES_PER_CHUNK + 2;
-        let mut text: String = (0..n)
-            .map(|i| format!("{{\"value\":\"v{i}\"}}\n"))
+        let n = CHUNK_BYTES / 8;
+        let mut text: Vec<u8> = (0..n)
+            .flat_map(|i| format!("{{\"value\":\"v{i}\"}}\n").into_bytes())
             .collect();
-        text.push_str("not json\n");
+        // Not UTF-8: that line fails, and the next is read all the same.
+        text.extend_from_slice(b"{\"value\":\"\xff\"}\n{\"value\":\"after\"}\n");
         let (_dir, path) = file_with(&text);
         let mut src = Source::open(BatchSource::File {
             path,
             topic: "t".into(),
         })
         .unwrap();
-        let mut last = None;
+        let mut all = Vec::new();
         while let Some(r) = src.next().await {
-            last = Some(r);
+            all.push(r);
         }
-        let e = last.unwrap().unwrap_err();
-        assert!(e.message.starts_with(&format!("line {}:", n + 1)), "{e}");
+        assert_eq!(all.len(), n + 2);
+        let e = all[n].as_ref().unwrap_err();
+        assert_eq!(
+            e.message,
+            format!("line {}: stream did not contain valid UTF-8", n + 1)
+        );
+        let last = all[n + 1].as_ref().unwrap();
+        assert_eq!(last.value.as_deref(), Some(&b"after"[..]));
     }
 }
