@@ -26,6 +26,9 @@
 #   BENCH_ONLY=copy scripts/bench.sh       only the copy (section 2c): kafkaterm copy
 #                                          against consume | produce on nisshi
 #   BENCH_ONLY=lagtime scripts/bench.sh    only lag in time at scale (section 7c)
+#   BENCH_ONLY=musl scripts/bench.sh       only the static musl binary of scripts/package.sh
+#                                          against the ordinary glibc build (section 2d);
+#                                          the full run includes it when dist/ has the tarball
 #
 # The report goes to stdout and to target/bench-results/report.md; raw JSON
 # per measurement sits beside it.
@@ -38,7 +41,7 @@ REPS=${BENCH_REPS:-3}
 MANY_TOPICS=${BENCH_MANY_TOPICS:-10000}
 MANY_GROUPS=${BENCH_MANY_GROUPS:-5000}
 ONLY=${BENCH_ONLY:-}
-case "$ONLY" in "" | headless | copy | lagtime) ;; *) echo "BENCH_ONLY: expected 'headless', 'copy' or 'lagtime', got '$ONLY'" >&2; exit 2 ;; esac
+case "$ONLY" in "" | headless | copy | lagtime | musl) ;; *) echo "BENCH_ONLY: expected 'headless', 'copy', 'lagtime' or 'musl', got '$ONLY'" >&2; exit 2 ;; esac
 OUT=${BENCH_OUT:-$ROOT/target/bench-results}
 CACHE=${KAFKATERM_CACHE:-$HOME/.cache/kafkaterm}
 VENV=$CACHE/bench-venv
@@ -262,6 +265,36 @@ lagtime_section() {
   KAFKATERM_BROKER_DIR=$dir scripts/broker.sh stop >/dev/null 2>&1 || true
 }
 
+# ============================================================ 2d. the static binary (a
+# function: after section 2, or alone with BENCH_ONLY=musl, which packages first)
+musl_section() {
+  local tarball dir bin
+  tarball=$(ls dist/kafkaterm-*-x86_64-unknown-linux-musl.tar.gz 2>/dev/null | head -1 || true)
+  if [ -z "$tarball" ]; then
+    log "no dist/ tarball: section 2d skipped (scripts/package.sh makes it)"
+    return
+  fi
+  dir=$TMPD/musl
+  mkdir -p "$dir"
+  tar -C "$dir" -xzf "$tarball"
+  bin=$(ls "$dir"/*/kafkaterm)
+  log "musl against glibc"
+  for r in $(seq 0 $((REPS - 1))); do PY create "$B" "pm-musl-$r:8" "pm-glibc-$r:8" >/dev/null; done
+  [ -f "$TMPD/produce.txt" ] || python3 "$K" gen "$TMPD/produce.txt" "$N" "$SIZE" >/dev/null
+  say "## 2d. The static musl binary against the ordinary glibc build"
+  say ""
+  say "musl: \`$(basename "$tarball")\` from scripts/package.sh ($(file -b "$bin" | cut -d, -f1-2); dist profile: fat LTO, one codegen unit, stripped; vendored OpenSSL; mimalloc). glibc: the release build used above. Consume as in 1 (jsonl), produce as in 2."
+  say ""
+  run mc-glibc "consume --format jsonl, glibc" --reps "$REPS" -- "$KT" -b "$B" consume bench-consume --from beginning --exit-at-end --format jsonl
+  run mc-musl "consume --format jsonl, musl static" --reps "$REPS" -- "$bin" -b "$B" consume bench-consume --from beginning --exit-at-end --format jsonl
+  run mp-glibc "produce, glibc" --reps "$REPS" --stdin "$TMPD/produce.txt" -- "$KT" -b "$B" produce "pm-glibc-{rep}" --acks 1 --compression lz4
+  run mp-musl "produce, musl static" --reps "$REPS" --stdin "$TMPD/produce.txt" -- "$bin" -b "$B" produce "pm-musl-{rep}" --acks 1 --compression lz4
+  python3 "$K" rate-table "$N" "$OUT"/mc-glibc.json "$OUT"/mc-musl.json "$OUT"/mp-glibc.json "$OUT"/mp-musl.json | sayf
+  say ""
+  python3 "$K" ratio "$N" "$OUT/mc-musl.json,$OUT/mc-glibc.json" "$OUT/mp-musl.json,$OUT/mp-glibc.json" | sayf
+  say ""
+}
+
 # ============================================================ 1. consume
 if [ "$ONLY" = lagtime ]; then
   lagtime_section
@@ -271,6 +304,12 @@ fi
 log "seeding $N messages into nisshi topic bench-consume (8 partitions)"
 PY create "$B" bench-consume:8 >/dev/null
 PY seed "$B" bench-consume "$N" "$SIZE" >/dev/null
+if [ "$ONLY" = musl ]; then
+  scripts/package.sh >/dev/null
+  musl_section
+  log "BENCH_ONLY=$ONLY: done; report in $REPORT"
+  exit 0
+fi
 if [ "$ONLY" = copy ]; then
   copy_section
   log "BENCH_ONLY=$ONLY: done; report in $REPORT"
@@ -353,6 +392,7 @@ python3 "$K" rate-table "$N" "$OUT"/p-kt.json "$OUT"/p-kcat.json "$OUT"/p-py.jso
 say ""
 python3 "$K" ratio "$N" "$OUT/p-kt.json,$OUT/p-kcat.json" "$OUT/p-kt.json,$OUT/p-py.json" | sayf
 say ""
+musl_section
 copy_section
 if [ -n "$ONLY" ]; then
   log "BENCH_ONLY=$ONLY: done; report in $REPORT"
