@@ -215,34 +215,6 @@ pub fn decode_subscription(b: &[u8]) -> Result<Subscription, ProtocolError> {
 pub mod encode {
     use crate::model::TopicPartition;
 
-    /// Why an embedded consumer-protocol structure could not be read.
-    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-    pub enum ProtocolError {
-        #[error("truncated at byte {at} reading {what} ({needed} bytes needed, {left} left)")]
-        Truncated {
-            at: usize,
-            what: &'static str,
-            needed: usize,
-            left: usize,
-        },
-        #[error("negative length for {0}")]
-        NegativeLength(&'static str),
-        #[error("bad length for {0}")]
-        BadLength(&'static str),
-        #[error("bad count for {0}")]
-        BadCount(&'static str),
-        #[error("{what} claims {count} entries, more than the {left} bytes left")]
-        TooManyEntries {
-            what: &'static str,
-            count: usize,
-            left: usize,
-        },
-        #[error("{0} is not UTF-8")]
-        NotUtf8(&'static str),
-        #[error("invalid {what} version {version}")]
-        Version { what: &'static str, version: i16 },
-    }
-
     fn string(out: &mut Vec<u8>, s: &str) {
         out.extend_from_slice(&i16::try_from(s.len()).unwrap_or(i16::MAX).to_be_bytes());
         out.extend_from_slice(s.as_bytes());
