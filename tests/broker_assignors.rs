@@ -282,13 +282,6 @@ fn topic_with_messages(b: &str, prefix: &str) -> String {
     topic
 }
 
-fn run_json(sb: &Sandbox, args: &[&str]) -> Value {
-    let o = sb.run(args, None);
-    assert!(o.status.success(), "{args:?} failed: {}", stderr(&o));
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", common::stdout(&o)))
-}
-
 fn expected_host(b: &str) -> Option<&'static str> {
     b.starts_with("127.0.0.1:").then_some("/127.0.0.1")
 }
@@ -303,7 +296,7 @@ fn check_owners_and_members(assignor: &str) {
     assert_eq!(owners.len(), PARTITIONS as usize, "{:#}", settled.raw);
     let sb = Sandbox::new();
 
-    let v = run_json(&sb, &["-b", &b, "lag", &group, "--json"]);
+    let v = sb.run_json(&["-b", &b, "lag", &group, "--json"]);
     println!("{assignor}: consumers {:#}", settled.raw["consumers"]);
     println!("{assignor}: kafkaterm lag --json {v:#}");
     assert_eq!(v["group"], group.as_str());
@@ -372,7 +365,7 @@ fn check_owners_and_members(assignor: &str) {
     }
     assert_eq!(v["total_lag"], 0, "{v:#}");
 
-    let all = run_json(&sb, &["-b", &b, "groups", "--json"]);
+    let all = sb.run_json(&["-b", &b, "groups", "--json"]);
     let g = all
         .as_array()
         .unwrap()
@@ -388,7 +381,7 @@ fn check_owners_and_members(assignor: &str) {
     // One partition committed by its owner: that one has a lag, the others
     // are still listed without.
     let ack = members.send("commit 4 3");
-    let v = run_json(&sb, &["-b", &b, "lag", &group, "--json"]);
+    let v = sb.run_json(&["-b", &b, "lag", &group, "--json"]);
     for r in v["partitions"].as_array().unwrap() {
         let p = r["partition"].as_i64().unwrap();
         assert_eq!(r["member_id"], owners[&p].as_str(), "{r}");

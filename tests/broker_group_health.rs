@@ -17,32 +17,19 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use common::{Msg, Sandbox, brokers, commit, create_topic, produce, stderr, unique};
+use common::{Msg, Sandbox, brokers, commit, create_topic, now_ms, produce, stderr, unique};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use serde_json::Value;
 
 const SETTLE: Duration = Duration::from_secs(60);
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn run_json(sb: &Sandbox, args: &[&str]) -> Value {
-    let o = sb.run(args, None);
-    assert!(o.status.success(), "{args:?} failed: {}", stderr(&o));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
-
 fn lag(sb: &Sandbox, b: &str, group: &str, window: &str) -> Value {
-    run_json(sb, &["-b", b, "lag", group, "--json", "--window", window])
+    sb.run_json(&["-b", b, "lag", group, "--json", "--window", window])
 }
 
 fn listed(sb: &Sandbox, b: &str, group: &str) -> Value {
-    let all = run_json(sb, &["-b", b, "groups", "--json"]);
+    let all = sb.run_json(&["-b", b, "groups", "--json"]);
     all.as_array()
         .unwrap()
         .iter()

@@ -16,7 +16,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Msg, Sandbox, TestBroker, Tmux, commit, create_topic, produce, stderr};
+use common::{Msg, Sandbox, TestBroker, Tmux, commit, create_topic, now_ms, produce};
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -25,19 +25,6 @@ use serde_json::Value;
 const TOPIC: &str = "lagtime";
 /// Seconds ago each record of partition 0 was written, by offset.
 const P0_AGES: [i64; 8] = [835, 735, 635, 535, 435, 335, 235, 135];
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn run_json(sb: &Sandbox, args: &[&str]) -> Value {
-    let o = sb.run(args, None);
-    assert!(o.status.success(), "{args:?} failed: {}", stderr(&o));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
 
 /// Partition 0: 8 records of known ages; partition 1: 4 records, the
 /// first two deleted; partition 2: empty. Returns when it was written.
@@ -116,7 +103,7 @@ fn every_group_on_a_shared_partition_gets_its_lag_in_seconds_from_one_call() {
         commit(&b, g, TOPIC, &commits);
     }
     let sb = Sandbox::new();
-    let listed = run_json(&sb, &["-b", &b, "groups", "--json"]);
+    let listed = sb.run_json(&["-b", &b, "groups", "--json"]);
     let slack = |since: i64| (now_ms() - since) as f64 / 1000.0 + 2.0;
     let listed_slack = slack(seeded);
     for (g, _, want) in groups() {
@@ -133,7 +120,7 @@ fn every_group_on_a_shared_partition_gets_its_lag_in_seconds_from_one_call() {
             listed_slack,
             &format!("groups --json {g}"),
         );
-        let v = run_json(&sb, &["-b", &b, "lag", g, "--json"]);
+        let v = sb.run_json(&["-b", &b, "lag", g, "--json"]);
         let lag_slack = slack(seeded);
         close(
             &v["max_lag_seconds"],

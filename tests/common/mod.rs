@@ -220,6 +220,27 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Run the binary, require success, and parse its stdout as one JSON value.
+    pub fn run_json(&self, args: &[&str]) -> serde_json::Value {
+        let o = self.run(args, None);
+        assert!(o.status.success(), "{args:?} failed: {}", stderr(&o));
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", stdout(&o)))
+    }
+}
+
+/// Now, ms since the epoch.
+pub fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
