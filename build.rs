@@ -2,6 +2,11 @@
 //! `KAFKATERM_GIT_COMMIT` from the environment when set (a packager's
 //! choice), otherwise `git rev-parse` when the package is the top of a git
 //! clone, otherwise nothing (a crates.io or tarball build).
+//!
+//! On x86_64 it also compiles src/musl_memcpy.c: in the static musl build
+//! (scripts/package.sh) as the binary's `memcpy` and `memmove`, because
+//! musl's are slow for short copies (the file says by how much); in every
+//! other build only as `kafkaterm_memcpy`/`kafkaterm_memmove`, for its tests.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,6 +18,31 @@ fn main() {
         .or_else(git_commit)
         .unwrap_or_default();
     println!("cargo:rustc-env=KAFKATERM_GIT_COMMIT={commit}");
+    build_memcpy();
+}
+
+fn build_memcpy() {
+    println!("cargo:rerun-if-changed=src/musl_memcpy.c");
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    if var("CARGO_CFG_TARGET_ARCH") != "x86_64" {
+        return;
+    }
+    let replace = var("CARGO_CFG_TARGET_ENV") == "musl";
+    let mut build = cc::Build::new();
+    build
+        .file("src/musl_memcpy.c")
+        // Keep the compiler from turning the copy loops back into calls
+        // to memcpy.
+        .flag("-fno-builtin")
+        .flag_if_supported("-fno-tree-loop-distribute-patterns");
+    if replace {
+        // The whole archive, so that the linker takes this memcpy and
+        // never pulls libc.a's (which would then be a second definition).
+        build
+            .define("KAFKATERM_REPLACE_MEMCPY", None)
+            .link_lib_modifier("+whole-archive");
+    }
+    build.compile("kafkaterm_memcpy");
 }
 
 fn git_commit() -> Option<String> {

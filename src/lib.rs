@@ -30,6 +30,7 @@ pub mod kafka;
 pub mod lag;
 pub mod logging;
 pub mod model;
+mod musl_memcpy;
 pub mod panes;
 pub mod registry;
 mod run;
