@@ -607,19 +607,189 @@ fn broker_lists_groups_by_type() {
     );
     assert!(ok, "{report:#}\n{stderr}");
     println!("{report}");
-    // Listed with its type (classic: the only protocol of this broker) with
-    // no filter and with the classic filter, and not with the consumer
-    // (KIP-848) filter, which matches none of this broker's groups.
+    // Listed with its type (classic) with no filter and with the classic
+    // filter, and not with the consumer (KIP-848) filter, which lists only the
+    // KIP-848 groups (other tests' groups of the shared broker included).
     assert_eq!(report["unfiltered"][&group][0], "CLASSIC", "{report:#}");
     assert_eq!(report["unfiltered"][&group][1], "STABLE", "{report:#}");
     assert_eq!(report["classic"][&group][0], "CLASSIC", "{report:#}");
     let consumer = report["consumer"].as_object().expect("consumer groups");
-    assert!(consumer.is_empty(), "{report:#}");
+    assert!(consumer.get(&group).is_none(), "{report:#}");
+    for (id, listed) in consumer {
+        assert_eq!(listed[0], "CONSUMER", "{id}: {report:#}");
+    }
     // Everything the classic filter lists is classic.
     let classic = report["classic"].as_object().expect("classic groups");
     for (id, listed) in classic {
         assert_eq!(listed[0], "CLASSIC", "{id}: {report:#}");
     }
+}
+
+/// The set of `[topic, partition]` pairs in `v` (a JSON list).
+fn partition_set(v: &Value) -> BTreeSet<(String, i64)> {
+    partitions(v).into_iter().collect()
+}
+
+/// What a consumer's rebalance callbacks of `kind` ("assign", "revoke",
+/// "lost") handed it during a step, all together.
+fn handed(events: &Value, kind: &str) -> BTreeSet<(String, i64)> {
+    events
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e[0] == kind)
+        .flat_map(|e| partitions(&e[1]))
+        .collect()
+}
+
+/// KIP-848 consumer groups (tests/broker/nisshi-consumer-groups.patch),
+/// checked with confluent-kafka consumers using group.protocol=consumer and
+/// its AdminClient (tests/py/kip848_substrate.py): members join one by one
+/// and one leaves; after each step their assignments are disjoint and cover
+/// the topic; the move is incremental (each consumer is told to revoke only
+/// the partitions that leave it and is given only the ones that come to it,
+/// so a partition that stays is never interrupted); ConsumerGroupDescribe
+/// reports every member with exactly what its consumer reports; the group is
+/// listed as a consumer group; its offsets are committed with the member
+/// epoch and read back; the old listing (DescribeGroups v0) shows it Dead and
+/// empty, as Apache Kafka answers; a killed member expires after the broker's
+/// session timeout.
+#[test]
+fn broker_runs_kip848_consumer_groups() {
+    let brokers = common::brokers();
+    let topic = common::unique("substrate-kip848");
+    let group = common::unique("substrate-group-kip848");
+    common::create_topic(&brokers, &topic, PARTITIONS);
+    // The suite's broker runs with scripts/broker.sh's session timeout.
+    let session_ms: f64 = std::env::var("KAFKATERM_CONSUMER_SESSION_TIMEOUT_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(10_000.0);
+    let (report, ok, stderr) = run_py(
+        "kip848_substrate.py",
+        &[
+            "--brokers",
+            &brokers,
+            "--topic",
+            &topic,
+            "--group",
+            &group,
+            "--assignor",
+            "uniform",
+            "--session-timeout-ms",
+            &format!("{session_ms}"),
+        ],
+        &[],
+    );
+    assert!(ok, "{report:#}\n{stderr}");
+    let all: BTreeSet<(String, i64)> = (0..i64::from(PARTITIONS))
+        .map(|p| (topic.clone(), p))
+        .collect();
+
+    let steps = report["steps"].as_array().expect("steps");
+    let shares: [&[usize]; 5] = [&[6], &[3, 3], &[2, 2, 2], &[3, 3], &[3, 3]];
+    assert_eq!(steps.len(), shares.len(), "{report:#}");
+    for (step, share) in steps.iter().zip(shares) {
+        let name = text(step, "step");
+        println!("{name}: settled in {} s", step["seconds"]);
+        let broker = &step["broker"];
+        assert_eq!(text(broker, "type"), "CONSUMER", "{name}: {step:#}");
+        assert_eq!(text(broker, "state"), "STABLE", "{name}: {step:#}");
+        assert_eq!(text(broker, "partition_assignor"), "uniform", "{name}");
+        let consumers = step["consumers"].as_array().expect("consumers");
+        let described = broker["members"].as_array().expect("members");
+        assert_eq!(described.len(), consumers.len(), "{name}: {step:#}");
+        let mut union = BTreeSet::new();
+        let mut counts = Vec::new();
+        for c in consumers {
+            let id = text(c, "member_id");
+            let client = text(c, "client_id");
+            let own = partition_set(&c["assignment"]);
+            println!("  {client} {id}: {own:?}");
+            assert!(own.is_disjoint(&union), "{name}: {client} shares: {step:#}");
+            union.extend(own.iter().cloned());
+            counts.push(own.len());
+            // ConsumerGroupDescribe: the same member, assignment and target.
+            let d = described
+                .iter()
+                .find(|d| text(d, "member_id") == id)
+                .unwrap_or_else(|| panic!("{name}: the broker does not describe {id}"));
+            assert_eq!(partition_set(&d["assignment"]), own, "{name}: {client}");
+            assert_eq!(
+                partition_set(&d["target_assignment"]),
+                own,
+                "{name}: {client}"
+            );
+            assert_eq!(text(d, "client_id"), client, "{name}");
+            if brokers.starts_with("127.0.0.1:") {
+                assert_eq!(text(d, "host"), "/127.0.0.1", "{name}: {client}");
+            }
+            // Incremental: revoked exactly what left it, given exactly what
+            // came to it, nothing lost.
+            let before: BTreeSet<_> = step["before"]
+                .get(client)
+                .map(partition_set)
+                .unwrap_or_default();
+            let events = &step["events"][client];
+            assert_eq!(
+                handed(events, "revoke"),
+                &before - &own,
+                "{name}: {client} was told to revoke other partitions: {step:#}"
+            );
+            assert_eq!(
+                handed(events, "assign"),
+                &own - &before,
+                "{name}: {client} was given other partitions: {step:#}"
+            );
+            assert!(handed(events, "lost").is_empty(), "{name}: {step:#}");
+        }
+        assert_eq!(union, all, "{name}: {step:#}");
+        counts.sort_unstable();
+        assert_eq!(counts, share, "{name}: {step:#}");
+    }
+
+    // Offsets committed by the members (OffsetCommit v9 with their member
+    // epochs) read back by the members and by the AdminClient.
+    let offsets = &report["offsets"];
+    let committed = offsets["committed"].as_array().expect("committed");
+    assert!(!committed.is_empty(), "{report:#}");
+    assert_eq!(offsets["read_back"], offsets["committed"], "{report:#}");
+    assert_eq!(offsets["admin"], offsets["committed"], "{report:#}");
+
+    // Listed as a consumer group, by type.
+    let listed = &report["listed"];
+    assert_eq!(listed["unfiltered"][&group][0], "CONSUMER", "{report:#}");
+    assert_eq!(listed["consumer"][&group][0], "CONSUMER", "{report:#}");
+    assert_eq!(listed["consumer"][&group][1], "STABLE", "{report:#}");
+    assert!(listed["classic"].get(&group).is_none(), "{report:#}");
+    // The old path (DescribeGroups v0) answers as Apache Kafka does for a
+    // KIP-848 group: Dead, no members.
+    let old = report["old_listing"].as_array().expect("old listing");
+    assert_eq!(old.len(), 1, "{report:#}");
+    assert_eq!(old[0]["state"], "Dead", "{report:#}");
+    assert_eq!(old[0]["members"], 0, "{report:#}");
+
+    // A member killed without leaving is expired after the session timeout
+    // (less at most one heartbeat interval: its last heartbeat came before
+    // the kill), and its partitions go to the others (the last step above).
+    let killed = &report["killed"];
+    let expired = killed["expired_after_s"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("the killed member never expired: {report:#}"));
+    println!("killed member expired after {expired} s (session timeout {session_ms} ms)");
+    assert!(
+        expired >= session_ms / 1000.0 - 2.0 && expired <= session_ms / 1000.0 + 10.0,
+        "expired after {expired} s: {report:#}"
+    );
+
+    // Everyone gone: an empty consumer group.
+    let after = &report["after_close"];
+    assert_eq!(text(after, "state"), "EMPTY", "{report:#}");
+    assert_eq!(
+        after["members"].as_array().map(Vec::len),
+        Some(0),
+        "{report:#}"
+    );
 }
 
 /// The suite's SASL listener (scripts/test.sh starts it with

@@ -1,0 +1,321 @@
+"""KIP-848 consumer groups (group.protocol=consumer) on the test broker, seen by
+confluent-kafka consumers and its AdminClient.
+
+    kip848_substrate.py --brokers HOST:PORT --topic T --group G
+        [--assignor uniform] [--session-timeout-ms 10000] [--timeout 60]
+    kip848_substrate.py --member --brokers HOST:PORT --topic T --group G --client-id C
+
+Topic T must exist with 6 partitions. A producer keeps writing to every
+partition while consumers (client ids G-0, G-1, G-2; group.protocol=consumer,
+group.remote.assignor A) join group G one after another, then G-1 leaves. After
+each step the script polls until the group has settled: the consumers'
+assignment() sets are disjoint, non-empty and together cover every partition,
+and describe_consumer_groups shows a Stable CONSUMER group with exactly these
+members, each with the assignment (and target assignment) its consumer
+reports, twice in a row. Each step records what every consumer was told by its
+rebalance callbacks (on_assign / on_revoke / on_lost) during the step.
+
+Then: offsets committed with consumer.commit() are read back with committed()
+and with the AdminClient; the group is listed with the CONSUMER and the CLASSIC
+type filters; the old listing (AdminClient.list_groups, DescribeGroups v0)
+is recorded; a member in a child process (--member) joins and is killed with
+SIGKILL, and the time until the broker no longer describes it is measured; at
+last every consumer closes and the group is described once more.
+
+Prints one JSON object (the caller asserts); exit status 0, or 2 with an
+"error" when a step does not settle within --timeout seconds.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from confluent_kafka import (Consumer, ConsumerGroupType, Producer,
+                             TopicPartition)
+from confluent_kafka.admin import AdminClient
+
+PARTITIONS = 6
+
+
+def parts(tps):
+    return sorted([tp.topic, tp.partition] for tp in tps)
+
+
+def consumer_config(a, client_id):
+    return {
+        "bootstrap.servers": a.brokers,
+        "group.id": a.group,
+        "group.protocol": "consumer",
+        "group.remote.assignor": a.assignor,
+        "client.id": client_id,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+    }
+
+
+class Member:
+    def __init__(self, a, index):
+        self.client_id = f"{a.group}-{index}"
+        self.events = []
+        self.consumed = 0
+        self.consumer = Consumer(consumer_config(a, self.client_id))
+        self.consumer.subscribe(
+            [a.topic],
+            on_assign=lambda c, ps: self.events.append(["assign", parts(ps)]),
+            on_revoke=lambda c, ps: self.events.append(["revoke", parts(ps)]),
+            on_lost=lambda c, ps: self.events.append(["lost", parts(ps)]),
+        )
+
+    def poll(self):
+        msg = self.consumer.poll(0.05)
+        if msg is not None and msg.error() is None:
+            self.consumed += 1
+
+    def view(self):
+        return {
+            "client_id": self.client_id,
+            "member_id": self.consumer.memberid(),
+            "assignment": parts(self.consumer.assignment()),
+        }
+
+
+def describe(admin, group):
+    d = admin.describe_consumer_groups([group], request_timeout=10)[group].result()
+    return {
+        "type": d.type.name,
+        "state": d.state.name,
+        "partition_assignor": d.partition_assignor,
+        "members": sorted(
+            (
+                {
+                    "member_id": m.member_id,
+                    "client_id": m.client_id,
+                    "host": m.host,
+                    "instance_id": m.group_instance_id,
+                    "assignment": parts(m.assignment.topic_partitions),
+                    "target_assignment": parts(m.target_assignment.topic_partitions)
+                    if m.target_assignment is not None else None,
+                }
+                for m in d.members
+            ),
+            key=lambda m: m["member_id"],
+        ),
+    }
+
+
+def settled(a, members, broker):
+    views = [m.view() for m in members]
+    owned = [tp for v in views for tp in v["assignment"]]
+    every = [[a.topic, p] for p in range(PARTITIONS)]
+    if sorted(owned) != every or any(not v["assignment"] for v in views):
+        return False
+    if broker["state"] != "STABLE" or broker["type"] != "CONSUMER":
+        return False
+    by_id = {m["member_id"]: m for m in broker["members"]}
+    if sorted(by_id) != sorted(v["member_id"] for v in views):
+        return False
+    return all(by_id[v["member_id"]]["assignment"] == v["assignment"]
+               and by_id[v["member_id"]]["target_assignment"] == v["assignment"]
+               for v in views)
+
+
+class Run:
+    def __init__(self, a):
+        self.a = a
+        self.admin = AdminClient({"bootstrap.servers": a.brokers})
+        self.producer = Producer({"bootstrap.servers": a.brokers, "linger.ms": 5})
+        self.members = []
+        self.report = {"steps": []}
+        self.last_produce = 0.0
+
+    def tick(self, extra=()):
+        now = time.time()
+        if now - self.last_produce > 0.2:
+            for p in range(PARTITIONS):
+                self.producer.produce(self.a.topic, b"x", partition=p)
+            self.producer.poll(0)
+            self.last_produce = now
+        for m in list(self.members) + list(extra):
+            m.poll()
+
+    def settle(self, name, leaving=()):
+        """Polls every member until the group has settled; records the step."""
+        start = time.time()
+        for m in self.members:
+            m.events.clear()
+        before = {m.client_id: m.view()["assignment"] for m in self.members}
+        previous = None
+        broker = None
+        deadline = start + self.a.timeout
+        last_describe = 0.0
+        while time.time() < deadline:
+            self.tick()
+            if time.time() - last_describe < 0.3:
+                continue
+            last_describe = time.time()
+            try:
+                broker = describe(self.admin, self.a.group)
+            except Exception as e:  # noqa: BLE001 - recorded, retried
+                broker = {"error": str(e)}
+                continue
+            now = (broker, [m.view() for m in self.members])
+            if settled(self.a, self.members, broker) and now == previous:
+                break
+            previous = now if settled(self.a, self.members, broker) else None
+        step = {
+            "step": name,
+            "seconds": round(time.time() - start, 2),
+            "before": before,
+            "consumers": [m.view() for m in self.members],
+            "events": {m.client_id: list(m.events) for m in self.members},
+            "consumed": {m.client_id: m.consumed for m in self.members},
+            "broker": broker,
+            "settled": bool(broker) and settled(self.a, self.members, broker),
+        }
+        self.report["steps"].append(step)
+        if not step["settled"]:
+            self.fail(f"step {name}: the group did not settle in {self.a.timeout} s")
+
+    def fail(self, error):
+        self.report["error"] = error
+        print(json.dumps(self.report))
+        sys.exit(2)
+
+    def join(self, index):
+        self.members.append(Member(self.a, index))
+        self.settle(f"join {self.a.group}-{index}")
+
+    def leave(self, client_id):
+        m = next(m for m in self.members if m.client_id == client_id)
+        self.members.remove(m)
+        m.consumer.close()
+        self.settle(f"leave {client_id}")
+
+    def offsets(self):
+        """Commits each member's position synchronously and reads it back."""
+        out = {"committed": [], "read_back": [], "admin": []}
+        for m in self.members:
+            positions = [tp for tp in m.consumer.position(m.consumer.assignment())
+                         if tp.offset >= 0]
+            if not positions:
+                continue
+            m.consumer.commit(offsets=positions, asynchronous=False)
+            out["committed"] += [[tp.topic, tp.partition, tp.offset] for tp in positions]
+            back = m.consumer.committed(positions, timeout=10)
+            out["read_back"] += [[tp.topic, tp.partition, tp.offset] for tp in back]
+        from confluent_kafka import ConsumerGroupTopicPartitions
+        res = self.admin.list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(self.a.group)], request_timeout=10)
+        for _, fut in res.items():
+            out["admin"] = sorted([tp.topic, tp.partition, tp.offset]
+                                  for tp in fut.result().topic_partitions
+                                  if tp.offset >= 0)
+        out["committed"].sort()
+        out["read_back"].sort()
+        self.report["offsets"] = out
+
+    def listings(self):
+        def listed(**kwargs):
+            r = self.admin.list_consumer_groups(request_timeout=10, **kwargs).result(20)
+            return {g.group_id: [g.type.name, g.state.name] for g in r.valid
+                    if g.group_id == self.a.group}
+        self.report["listed"] = {
+            "unfiltered": listed(),
+            "consumer": listed(types={ConsumerGroupType.CONSUMER}),
+            "classic": listed(types={ConsumerGroupType.CLASSIC}),
+        }
+        # The old listing (ListGroups v0 + DescribeGroups v0), which kafkaterm
+        # used for every group.
+        old = [g for g in self.admin.list_groups(timeout=10) if g.id == self.a.group]
+        self.report["old_listing"] = [
+            {"state": g.state, "protocol_type": g.protocol_type,
+             "members": len(g.members)} for g in old]
+
+    def kill_member(self):
+        """A member in a child process joins, is killed, and expires."""
+        child = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--member",
+             "--brokers", self.a.brokers, "--topic", self.a.topic,
+             "--group", self.a.group, "--assignor", self.a.assignor,
+             "--client-id", f"{self.a.group}-victim"],
+            stdout=subprocess.PIPE, text=True)
+        victim = child.stdout.readline().strip()
+        out = {"member_id": victim}
+        deadline = time.time() + self.a.timeout
+        joined = False
+        while time.time() < deadline:
+            self.tick()
+            b = describe(self.admin, self.a.group)
+            ids = [m["member_id"] for m in b["members"]]
+            if victim in ids and b["state"] == "STABLE" and len(ids) == len(self.members) + 1:
+                joined = True
+                out["joined"] = b
+                break
+        if not joined:
+            child.kill()
+            self.fail("the child member did not join a stable group")
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        killed = time.time()
+        gone = None
+        while time.time() < killed + self.a.session_timeout_ms / 1000 + self.a.timeout:
+            self.tick()
+            b = describe(self.admin, self.a.group)
+            if victim not in [m["member_id"] for m in b["members"]]:
+                gone = time.time()
+                out["after"] = b
+                break
+            time.sleep(0.2)
+        out["expired_after_s"] = round(gone - killed, 2) if gone else None
+        self.report["killed"] = out
+        self.settle("after the kill")
+
+
+def member(a):
+    """--member: join, print the member id once it has an assignment, poll."""
+    c = Consumer(consumer_config(a, a.client_id))
+    c.subscribe([a.topic])
+    printed = False
+    while True:
+        c.poll(0.1)
+        if not printed and c.assignment():
+            print(c.memberid(), flush=True)
+            printed = True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--brokers", required=True)
+    ap.add_argument("--topic", required=True)
+    ap.add_argument("--group", required=True)
+    ap.add_argument("--assignor", default="uniform")
+    ap.add_argument("--session-timeout-ms", type=int, default=10000)
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--member", action="store_true")
+    ap.add_argument("--client-id")
+    a = ap.parse_args()
+    if a.member:
+        member(a)
+        return
+
+    run = Run(a)
+    for i in range(3):
+        run.join(i)
+    run.leave(f"{a.group}-1")
+    run.offsets()
+    run.listings()
+    run.kill_member()
+    for m in run.members:
+        m.consumer.close()
+    run.members = []
+    run.report["after_close"] = describe(run.admin, a.group)
+    run.producer.flush(10)
+    print(json.dumps(run.report))
+
+
+if __name__ == "__main__":
+    main()
