@@ -823,3 +823,99 @@ fn suite_sasl_listener_accepts_its_user() {
     );
     assert!(ok, "{user} was refused: {report:#}");
 }
+
+/// The same broker with kafkaterm's own librdkafka (2.12.1, which sends
+/// ConsumerGroupHeartbeat only at v1, ConsumerGroupDescribe v0 and
+/// OffsetCommit/OffsetFetch up to v9): two `group.protocol=consumer`
+/// consumers get disjoint shares covering the topic, the broker's
+/// ConsumerGroupDescribe (through confluent-kafka) reports for each exactly
+/// what its consumer holds, and an offset committed with the member epoch is
+/// read back.
+#[test]
+fn broker_serves_kip848_to_kafkaterms_librdkafka() {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    use rdkafka::{Offset, TopicPartitionList};
+    use std::time::{Duration, Instant};
+
+    let brokers = common::brokers();
+    let topic = common::unique("substrate-kip848-rd");
+    let group = common::unique("substrate-group-kip848-rd");
+    common::create_topic(&brokers, &topic, 4);
+    let consumers: Vec<BaseConsumer> = (0..2)
+        .map(|i| {
+            let c: BaseConsumer = ClientConfig::new()
+                .set("bootstrap.servers", &brokers)
+                .set("group.id", &group)
+                .set("group.protocol", "consumer")
+                .set("client.id", format!("{group}-{i}"))
+                .set("enable.auto.commit", "false")
+                .create()
+                .expect("consumer");
+            c.subscribe(&[&topic]).expect("subscribe");
+            c
+        })
+        .collect();
+    let owned = |c: &BaseConsumer| -> BTreeSet<(String, i64)> {
+        c.assignment()
+            .expect("assignment")
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), i64::from(e.partition())))
+            .collect()
+    };
+    let all: BTreeSet<(String, i64)> = (0..4).map(|p| (topic.clone(), p)).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut report = Value::Null;
+    let settled = loop {
+        for c in &consumers {
+            let _ = c.poll(Duration::from_millis(100));
+        }
+        let shares: Vec<_> = consumers.iter().map(owned).collect();
+        let union: BTreeSet<_> = shares.iter().flatten().cloned().collect();
+        let total: usize = shares.iter().map(BTreeSet::len).sum();
+        if union == all && total == all.len() && shares.iter().all(|s| !s.is_empty()) {
+            let (described, ok, stderr) = run_py(
+                "kip848_substrate.py",
+                &["--describe", "--brokers", &brokers, "--group", &group],
+                &[],
+            );
+            assert!(ok, "{described:#}\n{stderr}");
+            report = described;
+            let members = report["members"].as_array().expect("members").clone();
+            let matches = consumers.iter().enumerate().all(|(i, c)| {
+                let client_id = format!("{group}-{i}");
+                members.iter().any(|m| {
+                    text(m, "client_id") == client_id
+                        && partition_set(&m["assignment"]) == owned(c)
+                        && partition_set(&m["target_assignment"]) == owned(c)
+                })
+            });
+            if matches && members.len() == 2 && text(&report, "state") == "STABLE" {
+                break true;
+            }
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+    };
+    assert!(settled, "did not settle: {report:#}");
+    assert_eq!(text(&report, "type"), "CONSUMER", "{report:#}");
+    assert_eq!(text(&report, "partition_assignor"), "uniform", "{report:#}");
+
+    // OffsetCommit v9 with the member's id and epoch, read back (OffsetFetch
+    // v9 with them).
+    let c = &consumers[0];
+    let (t, p) = owned(c).into_iter().next().expect("a partition");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(&t, p as i32, Offset::Offset(7))
+        .expect("offset");
+    c.commit(&tpl, CommitMode::Sync).expect("commit");
+    let back = c
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed");
+    assert_eq!(
+        back.find_partition(&t, p as i32).map(|e| e.offset()),
+        Some(Offset::Offset(7))
+    );
+}

@@ -4,6 +4,7 @@ confluent-kafka consumers and its AdminClient.
     kip848_substrate.py --brokers HOST:PORT --topic T --group G
         [--assignor uniform] [--session-timeout-ms 10000] [--timeout 60]
     kip848_substrate.py --member --brokers HOST:PORT --topic T --group G --client-id C
+    kip848_substrate.py --describe --brokers HOST:PORT --group G
 
 Topic T must exist with 6 partitions. A producer keeps writing to every
 partition while consumers (client ids G-0, G-1, G-2; group.protocol=consumer,
@@ -24,6 +25,10 @@ last every consumer closes and the group is described once more.
 
 Prints one JSON object (the caller asserts); exit status 0, or 2 with an
 "error" when a step does not settle within --timeout seconds.
+
+--member is the child's mode; --describe prints describe_consumer_groups'
+answer for G (type, state, assignor, members) and nothing else, for a caller
+whose consumers are not these.
 """
 
 import argparse
@@ -290,14 +295,21 @@ def member(a):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--brokers", required=True)
-    ap.add_argument("--topic", required=True)
+    ap.add_argument("--topic")
     ap.add_argument("--group", required=True)
     ap.add_argument("--assignor", default="uniform")
     ap.add_argument("--session-timeout-ms", type=int, default=10000)
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--member", action="store_true")
     ap.add_argument("--client-id")
+    ap.add_argument("--describe", action="store_true")
     a = ap.parse_args()
+    if a.describe:
+        admin = AdminClient({"bootstrap.servers": a.brokers})
+        print(json.dumps(describe(admin, a.group)))
+        return
+    if a.topic is None:
+        ap.error("--topic is required")
     if a.member:
         member(a)
         return
