@@ -687,7 +687,15 @@ fn broker_runs_kip848_consumer_groups() {
         .collect();
 
     let steps = report["steps"].as_array().expect("steps");
-    let shares: [&[usize]; 5] = [&[6], &[3, 3], &[2, 2, 2], &[3, 3], &[3, 3]];
+    let shares: [&[usize]; 7] = [
+        &[6],
+        &[3, 3],
+        &[2, 2, 2],
+        &[3, 3],
+        &[3, 3],
+        &[2, 2, 2],
+        &[2, 2, 2],
+    ];
     assert_eq!(steps.len(), shares.len(), "{report:#}");
     for (step, share) in steps.iter().zip(shares) {
         let name = text(step, "step");
@@ -782,7 +790,30 @@ fn broker_runs_kip848_consumer_groups() {
         "expired after {expired} s: {report:#}"
     );
 
-    // Everyone gone: an empty consumer group.
+    // A static member (group.instance.id) that closes leaves for now (member
+    // epoch -2): its partitions stay with it, and the consumer that comes
+    // back with the same instance id gets them again, with no rebalance of
+    // the others.
+    let statics = &report["static"];
+    assert_eq!(
+        statics["after_rejoin"], statics["before_close"],
+        "the rejoined static member's assignment: {report:#}"
+    );
+    assert_eq!(
+        statics["others_after"], statics["others_before"],
+        "{report:#}"
+    );
+    assert_eq!(statics["while_away"], statics["before_close"], "{report:#}");
+    // ... until its session times out (counted from its leave).
+    let kept = statics["kept_after_close_s"].as_f64().expect("kept");
+    println!("the static member was kept {kept} s after it closed");
+    assert!(
+        kept >= session_ms / 1000.0 - 1.0 && kept <= session_ms / 1000.0 + 10.0,
+        "kept {kept} s: {report:#}"
+    );
+
+    // Everyone gone: an empty consumer group, which can then be deleted (not
+    // before: NON_EMPTY_GROUP).
     let after = &report["after_close"];
     assert_eq!(text(after, "state"), "EMPTY", "{report:#}");
     assert_eq!(
@@ -790,6 +821,12 @@ fn broker_runs_kip848_consumer_groups() {
         Some(0),
         "{report:#}"
     );
+    assert_eq!(
+        report["delete"]["with_members"], "NON_EMPTY_GROUP",
+        "{report:#}"
+    );
+    assert_eq!(report["delete"]["empty"], "deleted", "{report:#}");
+    assert_eq!(report["delete"]["listed_after"], false, "{report:#}");
 }
 
 /// The suite's SASL listener (scripts/test.sh starts it with
@@ -827,10 +864,11 @@ fn suite_sasl_listener_accepts_its_user() {
 /// The same broker with kafkaterm's own librdkafka (2.12.1, which sends
 /// ConsumerGroupHeartbeat only at v1, ConsumerGroupDescribe v0 and
 /// OffsetCommit/OffsetFetch up to v9): two `group.protocol=consumer`
-/// consumers get disjoint shares covering the topic, the broker's
-/// ConsumerGroupDescribe (through confluent-kafka) reports for each exactly
-/// what its consumer holds, and an offset committed with the member epoch is
-/// read back.
+/// consumers with the server-side `range` assignor (group.remote.assignor)
+/// get its contiguous ranges (the lower member id the lower partitions), the
+/// broker's ConsumerGroupDescribe (through confluent-kafka) reports for each
+/// exactly what its consumer holds, and an offset committed with the member
+/// epoch is read back.
 #[test]
 fn broker_serves_kip848_to_kafkaterms_librdkafka() {
     use rdkafka::config::ClientConfig;
@@ -848,6 +886,7 @@ fn broker_serves_kip848_to_kafkaterms_librdkafka() {
                 .set("bootstrap.servers", &brokers)
                 .set("group.id", &group)
                 .set("group.protocol", "consumer")
+                .set("group.remote.assignor", "range")
                 .set("client.id", format!("{group}-{i}"))
                 .set("enable.auto.commit", "false")
                 .create()
@@ -901,7 +940,21 @@ fn broker_serves_kip848_to_kafkaterms_librdkafka() {
     };
     assert!(settled, "did not settle: {report:#}");
     assert_eq!(text(&report, "type"), "CONSUMER", "{report:#}");
-    assert_eq!(text(&report, "partition_assignor"), "uniform", "{report:#}");
+    assert_eq!(text(&report, "partition_assignor"), "range", "{report:#}");
+    let mut members = report["members"].as_array().expect("members").clone();
+    members.sort_by(|a, b| text(a, "member_id").cmp(text(b, "member_id")));
+    let ranges: Vec<_> = members
+        .iter()
+        .map(|m| partitions(&m["assignment"]))
+        .collect();
+    assert_eq!(
+        ranges,
+        [
+            vec![(topic.clone(), 0), (topic.clone(), 1)],
+            vec![(topic.clone(), 2), (topic.clone(), 3)]
+        ],
+        "{report:#}"
+    );
 
     // OffsetCommit v9 with the member's id and epoch, read back (OffsetFetch
     // v9 with them).

@@ -20,8 +20,13 @@ Then: offsets committed with consumer.commit() are read back with committed()
 and with the AdminClient; the group is listed with the CONSUMER and the CLASSIC
 type filters; the old listing (AdminClient.list_groups, DescribeGroups v0)
 is recorded; a member in a child process (--member) joins and is killed with
-SIGKILL, and the time until the broker no longer describes it is measured; at
-last every consumer closes and the group is described once more.
+SIGKILL, and the time until the broker no longer describes it is measured; a
+static member (group.instance.id) joins, closes (a temporary leave), and a new
+consumer with its instance id rejoins (its assignment before, while away, and
+after are recorded, and the others'); the group is deleted while it has
+members (the error is recorded); at last every consumer closes, the group is
+described until the static member's session is over, deleted, and listed
+again.
 
 Prints one JSON object (the caller asserts); exit status 0, or 2 with an
 "error" when a step does not settle within --timeout seconds.
@@ -63,11 +68,11 @@ def consumer_config(a, client_id):
 
 
 class Member:
-    def __init__(self, a, index):
-        self.client_id = f"{a.group}-{index}"
+    def __init__(self, a, client_id, extra=None):
+        self.client_id = client_id
         self.events = []
         self.consumed = 0
-        self.consumer = Consumer(consumer_config(a, self.client_id))
+        self.consumer = Consumer(dict(consumer_config(a, client_id), **(extra or {})))
         self.consumer.subscribe(
             [a.topic],
             on_assign=lambda c, ps: self.events.append(["assign", parts(ps)]),
@@ -191,7 +196,7 @@ class Run:
         sys.exit(2)
 
     def join(self, index):
-        self.members.append(Member(self.a, index))
+        self.members.append(Member(self.a, f"{self.a.group}-{index}"))
         self.settle(f"join {self.a.group}-{index}")
 
     def leave(self, client_id):
@@ -280,6 +285,69 @@ class Run:
         self.settle("after the kill")
 
 
+def static_member(self):
+    """A static member (group.instance.id) closes (member epoch -2), stays
+    away for a moment, and a new consumer with its instance id takes over."""
+    a = self.a
+    static = {"group.instance.id": f"{a.group}-instance"}
+    m = Member(a, f"{a.group}-static", static)
+    self.members.append(m)
+    self.settle("join a static member")
+    others = sorted((o.client_id, o.view()["assignment"])
+                    for o in self.members if o is not m)
+    out = {"before_close": m.view()["assignment"], "others_before": others}
+    self.members.remove(m)
+    m.consumer.close()
+    away = time.time()
+    while time.time() < away + 2:
+        self.tick()
+    b = describe(self.admin, a.group)
+    out["while_away"] = next((x["assignment"] for x in b["members"]
+                              if x["instance_id"] == f"{a.group}-instance"), None)
+    m = Member(a, f"{a.group}-static", static)
+    self.members.append(m)
+    self.settle("the static member rejoins")
+    out["after_rejoin"] = m.view()["assignment"]
+    out["others_after"] = sorted((o.client_id, o.view()["assignment"])
+                                 for o in self.members if o is not m)
+    self.report["static"] = out
+
+
+def delete(self):
+    """Deletes the group; returns "deleted" or the error's name."""
+    fut = self.admin.delete_consumer_groups([self.a.group],
+                                            request_timeout=10)[self.a.group]
+    try:
+        fut.result()
+        return "deleted"
+    except Exception as e:  # noqa: BLE001 - the error is the answer
+        err = e.args[0] if e.args else e
+        return err.name() if hasattr(err, "name") else str(e)
+
+
+def listed_now(self):
+    r = self.admin.list_consumer_groups(request_timeout=10).result(20)
+    return [g.group_id for g in r.valid if g.group_id == self.a.group]
+
+
+def until_empty(self):
+    """Describes the group until it has no members: the static member that
+    left for now is kept for its session timeout. Records how long that took."""
+    closed = time.time()
+    b = describe(self.admin, self.a.group)
+    while b["members"] and time.time() < closed + self.a.session_timeout_ms / 1000 + self.a.timeout:
+        time.sleep(0.3)
+        b = describe(self.admin, self.a.group)
+    self.report["static"]["kept_after_close_s"] = round(time.time() - closed, 2)
+    return b
+
+
+Run.until_empty = until_empty
+Run.static_member = static_member
+Run.delete = delete
+Run.listed_now = listed_now
+
+
 def member(a):
     """--member: join, print the member id once it has an assignment, poll."""
     c = Consumer(consumer_config(a, a.client_id))
@@ -321,10 +389,14 @@ def main():
     run.offsets()
     run.listings()
     run.kill_member()
+    run.static_member()
+    run.report["delete"] = {"with_members": run.delete()}
     for m in run.members:
         m.consumer.close()
     run.members = []
-    run.report["after_close"] = describe(run.admin, a.group)
+    run.report["after_close"] = run.until_empty()
+    run.report["delete"]["empty"] = run.delete()
+    run.report["delete"]["listed_after"] = bool(run.listed_now())
     run.producer.flush(10)
     print(json.dumps(run.report))
 
