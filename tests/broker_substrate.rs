@@ -13,7 +13,10 @@
 //! transactions (tests/py/txn_substrate.py: aborted records hidden from
 //! read_committed readers, the last stable offset held by an open
 //! transaction, fencing by a newer producer and by the broker's abort of a
-//! timed out transaction).
+//! timed out transaction), and KIP-848 consumer groups
+//! (tests/py/kip848_substrate.py: group.protocol=consumer consumers of
+//! confluent-kafka and of kafkaterm's own librdkafka, and the protocol by
+//! hand for the member epochs and error codes).
 //!
 //! Needs the patched nisshi broker (scripts/install-broker.sh) and the test
 //! Python environment (scripts/python-env.sh); scripts/test.sh provides both.
@@ -971,4 +974,142 @@ fn broker_serves_kip848_to_kafkaterms_librdkafka() {
         back.find_partition(&t, p as i32).map(|e| e.offset()),
         Some(Offset::Offset(7))
     );
+}
+
+/// The protocol itself, by hand (tests/py/kip848_substrate.py --raw: the
+/// requests encoded in Python, no client library), for what clients keep to
+/// themselves: member epochs, the group and assignment epochs, the error
+/// codes of Apache Kafka's coordinator, and the order of a partition's move
+/// (the new owner gets it only after the old one has reported it revoked).
+#[test]
+fn broker_reconciles_kip848_members_by_hand() {
+    let brokers = common::brokers();
+    let topic = common::unique("substrate-kip848-raw");
+    let group = common::unique("substrate-group-kip848-raw");
+    common::create_topic(&brokers, &topic, 3);
+    let (r, ok, stderr) = run_py(
+        "kip848_substrate.py",
+        &[
+            "--raw",
+            "--brokers",
+            &brokers,
+            "--topic",
+            &topic,
+            "--group",
+            &group,
+        ],
+        &[],
+    );
+    assert!(ok, "{r:#}\n{stderr}");
+    // Assigned partitions as [[partition, ...] per topic], for comparing.
+    let held = |v: &Value| -> Vec<Value> {
+        v.as_array()
+            .expect("assignment")
+            .iter()
+            .map(|t| t[t.as_array().unwrap().len() - 1].clone())
+            .collect()
+    };
+    let parts = |ps: &[i64]| vec![Value::from(ps.to_vec())];
+    const UNSUPPORTED_ASSIGNOR: i64 = 112;
+    const INVALID_REQUEST: i64 = 42;
+    const FENCED_MEMBER_EPOCH: i64 = 110;
+    const UNKNOWN_MEMBER_ID: i64 = 25;
+    const STALE_MEMBER_EPOCH: i64 = 113;
+    const GROUP_ID_NOT_FOUND: i64 = 69;
+    assert_eq!(r["bogus_assignor"], UNSUPPORTED_ASSIGNOR, "{r:#}");
+    assert_eq!(r["empty_member_id_v1"], INVALID_REQUEST, "{r:#}");
+    // m1 joins: group epoch 1, everything, the broker's heartbeat interval.
+    assert_eq!(r["join"]["error"], 0, "{r:#}");
+    assert_eq!(r["join"]["member_epoch"], 1, "{r:#}");
+    assert_eq!(held(&r["join"]["assignment"]), parts(&[0, 1, 2]), "{r:#}");
+    assert!(
+        r["join"]["heartbeat_interval_ms"].as_i64().unwrap() > 0,
+        "{r:#}"
+    );
+    // Unchanged: no assignment in the answer.
+    assert!(r["steady"].get("assignment").is_none(), "{r:#}");
+    assert_eq!(r["fenced"], FENCED_MEMBER_EPOCH, "{r:#}");
+    assert_eq!(r["unknown_member"], UNKNOWN_MEMBER_ID, "{r:#}");
+    // Offsets: the member with its epoch; not a stale epoch, an unknown
+    // member, or an admin commit while the group has members.
+    assert_eq!(r["commit"], 0, "{r:#}");
+    assert_eq!(r["commit_stale_epoch"], STALE_MEMBER_EPOCH, "{r:#}");
+    assert_eq!(r["commit_unknown_member"], UNKNOWN_MEMBER_ID, "{r:#}");
+    assert_eq!(r["commit_admin_while_members"], UNKNOWN_MEMBER_ID, "{r:#}");
+    assert_eq!(r["fetch"]["topics"][0][1][0]["offset"], 42, "{r:#}");
+    assert_eq!(r["fetch_stale_epoch"], STALE_MEMBER_EPOCH, "{r:#}");
+    assert_eq!(r["fetch_admin"]["topics"][0][1][0]["offset"], 42, "{r:#}");
+    let d = &r["describe"];
+    assert_eq!(
+        (
+            &d["state"],
+            &d["group_epoch"],
+            &d["assignment_epoch"],
+            &d["assignor"]
+        ),
+        (&"Stable".into(), &1.into(), &1.into(), &"uniform".into()),
+        "{r:#}"
+    );
+    assert_eq!(d["members"][0]["member_epoch"], 1, "{r:#}");
+    assert_eq!(d["members"][0]["assignment"][0][1], topic.as_str(), "{r:#}");
+    assert_eq!(r["describe_unknown"], GROUP_ID_NOT_FOUND, "{r:#}");
+    // DescribeGroups v5 of a consumer group: Dead, no members, no error.
+    let dg = &r["describe_groups_v5"];
+    assert_eq!(
+        (&dg["error"], &dg["state"], &dg["members"]),
+        (&0.into(), &"Dead".into(), &0.into()),
+        "{r:#}"
+    );
+
+    // m2 joins: group epoch 2; its target partition is still m1's, so it
+    // gets nothing yet (its epoch moves to 2: unreleased partitions).
+    assert_eq!(r["m2_join"]["member_epoch"], 2, "{r:#}");
+    assert_eq!(
+        held(&r["m2_join"]["assignment"]),
+        Vec::<Value>::new(),
+        "{r:#}"
+    );
+    let w = &r["while_m1_holds"];
+    assert_eq!(w["state"], "Reconciling", "{r:#}");
+    assert_eq!(w["group_epoch"], 2, "{r:#}");
+    let m = |d: &Value, id: &str| -> Value {
+        d["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["member_id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id}: {d:#}"))
+    };
+    assert_eq!(m(w, "m1")["member_epoch"], 1, "{r:#}");
+    assert_eq!(held(&m(w, "m1")["assignment"]), parts(&[0, 1, 2]), "{r:#}");
+    assert_eq!(
+        held(&m(w, "m1")["target_assignment"]),
+        parts(&[0, 1]),
+        "{r:#}"
+    );
+    assert_eq!(held(&m(w, "m2")["target_assignment"]), parts(&[2]), "{r:#}");
+    // m1 is told to revoke 2 and keeps its epoch until it has.
+    assert_eq!(r["m1_told"]["member_epoch"], 1, "{r:#}");
+    assert_eq!(held(&r["m1_told"]["assignment"]), parts(&[0, 1]), "{r:#}");
+    assert!(r["m2_before_revoke"].get("assignment").is_none(), "{r:#}");
+    assert_eq!(r["m1_revoked"]["member_epoch"], 2, "{r:#}");
+    assert_eq!(
+        held(&r["m2_after_revoke"]["assignment"]),
+        parts(&[2]),
+        "{r:#}"
+    );
+    let done = &r["reconciled"];
+    assert_eq!(done["state"], "Stable", "{r:#}");
+    assert_eq!(m(done, "m1")["member_epoch"], 2, "{r:#}");
+    assert_eq!(m(done, "m2")["member_epoch"], 2, "{r:#}");
+    // Both leave: epoch -1 answers, each leave bumps the group epoch.
+    assert_eq!(r["leave"]["member_epoch"], -1, "{r:#}");
+    let empty = &r["describe_after_leave"];
+    assert_eq!(
+        (&empty["state"], &empty["group_epoch"]),
+        (&"Empty".into(), &4.into()),
+        "{r:#}"
+    );
+    assert_eq!(r["commit_admin_when_empty"], 0, "{r:#}");
 }

@@ -40,6 +40,8 @@ import argparse
 import json
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -359,6 +361,240 @@ def member(a):
             print(c.memberid(), flush=True)
             printed = True
 
+# --raw: the protocol by hand (flexible versions: compact strings and arrays,
+# tagged fields), so that the member epochs and error codes that clients
+# keep to themselves can be checked directly.
+
+
+class Wire:
+    def __init__(self, brokers):
+        host, port = brokers.split(",")[0].rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        self.correlation = 0
+
+    def call(self, api_key, version, body):
+        self.correlation += 1
+        client = b"kip848-raw"
+        header = struct.pack(">hhih", api_key, version, self.correlation, len(client))
+        frame = header + client + b"\0" + body
+        self.sock.sendall(struct.pack(">i", len(frame)) + frame)
+        size = struct.unpack(">i", self.recv(4))[0]
+        r = Reader(self.recv(size))
+        assert r.i32() == self.correlation
+        r.tags()
+        return r
+
+    def recv(self, n):
+        out = b""
+        while len(out) < n:
+            chunk = self.sock.recv(n - len(out))
+            if not chunk:
+                raise SystemExit(json.dumps({"error": "the broker closed the connection"}))
+            out += chunk
+        return out
+
+
+def uvarint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def cstr(s):
+    if s is None:
+        return b"\0"
+    b = s.encode()
+    return uvarint(len(b) + 1) + b
+
+
+def carr(items, enc):
+    if items is None:
+        return b"\0"
+    return uvarint(len(items) + 1) + b"".join(enc(i) for i in items)
+
+
+def i32(n):
+    return struct.pack(">i", n)
+
+
+TAGS = b"\0"
+
+
+class Reader:
+    def __init__(self, data):
+        self.data, self.pos = data, 0
+
+    def take(self, n):
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def i8(self):
+        return struct.unpack(">b", self.take(1))[0]
+
+    def i16(self):
+        return struct.unpack(">h", self.take(2))[0]
+
+    def i32(self):
+        return struct.unpack(">i", self.take(4))[0]
+
+    def i64(self):
+        return struct.unpack(">q", self.take(8))[0]
+
+    def uvarint(self):
+        n = shift = 0
+        while True:
+            b = self.take(1)[0]
+            n |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return n
+
+    def str(self):
+        n = self.uvarint()
+        return None if n == 0 else self.take(n - 1).decode()
+
+    def arr(self, dec):
+        n = self.uvarint()
+        return None if n == 0 else [dec(self) for _ in range(n - 1)]
+
+    def uuid(self):
+        return self.take(16).hex()
+
+    def tags(self):
+        for _ in range(self.uvarint()):
+            self.uvarint()
+            self.take(self.uvarint())
+
+
+def heartbeat(w, group, member, epoch, topics=None, assignor=None, owned=None):
+    body = (cstr(group) + cstr(member) + i32(epoch) + cstr(None) + cstr(None)
+            + i32(30000 if epoch == 0 else -1) + carr(topics, cstr) + cstr(None)
+            + cstr(assignor)
+            + carr(owned, lambda t: bytes.fromhex(t[0]) + carr(t[1], i32) + TAGS)
+            + TAGS)
+    r = w.call(68, 1, body)
+    out = {"throttle": r.i32(), "error": r.i16(), "message": r.str(),
+           "member_id": r.str(), "member_epoch": r.i32(), "heartbeat_interval_ms": r.i32()}
+    if r.i8() >= 0:
+        out["assignment"] = r.arr(lambda r: [r.uuid(), r.arr(Reader.i32), r.tags()][:2])
+        r.tags()
+    return out
+
+
+def offset_commit(w, group, member, epoch, topic, partition, offset):
+    part = i32(partition) + struct.pack(">q", offset) + i32(-1) + cstr(None) + TAGS
+    body = (cstr(group) + i32(epoch) + cstr(member) + cstr(None)
+            + carr([topic], lambda t: cstr(t) + carr([part], lambda p: p) + TAGS) + TAGS)
+    r = w.call(8, 9, body)
+    r.i32()
+    topics = r.arr(lambda r: [r.str(), r.arr(lambda r: [r.i32(), r.i16(), r.tags()][:2]), r.tags()][:2])
+    return topics[0][1][0][1]
+
+
+def offset_fetch(w, group, member, epoch, topic, partition):
+    body = (carr([group], lambda g: cstr(g) + cstr(member) + i32(epoch)
+                 + carr([topic], lambda t: cstr(t) + carr([partition], i32) + TAGS) + TAGS)
+            + b"\0" + TAGS)
+    r = w.call(9, 9, body)
+    r.i32()
+
+    def partition_of(r):
+        p = {"partition": r.i32(), "offset": r.i64(), "leader_epoch": r.i32(),
+             "metadata": r.str(), "error": r.i16()}
+        r.tags()
+        return p
+
+    def group_of(r):
+        g = {"group": r.str(),
+             "topics": r.arr(lambda r: [r.str(), r.arr(partition_of), r.tags()][:2]),
+             "error": r.i16()}
+        r.tags()
+        return g
+    return r.arr(group_of)[0]
+
+
+def consumer_group_describe(w, group):
+    r = w.call(69, 0, carr([group], cstr) + b"\0" + TAGS)
+    r.i32()
+
+    def assignment(r):
+        a = r.arr(lambda r: [r.uuid(), r.str(), r.arr(Reader.i32), r.tags()][:3])
+        r.tags()
+        return a
+
+    def member_of(r):
+        m = {"member_id": r.str(), "instance_id": r.str(), "rack_id": r.str(),
+             "member_epoch": r.i32(), "client_id": r.str(), "client_host": r.str(),
+             "subscribed_topic_names": r.arr(Reader.str), "subscribed_topic_regex": r.str(),
+             "assignment": assignment(r), "target_assignment": assignment(r)}
+        r.tags()
+        return m
+
+    def group_of(r):
+        g = {"error": r.i16(), "message": r.str(), "group_id": r.str(), "state": r.str(),
+             "group_epoch": r.i32(), "assignment_epoch": r.i32(), "assignor": r.str(),
+             "members": r.arr(member_of), "authorized_operations": r.i32()}
+        r.tags()
+        return g
+    return r.arr(group_of)[0]
+
+
+def describe_groups_v5(w, group):
+    r = w.call(15, 5, carr([group], cstr) + b"\0" + TAGS)
+    r.i32()
+
+    def group_of(r):
+        g = {"error": r.i16(), "group_id": r.str(), "state": r.str(),
+             "protocol_type": r.str(), "protocol_data": r.str(),
+             "members": len(r.arr(lambda r: r.take(0)) or [])}
+        return g
+    return r.arr(group_of)[0]
+
+
+def raw(a):
+    """--raw: members by hand (m1, then m2); each answer goes into the report."""
+    w = Wire(a.brokers)
+    g, t, out = a.group, a.topic, {}
+    out["bogus_assignor"] = heartbeat(w, g, "m1", 0, [t], "bogus")["error"]
+    out["empty_member_id_v1"] = heartbeat(w, g, "", 0, [t])["error"]
+    join = heartbeat(w, g, "m1", 0, [t], "uniform", [])
+    out["join"] = join
+    epoch = join["member_epoch"]
+    out["steady"] = heartbeat(w, g, "m1", epoch, owned=join.get("assignment"))
+    out["fenced"] = heartbeat(w, g, "m1", epoch + 5)["error"]
+    out["unknown_member"] = heartbeat(w, g, "nobody", 1)["error"]
+    out["commit"] = offset_commit(w, g, "m1", epoch, t, 0, 42)
+    out["commit_stale_epoch"] = offset_commit(w, g, "m1", epoch - 1, t, 0, 43)
+    out["commit_unknown_member"] = offset_commit(w, g, "nobody", epoch, t, 0, 44)
+    out["commit_admin_while_members"] = offset_commit(w, g, "", -1, t, 0, 45)
+    out["fetch"] = offset_fetch(w, g, "m1", epoch, t, 0)
+    out["fetch_stale_epoch"] = offset_fetch(w, g, "m1", epoch + 7, t, 0)["error"]
+    out["fetch_admin"] = offset_fetch(w, g, None, -1, t, 0)
+    out["describe"] = consumer_group_describe(w, g)
+    out["describe_unknown"] = consumer_group_describe(w, g + "-unknown")["error"]
+    out["describe_groups_v5"] = describe_groups_v5(w, g)
+    # A second member: it gets its target partition only once m1, told to
+    # revoke it, reports that it no longer owns it.
+    m1_owned = join["assignment"]
+    out["m2_join"] = heartbeat(w, g, "m2", 0, [t], "uniform", [])
+    out["while_m1_holds"] = consumer_group_describe(w, g)
+    out["m1_told"] = heartbeat(w, g, "m1", epoch, owned=m1_owned)
+    out["m2_before_revoke"] = heartbeat(w, g, "m2", out["m2_join"]["member_epoch"])
+    out["m1_revoked"] = heartbeat(w, g, "m1", epoch, owned=out["m1_told"]["assignment"])
+    out["m2_after_revoke"] = heartbeat(w, g, "m2", out["m2_join"]["member_epoch"], owned=[])
+    out["reconciled"] = consumer_group_describe(w, g)
+    out["m2_leave"] = heartbeat(w, g, "m2", -1)
+    out["leave"] = heartbeat(w, g, "m1", -1)
+    out["describe_after_leave"] = consumer_group_describe(w, g)
+    out["commit_admin_when_empty"] = offset_commit(w, g, "", -1, t, 0, 46)
+    print(json.dumps(out))
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -371,6 +607,7 @@ def main():
     ap.add_argument("--member", action="store_true")
     ap.add_argument("--client-id")
     ap.add_argument("--describe", action="store_true")
+    ap.add_argument("--raw", action="store_true")
     a = ap.parse_args()
     if a.describe:
         admin = AdminClient({"bootstrap.servers": a.brokers})
@@ -380,6 +617,9 @@ def main():
         ap.error("--topic is required")
     if a.member:
         member(a)
+        return
+    if a.raw:
+        raw(a)
         return
 
     run = Run(a)
