@@ -1113,3 +1113,57 @@ fn broker_reconciles_kip848_members_by_hand() {
     );
     assert_eq!(r["commit_admin_when_empty"], 0, "{r:#}");
 }
+
+/// A `group.protocol=consumer` subscription by regex (ConsumerGroupHeartbeat
+/// v1's SubscribedTopicRegex, resolved by the broker as Kafka does, against
+/// whole topic names), with kafkaterm's librdkafka: the consumer gets every
+/// partition of the matching topics and none of the others, and a matching
+/// topic created later is added (the broker bumps the group epoch when the
+/// subscribed topics change).
+#[test]
+fn broker_assigns_kip848_regex_subscriptions() {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use std::time::{Duration, Instant};
+
+    let brokers = common::brokers();
+    let prefix = common::unique("substrate-kip848-rx");
+    common::create_topic(&brokers, &format!("{prefix}-a"), 2);
+    common::create_topic(&brokers, &format!("{prefix}-b"), 1);
+    common::create_topic(&brokers, &format!("{prefix}x-other"), 1);
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", common::unique("substrate-group-kip848-rx"))
+        .set("group.protocol", "consumer")
+        .set("topic.metadata.refresh.interval.ms", "1000")
+        .create()
+        .expect("consumer");
+    c.subscribe(&[&format!("^{prefix}-.*")]).expect("subscribe");
+    let wait_for = |want: &BTreeSet<(String, i32)>| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let _ = c.poll(Duration::from_millis(100));
+            let got: BTreeSet<(String, i32)> = c
+                .assignment()
+                .expect("assignment")
+                .elements()
+                .iter()
+                .map(|e| (e.topic().to_string(), e.partition()))
+                .collect();
+            if &got == want || Instant::now() > deadline {
+                return got;
+            }
+        }
+    };
+    let mut want: BTreeSet<(String, i32)> = [
+        (format!("{prefix}-a"), 0),
+        (format!("{prefix}-a"), 1),
+        (format!("{prefix}-b"), 0),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(wait_for(&want), want);
+    common::create_topic(&brokers, &format!("{prefix}-c"), 1);
+    want.insert((format!("{prefix}-c"), 0));
+    assert_eq!(wait_for(&want), want, "the new matching topic");
+}
