@@ -41,7 +41,12 @@ start_broker() {
     echo "127.0.0.1:$(cat "$state/${p}port")"
     return 0
   fi
-  "$bin" broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
+  # KIP-848 consumer groups (tests/broker/nisshi-consumer-groups.patch): Kafka's
+  # defaults are a 45 s session timeout and a 5 s heartbeat interval; the test
+  # broker uses 10 s and 1 s so that rebalances and expiries take seconds.
+  NISSHI_CONSUMER_SESSION_TIMEOUT_MS="${KAFKATERM_CONSUMER_SESSION_TIMEOUT_MS:-10000}" \
+    NISSHI_CONSUMER_HEARTBEAT_INTERVAL_MS="${KAFKATERM_CONSUMER_HEARTBEAT_INTERVAL_MS:-1000}" \
+    "$bin" broker --listener-url "tcp://127.0.0.1:$port" --advertised-listener-url "tcp://127.0.0.1:$port" \
     --storage-engine memory://nisshi/ --group-initial-rebalance-delay 0s --silent "$@" \
     >"$state/${p}log" 2>&1 &
   echo $! >"$state/${p}pid"

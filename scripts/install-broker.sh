@@ -4,8 +4,9 @@
 #
 # The broker is nisshi 0.8.1 from crates.io with every patch in tests/broker/
 # (*.patch, applied in sorted order; each file's header says what Kafka
-# behaviour it reproduces) applied to the published sources of nisshi-storage,
-# nisshi-storage-dynostore and nisshi-broker. The binary's directory is named by
+# behaviour it reproduces) applied to the published sources of nisshi-sans-io
+# (the protocol's message descriptors), nisshi-storage, nisshi-storage-dynostore
+# and nisshi-broker. The binary's directory is named by
 # a hash of the patches' names and contents, so a build without exactly these
 # patches is never reused. The build keeps its target directory
 # (~/.cache/kafkaterm/nisshi-work/target), so an interrupted install resumes
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 NISSHI_VERSION=0.8.1
 # The patched crates: each is copied out of cargo's registry, patched, and made a
 # path dependency of nisshi.
-CRATES="nisshi-broker nisshi-storage nisshi-storage-dynostore"
+CRATES="nisshi-broker nisshi-sans-io nisshi-storage nisshi-storage-dynostore"
 PATCHES=()
 while IFS= read -r patch; do
   PATCHES+=("$patch")
@@ -63,6 +64,7 @@ nisshi = { version = "=$NISSHI_VERSION", default-features = false, features = ["
 nisshi-storage = { version = "=$NISSHI_VERSION", default-features = false }
 nisshi-broker = { version = "=$NISSHI_VERSION", default-features = false }
 nisshi-storage-dynostore = { version = "=$NISSHI_VERSION", default-features = false }
+nisshi-sans-io = { version = "=$NISSHI_VERSION", default-features = false }
 TOML
 : >"$FETCH/src/lib.rs"
 cargo fetch --quiet --manifest-path "$FETCH/Cargo.toml" >&2
