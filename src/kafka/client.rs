@@ -240,6 +240,12 @@ pub fn plain_words(code: RDKafkaErrorCode) -> Option<&'static str> {
         C::CoordinatorNotAvailable => "the group coordinator is not available",
         C::NotCoordinator => "the broker is not the group coordinator",
         C::SSL => "TLS error (certificate or handshake)",
+        // A transactional producer's message refused after a newer producer
+        // initialised the same transactional.id (which aborted the
+        // transaction): librdkafka's text names neither the cause nor the id.
+        C::ProducerFenced | C::Fenced => {
+            "fenced: another producer with the same transactional.id took over"
+        }
         _ => return None,
     })
 }
