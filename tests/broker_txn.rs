@@ -414,3 +414,174 @@ fn console_flags_a_stuck_transaction_until_the_broker_aborts_it() {
     tm.keys(&["Escape", "q"]);
     tm.wait_for("KT-EXITED-0", T);
 }
+
+/// Events of one transactional send on the worker, until its final report:
+/// its TxnEnded outcome and the final progress.
+fn await_send(
+    rt: &tokio::runtime::Runtime,
+    w: &mut kafkaterm::worker::WorkerHandle,
+    id: u64,
+) -> (
+    kafkaterm::model::TxnOutcome,
+    kafkaterm::worker::protocol::ProduceProgress,
+) {
+    use kafkaterm::worker::protocol::WorkerEvent;
+    let mut ended = None;
+    rt.block_on(async {
+        loop {
+            match tokio::time::timeout(Duration::from_secs(60), w.events.recv())
+                .await
+                .expect("an answer")
+                .expect("worker alive")
+            {
+                WorkerEvent::TxnEnded { id: i, outcome, .. } if i == id => ended = Some(outcome),
+                WorkerEvent::Produce { id: i, progress } if i == id && progress.done => {
+                    return (ended.expect("TxnEnded before the final report"), progress);
+                }
+                _ => {}
+            }
+        }
+    })
+}
+
+/// The composer's transactional send, fenced mid-way: while its second
+/// transaction is sending (a file read from a FIFO, so it waits for the
+/// rest), a Python producer initialises the same transactional.id. The
+/// send ends in one plain line saying it was fenced and aborted; the first,
+/// committed transaction is intact, and nothing of the fenced one is
+/// visible to a read_committed reader.
+#[test]
+fn composer_transaction_fenced_by_a_newer_producer_says_so_and_loses_nothing_committed() {
+    use kafkaterm::config::ClusterProfile;
+    use kafkaterm::model::{ProduceRequest, TxnOutcome, TxnSpec};
+    use kafkaterm::worker::protocol::{BatchSource, Command as WCommand};
+    use std::io::Write;
+    let b = common::brokers();
+    let topic = unique("txn-fenced");
+    let txn_id = format!("{topic}-composer");
+    create_topic(&b, &topic, 1);
+    let rt = common::rt();
+    let mut w = rt.block_on(async { kafkaterm::worker::spawn(ClusterProfile::adhoc(&b)).unwrap() });
+    let msgs = ["ok0", "ok1"]
+        .iter()
+        .map(|v| ProduceRequest {
+            topic: topic.clone(),
+            partition: Some(0),
+            value: Some(v.as_bytes().to_vec()),
+            ..Default::default()
+        })
+        .collect();
+    w.commands
+        .send(WCommand::ProduceTransaction {
+            id: 1,
+            options: Default::default(),
+            source: BatchSource::Messages(msgs),
+            txn: TxnSpec::new(&txn_id, true),
+        })
+        .unwrap();
+    let (outcome, p) = await_send(&rt, &mut w, 1);
+    assert_eq!(outcome, TxnOutcome::Committed, "{p:?}");
+
+    // The second send reads a FIFO: more than one chunk of the file reader
+    // (256 KiB) first, so those lines are sent, then it waits for the rest.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("lines.jsonl");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+            let pad = "x".repeat(90);
+            for i in 0..4000 {
+                writeln!(f, "{{\"value\":\"f{i}-{pad}\"}}").unwrap();
+            }
+            f.flush().unwrap();
+            let _ = go_rx.recv_timeout(Duration::from_secs(60));
+            for i in 0..10 {
+                writeln!(f, "{{\"value\":\"late{i}\"}}").unwrap();
+            }
+        })
+    };
+    w.commands
+        .send(WCommand::ProduceTransaction {
+            id: 2,
+            options: Default::default(),
+            source: BatchSource::File {
+                path: fifo,
+                topic: topic.clone(),
+            },
+            txn: TxnSpec::new(&txn_id, true),
+        })
+        .unwrap();
+    // Once the first lines are on the broker (the high watermark past the
+    // first transaction's 3), a newer producer takes the transactional.id
+    // over, and the rest of the file follows.
+    let fencer = {
+        let (b, topic, id) = (b.clone(), topic.clone(), txn_id.clone());
+        std::thread::spawn(move || {
+            use rdkafka::consumer::{BaseConsumer, Consumer};
+            // read_uncommitted: the high watermark, not the LSO.
+            let c: BaseConsumer = rdkafka::ClientConfig::new()
+                .set("bootstrap.servers", &b)
+                .set("isolation.level", "read_uncommitted")
+                .create()
+                .unwrap();
+            let deadline = Instant::now() + T;
+            loop {
+                let (_, high) = c
+                    .fetch_watermarks(&topic, 0, Duration::from_secs(5))
+                    .unwrap();
+                if high > 100 {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the second send never reached the broker"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let fenced = py("fence", &b, &topic, &id)["fenced"] == true;
+            go_tx.send(()).unwrap();
+            fenced
+        })
+    };
+    let (outcome, p) = await_send(&rt, &mut w, 2);
+    assert!(
+        fencer.join().unwrap(),
+        "the Python producer did not initialise"
+    );
+    writer.join().unwrap();
+    println!("fenced send: {outcome:?} {p:?}");
+    assert_eq!(outcome, TxnOutcome::AbortedOnFailure, "{p:?}");
+    let why = p.first_error.clone().unwrap_or_default();
+    assert!(
+        why.contains("fenced: another producer with the same transactional.id took over"),
+        "{p:?}"
+    );
+    assert!(!why.contains('\n'), "one line: {why:?}");
+    assert!(p.failed > 0, "{p:?}");
+    drop(w);
+    let sb = Sandbox::new();
+    let o = run_within(
+        &sb,
+        &[
+            "-b",
+            &b,
+            "consume",
+            &topic,
+            "-e",
+            "--isolation",
+            "read_committed",
+        ],
+        T,
+    );
+    let got: Vec<String> = values(&o).into_iter().map(|(_, v)| v).collect();
+    assert_eq!(got, ["ok0", "ok1"]);
+}
