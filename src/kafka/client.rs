@@ -241,10 +241,13 @@ pub fn plain_words(code: RDKafkaErrorCode) -> Option<&'static str> {
         C::NotCoordinator => "the broker is not the group coordinator",
         C::SSL => "TLS error (certificate or handshake)",
         // A transactional producer's message refused after a newer producer
-        // initialised the same transactional.id (which aborted the
-        // transaction): librdkafka's text names neither the cause nor the id.
+        // initialised the same transactional.id, or after the broker
+        // aborted the transaction for outliving transaction.timeout.ms
+        // (both bump the epoch): librdkafka's text names neither.
         C::ProducerFenced | C::Fenced => {
-            "fenced: another producer with the same transactional.id took over"
+            "fenced: another producer with the same transactional.id took over, \
+             or the transaction outlived its transaction.timeout.ms; \
+             the broker aborted it"
         }
         _ => return None,
     })
