@@ -444,28 +444,49 @@ fn await_send(
     })
 }
 
-/// The composer's transactional send, fenced mid-way: while its second
-/// transaction is sending (a file read from a FIFO, so it waits for the
-/// rest), a Python producer initialises the same transactional.id. The
-/// send ends in one plain line saying it was fenced and aborted; the first,
-/// committed transaction is intact, and nothing of the fenced one is
-/// visible to a read_committed reader.
-#[test]
-fn composer_transaction_fenced_by_a_newer_producer_says_so_and_loses_nothing_committed() {
-    use kafkaterm::config::ClusterProfile;
+/// High watermark and LSO of partition 0 (ListOffsets at both levels).
+fn marks(b: &str, topic: &str) -> (i64, i64) {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let at = |level: &str| {
+        let c: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", b)
+            .set("isolation.level", level)
+            .create()
+            .unwrap();
+        c.fetch_watermarks(topic, 0, Duration::from_secs(5))
+            .unwrap()
+            .1
+    };
+    (at("read_uncommitted"), at("read_committed"))
+}
+
+/// The composer's path on the worker, interrupted mid-transaction: a
+/// committed transaction of `ok0 ok1` first, then a second one reading a
+/// FIFO: more than one chunk of the file reader (256 KiB) first, so those
+/// lines are sent, then it waits. Once they are on the broker (the high
+/// watermark past 100) `interrupt` runs, then the rest of the file follows.
+/// Returns the second send's outcome and final progress, after checking
+/// that a read_committed reader sees the first transaction only.
+fn interrupted_composer_send(
+    topic: &str,
+    profile: kafkaterm::config::ClusterProfile,
+    interrupt: impl FnOnce(&str, &str) + Send + 'static,
+) -> (
+    kafkaterm::model::TxnOutcome,
+    kafkaterm::worker::protocol::ProduceProgress,
+) {
     use kafkaterm::model::{ProduceRequest, TxnOutcome, TxnSpec};
     use kafkaterm::worker::protocol::{BatchSource, Command as WCommand};
     use std::io::Write;
-    let b = common::brokers();
-    let topic = unique("txn-fenced");
+    let b = profile.brokers.clone();
     let txn_id = format!("{topic}-composer");
-    create_topic(&b, &topic, 1);
+    create_topic(&b, topic, 1);
     let rt = common::rt();
-    let mut w = rt.block_on(async { kafkaterm::worker::spawn(ClusterProfile::adhoc(&b)).unwrap() });
+    let mut w = rt.block_on(async { kafkaterm::worker::spawn(profile).unwrap() });
     let msgs = ["ok0", "ok1"]
         .iter()
         .map(|v| ProduceRequest {
-            topic: topic.clone(),
+            topic: topic.to_string(),
             partition: Some(0),
             value: Some(v.as_bytes().to_vec()),
             ..Default::default()
@@ -482,8 +503,6 @@ fn composer_transaction_fenced_by_a_newer_producer_says_so_and_loses_nothing_com
     let (outcome, p) = await_send(&rt, &mut w, 1);
     assert_eq!(outcome, TxnOutcome::Committed, "{p:?}");
 
-    // The second send reads a FIFO: more than one chunk of the file reader
-    // (256 KiB) first, so those lines are sent, then it waits for the rest.
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("lines.jsonl");
     assert!(
@@ -503,7 +522,7 @@ fn composer_transaction_fenced_by_a_newer_producer_says_so_and_loses_nothing_com
                 writeln!(f, "{{\"value\":\"f{i}-{pad}\"}}").unwrap();
             }
             f.flush().unwrap();
-            let _ = go_rx.recv_timeout(Duration::from_secs(60));
+            let _ = go_rx.recv_timeout(Duration::from_secs(90));
             for i in 0..10 {
                 writeln!(f, "{{\"value\":\"late{i}\"}}").unwrap();
             }
@@ -515,58 +534,30 @@ fn composer_transaction_fenced_by_a_newer_producer_says_so_and_loses_nothing_com
             options: Default::default(),
             source: BatchSource::File {
                 path: fifo,
-                topic: topic.clone(),
+                topic: topic.to_string(),
             },
             txn: TxnSpec::new(&txn_id, true),
         })
         .unwrap();
-    // Once the first lines are on the broker (the high watermark past the
-    // first transaction's 3), a newer producer takes the transactional.id
-    // over, and the rest of the file follows.
-    let fencer = {
-        let (b, topic, id) = (b.clone(), topic.clone(), txn_id.clone());
+    let interrupter = {
+        let (b, topic, id) = (b.clone(), topic.to_string(), txn_id.clone());
         std::thread::spawn(move || {
-            use rdkafka::consumer::{BaseConsumer, Consumer};
-            // read_uncommitted: the high watermark, not the LSO.
-            let c: BaseConsumer = rdkafka::ClientConfig::new()
-                .set("bootstrap.servers", &b)
-                .set("isolation.level", "read_uncommitted")
-                .create()
-                .unwrap();
             let deadline = Instant::now() + T;
-            loop {
-                let (_, high) = c
-                    .fetch_watermarks(&topic, 0, Duration::from_secs(5))
-                    .unwrap();
-                if high > 100 {
-                    break;
-                }
+            while marks(&b, &topic).0 <= 100 {
                 assert!(
                     Instant::now() < deadline,
                     "the second send never reached the broker"
                 );
                 std::thread::sleep(Duration::from_millis(50));
             }
-            let fenced = py("fence", &b, &topic, &id)["fenced"] == true;
+            interrupt(&topic, &id);
             go_tx.send(()).unwrap();
-            fenced
         })
     };
     let (outcome, p) = await_send(&rt, &mut w, 2);
-    assert!(
-        fencer.join().unwrap(),
-        "the Python producer did not initialise"
-    );
+    interrupter.join().unwrap();
     writer.join().unwrap();
-    println!("fenced send: {outcome:?} {p:?}");
-    assert_eq!(outcome, TxnOutcome::AbortedOnFailure, "{p:?}");
-    let why = p.first_error.clone().unwrap_or_default();
-    assert!(
-        why.contains("fenced: another producer with the same transactional.id took over"),
-        "{p:?}"
-    );
-    assert!(!why.contains('\n'), "one line: {why:?}");
-    assert!(p.failed > 0, "{p:?}");
+    println!("interrupted send: {outcome:?} {p:?}");
     drop(w);
     let sb = Sandbox::new();
     let o = run_within(
@@ -575,7 +566,7 @@ fn composer_transaction_fenced_by_a_newer_producer_says_so_and_loses_nothing_com
             "-b",
             &b,
             "consume",
-            &topic,
+            topic,
             "-e",
             "--isolation",
             "read_committed",
@@ -583,5 +574,128 @@ fn composer_transaction_fenced_by_a_newer_producer_says_so_and_loses_nothing_com
         T,
     );
     let got: Vec<String> = values(&o).into_iter().map(|(_, v)| v).collect();
-    assert_eq!(got, ["ok0", "ok1"]);
+    assert_eq!(
+        got,
+        ["ok0", "ok1"],
+        "the committed transaction, and nothing else"
+    );
+    (outcome, p)
+}
+
+/// The composer's transactional send, fenced mid-way: a Python producer
+/// initialises the same transactional.id while it is sending. The send ends
+/// aborted with one plain line saying it was fenced; the first, committed
+/// transaction is intact, and nothing of the fenced one is visible to a
+/// read_committed reader.
+#[test]
+fn composer_transaction_fenced_by_a_newer_producer_says_so_and_loses_nothing_committed() {
+    let b = common::brokers();
+    let topic = unique("txn-fenced");
+    let profile = kafkaterm::config::ClusterProfile::adhoc(&b);
+    let (outcome, p) = interrupted_composer_send(&topic, profile, move |topic, id| {
+        assert_eq!(py("fence", &b, topic, id)["fenced"], true);
+    });
+    assert_eq!(
+        outcome,
+        kafkaterm::model::TxnOutcome::AbortedOnFailure,
+        "{p:?}"
+    );
+    let why = p.first_error.clone().unwrap_or_default();
+    assert!(
+        why.starts_with("fenced: another producer with the same transactional.id took over"),
+        "{p:?}"
+    );
+    assert!(!why.contains('\n'), "one line: {why:?}");
+    assert!(p.failed > 0, "{p:?}");
+}
+
+/// The composer's transaction outlives its transaction.timeout.ms (3 s,
+/// from the cluster's properties): the broker aborts it and bumps the
+/// epoch; the rest of the send is refused. It ends aborted, in one plain
+/// line that names the timeout as a cause, and loses nothing committed.
+#[test]
+fn composer_transaction_past_its_timeout_is_aborted_by_the_broker_and_says_so() {
+    let b = common::brokers();
+    let topic = unique("txn-timeout");
+    let mut profile = kafkaterm::config::ClusterProfile::adhoc(&b);
+    // librdkafka wants message.timeout.ms <= transaction.timeout.ms.
+    for k in ["transaction.timeout.ms", "message.timeout.ms"] {
+        profile
+            .properties
+            .push((k.into(), kafkaterm::config::Secret::new("3000")));
+    }
+    let started = Instant::now();
+    let (outcome, p) = interrupted_composer_send(&topic, profile, move |topic, _| {
+        // The broker aborted it: the marker written, the LSO at the end.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (high, lso) = marks(&b, topic);
+            if lso == high {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never aborted: high {high}, LSO {lso}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    assert_eq!(
+        outcome,
+        kafkaterm::model::TxnOutcome::AbortedOnFailure,
+        "{p:?}"
+    );
+    let why = p.first_error.clone().unwrap_or_default();
+    assert!(why.contains("transaction.timeout.ms"), "{p:?}");
+    assert!(!why.contains('\n'), "one line: {why:?}");
+}
+
+/// `produce --transactional` with a line the topic refuses (larger than its
+/// max.message.bytes) amid good ones: the transaction is aborted, the
+/// reason is one plain line, and only the earlier committed transaction is
+/// there for a read_committed reader (the aborted lines for none).
+#[test]
+fn transactional_produce_aborted_mid_batch_says_why_and_keeps_what_was_committed() {
+    let b = common::brokers();
+    let topic = unique("txn-midbatch");
+    common::create_topic_with(&b, &topic, 1, &[("max.message.bytes", "2000")]);
+    let sb = Sandbox::new();
+    let o = sb.run(
+        &["-b", &b, "produce", &topic, "--transactional"],
+        Some(b"ok0\nok1\n"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut input = b"m0\nm1\n".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 5000));
+    input.extend_from_slice(b"\nm3\n");
+    let o = sb.run(
+        &["-b", &b, "produce", &topic, "--transactional"],
+        Some(&input),
+    );
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    println!("{e}");
+    assert!(
+        e.lines()
+            .any(|l| l.starts_with("kafkaterm: transaction aborted (transactional.id")),
+        "{e}"
+    );
+    assert!(
+        e.lines()
+            .any(|l| l == "kafkaterm: message too large for the broker (message.max.bytes)"),
+        "{e}"
+    );
+    assert!(!e.contains("committed"), "{e}");
+    for level in ["read_committed", "read_uncommitted"] {
+        let o = run_within(
+            &sb,
+            &["-b", &b, "consume", &topic, "-e", "--isolation", level],
+            T,
+        );
+        let got: Vec<String> = values(&o).into_iter().map(|(_, v)| v).collect();
+        // The broker refused the whole produce request: nothing of it is in
+        // the log at all.
+        assert_eq!(got, ["ok0", "ok1"], "{level}");
+    }
 }
