@@ -699,3 +699,119 @@ fn transactional_produce_aborted_mid_batch_says_why_and_keeps_what_was_committed
         assert_eq!(got, ["ok0", "ok1"], "{level}");
     }
 }
+
+/// A one-node fake broker (tests/common/fake_kafka) with topic `t`, one
+/// partition holding offsets 0-4, whose ListOffsets answers the high
+/// watermark at read_uncommitted and no offset (-1) at read_committed: a
+/// broker that gives no last stable offset. Returns its port.
+fn fake_broker_without_lso() -> u16 {
+    use common::fake_kafka::{api, read_request, respond};
+    use kafka_protocol::messages::list_offsets_response::{
+        ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+    };
+    use kafka_protocol::messages::metadata_response::{
+        MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+    };
+    use kafka_protocol::messages::{
+        ApiKey, ApiVersionsResponse, BrokerId, ListOffsetsRequest, ListOffsetsResponse,
+        MetadataResponse, TopicName,
+    };
+    use kafka_protocol::protocol::{Decodable, StrBytes};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                while let Some((header, key, mut buf)) = read_request(&mut conn) {
+                    let (v, corr) = (header.request_api_version, header.correlation_id);
+                    let sent = match key {
+                        ApiKey::ApiVersions => {
+                            let mut r = ApiVersionsResponse::default();
+                            r.api_keys = vec![
+                                api(ApiKey::ApiVersions, 0, 3),
+                                api(ApiKey::Metadata, 0, 4),
+                                api(ApiKey::ListOffsets, 1, 2),
+                            ];
+                            respond(&mut conn, corr, v, &r)
+                        }
+                        ApiKey::Metadata => {
+                            let mut r = MetadataResponse::default();
+                            let mut b = MetadataResponseBroker::default();
+                            b.node_id = BrokerId(1);
+                            b.host = StrBytes::from_static_str("127.0.0.1");
+                            b.port = i32::from(port);
+                            r.brokers.push(b);
+                            r.controller_id = BrokerId(1);
+                            let mut t = MetadataResponseTopic::default();
+                            t.name = Some(TopicName(StrBytes::from_static_str("t")));
+                            let mut p = MetadataResponsePartition::default();
+                            p.leader_id = BrokerId(1);
+                            p.replica_nodes = vec![BrokerId(1)];
+                            p.isr_nodes = vec![BrokerId(1)];
+                            t.partitions.push(p);
+                            r.topics.push(t);
+                            respond(&mut conn, corr, v, &r)
+                        }
+                        ApiKey::ListOffsets => {
+                            let Ok(req) = ListOffsetsRequest::decode(&mut buf, v) else {
+                                return;
+                            };
+                            let mut r = ListOffsetsResponse::default();
+                            for t in req.topics {
+                                let mut rt = ListOffsetsTopicResponse::default();
+                                rt.name = t.name;
+                                for p in t.partitions {
+                                    let mut rp = ListOffsetsPartitionResponse::default();
+                                    rp.partition_index = p.partition_index;
+                                    rp.timestamp = -1;
+                                    rp.offset = match (p.timestamp, req.isolation_level) {
+                                        (-2, _) => 0,
+                                        (_, 1) => -1,
+                                        _ => 5,
+                                    };
+                                    rt.partitions.push(rp);
+                                }
+                                r.topics.push(rt);
+                            }
+                            respond(&mut conn, corr, v, &r)
+                        }
+                        _ => {
+                            let _ = conn.shutdown(std::net::Shutdown::Both);
+                            return;
+                        }
+                    };
+                    if sent.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A broker that answers no last stable offset: `describe` says the LSO is
+/// unknown (null, `?`) instead of passing the high watermark off as one.
+#[test]
+fn a_broker_without_an_lso_leaves_it_unknown() {
+    let b = format!("127.0.0.1:{}", fake_broker_without_lso());
+    let sb = Sandbox::new();
+    let o = run_within(&sb, &["-b", &b, "describe", "t", "--json"], T);
+    let d: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", common::stdout(&o), stderr(&o)));
+    let p0 = &d["partitions"][0];
+    assert_eq!(p0["high"], 5, "{d:#}");
+    assert_eq!(p0["lso"], Value::Null, "{d:#}");
+    let o = run_within(&sb, &["-b", &b, "describe", "t"], T);
+    let text = common::stdout(&o);
+    println!("{text}");
+    let row: Vec<&str> = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("0"))
+        .unwrap_or_else(|| panic!("no partition row: {text}"))
+        .split_whitespace()
+        .collect();
+    // PARTITION LEADER REPLICAS ISR LOW HIGH LSO MESSAGES
+    assert_eq!(row.get(5..7), Some(&["5", "?"][..]), "{text}");
+}
