@@ -465,8 +465,9 @@ fn marks(b: &str, topic: &str) -> (i64, i64) {
 /// FIFO: more than one chunk of the file reader (256 KiB) first, so those
 /// lines are sent, then it waits. Once they are on the broker (the high
 /// watermark past 100) `interrupt` runs, then the rest of the file follows.
-/// Returns the second send's outcome and final progress, after checking
-/// that a read_committed reader sees the first transaction only.
+/// A third send, of `ok2`, commits. Returns the second send's outcome and
+/// final progress, after checking that a read_committed reader sees the
+/// first and third transactions only.
 fn interrupted_composer_send(
     topic: &str,
     profile: kafkaterm::config::ClusterProfile,
@@ -483,25 +484,28 @@ fn interrupted_composer_send(
     create_topic(&b, topic, 1);
     let rt = common::rt();
     let mut w = rt.block_on(async { kafkaterm::worker::spawn(profile).unwrap() });
-    let msgs = ["ok0", "ok1"]
-        .iter()
-        .map(|v| ProduceRequest {
-            topic: topic.to_string(),
-            partition: Some(0),
-            value: Some(v.as_bytes().to_vec()),
-            ..Default::default()
-        })
-        .collect();
-    w.commands
-        .send(WCommand::ProduceTransaction {
-            id: 1,
-            options: Default::default(),
-            source: BatchSource::Messages(msgs),
-            txn: TxnSpec::new(&txn_id, true),
-        })
-        .unwrap();
-    let (outcome, p) = await_send(&rt, &mut w, 1);
-    assert_eq!(outcome, TxnOutcome::Committed, "{p:?}");
+    let send_values = |w: &mut kafkaterm::worker::WorkerHandle, id: u64, values: &[&str]| {
+        let msgs = values
+            .iter()
+            .map(|v| ProduceRequest {
+                topic: topic.to_string(),
+                partition: Some(0),
+                value: Some(v.as_bytes().to_vec()),
+                ..Default::default()
+            })
+            .collect();
+        w.commands
+            .send(WCommand::ProduceTransaction {
+                id,
+                options: Default::default(),
+                source: BatchSource::Messages(msgs),
+                txn: TxnSpec::new(&txn_id, true),
+            })
+            .unwrap();
+        let (outcome, p) = await_send(&rt, w, id);
+        assert_eq!(outcome, TxnOutcome::Committed, "send {id}: {p:?}");
+    };
+    send_values(&mut w, 1, &["ok0", "ok1"]);
 
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("lines.jsonl");
@@ -558,6 +562,9 @@ fn interrupted_composer_send(
     interrupter.join().unwrap();
     writer.join().unwrap();
     println!("interrupted send: {outcome:?} {p:?}");
+    // The next send with the same transactional.id starts afresh (a new
+    // producer, a new epoch) and commits.
+    send_values(&mut w, 3, &["ok2"]);
     drop(w);
     let sb = Sandbox::new();
     let o = run_within(
@@ -576,8 +583,8 @@ fn interrupted_composer_send(
     let got: Vec<String> = values(&o).into_iter().map(|(_, v)| v).collect();
     assert_eq!(
         got,
-        ["ok0", "ok1"],
-        "the committed transaction, and nothing else"
+        ["ok0", "ok1", "ok2"],
+        "the committed transactions, and nothing else"
     );
     (outcome, p)
 }
