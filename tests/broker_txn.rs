@@ -822,3 +822,75 @@ fn a_broker_without_an_lso_leaves_it_unknown() {
     // PARTITION LEADER REPLICAS ISR LOW HIGH LSO MESSAGES
     assert_eq!(row.get(5..7), Some(&["5", "?"][..]), "{text}");
 }
+
+/// `produce --transactional` fenced while it reads its input: a Python
+/// producer initialises the same transactional.id once the first lines are
+/// on the broker. The command fails, says in plain words that it was
+/// fenced, and nothing of its transaction is read_committed.
+#[test]
+fn transactional_produce_fenced_mid_input_says_so() {
+    use std::io::Write;
+    let b = common::brokers();
+    let topic = unique("txn-produce-fenced");
+    let id = format!("{topic}-cli");
+    create_topic(&b, &topic, 1);
+    let sb = Sandbox::new();
+    let mut child = sb
+        .cmd()
+        .args(["-b", &b, "produce", &topic, "--transactional"])
+        .args(["--transactional-id", &id])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for i in 0..3000 {
+        writeln!(stdin, "first-{i}").unwrap();
+    }
+    stdin.flush().unwrap();
+    let deadline = Instant::now() + T;
+    while marks(&b, &topic).0 < 100 {
+        assert!(
+            Instant::now() < deadline,
+            "the lines never reached the broker"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(py("fence", &b, &topic, &id)["fenced"], true);
+    for i in 0..100 {
+        // The command may already have given up on its input.
+        if writeln!(stdin, "late-{i}").is_err() {
+            break;
+        }
+    }
+    drop(stdin);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "produce never ended");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().unwrap();
+    let e = stderr(&o);
+    println!("{e}");
+    assert!(!o.status.success(), "{e}");
+    assert!(
+        e.contains("fenced: another producer with the same transactional.id took over"),
+        "{e}"
+    );
+    assert!(!e.contains("Erroneous state"), "{e}");
+    let o = run_within(
+        &sb,
+        &[
+            "-b",
+            &b,
+            "consume",
+            &topic,
+            "-e",
+            "--isolation",
+            "read_committed",
+        ],
+        T,
+    );
+    assert!(values(&o).is_empty(), "{}", common::stdout(&o));
+}
