@@ -240,6 +240,15 @@ pub fn plain_words(code: RDKafkaErrorCode) -> Option<&'static str> {
         C::CoordinatorNotAvailable => "the group coordinator is not available",
         C::NotCoordinator => "the broker is not the group coordinator",
         C::SSL => "TLS error (certificate or handshake)",
+        // A transactional producer's message refused after a newer producer
+        // initialised the same transactional.id, or after the broker
+        // aborted the transaction for outliving transaction.timeout.ms
+        // (both bump the epoch): librdkafka's text names neither.
+        C::ProducerFenced | C::Fenced => {
+            "fenced: another producer with the same transactional.id took over, \
+             or the transaction outlived its transaction.timeout.ms; \
+             the broker aborted it"
+        }
         _ => return None,
     })
 }

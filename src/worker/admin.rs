@@ -3,7 +3,7 @@
 use crate::worker::error::{WorkerError, classify};
 use std::time::Duration;
 
-use rdkafka::admin::{AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::admin::{AdminOptions, ConfigSource, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::consumer::Consumer;
 use rdkafka::metadata::Metadata;
 
@@ -348,7 +348,7 @@ pub async fn topic_configs(inner: &Inner, topic: &str) -> Configs {
                         },
                         is_default: e.is_default,
                         is_sensitive: e.is_sensitive,
-                        source: format!("{:?}", e.source),
+                        source: source_name(&e.source).to_string(),
                     })
                     .collect();
                 entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -484,4 +484,17 @@ pub(super) fn delete(inner: std::sync::Arc<Inner>, id: ReqId, topic: String) {
         tracing::info!(topic = %topic, ok = result.is_ok(), "delete topic");
         WorkerEvent::TopicDeleted { id, topic, result }
     });
+}
+
+/// A config's source as Kafka names it (kafka-configs.sh, the Java
+/// AdminClient), not rust-rdkafka's enum spelling.
+fn source_name(s: &ConfigSource) -> &'static str {
+    match s {
+        ConfigSource::DynamicTopic => "DYNAMIC_TOPIC_CONFIG",
+        ConfigSource::DynamicBroker => "DYNAMIC_BROKER_CONFIG",
+        ConfigSource::DynamicDefaultBroker => "DYNAMIC_DEFAULT_BROKER_CONFIG",
+        ConfigSource::StaticBroker => "STATIC_BROKER_CONFIG",
+        ConfigSource::Default => "DEFAULT_CONFIG",
+        ConfigSource::Unknown => "UNKNOWN",
+    }
 }

@@ -198,8 +198,12 @@ pub fn transaction_words(code: rdkafka::types::RDKafkaErrorCode) -> Option<&'sta
         | C::ProducerFenced
         | C::InvalidProducerEpoch
         | C::TransactionCoordinatorFenced => {
+            // The broker answers the same when it aborted the transaction
+            // itself for outliving transaction.timeout.ms (it bumps the
+            // epoch): librdkafka cannot tell the two apart.
             "fenced: another producer with the same transactional.id took over, \
-             and this transaction was aborted"
+             or the transaction outlived its transaction.timeout.ms; \
+             the broker aborted it"
         }
         C::ConcurrentTransactions => {
             "another transaction with this transactional.id is still completing; retry shortly"

@@ -145,6 +145,17 @@ async fn transaction(
         started,
     };
     batch.send_all(source, prog).await;
+    // Fenced, the producer is in a fatal state and refuses the messages
+    // after it with a local "Erroneous state", which may come first: the
+    // fencing is the cause, and what the report says.
+    if let Some(words) = producer
+        .client()
+        .fatal_error()
+        .filter(|(code, _)| is_fenced_code(*code))
+        .and_then(|(code, _)| crate::worker::error::transaction_words(code))
+    {
+        prog.first_error = Some(words.to_string());
+    }
     let commit = txn.commit && prog.failed == 0 && !cancel.is_cancelled();
     if cancel.is_cancelled() {
         prog.first_error
@@ -208,12 +219,14 @@ fn end(
 /// Fenced by a newer producer with the same `transactional.id`: its
 /// initialisation aborted this transaction.
 fn is_fenced(e: &KafkaError) -> bool {
+    client::error_code(e).is_some_and(is_fenced_code)
+}
+
+fn is_fenced_code(code: RDKafkaErrorCode) -> bool {
     matches!(
-        client::error_code(e),
-        Some(
-            RDKafkaErrorCode::Fenced
-                | RDKafkaErrorCode::ProducerFenced
-                | RDKafkaErrorCode::InvalidProducerEpoch
-        )
+        code,
+        RDKafkaErrorCode::Fenced
+            | RDKafkaErrorCode::ProducerFenced
+            | RDKafkaErrorCode::InvalidProducerEpoch
     )
 }
