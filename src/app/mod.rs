@@ -6,6 +6,7 @@
 //! looked up in the focused pane's keymap contexts and then `[global]`;
 //! worker events go to the pane that asked for them.
 
+pub mod clock;
 pub mod ctx;
 pub mod env;
 mod help;
@@ -93,6 +94,8 @@ pub struct App {
     /// Asking whether to send the composer's message to the new cluster:
     /// the send action to run when confirmed.
     pub confirm_send: Option<Action>,
+    /// The last tick changed the state drawn (see [`App::tick_needs_frame`]).
+    tick_changed: bool,
 }
 
 const TOAST_MS: i64 = 6000;
@@ -183,6 +186,7 @@ impl App {
             last_click: None,
             composer_from: None,
             confirm_send: None,
+            tick_changed: false,
         };
         let cmds = app.update(Msg::Tick);
         (app, cmds)
@@ -244,39 +248,53 @@ impl App {
         self.absorb(vec![(level, text.into())], vec![]);
     }
 
+    /// The tick's work: toasts and the quit timeout, the switch, then every
+    /// pane's tick; true when it stops before the panes (no cluster in use,
+    /// or one being connected), which also keeps the commands as they are.
+    fn on_tick(&mut self, out: &mut Vec<Command>) -> bool {
+        if self
+            .status
+            .toast
+            .as_ref()
+            .is_some_and(|t| t.until_ms <= self.now_ms)
+        {
+            self.status.toast = None;
+        }
+        if let Some(q) = self.quitting
+            && self.now_ms - q.started_ms > 8000
+        {
+            self.exit_message =
+                Some("quit before every message was confirmed: flush timed out".into());
+            self.quit = true;
+        }
+        self.switch_tick(out);
+        if !self.connected || self.switch.as_ref().is_some_and(Switch::connecting) {
+            return true;
+        }
+        let focus = self.focus;
+        for id in [
+            PaneId::Topics,
+            PaneId::Groups,
+            PaneId::Browser,
+            PaneId::Composer,
+        ] {
+            self.with_pane(id, out, |p, ctx| p.tick(ctx, focus == id));
+        }
+        false
+    }
+
     /// Handle one message; returns commands for the worker.
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
         let mut out = Vec::new();
         match msg {
             Msg::Resize(w, h) => self.size = (w, h),
             Msg::Tick => {
-                if self
-                    .status
-                    .toast
-                    .as_ref()
-                    .is_some_and(|t| t.until_ms <= self.now_ms)
-                {
-                    self.status.toast = None;
-                }
-                if let Some(q) = self.quitting
-                    && self.now_ms - q.started_ms > 8000
-                {
-                    self.exit_message =
-                        Some("quit before every message was confirmed: flush timed out".into());
-                    self.quit = true;
-                }
-                self.switch_tick(&mut out);
-                if !self.connected || self.switch.as_ref().is_some_and(Switch::connecting) {
+                self.tick_changed = false;
+                let before = clock::TickView::of(self);
+                let stop = self.on_tick(&mut out);
+                self.tick_changed |= !out.is_empty() || before != clock::TickView::of(self);
+                if stop {
                     return out;
-                }
-                let focus = self.focus;
-                for id in [
-                    PaneId::Topics,
-                    PaneId::Groups,
-                    PaneId::Browser,
-                    PaneId::Composer,
-                ] {
-                    self.with_pane(id, &mut out, |p, ctx| p.tick(ctx, focus == id));
                 }
             }
             Msg::Paste(s) => {
@@ -367,8 +385,10 @@ impl App {
             toasts,
             effects,
             nav,
+            redraw,
             ..
         } = ctx;
+        self.tick_changed |= redraw;
         out.extend(cmds);
         self.absorb(toasts, effects);
         nav

@@ -16,7 +16,7 @@ use ratatui::layout::Rect;
 
 use super::Pane;
 use super::list::{FilterChange, ListView, matches};
-use crate::app::ctx::{Ctx, DrawCtx, Nav, Prefill};
+use crate::app::ctx::{Clock, Ctx, DrawCtx, Nav, Prefill};
 use crate::app::keymap::{Action, KeyContext};
 use crate::model::{ClusterSnapshot, Configs, Isolation, TopicDetail, TopicSummary};
 use crate::timeutil::StartAt;
@@ -485,6 +485,28 @@ impl Pane for TopicsPane {
 
     fn on_worker(&mut self, ev: WorkerEvent, ctx: &mut Ctx<'_>) {
         self.on_event(ev, ctx);
+    }
+
+    /// A spinner while a request of the shown view runs; else the
+    /// "refreshed … (N s ago)" age.
+    fn clock(&self) -> Clock {
+        let dialog_busy = match &self.dialog {
+            Some(Dialog::Create(form)) => form.in_flight.is_some(),
+            Some(Dialog::Delete(_, in_flight)) => in_flight.is_some(),
+            None => false,
+        };
+        let (busy, refreshed) = match &self.detail {
+            Some(d) => (d.in_flight.is_some(), d.refreshed_ms),
+            None => (self.in_flight.is_some() || self.counting, self.refreshed_ms),
+        };
+        if busy || dialog_busy {
+            Clock::Spinner
+        } else if refreshed.is_some() || self.detail.is_some() {
+            // The detail's stuck-transaction marks age with the clock too.
+            Clock::Seconds
+        } else {
+            Clock::Still
+        }
     }
 
     fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
