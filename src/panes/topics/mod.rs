@@ -2,6 +2,8 @@
 //! under-replicated marker), a topic's partitions and configuration, topic
 //! creation and deletion, auto-refresh.
 
+#[cfg(test)]
+mod back_tests;
 mod create;
 mod detail;
 mod events;
@@ -312,6 +314,10 @@ impl TopicsPane {
             return;
         }
         match action {
+            // A description in flight is not cancelled: its answer, when it
+            // comes, matches no open detail's request id and is dropped
+            // (`on_topic_detail`), so it neither reopens this detail nor
+            // fills the next one (see back_tests.rs).
             Action::Back => self.detail = None,
             Action::SwitchTab => {
                 d.tab = match d.tab {
