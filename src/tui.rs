@@ -256,9 +256,13 @@ where
             }
             send_all(cmd_tx, cmds);
             // A tick draws only what it changed: a still screen, nothing.
-            if !is_tick || app.tick_needs_frame(drawn_clock) {
-                dirty = true;
-            }
+            // An event for a pane out of sight, nothing.
+            let redraw = if is_tick {
+                app.tick_needs_frame(drawn_clock)
+            } else {
+                !app.unseen()
+            };
+            dirty |= redraw;
         }
         dirty |= drain_worker(app, events, cmd_tx);
         let effects = std::mem::take(&mut app.effects);
@@ -294,7 +298,7 @@ fn input_msg(ev: Option<io::Result<Event>>) -> Result<Option<Msg>, Option<Stop>>
 }
 
 /// Handle what the worker has ready, bounded so keys stay responsive;
-/// true when there was any.
+/// true when any of it shows on screen.
 fn drain_worker(
     app: &mut App,
     events: &mut mpsc::Receiver<WorkerEvent>,
@@ -306,7 +310,7 @@ fn drain_worker(
             Ok(ev) => {
                 let cmds = app.update(Msg::Worker(ev));
                 send_all(cmd_tx, cmds);
-                any = true;
+                any |= !app.unseen();
             }
             Err(_) => break,
         }

@@ -52,23 +52,28 @@ pub fn clock_key(app: &App) -> Option<i64> {
         .map(|step| app.now_ms.div_euclid(step))
 }
 
-/// What an app-level tick may change on screen besides the panes, which
-/// say so through their commands, toasts, effects or `Ctx::redraw`.
+/// What the app itself shows besides the panes (a tick or an event for a
+/// pane out of sight may change these; the panes say so through their
+/// commands, or `Ctx::redraw`).
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct TickView {
+pub(super) struct Seen {
     toast: Option<super::Toast>,
     switch: Option<Switch>,
     quit: bool,
     effects: usize,
+    focus: super::PaneId,
+    picker: bool,
 }
 
-impl TickView {
+impl Seen {
     pub(super) fn of(app: &App) -> Self {
         Self {
             toast: app.status.toast.clone(),
             switch: app.switch.clone(),
             quit: app.quit,
             effects: app.effects.len(),
+            focus: app.focus,
+            picker: app.picker.open,
         }
     }
 }
@@ -76,10 +81,26 @@ impl TickView {
 impl App {
     /// After a tick: whether the screen must be drawn again, given the
     /// [`clock_key`] of the frame last drawn. Yes when the tick changed the
-    /// state, or moved a clock the screen shows to its next step; no on a
-    /// still screen, so an idle console writes nothing to the terminal.
+    /// state shown, or moved a clock the screen shows to its next step; no
+    /// on a still screen, so an idle console writes nothing to the terminal.
     pub fn tick_needs_frame(&mut self, drawn: Option<i64>) -> bool {
         std::mem::take(&mut self.tick_changed) || clock_key(self) != drawn
+    }
+
+    /// The last update (a worker event) changed only a pane out of sight:
+    /// the frame on screen is still right.
+    #[must_use]
+    pub fn unseen(&self) -> bool {
+        self.unseen
+    }
+
+    /// An event for a pane that is not on screen (another pane has the
+    /// focus, or the picker covers them), while no dialog of the app shows
+    /// a pane's figures (the switch's and quitting's in-flight counts).
+    pub(super) fn out_of_sight(&self, ev: &crate::worker::protocol::WorkerEvent) -> bool {
+        self.switch.is_none()
+            && self.quitting.is_none()
+            && super::route(ev).is_some_and(|id| self.picker.open || id != self.focus)
     }
 }
 
@@ -166,5 +187,62 @@ mod tests {
         assert!(tick(&mut app, T0 + 60_000, drawn));
         assert!(app.status.toast.is_none());
         assert!(!tick(&mut app, T0 + 60_250, drawn));
+    }
+
+    fn refresh_key(app: &mut App) -> u64 {
+        let cmds = app.update(Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char('r'),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        )));
+        assert!(!app.unseen(), "a key is always drawn");
+        cmds.iter()
+            .find_map(|c| match c {
+                Command::RefreshTopics { id } => Some(*id),
+                _ => None,
+            })
+            .expect("r refreshes the topics")
+    }
+
+    fn answer_topics(app: &mut App, id: u64) {
+        app.update(Msg::Worker(WorkerEvent::Topics {
+            id,
+            result: Ok(ClusterSnapshot {
+                brokers: Vec::new(),
+                topics: Vec::new(),
+                watermark_error: None,
+            }),
+        }));
+    }
+
+    #[test]
+    fn an_answer_for_a_pane_out_of_sight_draws_nothing() {
+        let mut app = app();
+        app.focus = PaneId::Topics;
+        let id = refresh_key(&mut app);
+        // The answer arrives while another pane is on screen.
+        app.focus = PaneId::Composer;
+        answer_topics(&mut app, id);
+        assert!(app.unseen());
+        assert!(app.topics.in_flight.is_none(), "the answer was taken");
+        // With its pane on screen, it is drawn.
+        app.focus = PaneId::Topics;
+        let id = refresh_key(&mut app);
+        answer_topics(&mut app, id);
+        assert!(!app.unseen());
+        // An event that changes what the app shows (a toast) is drawn too.
+        app.focus = PaneId::Composer;
+        let id = refresh_key_for_error(&mut app);
+        app.update(Msg::Worker(WorkerEvent::Topics {
+            id,
+            result: Err(crate::worker::protocol::WorkerError::internal("boom")),
+        }));
+        assert!(!app.unseen(), "the error toast shows");
+    }
+
+    fn refresh_key_for_error(app: &mut App) -> u64 {
+        app.focus = PaneId::Topics;
+        let id = refresh_key(app);
+        app.focus = PaneId::Composer;
+        id
     }
 }

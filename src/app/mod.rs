@@ -96,6 +96,8 @@ pub struct App {
     pub confirm_send: Option<Action>,
     /// The last tick changed the state drawn (see [`App::tick_needs_frame`]).
     tick_changed: bool,
+    /// The last update changed only a pane that is not on screen.
+    unseen: bool,
 }
 
 const TOAST_MS: i64 = 6000;
@@ -187,6 +189,7 @@ impl App {
             composer_from: None,
             confirm_send: None,
             tick_changed: false,
+            unseen: false,
         };
         let cmds = app.update(Msg::Tick);
         (app, cmds)
@@ -267,7 +270,9 @@ impl App {
                 Some("quit before every message was confirmed: flush timed out".into());
             self.quit = true;
         }
+        let n = out.len();
         self.switch_tick(out);
+        self.tick_changed |= out.len() > n;
         if !self.connected || self.switch.as_ref().is_some_and(Switch::connecting) {
             return true;
         }
@@ -278,7 +283,11 @@ impl App {
             PaneId::Browser,
             PaneId::Composer,
         ] {
+            let n = out.len();
             self.with_pane(id, out, |p, ctx| p.tick(ctx, focus == id));
+            // A request of the pane on screen shows (a spinner); one of a
+            // pane out of sight does not.
+            self.tick_changed |= focus == id && out.len() > n;
         }
         false
     }
@@ -286,13 +295,14 @@ impl App {
     /// Handle one message; returns commands for the worker.
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
         let mut out = Vec::new();
+        self.unseen = false;
         match msg {
             Msg::Resize(w, h) => self.size = (w, h),
             Msg::Tick => {
                 self.tick_changed = false;
-                let before = clock::TickView::of(self);
+                let before = clock::Seen::of(self);
                 let stop = self.on_tick(&mut out);
-                self.tick_changed |= !out.is_empty() || before != clock::TickView::of(self);
+                self.tick_changed |= before != clock::Seen::of(self);
                 if stop {
                     return out;
                 }
@@ -311,9 +321,11 @@ impl App {
                 }
             }
             Msg::Worker(ev) => {
+                let before = self.out_of_sight(&ev).then(|| clock::Seen::of(self));
                 self.on_worker(ev, &mut out);
                 // A switch waiting for sends to end goes on once they have.
                 self.switch_tick(&mut out);
+                self.unseen = before.is_some_and(|b| b == clock::Seen::of(self));
             }
             Msg::Io(IoResult::Written { what, path, result }) => match result {
                 Ok(n) => self.toast(
