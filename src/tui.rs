@@ -157,6 +157,10 @@ pub struct Outputs<'a, B> {
 
 /// [`event_loop`], also turning the terminal's mouse reporting on and off
 /// as the app asks.
+// Over 80 lines on purpose: one `select!` whose arms borrow the loop's
+// locals (the input, the channels, the frame's state) mutably at once; its
+// steps are functions already (`input_msg`, `handle`, `drain_worker`,
+// `perform`), and cutting the select itself would pass all of them around.
 #[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 pub async fn event_loop_mouse<B, S>(
     app: &mut App,
@@ -247,22 +251,7 @@ where
         };
         app.now_ms = now_ms();
         if let Some(msg) = msg {
-            let is_key = matches!(msg, Msg::Key(_));
-            let is_tick = matches!(msg, Msg::Tick);
-            let t = Instant::now();
-            let cmds = app.update(msg);
-            if is_key {
-                probe(Probe::KeyHandled(t.elapsed()));
-            }
-            send_all(cmd_tx, cmds);
-            // A tick draws only what it changed: a still screen, nothing.
-            // An event for a pane out of sight, nothing.
-            let redraw = if is_tick {
-                app.tick_needs_frame(drawn_clock)
-            } else {
-                !app.unseen()
-            };
-            dirty |= redraw;
+            dirty |= handle(app, msg, cmd_tx, drawn_clock, probe);
         }
         dirty |= drain_worker(app, events, cmd_tx);
         let effects = std::mem::take(&mut app.effects);
@@ -275,6 +264,31 @@ where
         }
     }
     Ok(stop)
+}
+
+/// Update the app with one message and send its commands; true when the
+/// screen must be drawn again. A tick draws only what it changed (a still
+/// screen, nothing); an event for a pane out of sight, nothing.
+fn handle(
+    app: &mut App,
+    msg: Msg,
+    cmd_tx: &mpsc::UnboundedSender<Command>,
+    drawn_clock: Option<i64>,
+    probe: &mut dyn FnMut(Probe),
+) -> bool {
+    let is_key = matches!(msg, Msg::Key(_));
+    let is_tick = matches!(msg, Msg::Tick);
+    let t = Instant::now();
+    let cmds = app.update(msg);
+    if is_key {
+        probe(Probe::KeyHandled(t.elapsed()));
+    }
+    send_all(cmd_tx, cmds);
+    if is_tick {
+        app.tick_needs_frame(drawn_clock)
+    } else {
+        !app.unseen()
+    }
 }
 
 /// A terminal event as a message (`Ok(None)`: one the app ignores);
