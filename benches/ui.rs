@@ -7,6 +7,7 @@
 //!   cargo bench --bench ui -- keys      keypress-to-frame latency while ingesting 50k msgs/s
 //!   cargo bench --bench ui -- memory    peak RSS after tailing 1,000,000 messages
 //!   cargo bench --bench ui -- topics    first frame with 10,000 topics / 100,000 partitions
+//!   cargo bench --bench ui -- filter    applying a browser filter to a full buffer (200k), key to frame
 //!   cargo bench --bench ui              all of them (memory last)
 //!
 //! Output is Markdown table rows, so the suite can paste it into a report.
@@ -785,6 +786,69 @@ fn keys() {
     println!();
 }
 
+// ------------------------------------------------------------------ filter
+
+/// The browser's filter scan: Enter on a filter rescans every buffered
+/// record on the UI thread. Key to frame (update + draw) for filters of
+/// different cost over the default cap of 200,000 records.
+fn filter_scan() {
+    let theme = Theme::dark();
+    let runs = 10;
+    let records = 200_000;
+    println!(
+        "### Applying a browser filter over a full buffer ({records} records, {W}x{H}, {runs} runs each)\n"
+    );
+    println!("| filter | matches | p50 ms | max ms | of which the scan (update) p50 ms |");
+    println!("|---|---:|---:|---:|---:|");
+    let (mut app, _) = new_app();
+    let session = open_browser(&mut app, "bench");
+    let mut g = Gen::new("bench");
+    feed(&mut app, session, &mut g, records);
+    assert_eq!(
+        app.browser.ring.records.len(),
+        records,
+        "the buffer is full"
+    );
+    app.update(key(KeyCode::Down)); // stop following
+    let mut term = Terminal::new(TestBackend::new(W, H)).expect("test terminal");
+    let filters = [
+        "partition = 3",
+        "key ~ \"7\"",
+        "value.amount > 100",
+        "value.amount > 100 and key ~ \"7\"",
+        "value ~ \"no such text\"",
+    ];
+    for f in filters {
+        let mut total = Vec::with_capacity(runs);
+        let mut scan = Vec::with_capacity(runs);
+        let mut matches = 0;
+        for _ in 0..runs {
+            app.update(key(KeyCode::Char('/')));
+            type_text(&mut app, f);
+            let t = Instant::now();
+            app.update(key(KeyCode::Enter));
+            let u = t.elapsed();
+            term.draw(|fr| kafkaterm::ui::draw(&app, &theme, fr))
+                .unwrap();
+            total.push(ms(t.elapsed()));
+            scan.push(ms(u));
+            matches = app.browser.matches.len();
+            // Clear it for the next run (Esc in the list clears the filter).
+            app.update(key(KeyCode::Esc));
+            assert!(app.browser.filter.is_none(), "the filter was cleared");
+        }
+        let total = Stats::new(total);
+        let scan = Stats::new(scan);
+        println!(
+            "| `{f}` | {matches} | {:.1} | {:.1} | {:.1} |",
+            total.pct(0.5),
+            total.max(),
+            scan.pct(0.5)
+        );
+    }
+    println!();
+}
+
 // ------------------------------------------------------------------ memory
 
 fn memory() {
@@ -980,6 +1044,9 @@ fn main() {
     }
     if want("topics") {
         topics();
+    }
+    if want("filter") {
+        filter_scan();
     }
     if want("keys") {
         keys();

@@ -14,6 +14,7 @@ use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
+use crate::app::clock::clock_key;
 use crate::app::{App, Effect, IoResult, Msg, WriteError};
 use crate::config::theme::Theme;
 use crate::files::FileWriter;
@@ -156,6 +157,10 @@ pub struct Outputs<'a, B> {
 
 /// [`event_loop`], also turning the terminal's mouse reporting on and off
 /// as the app asks.
+// Over 80 lines on purpose: one `select!` whose arms borrow the loop's
+// locals (the input, the channels, the frame's state) mutably at once; its
+// steps are functions already (`input_msg`, `handle`, `drain_worker`,
+// `perform`), and cutting the select itself would pass all of them around.
 #[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 pub async fn event_loop_mouse<B, S>(
     app: &mut App,
@@ -184,6 +189,8 @@ where
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    // The clock step of the frame on screen (see `App::tick_needs_frame`).
+    let mut drawn_clock: Option<i64> = None;
     let mut last_draw = Instant::now()
         .checked_sub(FRAME)
         .unwrap_or_else(Instant::now);
@@ -199,6 +206,7 @@ where
         if dirty && last_draw.elapsed() >= FRAME {
             let t = Instant::now();
             terminal.draw(|f| crate::ui::draw(app, theme, f))?;
+            drawn_clock = clock_key(app);
             last_draw = Instant::now();
             probe(Probe::Drawn(last_draw - t));
             dirty = false;
@@ -217,18 +225,12 @@ where
             Duration::from_secs(3600)
         };
         let msg = tokio::select! {
-            ev = input.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
-                Some(Ok(Event::Paste(s))) => Some(Msg::Paste(s)),
-                Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
-                Some(Ok(Event::Mouse(m))) => Some(Msg::Mouse(m)),
-                Some(Ok(_)) => None,
-                Some(Err(e)) => {
-                    tracing::warn!("terminal input error: {e}");
-                    stop = Some(Stop { note: format!("terminal input failed: {e}"), code: 0 });
+            ev = input.next() => match input_msg(ev) {
+                Ok(msg) => msg,
+                Err(s) => {
+                    stop = s;
                     break;
                 }
-                None => break,
             },
             ev = events.recv(), if worker_alive => match ev {
                 Some(ev) => Some(Msg::Worker(ev)),
@@ -249,26 +251,9 @@ where
         };
         app.now_ms = now_ms();
         if let Some(msg) = msg {
-            let is_key = matches!(msg, Msg::Key(_));
-            let t = Instant::now();
-            let cmds = app.update(msg);
-            if is_key {
-                probe(Probe::KeyHandled(t.elapsed()));
-            }
-            send_all(cmd_tx, cmds);
-            dirty = true;
+            dirty |= handle(app, msg, cmd_tx, drawn_clock, probe);
         }
-        // Drain what the worker has ready, bounded so keys stay responsive.
-        for _ in 0..DRAIN_MAX {
-            match events.try_recv() {
-                Ok(ev) => {
-                    let cmds = app.update(Msg::Worker(ev));
-                    send_all(cmd_tx, cmds);
-                    dirty = true;
-                }
-                Err(_) => break,
-            }
-        }
+        dirty |= drain_worker(app, events, cmd_tx);
         let effects = std::mem::take(&mut app.effects);
         perform(effects, &io_tx, &mut osc, files, &mut mouse);
         if let Some(on) = mouse.take() {
@@ -279,6 +264,72 @@ where
         }
     }
     Ok(stop)
+}
+
+/// Update the app with one message and send its commands; true when the
+/// screen must be drawn again. A tick draws only what it changed (a still
+/// screen, nothing); an event for a pane out of sight, nothing.
+fn handle(
+    app: &mut App,
+    msg: Msg,
+    cmd_tx: &mpsc::UnboundedSender<Command>,
+    drawn_clock: Option<i64>,
+    probe: &mut dyn FnMut(Probe),
+) -> bool {
+    let is_key = matches!(msg, Msg::Key(_));
+    let is_tick = matches!(msg, Msg::Tick);
+    let t = Instant::now();
+    let cmds = app.update(msg);
+    if is_key {
+        probe(Probe::KeyHandled(t.elapsed()));
+    }
+    send_all(cmd_tx, cmds);
+    if is_tick {
+        app.tick_needs_frame(drawn_clock)
+    } else {
+        !app.unseen()
+    }
+}
+
+/// A terminal event as a message (`Ok(None)`: one the app ignores);
+/// `Err` ends the loop: the input failed (with the stop to report) or ended.
+fn input_msg(ev: Option<io::Result<Event>>) -> Result<Option<Msg>, Option<Stop>> {
+    match ev {
+        Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => Ok(Some(Msg::Key(k))),
+        Some(Ok(Event::Paste(s))) => Ok(Some(Msg::Paste(s))),
+        Some(Ok(Event::Resize(w, h))) => Ok(Some(Msg::Resize(w, h))),
+        Some(Ok(Event::Mouse(m))) => Ok(Some(Msg::Mouse(m))),
+        Some(Ok(_)) => Ok(None),
+        Some(Err(e)) => {
+            tracing::warn!("terminal input error: {e}");
+            Err(Some(Stop {
+                note: format!("terminal input failed: {e}"),
+                code: 0,
+            }))
+        }
+        None => Err(None),
+    }
+}
+
+/// Handle what the worker has ready, bounded so keys stay responsive;
+/// true when any of it shows on screen.
+fn drain_worker(
+    app: &mut App,
+    events: &mut mpsc::Receiver<WorkerEvent>,
+    cmd_tx: &mpsc::UnboundedSender<Command>,
+) -> bool {
+    let mut any = false;
+    for _ in 0..DRAIN_MAX {
+        match events.try_recv() {
+            Ok(ev) => {
+                let cmds = app.update(Msg::Worker(ev));
+                send_all(cmd_tx, cmds);
+                any |= !app.unseen();
+            }
+            Err(_) => break,
+        }
+    }
+    any
 }
 
 /// Stop requests from SIGTERM, SIGHUP and SIGINT.

@@ -160,6 +160,9 @@ pub struct Ctx<'a> {
     pub toasts: Vec<(Level, String)>,
     pub effects: Vec<Effect>,
     pub nav: Option<Nav>,
+    /// A tick changed what the pane draws without a command, a toast or
+    /// an effect (the browser's detail rewrapped after a resize).
+    pub redraw: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -181,6 +184,7 @@ impl<'a> Ctx<'a> {
             toasts: Vec::new(),
             effects: Vec::new(),
             nav: None,
+            redraw: false,
         }
     }
 
@@ -216,6 +220,29 @@ impl<'a> Ctx<'a> {
             true
         } else {
             false
+        }
+    }
+}
+
+/// How finely the clock shows on a screen; the finest visible part wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Clock {
+    /// Nothing drawn depends on the clock.
+    Still,
+    /// An age, a countdown or a timeout in seconds ("5 s ago", "(3s)").
+    Seconds,
+    /// A spinner: a frame every 250 ms.
+    Spinner,
+}
+
+impl Clock {
+    /// The clock's step in milliseconds (`None` when still).
+    #[must_use]
+    pub fn step_ms(self) -> Option<i64> {
+        match self {
+            Clock::Still => None,
+            Clock::Seconds => Some(1000),
+            Clock::Spinner => Some(250),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! looked up in the focused pane's keymap contexts and then `[global]`;
 //! worker events go to the pane that asked for them.
 
+pub mod clock;
 pub mod ctx;
 pub mod env;
 mod help;
@@ -93,6 +94,10 @@ pub struct App {
     /// Asking whether to send the composer's message to the new cluster:
     /// the send action to run when confirmed.
     pub confirm_send: Option<Action>,
+    /// The last tick changed the state drawn (see [`App::tick_needs_frame`]).
+    tick_changed: bool,
+    /// The last update changed only a pane that is not on screen.
+    unseen: bool,
 }
 
 const TOAST_MS: i64 = 6000;
@@ -183,6 +188,8 @@ impl App {
             last_click: None,
             composer_from: None,
             confirm_send: None,
+            tick_changed: false,
+            unseen: false,
         };
         let cmds = app.update(Msg::Tick);
         (app, cmds)
@@ -244,39 +251,60 @@ impl App {
         self.absorb(vec![(level, text.into())], vec![]);
     }
 
+    /// The tick's work: toasts and the quit timeout, the switch, then every
+    /// pane's tick; true when it stops before the panes (no cluster in use,
+    /// or one being connected), which also keeps the commands as they are.
+    fn on_tick(&mut self, out: &mut Vec<Command>) -> bool {
+        if self
+            .status
+            .toast
+            .as_ref()
+            .is_some_and(|t| t.until_ms <= self.now_ms)
+        {
+            self.status.toast = None;
+        }
+        if let Some(q) = self.quitting
+            && self.now_ms - q.started_ms > 8000
+        {
+            self.exit_message =
+                Some("quit before every message was confirmed: flush timed out".into());
+            self.quit = true;
+        }
+        let n = out.len();
+        self.switch_tick(out);
+        self.tick_changed |= out.len() > n;
+        if !self.connected || self.switch.as_ref().is_some_and(Switch::connecting) {
+            return true;
+        }
+        let focus = self.focus;
+        for id in [
+            PaneId::Topics,
+            PaneId::Groups,
+            PaneId::Browser,
+            PaneId::Composer,
+        ] {
+            let n = out.len();
+            self.with_pane(id, out, |p, ctx| p.tick(ctx, focus == id));
+            // A request of the pane on screen shows (a spinner); one of a
+            // pane out of sight does not.
+            self.tick_changed |= focus == id && out.len() > n;
+        }
+        false
+    }
+
     /// Handle one message; returns commands for the worker.
     pub fn update(&mut self, msg: Msg) -> Vec<Command> {
         let mut out = Vec::new();
+        self.unseen = false;
         match msg {
             Msg::Resize(w, h) => self.size = (w, h),
             Msg::Tick => {
-                if self
-                    .status
-                    .toast
-                    .as_ref()
-                    .is_some_and(|t| t.until_ms <= self.now_ms)
-                {
-                    self.status.toast = None;
-                }
-                if let Some(q) = self.quitting
-                    && self.now_ms - q.started_ms > 8000
-                {
-                    self.exit_message =
-                        Some("quit before every message was confirmed: flush timed out".into());
-                    self.quit = true;
-                }
-                self.switch_tick(&mut out);
-                if !self.connected || self.switch.as_ref().is_some_and(Switch::connecting) {
+                self.tick_changed = false;
+                let before = clock::Seen::of(self);
+                let stop = self.on_tick(&mut out);
+                self.tick_changed |= before != clock::Seen::of(self);
+                if stop {
                     return out;
-                }
-                let focus = self.focus;
-                for id in [
-                    PaneId::Topics,
-                    PaneId::Groups,
-                    PaneId::Browser,
-                    PaneId::Composer,
-                ] {
-                    self.with_pane(id, &mut out, |p, ctx| p.tick(ctx, focus == id));
                 }
             }
             Msg::Paste(s) => {
@@ -293,9 +321,11 @@ impl App {
                 }
             }
             Msg::Worker(ev) => {
+                let before = self.out_of_sight(&ev).then(|| clock::Seen::of(self));
                 self.on_worker(ev, &mut out);
                 // A switch waiting for sends to end goes on once they have.
                 self.switch_tick(&mut out);
+                self.unseen = before.is_some_and(|b| b == clock::Seen::of(self));
             }
             Msg::Io(IoResult::Written { what, path, result }) => match result {
                 Ok(n) => self.toast(
@@ -367,8 +397,10 @@ impl App {
             toasts,
             effects,
             nav,
+            redraw,
             ..
         } = ctx;
+        self.tick_changed |= redraw;
         out.extend(cmds);
         self.absorb(toasts, effects);
         nav

@@ -445,27 +445,7 @@ impl<'p> TopicProducer<'p> {
                 size: b.map_or(0, <[u8]>::len),
             },
         };
-        let hdrs = if headers.len() == 0 {
-            std::ptr::null_mut()
-        } else {
-            // SAFETY: a new, empty list we own until librdkafka takes it.
-            let hdrs = unsafe { rd::rd_kafka_headers_new(headers.len()) };
-            for (name, value) in headers {
-                let (v, vlen) = value.map_or((std::ptr::null(), 0), |v| (v.as_ptr(), v.len()));
-                // SAFETY: name and value are read for the given lengths and
-                // copied into the list (a null value is a null header).
-                unsafe {
-                    rd::rd_kafka_header_add(
-                        hdrs,
-                        name.as_ptr().cast(),
-                        isize::try_from(name.len()).unwrap_or(isize::MAX),
-                        v.cast(),
-                        isize::try_from(vlen).unwrap_or(isize::MAX),
-                    );
-                }
-            }
-            hdrs
-        };
+        let hdrs = header_list(headers);
         let vus = [
             vu(
                 V::RD_KAFKA_VTYPE_RKT,
@@ -528,6 +508,33 @@ impl<'p> TopicProducer<'p> {
         };
         Err(RDKafkaErrorCode::from(code))
     }
+}
+
+/// A librdkafka header list of `headers` (null when there are none), ours
+/// until `rd_kafka_produceva` takes it.
+fn header_list<'h>(
+    headers: impl ExactSizeIterator<Item = (&'h [u8], Option<&'h [u8]>)>,
+) -> *mut rd::rd_kafka_headers_t {
+    if headers.len() == 0 {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: a new, empty list we own until librdkafka takes it.
+    let hdrs = unsafe { rd::rd_kafka_headers_new(headers.len()) };
+    for (name, value) in headers {
+        let (v, vlen) = value.map_or((std::ptr::null(), 0), |v| (v.as_ptr(), v.len()));
+        // SAFETY: name and value are read for the given lengths and
+        // copied into the list (a null value is a null header).
+        unsafe {
+            rd::rd_kafka_header_add(
+                hdrs,
+                name.as_ptr().cast(),
+                isize::try_from(name.len()).unwrap_or(isize::MAX),
+                v.cast(),
+                isize::try_from(vlen).unwrap_or(isize::MAX),
+            );
+        }
+    }
+    hdrs
 }
 
 impl Drop for TopicProducer<'_> {

@@ -11,7 +11,7 @@ use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 
-use crate::app::ctx::{Ctx, DrawCtx, IoResult};
+use crate::app::ctx::{Clock, Ctx, DrawCtx, IoResult};
 use crate::app::keymap::{Action, KeyContext};
 use crate::worker::protocol::{ReqId, WorkerEvent};
 
@@ -62,6 +62,13 @@ pub trait Pane {
 
     /// The slow tick (about 4 Hz); `visible` when the pane has the focus.
     fn tick(&mut self, _ctx: &mut Ctx<'_>, _visible: bool) {}
+
+    /// The finest clock what [`Pane::draw`] shows depends on, so a tick
+    /// redraws only when that changes. The default (a spinner: every tick
+    /// draws) is right for any pane; a pane says less to be drawn less.
+    fn clock(&self) -> Clock {
+        Clock::Spinner
+    }
 
     /// The pane loses the focus.
     fn on_leave(&mut self, _ctx: &mut Ctx<'_>) {}

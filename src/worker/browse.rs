@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
+use rdkafka::message::BorrowedMessage;
 use rdkafka::{Message as _, Offset};
 use tokio::sync::mpsc;
 
@@ -156,47 +157,14 @@ impl Session {
         let (mut consumer, mut signals) = self.new_consumer()?;
         self.resolve(spec, &consumer)?;
         self.assign(&consumer)?;
-        let mut batch: Vec<Record> = Vec::with_capacity(256);
-        let mut batch_started = Instant::now();
-        let mut search: Option<Search> = None;
-        let mut locally_paused = false;
-        let mut last_progress = Instant::now();
-        let mut trouble: Option<String> = None;
-        let mut last_watchdog = Instant::now();
+        let mut st = LoopState::new();
         loop {
             if self.ctl.stop.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            // New search request?
-            if let Some((src, want)) = self.ctl.search.lock().ok().and_then(|mut s| s.take()) {
-                match Filter::parse(&src, crate::timeutil::now_ms()) {
-                    Ok(filter) => {
-                        search = Some(Search {
-                            filter,
-                            want,
-                            matched: 0,
-                            scanned: 0,
-                            last_report: Instant::now(),
-                        });
-                        self.ctl.paused.store(false, Ordering::Relaxed);
-                    }
-                    Err(e) => {
-                        self.send(BrowseEvent::Status(format!("search: {e}")));
-                    }
-                }
-            }
-            if self.ctl.cancel_search.swap(false, Ordering::Relaxed)
-                && let Some(s) = search.take()
-            {
-                self.ctl.paused.store(true, Ordering::Relaxed);
-                self.send(BrowseEvent::SearchProgress {
-                    scanned: s.scanned,
-                    matched: s.matched,
-                    done: true,
-                });
-            }
+            self.take_search_requests(&mut st);
             let paused = self.ctl.paused.load(Ordering::Relaxed);
-            if paused != locally_paused {
+            if paused != st.locally_paused {
                 if let Ok(assignment) = consumer.assignment() {
                     let _ = if paused {
                         consumer.pause(&assignment)
@@ -204,59 +172,22 @@ impl Session {
                         consumer.resume(&assignment)
                     };
                 }
-                locally_paused = paused;
+                st.locally_paused = paused;
             }
             // Connection trouble reported by the client.
             while let Ok(sig) = signals.try_recv() {
-                if sig.all_brokers_down || sig.auth_failed || trouble.is_none() {
+                if sig.all_brokers_down || sig.auth_failed || st.trouble.is_none() {
                     self.send(BrowseEvent::Status(format!("{}; retrying", sig.message)));
                 }
-                trouble = Some(sig.message);
+                st.trouble = Some(sig.message);
             }
-            match consumer.poll(Duration::from_millis(if batch.is_empty() {
+            match consumer.poll(Duration::from_millis(if st.batch.is_empty() {
                 100
             } else {
                 5
             })) {
                 None => {}
-                Some(Ok(msg)) => {
-                    last_progress = Instant::now();
-                    if trouble.take().is_some() {
-                        self.send(BrowseEvent::Status(String::new()));
-                    }
-                    self.next.insert(msg.partition(), msg.offset() + 1);
-                    if let Some(s) = search.as_mut() {
-                        s.scanned += 1;
-                        let mut headers = Vec::new();
-                        message::for_each_header(&msg, |n, v| headers.push((n, v)));
-                        let names: Vec<std::borrow::Cow<'_, str>> = headers
-                            .iter()
-                            .map(|(n, _)| message::header_name(n))
-                            .collect();
-                        let view = MsgView {
-                            topic: &self.topic,
-                            partition: msg.partition(),
-                            offset: msg.offset(),
-                            timestamp: message::timestamp_of(&msg).0,
-                            key: rdkafka::Message::key(&msg),
-                            value: rdkafka::Message::payload(&msg),
-                            headers: names
-                                .iter()
-                                .zip(&headers)
-                                .map(|(n, (_, v))| (n.as_ref(), *v))
-                                .collect(),
-                        };
-                        if s.filter.matches(&view) {
-                            s.matched += 1;
-                            batch.push(message::to_record(&msg, &self.topic));
-                        }
-                    } else {
-                        if batch.is_empty() {
-                            batch_started = Instant::now();
-                        }
-                        batch.push(message::to_record(&msg, &self.topic));
-                    }
-                }
+                Some(Ok(msg)) => self.on_message(&mut st, &msg),
                 Some(Err(KafkaError::PartitionEOF(p))) => {
                     let offset = self.next.get(&p).copied().unwrap_or(0);
                     if !self.send(BrowseEvent::AtEnd {
@@ -268,76 +199,197 @@ impl Session {
                 }
                 Some(Err(e)) => {
                     let why = explain(&e);
-                    if trouble.as_deref() != Some(why.as_str()) {
+                    if st.trouble.as_deref() != Some(why.as_str()) {
                         self.send(BrowseEvent::Status(format!("{why}; retrying")));
                     }
-                    trouble = Some(why);
+                    st.trouble = Some(why);
                 }
             }
-            let flush = !batch.is_empty()
-                && (batch.len() >= BATCH_MAX || batch_started.elapsed() >= BATCH_WAIT);
-            if flush && !self.send(BrowseEvent::Records(std::mem::take(&mut batch))) {
+            if !self.flush(&mut st) {
                 return Ok(());
             }
-            if let Some(s) = search.as_mut() {
-                let done = s.matched >= s.want;
-                if done || s.last_report.elapsed() >= Duration::from_millis(200) {
-                    if !batch.is_empty()
-                        && !self.send(BrowseEvent::Records(std::mem::take(&mut batch)))
-                    {
-                        return Ok(());
-                    }
-                    s.last_report = Instant::now();
-                    self.send(BrowseEvent::SearchProgress {
-                        scanned: s.scanned,
-                        matched: s.matched,
-                        done,
-                    });
-                }
-                if done {
-                    search = None;
-                    self.ctl.paused.store(true, Ordering::Relaxed);
-                }
-            }
-            // Watchdog: after trouble and a stall, look at the log. Data
-            // waiting that never arrives means the consumer is stuck: recreate
-            // it and resume right after the last record delivered. A log that
-            // now ends before our position was recreated (a broker that lost
-            // its data): read the new log from its start. Otherwise the
-            // trouble is over.
-            if trouble.is_some()
-                && !locally_paused
-                && last_progress.elapsed() > STALL_AFTER
-                && last_watchdog.elapsed() > STALL_AFTER
+            if st.trouble.is_some()
+                && !st.locally_paused
+                && st.last_progress.elapsed() > STALL_AFTER
+                && st.last_watchdog.elapsed() > STALL_AFTER
+                && let Some((c, s)) = self.watchdog(&consumer, &mut st)?
             {
-                last_watchdog = Instant::now();
-                if let Some(h) = self.health(&consumer) {
-                    if h.behind || !h.reset.is_empty() {
-                        for (p, low) in &h.reset {
-                            self.next.insert(*p, *low);
-                        }
-                        let (c, s) = self.new_consumer()?;
-                        consumer = c;
-                        signals = s;
-                        self.assign(&consumer)?;
-                        last_progress = Instant::now();
-                        let at: Vec<String> =
-                            self.next.iter().map(|(p, o)| format!("{p}@{o}")).collect();
-                        let what = if h.reset.is_empty() {
-                            "reconnected"
-                        } else {
-                            "reconnected; the partition log was reset by the broker"
-                        };
-                        self.send(BrowseEvent::Recovered(format!(
-                            "{what}, resuming at {}",
-                            at.join(" ")
-                        )));
-                    } else {
-                        self.send(BrowseEvent::Status(String::new()));
-                    }
-                    trouble = None;
+                consumer = c;
+                signals = s;
+            }
+        }
+    }
+
+    /// A new search asked for, or the running one cancelled.
+    fn take_search_requests(&self, st: &mut LoopState) {
+        if let Some((src, want)) = self.ctl.search.lock().ok().and_then(|mut s| s.take()) {
+            match Filter::parse(&src, crate::timeutil::now_ms()) {
+                Ok(filter) => {
+                    st.search = Some(Search {
+                        filter,
+                        want,
+                        matched: 0,
+                        scanned: 0,
+                        last_report: Instant::now(),
+                    });
+                    self.ctl.paused.store(false, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    self.send(BrowseEvent::Status(format!("search: {e}")));
                 }
             }
+        }
+        if self.ctl.cancel_search.swap(false, Ordering::Relaxed)
+            && let Some(s) = st.search.take()
+        {
+            self.ctl.paused.store(true, Ordering::Relaxed);
+            self.send(BrowseEvent::SearchProgress {
+                scanned: s.scanned,
+                matched: s.matched,
+                done: true,
+            });
+        }
+    }
+
+    /// A record read: batched, or during a search only if it matches.
+    fn on_message(&mut self, st: &mut LoopState, msg: &BorrowedMessage<'_>) {
+        st.last_progress = Instant::now();
+        if st.trouble.take().is_some() {
+            self.send(BrowseEvent::Status(String::new()));
+        }
+        self.next.insert(msg.partition(), msg.offset() + 1);
+        if let Some(s) = st.search.as_mut() {
+            s.scanned += 1;
+            let mut headers = Vec::new();
+            message::for_each_header(msg, |n, v| headers.push((n, v)));
+            let names: Vec<std::borrow::Cow<'_, str>> = headers
+                .iter()
+                .map(|(n, _)| message::header_name(n))
+                .collect();
+            let view = MsgView {
+                topic: &self.topic,
+                partition: msg.partition(),
+                offset: msg.offset(),
+                timestamp: message::timestamp_of(msg).0,
+                key: rdkafka::Message::key(msg),
+                value: rdkafka::Message::payload(msg),
+                headers: names
+                    .iter()
+                    .zip(&headers)
+                    .map(|(n, (_, v))| (n.as_ref(), *v))
+                    .collect(),
+            };
+            if s.filter.matches(&view) {
+                s.matched += 1;
+                st.batch.push(message::to_record(msg, &self.topic));
+            }
+        } else {
+            if st.batch.is_empty() {
+                st.batch_started = Instant::now();
+            }
+            st.batch.push(message::to_record(msg, &self.topic));
+        }
+    }
+
+    /// Send a full or old batch, and a search's progress; false when the
+    /// app is gone.
+    fn flush(&self, st: &mut LoopState) -> bool {
+        let flush = !st.batch.is_empty()
+            && (st.batch.len() >= BATCH_MAX || st.batch_started.elapsed() >= BATCH_WAIT);
+        if flush && !self.send(BrowseEvent::Records(std::mem::take(&mut st.batch))) {
+            return false;
+        }
+        if let Some(s) = st.search.as_mut() {
+            let done = s.matched >= s.want;
+            if done || s.last_report.elapsed() >= Duration::from_millis(200) {
+                if !st.batch.is_empty()
+                    && !self.send(BrowseEvent::Records(std::mem::take(&mut st.batch)))
+                {
+                    return false;
+                }
+                s.last_report = Instant::now();
+                self.send(BrowseEvent::SearchProgress {
+                    scanned: s.scanned,
+                    matched: s.matched,
+                    done,
+                });
+            }
+            if done {
+                st.search = None;
+                self.ctl.paused.store(true, Ordering::Relaxed);
+            }
+        }
+        true
+    }
+
+    /// Watchdog: after trouble and a stall, look at the log. Data waiting
+    /// that never arrives means the consumer is stuck: recreate it (the new
+    /// one is returned) and resume right after the last record delivered. A
+    /// log that now ends before our position was recreated (a broker that
+    /// lost its data): read the new log from its start. Otherwise the
+    /// trouble is over.
+    #[allow(clippy::type_complexity)]
+    fn watchdog(
+        &mut self,
+        consumer: &BaseConsumer<KtContext>,
+        st: &mut LoopState,
+    ) -> Result<
+        Option<(
+            KtClient<BaseConsumer<KtContext>>,
+            mpsc::UnboundedReceiver<ClientSignal>,
+        )>,
+        WorkerError,
+    > {
+        st.last_watchdog = Instant::now();
+        let Some(h) = self.health(consumer) else {
+            return Ok(None);
+        };
+        st.trouble = None;
+        if !h.behind && h.reset.is_empty() {
+            self.send(BrowseEvent::Status(String::new()));
+            return Ok(None);
+        }
+        for (p, low) in &h.reset {
+            self.next.insert(*p, *low);
+        }
+        let (c, s) = self.new_consumer()?;
+        self.assign(&c)?;
+        st.last_progress = Instant::now();
+        let at: Vec<String> = self.next.iter().map(|(p, o)| format!("{p}@{o}")).collect();
+        let what = if h.reset.is_empty() {
+            "reconnected"
+        } else {
+            "reconnected; the partition log was reset by the broker"
+        };
+        self.send(BrowseEvent::Recovered(format!(
+            "{what}, resuming at {}",
+            at.join(" ")
+        )));
+        Ok(Some((c, s)))
+    }
+}
+
+/// The reading loop's state between polls.
+struct LoopState {
+    batch: Vec<Record>,
+    batch_started: Instant,
+    search: Option<Search>,
+    locally_paused: bool,
+    last_progress: Instant,
+    trouble: Option<String>,
+    last_watchdog: Instant,
+}
+
+impl LoopState {
+    fn new() -> Self {
+        Self {
+            batch: Vec::with_capacity(256),
+            batch_started: Instant::now(),
+            search: None,
+            locally_paused: false,
+            last_progress: Instant::now(),
+            trouble: None,
+            last_watchdog: Instant::now(),
         }
     }
 }
@@ -348,50 +400,7 @@ pub fn resolve_starts(
     consumer: &BaseConsumer<KtContext>,
     spec: &BrowseSpec,
 ) -> Result<Vec<PartitionStart>, WorkerError> {
-    let md = consumer
-        .fetch_metadata(Some(&spec.topic), super::admin::METADATA_TIMEOUT)
-        .map_err(|e| classify(&e))?;
-    let t = md
-        .topics()
-        .iter()
-        .find(|t| t.name() == spec.topic)
-        .ok_or_else(|| WorkerError::unknown_topic(&spec.topic))?;
-    if let Some(e) = t.error() {
-        let code: rdkafka::error::RDKafkaErrorCode = e.into();
-        let kind = match code {
-            rdkafka::error::RDKafkaErrorCode::UnknownTopicOrPartition => ErrorKind::UnknownTopic,
-            code => super::error::kind_of(code),
-        };
-        return Err(WorkerError::new(
-            kind,
-            format!(
-                "{}: {}",
-                crate::sanitize::escape(&spec.topic),
-                client::plain_words(code).map_or_else(|| code.to_string(), str::to_string)
-            ),
-        ));
-    }
-    let mut parts: Vec<i32> = t
-        .partitions()
-        .iter()
-        .map(rdkafka::metadata::MetadataPartition::id)
-        .collect();
-    parts.sort_unstable();
-    if parts.is_empty() {
-        return Err(WorkerError::unknown_topic(&spec.topic));
-    }
-    if let Some(want) = &spec.partitions {
-        for p in want {
-            if !parts.contains(p) {
-                return Err(crate::werr!(
-                    "topic has no partition {p} (it has {})",
-                    parts.len()
-                ));
-            }
-        }
-        parts.clone_from(want);
-    }
-    let tps: Vec<TopicPartition> = parts
+    let tps: Vec<TopicPartition> = partitions_to_read(consumer, spec)?
         .iter()
         .map(|p| TopicPartition::new(&spec.topic, *p))
         .collect();
@@ -441,6 +450,58 @@ pub fn resolve_starts(
         });
     }
     Ok(starts)
+}
+
+/// The topic's partitions from the metadata (sorted), or those the spec
+/// names, each checked to exist.
+fn partitions_to_read(
+    consumer: &BaseConsumer<KtContext>,
+    spec: &BrowseSpec,
+) -> Result<Vec<i32>, WorkerError> {
+    let md = consumer
+        .fetch_metadata(Some(&spec.topic), super::admin::METADATA_TIMEOUT)
+        .map_err(|e| classify(&e))?;
+    let t = md
+        .topics()
+        .iter()
+        .find(|t| t.name() == spec.topic)
+        .ok_or_else(|| WorkerError::unknown_topic(&spec.topic))?;
+    if let Some(e) = t.error() {
+        let code: rdkafka::error::RDKafkaErrorCode = e.into();
+        let kind = match code {
+            rdkafka::error::RDKafkaErrorCode::UnknownTopicOrPartition => ErrorKind::UnknownTopic,
+            code => super::error::kind_of(code),
+        };
+        return Err(WorkerError::new(
+            kind,
+            format!(
+                "{}: {}",
+                crate::sanitize::escape(&spec.topic),
+                client::plain_words(code).map_or_else(|| code.to_string(), str::to_string)
+            ),
+        ));
+    }
+    let mut parts: Vec<i32> = t
+        .partitions()
+        .iter()
+        .map(rdkafka::metadata::MetadataPartition::id)
+        .collect();
+    parts.sort_unstable();
+    if parts.is_empty() {
+        return Err(WorkerError::unknown_topic(&spec.topic));
+    }
+    if let Some(want) = &spec.partitions {
+        for p in want {
+            if !parts.contains(p) {
+                return Err(crate::werr!(
+                    "topic has no partition {p} (it has {})",
+                    parts.len()
+                ));
+            }
+        }
+        parts.clone_from(want);
+    }
+    Ok(parts)
 }
 
 /// Run a browse session to completion (blocking; its own thread).

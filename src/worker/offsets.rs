@@ -198,57 +198,8 @@ pub fn watermarks_by_leader(
 ) -> Watermarks {
     let deadline = Instant::now() + timeout;
     let mut out = Watermarks::with_capacity(parts.len());
-    let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
-    for (tp, leader) in parts {
-        if *leader < 0 {
-            let e = WorkerError::new(kind_of(RDKafkaErrorCode::LeaderNotAvailable), "no leader");
-            out.insert(tp.clone(), (Err(e.clone()), Err(e)));
-        } else if let Some(e) = given_up.get(leader) {
-            out.insert(tp.clone(), (Err(e.clone()), Err(e.clone())));
-        } else {
-            by_leader.entry(*leader).or_default().push(tp.clone());
-        }
-    }
-    let leaders: Vec<(i32, Vec<TopicPartition>)> = by_leader.into_iter().collect();
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut mine = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some((leader, tps)) = leaders.get(i) else {
-                break;
-            };
-            let answer = if Instant::now() >= deadline {
-                // Threads were all busy with slower leaders until the end:
-                // this one was never asked, so it is not given up on.
-                Err((WorkerError::timeout("watermarks not asked in time"), false))
-            } else {
-                leader_marks(consumer, tps, deadline).map_err(|e| {
-                    let gave_up = matches!(e.kind, ErrorKind::Timeout | ErrorKind::Io);
-                    (mark_error(&e), gave_up)
-                })
-            };
-            mine.push((*leader, answer));
-        }
-        mine
-    };
-    let answers: Vec<_> = std::thread::scope(|s| {
-        // The calling thread asks too; a thread that cannot be started
-        // leaves its share to the others.
-        let handles: Vec<_> = (1..leaders.len().min(MAX_LEADER_THREADS))
-            .filter_map(|_| {
-                std::thread::Builder::new()
-                    .name("kt-watermarks".into())
-                    .spawn_scoped(s, work)
-                    .ok()
-            })
-            .collect();
-        let mut all = work();
-        for h in handles {
-            all.extend(h.join().unwrap_or_default());
-        }
-        all
-    });
+    let leaders = group_by_leader(parts, given_up, &mut out);
+    let answers = ask_leaders(consumer, &leaders, deadline);
     let mut asked: std::collections::HashSet<i32> = std::collections::HashSet::new();
     for (leader, answer) in answers {
         asked.insert(leader);
@@ -286,6 +237,78 @@ pub fn watermarks_by_leader(
         }
     }
     out
+}
+
+/// The partitions to ask for, by leader; those without a leader or with a
+/// leader given up on get their reason in `out` now.
+fn group_by_leader(
+    parts: &[(TopicPartition, i32)],
+    given_up: &GivenUp,
+    out: &mut Watermarks,
+) -> Vec<(i32, Vec<TopicPartition>)> {
+    let mut by_leader: BTreeMap<i32, Vec<TopicPartition>> = BTreeMap::new();
+    for (tp, leader) in parts {
+        if *leader < 0 {
+            let e = WorkerError::new(kind_of(RDKafkaErrorCode::LeaderNotAvailable), "no leader");
+            out.insert(tp.clone(), (Err(e.clone()), Err(e)));
+        } else if let Some(e) = given_up.get(leader) {
+            out.insert(tp.clone(), (Err(e.clone()), Err(e.clone())));
+        } else {
+            by_leader.entry(*leader).or_default().push(tp.clone());
+        }
+    }
+    by_leader.into_iter().collect()
+}
+
+/// One leader's answer: (high, low), or the error and whether to give up
+/// on that leader.
+type LeaderAnswer = Result<(OffsetMap, OffsetMap), (WorkerError, bool)>;
+
+/// Ask every leader, up to `MAX_LEADER_THREADS` at a time, until `deadline`.
+fn ask_leaders(
+    consumer: &BaseConsumer<KtContext>,
+    leaders: &[(i32, Vec<TopicPartition>)],
+    deadline: Instant,
+) -> Vec<(i32, LeaderAnswer)> {
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((leader, tps)) = leaders.get(i) else {
+                break;
+            };
+            let answer = if Instant::now() >= deadline {
+                // Threads were all busy with slower leaders until the end:
+                // this one was never asked, so it is not given up on.
+                Err((WorkerError::timeout("watermarks not asked in time"), false))
+            } else {
+                leader_marks(consumer, tps, deadline).map_err(|e| {
+                    let gave_up = matches!(e.kind, ErrorKind::Timeout | ErrorKind::Io);
+                    (mark_error(&e), gave_up)
+                })
+            };
+            mine.push((*leader, answer));
+        }
+        mine
+    };
+    std::thread::scope(|s| {
+        // The calling thread asks too; a thread that cannot be started
+        // leaves its share to the others.
+        let handles: Vec<_> = (1..leaders.len().min(MAX_LEADER_THREADS))
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("kt-watermarks".into())
+                    .spawn_scoped(s, work)
+                    .ok()
+            })
+            .collect();
+        let mut all = work();
+        for h in handles {
+            all.extend(h.join().unwrap_or_default());
+        }
+        all
+    })
 }
 
 /// High watermarks only (log end offsets), one batched request per leader.

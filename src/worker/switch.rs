@@ -124,54 +124,9 @@ async fn run(
                 if let Some(c) = current.take() {
                     c.stop(false).await;
                 }
-                tracing::info!(cluster = %cluster, generation, "switching cluster");
-                let src = Arc::clone(&source);
-                // Resolving secrets and making clients (which may fetch a
-                // first OAUTHBEARER token) block: off the async threads. The
-                // worker's tasks are spawned on this runtime from there.
-                let made = tokio::task::spawn_blocking(move || {
-                    let profile = src.profile(&cluster)?;
-                    let info = ClusterInfo::of(&profile);
-                    Ok::<_, anyhow::Error>((info, super::spawn(profile)?))
-                })
-                .await;
-                let mut started = None;
-                let result = match made {
-                    Ok(Ok((info, handle))) => {
-                        started = Some(handle);
-                        Ok(info)
-                    }
-                    Ok(Err(e)) => Err(WorkerError::new(
-                        super::error::ErrorKind::Internal,
-                        crate::error_line(&e),
-                    )),
-                    Err(e) => {
-                        tracing::error!("connecting failed: {e}");
-                        Err(WorkerError::internal(
-                            "internal error while connecting (see the log)",
-                        ))
-                    }
-                };
-                // The marker first, then the new cluster's events (its
-                // worker queues them on its own channel until then).
-                let _ = events
-                    .send(WorkerEvent::Switched { generation, result })
-                    .await;
-                current = started.map(|h| attach(h, &events));
+                current = connect(generation, cluster, &source, &events).await;
             }
-            Command::Probe { cluster } => {
-                let src = Arc::clone(&source);
-                let ev = events.clone();
-                tokio::spawn(async move {
-                    let name = cluster.clone();
-                    let result = tokio::task::spawn_blocking(move || probe(&*src, &name))
-                        .await
-                        .unwrap_or_else(|_| {
-                            Err(WorkerError::internal("the check failed (see the log)"))
-                        });
-                    let _ = ev.send(WorkerEvent::Probed { cluster, result }).await;
-                });
-            }
+            Command::Probe { cluster } => spawn_probe(cluster, &source, &events),
             other => match &current {
                 Some(c) => {
                     let _ = c.commands.send(other);
@@ -192,6 +147,66 @@ async fn run(
     if let Some(c) = current.take() {
         c.stop(true).await;
     }
+}
+
+/// Start the worker of `cluster`: report `Switched` first, then attach it.
+async fn connect(
+    generation: u64,
+    cluster: String,
+    source: &Arc<dyn ClusterSource>,
+    events: &mpsc::Sender<WorkerEvent>,
+) -> Option<Current> {
+    tracing::info!(cluster = %cluster, generation, "switching cluster");
+    let src = Arc::clone(source);
+    // Resolving secrets and making clients (which may fetch a
+    // first OAUTHBEARER token) block: off the async threads. The
+    // worker's tasks are spawned on this runtime from there.
+    let made = tokio::task::spawn_blocking(move || {
+        let profile = src.profile(&cluster)?;
+        let info = ClusterInfo::of(&profile);
+        Ok::<_, anyhow::Error>((info, super::spawn(profile)?))
+    })
+    .await;
+    let mut started = None;
+    let result = match made {
+        Ok(Ok((info, handle))) => {
+            started = Some(handle);
+            Ok(info)
+        }
+        Ok(Err(e)) => Err(WorkerError::new(
+            super::error::ErrorKind::Internal,
+            crate::error_line(&e),
+        )),
+        Err(e) => {
+            tracing::error!("connecting failed: {e}");
+            Err(WorkerError::internal(
+                "internal error while connecting (see the log)",
+            ))
+        }
+    };
+    // The marker first, then the new cluster's events (its
+    // worker queues them on its own channel until then).
+    let _ = events
+        .send(WorkerEvent::Switched { generation, result })
+        .await;
+    started.map(|h| attach(h, events))
+}
+
+/// `Probe`: check a cluster on a task of its own; `Probed` reports it.
+fn spawn_probe(
+    cluster: String,
+    source: &Arc<dyn ClusterSource>,
+    events: &mpsc::Sender<WorkerEvent>,
+) {
+    let src = Arc::clone(source);
+    let ev = events.clone();
+    tokio::spawn(async move {
+        let name = cluster.clone();
+        let result = tokio::task::spawn_blocking(move || probe(&*src, &name))
+            .await
+            .unwrap_or_else(|_| Err(WorkerError::internal("the check failed (see the log)")));
+        let _ = ev.send(WorkerEvent::Probed { cluster, result }).await;
+    });
 }
 
 /// Check a cluster with a throwaway client: brokers and topics from

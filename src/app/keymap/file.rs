@@ -109,45 +109,9 @@ impl Keymap {
                     Entry::Keys(k) => (k, None),
                     Entry::Full { keys, desc } => (keys, desc),
                 };
-                let mut chords = Vec::new();
-                for k in &keys {
-                    let c = Chord::parse(k).map_err(|m| {
-                        err(
-                            at,
-                            format!("{m} (action `{}` in [{}])", action.name(), ctx.name()),
-                        )
-                    })?;
-                    if is_text_context(ctx) && c.is_text() {
-                        return Err(err(
-                            at,
-                            format!(
-                                "`{k}` cannot be bound in [{}]: it is a character typed into the field",
-                                ctx.name()
-                            ),
-                        ));
-                    }
-                    chords.push(c);
-                }
-                let section = self.sections.entry(ctx).or_default();
-                match section.iter_mut().find(|b| b.action == action) {
-                    Some(b) => {
-                        b.keys = chords;
-                        if let Some(d) = desc {
-                            b.desc = d;
-                        }
-                    }
-                    None if defining => section.push(Binding {
-                        action,
-                        keys: chords,
-                        desc: desc.unwrap_or_default(),
-                    }),
-                    None => {
-                        return Err(err(
-                            at,
-                            format!("unknown action `{}` in [{}]", action.name(), ctx.name()),
-                        ));
-                    }
-                }
+                let chords = chords_of(&keys, ctx, action).map_err(|m| err(at, m))?;
+                self.bind(ctx, action, chords, desc, defining)
+                    .map_err(|m| err(at, m))?;
             }
         }
         self.rebuild().map_err(|(ctx, chord, a, b)| {
@@ -168,6 +132,40 @@ impl Keymap {
         })
     }
 
+    /// Give `action` in `ctx` these keys (and description): an action the
+    /// section has, or a new one when `defining` (the built-in file).
+    fn bind(
+        &mut self,
+        ctx: KeyContext,
+        action: Action,
+        chords: Vec<Chord>,
+        desc: Option<String>,
+        defining: bool,
+    ) -> Result<(), String> {
+        let section = self.sections.entry(ctx).or_default();
+        match section.iter_mut().find(|b| b.action == action) {
+            Some(b) => {
+                b.keys = chords;
+                if let Some(d) = desc {
+                    b.desc = d;
+                }
+            }
+            None if defining => section.push(Binding {
+                action,
+                keys: chords,
+                desc: desc.unwrap_or_default(),
+            }),
+            None => {
+                return Err(format!(
+                    "unknown action `{}` in [{}]",
+                    action.name(),
+                    ctx.name()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn rebuild(&mut self) -> Result<(), (KeyContext, Chord, Action, Action)> {
         let mut lookup = HashMap::new();
         for (ctx, bindings) in &self.sections {
@@ -184,6 +182,24 @@ impl Keymap {
         self.lookup = lookup;
         Ok(())
     }
+}
+
+/// The chords of one binding's keys; in a text field's section, no
+/// character typed into the field.
+fn chords_of(keys: &[String], ctx: KeyContext, action: Action) -> Result<Vec<Chord>, String> {
+    let mut chords = Vec::new();
+    for k in keys {
+        let c = Chord::parse(k)
+            .map_err(|m| format!("{m} (action `{}` in [{}])", action.name(), ctx.name()))?;
+        if is_text_context(ctx) && c.is_text() {
+            return Err(format!(
+                "`{k}` cannot be bound in [{}]: it is a character typed into the field",
+                ctx.name()
+            ));
+        }
+        chords.push(c);
+    }
+    Ok(chords)
 }
 
 #[cfg(test)]

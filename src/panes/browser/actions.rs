@@ -125,6 +125,61 @@ impl BrowserPane {
         }
     }
 
+    fn toggle_pause(&mut self, ctx: &mut Ctx<'_>) {
+        if let Some(session) = self.session {
+            self.paused = !self.paused;
+            ctx.cmds.push(Command::PauseBrowse {
+                session,
+                paused: self.paused,
+            });
+        }
+    }
+
+    /// Flip the order, keeping the selected message in view.
+    fn toggle_order(&mut self, h: usize) {
+        let sel = self.selected;
+        self.newest_first = !self.newest_first;
+        self.sel_row = 0;
+        if let Some(p) = sel.and_then(|s| self.pos_of(s)) {
+            self.sel_row = p.min(h / 2);
+        }
+    }
+
+    /// Mark or unmark the selected message and move to the next.
+    fn toggle_mark(&mut self, h: usize) {
+        if let Some(s) = self.selected {
+            if !self.marked.remove(&s) {
+                self.marked.insert(s);
+            }
+            let next = self.pos_of(s).unwrap_or(0) + 1;
+            self.select_pos(next.min(self.view_len().saturating_sub(1)), h);
+        }
+    }
+
+    fn open_save(&mut self, ctx: &mut Ctx<'_>) {
+        if self.ring.records.is_empty() {
+            ctx.warn("nothing to save: the buffer is empty");
+        } else if !self.export_running(ctx) {
+            self.dialog = Some(Dialog::Export(LineInput::with(&self.export_path(ctx))));
+        }
+    }
+
+    fn open_search(&mut self, ctx: &mut Ctx<'_>) {
+        if self.filter.is_none() {
+            let k = |a| ctx.keymap.key_label(KeyContext::Browser, a);
+            let msg = format!(
+                "set a filter first ({}), then search forward with {}",
+                k(Action::Filter),
+                k(Action::Search)
+            );
+            ctx.warn(msg);
+        } else if self.session.is_none() {
+            ctx.warn("no topic open");
+        } else {
+            self.dialog = Some(Dialog::Search(LineInput::with("10")));
+        }
+    }
+
     pub(super) fn list_action(&mut self, action: Action, ctx: &mut Ctx<'_>) {
         let h = view::list_rows(ctx.body);
         if self.navigate(action, h) {
@@ -149,59 +204,16 @@ impl BrowserPane {
                     self.snap_to_newest(h);
                 }
             }
-            Action::Pause => {
-                if let Some(session) = self.session {
-                    self.paused = !self.paused;
-                    ctx.cmds.push(Command::PauseBrowse {
-                        session,
-                        paused: self.paused,
-                    });
-                }
-            }
-            Action::Order => {
-                let sel = self.selected;
-                self.newest_first = !self.newest_first;
-                self.sel_row = 0;
-                if let Some(p) = sel.and_then(|s| self.pos_of(s)) {
-                    self.sel_row = p.min(h / 2);
-                }
-            }
+            Action::Pause => self.toggle_pause(ctx),
+            Action::Order => self.toggle_order(h),
             Action::Utc => self.utc = !self.utc,
             Action::Isolation => self.toggle_isolation(ctx),
             Action::ValueDecoder => self.modes.value = self.modes.value.next(),
             Action::KeyDecoder => self.modes.key = self.modes.key.next(),
-            Action::Mark => {
-                if let Some(s) = self.selected {
-                    if !self.marked.remove(&s) {
-                        self.marked.insert(s);
-                    }
-                    let next = self.pos_of(s).unwrap_or(0) + 1;
-                    self.select_pos(next.min(self.view_len().saturating_sub(1)), h);
-                }
-            }
+            Action::Mark => self.toggle_mark(h),
             Action::Seek => self.dialog = Some(Dialog::Open(OpenForm::new(self.spec.as_ref()))),
-            Action::Save => {
-                if self.ring.records.is_empty() {
-                    ctx.warn("nothing to save: the buffer is empty");
-                } else if !self.export_running(ctx) {
-                    self.dialog = Some(Dialog::Export(LineInput::with(&self.export_path(ctx))));
-                }
-            }
-            Action::Search => {
-                if self.filter.is_none() {
-                    let k = |a| ctx.keymap.key_label(KeyContext::Browser, a);
-                    let msg = format!(
-                        "set a filter first ({}), then search forward with {}",
-                        k(Action::Filter),
-                        k(Action::Search)
-                    );
-                    ctx.warn(msg);
-                } else if self.session.is_none() {
-                    ctx.warn("no topic open");
-                } else {
-                    self.dialog = Some(Dialog::Search(LineInput::with("10")));
-                }
-            }
+            Action::Save => self.open_save(ctx),
+            Action::Search => self.open_search(ctx),
             Action::CopyValue => self.copy(Copy::Value, ctx),
             Action::CopyMessage => self.copy(Copy::Message, ctx),
             Action::CopyKey => self.copy(Copy::Key, ctx),

@@ -210,6 +210,37 @@ fn hints(dc: &DrawCtx<'_>, pairs: &[(Action, &str)]) -> Line<'static> {
     dc.hints(&v)
 }
 
+/// The open form's fields, then its error or its key hints.
+fn open_lines(form: &OpenForm, inner_w: usize, dc: &DrawCtx<'_>) -> Vec<Line<'static>> {
+    let t = dc.theme;
+    let mut lines = Vec::new();
+    for (i, label) in OPEN_LABELS.iter().enumerate() {
+        lines.push(Line::from(Span::styled(
+            (*label).to_string(),
+            if i == form.focus { t.key_hint } else { t.muted },
+        )));
+        let mut s = vec![Span::raw("  ")];
+        s.extend(form.fields[i].spans_in(t, i == form.focus, inner_w.saturating_sub(2)));
+        lines.push(Line::from(s));
+    }
+    match &form.error {
+        Some(e) => lines.extend(
+            wrap(&sanitize::escape(e), inner_w)
+                .into_iter()
+                .map(|l| Line::from(Span::styled(l, t.error))),
+        ),
+        None => lines.push(hints(
+            dc,
+            &[
+                (Action::NextField, "next"),
+                (Action::Submit, "open"),
+                (Action::Cancel, "cancel"),
+            ],
+        )),
+    }
+    lines
+}
+
 pub(super) fn draw(
     p: &BrowserPane,
     dialog: &Dialog,
@@ -226,31 +257,7 @@ pub(super) fn draw(
             return;
         }
         Dialog::Open(form) => {
-            let mut lines = Vec::new();
-            for (i, label) in OPEN_LABELS.iter().enumerate() {
-                lines.push(Line::from(Span::styled(
-                    (*label).to_string(),
-                    if i == form.focus { t.key_hint } else { t.muted },
-                )));
-                let mut s = vec![Span::raw("  ")];
-                s.extend(form.fields[i].spans_in(t, i == form.focus, inner_w.saturating_sub(2)));
-                lines.push(Line::from(s));
-            }
-            match &form.error {
-                Some(e) => lines.extend(
-                    wrap(&sanitize::escape(e), inner_w)
-                        .into_iter()
-                        .map(|l| Line::from(Span::styled(l, t.error))),
-                ),
-                None => lines.push(hints(
-                    dc,
-                    &[
-                        (Action::NextField, "next"),
-                        (Action::Submit, "open"),
-                        (Action::Cancel, "cancel"),
-                    ],
-                )),
-            }
+            let lines = open_lines(form, inner_w, dc);
             let h = u16::try_from(lines.len())
                 .unwrap_or(u16::MAX)
                 .saturating_add(3);

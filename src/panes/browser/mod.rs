@@ -40,7 +40,7 @@ pub use ring::Ring;
 
 use super::Pane;
 use super::list::FilterLine;
-use crate::app::ctx::{Ctx, DrawCtx, IoResult};
+use crate::app::ctx::{Clock, Ctx, DrawCtx, IoResult};
 use crate::app::keymap::{Action, KeyContext};
 use crate::decode::registry::SchemaCache;
 use crate::export::CancelFlag;
@@ -512,8 +512,23 @@ impl Pane for BrowserPane {
         self.body = ctx.body;
         if self.detail_needs_rewrap(ctx.body) {
             self.rebuild_detail(ctx.schemas, ctx.body);
+            ctx.redraw = true;
         }
         self.refresh_previews(ctx.schemas);
+    }
+
+    /// A spinner while a search, a save or a copy runs; nothing else on
+    /// the browser's screens ages.
+    fn clock(&self) -> Clock {
+        let copying = matches!(
+            &self.dialog,
+            Some(Dialog::Copy(c)) if matches!(c.stage, copy::Stage::Counting(_) | copy::Stage::Running { .. })
+        );
+        if copying || self.export.is_some() || self.search.is_some_and(|s| !s.done) {
+            Clock::Spinner
+        } else {
+            Clock::Still
+        }
     }
 
     fn draw(&self, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {

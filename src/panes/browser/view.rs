@@ -279,11 +279,11 @@ fn state_spans(p: &BrowserPane, dc: &DrawCtx<'_>) -> Vec<Span<'static>> {
     v
 }
 
-/// The filter, a running search or save, and the session's status.
-fn filter_spans(p: &BrowserPane, dc: &DrawCtx<'_>, width: usize) -> Vec<Span<'static>> {
+/// What follows the filter input: the match count, the filter's error, a
+/// running search or save, the status and the error.
+fn after_filter(p: &BrowserPane, dc: &DrawCtx<'_>) -> Vec<Span<'static>> {
     let t = dc.theme;
     let cancel_key = dc.keymap.key_label(KeyContext::Browser, Action::Cancel);
-    // Everything after the filter input, so the input gets the rest.
     let mut after: Vec<Span<'static>> = Vec::new();
     if p.filter.is_some() {
         after.push(Span::styled(
@@ -343,6 +343,14 @@ fn filter_spans(p: &BrowserPane, dc: &DrawCtx<'_>, width: usize) -> Vec<Span<'st
         after.push(Span::raw("  "));
         after.push(widgets::text(e, t.error));
     }
+    after
+}
+
+/// The filter, a running search or save, and the session's status.
+fn filter_spans(p: &BrowserPane, dc: &DrawCtx<'_>, width: usize) -> Vec<Span<'static>> {
+    let t = dc.theme;
+    // Everything after the filter input, so the input gets the rest.
+    let after = after_filter(p, dc);
     let mut spans: Vec<Span<'static>> = Vec::new();
     if p.filter_line.editing || p.filter.is_some() {
         spans.push(Span::styled("filter ", t.key_hint));

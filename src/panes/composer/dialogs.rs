@@ -102,20 +102,7 @@ impl ComposerPane {
                     return;
                 }
                 let selected = scroll.selected;
-                match action {
-                    Action::Close => self.dialog = None,
-                    Action::Choose => {
-                        if let Some(s) = self.history.get(selected).cloned() {
-                            self.apply_saved(&s);
-                            self.dialog = None;
-                            ctx.info(format!(
-                                "recalled from history: {} sends it again",
-                                ctx.keymap.key_label(KeyContext::Producer, Action::Send)
-                            ));
-                        }
-                    }
-                    _ => {}
-                }
+                self.history_action(action, selected, ctx);
             }
             Some(Dialog::Templates(scroll)) => {
                 let len = self.templates.entries.len();
@@ -123,20 +110,7 @@ impl ComposerPane {
                     return;
                 }
                 let selected = scroll.selected;
-                match action {
-                    Action::Close => self.dialog = None,
-                    Action::SaveTemplate => {
-                        self.dialog = Some(Dialog::SaveTemplate(LineInput::default()));
-                    }
-                    Action::DeleteTemplate => self.delete_template(selected, h, ctx),
-                    Action::Choose => {
-                        if let Some(s) = self.templates.entries.values().nth(selected).cloned() {
-                            self.apply_saved(&s);
-                            self.dialog = None;
-                        }
-                    }
-                    _ => {}
-                }
+                self.templates_action(action, selected, h, ctx);
             }
             Some(Dialog::SaveTemplate(input)) => match action {
                 Action::Cancel => self.dialog = None,
@@ -159,23 +133,7 @@ impl ComposerPane {
                 Action::Cancel => self.dialog = None,
                 Action::Submit => {
                     let id = input.text.trim().to_string();
-                    if id.is_empty() {
-                        self.txn_id.clear();
-                        self.dialog = None;
-                        ctx.info(format!(
-                            "transactional.id: {} (generated)",
-                            crate::sanitize::escape(&ctx.env.transactional_id)
-                        ));
-                    } else if let Err(e) = crate::model::check_transactional_id(&id) {
-                        ctx.warn(e.to_string());
-                    } else {
-                        ctx.info(format!(
-                            "transactional.id: {}",
-                            crate::sanitize::escape(&id)
-                        ));
-                        self.txn_id = id;
-                        self.dialog = None;
-                    }
+                    self.submit_txn_id(id, ctx);
                 }
                 _ => {}
             },
@@ -195,6 +153,63 @@ impl ComposerPane {
                 _ => {}
             },
             None => {}
+        }
+    }
+
+    /// A key in the history picker that its scroll did not take.
+    fn history_action(&mut self, action: Action, selected: usize, ctx: &mut Ctx<'_>) {
+        match action {
+            Action::Close => self.dialog = None,
+            Action::Choose => {
+                if let Some(s) = self.history.get(selected).cloned() {
+                    self.apply_saved(&s);
+                    self.dialog = None;
+                    ctx.info(format!(
+                        "recalled from history: {} sends it again",
+                        ctx.keymap.key_label(KeyContext::Producer, Action::Send)
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A key in the templates picker that its scroll did not take.
+    fn templates_action(&mut self, action: Action, selected: usize, h: usize, ctx: &mut Ctx<'_>) {
+        match action {
+            Action::Close => self.dialog = None,
+            Action::SaveTemplate => {
+                self.dialog = Some(Dialog::SaveTemplate(LineInput::default()));
+            }
+            Action::DeleteTemplate => self.delete_template(selected, h, ctx),
+            Action::Choose => {
+                if let Some(s) = self.templates.entries.values().nth(selected).cloned() {
+                    self.apply_saved(&s);
+                    self.dialog = None;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The transactional.id form's Submit: empty goes back to the generated id.
+    fn submit_txn_id(&mut self, id: String, ctx: &mut Ctx<'_>) {
+        if id.is_empty() {
+            self.txn_id.clear();
+            self.dialog = None;
+            ctx.info(format!(
+                "transactional.id: {} (generated)",
+                crate::sanitize::escape(&ctx.env.transactional_id)
+            ));
+        } else if let Err(e) = crate::model::check_transactional_id(&id) {
+            ctx.warn(e.to_string());
+        } else {
+            ctx.info(format!(
+                "transactional.id: {}",
+                crate::sanitize::escape(&id)
+            ));
+            self.txn_id = id;
+            self.dialog = None;
         }
     }
 
@@ -258,139 +273,166 @@ fn summary(label: &str, s: &Saved) -> String {
 }
 
 pub fn draw(p: &ComposerPane, d: &Dialog, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
-    let t = dc.theme;
-    let width = picker_size(area).0;
     match d {
         Dialog::History(scroll) | Dialog::Templates(scroll) => {
-            let is_hist = matches!(d, Dialog::History(_));
-            let items: Vec<(String, &Saved)> = if is_hist {
-                p.history
-                    .iter()
-                    .map(|s| (crate::timeutil::format_clock(s.at_ms), s))
-                    .collect()
-            } else {
-                p.templates
-                    .entries
-                    .iter()
-                    .map(|(n, s)| (n.clone(), s))
-                    .collect()
-            };
-            let h = picker_rows(area);
-            let mut sc = *scroll;
-            sc.keep_visible(items.len(), h);
-            let mut lines: Vec<Line<'static>> = items
-                .iter()
-                .enumerate()
-                .skip(sc.offset)
-                .take(h)
-                .map(|(i, (label, s))| {
-                    let style = if i == sc.selected {
-                        t.selection
-                    } else {
-                        t.text
-                    };
-                    Line::from(widgets::text_cut(
-                        &summary(label, s),
-                        usize::from(width.saturating_sub(4)),
-                        style,
-                    ))
-                })
-                .collect();
-            if items.is_empty() {
-                let text = if is_hist {
-                    "no history yet".to_string()
-                } else {
-                    let key = dc
-                        .keymap
-                        .key_label(KeyContext::Picker, Action::SaveTemplate);
-                    format!("no templates yet: {key} saves the current message")
-                };
-                lines.push(Line::from(Span::styled(text, t.muted)));
-            }
-            lines.push(if is_hist {
-                dc.hints(&[
-                    (KeyContext::Picker, Action::Choose, "recall"),
-                    (KeyContext::Picker, Action::Close, "close"),
-                ])
-            } else {
-                dc.hints(&[
-                    (KeyContext::Picker, Action::Choose, "load"),
-                    (KeyContext::Picker, Action::SaveTemplate, "save current"),
-                    (KeyContext::Picker, Action::DeleteTemplate, "delete"),
-                    (KeyContext::Picker, Action::Close, "close"),
-                ])
-            });
-            let title = if is_hist { " History " } else { " Templates " };
-            dialog::text(f, area, picker_size(area), title, lines, dc);
+            draw_picker(p, matches!(d, Dialog::History(_)), scroll, f, area, dc);
         }
         Dialog::SaveTemplate(input) | Dialog::SendFile(input) => {
-            let save = matches!(d, Dialog::SaveTemplate(_));
-            let label = if save { "name: " } else { "file: " };
-            // The field fits the frame, a window around the cursor.
-            let room = usize::from(width.saturating_sub(2)).saturating_sub(label.len());
-            let mut field = vec![Span::styled(label, t.muted)];
-            field.extend(input.spans_in(t, true, room));
-            let mut lines = Vec::new();
-            if !save {
-                lines.push(Line::from(Span::styled(
-                    "Every line is sent; lines without a topic go to the composer's topic.",
-                    t.muted,
-                )));
-            }
-            lines.push(Line::from(field));
-            lines.push(dc.hints(&[
-                (
-                    KeyContext::Form,
-                    Action::Submit,
-                    if save { "save" } else { "send" },
-                ),
-                (KeyContext::Form, Action::Cancel, "cancel"),
-            ]));
-            let h = u16::try_from(lines.len()).unwrap_or(3) + 2;
-            let title = if save {
-                " Save template "
-            } else {
-                " Send a JSON Lines file "
-            };
-            dialog::text(f, area, (width, h), title, lines, dc);
+            draw_path_form(matches!(d, Dialog::SaveTemplate(_)), input, f, area, dc);
         }
-        Dialog::TxnId(input) => {
-            let label = "transactional.id: ";
-            let room = usize::from(width.saturating_sub(2)).saturating_sub(label.len());
-            let mut field = vec![Span::styled(label, t.muted)];
-            field.extend(input.spans_in(t, true, room));
-            let lines = vec![
-                Line::from(Span::styled(
-                    "Empty: the session's generated id. A producer using the same id is fenced.",
-                    t.muted,
-                )),
-                Line::from(field),
-                dc.hints(&[
-                    (KeyContext::Form, Action::Submit, "use"),
-                    (KeyContext::Form, Action::Cancel, "cancel"),
-                ]),
-            ];
-            dialog::text(f, area, (width, 5), " Transactional id ", lines, dc);
-        }
-        Dialog::Schema(input) => {
-            let label = "value schema: ";
-            let room = usize::from(width.saturating_sub(2)).saturating_sub(label.len());
-            let mut field = vec![Span::styled(label, t.muted)];
-            field.extend(input.spans_in(t, true, room));
-            let lines = vec![
-                Line::from(Span::styled(
-                    "latest, v3 (TOPIC-value), id 42, SUBJECT or SUBJECT@3",
-                    t.muted,
-                )),
-                Line::from(field),
-                dc.hints(&[
-                    (KeyContext::Form, Action::Submit, "use"),
-                    (KeyContext::Form, Action::Cancel, "cancel"),
-                ]),
-            ];
-            dialog::text(f, area, (width, 5), " Schema for the value ", lines, dc);
-        }
+        Dialog::TxnId(input) => draw_field_form(
+            input,
+            (
+                "transactional.id: ",
+                "Empty: the session's generated id. A producer using the same id is fenced.",
+                " Transactional id ",
+            ),
+            f,
+            area,
+            dc,
+        ),
+        Dialog::Schema(input) => draw_field_form(
+            input,
+            (
+                "value schema: ",
+                "latest, v3 (TOPIC-value), id 42, SUBJECT or SUBJECT@3",
+                " Schema for the value ",
+            ),
+            f,
+            area,
+            dc,
+        ),
     }
+}
+
+/// The history (`is_hist`) or templates picker.
+fn draw_picker(
+    p: &ComposerPane,
+    is_hist: bool,
+    scroll: &Scroll,
+    f: &mut Frame<'_>,
+    area: Rect,
+    dc: &DrawCtx<'_>,
+) {
+    let t = dc.theme;
+    let width = picker_size(area).0;
+    let items: Vec<(String, &Saved)> = if is_hist {
+        p.history
+            .iter()
+            .map(|s| (crate::timeutil::format_clock(s.at_ms), s))
+            .collect()
+    } else {
+        p.templates
+            .entries
+            .iter()
+            .map(|(n, s)| (n.clone(), s))
+            .collect()
+    };
+    let h = picker_rows(area);
+    let mut sc = *scroll;
+    sc.keep_visible(items.len(), h);
+    let mut lines: Vec<Line<'static>> = items
+        .iter()
+        .enumerate()
+        .skip(sc.offset)
+        .take(h)
+        .map(|(i, (label, s))| {
+            let style = if i == sc.selected {
+                t.selection
+            } else {
+                t.text
+            };
+            Line::from(widgets::text_cut(
+                &summary(label, s),
+                usize::from(width.saturating_sub(4)),
+                style,
+            ))
+        })
+        .collect();
+    if items.is_empty() {
+        let text = if is_hist {
+            "no history yet".to_string()
+        } else {
+            let key = dc
+                .keymap
+                .key_label(KeyContext::Picker, Action::SaveTemplate);
+            format!("no templates yet: {key} saves the current message")
+        };
+        lines.push(Line::from(Span::styled(text, t.muted)));
+    }
+    lines.push(if is_hist {
+        dc.hints(&[
+            (KeyContext::Picker, Action::Choose, "recall"),
+            (KeyContext::Picker, Action::Close, "close"),
+        ])
+    } else {
+        dc.hints(&[
+            (KeyContext::Picker, Action::Choose, "load"),
+            (KeyContext::Picker, Action::SaveTemplate, "save current"),
+            (KeyContext::Picker, Action::DeleteTemplate, "delete"),
+            (KeyContext::Picker, Action::Close, "close"),
+        ])
+    });
+    let title = if is_hist { " History " } else { " Templates " };
+    dialog::text(f, area, picker_size(area), title, lines, dc);
+}
+
+/// The template name (`save`) or JSON Lines file form.
+fn draw_path_form(save: bool, input: &LineInput, f: &mut Frame<'_>, area: Rect, dc: &DrawCtx<'_>) {
+    let t = dc.theme;
+    let width = picker_size(area).0;
+    let label = if save { "name: " } else { "file: " };
+    // The field fits the frame, a window around the cursor.
+    let room = usize::from(width.saturating_sub(2)).saturating_sub(label.len());
+    let mut field = vec![Span::styled(label, t.muted)];
+    field.extend(input.spans_in(t, true, room));
+    let mut lines = Vec::new();
+    if !save {
+        lines.push(Line::from(Span::styled(
+            "Every line is sent; lines without a topic go to the composer's topic.",
+            t.muted,
+        )));
+    }
+    lines.push(Line::from(field));
+    lines.push(dc.hints(&[
+        (
+            KeyContext::Form,
+            Action::Submit,
+            if save { "save" } else { "send" },
+        ),
+        (KeyContext::Form, Action::Cancel, "cancel"),
+    ]));
+    let h = u16::try_from(lines.len()).unwrap_or(3) + 2;
+    let title = if save {
+        " Save template "
+    } else {
+        " Send a JSON Lines file "
+    };
+    dialog::text(f, area, (width, h), title, lines, dc);
+}
+
+/// A one-field form: (label, the note above the field, title).
+fn draw_field_form(
+    input: &LineInput,
+    (label, note, title): (&str, &'static str, &str),
+    f: &mut Frame<'_>,
+    area: Rect,
+    dc: &DrawCtx<'_>,
+) {
+    let t = dc.theme;
+    let width = picker_size(area).0;
+    let room = usize::from(width.saturating_sub(2)).saturating_sub(label.len());
+    let mut field = vec![Span::styled(label.to_string(), t.muted)];
+    field.extend(input.spans_in(t, true, room));
+    let lines = vec![
+        Line::from(Span::styled(note, t.muted)),
+        Line::from(field),
+        dc.hints(&[
+            (KeyContext::Form, Action::Submit, "use"),
+            (KeyContext::Form, Action::Cancel, "cancel"),
+        ]),
+    ];
+    dialog::text(f, area, (width, 5), title, lines, dc);
 }
 
 /// Draw the open dialog, if any, over the pane.

@@ -24,7 +24,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 
 use super::Pane;
-use crate::app::ctx::{Ctx, DrawCtx, Nav, PaneId, Prefill};
+use crate::app::ctx::{Clock, Ctx, DrawCtx, Nav, PaneId, Prefill};
 use crate::app::keymap::{Action, KeyContext};
 use crate::model::{Acks, Compression, ProducerOptions, TxnMode};
 use crate::template::{self, Encoding};
@@ -483,6 +483,16 @@ impl Pane for ComposerPane {
     fn tick(&mut self, ctx: &mut Ctx<'_>, _visible: bool) {
         for w in self.load_warnings.drain(..) {
             ctx.warn(w);
+        }
+    }
+
+    /// A spinner while a send is under way; the results' times are clock
+    /// times, not ages.
+    fn clock(&self) -> Clock {
+        if self.batches.values().any(|b| !b.progress.done) {
+            Clock::Spinner
+        } else {
+            Clock::Still
         }
     }
 

@@ -22,29 +22,7 @@ fn result_parts(id: ReqId, b: &Batch, cancel: &str, dc: &DrawCtx<'_>) -> Parts {
     let p = &b.progress;
     let mut v: Parts = vec![(Span::styled(format!("#{id} "), t.muted), 0)];
     if !p.done {
-        let in_txn = match &b.txn {
-            Some(x) if x.aborting => " (aborting its transaction)",
-            Some(_) => " in a transaction",
-            None => "",
-        };
-        v.push((
-            Span::styled(
-                format!(
-                    "{} sending {}{in_txn}: {}/{} delivered",
-                    dc.spinner(),
-                    crate::sanitize::escape(&b.label),
-                    p.delivered,
-                    b.count.max(p.queued)
-                ),
-                t.accent,
-            ),
-            0,
-        ));
-        if !cancel.is_empty() {
-            let what = if b.txn.is_some() { "aborts" } else { "cancels" };
-            let c = cancel.replace("cancels", what);
-            v.push((Span::styled(format!(" ({c})"), t.accent), 1));
-        }
+        in_flight_parts(&mut v, b, cancel, dc);
         return v;
     }
     if let Some(x) = &b.txn {
@@ -68,6 +46,42 @@ fn result_parts(id: ReqId, b: &Batch, cancel: &str, dc: &DrawCtx<'_>) -> Parts {
     }
     v.push((Span::styled("✓ ", t.ok), 0));
     v.push((widgets::text(&b.label, t.text), 0));
+    delivered_parts(&mut v, b, t);
+    v
+}
+
+/// A send still going: the spinner, the count delivered, the cancel key.
+fn in_flight_parts(v: &mut Parts, b: &Batch, cancel: &str, dc: &DrawCtx<'_>) {
+    let t = dc.theme;
+    let p = &b.progress;
+    let in_txn = match &b.txn {
+        Some(x) if x.aborting => " (aborting its transaction)",
+        Some(_) => " in a transaction",
+        None => "",
+    };
+    v.push((
+        Span::styled(
+            format!(
+                "{} sending {}{in_txn}: {}/{} delivered",
+                dc.spinner(),
+                crate::sanitize::escape(&b.label),
+                p.delivered,
+                b.count.max(p.queued)
+            ),
+            t.accent,
+        ),
+        0,
+    ));
+    if !cancel.is_empty() {
+        let what = if b.txn.is_some() { "aborts" } else { "cancels" };
+        let c = cancel.replace("cancels", what);
+        v.push((Span::styled(format!(" ({c})"), t.accent), 1));
+    }
+}
+
+/// A send delivered in full: where one message went, or the count and rate.
+fn delivered_parts(v: &mut Parts, b: &Batch, t: &Theme) {
+    let p = &b.progress;
     match (&p.last, b.count) {
         (Some(d), 1) => {
             v.push((
@@ -105,7 +119,6 @@ fn result_parts(id: ReqId, b: &Batch, cancel: &str, dc: &DrawCtx<'_>) -> Parts {
             v.push((Span::styled(format!(", {rate:.0} msg/s"), t.text), 1));
         }
     }
-    v
 }
 
 /// A finished transactional send: how the transaction ended first, then
