@@ -15,6 +15,7 @@ fn member(id: &str, tps: &[(&str, i32)]) -> GroupMember {
         ),
         assignment_note: None,
         subscription: vec![],
+        ..Default::default()
     }
 }
 
@@ -33,6 +34,7 @@ fn snap(
             protocol_type: "consumer".into(),
             protocol: "range".into(),
             members,
+            ..Default::default()
         }),
         description_note: None,
         partitions: vec![PartitionLag {

@@ -3,11 +3,13 @@
 
 mod counts;
 mod group_state;
+mod group_type;
 pub mod lso;
 mod produce;
 
 pub use counts::unknown_count_reason;
 pub use group_state::{GroupChange, GroupState, check_group_change};
+pub use group_type::{GroupType, Reconciling, reconciling};
 pub use produce::{
     Acks, Compression, ProduceRequest, ProducerOptions, TXN_TIMEOUT_MS, TxnMode, TxnOutcome,
     TxnSpec, check_transactional_id, generated_transactional_id,
@@ -259,8 +261,9 @@ pub struct Delivery {
     pub latency_ms: f64,
 }
 
-/// A member of a consumer group as reported by DescribeGroups.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A member of a consumer group as reported by DescribeGroups (classic) or
+/// ConsumerGroupDescribe (KIP-848).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupMember {
     pub member_id: String,
     pub client_id: String,
@@ -271,6 +274,11 @@ pub struct GroupMember {
     pub assignment_note: Option<String>,
     /// Topics from the member's subscription metadata, when decodable.
     pub subscription: Vec<String>,
+    /// KIP-848: the member's epoch (the group epoch it reconciled to last).
+    pub member_epoch: Option<i32>,
+    /// KIP-848: the partitions the coordinator wants the member to own
+    /// (`None`: not known, e.g. a classic group).
+    pub target_assignment: Option<Vec<TopicPartition>>,
 }
 
 /// A topic/partition pair.
@@ -290,8 +298,9 @@ impl TopicPartition {
     }
 }
 
-/// A consumer group's description (ListGroups + DescribeGroups).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A consumer group's description (ListGroups + DescribeGroups, or
+/// ConsumerGroupDescribe for a KIP-848 group).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupDescription {
     pub group: String,
     pub state: GroupState,
@@ -299,6 +308,16 @@ pub struct GroupDescription {
     /// The assignor (e.g. `range`, `cooperative-sticky`).
     pub protocol: String,
     pub members: Vec<GroupMember>,
+    /// The group's protocol (ListGroups v5; classic when not told).
+    pub group_type: GroupType,
+    /// KIP-848: the group epoch (bumped when membership or subscriptions
+    /// change).
+    pub group_epoch: Option<i32>,
+    /// KIP-848: the epoch of the target assignment.
+    pub assignment_epoch: Option<i32>,
+    /// Why the KIP-848 details (epochs, target assignments) or a share or
+    /// streams group's members are missing, in one line.
+    pub details_note: Option<String>,
 }
 
 /// Per-partition lag of a group.

@@ -522,6 +522,7 @@ mod tests {
             ]),
             assignment_note: None,
             subscription: vec![],
+            ..Default::default()
         };
         assert_eq!(assigned_text(&m), ("a[0,1] b[2]".to_string(), true));
     }

@@ -54,7 +54,13 @@ pub(super) fn state_style(state: Option<&GroupState>, dc: &DrawCtx<'_>) -> Style
     let t = dc.theme;
     match state {
         Some(GroupState::Stable) => t.ok,
-        Some(GroupState::PreparingRebalance | GroupState::CompletingRebalance) => t.warn,
+        Some(
+            GroupState::PreparingRebalance
+            | GroupState::CompletingRebalance
+            | GroupState::Assigning
+            | GroupState::Reconciling
+            | GroupState::NotReady,
+        ) => t.warn,
         Some(GroupState::Dead) => t.error,
         Some(GroupState::Empty | GroupState::Unknown(_)) | None => t.muted,
     }
