@@ -281,6 +281,11 @@ pub struct GroupMember {
     pub target_assignment: Option<Vec<TopicPartition>>,
 }
 
+/// How an assignment names a topic known only by its id, which the
+/// metadata does not know (deleted): `topic id <uuid>` (a space is not
+/// valid in a topic name, so this never names a real topic).
+pub const TOPIC_ID_PREFIX: &str = "topic id ";
+
 /// A topic/partition pair.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct TopicPartition {
@@ -295,6 +300,13 @@ impl TopicPartition {
             topic: topic.to_string(),
             partition,
         }
+    }
+
+    /// The topic is known only by an id the metadata lacks (see
+    /// [`TOPIC_ID_PREFIX`]): no offsets can be asked for it.
+    #[must_use]
+    pub fn is_unknown_topic_id(&self) -> bool {
+        self.topic.starts_with(TOPIC_ID_PREFIX)
     }
 }
 
@@ -317,7 +329,12 @@ pub struct GroupDescription {
     pub assignment_epoch: Option<i32>,
     /// Why the KIP-848 details (epochs, target assignments) or a share or
     /// streams group's members are missing, in one line.
+    #[serde(skip)]
     pub details_note: Option<String>,
+    /// Only a listing named the group (type and state): its members are not
+    /// known yet.
+    #[serde(skip)]
+    pub listed_only: bool,
 }
 
 /// Per-partition lag of a group.
@@ -443,7 +460,10 @@ impl GroupSnapshot {
     /// Members, when the group was described.
     #[must_use]
     pub fn members(&self) -> Option<usize> {
-        self.description.as_ref().map(|d| d.members.len())
+        self.description
+            .as_ref()
+            .filter(|d| !d.listed_only)
+            .map(|d| d.members.len())
     }
 
     /// May `change` be made to the group now, by what this snapshot says?

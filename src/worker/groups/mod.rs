@@ -7,10 +7,12 @@
 //! plans and applies offset resets. The worker's group requests start here.
 
 mod describe;
+pub mod kinds;
 mod lag;
 mod refresh;
 mod reset;
 mod snapshot;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;
