@@ -50,6 +50,7 @@ use kafka_protocol::protocol::{Decodable, StrBytes};
 use kafkaterm::config::ClusterProfile;
 use kafkaterm::model::{GroupSnapshot, GroupState, GroupType, TopicPartition, reconciling};
 use kafkaterm::worker::protocol::{Command, GroupsSnapshot, WorkerEvent};
+use serde_json::{Value, json};
 
 const GROUP_AUTHORIZATION_FAILED: i16 = 30;
 
@@ -563,4 +564,100 @@ fn a_malformed_consumer_group_describe_is_a_note_not_a_panic() {
         .clone()
         .unwrap();
     assert_eq!(sh.members.len(), 1);
+}
+
+#[test]
+fn headless_json_carries_types_epochs_and_target_assignments() {
+    let broker = FakeBroker::start(Broker::Kafka4);
+    let sb = common::Sandbox::new();
+    let o = sb.run(&["-b", &broker.addr(), "groups", "--json"], None);
+    let out = common::stdout(&o);
+    // kip-err's members are unknown (its describe was refused): exit 5.
+    assert_eq!(o.status.code(), Some(5), "{out}\n{}", common::stderr(&o));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let row = |g: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["group"] == g)
+            .unwrap()
+            .clone()
+    };
+    for (name, t, state) in GROUPS {
+        assert_eq!(row(name)["type"], t, "{name}");
+        assert_eq!(row(name)["state"], state, "{name}");
+    }
+    assert_eq!(row("kip-b")["members"], 2);
+    assert_eq!(row("kip-err")["members"], Value::Null);
+    assert!(
+        row("streams-x")["note"]
+            .as_str()
+            .unwrap()
+            .contains("StreamsGroupDescribe"),
+        "{v}"
+    );
+    assert_eq!(row("classic-a")["note"], "");
+
+    let o = sb.run(&["-b", &broker.addr(), "lag", "kip-b", "--json"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let v: Value = serde_json::from_str(&common::stdout(&o)).unwrap();
+    assert_eq!(v["type"], "consumer");
+    assert_eq!(v["state"], "Reconciling");
+    assert_eq!(
+        (v["group_epoch"].clone(), v["assignment_epoch"].clone()),
+        (json!(6), json!(6))
+    );
+    let m2 = &v["members"][1];
+    assert_eq!(m2["member_id"], "m2");
+    assert_eq!(m2["member_epoch"], 5);
+    assert_eq!(m2["assignments"], json!([]));
+    assert_eq!(
+        m2["target_assignments"],
+        json!([{"topic": "t", "partition": 1}])
+    );
+    assert_eq!(
+        v["reconciling"][1],
+        "m2 reconciling: 0 of 1 target partitions, waiting for t/1 to be revoked by m1"
+    );
+    // A classic group by name: as before, no KIP-848 fields.
+    let o = sb.run(&["-b", &broker.addr(), "lag", "classic-a", "--json"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let v: Value = serde_json::from_str(&common::stdout(&o)).unwrap();
+    assert_eq!(v["type"], "classic");
+    assert_eq!(v["group_epoch"], Value::Null);
+    assert_eq!(v["notes"], json!([]));
+}
+
+#[test]
+fn a_live_kip848_group_is_refused_by_the_empty_only_rule() {
+    let broker = FakeBroker::start(Broker::Kafka4);
+    let sb = common::Sandbox::new();
+    let a = broker.addr();
+    for args in [
+        vec!["-b", &a, "delete-group", "kip-b", "--execute"],
+        vec![
+            "-b",
+            &a,
+            "reset",
+            "kip-b",
+            "--to",
+            "earliest",
+            "--topic",
+            "t",
+            "--execute",
+        ],
+    ] {
+        let o = sb.run(&args, None);
+        let e = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {e}");
+        assert!(
+            e.contains("the group is Reconciling with 2 member(s)")
+                && e.contains("while it is Empty"),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        broker.unanswered.lock().unwrap().clone(),
+        Vec::<String>::new()
+    );
 }

@@ -9,6 +9,7 @@
 mod describe;
 pub mod kinds;
 mod lag;
+pub mod other;
 mod refresh;
 mod reset;
 mod snapshot;

@@ -12,7 +12,7 @@ use super::lag::offsets_of;
 use super::snapshot::build_snapshot;
 use super::wire::{self, TypedListing, WireError};
 use super::{NO_DESCRIBE_GROUPS, NOT_DESCRIBED, TIMEOUT};
-use crate::model::{GroupDescription, GroupSnapshot, GroupType};
+use crate::model::{GroupDescription, GroupSnapshot, GroupState, GroupType};
 use crate::worker::Inner;
 use crate::worker::error::WorkerError;
 use crate::worker::group_list;
@@ -308,7 +308,21 @@ fn describe_named(inner: &Inner, g: &str, known: &mut Known) {
             None => NO_DESCRIBE_GROUPS.into(),
         }
     } else {
-        match group_list::list_groups(inner.meta.client(), Some(g), TIMEOUT) {
+        let listed = group_list::list_groups(inner.meta.client(), Some(g), TIMEOUT);
+        let dead = match &listed {
+            Ok(l) => l
+                .groups
+                .iter()
+                .find(|x| x.name == g)
+                .is_none_or(|x| description_of(x).is_ok_and(|d| d.state == GroupState::Dead)),
+            Err(_) => false,
+        };
+        if dead && let super::other::Other::Found(d) = super::other::describe_other(inner, g) {
+            // Dead to DescribeGroups, alive under another protocol.
+            known.described.insert(g.to_string(), d);
+            return;
+        }
+        match listed {
             Ok(listing) => match listing.groups.iter().find(|x| x.name == g) {
                 Some(info) => match description_of(info) {
                     Ok(d) => {

@@ -315,6 +315,9 @@ fn share_chunk(c: &mut Conn, groups: &[String]) -> Result<Described, WireError> 
         .into_iter()
         .map(|g| {
             let name = g.group_id.0.as_str().to_string();
+            if g.error_code == GROUP_ID_NOT_FOUND {
+                return (name, Err("the group is gone (GROUP_ID_NOT_FOUND)".into()));
+            }
             if let Some(e) = group_error(Api::Share, g.error_code, g.error_message.as_ref()) {
                 return (name, Err(e));
             }
