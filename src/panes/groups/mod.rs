@@ -9,6 +9,7 @@ mod detail;
 pub use detail::lso_note;
 mod events;
 mod keys;
+mod members848;
 mod reset;
 mod rows;
 mod timeline;
