@@ -199,6 +199,7 @@ fn groups_snapshot(groups: usize, parts: i32, at_ms: i64, progress: i64) -> Grou
                         ),
                         assignment_note: None,
                         subscription: vec![topic.clone()],
+                        ..Default::default()
                     })
                     .collect::<Vec<_>>();
                 let partitions = (0..parts)
@@ -231,6 +232,7 @@ fn groups_snapshot(groups: usize, parts: i32, at_ms: i64, progress: i64) -> Grou
                         protocol_type: "consumer".into(),
                         protocol: "range".into(),
                         members,
+                        ..Default::default()
                     }),
                     description_note: None,
                     partitions,

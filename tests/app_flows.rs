@@ -658,6 +658,7 @@ fn groups_snapshot(state: &str, members: Vec<GroupMember>) -> GroupsSnapshot {
                 protocol_type: "consumer".into(),
                 protocol: "range".into(),
                 members,
+                ..Default::default()
             }),
             description_note: None,
             partitions: vec![PartitionLag {
@@ -691,6 +692,7 @@ fn listed(name: &str, state: &str, at_ms: i64) -> GroupSnapshot {
             protocol_type: "consumer".into(),
             protocol: "range".into(),
             members: vec![],
+            ..Default::default()
         }),
         description_note: None,
         partitions: vec![],
@@ -808,6 +810,7 @@ fn groups_view_shows_lag_members_and_rebalances() {
         assignment: None,
         assignment_note: Some("assignment not reported by broker".into()),
         subscription: vec![],
+        ..Default::default()
     };
     app.update(Msg::Worker(WorkerEvent::Groups {
         id,
@@ -874,6 +877,7 @@ fn offset_reset_refuses_a_group_that_is_not_empty() {
                 assignment: Some(vec![TopicPartition::new("orders", 0)]),
                 assignment_note: None,
                 subscription: vec![],
+                ..Default::default()
             }],
         )),
     }));
@@ -1039,6 +1043,7 @@ fn deleting_a_live_group_is_refused_up_front() {
         assignment: Some(vec![TopicPartition::new("orders", 0)]),
         assignment_note: None,
         subscription: vec![],
+        ..Default::default()
     };
     app.update(Msg::Worker(WorkerEvent::Groups {
         id,
@@ -1626,6 +1631,7 @@ fn huge_clusters_and_groups_stay_usable() {
             ),
             assignment_note: None,
             subscription: vec!["big".into()],
+            ..Default::default()
         })
         .collect();
     let mut snap = groups_snapshot("Stable", members);

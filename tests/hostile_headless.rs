@@ -174,8 +174,10 @@ fn group(state: &str, members: &[(&str, &str, &str)], at_ms: i64) -> GroupSnapsh
                     )]),
                     assignment_note: None,
                     subscription: vec![],
+                    ..Default::default()
                 })
                 .collect(),
+            ..Default::default()
         }),
         description_note: None,
         partitions: names

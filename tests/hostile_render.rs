@@ -355,6 +355,7 @@ fn member(i: usize, names: &[String], topics: &[String]) -> GroupMember {
         }),
         assignment_note: (i % 3 == 2).then(|| format!("undecodable \x1b]52;c;QQ==\x07 {i}")),
         subscription: vec![n(3), hostile::TOPIC.into()],
+        ..Default::default()
     }
 }
 
@@ -391,6 +392,7 @@ fn group_snapshot(group: &str, meta: Meta, at_ms: i64, shift: usize) -> GroupSna
             members: (shift..shift + 4)
                 .map(|i| member(i, &names, &topics))
                 .collect(),
+            ..Default::default()
         }),
         description_note: Some("describe: \x1b]0;NOTE\x07".into()),
         partitions: names

@@ -77,8 +77,10 @@ pub fn describe(group: &str) -> Option<GroupDescription> {
                 assignment: Some(m.assignment.clone()),
                 assignment_note: None,
                 subscription: m.subscription.clone(),
+                ..Default::default()
             })
             .collect(),
+        ..Default::default()
     })
 }
 

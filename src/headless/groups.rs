@@ -23,7 +23,17 @@ pub const EXIT_INCOMPLETE: u8 = 5;
 /// Could the group's membership not be described although the cluster was
 /// asked (not a cluster whose profile says it lacks DescribeGroups)?
 fn not_described(profile: &ClusterProfile, g: &GroupSnapshot) -> bool {
-    g.description.is_none() && !profile.unsupported.describe_groups
+    g.members().is_none() && !profile.unsupported.describe_groups
+}
+
+/// Why a group of another protocol than the classic one has no members or
+/// no KIP-848 details (a classic group's note, that the cluster has no
+/// KIP-848 details to give, is the console's, not the JSON's).
+fn type_note(g: &GroupSnapshot) -> Option<&String> {
+    g.description
+        .as_ref()
+        .filter(|d| d.group_type != crate::model::GroupType::Classic)
+        .and_then(|d| d.details_note.as_ref())
 }
 
 fn exit_code(incomplete: bool) -> ExitCode {
@@ -132,13 +142,14 @@ pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Res
                     "state": g.state(),
                     "status": health.as_ref().map(|r| r.status),
                     "status_reason": health.as_ref().map(|r| r.reason.clone()),
-                    "members": d.map(|d| d.members.len()),
+                    "type": d.map(|d| d.group_type.as_str().to_string()),
+                    "members": g.members(),
                     "protocol_type": d.map(|d| d.protocol_type.clone()),
                     "assignor": d.map(|d| d.protocol.clone()),
                     "topics": g.topics(),
                     "total_lag": g.total_lag(),
                     "max_lag_seconds": seconds(g.max_lag_ms()),
-                    "note": g.description_note.iter().chain(g.offsets_note.iter()).cloned().chain(g.lag_time_note()).collect::<Vec<_>>().join("; "),
+                    "note": g.description_note.iter().chain(type_note(g)).chain(g.offsets_note.iter()).cloned().chain(g.lag_time_note()).collect::<Vec<_>>().join("; "),
                 })
             })
             .collect();
@@ -155,9 +166,7 @@ pub async fn groups(profile: ClusterProfile, json_out: bool, window: f64) -> Res
             sanitize::escape(&g.group),
             sanitize::escape(g.state().as_str()),
             health.as_ref().map_or("?", |r| r.status.as_str()),
-            g.description
-                .as_ref()
-                .map_or("?".into(), |d| d.members.len().to_string()),
+            g.members().map_or("?".into(), |n| n.to_string()),
             g.total_lag(),
             lag_time(g.max_lag_ms()),
             sanitize::escape(&g.topics().join(","))
@@ -211,6 +220,8 @@ pub fn lag_json(h: &GroupHistory, window_ms: i64) -> serde_json::Value {
                         "host": m.host,
                         "assignments": m.assignment.iter().flatten().map(|tp| json!({"topic": tp.topic, "partition": tp.partition})).collect::<Vec<_>>(),
                         "assignment_note": m.assignment_note,
+                        "member_epoch": m.member_epoch,
+                        "target_assignments": m.target_assignment.as_ref().map(|t| t.iter().map(|tp| json!({"topic": tp.topic, "partition": tp.partition})).collect::<Vec<_>>()),
                     })
                 })
                 .collect()
@@ -221,9 +232,13 @@ pub fn lag_json(h: &GroupHistory, window_ms: i64) -> serde_json::Value {
         "state": g.state(),
         "status": health.as_ref().map(|r| r.status),
         "status_reason": health.as_ref().map(|r| r.reason.clone()),
+        "type": g.description.as_ref().map(|d| d.group_type.as_str().to_string()),
+        "group_epoch": g.description.as_ref().and_then(|d| d.group_epoch),
+        "assignment_epoch": g.description.as_ref().and_then(|d| d.assignment_epoch),
         "protocol_type": g.description.as_ref().map(|d| d.protocol_type.clone()),
         "assignor": g.description.as_ref().map(|d| d.protocol.clone()),
         "members": members,
+        "reconciling": g.description.as_ref().map(|d| crate::model::reconciling(d).iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_default(),
         "partitions": g.partitions.iter().map(|p| json!({
             "topic": p.topic,
             "partition": p.partition,
@@ -243,6 +258,7 @@ pub fn lag_json(h: &GroupHistory, window_ms: i64) -> serde_json::Value {
         "notes": g
             .description_note
             .iter()
+            .chain(type_note(g))
             .chain(g.offsets_note.iter())
             .cloned()
             .chain(crate::panes::groups::lso_note(g))

@@ -34,6 +34,22 @@ pub enum EventKind {
         from: Option<String>,
         to: Option<String>,
     },
+    /// KIP-848: the group epoch changed (membership or subscriptions did).
+    EpochChanged {
+        from: i32,
+        to: i32,
+    },
+    /// KIP-848: every member reached the target assignment, `after_ms`
+    /// after the epoch bump that started it.
+    Reconciled {
+        after_ms: i64,
+    },
+    /// The group changed protocol (a classic group converted to a consumer
+    /// group when a member joined with `group.protocol=consumer`, or back).
+    ProtocolChanged {
+        from: String,
+        to: String,
+    },
     /// The group is Stable again after a rebalance.
     StableAgain {
         after_ms: i64,
@@ -127,6 +143,20 @@ impl GroupEvent {
                 crate::sanitize::escape(topic),
                 from.as_deref().map_or("unassigned".into(), short),
                 to.as_deref().map_or("unassigned".into(), short)
+            ),
+            EventKind::EpochChanged { from, to } => format!("group epoch {from} → {to}"),
+            EventKind::Reconciled { after_ms } => {
+                #[allow(clippy::cast_precision_loss)]
+                let secs = *after_ms as f64 / 1000.0;
+                format!(
+                    "every member reconciled {} after the epoch bump",
+                    timeutil::human_duration(secs)
+                )
+            }
+            EventKind::ProtocolChanged { from, to } => format!(
+                "converted from the {} protocol to the {} protocol",
+                crate::sanitize::escape(from),
+                crate::sanitize::escape(to)
             ),
             EventKind::StableAgain { after_ms } => {
                 #[allow(clippy::cast_precision_loss)]

@@ -239,6 +239,7 @@ mod tests {
             assignment: Some(parts.iter().map(|p| TopicPartition::new("t", *p)).collect()),
             assignment_note: None,
             subscription: vec!["t".into()],
+            ..Default::default()
         }
     }
 
@@ -267,6 +268,7 @@ mod tests {
                 protocol_type: "consumer".into(),
                 protocol: "range".into(),
                 members,
+                ..Default::default()
             }),
             description_note: None,
             partitions: parts

@@ -64,6 +64,9 @@ pub struct GroupHistory {
     /// gives it to another member. Each maps to the member it left, so the
     /// move is reported once, from that member to the one that takes it.
     released: BTreeMap<TopicPartition, String>,
+    /// KIP-848: when the group epoch last moved while members had yet to
+    /// reach the new target assignment.
+    epoch_bumped_at: Option<i64>,
 }
 
 impl GroupHistory {
@@ -99,6 +102,7 @@ impl GroupHistory {
             }
             (Some(_), _, None) => {}
         }
+        self.track_epochs(&snap, &mut push);
         self.track_rebalance(&snap, &state, &mut push);
         if let Some(d) = &snap.description {
             self.last_description = Some(d.clone());
@@ -112,6 +116,42 @@ impl GroupHistory {
             self.events.pop_front();
         }
         ev
+    }
+
+    /// KIP-848: protocol conversions, epoch bumps, and the time from an
+    /// epoch bump until every member reconciled.
+    fn track_epochs(&mut self, snap: &GroupSnapshot, push: &mut impl FnMut(EventKind)) {
+        let Some(now) = snap.description.as_ref().filter(|d| !d.listed_only) else {
+            return;
+        };
+        if let Some(prev) = &self.last_description
+            && !prev.listed_only
+        {
+            if prev.group_type != now.group_type {
+                push(EventKind::ProtocolChanged {
+                    from: prev.group_type.as_str().to_string(),
+                    to: now.group_type.as_str().to_string(),
+                });
+            }
+            if let (Some(from), Some(to)) = (prev.group_epoch, now.group_epoch)
+                && from != to
+            {
+                push(EventKind::EpochChanged { from, to });
+                self.epoch_bumped_at.get_or_insert(snap.at_ms);
+            }
+        }
+        if !now.group_type.has_epochs() {
+            self.epoch_bumped_at = None;
+            return;
+        }
+        let settled = now.state == GroupState::Stable
+            && now.assignment_epoch == now.group_epoch
+            && crate::model::reconciling(now).is_empty();
+        if settled && let Some(since) = self.epoch_bumped_at.take() {
+            push(EventKind::Reconciled {
+                after_ms: snap.at_ms - since,
+            });
+        }
     }
 
     /// Not-stable time (a rebalance, never Empty: Empty is the normal state

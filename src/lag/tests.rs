@@ -15,6 +15,7 @@ fn member(id: &str, tps: &[(&str, i32)]) -> GroupMember {
         ),
         assignment_note: None,
         subscription: vec![],
+        ..Default::default()
     }
 }
 
@@ -33,6 +34,7 @@ fn snap(
             protocol_type: "consumer".into(),
             protocol: "range".into(),
             members,
+            ..Default::default()
         }),
         description_note: None,
         partitions: vec![PartitionLag {
@@ -385,5 +387,116 @@ fn a_refresh_without_description_does_not_make_members_new() {
             host: "/10.0.0.1".into(),
         }],
         "only b is new, and the state did not change"
+    );
+}
+
+/// A KIP-848 snapshot: `members` as (id, current, target), both of `t`.
+fn kip848(at: i64, state: &str, epoch: i32, members: &[(&str, &[i32], &[i32])]) -> GroupSnapshot {
+    let tps = |ps: &[i32]| ps.iter().map(|p| TopicPartition::new("t", *p)).collect();
+    let mut s = snap(at, state, vec![], 0, 10);
+    let d = s.description.as_mut().unwrap();
+    d.group_type = crate::model::GroupType::Consumer;
+    d.group_epoch = Some(epoch);
+    d.assignment_epoch = Some(epoch);
+    d.protocol = "uniform".into();
+    d.members = members
+        .iter()
+        .map(|(id, cur, target)| GroupMember {
+            member_id: (*id).into(),
+            assignment: Some(tps(cur)),
+            target_assignment: Some(tps(target)),
+            member_epoch: Some(epoch),
+            subscription: vec!["t".into()],
+            ..Default::default()
+        })
+        .collect();
+    s
+}
+
+#[test]
+fn a_kip848_rebalance_conversion_epochs_one_move_and_time_to_reconciled() {
+    let mut h = GroupHistory::default();
+    // Classic, then converted when m2 joins with the consumer protocol.
+    let mut classic = snap(
+        0,
+        "Stable",
+        vec![member("m1", &[("t", 0), ("t", 1)])],
+        0,
+        10,
+    );
+    classic.description.as_mut().unwrap().group_type = crate::model::GroupType::Classic;
+    h.observe(classic);
+    let kinds = |ev: Vec<GroupEvent>| ev.into_iter().map(|e| e.kind).collect::<Vec<_>>();
+    let ev = kinds(h.observe(kip848(1_000, "Stable", 1, &[("m1", &[0, 1], &[0, 1])])));
+    assert!(
+        ev.contains(&EventKind::ProtocolChanged {
+            from: "classic".into(),
+            to: "consumer".into()
+        }),
+        "{ev:?}"
+    );
+    // m2 joins: epoch bump; m1 revokes t/1 first (Reconciling), then m2 takes it.
+    let ev = kinds(h.observe(kip848(
+        2_000,
+        "Reconciling",
+        2,
+        &[("m1", &[0, 1], &[0]), ("m2", &[], &[1])],
+    )));
+    assert!(
+        ev.contains(&EventKind::EpochChanged { from: 1, to: 2 }),
+        "{ev:?}"
+    );
+    let ev = kinds(h.observe(kip848(
+        3_000,
+        "Reconciling",
+        2,
+        &[("m1", &[0], &[0]), ("m2", &[], &[1])],
+    )));
+    assert!(
+        !ev.iter()
+            .any(|e| matches!(e, EventKind::PartitionMoved { .. })),
+        "a revocation alone is no move: {ev:?}"
+    );
+    let ev = kinds(h.observe(kip848(
+        4_500,
+        "Stable",
+        2,
+        &[("m1", &[0], &[0]), ("m2", &[1], &[1])],
+    )));
+    let moves: Vec<&EventKind> = ev
+        .iter()
+        .filter(|e| matches!(e, EventKind::PartitionMoved { .. }))
+        .collect();
+    assert_eq!(
+        moves,
+        [&EventKind::PartitionMoved {
+            topic: "t".into(),
+            partition: 1,
+            from: Some("m1".into()),
+            to: Some("m2".into())
+        }]
+    );
+    assert!(
+        ev.contains(&EventKind::Reconciled { after_ms: 2_500 }),
+        "{ev:?}"
+    );
+    // Steady: nothing more.
+    let ev = kinds(h.observe(kip848(
+        5_000,
+        "Stable",
+        2,
+        &[("m1", &[0], &[0]), ("m2", &[1], &[1])],
+    )));
+    assert!(ev.is_empty(), "{ev:?}");
+    let json = serde_json::to_value(GroupEvent {
+        at_ms: 0,
+        group: "g".into(),
+        kind: EventKind::EpochChanged { from: 1, to: 2 },
+    })
+    .unwrap();
+    assert_eq!(json["kind"], "epoch_changed");
+    assert_eq!(
+        (json["from"].clone(), json["to"].clone()),
+        (1.into(), 2.into())
     );
 }

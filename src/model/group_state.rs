@@ -6,7 +6,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The state of a classic consumer group (DescribeGroups / ListGroups).
+use super::GroupType;
+
+/// The state of a group, in any of Kafka's group protocols (classic:
+/// DescribeGroups; consumer, KIP-848: ConsumerGroupDescribe; share, KIP-932;
+/// streams, KIP-1071). The protocols share some names (Empty, Stable, Dead)
+/// and each has its own others; what a state means depends on the group's
+/// [`GroupType`] (see [`GroupState::meaning_for`]).
 ///
 /// Serialized as Kafka spells it, so JSON output carries the broker's string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -20,11 +26,26 @@ pub enum GroupState {
     CompletingRebalance,
     /// No members; committed offsets may remain.
     Empty,
+    /// Consumer or streams protocol: the group epoch moved past the
+    /// assignment epoch; the coordinator computes the new target assignment.
+    Assigning,
+    /// Consumer or streams protocol: the target assignment is computed; some
+    /// members still revoke or take partitions to reach it.
+    Reconciling,
+    /// Streams protocol: the group's topology cannot run yet (internal
+    /// topics missing, or members disagree about the topology).
+    NotReady,
     /// The group has no members and no metadata left (or does not exist).
     Dead,
     /// A state this build does not know, as the broker spelled it; empty when
     /// the group was not described at all.
     Unknown(String),
+}
+
+impl Default for GroupState {
+    fn default() -> Self {
+        GroupState::unknown()
+    }
 }
 
 impl GroupState {
@@ -51,20 +72,72 @@ impl GroupState {
                 "no members; committed offsets are kept (offsets can be reset or the group deleted)"
             }
             GroupState::Dead => "no members and no metadata: the group is gone or being removed",
+            GroupState::Assigning => {
+                "consumer/streams protocol: membership or subscriptions changed (group epoch bumped): the coordinator computes the new target assignment"
+            }
+            GroupState::Reconciling => {
+                "consumer/streams protocol: members move to the new target assignment, partition by partition (a partition goes to its new owner once the old one revoked it); the others keep consuming"
+            }
+            GroupState::NotReady => {
+                "streams protocol: the topology cannot run yet (internal topics missing or members disagree)"
+            }
             GroupState::Unknown(_) => {
                 "the broker did not describe the group, or used a name this build does not know"
             }
         }
     }
 
-    /// The states a broker reports, in lifecycle order.
-    pub const KNOWN: [GroupState; 5] = [
+    /// What the state means for a group of type `t`: the shared names
+    /// (Stable, Empty) read differently in the new protocols.
+    #[must_use]
+    pub fn meaning_for(&self, t: GroupType) -> &'static str {
+        match (t, self) {
+            (GroupType::Share, GroupState::Stable) => {
+                "share group: members fetch records of the topics together; no committed offsets, so no lag per member"
+            }
+            (GroupType::Share, GroupState::Empty) => {
+                "share group without members; its share-partition start offsets are kept"
+            }
+            (GroupType::Consumer | GroupType::Streams, GroupState::Stable) => {
+                "every member reached the target assignment at the group's epoch and consumes"
+            }
+            _ => self.meaning(),
+        }
+    }
+
+    /// The states a broker reports, in lifecycle order: the classic
+    /// protocol's, then the states only the new protocols have.
+    pub const KNOWN: [GroupState; 8] = [
         GroupState::Stable,
         GroupState::PreparingRebalance,
         GroupState::CompletingRebalance,
         GroupState::Empty,
         GroupState::Dead,
+        GroupState::Assigning,
+        GroupState::Reconciling,
+        GroupState::NotReady,
     ];
+
+    /// The states a group of type `t` can be in (`Unknown`: every known one).
+    #[must_use]
+    pub fn of_type(t: GroupType) -> &'static [GroupState] {
+        use GroupState::{
+            Assigning, CompletingRebalance, Dead, Empty, NotReady, PreparingRebalance, Reconciling,
+            Stable,
+        };
+        const CLASSIC: [GroupState; 5] =
+            [Empty, PreparingRebalance, CompletingRebalance, Stable, Dead];
+        const CONSUMER: [GroupState; 5] = [Empty, Assigning, Reconciling, Stable, Dead];
+        const SHARE: [GroupState; 3] = [Empty, Stable, Dead];
+        const STREAMS: [GroupState; 6] = [Empty, NotReady, Assigning, Reconciling, Stable, Dead];
+        match t {
+            GroupType::Classic => &CLASSIC,
+            GroupType::Consumer => &CONSUMER,
+            GroupType::Share => &SHARE,
+            GroupType::Streams => &STREAMS,
+            GroupType::Unknown(_) => &GroupState::KNOWN,
+        }
+    }
 
     /// From the broker's string (exact spelling; anything else is `Unknown`).
     #[must_use]
@@ -75,6 +148,9 @@ impl GroupState {
             "CompletingRebalance" => GroupState::CompletingRebalance,
             "Empty" => GroupState::Empty,
             "Dead" => GroupState::Dead,
+            "Assigning" => GroupState::Assigning,
+            "Reconciling" => GroupState::Reconciling,
+            "NotReady" => GroupState::NotReady,
             "" | "Unknown" => GroupState::unknown(),
             other => GroupState::Unknown(other.to_string()),
         }
@@ -90,17 +166,24 @@ impl GroupState {
             GroupState::CompletingRebalance => "CompletingRebalance",
             GroupState::Empty => "Empty",
             GroupState::Dead => "Dead",
+            GroupState::Assigning => "Assigning",
+            GroupState::Reconciling => "Reconciling",
+            GroupState::NotReady => "NotReady",
             GroupState::Unknown(s) if s.is_empty() => "Unknown",
             GroupState::Unknown(s) => s,
         }
     }
 
-    /// A rebalance is in progress.
+    /// A rebalance is in progress (classic: the stop-the-world one;
+    /// consumer/streams: a new target assignment being computed or reached).
     #[must_use]
     pub fn is_rebalancing(&self) -> bool {
         matches!(
             self,
-            GroupState::PreparingRebalance | GroupState::CompletingRebalance
+            GroupState::PreparingRebalance
+                | GroupState::CompletingRebalance
+                | GroupState::Assigning
+                | GroupState::Reconciling
         )
     }
 
@@ -208,6 +291,38 @@ mod tests {
         );
         let odd = GroupState::parse("Assigning\x1b[2J");
         assert_eq!(odd.as_str(), "Assigning\x1b[2J");
+        for s in ["Assigning", "Reconciling", "NotReady"] {
+            assert_eq!(GroupState::parse(s).as_str(), s);
+        }
+        assert!(GroupState::Reconciling.is_rebalancing());
+        assert!(GroupState::Assigning.is_rebalancing());
+        // Each protocol's own states, from the KIPs.
+        let names = |t| {
+            GroupState::of_type(t)
+                .iter()
+                .map(GroupState::as_str)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(GroupType::Consumer),
+            ["Empty", "Assigning", "Reconciling", "Stable", "Dead"]
+        );
+        assert_eq!(names(GroupType::Share), ["Empty", "Stable", "Dead"]);
+        assert_eq!(
+            names(GroupType::Streams),
+            [
+                "Empty",
+                "NotReady",
+                "Assigning",
+                "Reconciling",
+                "Stable",
+                "Dead"
+            ]
+        );
+        assert_ne!(
+            GroupState::Stable.meaning_for(GroupType::Share),
+            GroupState::Stable.meaning_for(GroupType::Classic)
+        );
         assert!(GroupState::PreparingRebalance.is_rebalancing());
         assert!(!GroupState::Stable.is_rebalancing());
     }
@@ -245,7 +360,15 @@ mod tests {
         let e = check_group_change(ResetOffsets, &GroupState::unknown(), Some(0)).unwrap_err();
         assert!(e.starts_with("the group's state is not known"), "{e}");
         let e =
-            check_group_change(ResetOffsets, &GroupState::parse("Assigning"), Some(0)).unwrap_err();
-        assert!(e.contains("`Assigning`"), "{e}");
+            check_group_change(ResetOffsets, &GroupState::parse("Sleeping"), Some(0)).unwrap_err();
+        assert!(e.contains("`Sleeping`"), "{e}");
+        // KIP-848 groups: the same rule.
+        let e = check_group_change(Delete, &GroupState::Reconciling, Some(2)).unwrap_err();
+        assert!(
+            e.starts_with("the group is Reconciling with 2 member(s)"),
+            "{e}"
+        );
+        assert!(check_group_change(ResetOffsets, &GroupState::Assigning, Some(0)).is_err());
+        assert!(check_group_change(ResetOffsets, &GroupState::NotReady, None).is_err());
     }
 }

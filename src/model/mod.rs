@@ -3,11 +3,13 @@
 
 mod counts;
 mod group_state;
+mod group_type;
 pub mod lso;
 mod produce;
 
 pub use counts::unknown_count_reason;
 pub use group_state::{GroupChange, GroupState, check_group_change};
+pub use group_type::{GroupType, Reconciling, reconciling};
 pub use produce::{
     Acks, Compression, ProduceRequest, ProducerOptions, TXN_TIMEOUT_MS, TxnMode, TxnOutcome,
     TxnSpec, check_transactional_id, generated_transactional_id,
@@ -259,8 +261,9 @@ pub struct Delivery {
     pub latency_ms: f64,
 }
 
-/// A member of a consumer group as reported by DescribeGroups.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A member of a consumer group as reported by DescribeGroups (classic) or
+/// ConsumerGroupDescribe (KIP-848).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupMember {
     pub member_id: String,
     pub client_id: String,
@@ -271,7 +274,17 @@ pub struct GroupMember {
     pub assignment_note: Option<String>,
     /// Topics from the member's subscription metadata, when decodable.
     pub subscription: Vec<String>,
+    /// KIP-848: the member's epoch (the group epoch it reconciled to last).
+    pub member_epoch: Option<i32>,
+    /// KIP-848: the partitions the coordinator wants the member to own
+    /// (`None`: not known, e.g. a classic group).
+    pub target_assignment: Option<Vec<TopicPartition>>,
 }
+
+/// How an assignment names a topic known only by its id, which the
+/// metadata does not know (deleted): `topic id <uuid>` (a space is not
+/// valid in a topic name, so this never names a real topic).
+pub const TOPIC_ID_PREFIX: &str = "topic id ";
 
 /// A topic/partition pair.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -288,10 +301,18 @@ impl TopicPartition {
             partition,
         }
     }
+
+    /// The topic is known only by an id the metadata lacks (see
+    /// [`TOPIC_ID_PREFIX`]): no offsets can be asked for it.
+    #[must_use]
+    pub fn is_unknown_topic_id(&self) -> bool {
+        self.topic.starts_with(TOPIC_ID_PREFIX)
+    }
 }
 
-/// A consumer group's description (ListGroups + DescribeGroups).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A consumer group's description (ListGroups + DescribeGroups, or
+/// ConsumerGroupDescribe for a KIP-848 group).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GroupDescription {
     pub group: String,
     pub state: GroupState,
@@ -299,6 +320,21 @@ pub struct GroupDescription {
     /// The assignor (e.g. `range`, `cooperative-sticky`).
     pub protocol: String,
     pub members: Vec<GroupMember>,
+    /// The group's protocol (ListGroups v5; classic when not told).
+    pub group_type: GroupType,
+    /// KIP-848: the group epoch (bumped when membership or subscriptions
+    /// change).
+    pub group_epoch: Option<i32>,
+    /// KIP-848: the epoch of the target assignment.
+    pub assignment_epoch: Option<i32>,
+    /// Why the KIP-848 details (epochs, target assignments) or a share or
+    /// streams group's members are missing, in one line.
+    #[serde(skip)]
+    pub details_note: Option<String>,
+    /// Only a listing named the group (type and state): its members are not
+    /// known yet.
+    #[serde(skip)]
+    pub listed_only: bool,
 }
 
 /// Per-partition lag of a group.
@@ -424,7 +460,10 @@ impl GroupSnapshot {
     /// Members, when the group was described.
     #[must_use]
     pub fn members(&self) -> Option<usize> {
-        self.description.as_ref().map(|d| d.members.len())
+        self.description
+            .as_ref()
+            .filter(|d| !d.listed_only)
+            .map(|d| d.members.len())
     }
 
     /// May `change` be made to the group now, by what this snapshot says?

@@ -21,6 +21,7 @@ pub fn member(id: &str, client: &str, host: &str, assignment: &[(&str, i32)]) ->
         ),
         assignment_note: None,
         subscription: vec![],
+        ..Default::default()
     }
 }
 
@@ -64,6 +65,7 @@ pub fn group(
             protocol_type: "consumer".into(),
             protocol: protocol.into(),
             members,
+            ..Default::default()
         }),
         description_note: None,
         partitions,

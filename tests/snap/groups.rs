@@ -492,3 +492,77 @@ scenario!(
         h
     }
 );
+
+/// Every group type in one listing: the classic groups of `groups_round(1)`,
+/// a KIP-848 group reconciling (m2 waits for orders/2, still m1's), a share
+/// and a streams group.
+fn every_type(size: (u16, u16)) -> H {
+    use kafkaterm::model::{GroupState, GroupType};
+    let mut h = H::new(size);
+    h.ch('4');
+    let mut round = crate::snap::group_fixtures::groups_round(1);
+    let at = round.at_ms;
+    let tps = |ps: &[i32]| {
+        ps.iter()
+            .map(|p| TopicPartition::new("orders", *p))
+            .collect::<Vec<_>>()
+    };
+    let mut k = group(
+        "payments-kip848",
+        "Reconciling",
+        "uniform",
+        vec![
+            member("m1", "pay-1", "/10.0.0.1", &[("orders", 0), ("orders", 2)]),
+            member("m2", "pay-2", "/10.0.0.2", &[("orders", 1)]),
+            member("m3", "pay-3", "/10.0.0.3", &[]),
+        ],
+        (0..3)
+            .map(|p| plag("orders", p, Some(100), 150, None))
+            .collect(),
+        at,
+    );
+    if let Some(d) = k.description.as_mut() {
+        d.group_type = GroupType::Consumer;
+        d.group_epoch = Some(7);
+        d.assignment_epoch = Some(7);
+        let targets = [tps(&[0]), tps(&[1, 2]), tps(&[])];
+        for (m, (target, epoch)) in d.members.iter_mut().zip(targets.into_iter().zip([7, 6, 7])) {
+            m.target_assignment = Some(target);
+            m.member_epoch = Some(epoch);
+        }
+    }
+    let mut share = group("jobs-share", "Stable", "simple", vec![], vec![], at);
+    let mut streams = group("wordcount-streams", "NotReady", "", vec![], vec![], at);
+    for (g, t) in [
+        (&mut share, GroupType::Share),
+        (&mut streams, GroupType::Streams),
+    ] {
+        if let Some(d) = g.description.as_mut() {
+            d.group_type = t;
+            d.state = GroupState::parse(d.state.as_str());
+        }
+    }
+    round.groups.extend([k, share, streams]);
+    h.group_rounds(vec![round]);
+    h
+}
+
+scenario!(
+    groups_every_type,
+    "classic, consumer (KIP-848), share and streams groups in one list: the TYPE column",
+    every_type
+);
+
+scenario!(
+    group_detail_kip848_members,
+    "a KIP-848 group's members: epochs, current and target assignment, who reconciles and why",
+    |size| {
+        let mut h = every_type(size);
+        h.ch('/');
+        h.typ("payments-kip848");
+        h.enter();
+        h.enter();
+        h.tab();
+        h
+    }
+);

@@ -12,7 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::view::{self, column_widths, state_style, state_text};
-use super::{GroupsPane, RATE_WINDOW_MS, Tab, chart, timeline};
+use super::{GroupsPane, RATE_WINDOW_MS, Tab, chart, members848, timeline};
 use crate::app::ctx::DrawCtx;
 use crate::lag::{Eta, GroupHistory};
 use crate::model::{GroupMember, GroupSnapshot, TopicPartition};
@@ -87,6 +87,13 @@ pub(super) fn draw(p: &GroupsPane, g: &str, f: &mut Frame<'_>, area: Rect, dc: &
             s.description_note
                 .iter()
                 .filter(|_| !(p.tab == Tab::Members && s.description.is_none()))
+                // Why KIP-848 details are missing, with the members.
+                .chain(
+                    s.description
+                        .as_ref()
+                        .filter(|d| p.tab == Tab::Members && !d.listed_only)
+                        .and_then(|d| d.details_note.as_ref()),
+                )
                 .chain(s.offsets_note.iter())
                 .chain(held.iter())
                 .chain(untimed.iter())
@@ -407,21 +414,7 @@ fn draw_partitions(
 fn assigned_text(m: &GroupMember) -> (String, bool) {
     match (&m.assignment, &m.assignment_note) {
         (Some(a), _) if a.is_empty() => ("nothing assigned".into(), true),
-        (Some(a), _) => {
-            let mut by_topic: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-            for tp in a {
-                by_topic
-                    .entry(&tp.topic)
-                    .or_default()
-                    .push(tp.partition.to_string());
-            }
-            let s = by_topic
-                .iter()
-                .map(|(topic, ps)| format!("{topic}[{}]", ps.join(",")))
-                .collect::<Vec<_>>()
-                .join(" ");
-            (s, true)
-        }
+        (Some(a), _) => (members848::partitions_text(a), true),
         (None, Some(n)) => (n.clone(), false),
         (None, None) => ("not reported by broker".into(), false),
     }
@@ -443,6 +436,19 @@ fn draw_members(
         f.render_widget(Paragraph::new(widgets::text(why, t.warn)), body);
         return;
     };
+    if d.listed_only {
+        // Listed (type and state) but not described: why, or not yet.
+        let why = d
+            .details_note
+            .as_deref()
+            .unwrap_or("members not described yet");
+        f.render_widget(Paragraph::new(widgets::text(why, t.warn)), body);
+        return;
+    }
+    if d.group_type.has_epochs() {
+        members848::draw(d, p, f, body, dc);
+        return;
+    }
     if d.members.is_empty() {
         f.render_widget(
             Paragraph::new(Span::styled("no members (the group is empty)", t.muted)),
@@ -522,6 +528,7 @@ mod tests {
             ]),
             assignment_note: None,
             subscription: vec![],
+            ..Default::default()
         };
         assert_eq!(assigned_text(&m), ("a[0,1] b[2]".to_string(), true));
     }

@@ -9,6 +9,7 @@ mod detail;
 pub use detail::lso_note;
 mod events;
 mod keys;
+mod members848;
 mod reset;
 mod rows;
 mod timeline;
@@ -33,7 +34,7 @@ use crate::app::ctx::{Ctx, DrawCtx};
 use crate::app::env::Env;
 use crate::app::keymap::{Action, KeyContext};
 use crate::lag::{GroupHistory, Health};
-use crate::model::{GroupState, TopicPartition};
+use crate::model::{GroupState, GroupType, TopicPartition};
 use crate::ui::widgets::Scroll;
 use crate::worker::protocol::{ReqId, WorkerEvent};
 
@@ -189,6 +190,12 @@ impl Pane for GroupsPane {
         let states = GroupState::KNOWN
             .iter()
             .map(|s| (s.as_str().to_string(), s.meaning().to_string()));
+        let types = GroupType::KNOWN.iter().map(|t| {
+            (
+                format!("{} ({})", t.marker(), t.as_str()),
+                t.meaning().to_string(),
+            )
+        });
         let window = crate::timeutil::human_duration(f64::from(
             u16::try_from(RATE_WINDOW_MS / 1000).unwrap_or(u16::MAX),
         ));
@@ -199,6 +206,7 @@ impl Pane for GroupsPane {
             )
         });
         states
+            .chain(types)
             .chain(statuses)
             .chain(std::iter::once((
                 "TIME".to_string(),

@@ -3,7 +3,7 @@
 
 use super::sparkline;
 use crate::lag::{GroupHistory, Health};
-use crate::model::{GroupSnapshot, GroupState};
+use crate::model::{GroupSnapshot, GroupState, GroupType};
 
 /// The window over which rates, trends and catch-up are computed.
 pub(super) const RATE_WINDOW_MS: i64 = 30_000;
@@ -95,6 +95,8 @@ impl Tab {
 pub struct ListRow {
     /// `None` until the group was seen.
     pub state: Option<GroupState>,
+    /// The group's protocol, when listed or described.
+    pub group_type: Option<GroupType>,
     pub members: Option<usize>,
     /// `protocol type/assignor`, when described.
     pub assignor: String,
@@ -127,7 +129,8 @@ impl ListRow {
         let d = snap.and_then(|s| s.description.as_ref());
         Self {
             state: snap.map(|s| s.state().clone()),
-            members: d.map(|d| d.members.len()),
+            group_type: d.map(|d| d.group_type.clone()),
+            members: snap.and_then(GroupSnapshot::members),
             assignor: d.map_or(String::new(), |d| {
                 format!("{}/{}", d.protocol_type, d.protocol)
             }),

@@ -10,6 +10,7 @@ fn snap(group: &str, state: &str, lag: i64, at_ms: i64) -> GroupSnapshot {
             protocol_type: "consumer".into(),
             protocol: "range".into(),
             members: vec![],
+            ..Default::default()
         }),
         description_note: None,
         partitions: vec![PartitionLag {
@@ -43,6 +44,13 @@ fn help_explains_every_group_state() {
             "CompletingRebalance",
             "Empty",
             "Dead",
+            "Assigning",
+            "Reconciling",
+            "NotReady",
+            "cl (classic)",
+            "co (consumer)",
+            "sh (share)",
+            "st (streams)",
             "OK",
             "LAGGING",
             "STALLED",

@@ -12,7 +12,7 @@ use super::{GroupsPane, ListRow};
 use crate::app::ctx::DrawCtx;
 use crate::app::keymap::{Action, KeyContext};
 use crate::lag::Health;
-use crate::model::GroupState;
+use crate::model::{GroupState, GroupType};
 use crate::timeutil;
 use crate::ui::{layout, widgets};
 
@@ -54,7 +54,13 @@ pub(super) fn state_style(state: Option<&GroupState>, dc: &DrawCtx<'_>) -> Style
     let t = dc.theme;
     match state {
         Some(GroupState::Stable) => t.ok,
-        Some(GroupState::PreparingRebalance | GroupState::CompletingRebalance) => t.warn,
+        Some(
+            GroupState::PreparingRebalance
+            | GroupState::CompletingRebalance
+            | GroupState::Assigning
+            | GroupState::Reconciling
+            | GroupState::NotReady,
+        ) => t.warn,
         Some(GroupState::Dead) => t.error,
         Some(GroupState::Empty | GroupState::Unknown(_)) | None => t.muted,
     }
@@ -118,6 +124,10 @@ pub(super) fn error_line(p: &GroupsPane, dc: &DrawCtx<'_>) -> Option<Line<'stati
 
 /// The list's columns at a table width: which are shown, and their widths.
 struct Columns {
+    /// The TYPE column: only when some group is not a classic one (a
+    /// cluster of classic groups keeps today's list); two-letter markers
+    /// below 112 columns.
+    typed: Option<bool>,
     trend: bool,
     assignor: bool,
     topics: bool,
@@ -126,17 +136,23 @@ struct Columns {
 }
 
 impl Columns {
-    fn at(width: u16) -> Self {
+    fn at(width: u16, typed: bool) -> Self {
         let trend = width >= 96;
         let topics = width >= 112;
         let assignor = width >= 138;
-        let mut constraints = vec![
-            Constraint::Min(12),
+        let mut constraints = vec![Constraint::Min(12)];
+        let mut header = vec!["GROUP"];
+        let typed = typed.then_some(topics);
+        if let Some(wide) = typed {
+            constraints.push(Constraint::Length(if wide { 8 } else { 4 }));
+            header.push("TYPE");
+        }
+        constraints.extend([
             Constraint::Length(19),
             Constraint::Length(7),
             Constraint::Length(11),
-        ];
-        let mut header = vec!["GROUP", "STATE", "MEMBERS", "STATUS"];
+        ]);
+        header.extend(["STATE", "MEMBERS", "STATUS"]);
         if assignor {
             constraints.push(Constraint::Length(24));
             header.push("PROTOCOL/ASSIGNOR");
@@ -152,6 +168,7 @@ impl Columns {
             header.push("TREND");
         }
         Self {
+            typed,
             trend,
             assignor,
             topics,
@@ -242,7 +259,13 @@ pub(super) fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &Draw
     let height = layout::table_rows(body);
     let mut scroll = p.list.scroll;
     scroll.keep_visible(p.list.view.len(), height);
-    let cols = Columns::at(body.width);
+    let typed = p.tracked.values().any(|t| {
+        t.row
+            .group_type
+            .as_ref()
+            .is_some_and(|g| *g != GroupType::Classic)
+    });
+    let cols = Columns::at(body.width, typed);
     let widths = column_widths(body.width, &cols.constraints);
     let w = |i: usize| widths.get(i).copied().unwrap_or(0);
     let rows = p
@@ -259,16 +282,27 @@ pub(super) fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &Draw
             } else {
                 t.text
             };
-            let mut cells = vec![
-                widgets::text_cut(g, w(0), Style::default()),
+            let mut cells = vec![widgets::text_cut(g, w(0), Style::default())];
+            if let Some(wide) = cols.typed {
+                let ty = r
+                    .group_type
+                    .as_ref()
+                    .map_or("", |g| if wide { g.as_str() } else { g.marker() });
+                cells.push(widgets::text_cut(ty, w(1), t.muted));
+            }
+            cells.extend([
                 widgets::text_cut(
                     state_text(r.state.as_ref()),
-                    w(1),
+                    w(cells.len()),
                     state_style(r.state.as_ref(), dc),
                 ),
                 Span::raw(r.members.map_or("?".to_string(), |n| n.to_string())),
                 Span::styled(health_text(r.status), health_style(r.status, dc)),
-            ];
+            ]);
+            let no_lag = r
+                .group_type
+                .as_ref()
+                .is_some_and(|g| !g.has_committed_offsets());
             if cols.assignor {
                 cells.push(widgets::text_cut(&r.assignor, w(cells.len()), t.muted));
             }
@@ -277,16 +311,21 @@ pub(super) fn draw_list(p: &GroupsPane, f: &mut Frame<'_>, area: Rect, dc: &Draw
             }
             let lag_style = lag_style(r, dc);
             cells.push(Span::styled(
-                r.lag.map_or_else(
-                    || {
-                        if p.in_flight.is_some() {
-                            "…".into()
-                        } else {
-                            "?".into()
-                        }
-                    },
-                    widgets::thousands,
-                ) + if r.growing { " ↑" } else { "" },
+                if no_lag {
+                    // Share groups commit no offsets: no lag to show.
+                    "n/a".to_string()
+                } else {
+                    r.lag.map_or_else(
+                        || {
+                            if p.in_flight.is_some() {
+                                "…".into()
+                            } else {
+                                "?".into()
+                            }
+                        },
+                        widgets::thousands,
+                    ) + if r.growing { " ↑" } else { "" }
+                },
                 lag_style,
             ));
             cells.push(Span::styled(lag_time_text(r.lag_ms, false), lag_style));
@@ -324,15 +363,24 @@ mod tests {
             Constraint::Length(7),
         ];
         assert_eq!(column_widths(78, &c), vec![50, 19, 7]);
-        let cols = Columns::at(78);
+        let cols = Columns::at(78, false);
         let w = column_widths(78, &cols.constraints);
         assert_eq!(w.iter().sum::<usize>() + w.len() - 1, 78);
         assert!(!cols.topics && !cols.assignor && !cols.trend);
         assert_eq!(cols.header.len(), cols.constraints.len());
         // The group name keeps a useful width at 80 columns.
         assert!(w[0] >= 16, "{w:?}");
-        let wide = Columns::at(198);
+        let wide = Columns::at(198, false);
         assert_eq!(wide.header.len(), wide.constraints.len());
         assert!(wide.topics && wide.assignor && wide.trend);
+        // The TYPE column: markers at 80 columns, names when wide.
+        let typed = Columns::at(78, true);
+        assert_eq!(typed.typed, Some(false));
+        assert_eq!(&typed.header[..2], ["GROUP", "TYPE"]);
+        let w = column_widths(78, &typed.constraints);
+        assert_eq!(w[1], 4);
+        assert!(w[0] >= 11, "{w:?}");
+        assert_eq!(Columns::at(198, true).typed, Some(true));
+        assert_eq!(Columns::at(198, false).typed, None);
     }
 }

@@ -32,6 +32,7 @@ pub fn describe(g: &ListedGroup) -> GroupDescription {
                 assignment: None,
                 assignment_note: None,
                 subscription: Vec::new(),
+                ..Default::default()
             };
             decode_member(
                 &mut member,
@@ -49,6 +50,7 @@ pub fn describe(g: &ListedGroup) -> GroupDescription {
         protocol_type: g.protocol_type.clone(),
         protocol: g.protocol.clone(),
         members,
+        ..Default::default()
     }
 }
 
@@ -64,6 +66,7 @@ pub fn description_of(g: &ListedGroup) -> Result<GroupDescription, MembershipUnk
             protocol_type: String::new(),
             protocol: String::new(),
             members: Vec::new(),
+            ..Default::default()
         }),
         Some(e) => Err(MembershipUnknown(e.membership_note())),
     }
@@ -118,6 +121,7 @@ mod tests {
             assignment: None,
             assignment_note: None,
             subscription: vec![],
+            ..Default::default()
         };
         decode_member(&mut m, None, Some(&[]), true, &GroupState::Stable);
         assert_eq!(

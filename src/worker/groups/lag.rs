@@ -108,6 +108,7 @@ fn committed_of(
 
 /// Every partition any group committed on or is assigned.
 fn touched(
+    names: &[String],
     committed: &CommittedByGroup,
     described: &BTreeMap<String, GroupDescription>,
 ) -> Vec<TopicPartition> {
@@ -119,9 +120,17 @@ fn touched(
                 .map(|(tp, _)| tp.clone()),
         );
     }
-    for d in described.values() {
+    // The chunk's groups only; a topic known only by a deleted id has no
+    // offsets to ask for.
+    for d in names.iter().filter_map(|g| described.get(g)) {
         for m in &d.members {
-            parts.extend(m.assignment.iter().flatten().cloned());
+            parts.extend(
+                m.assignment
+                    .iter()
+                    .flatten()
+                    .filter(|tp| !tp.is_unknown_topic_id())
+                    .cloned(),
+            );
         }
     }
     parts.into_iter().collect()
@@ -140,7 +149,7 @@ pub(super) fn offsets_of(
 ) -> Vec<GroupSnapshot> {
     let committed = committed_of(inner, names, described, meta);
     // End offsets for every partition any group touches, in one batch.
-    let parts = touched(&committed, described);
+    let parts = touched(names, &committed, described);
     let (ends, ends_error) = match offsets::end_offsets(&inner.meta, &parts, TIMEOUT) {
         Ok(m) => (m, None),
         Err(e) => (HashMap::new(), Some(e)),

@@ -7,10 +7,13 @@
 //! plans and applies offset resets. The worker's group requests start here.
 
 mod describe;
+pub mod kinds;
 mod lag;
+pub mod other;
 mod refresh;
 mod reset;
 mod snapshot;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,10 +7,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use rdkafka::consumer::Consumer;
 
 use super::describe::description_of;
+use super::kinds;
 use super::lag::offsets_of;
 use super::snapshot::build_snapshot;
+use super::wire::{self, TypedListing, WireError};
 use super::{NO_DESCRIBE_GROUPS, NOT_DESCRIBED, TIMEOUT};
-use crate::model::{GroupDescription, GroupSnapshot};
+use crate::model::{GroupDescription, GroupSnapshot, GroupState, GroupType};
 use crate::worker::Inner;
 use crate::worker::error::WorkerError;
 use crate::worker::group_list;
@@ -86,7 +88,43 @@ pub fn refresh_in_steps(
     };
     let mut known = Known::default();
     if only.is_none() {
-        list(inner, named, &mut known)?;
+        let typed = typed_listing(inner);
+        if let Ok(t) = &typed {
+            for g in &t.groups {
+                known.names.insert(g.name.clone());
+            }
+            if first.is_some() {
+                // Every group at once, with its type and state; members,
+                // descriptions and lag follow.
+                let listed = t
+                    .groups
+                    .iter()
+                    .map(|g| {
+                        let d = Some(kinds::listed_description(g));
+                        build_snapshot(
+                            &g.name,
+                            d,
+                            None,
+                            &Ok(Vec::new()),
+                            &HashMap::new(),
+                            None,
+                            at_ms,
+                        )
+                    })
+                    .collect();
+                step(Step::Listed(listed, typed_note(t)));
+            }
+        }
+        list(inner, named, typed.is_ok(), &mut known)?;
+        match &typed {
+            Ok(t) => apply_typed(inner, t, first, &mut known),
+            Err(why) => {
+                tracing::debug!(%why, "typed group listing not used");
+                for d in known.described.values_mut() {
+                    d.details_note = Some(format!("KIP-848 details unavailable: {why}"));
+                }
+            }
+        }
     }
     for g in named {
         // Listed already, described or with its reason.
@@ -147,7 +185,12 @@ fn warm(inner: &Inner) {
 
 /// List every group (with descriptions), or say why the configured names
 /// are shown instead.
-fn list(inner: &Inner, named: &[String], known: &mut Known) -> Result<(), WorkerError> {
+fn list(
+    inner: &Inner,
+    named: &[String],
+    typed: bool,
+    known: &mut Known,
+) -> Result<(), WorkerError> {
     if inner.profile.unsupported.list_groups {
         known.list_note = Some(
             "no ListGroups on this cluster: showing the groups named in the config".to_string(),
@@ -165,7 +208,14 @@ fn list(inner: &Inner, named: &[String], known: &mut Known) -> Result<(), Worker
         }
         Err(e) => {
             // librdkafka gives no list at all when any broker's
-            // ListGroups fails: fall back to the configured groups.
+            // ListGroups fails: fall back to the configured groups (or
+            // the typed listing's).
+            if typed {
+                known.list_note = Some(format!(
+                    "classic groups could not be described ({e}): their members are missing"
+                ));
+                return Ok(());
+            }
             if named.is_empty() {
                 return Err(e.context("listing groups failed"));
             }
@@ -175,6 +225,74 @@ fn list(inner: &Inner, named: &[String], known: &mut Known) -> Result<(), Worker
         }
     }
     Ok(())
+}
+
+/// Every group with its type and state (ListGroups v5, our own request),
+/// or why not (the untyped listing is used then).
+fn typed_listing(inner: &Inner) -> Result<TypedListing, WireError> {
+    if inner.profile.unsupported.list_groups {
+        return Err(WireError::Unsupported(
+            "no ListGroups on this cluster".into(),
+        ));
+    }
+    let security = wire::Security::of(&inner.profile)?;
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    wire::list_typed(&inner.profile.brokers, &security, deadline)
+}
+
+/// The typed listing's note: brokers that did not answer.
+fn typed_note(t: &TypedListing) -> Option<String> {
+    (!t.failed.is_empty()).then(|| {
+        let n = t.groups.len();
+        format!(
+            "{n} group{} listed; some brokers did not answer: {}",
+            if n == 1 { "" } else { "s" },
+            t.failed.join("; ")
+        )
+    })
+}
+
+/// Describe the typed listing's KIP-848 and share groups with our own
+/// requests (the ones asked for first) and merge every listed group with
+/// what librdkafka's describe gave (see [`kinds::merge`]).
+fn apply_typed(inner: &Inner, t: &TypedListing, first: Option<&[String]>, known: &mut Known) {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let mut own = BTreeMap::new();
+    if let Ok(security) = wire::Security::of(&inner.profile) {
+        let brokers = &inner.profile.brokers;
+        let consumer = kinds::names_of(&t.groups, &GroupType::Consumer, first);
+        own.extend(wire::describe_consumer_groups(brokers, &security, &consumer, deadline).groups);
+        let share = kinds::names_of(&t.groups, &GroupType::Share, first);
+        own.extend(wire::describe_share_groups(brokers, &security, &share, deadline).groups);
+    }
+    for g in &t.groups {
+        let classic = known.described.remove(&g.name);
+        if g.group_type == GroupType::Classic && classic.is_none() {
+            // librdkafka gave a note (DescribeGroups refused) or nothing
+            // (its listing was partial): the typed listing's state stays.
+            if !known.notes.contains_key(&g.name) {
+                known
+                    .described
+                    .insert(g.name.clone(), kinds::listed_description(g));
+            }
+            continue;
+        }
+        match kinds::merge(g, classic, own.remove(&g.name)) {
+            Ok(d) => {
+                known.notes.remove(&g.name);
+                known.described.insert(g.name.clone(), d);
+            }
+            Err(note) => {
+                known.notes.insert(g.name.clone(), note);
+            }
+        }
+    }
+    if let Some(n) = typed_note(t) {
+        known.list_note = Some(match known.list_note.take() {
+            Some(old) => format!("{n}; {old}"),
+            None => n,
+        });
+    }
 }
 
 /// Describe a group named in the config (or asked for) that no listing
@@ -190,7 +308,21 @@ fn describe_named(inner: &Inner, g: &str, known: &mut Known) {
             None => NO_DESCRIBE_GROUPS.into(),
         }
     } else {
-        match group_list::list_groups(inner.meta.client(), Some(g), TIMEOUT) {
+        let listed = group_list::list_groups(inner.meta.client(), Some(g), TIMEOUT);
+        let dead = match &listed {
+            Ok(l) => l
+                .groups
+                .iter()
+                .find(|x| x.name == g)
+                .is_none_or(|x| description_of(x).is_ok_and(|d| d.state == GroupState::Dead)),
+            Err(_) => false,
+        };
+        if dead && let super::other::Other::Found(d) = super::other::describe_other(inner, g) {
+            // Dead to DescribeGroups, alive under another protocol.
+            known.described.insert(g.to_string(), d);
+            return;
+        }
+        match listed {
             Ok(listing) => match listing.groups.iter().find(|x| x.name == g) {
                 Some(info) => match description_of(info) {
                     Ok(d) => {

@@ -168,16 +168,30 @@ pub fn group_state(inner: &Inner, group: &str) -> Result<(GroupState, usize), Wo
     }
     let listing = group_list::list_groups(inner.meta.client(), Some(group), TIMEOUT)
         .map_err(|e| e.context("cannot check the group's state"))?;
-    match listing.groups.iter().find(|g| g.name == group) {
+    let classic = match listing.groups.iter().find(|g| g.name == group) {
         Some(g) => match &g.error {
-            None => Ok((GroupState::parse(&g.state), g.members.len())),
-            Some(e) if e.code == RDKafkaErrorCode::GroupIdNotFound => Ok((GroupState::Dead, 0)),
-            Some(e) => Err(from_code(e.code).context("cannot check the group's state")),
+            None => (GroupState::parse(&g.state), g.members.len()),
+            Some(e) if e.code == RDKafkaErrorCode::GroupIdNotFound => (GroupState::Dead, 0),
+            Some(e) => return Err(from_code(e.code).context("cannot check the group's state")),
         },
-        None if listing.partial => Err(WorkerError::timeout(
-            "cannot check the group's state: not every broker answered in time",
+        None if listing.partial => {
+            return Err(WorkerError::timeout(
+                "cannot check the group's state: not every broker answered in time",
+            ));
+        }
+        None => (GroupState::Dead, 0),
+    };
+    if classic.0 != GroupState::Dead {
+        return Ok(classic);
+    }
+    // Dead to DescribeGroups: a KIP-848 or share group is, too. Ask.
+    match super::other::describe_other(inner, group) {
+        super::other::Other::Found(d) => Ok((d.state, d.members.len())),
+        super::other::Other::NotFound => Ok(classic),
+        super::other::Other::Unknown(why) => Err(WorkerError::new(
+            crate::worker::error::ErrorKind::Unsupported,
+            format!("cannot check the group's state: DescribeGroups says Dead, and {why}"),
         )),
-        None => Ok((GroupState::Dead, 0)),
     }
 }
 

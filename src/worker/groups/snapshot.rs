@@ -137,7 +137,9 @@ mod tests {
                 ]),
                 assignment_note: None,
                 subscription: vec!["t".into()],
+                ..Default::default()
             }],
+            ..Default::default()
         };
         let committed = Ok(vec![
             (TopicPartition::new("t", 0), Ok(Some(5))),
